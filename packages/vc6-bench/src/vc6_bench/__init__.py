@@ -1,0 +1,1 @@
+"""Placeholder: the public API is re-exported here as modules land."""
