@@ -1,0 +1,58 @@
+"""The optional-numba decorator shared by the emulator's hot code.
+
+`jit` compiles a function with numba in nopython mode when numba is importable, and
+leaves it plain Python otherwise, so the same source runs (slowly) without numba.
+Set the environment variable ``VC6_NO_JIT=1`` to force the plain-Python path, e.g. to
+debug with pdb or to check that results do not depend on the compiler.
+
+``error_model="numpy"``: integer/float division follows numpy (no Python exception
+checks in the compiled code); the emulator's code never divides by zero on purpose.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable
+from typing import TypeVar
+
+import numpy as np
+
+F = TypeVar("F", bound=Callable)
+
+#: True when functions decorated with `jit` are compiled by numba.
+JIT_ENABLED: bool = False
+
+if os.environ.get("VC6_NO_JIT", "") not in ("", "0"):
+    _numba = None
+else:
+    try:
+        import numba as _numba
+    except ImportError:  # numba is an optional extra ("vc6-isa[fast]")
+        _numba = None
+
+
+def _plain(func: F) -> F:
+    """Plain-Python stand-in for numba.njit.
+
+    numpy warns on float32 scalar overflow/invalid operations where compiled code is
+    silent; the emulator computes such values on purpose (inf - inf, 0 * inf, ...), so
+    those warnings are switched off inside emulator functions.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with np.errstate(all="ignore"):
+            return func(*args, **kwargs)
+
+    wrapper.py_func = func  # same attribute name as a numba dispatcher
+    return wrapper  # type: ignore[return-value]
+
+
+if _numba is not None:
+    jit = _numba.njit(cache=True, error_model="numpy")
+    JIT_ENABLED = True
+else:
+    jit = _plain
+
+__all__ = ["jit", "JIT_ENABLED"]
