@@ -1,7 +1,7 @@
 """vc6_isa: the VideoCore VI (V3D 4.2) QPU instruction set.
 
 The ISA table, encoder and decoder live in :mod:`vc6_isa.encoding`, Mesa-exact disassembly in
-:mod:`vc6_isa.disasm`; this module re-exports their public API.
+:mod:`vc6_isa.disasm`, the text assembler in :mod:`vc6_isa.textasm`; this module re-exports their public API.
 """
 
 from .disasm import disassemble, disassemble_instruction
@@ -16,6 +16,7 @@ from .instruction import (
     BranchInstruction,
     Instruction,
 )
+from .textasm import TextProgram, assemble_text
 
 __all__ = [
     "NOP_ADD",
@@ -30,6 +31,8 @@ __all__ = [
     "ISAError",
     "Instruction",
     "TextAssembleError",
+    "TextProgram",
+    "assemble_text",
     "decode",
     "disassemble",
     "disassemble_instruction",

@@ -826,8 +826,12 @@ def _encode_add(alu: AluOp) -> int:
     elif spec.ma is not None:
         if alu.magic:
             raise EncodeError(
-                f"add {alu.op} writes only the register file: its destination cannot be magic"
-                " (the ma bit selects the _in/_out variant)"
+                f"add {alu.op} writes only the register file: give it an rfN destination"
+                + (
+                    " (its ma bit selects the _in/_out variant)"
+                    if alu.op != "ldvpmp"
+                    else ""
+                )
             )
         ma = spec.ma
     return (ma << 44) | (waddr << 32) | (opcode << 24) | (mux_b << 15) | (mux_a << 12)
