@@ -12,8 +12,10 @@ checks in the compiled code); the emulator's code never divides by zero on purpo
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
@@ -49,7 +51,38 @@ def _plain(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _drop_stale_numba_cache(package_dir: Path) -> None:
+    """Delete this package's numba cache files when any emulator source has changed.
+
+    numba's on-disk cache checks only the timestamp of the file that defines a function,
+    but the emulator's functions inline each other across files (the machine calls
+    semantics.py, which calls fp.py): after an edit to fp.py, a cached caller would
+    silently keep the old code. So the cache is keyed here on all sources of the
+    package: one digest over every .py file, stored next to the cache files. Failures
+    (read-only install, races between processes) leave the cache alone: numba copes
+    with cache files that vanish and recompiles.
+    """
+    try:
+        digest = hashlib.sha1()
+        for source in sorted(package_dir.glob("*.py")):
+            digest.update(source.name.encode())
+            digest.update(source.read_bytes())
+        cache_dir = package_dir / "__pycache__"
+        stamp = cache_dir / "vc6-numba-sources.sha1"
+        if stamp.exists() and stamp.read_text() == digest.hexdigest():
+            return
+        for cached in [*cache_dir.glob("*.nbi"), *cache_dir.glob("*.nbc")]:
+            cached.unlink(missing_ok=True)
+        cache_dir.mkdir(exist_ok=True)
+        tmp = cache_dir / f"vc6-numba-sources.{os.getpid()}.tmp"
+        tmp.write_text(digest.hexdigest())
+        os.replace(tmp, stamp)
+    except OSError:
+        pass
+
+
 if _numba is not None:
+    _drop_stale_numba_cache(Path(__file__).resolve().parent)
     jit = _numba.njit(cache=True, error_model="numpy")
     JIT_ENABLED = True
 else:
