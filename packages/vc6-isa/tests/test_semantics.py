@@ -12,7 +12,6 @@ import itertools
 
 import numpy as np
 import pytest
-
 from vc6_isa.emulator import semantics as S
 
 # the numpy references below compute inf - inf, casts of NaN, ... on purpose
@@ -72,19 +71,25 @@ def isnan(b):
 def rand_f32(n):
     """Random patterns: half uniform over all bits, half moderate-magnitude floats."""
     raw = RNG.integers(0, 1 << 32, n // 2, dtype=np.uint64).astype(np.uint32)
-    vals = (RNG.standard_normal(n - n // 2) * 10.0 ** RNG.integers(-3, 4, n - n // 2)).astype(np.float32)
+    vals = (
+        RNG.standard_normal(n - n // 2) * 10.0 ** RNG.integers(-3, 4, n - n // 2)
+    ).astype(np.float32)
     return np.concatenate([raw, bits(vals)])
 
 
 def float_pairs():
     a, b = zip(*itertools.product(F32_CORNERS, repeat=2))
     r1, r2 = rand_f32(N), rand_f32(N)
-    return np.concatenate([np.array(a, np.uint32), r1]), np.concatenate([np.array(b, np.uint32), r2])
+    return np.concatenate([np.array(a, np.uint32), r1]), np.concatenate(
+        [np.array(b, np.uint32), r2]
+    )
 
 
 def expected_nan2(a, b):
     """The documented NaN result of a two-operand op (only meaningful where it is NaN)."""
-    return np.where(isnan(a), a | 0x400000, np.where(isnan(b), b | 0x400000, 0x7FC00000)).astype(np.uint32)
+    return np.where(
+        isnan(a), a | 0x400000, np.where(isnan(b), b | 0x400000, 0x7FC00000)
+    ).astype(np.uint32)
 
 
 def float_carry(r):
@@ -127,7 +132,9 @@ def test_denormals_are_preserved():
 def test_invalid_ops_give_canonical_nan():
     assert S.fadd(0x7F800000, 0xFF800000)[0] == 0x7FC00000
     assert S.fmul(0x00000000, 0xFF800000)[0] == 0x7FC00000
-    assert S.fsub(0xFFFFFFF0, 0x7F800001)[0] == 0xFFFFFFF0  # a's NaN wins, already quiet
+    assert (
+        S.fsub(0xFFFFFFF0, 0x7F800001)[0] == 0xFFFFFFF0
+    )  # a's NaN wins, already quiet
     assert S.fsub(0x3F800000, 0x7F800001)[0] == 0x7FC00001  # b's NaN, quieted
 
 
@@ -180,7 +187,9 @@ def test_fmov_and_mov_are_bit_copies():
 
 
 @pytest.mark.parametrize("name", ["fadd", "fsub", "fmul", "fmin", "fmax"])
-@pytest.mark.parametrize("ua,ub,pack", list(itertools.product(range(4), range(4), range(3))))
+@pytest.mark.parametrize(
+    "ua,ub,pack", list(itertools.product(range(4), range(4), range(3)))
+)
 def test_every_pack_unpack_form(name, ua, ub, pack):
     """op(unpack(a), unpack(b)) then pack, against numpy float16/float32 as PyVC6 does."""
     n = 64
@@ -204,7 +213,13 @@ def test_every_pack_unpack_form(name, ua, ub, pack):
         h = (v & 0xFFFF) if code == 2 else (v >> 16)
         return h.astype(np.uint16).view(np.float16).astype(np.float32)
 
-    npop = {"fadd": np.add, "fsub": np.subtract, "fmul": np.multiply, "fmin": np.minimum, "fmax": np.maximum}
+    npop = {
+        "fadd": np.add,
+        "fsub": np.subtract,
+        "fmul": np.multiply,
+        "fmin": np.minimum,
+        "fmax": np.maximum,
+    }
     want = bits(npop[name](np_unpack(a, ua), np_unpack(b, ub)))
     if pack:
         h = want.view(np.float32).astype(np.float16).view(np.uint16).astype(np.uint32)
@@ -234,10 +249,20 @@ def _np_to_int(x, rounder, lo, hi):
 
 @pytest.mark.parametrize(
     "name,rounder,lo,hi",
-    [("ftoin", np.rint, -(2**31), 2**31 - 1), ("ftoiz", np.trunc, -(2**31), 2**31 - 1), ("ftouz", np.trunc, 0, 2**32 - 1)],
+    [
+        ("ftoin", np.rint, -(2**31), 2**31 - 1),
+        ("ftoiz", np.trunc, -(2**31), 2**31 - 1),
+        ("ftouz", np.trunc, 0, 2**32 - 1),
+    ],
 )
 def test_float_to_int_saturates(name, rounder, lo, hi):
-    x = np.concatenate([F32_CORNERS, rand_f32(N), bits(np.float32([3e9, -3e9, 2.5, -2.5, 0.5, -0.5, 1.5, -1.7]))])
+    x = np.concatenate(
+        [
+            F32_CORNERS,
+            rand_f32(N),
+            bits(np.float32([3e9, -3e9, 2.5, -2.5, 0.5, -0.5, 1.5, -1.7])),
+        ]
+    )
     got, car = lanes(S.SEMANTICS[name], x)
     assert np.array_equal(got, _np_to_int(x, rounder, lo, hi))
     assert not car.any()
@@ -250,7 +275,9 @@ def test_float_to_int_corner_values():
     assert S.ftoiz(0x7F800000)[0] == 0x7FFFFFFF and S.ftoiz(0xFF800000)[0] == 0x80000000
     assert S.ftoin(0x7FC00000)[0] == 0 and S.ftouz(0xFFFFFFFF)[0] == 0
     assert S.ftouz(0x4F7FFFFF)[0] == 0xFFFFFF00 and S.ftouz(0x4F800000)[0] == 0xFFFFFFFF
-    assert S.ftoin(0x40200000)[0] == 2 and S.ftoin(0xC0200000)[0] == 0xFFFFFFFE  # +-2.5 -> even
+    assert (
+        S.ftoin(0x40200000)[0] == 2 and S.ftoin(0xC0200000)[0] == 0xFFFFFFFE
+    )  # +-2.5 -> even
 
 
 @pytest.mark.parametrize("name,dtype", [("itof", np.int32), ("utof", np.uint32)])
@@ -276,7 +303,9 @@ def test_ftoc_is_a_coverage_mask():
 def int_pairs():
     a, b = zip(*itertools.product(INT_CORNERS, repeat=2))
     r = RNG.integers(0, 1 << 32, (2, N), dtype=np.uint64).astype(np.uint32)
-    return np.concatenate([np.array(a, np.uint32), r[0]]), np.concatenate([np.array(b, np.uint32), r[1]])
+    return np.concatenate([np.array(a, np.uint32), r[0]]), np.concatenate(
+        [np.array(b, np.uint32), r[1]]
+    )
 
 
 def _ror(a, b):
@@ -288,8 +317,14 @@ def _ror(a, b):
 INT_BINARY = {
     "add": (lambda a, b: a + b, lambda a, b: a.astype(np.uint64) + b > M32),
     "sub": (lambda a, b: a - b, lambda a, b: a < b),
-    "min": (lambda a, b: np.minimum(a.view(np.int32), b.view(np.int32)), lambda a, b: a.view(np.int32) > b.view(np.int32)),
-    "max": (lambda a, b: np.maximum(a.view(np.int32), b.view(np.int32)), lambda a, b: a.view(np.int32) > b.view(np.int32)),
+    "min": (
+        lambda a, b: np.minimum(a.view(np.int32), b.view(np.int32)),
+        lambda a, b: a.view(np.int32) > b.view(np.int32),
+    ),
+    "max": (
+        lambda a, b: np.maximum(a.view(np.int32), b.view(np.int32)),
+        lambda a, b: a.view(np.int32) > b.view(np.int32),
+    ),
     "umin": (np.minimum, lambda a, b: a > b),
     "umax": (np.maximum, lambda a, b: a > b),
     "shl": (lambda a, b: a << (b & 31), None),
@@ -299,10 +334,22 @@ INT_BINARY = {
     "and": (np.bitwise_and, None),
     "or": (np.bitwise_or, None),
     "xor": (np.bitwise_xor, None),
-    "vadd": (lambda a, b: ((a.view(np.uint16) + b.view(np.uint16)).view(np.uint32)), None),
-    "vsub": (lambda a, b: ((a.view(np.uint16) - b.view(np.uint16)).view(np.uint32)), None),
+    "vadd": (
+        lambda a, b: (a.view(np.uint16) + b.view(np.uint16)).view(np.uint32),
+        None,
+    ),
+    "vsub": (
+        lambda a, b: (a.view(np.uint16) - b.view(np.uint16)).view(np.uint32),
+        None,
+    ),
     "smul24": (
-        lambda a, b: ((a.view(np.int32) << 8 >> 8).astype(np.int64) * (b.view(np.int32) << 8 >> 8)) & M32,
+        lambda a, b: (
+            (
+                (a.view(np.int32) << 8 >> 8).astype(np.int64)
+                * (b.view(np.int32) << 8 >> 8)
+            )
+            & M32
+        ),
         None,
     ),
 }
@@ -321,14 +368,25 @@ def test_integer_binary_ops(name):
 
 
 def test_shift_counts_use_low_five_bits():
-    assert S.shl(1, 32) == (1, 0) and S.shl(1, 33) == (2, 0) and S.shr(0x80000000, 0xFFFFFFFF) == (1, 0)
-    assert S.asr(0x80000000, 31) == (0xFFFFFFFF, 0) and S.ror(0x12345678, 36) == (0x81234567, 0)
+    assert (
+        S.shl(1, 32) == (1, 0)
+        and S.shl(1, 33) == (2, 0)
+        and S.shr(0x80000000, 0xFFFFFFFF) == (1, 0)
+    )
+    assert S.asr(0x80000000, 31) == (0xFFFFFFFF, 0) and S.ror(0x12345678, 36) == (
+        0x81234567,
+        0,
+    )
 
 
 @pytest.mark.parametrize("name", ["not", "neg", "clz", "mov"])
 def test_integer_unary_ops(name):
-    x = np.concatenate([INT_CORNERS, RNG.integers(0, 1 << 32, N, dtype=np.uint64).astype(np.uint32)])
-    x = np.concatenate([x, x >> RNG.integers(0, 32, x.size).astype(np.uint32)])  # spread clz
+    x = np.concatenate(
+        [INT_CORNERS, RNG.integers(0, 1 << 32, N, dtype=np.uint64).astype(np.uint32)]
+    )
+    x = np.concatenate(
+        [x, x >> RNG.integers(0, 32, x.size).astype(np.uint32)]
+    )  # spread clz
     got, car = lanes(S.SEMANTICS[name], x)
     want = {
         "not": ~x,
@@ -337,7 +395,9 @@ def test_integer_unary_ops(name):
         "mov": x,
     }[name]
     assert np.array_equal(got, np.asarray(want).astype(np.uint32))
-    assert np.array_equal(car, (x != 0).astype(np.int64) if name == "neg" else np.zeros_like(car))
+    assert np.array_equal(
+        car, (x != 0).astype(np.int64) if name == "neg" else np.zeros_like(car)
+    )
 
 
 def test_multop_then_umul24_is_a_full_32_bit_multiply():
@@ -380,7 +440,11 @@ VF = {"vfmin": np.minimum, "vfmax": np.maximum, "vfmul": np.multiply}
 @pytest.mark.parametrize("code", range(5))
 def test_f16_pair_ops(name, code):
     b = _halves(600)
-    a = bits((RNG.standard_normal(b.size) * 8).astype(np.float32)) if code == 1 else np.roll(b, 7)
+    a = (
+        bits((RNG.standard_normal(b.size) * 8).astype(np.float32))
+        if code == 1
+        else np.roll(b, 7)
+    )
     got, car = lanes(lambda x, y: S.SEMANTICS[name](S.unpack_f16x2(x, code), y), a, b)
     ua = _np_unpack16(a, code)
     with np.errstate(all="ignore"):
@@ -391,7 +455,9 @@ def test_f16_pair_ops(name, code):
     plain = ~nan & ~(zeros & (name != "vfmul"))
     assert np.array_equal(g16[plain], want[plain])
     a_nan, b_nan = (a16 & 0x7FFF) > 0x7C00, (b16 & 0x7FFF) > 0x7C00
-    want_nan = np.where(a_nan, a16 | 0x200, np.where(b_nan, b16 | 0x200, 0x7E00)).astype(np.uint16)
+    want_nan = np.where(
+        a_nan, a16 | 0x200, np.where(b_nan, b16 | 0x200, 0x7E00)
+    ).astype(np.uint16)
     assert np.array_equal(g16[nan], want_nan[nan])
     if name != "vfmul":  # -0 < +0
         neg_a = (a16 >> 15) == 1
@@ -404,7 +470,9 @@ def test_f16_pair_ops(name, code):
 def test_vfpack(ua, ub):
     a = np.concatenate([F32_CORNERS, rand_f32(300)])
     b = np.roll(a, 3)
-    got, _ = lanes(lambda x, y: S.vfpack(S.unpack_f32(x, ua), S.unpack_f32(y, ub)), a, b)
+    got, _ = lanes(
+        lambda x, y: S.vfpack(S.unpack_f32(x, ua), S.unpack_f32(y, ub)), a, b
+    )
     fa = np.array([S.unpack_f32(int(v), ua) for v in a], np.uint32)
     fb = np.array([S.unpack_f32(int(v), ub) for v in b], np.uint32)
     ok = ~isnan(fa) & ~isnan(fb)
@@ -428,7 +496,9 @@ SFU = {
 
 @pytest.mark.parametrize("name", sorted(SFU))
 def test_sfu_ops_within_one_f32_ulp_of_float64(name):
-    x = np.concatenate([F32_CORNERS, rand_f32(N), bits(RNG.uniform(-3, 3, 500).astype(np.float32))])
+    x = np.concatenate(
+        [F32_CORNERS, rand_f32(N), bits(RNG.uniform(-3, 3, 500).astype(np.float32))]
+    )
     got, car = lanes(S.SEMANTICS[name], x)
     with np.errstate(all="ignore"):
         ref64 = SFU[name](f32(x).astype(np.float64))
@@ -441,7 +511,9 @@ def test_sfu_ops_within_one_f32_ulp_of_float64(name):
     ulps = np.abs(got[~nan].astype(np.int64) - bits(ref32[~nan]).astype(np.int64))
     assert ulps.max() <= 1
     normal = np.isfinite(ref32) & (np.abs(ref32) >= np.finfo(np.float32).tiny)
-    assert np.allclose(g[normal], ref64[normal], rtol=1e-4, atol=0)  # PyVC6's hardware tolerance
+    assert np.allclose(
+        g[normal], ref64[normal], rtol=1e-4, atol=0
+    )  # PyVC6's hardware tolerance
     assert np.array_equal(car, float_carry(got))
 
 
@@ -452,7 +524,9 @@ def test_sfu_special_values():
     assert S.log(0x00000000)[0] == 0xFF800000 and S.log(0xBF800000)[0] == 0x7FC00000
     assert S.exp(0xFF800000)[0] == 0 and S.exp(0x7F800000)[0] == 0x7F800000
     assert S.exp(0x43000000)[0] == 0x7F800000  # 2**128 overflows
-    assert S.sin(0x3F400000)[0] == 0x3F800000 and S.sin(0xC0400000)[0] == 0xBF800000  # +-1 beyond 0.5
+    assert (
+        S.sin(0x3F400000)[0] == 0x3F800000 and S.sin(0xC0400000)[0] == 0xBF800000
+    )  # +-1 beyond 0.5
     assert S.sin(0x7F800001)[0] == 0x7FC00001  # NaN propagates, quieted
     for name in SFU:
         assert S.SEMANTICS[name](0xFFFFFFF0)[0] == 0xFFFFFFF0
@@ -464,7 +538,10 @@ def test_sfu_special_values():
 def test_flag_z_n_rules():
     assert S.flag_z_n(0, False) == (1, 0) and S.flag_z_n(0x80000000, False) == (0, 1)
     assert S.flag_z_n(0x80000000, True) == (1, 0)  # -0.0: zero, not negative
-    assert S.flag_z_n(0xBF800000, True) == (0, 1) and S.flag_z_n(0xFF800000, True) == (0, 1)
+    assert S.flag_z_n(0xBF800000, True) == (0, 1) and S.flag_z_n(0xFF800000, True) == (
+        0,
+        1,
+    )
     assert S.flag_z_n(0xFFFFFFFF, True) == (0, 0)  # NaN: neither
     assert S.flag_z_n(0xFFFFFFFF, False) == (0, 1)
     assert S.FLOAT_RESULT <= set(S.SEMANTICS)
@@ -474,8 +551,10 @@ def test_flag_stack_ops():
     x = RNG.integers(0, 1 << 32, 200, dtype=np.uint64).astype(np.uint32)
     for flag in (0, 1):
         for fn in (S.flapush, S.flbpush):
-            got, _ = lanes(lambda v: fn(v, flag), x)
-            assert np.array_equal(got, ((x.astype(np.uint64) << 2) & M32 | (3 * flag)).astype(np.uint32))
+            got, _ = lanes(lambda v, fn=fn, flag=flag: fn(v, flag), x)
+            assert np.array_equal(
+                got, ((x.astype(np.uint64) << 2) & M32 | (3 * flag)).astype(np.uint32)
+            )
     assert np.array_equal(lanes(S.flpop, x)[0], x >> 2)
 
 
@@ -483,9 +562,13 @@ def test_derivatives_match_pyvc6_reference():
     v = bits((RNG.standard_normal(16) * 5).astype(np.float32))
     x = f32(v)
     want_dx = (x[1::2] - x[0::2]).repeat(2)
-    want_dy = (lambda q: (q[1::2] - q[0::2]).ravel())(x.reshape(-1, 2).repeat(2, axis=0).reshape(-1, 4))
+    quads = x.reshape(-1, 2).repeat(2, axis=0).reshape(-1, 4)
+    want_dy = (quads[1::2] - quads[0::2]).ravel()
     # the same rule as reference 10.5 states it: lane 4q+j gets v[4q + 2 + j%2] - v[4q + j%2]
-    restated = np.array([x[(i & 12) + 2 + (i & 1)] - x[(i & 12) + (i & 1)] for i in range(16)], np.float32)
+    restated = np.array(
+        [x[(i & 12) + 2 + (i & 1)] - x[(i & 12) + (i & 1)] for i in range(16)],
+        np.float32,
+    )
     assert np.array_equal(bits(want_dy), bits(restated))
     assert np.array_equal(S.fdx(v), bits(want_dx))
     assert np.array_equal(S.fdy(v), bits(want_dy))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from vc6_isa.emulator import semantics as S
 from vc6_isa.emulator.fp import f16_to_f32_bits, f32_to_f16_bits
 
@@ -21,7 +20,9 @@ F16_IS_NAN = (ALL_F16 & 0x7FFF) > 0x7C00
 
 def lanes(fn, *cols):
     """Apply a per-lane function to columns of uint32 values -> uint32 array."""
-    return np.array([fn(*map(int, vals)) for vals in zip(*cols)], dtype=np.uint64).astype(np.uint32)
+    return np.array(
+        [fn(*map(int, vals)) for vals in zip(*cols)], dtype=np.uint64
+    ).astype(np.uint32)
 
 
 def np_f16_to_f32(h: np.ndarray) -> np.ndarray:
@@ -30,7 +31,13 @@ def np_f16_to_f32(h: np.ndarray) -> np.ndarray:
 
 def np_f32_to_f16(f: np.ndarray) -> np.ndarray:
     with np.errstate(all="ignore"):
-        return f.astype(np.uint32).view(np.float32).astype(np.float16).view(np.uint16).astype(np.uint32)
+        return (
+            f.astype(np.uint32)
+            .view(np.float32)
+            .astype(np.float16)
+            .view(np.uint16)
+            .astype(np.uint32)
+        )
 
 
 def test_f16_to_f32_all_values():
@@ -53,9 +60,13 @@ def test_f16_round_trip_all_values():
 
 def _halfway_cases() -> np.ndarray:
     """f32 values exactly halfway between adjacent f16 values, and one f32 ulp either side."""
-    h = np.arange(0x7BFF, dtype=np.uint32)  # every finite non-negative f16 below the max ...
+    h = np.arange(
+        0x7BFF, dtype=np.uint32
+    )  # every finite non-negative f16 below the max ...
     lo = np_f16_to_f32(h).view(np.float32).astype(np.float64)
-    hi = np_f16_to_f32(h + 1).view(np.float32).astype(np.float64)  # ... and its successor
+    hi = (
+        np_f16_to_f32(h + 1).view(np.float32).astype(np.float64)
+    )  # ... and its successor
     mid = ((lo + hi) / 2).astype(np.float32).view(np.uint32)  # exact: needs 12 bits
     cases = np.concatenate([mid, mid - 1, mid + 1])
     return np.concatenate([cases, cases | 0x80000000])
@@ -71,7 +82,9 @@ def test_f32_to_f16_random_and_edges():
     n = 60000 if S.JIT_ENABLED else 8000
     rand_bits = RNG.integers(0, 1 << 32, n, dtype=np.uint64).astype(np.uint32)
     # values concentrated in and around the f16 range (exponents 100..150)
-    near = (RNG.integers(100, 150, n) << 23 | RNG.integers(0, 1 << 23, n)).astype(np.uint32)
+    near = (RNG.integers(100, 150, n) << 23 | RNG.integers(0, 1 << 23, n)).astype(
+        np.uint32
+    )
     edges = np.array(
         [0, 0x80000000, 1, 0x80000001, 0x007FFFFF, 0x00800000, 0x33000000, 0x33000001,
          0x337FFFFF, 0x33800000, 0x387FC000, 0x38800000, 0x477FE000, 0x477FEFFF,
@@ -84,7 +97,10 @@ def test_f32_to_f16_random_and_edges():
 
 
 def test_f32_to_f16_nan_policy():
-    nans = np.array([0x7F800001, 0x7FC00000, 0xFFFFFFFF, 0xFFFFFFF0, 0x7FBFE000, 0x7F802000], np.uint32)
+    nans = np.array(
+        [0x7F800001, 0x7FC00000, 0xFFFFFFFF, 0xFFFFFFF0, 0x7FBFE000, 0x7F802000],
+        np.uint32,
+    )
     got = lanes(f32_to_f16_bits, nans)
     want = ((nans >> 16) & 0x8000) | 0x7E00 | ((nans & 0x7FFFFF) >> 13)
     assert np.array_equal(got, want)
@@ -106,7 +122,7 @@ def test_unpack_f32_codes():
     assert np.array_equal(lanes(lambda v: S.unpack_f32(v, 1), x), x)
     assert np.array_equal(lanes(lambda v: S.unpack_f32(v, 0), x), x & 0x7FFFFFFF)
     for code, half in ((2, x & 0xFFFF), (3, x >> 16)):
-        got = lanes(lambda v: S.unpack_f32(v, code), x)
+        got = lanes(lambda v, code=code: S.unpack_f32(v, code), x)
         ok = (half & 0x7FFF) <= 0x7C00
         assert np.array_equal(got[ok], np_f16_to_f32(half[ok]))
         assert np.all((got[~ok] & 0x7FFFFFFF) > 0x7F800000)
@@ -130,8 +146,12 @@ def test_pack_f32_codes_keep_the_other_half():
     old = RNG.integers(0, 1 << 32, r.size, dtype=np.uint64).astype(np.uint32)
     h = np_f32_to_f16(r)
     assert np.array_equal(lanes(lambda v, o: S.pack_f32(v, o, 0), r, old), r)
-    assert np.array_equal(lanes(lambda v, o: S.pack_f32(v, o, 1), r, old), (old & 0xFFFF0000) | h)
-    assert np.array_equal(lanes(lambda v, o: S.pack_f32(v, o, 2), r, old), (old & 0xFFFF) | (h << 16))
+    assert np.array_equal(
+        lanes(lambda v, o: S.pack_f32(v, o, 1), r, old), (old & 0xFFFF0000) | h
+    )
+    assert np.array_equal(
+        lanes(lambda v, o: S.pack_f32(v, o, 2), r, old), (old & 0xFFFF) | (h << 16)
+    )
 
 
 @pytest.mark.parametrize("code", [1, 2])

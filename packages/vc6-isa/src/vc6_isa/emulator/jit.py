@@ -88,4 +88,4 @@ if _numba is not None:
 else:
     jit = _plain
 
-__all__ = ["jit", "JIT_ENABLED"]
+__all__ = ["JIT_ENABLED", "jit"]

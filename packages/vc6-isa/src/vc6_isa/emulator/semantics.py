@@ -55,7 +55,6 @@ import math
 import numpy as np
 
 from .fp import (
-    F16_ABS,
     F16_SIGN,
     F32_ABS,
     F32_CANONICAL_NAN,
@@ -295,7 +294,7 @@ def fceil(a):
 @jit
 def _f32_to_int32(x) -> int:
     """Saturating float64 (integral or not) -> int32 pattern; NaN -> 0."""
-    if x != x:
+    if np.isnan(x):
         return 0
     if x >= 2147483648.0:
         return 0x7FFFFFFF
@@ -320,7 +319,7 @@ def ftoiz(a):
 def ftouz(a):
     """f32 -> uint32, toward zero; negatives give 0 (observed), too large 0xffffffff."""
     x = np.trunc(np.float64(f32_from_bits(a)))
-    if x != x or x <= 0.0:
+    if np.isnan(x) or x <= 0.0:
         return 0, 0
     if x >= 4294967296.0:
         return MASK32, 0
@@ -333,9 +332,7 @@ def ftoc(a):
     x = np.float64(f32_from_bits(a))
     if not x > 0.0:  # also NaN
         return 0, 0
-    if x > 1.0:
-        x = 1.0
-    n = int(np.rint(x * 4.0))
+    n = int(np.rint(min(x, 1.0) * 4.0))
     return (1 << n) - 1, 0
 
 
@@ -809,15 +806,15 @@ FLOAT_RESULT: frozenset = frozenset(
 )  # fmt: skip
 
 __all__ = [
-    "SEMANTICS",
     "FLOAT_RESULT",
     "JIT_ENABLED",
-    "flag_z_n",
-    "unpack_f32",
-    "unpack_f16x2",
-    "pack_f32",
-    "f32_to_f16_bits",
+    "SEMANTICS",
     "f16_to_f32_bits",
+    "f32_to_f16_bits",
     "fdx_lane",
     "fdy_lane",
+    "flag_z_n",
+    "pack_f32",
+    "unpack_f16x2",
+    "unpack_f32",
 ]
