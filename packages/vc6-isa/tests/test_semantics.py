@@ -186,7 +186,7 @@ def test_fmov_and_mov_are_bit_copies():
     assert np.array_equal(lanes(S.mov, x)[0], x)
 
 
-@pytest.mark.parametrize("name", ["fadd", "fsub", "fmul", "fmin", "fmax"])
+@pytest.mark.parametrize("name", ["fadd", "fsub", "fcmp", "fmul", "fmin", "fmax"])
 @pytest.mark.parametrize(
     "ua,ub,pack", list(itertools.product(range(4), range(4), range(3)))
 )
@@ -205,26 +205,118 @@ def test_every_pack_unpack_form(name, ua, ub, pack):
 
     got, _ = lanes(lane, a, b, old)
 
-    def np_unpack(v, code):
-        if code == 0:
-            return np.abs(f32(v))
-        if code == 1:
-            return f32(v)
-        h = (v & 0xFFFF) if code == 2 else (v >> 16)
-        return h.astype(np.uint16).view(np.float16).astype(np.float32)
-
     npop = {
         "fadd": np.add,
         "fsub": np.subtract,
+        "fcmp": np.subtract,
         "fmul": np.multiply,
         "fmin": np.minimum,
         "fmax": np.maximum,
     }
-    want = bits(npop[name](np_unpack(a, ua), np_unpack(b, ub)))
-    if pack:
-        h = want.view(np.float32).astype(np.float16).view(np.uint16).astype(np.uint32)
-        want = (old & 0xFFFF0000) | h if pack == 1 else (old & 0xFFFF) | (h << 16)
+    want = np_pack(bits(npop[name](np_unpack(a, ua), np_unpack(b, ub))), old, pack)
     assert np.array_equal(got, want)
+
+
+def np_unpack(v, code):
+    """numpy version of the f32 input unpack (0 .abs, 1 none, 2 .l, 3 .h)."""
+    if code == 0:
+        return np.abs(f32(v))
+    if code == 1:
+        return f32(v)
+    h = (v & 0xFFFF) if code == 2 else (v >> 16)
+    return h.astype(np.uint16).view(np.float16).astype(np.float32)
+
+
+def np_pack(r, old, code):
+    """numpy version of the f32 output pack (0 none, 1 .l, 2 .h) of f32 patterns r."""
+    if code == 0:
+        return r
+    with np.errstate(all="ignore"):
+        h = r.view(np.float32).astype(np.float16).view(np.uint16).astype(np.uint32)
+    return (old & 0xFFFF0000) | h if code == 1 else (old & 0xFFFF) | (h << 16)
+
+
+def _unpack_inputs(n, code):
+    """Operands suited to an unpack code: f32 values for none/.abs, f16 pairs for .l/.h."""
+    if code < 2:
+        return bits((RNG.standard_normal(n) * 6).astype(np.float32))
+    return (RNG.standard_normal(2 * n) * 6).astype(np.float16).view(np.uint32)
+
+
+UNARY_F32 = {
+    "fmov": (lambda x: x, range(4)),
+    "fround": (np.rint, range(1, 4)),
+    "ftrunc": (np.trunc, range(1, 4)),
+    "ffloor": (np.floor, range(1, 4)),
+    "fceil": (np.ceil, range(1, 4)),
+}
+
+
+@pytest.mark.parametrize(
+    "name,unpack,pack",
+    [(n, u, p) for n, (_, us) in UNARY_F32.items() for u in us for p in range(3)],
+)
+def test_every_pack_unpack_form_unary(name, unpack, pack):
+    a = _unpack_inputs(64, unpack)
+    old = RNG.integers(0, 1 << 32, a.size, dtype=np.uint64).astype(np.uint32)
+    got, _ = lanes(
+        lambda x, o: (
+            S.pack_f32(S.SEMANTICS[name](S.unpack_f32(x, unpack))[0], o, pack),
+            0,
+        ),
+        a,
+        old,
+    )
+    want = np_pack(bits(UNARY_F32[name][0](np_unpack(a, unpack))), old, pack)
+    assert np.array_equal(got, want)
+
+
+@pytest.mark.parametrize("name", ["ftoin", "ftoiz", "ftouz"])
+@pytest.mark.parametrize("unpack", [1, 2, 3])
+def test_float_to_int_with_each_unpack(name, unpack):
+    a = _unpack_inputs(64, unpack)
+    got, _ = lanes(lambda x: S.SEMANTICS[name](S.unpack_f32(x, unpack)), a)
+    x = np_unpack(a, unpack)
+    want = {
+        "ftoin": np.rint(x).astype(np.int32).view(np.uint32),
+        "ftoiz": np.trunc(x).astype(np.int32).view(np.uint32),
+        "ftouz": np.maximum(np.trunc(x), 0).astype(np.uint32),
+    }[name]
+    assert np.array_equal(got, want)
+
+
+@pytest.mark.parametrize("name,dtype", [("itof", np.int32), ("utof", np.uint32)])
+@pytest.mark.parametrize("pack", [0, 1, 2])
+def test_int_to_float_with_each_pack(name, dtype, pack):
+    a = RNG.integers(-70000, 70000, 64).astype(dtype).view(np.uint32)
+    old = RNG.integers(0, 1 << 32, a.size, dtype=np.uint64).astype(np.uint32)
+    got, _ = lanes(
+        lambda x, o: (S.pack_f32(S.SEMANTICS[name](x)[0], o, pack), 0), a, old
+    )
+    assert np.array_equal(
+        got, np_pack(bits(a.view(dtype).astype(np.float32)), old, pack)
+    )
+
+
+@pytest.mark.parametrize("name", ["fdx", "fdy"])
+@pytest.mark.parametrize("unpack,pack", list(itertools.product((1, 2, 3), range(3))))
+def test_derivatives_with_each_pack_unpack(name, unpack, pack):
+    a = _unpack_inputs(16, unpack)
+    old = RNG.integers(0, 1 << 32, 16, dtype=np.uint64).astype(np.uint32)
+    values = np.array([S.unpack_f32(int(v), unpack) for v in a], dtype=np.uint32)
+    got = np.array(
+        [
+            S.pack_f32(int(r), int(o), pack)
+            for r, o in zip(S.SEMANTICS[name](values), old)
+        ]
+    )
+    x = np_unpack(a, unpack)
+    if name == "fdx":
+        diff = (x[1::2] - x[0::2]).repeat(2)
+    else:
+        quads = x.reshape(-1, 2).repeat(2, axis=0).reshape(-1, 4)
+        diff = (quads[1::2] - quads[0::2]).ravel()
+    assert np.array_equal(got.astype(np.uint32), np_pack(bits(diff), old, pack))
 
 
 # ------------------------------------------------------------------ rounding, conversions
