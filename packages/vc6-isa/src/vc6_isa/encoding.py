@@ -18,7 +18,7 @@ Bit layout of an ALU word (Mesa ``qpu_pack.c``)::
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from types import MappingProxyType
 
@@ -145,44 +145,44 @@ class OpSpec:
     ma: int | None = None
     sfu: int | None = None
 
-    @property
-    def pack(self) -> bool:
-        """True when the op takes an f32 output pack (``.l``/``.h``)."""
-        return self.layout in ("fbin", "fround", "fmul", "fmov")
+    # Derived from ``layout`` once (the encoder checks them for every instruction):
+    pack: bool = field(init=False)  # takes an f32 output pack (.l/.h)
+    unpack: str | None = field(
+        init=False
+    )  # input-unpack kind of a (and b): f32, f16 or None
+    b_unpack: bool = field(init=False)  # operand b takes an input unpack too
+    a_unpacks: frozenset = field(
+        init=False
+    )  # unpack suffixes operand a accepts (None = none)
+    b_unpacks: frozenset = field(init=False)  # unpack suffixes operand b accepts
 
-    @property
-    def unpack(self) -> str | None:
-        """Input-unpack kind of operand a (and of b where :attr:`b_unpack`): f32, f16 or None."""
-        if self.layout in ("vf16", "vfmul"):
-            return "f16"
-        if self.layout is None:
-            return None
-        return "f32"
-
-    @property
-    def b_unpack(self) -> bool:
-        """True when operand b takes an input unpack too."""
-        return self.layout in ("fbin", "vfpack", "fmul")
-
-    @property
-    def a_unpacks(self) -> frozenset[str | None]:
-        """The unpack suffixes operand a accepts (None = no unpack)."""
-        if self.layout in ("vf16", "vfmul"):
-            return frozenset(F16_UNPACKS)
-        if self.layout in ("vfpack", "fround", "ftoi"):
-            return frozenset((None, "l", "h"))
-        if self.layout is None:
-            return frozenset((None,))
-        return frozenset(F32_UNPACKS)
-
-    @property
-    def b_unpacks(self) -> frozenset[str | None]:
-        """The unpack suffixes operand b accepts."""
-        if self.layout == "vfpack":
-            return frozenset((None, "l", "h"))
-        if self.layout in ("fbin", "fmul"):
-            return frozenset(F32_UNPACKS)
-        return frozenset((None,))
+    def __post_init__(self) -> None:
+        layout = self.layout
+        f16 = layout in ("vf16", "vfmul")
+        no_abs = frozenset((None, "l", "h"))
+        if f16:
+            a_unpacks = frozenset(F16_UNPACKS)
+        elif layout in ("vfpack", "fround", "ftoi"):
+            a_unpacks = no_abs
+        elif layout is None:
+            a_unpacks = frozenset((None,))
+        else:
+            a_unpacks = frozenset(F32_UNPACKS)
+        if layout == "vfpack":
+            b_unpacks = no_abs
+        elif layout in ("fbin", "fmul"):
+            b_unpacks = frozenset(F32_UNPACKS)
+        else:
+            b_unpacks = frozenset((None,))
+        derived = {
+            "pack": layout in ("fbin", "fround", "fmul", "fmov"),
+            "unpack": "f16" if f16 else None if layout is None else "f32",
+            "b_unpack": layout in ("fbin", "vfpack", "fmul"),
+            "a_unpacks": a_unpacks,
+            "b_unpacks": b_unpacks,
+        }
+        for name, value in derived.items():
+            object.__setattr__(self, name, value)
 
 
 def _add(
