@@ -422,7 +422,8 @@ class _LineParser:
                 "an instruction holds only one small immediate (raddr_b)", column
             )
         raddr_a, raddr_b = self.assign_ports(add, mul, imms)
-        if imms:
+        has_imm = bool(imms)
+        if has_imm:
             sigs = sigs | {"smimm"}
             raddr_b = imms.pop()
         sig_set = frozenset(sigs)
@@ -431,7 +432,7 @@ class _LineParser:
                 f"signals {{{', '.join(sorted(sig_set))}}} cannot be combined"
                 + (
                     " (a small immediate combines only with ldvary or ldtmu)"
-                    if imms
+                    if has_imm
                     else ""
                 ),
                 self.line.body_column,
