@@ -683,3 +683,24 @@ def test_every_semantic_is_an_isa_op_with_matching_arity():
         nargs = len(inspect.signature(getattr(fn, "py_func", fn)).parameters)
         want = specs[name].nsrc + extra.get(name, 0)
         assert nargs == want, f"{name}: {nargs} arguments, ISA table says {want}"
+
+
+def _arity(fn):
+    import inspect
+
+    return len(inspect.signature(getattr(fn, "py_func", fn)).parameters)
+
+
+@pytest.mark.parametrize(
+    "name", sorted(n for n in S.SEMANTICS if n not in ("fdx", "fdy"))
+)
+def test_compiled_and_plain_python_agree(name):
+    """The numba build and the plain-Python source give the same bits (VC6_NO_JIT=1 is safe)."""
+    if not S.JIT_ENABLED:
+        pytest.skip("numba is not in use: there is only one implementation")
+    fn = S.SEMANTICS[name]
+    cols = [np.concatenate([F32_CORNERS, rand_f32(400)]) for _ in range(_arity(fn))]
+    cols = [np.roll(c, 5 * i) for i, c in enumerate(cols)]
+    for args in zip(*cols):
+        args = tuple(map(int, args))
+        assert fn(*args) == fn.py_func(*args), (name, [hex(v) for v in args])

@@ -604,7 +604,9 @@ def vfpack(a, b):
 
 
 # --------------------------------------------------------------------------------------
-# SFU (computed in float64, rounded once to f32; hardware bits UNCERTAIN, 10.6)
+# SFU (computed in float64, rounded once to f32; hardware bits UNCERTAIN, 10.6).
+# The math module, not numpy: numba and plain Python then call the same C libm, so the
+# results do not depend on whether numba is in use (numpy has its own SIMD versions).
 # --------------------------------------------------------------------------------------
 
 
@@ -632,7 +634,7 @@ def rsqrt(a):
     x = np.float64(f32_from_bits(a))
     if x < 0.0:
         return _float_out(F32_CANONICAL_NAN)
-    return _sfu_result(1.0 / np.sqrt(x), a)
+    return _sfu_result(1.0 / math.sqrt(x), a)
 
 
 @jit
@@ -646,11 +648,11 @@ def exp(a):
     """2 ** x."""
     a = int(a) & MASK32
     x = np.float64(f32_from_bits(a))
-    if x > 200.0:  # beyond f32 range either way; avoids host overflow warnings
+    if x > 200.0:  # beyond f32 range either way; keeps the float64 finite
         x = 200.0
     elif x < -200.0:
         x = -200.0
-    return _sfu_result(np.exp2(x), a)
+    return _sfu_result(math.exp2(x), a)
 
 
 @jit
@@ -662,7 +664,7 @@ def log(a):
     x = np.float64(f32_from_bits(a))
     if x < 0.0:
         return _float_out(F32_CANONICAL_NAN)
-    return _sfu_result(np.log2(x), a)
+    return _sfu_result(math.log2(x), a)
 
 
 @jit
@@ -674,7 +676,7 @@ def sin(a):
         x = 0.5
     elif x < -0.5:
         x = -0.5
-    return _sfu_result(np.sin(math.pi * x), a)
+    return _sfu_result(math.sin(math.pi * x), a)
 
 
 # --------------------------------------------------------------------------------------
