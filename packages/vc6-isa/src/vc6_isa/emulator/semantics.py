@@ -34,8 +34,9 @@ Choices for behaviour the references mark UNCERTAIN, each made once, here or in 
 * fmin/fmax: -0 < +0; a NaN operand is propagated (propagate-NaN mode).
 * faddnf is numerically fadd (PyVC6 test_binary_ops; the "nf" difference is unknown).
 * ftoin/ftoiz/ftouz: out-of-range values saturate (int32: 0x7fffffff / 0x80000000;
-  uint32: 0xffffffff / 0), NaN gives 0, like the ARM VFP the Pi's Mesa targets; PyVC6
-  observed ftouz(negative) = 0. itof/utof round to nearest even.
+  uint32: 0xffffffff / 0), NaN gives 0, as ARM's float-to-int conversions do; PyVC6
+  observed ftouz(negative) = 0 on hardware, which fits saturation (not wrap-around).
+  Mesa-cc assumes nothing beyond range (GLSL leaves it undefined). itof/utof: RTE.
 * vadd/vsub: two independent 16-bit wrap-around halves (by name; never used anywhere).
 * umul24/multop: rtop = ((a>>24)*(b & 0xffffff) + (b>>24)*(a & 0xffffff)) << 24 mod
   2**32, so multop then umul24 gives a*b mod 2**32; multop's own result is rtop.
