@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from vc6_isa.emulator import semantics as S
 from vc6_isa.emulator.fp import f16_to_f32_bits, f32_to_f16_bits
 
@@ -164,3 +166,41 @@ def test_pack_then_unpack_is_f16_quantisation(code):
     with np.errstate(all="ignore"):
         want = r.view(np.float32).astype(np.float16).astype(np.float32).view(np.uint32)
     assert np.array_equal(back, want)
+
+
+# ---------------------------------------------------------------------- property checks
+
+WORDS = st.integers(min_value=0, max_value=0xFFFFFFFF)
+EXAMPLES = 3000 if S.JIT_ENABLED else 300
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(WORDS)
+def test_f32_to_f16_matches_numpy_for_any_pattern(word):
+    want = np_f32_to_f16(np.array([word], np.uint32))[0]
+    got = f32_to_f16_bits(word)
+    if (word & 0x7FFFFFFF) > 0x7F800000:
+        assert (got & 0x7FFF) > 0x7C00 and got >> 15 == word >> 31
+    else:
+        assert got == want
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(
+    WORDS,
+    st.integers(min_value=0, max_value=4),
+    st.integers(min_value=0, max_value=2),
+    WORDS,
+)
+def test_unpack_pack_round_trip_of_halves(word, code16, pack, old):
+    """Packing an f16 that came from a half (via .l/.h unpack) restores that half exactly."""
+    half = word & 0xFFFF
+    if (half & 0x7FFF) > 0x7C00:
+        half |= 0x200  # NaNs come back quiet
+    f = S.unpack_f32(word, 2)
+    packed = S.pack_f32(f, old, 1)
+    assert packed == (old & 0xFFFF0000) | half
+    pair = S.unpack_f16x2(word, code16)
+    lo, hi = word & 0xFFFF, word >> 16
+    if code16 >= 2:
+        assert pair == {2: lo | lo << 16, 3: hi | hi << 16, 4: hi | lo << 16}[code16]
