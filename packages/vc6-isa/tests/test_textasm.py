@@ -42,6 +42,13 @@ def test_comments_blank_lines_and_labels_on_instruction_lines():
     assert program.labels == {"start": 0, "middle": 1, "end": 1}
 
 
+def test_tabs_separate_like_spaces():
+    assert (
+        assemble_text("\tadd\tr0, r1, r2\t;\tnop\n\tb\t16\n").tolist()
+        == assemble_text("add r0, r1, r2 ; nop\nb  16").tolist()
+    )
+
+
 def test_single_mul_op_line_gets_add_nop():
     instr = one("fmul r0, r1, r2")
     assert instr.add.op == "nop" and instr.mul.op == "fmul"

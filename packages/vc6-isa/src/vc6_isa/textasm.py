@@ -165,7 +165,7 @@ def _split_lines(source: str) -> list[_Line]:
     lines = []
     index = 0
     for number, text in enumerate(source.splitlines(), start=1):
-        code = _strip_comment(text)
+        code = _strip_comment(text).replace("\t", " ")  # one column per tab, as counted
         labels = []
         pos = 0
         while True:
