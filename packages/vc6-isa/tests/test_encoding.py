@@ -260,8 +260,15 @@ def test_branch_encode_errors():
 @pytest.mark.parametrize(
     ("instr", "message"),
     [
-        (alu(AluOp("fmul", 0, True, 1, 2)), "unknown add-ALU op 'fmul'"),
-        (alu(mul=AluOp("shl", 0, True, 1, 2)), "unknown mul-ALU op 'shl'"),
+        (
+            alu(AluOp("fmul", 0, True, 1, 2)),
+            "fmul is a mul-ALU op, it cannot go in the add ALU",
+        ),
+        (alu(AluOp("frob", 0, True, 1, 2)), "unknown add-ALU op 'frob'"),
+        (
+            alu(mul=AluOp("shl", 0, True, 1, 2)),
+            "shl is an add-ALU op, it cannot go in the mul ALU",
+        ),
         (alu(AluOp("and", 0, True, 1, 2, pack="l")), "takes no output pack"),
         (
             alu(AluOp("vfpack", 0, True, 1, 2, a_unpack="abs")),

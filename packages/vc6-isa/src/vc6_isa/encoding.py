@@ -779,9 +779,7 @@ def _encode_add(alu: AluOp) -> int:
     """Bits of the add half: op_add, add_a, add_b, waddr_a and ma."""
     spec = ADD_OPS.get(alu.op)
     if spec is None:
-        raise EncodeError(
-            f"unknown add-ALU op {alu.op!r} (mul-only ops: {_mul_only()})"
-        )
+        raise EncodeError(_unknown_op(alu.op, "add", MUL_OPS, "mul"))
     if alu.op != "nop":
         _check_modifiers(alu, spec)
     mux_a, mux_b = alu.a, alu.b
@@ -841,9 +839,7 @@ def _encode_mul(alu: AluOp) -> int:
     """Bits of the mul half: op_mul, mul_a, mul_b, waddr_m and mm."""
     spec = MUL_OPS.get(alu.op)
     if spec is None:
-        raise EncodeError(
-            f"unknown mul-ALU op {alu.op!r} (add-only ops: {_add_only()})"
-        )
+        raise EncodeError(_unknown_op(alu.op, "mul", ADD_OPS, "add"))
     if alu.op != "nop":
         _check_modifiers(alu, spec)
     mux_a, mux_b = alu.a, alu.b
@@ -871,12 +867,13 @@ def _encode_mul(alu: AluOp) -> int:
     )
 
 
-def _mul_only() -> str:
-    return ", ".join(sorted(set(MUL_OPS) - set(ADD_OPS)))
-
-
-def _add_only() -> str:
-    return "most; the mul ALU has only " + ", ".join(sorted(MUL_OPS))
+def _unknown_op(
+    name: str, alu: str, other_ops: Mapping[str, OpSpec], other: str
+) -> str:
+    if name in other_ops:
+        article = "an" if other == "add" else "a"
+        return f"{name} is {article} {other}-ALU op, it cannot go in the {alu} ALU"
+    return f"unknown {alu}-ALU op {name!r} (see vc6_isa.encoding.{alu.upper()}_OPS)"
 
 
 def _encode_alu(instr: AluInstruction) -> int:
