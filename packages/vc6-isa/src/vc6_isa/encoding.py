@@ -556,7 +556,7 @@ _ORDER_PARTNER = {
 }
 
 
-def _decode_add(word: int) -> AluOp:
+def _decode_add(word: int, flags: tuple) -> AluOp:
     op = (word >> 24) & 0xFF
     mux_a = (word >> 12) & 7
     mux_b = (word >> 15) & 7
@@ -607,10 +607,11 @@ def _decode_add(word: int) -> AluOp:
         pack,
         a_unpack,
         b_unpack,
+        *flags[:3],
     )
 
 
-def _decode_mul(word: int) -> AluOp:
+def _decode_mul(word: int, flags: tuple) -> AluOp:
     op = word >> 58
     mux_a = (word >> 18) & 7
     mux_b = (word >> 21) & 7
@@ -640,6 +641,7 @@ def _decode_mul(word: int) -> AluOp:
         pack,
         a_unpack,
         b_unpack,
+        *flags[3:],
     )
 
 
@@ -700,13 +702,8 @@ def decode(word: int) -> Instruction:
         flags = _FLAGS_BY_CODE[cond]
         if flags is None:
             raise DecodeError("cond field 0x10 is reserved", word)
-    add = _decode_add(word)
-    mul = _decode_mul(word)
-    if flags is not _NO_FLAGS:
-        add = AluOp(add.op, add.waddr, add.magic, add.a, add.b, add.pack, add.a_unpack,
-                    add.b_unpack, flags[0], flags[1], flags[2])  # fmt: skip
-        mul = AluOp(mul.op, mul.waddr, mul.magic, mul.a, mul.b, mul.pack, mul.a_unpack,
-                    mul.b_unpack, flags[3], flags[4], flags[5])  # fmt: skip
+    add = _decode_add(word, flags)
+    mul = _decode_mul(word, flags)
     instr = AluInstruction(
         add, mul, sigs, sig_addr, sig_magic, (word >> 6) & 0x3F, word & 0x3F
     )
