@@ -1,0 +1,218 @@
+"""The ``vc6-bench`` command line: one subcommand per routine, plus ``clock``, ``info`` and ``all``.
+
+Exit codes: 0 all results verified, 1 a result failed verification (or the routine raised),
+2 usage error (bad size, shape, option or device name), 3 no device.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from . import method
+from .platform import DeviceError, Platform, RealPlatform
+from .progress import Progress
+from .report import render_csv, render_json, render_table
+from .routines import ROUTINES, Problem, Routine
+from .sizes import Count, SizeError, parse_count, parse_shape
+
+__all__ = ["EXIT_NO_DEVICE", "EXIT_OK", "EXIT_USAGE", "EXIT_VERIFY", "build_parser", "main"]
+
+EXIT_OK, EXIT_VERIFY, EXIT_USAGE, EXIT_NO_DEVICE = 0, 1, 2, 3
+SCHEMA_VERSION = 1
+PROG = "vc6-bench"
+
+
+# ---- arguments ---------------------------------------------------------------------------------
+
+
+def _size_arg(text: str) -> Count:
+    try:
+        return parse_count(text)
+    except SizeError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _shape_arg(ndim: int, what: str):
+    def parse(text: str) -> str:
+        try:
+            parse_shape(text, ndim, what)
+        except SizeError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+        return text
+
+    return parse
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {value}")
+    return value
+
+
+def _common_options(parser: argparse.ArgumentParser, suppress: bool) -> None:
+    """Options accepted both before and after the subcommand (after wins)."""
+
+    def default(value: Any) -> Any:
+        return argparse.SUPPRESS if suppress else value
+
+    parser.add_argument("--device", default=default(None),
+                        help="'emulator' or a V3D render node path (default: as v3d_drm.open(): V3D_DEVICE, "
+                             "else the render node, else the emulator)")
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument("--json", dest="format", action="store_const", const="json", default=default("table"),
+                        help="print one JSON document (schema: tests/result.schema.json)")
+    output.add_argument("--csv", dest="format", action="store_const", const="csv", default=default("table"),
+                        help="print CSV, one row per routine")
+    parser.add_argument("--repeat", type=_positive_int, default=default(None), metavar="N",
+                        help=f"timed runs per routine (default {method.HARDWARE_REPEAT} on a Pi, "
+                             f"{method.EMULATOR_REPEAT} on the emulator)")
+    parser.add_argument("--no-progress", action="store_true", default=default(False),
+                        help="never draw the progress bar")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Benchmark the vc6-kernels routines on the Raspberry Pi 4 GPU (or the emulator), "
+                    "verified against numpy.",
+        epilog="Exit codes: 0 ok, 1 verification failed, 2 usage error, 3 no device.",
+    )
+    _common_options(parser, suppress=False)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for routine in ROUTINES.values():
+        sub = commands.add_parser(routine.name, help=routine.summary, description=routine.summary)
+        _common_options(sub, suppress=True)
+        sub.add_argument("--size", type=_size_arg, help=routine.size_help)
+        if routine.name == "sgemm":
+            sub.add_argument("--shape", type=_shape_arg(3, "MxNxK"), help="MxNxK, e.g. 1000x300x777")
+        if routine.name == "stencil":
+            sub.add_argument("--shape", type=_shape_arg(2, "ROWSxCOLS"), help="ROWSxCOLS, e.g. 512x768")
+            sub.add_argument("--steps", type=_positive_int, help="time steps (default 10)")
+    for name, text in (
+        ("all", "every routine at its default size"),
+        ("clock", "the QPU clock, from the perf counters"),
+        ("info", "device, kernel and package versions"),
+    ):
+        _common_options(commands.add_parser(name, help=text, description=text), suppress=True)
+    return parser
+
+
+def _problem_request(args: argparse.Namespace, routine: Routine) -> tuple[Count | None, str | None, int | None]:
+    return getattr(args, "size", None), getattr(args, "shape", None), getattr(args, "steps", None)
+
+
+# ---- running -----------------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None, *, platform: Platform | None = None,
+         stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    """Run the CLI; return the exit code (the console script exits with it)."""
+    stdout = stdout if stdout is not None else sys.stdout
+    stderr = stderr if stderr is not None else sys.stderr
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exit_:  # argparse has printed usage and a one-line error
+        return int(exit_.code or 0)
+    platform = platform if platform is not None else RealPlatform()
+    try:
+        return _run(args, platform, stdout, stderr)
+    except SizeError as error:
+        stderr.write(f"{PROG}: error: {error}\n")
+        return EXIT_USAGE
+    except DeviceError as error:
+        stderr.write(f"{PROG}: error: {error}\n")
+        return error.exit_code
+
+
+def _run(args: argparse.Namespace, platform: Platform, stdout: TextIO, stderr: TextIO) -> int:
+    names = list(ROUTINES) if args.command == "all" else [args.command] if args.command in ROUTINES else []
+    # Sizes given on the command line are checked before any device is opened.
+    explicit = {name: _explicit_problem(args, ROUTINES[name]) for name in names}
+    dev = platform.open(args.device)
+    try:
+        document = _document(args, platform, dev)
+        if names:
+            document["results"] = _bench_all(args, platform, dev, names, explicit, document, stderr)
+    finally:
+        close = getattr(dev, "close", None)
+        if close is not None:
+            close()
+    renderer = {"json": render_json, "csv": render_csv, "table": render_table}[args.format]
+    stdout.write(renderer(document))
+    failed = [r["routine"] for r in document.get("results", []) if not r["verification"]["passed"]]
+    stderr.writelines(f"{PROG}: verification FAILED for {name}\n" for name in failed)
+    return EXIT_VERIFY if failed else EXIT_OK
+
+
+def _explicit_problem(args: argparse.Namespace, routine: Routine) -> Problem | None:
+    """The problem the command line names, or None when it names no size (the default applies)."""
+    size, shape, steps = _problem_request(args, routine)
+    if size is None and shape is None:
+        return None  # a stencil --steps alone is applied to the default grid by _default_problem
+    return routine.parse(size, shape, steps)
+
+
+def _document(args: argparse.Namespace, platform: Platform, dev: Any) -> dict[str, Any]:
+    device = platform.device_info(dev)
+    device["emulated"] = platform.is_emulated(dev)
+    try:
+        device["clock_mhz"], device["clock_modelled"] = platform.clock(dev)
+    except Exception as error:  # noqa: BLE001 - the clock is reported, never needed: say why it is missing
+        device["clock_mhz"], device["clock_modelled"] = None, device["emulated"]
+        device["clock_error"] = f"{type(error).__name__}: {error}"
+    return {
+        "tool": PROG,
+        "schema_version": SCHEMA_VERSION,
+        "command": args.command,
+        "device": device,
+        "versions": platform.versions(),
+    }
+
+
+def _default_problem(args: argparse.Namespace, routine: Routine, emulated: bool) -> tuple[Problem, str | None]:
+    """The routine's default size, or its emulator default, with a note saying which and why."""
+    steps = getattr(args, "steps", None)
+    if emulated and routine.emulator_default is not None:
+        chosen = routine.emulator_default
+        note = (f"emulator default size; the Pi default {routine.default.label} takes too long on the "
+                f"emulator (give --size to run it anyway)")
+    else:
+        chosen, note = routine.default, None
+    if steps is not None:
+        chosen = routine.parse(None, "x".join(str(chosen[d]) for d in ("rows", "cols")), steps)
+    return chosen, note
+
+
+def _bench_all(args: argparse.Namespace, platform: Platform, dev: Any, names: list[str],
+               explicit: dict[str, Problem | None], document: dict[str, Any], stderr: TextIO) -> list[dict[str, Any]]:
+    emulated = document["device"]["emulated"]
+    repeat = args.repeat or (method.EMULATOR_REPEAT if emulated else method.HARDWARE_REPEAT)
+    progress = Progress(total=len(names) * (4 + repeat), stream=stderr, enabled=not args.no_progress)
+    results = []
+    try:
+        for name in names:
+            routine = ROUTINES[name]
+            problem, note = (explicit[name], None) if explicit[name] is not None else _default_problem(args, routine, emulated)
+            settings = method.Settings(repeat=args.repeat, progress=lambda label, n=name: progress.step(f"{n}: {label}"))
+            try:
+                result = method.bench_routine(platform, dev, routine, problem, settings)
+            except Exception as error:  # noqa: BLE001 - a routine that raises has no verified result
+                result = method.failed_result(routine, problem, repeat, emulated, f"{type(error).__name__}: {error}")
+            result["problem"]["note"] = note
+            result["device"] = document["device"]
+            result["versions"] = document["versions"]
+            results.append(result)
+    finally:
+        progress.finish()
+    return results
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,282 @@
+"""Render a vc6-bench document (the JSON-shaped dict built by the CLI) as a table, JSON or CSV.
+
+The JSON document is the single source: the table and the CSV are views of it. Wherever a figure
+comes from the emulator's cycle model the table says "modelled"; the emulator's own wall time is
+printed as the emulator's, never as Pi 4 performance.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from typing import Any
+
+from . import ceilings
+
+__all__ = ["EMULATOR_BANNER", "render_csv", "render_json", "render_table"]
+
+EMULATOR_BANNER = (
+    "EMULATOR: no Raspberry Pi GPU here. GPU times and the rates derived from them are MODELLED by the\n"
+    "emulator's cycle model of a 500 MHz Pi 4 (labelled 'modelled'). The emulator's own wall time is\n"
+    "reported apart and is not Pi 4 performance."
+)
+
+
+# ---- JSON and CSV ------------------------------------------------------------------------------
+
+
+def render_json(document: dict[str, Any]) -> str:
+    return json.dumps(_finite(document), indent=2) + "\n"
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no inf/nan: write them as strings so the document stays standard JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
+def render_csv(document: dict[str, Any]) -> str:
+    """One row per routine; columns are the result's fields flattened with dots (gpu.seconds.median)."""
+    rows = [_flatten(result) for result in document.get("results", [])]
+    if not rows:
+        rows = [_flatten({k: v for k, v in document.items() if k != "results"})]
+    columns: list[str] = []
+    for row in rows:
+        columns += [key for key in row if key not in columns]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, restval="", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(value, dict):
+        flat: dict[str, Any] = {}
+        for key, item in value.items():
+            flat.update(_flatten(item, f"{prefix}{key}."))
+        return flat
+    return {prefix[:-1]: "" if value is None else value}
+
+
+# ---- the table ---------------------------------------------------------------------------------
+
+
+def render_table(document: dict[str, Any]) -> str:
+    lines = [f"vc6-bench {document['versions'].get('vc6-bench') or ''} {document['command']}".rstrip()]
+    device = document.get("device")
+    if device and device.get("emulated"):
+        lines += [EMULATOR_BANNER]
+    if device:
+        lines.append(_device_line(device))
+    if document["command"] == "info":
+        lines += _info_lines(document)
+    elif document["command"] == "clock":
+        lines.append(_clock_line(document["device"]))
+    else:
+        results = document["results"]
+        if len(results) > 1:
+            lines += ["", *_summary(results)]
+        for result in results:
+            lines += ["", *_details(result)]
+    return "\n".join(lines) + "\n"
+
+
+def _device_line(device: dict[str, Any]) -> str:
+    where = device.get("node") or device.get("executor") or ""
+    return (
+        f"device: {device['backend']}{f' ({where})' if where else ''}, V3D {device['v3d_version']}, "
+        f"{device['qpus']} QPUs, {_clock_text(device)}"
+    )
+
+
+def _clock_text(device: dict[str, Any]) -> str:
+    if device.get("clock_mhz") is None:
+        return "clock unknown"
+    how = "modelled" if device["clock_modelled"] else "measured from the perf counters"
+    return f"QPU clock {device['clock_mhz']:.1f} MHz ({how})"
+
+
+def _clock_line(device: dict[str, Any]) -> str:
+    return f"QPU clock: {_clock_text(device)}"
+
+
+def _info_lines(document: dict[str, Any]) -> list[str]:
+    lines = ["", "versions:"]
+    for name, version in document["versions"].items():
+        lines.append(f"  {name:<12} {version if version is not None else 'not installed'}")
+    return lines
+
+
+_SUMMARY_COLUMNS = ("routine", "size", "GPU time", "Gflop/s", "MB/s", "% of ceiling", "numpy", "speed-up", "check")
+
+
+def _summary(results: list[dict[str, Any]]) -> list[str]:
+    rows = [_SUMMARY_COLUMNS]
+    modelled = False
+    for r in results:
+        gpu = r.get("gpu") or {}
+        modelled |= bool(gpu.get("modelled"))
+        mark = "*" if gpu.get("modelled") else ""
+        rows.append((
+            r["routine"],
+            r["problem"]["label"],
+            _seconds((gpu.get("seconds") or {}).get("median")) + mark,
+            _number(gpu.get("gflops")) + (mark if gpu.get("gflops") is not None else ""),
+            _number(gpu.get("mb_per_s")) + (mark if gpu.get("mb_per_s") is not None else ""),
+            _shares(gpu) + (mark if _shares(gpu) != "-" else ""),
+            _seconds(((r.get("baseline") or {}).get("seconds") or {}).get("median")),
+            _speedup((r.get("baseline") or {}).get("speedup")) + (mark if (r.get("baseline") or {}).get("speedup") else ""),
+            _verdict(r["verification"]),
+        ))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(_SUMMARY_COLUMNS))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    if modelled:
+        lines.append("* modelled (emulator cycle model of a 500 MHz Pi 4); numpy is timed on this host's CPU")
+    return lines
+
+
+def _details(r: dict[str, Any]) -> list[str]:
+    lines = [f"{r['routine']}: {r['summary']}, {r['problem']['label']}"]
+    if r["problem"].get("note"):
+        lines.append(f"  note: {r['problem']['note']}")
+    method = r["method"]
+    if method.get("repeat_note"):
+        lines.append(f"  note: {method['repeat_note']}")
+    if r.get("error"):
+        lines.append(f"  ERROR: {r['error']}")
+    lines.append(f"  {'verification':<22}{_verification_text(r['verification'])}")
+    gpu = r.get("gpu")
+    if gpu and gpu.get("seconds"):
+        label = "modelled" if gpu["modelled"] else "measured"
+        lines.append(f"  {f'GPU time ({label})':<22}{_spread_text(gpu['seconds'])}")
+        rate = _rate_text(gpu)
+        if rate:
+            lines.append(f"  {f'rate ({label})':<22}{rate}")
+    emulator = r.get("emulator")
+    if emulator:
+        lines.append(
+            f"  {'emulator (this host)':<22}wall {_spread_text(emulator['wall_seconds'])}; "
+            f"{_number(emulator['thread_instructions_per_second'])} thread-instructions/s "
+            f"({emulator['thread_instructions']} thread-instructions) - the emulator's speed, not the Pi's"
+        )
+        lines.append(
+            f"  {'cycle model':<22}{emulator['modelled_cycles']} cycles at {emulator['modelled_clock_mhz']:.0f} MHz "
+            f"(modelled), ALU utilisation {emulator['alu_utilisation']:.1%} (modelled), "
+            f"TMU {emulator['tmu_requests']} requests / {_bytes_text(emulator['tmu_bytes'])}"
+        )
+    counters = r.get("counters")
+    if counters and not counters.get("modelled"):
+        values = ", ".join(f"{k} {v}" for k, v in counters["values"].items())
+        lines.append(f"  {'counters (perfmon)':<22}{values}")
+    overhead = r.get("dispatch_overhead")
+    if overhead:
+        lines.append(f"  {'dispatch overhead':<22}{_overhead_text(overhead)}")
+    staging = r.get("staging") or {}
+    if staging.get("to_device_seconds"):
+        lines.append(
+            f"  {'staging (not in GPU)':<22}to device {_seconds(staging['to_device_seconds']['median'])}, "
+            f"from device {_seconds((staging.get('from_device_seconds') or {}).get('median'))} (median, host copies)"
+        )
+    baseline = r.get("baseline")
+    if baseline and baseline.get("seconds"):
+        lines.append(f"  {'numpy baseline':<22}{_baseline_text(baseline)}")
+    return lines
+
+
+def _verification_text(v: dict[str, Any]) -> str:
+    if not v["passed"]:
+        return f"FAILED: {v.get('message')}"
+    kind = "exact match" if v["exact_expected"] else f"max abs error {v['max_abs_error']:.3g}, max rel error {v['max_rel_error']:.3g}"
+    return f"passed ({v['runs_checked']} runs checked against numpy; {kind})"
+
+
+def _rate_text(gpu: dict[str, Any]) -> str:
+    parts = []
+    if gpu.get("gflops") is not None:
+        share = gpu.get("share_of_peak_flops")
+        peak = f" = {share:.1%} of the {ceilings.PEAK_FLOPS / 1e9:.0f} Gflop/s peak" if share is not None else ""
+        parts.append(f"{_number(gpu['gflops'])} Gflop/s{peak}")
+    if gpu.get("mb_per_s") is not None:
+        share = gpu.get("share_of_peak_bandwidth")
+        peak = f" = {share:.1%} of the {ceilings.PEAK_BYTES_PER_SECOND / 1e6:.0f} MB/s LPDDR4 ceiling" if share is not None else ""
+        parts.append(f"{_number(gpu['mb_per_s'])} MB/s{peak}")
+    return "; ".join(parts)
+
+
+def _overhead_text(overhead: dict[str, Any]) -> str:
+    wall = overhead["wall_seconds"]
+    if overhead.get("modelled_seconds") is not None:
+        return (
+            f"{_seconds(overhead['modelled_seconds'])} (modelled); emulator wall {_seconds(wall['median'])} "
+            f"median ({overhead['what']})"
+        )
+    return f"{_spread_text(wall)} ({overhead['what']})"
+
+
+def _baseline_text(baseline: dict[str, Any]) -> str:
+    rates = []
+    if baseline.get("gflops") is not None:
+        rates.append(f"{_number(baseline['gflops'])} Gflop/s")
+    if baseline.get("mb_per_s") is not None:
+        rates.append(f"{_number(baseline['mb_per_s'])} MB/s")
+    speedup = baseline.get("speedup")
+    tail = f"; GPU speed-up {_speedup(speedup)} ({baseline['speedup_note']})" if speedup else ""
+    return f"median {_seconds(baseline['seconds']['median'])}, {', '.join(rates)} on this host{tail}"
+
+
+def _spread_text(s: dict[str, Any]) -> str:
+    if s["runs"] == 1:
+        return f"{_seconds(s['median'])} (1 run)"
+    return f"min {_seconds(s['min'])}  median {_seconds(s['median'])}  max {_seconds(s['max'])} ({s['runs']} runs)"
+
+
+def _shares(gpu: dict[str, Any]) -> str:
+    parts = []
+    if gpu.get("share_of_peak_flops") is not None:
+        parts.append(f"{gpu['share_of_peak_flops']:.1%} flop")
+    if gpu.get("share_of_peak_bandwidth") is not None:
+        parts.append(f"{gpu['share_of_peak_bandwidth']:.1%} mem")
+    return ", ".join(parts) or "-"
+
+
+def _verdict(v: dict[str, Any]) -> str:
+    if not v["passed"]:
+        return "FAILED"
+    return "exact" if v["exact_expected"] else "ok"
+
+
+def _seconds(value: float | None) -> str:
+    if value is None:
+        return "-"
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
+        if value >= scale:
+            return f"{value / scale:.3g} {unit}"
+    return f"{value / 1e-9:.3g} ns"
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return "-"
+    if value >= 1e5:
+        return f"{value:.3g}"
+    return f"{value:.4g}" if value < 100 else f"{value:.0f}"
+
+
+def _speedup(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3g}x"
+
+
+def _bytes_text(nbytes: int) -> str:
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if nbytes >= scale:
+            return f"{nbytes / scale:.3g} {unit}"
+    return f"{nbytes} B"

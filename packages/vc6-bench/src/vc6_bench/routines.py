@@ -1,0 +1,314 @@
+"""The routine table: everything the harness knows about each routine, as data, in one place.
+
+For each routine: its name, how a size is given and its default sizes (on a Pi, and a smaller one on
+the emulator where the Pi default would take too long there), how to build inputs, how to call the
+vc6-kernels routine on device-resident arrays, its numpy baseline (timed on the CPU), the float64
+reference it is verified against, the tolerance (or exactness), and the flops and bytes it must move.
+The measuring code (:mod:`vc6_bench.method`) knows nothing routine-specific.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .sizes import Count, SizeError, elements_from, parse_shape
+
+__all__ = ["ROUTINES", "Problem", "Routine", "routine_names"]
+
+F32 = np.dtype(np.float32)
+UNIT_ROUNDOFF = 2.0**-24  # float32, round to nearest
+
+# Tolerances for inexact routines are error bounds, not fudge factors. Rounding errors of a sum of n
+# terms grow like sqrt(n) (Higham & Mary, "A new approach to probabilistic rounding error analysis",
+# SIAM J. Sci. Comput. 2019): |error| <= LAMBDA * sqrt(n) * u * sum|terms| except with probability
+# about 2*exp(-LAMBDA**2 / 2) per element, which for LAMBDA = 8 is ~1e-14: safe over millions of
+# elements yet tight enough that a missing block of data or a wrong lane fails.
+LAMBDA = 8.0
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem size: named dimensions (``{"m":..,"n":..,"k":..}``) and a short label."""
+
+    dims: Mapping[str, int]
+    label: str
+
+    def __getitem__(self, name: str) -> int:
+        return self.dims[name]
+
+
+Inputs = dict[str, np.ndarray]
+
+
+@dataclass(frozen=True)
+class Routine:
+    """How to size, feed, run, time on numpy, and verify one routine (see the module docstring)."""
+
+    name: str
+    summary: str
+    size_help: str
+    parse: Callable[[Count | None, str | None, int | None], Problem]
+    default: Problem
+    emulator_default: Problem | None  # None: the Pi default is quick enough on the emulator
+    warmup: Problem  # small problem used to warm up on the emulator (compiles the emulator's JIT)
+    make_inputs: Callable[[Problem, np.random.Generator], Inputs]  # host arrays, staged to the device
+    outputs: Callable[[Problem], Mapping[str, tuple[tuple[int, ...], np.dtype]]]  # device arrays to allocate
+    call: Callable[[Any, Mapping[str, np.ndarray], Problem, Any], Any]  # (kernels, device arrays, problem, device)
+    numpy: Callable[[Inputs, Problem], Any]  # the CPU baseline, in float32 like the GPU
+    reference: Callable[[Inputs, Problem], np.ndarray]  # what the result must equal (float64 where inexact)
+    tolerance: Callable[[Inputs, Problem, np.ndarray], np.ndarray | float] | None  # None: exact match expected
+    flops: Callable[[Problem], int]
+    bytes_moved: Callable[[Problem], int]  # compulsory DRAM traffic: each input read, each output written once
+    ceilings: tuple[str, ...]  # which ceilings apply: "flops", "bandwidth"
+
+    @property
+    def exact(self) -> bool:
+        return self.tolerance is None
+
+
+# ---- sizes -------------------------------------------------------------------------------------
+
+
+def _refuse_steps(name: str, steps: int | None) -> None:
+    if steps is not None:
+        raise SizeError(f"--steps applies to stencil only, not {name}")
+
+
+def _parse_cube(size: Count | None, shape: str | None, steps: int | None) -> Problem:
+    _refuse_steps("sgemm", steps)
+    if size is not None and shape is not None:
+        raise SizeError("give either --size N (an N x N x N sgemm) or --shape MxNxK, not both")
+    if shape is not None:
+        m, n, k = parse_shape(shape, 3, "MxNxK")
+    else:
+        if size.is_bytes:
+            raise SizeError(f"sgemm --size counts rows, not bytes: drop the B from {size.text!r}")
+        m = n = k = size.value
+    return _cube(m, n, k)
+
+
+def _cube(m: int, n: int, k: int) -> Problem:
+    return Problem({"m": m, "n": n, "k": k}, f"{m}x{n}x{k}")
+
+
+def _vector_parser(name: str):
+    def parse(size: Count | None, shape: str | None, steps: int | None) -> Problem:
+        _refuse_steps(name, steps)
+        if shape is not None:
+            raise SizeError(f"--shape applies to sgemm and stencil, not {name}: use --size (e.g. 32Mi or 64MiB)")
+        return _vector(elements_from(size, F32.itemsize))
+
+    return parse
+
+
+def _vector(n: int) -> Problem:
+    return Problem({"n": n}, f"{n} float32 ({_binary(n * F32.itemsize)})")
+
+
+def _binary(nbytes: int) -> str:
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if nbytes >= scale and nbytes % scale == 0:
+            return f"{nbytes // scale} {unit}"
+    return f"{nbytes} B"
+
+
+DEFAULT_STEPS = 10
+
+
+def _parse_grid(size: Count | None, shape: str | None, steps: int | None) -> Problem:
+    if size is not None and shape is not None:
+        raise SizeError("give either --size N (an N x N grid) or --shape ROWSxCOLS, not both")
+    if shape is not None:
+        rows, cols = parse_shape(shape, 2, "ROWSxCOLS")
+    else:
+        if size.is_bytes:
+            raise SizeError(f"stencil --size counts rows, not bytes: drop the B from {size.text!r}")
+        rows = cols = size.value
+    if steps is not None and steps <= 0:
+        raise SizeError(f"--steps must be positive, got {steps}")
+    return _grid(rows, cols, DEFAULT_STEPS if steps is None else steps)
+
+
+def _grid(rows: int, cols: int, steps: int) -> Problem:
+    return Problem({"rows": rows, "cols": cols, "steps": steps}, f"{rows}x{cols} x {steps} steps")
+
+
+# ---- inputs ------------------------------------------------------------------------------------
+
+
+def _uniform(rng: np.random.Generator, shape, low: float, high: float) -> np.ndarray:
+    return rng.uniform(low, high, size=shape).astype(np.float32)
+
+
+def _sgemm_inputs(p: Problem, rng: np.random.Generator) -> Inputs:
+    return {"a": _uniform(rng, (p["m"], p["k"]), -1, 1), "b": _uniform(rng, (p["k"], p["n"]), -1, 1)}
+
+
+def _vector_inputs(p: Problem, rng: np.random.Generator) -> Inputs:
+    return {"x": _uniform(rng, (p["n"],), 0, 1)}
+
+
+# memset writes a value whose bits are not all equal bytes, so a byte-wise fill of the wrong byte fails.
+MEMSET_VALUE = np.float32(1.2345678)
+
+
+def _grid_inputs(p: Problem, rng: np.random.Generator) -> Inputs:
+    return {"grid": _uniform(rng, (p["rows"], p["cols"]), 0, 1)}
+
+
+# ---- the stencil, written once for the baseline and the reference --------------------------------
+
+STENCIL_K = 0.25
+
+
+def stencil_numpy(grid: np.ndarray, steps: int, k: float = STENCIL_K) -> np.ndarray:
+    """Explicit heat-equation steps: each interior cell moves by k times its 5-point Laplacian.
+
+    new[i, j] = g[i, j] + k * (g[i-1, j] + g[i+1, j] + g[i, j-1] + g[i, j+1] - 4 * g[i, j]);
+    the border cells stay fixed. Works in the dtype of ``grid``.
+    """
+    g = grid.copy()
+    k = g.dtype.type(k)
+    four = g.dtype.type(4)
+    for _ in range(int(steps)):
+        nxt = g.copy()
+        centre = g[1:-1, 1:-1]
+        nxt[1:-1, 1:-1] = centre + k * (g[:-2, 1:-1] + g[2:, 1:-1] + g[1:-1, :-2] + g[1:-1, 2:] - four * centre)
+        g = nxt
+    return g
+
+
+# ---- tolerances --------------------------------------------------------------------------------
+
+
+def _sgemm_tolerance(inputs: Inputs, p: Problem, reference: np.ndarray) -> np.ndarray:
+    """per element: 8 sqrt(K+1) u (|A| @ |B|) + u |C| (probabilistic float32 rounding bound, u = 2^-24)"""
+    a, b = inputs["a"].astype(np.float64), inputs["b"].astype(np.float64)
+    k = a.shape[1]
+    return LAMBDA * math.sqrt(k + 1) * UNIT_ROUNDOFF * (np.abs(a) @ np.abs(b)) + UNIT_ROUNDOFF * np.abs(reference)
+
+
+def _summation_tolerance(inputs: Inputs, p: Problem, reference: np.ndarray) -> float:
+    """8 sqrt(n) u sum|x| + u |sum| (probabilistic float32 rounding bound, u = 2^-24)"""
+    x = inputs["x"]
+    return LAMBDA * math.sqrt(x.size) * UNIT_ROUNDOFF * float(np.abs(x, dtype=np.float64).sum()) + UNIT_ROUNDOFF * float(
+        abs(reference)
+    )
+
+
+def _stencil_tolerance(inputs: Inputs, p: Problem, reference: np.ndarray) -> float:
+    """per element: 8 steps u max|grid| (worst-case float32 rounding bound, u = 2^-24)"""
+    # Each step is a non-negative average for k <= 1/4 (it cannot grow the max norm), and rounds about
+    # 7 times per cell, so errors add up to at most 7 u max|grid| per step.
+    return 8 * p["steps"] * UNIT_ROUNDOFF * float(np.abs(inputs["grid"]).max())
+
+
+# ---- the table ---------------------------------------------------------------------------------
+
+ROUTINES: dict[str, Routine] = {
+    r.name: r
+    for r in (
+        Routine(
+            name="sgemm",
+            summary="C = A @ B in float32 (M x K times K x N)",
+            size_help="N for an N x N x N product, or --shape MxNxK",
+            parse=_parse_cube,
+            default=_cube(1024, 1024, 1024),
+            emulator_default=_cube(256, 256, 256),
+            warmup=_cube(32, 32, 32),
+            make_inputs=_sgemm_inputs,
+            outputs=lambda p: {"c": ((p["m"], p["n"]), F32)},
+            call=lambda kernels, d, p, device: kernels.sgemm(d["a"], d["b"], d["c"], device=device),
+            numpy=lambda i, p: i["a"] @ i["b"],
+            reference=lambda i, p: i["a"].astype(np.float64) @ i["b"].astype(np.float64),
+            tolerance=_sgemm_tolerance,
+            flops=lambda p: 2 * p["m"] * p["n"] * p["k"],
+            bytes_moved=lambda p: 4 * (p["m"] * p["k"] + p["k"] * p["n"] + p["m"] * p["n"]),
+            ceilings=("flops",),
+        ),
+        Routine(
+            name="summation",
+            summary="sum of a float32 vector",
+            size_help="number of elements (32Mi) or bytes (128MiB)",
+            parse=_vector_parser("summation"),
+            default=_vector(32 * 2**20),
+            emulator_default=_vector(4 * 2**20),
+            warmup=_vector(4096),
+            make_inputs=_vector_inputs,
+            outputs=lambda p: {},
+            call=lambda kernels, d, p, device: kernels.summation(d["x"], device=device),
+            numpy=lambda i, p: i["x"].sum(),
+            reference=lambda i, p: np.array(i["x"].sum(dtype=np.float64)),
+            tolerance=_summation_tolerance,
+            flops=lambda p: p["n"] - 1,
+            bytes_moved=lambda p: 4 * p["n"],
+            ceilings=("bandwidth",),
+        ),
+        Routine(
+            name="scopy",
+            summary="copy a float32 vector",
+            size_help="number of elements (16Mi) or bytes (64MiB)",
+            parse=_vector_parser("scopy"),
+            default=_vector(16 * 2**20),
+            emulator_default=_vector(4 * 2**20),
+            warmup=_vector(4096),
+            make_inputs=_vector_inputs,
+            outputs=lambda p: {"out": ((p["n"],), F32)},
+            call=lambda kernels, d, p, device: kernels.scopy(d["x"], d["out"], device=device),
+            numpy=lambda i, p: i["x"].copy(),
+            reference=lambda i, p: i["x"],
+            tolerance=None,
+            flops=lambda p: 0,
+            bytes_moved=lambda p: 2 * 4 * p["n"],
+            ceilings=("bandwidth",),
+        ),
+        Routine(
+            name="memset",
+            summary="fill a float32 vector with one value",
+            size_help="bytes (64MiB) or number of elements (16Mi)",
+            parse=_vector_parser("memset"),
+            default=_vector(16 * 2**20),
+            emulator_default=_vector(4 * 2**20),
+            warmup=_vector(4096),
+            make_inputs=lambda p, rng: {},
+            outputs=lambda p: {"out": ((p["n"],), F32)},
+            call=lambda kernels, d, p, device: kernels.memset(d["out"], MEMSET_VALUE, device=device),
+            numpy=lambda i, p: np.full(p["n"], MEMSET_VALUE, dtype=np.float32),
+            reference=lambda i, p: np.full(p["n"], MEMSET_VALUE, dtype=np.float32),
+            tolerance=None,
+            flops=lambda p: 0,
+            bytes_moved=lambda p: 4 * p["n"],
+            ceilings=("bandwidth",),
+        ),
+        Routine(
+            name="stencil",
+            summary="explicit 5-point heat steps on a float32 grid, k = 0.25, fixed border",
+            size_help="N for an N x N grid, or --shape ROWSxCOLS; --steps S (default 10)",
+            parse=_parse_grid,
+            default=_grid(512, 512, DEFAULT_STEPS),
+            emulator_default=None,
+            warmup=_grid(32, 32, 2),
+            make_inputs=_grid_inputs,
+            outputs=lambda p: {},
+            call=lambda kernels, d, p, device: kernels.stencil(d["grid"], p["steps"], k=STENCIL_K, device=device),
+            numpy=lambda i, p: stencil_numpy(i["grid"], p["steps"]),
+            reference=lambda i, p: stencil_numpy(i["grid"].astype(np.float64), p["steps"]),
+            tolerance=_stencil_tolerance,
+            # 4 adds, 1 subtract, 2 multiplies per interior cell and step, as written in stencil_numpy
+            flops=lambda p: 7 * max(p["rows"] - 2, 0) * max(p["cols"] - 2, 0) * p["steps"],
+            # each step reads the grid and writes it once
+            bytes_moved=lambda p: 2 * 4 * p["rows"] * p["cols"] * p["steps"],
+            ceilings=("bandwidth", "flops"),
+        ),
+    )
+}
+
+
+def routine_names() -> list[str]:
+    """Routine names in table order (the order ``vc6-bench all`` runs them)."""
+    return list(ROUTINES)
