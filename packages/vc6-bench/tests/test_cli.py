@@ -65,7 +65,7 @@ def test_bad_arguments_exit_2_with_a_one_line_error(argv, capsys):
 )
 def test_custom_validation_exits_2_without_a_traceback(argv):
     platform = FakePlatform()
-    code, out, err = run(argv, platform)
+    code, _out, err = run(argv, platform)
     assert code == cli.EXIT_USAGE
     assert err.startswith("vc6-bench: error: ") and err.count("\n") == 1
     assert "Traceback" not in err
@@ -91,7 +91,7 @@ def test_no_device_exits_3():
 
 def test_a_good_run_exits_0_and_closes_everything():
     platform = FakePlatform()
-    code, out, err = run(["scopy", "--size", "4096"], platform)
+    code, _out, err = run(["scopy", "--size", "4096"], platform)
     assert code == cli.EXIT_OK, err
     (dev,) = platform.opened
     assert dev.closed and dev.arrays_open == 0
@@ -189,7 +189,7 @@ def test_the_hardware_table_has_no_modelled_figures():
 
 
 def test_emulator_json_rates_come_from_modelled_seconds():
-    code, document, _ = run_json(["sgemm", "--size", "64"])
+    _code, document, _ = run_json(["sgemm", "--size", "64"])
     (result,) = document["results"]
     gpu, emulator = result["gpu"], result["emulator"]
     assert gpu["modelled"] is True and result["method"]["timing"] == "modelled"
@@ -259,5 +259,5 @@ def test_info_and_clock():
 def test_options_work_before_and_after_the_subcommand():
     code, document, _ = run_json(["--repeat", "2", "scopy", "--size", "64"])
     assert document["results"][0]["method"]["repeat"] == 2
-    code, out, _ = run(["--json", "scopy", "--size", "64", "--repeat", "3"])
+    _code, out, _ = run(["--json", "scopy", "--size", "64", "--repeat", "3"])
     assert json.loads(out)["results"][0]["method"]["repeat"] == 3
