@@ -257,7 +257,7 @@ def test_info_and_clock():
 
 
 def test_options_work_before_and_after_the_subcommand():
-    code, document, _ = run_json(["--repeat", "2", "scopy", "--size", "64"])
+    _, document, _ = run_json(["--repeat", "2", "scopy", "--size", "64"])
     assert document["results"][0]["method"]["repeat"] == 2
     _code, out, _ = run(["--json", "scopy", "--size", "64", "--repeat", "3"])
     assert json.loads(out)["results"][0]["method"]["repeat"] == 3
