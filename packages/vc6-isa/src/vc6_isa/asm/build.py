@@ -25,7 +25,7 @@ from ..errors import EncodeError
 from ..instruction import NOP_ADD, NOP_MUL, AluInstruction, AluOp, BranchInstruction
 from .assembly import Assembly, Link, Reference
 from .errors import Where, dsl_error
-from .instructions import ALU, CONDITION_FIELDS, NOP_HALF, Branch, Raw
+from .instructions import ALU, CONDITION_FIELDS, Branch, Raw
 from .operands import _INT_IMMEDIATES, Register, Signal, SmallImmediate
 
 __all__ = ["alu_instruction", "branch_instruction", "clear_cache", "program_words"]
@@ -74,10 +74,17 @@ def program_words(asm: Assembly) -> list[int]:
     return words
 
 
+#: The encoder without its own lru cache: program_words() caches words already, and hashing a
+#: whole instruction value for a second cache costs more than it saves.
+_encode_uncached = getattr(encode, "__wrapped__", encode)
+
+
 def _encode(instr: AluInstruction | BranchInstruction, where: Where | None) -> int:
     try:
-        return encode(instr)
+        return _encode_uncached(instr)
     except EncodeError as exc:
+        if not instr.is_branch:
+            _check_ops(instr.add, instr.mul, where)
         raise dsl_error(f"cannot encode this instruction: {exc}", where) from None
 
 
@@ -168,26 +175,37 @@ class _Ports:
         return raddr_a, held.waddr
 
 
+_ALU_OPS: dict[tuple, AluOp] = {}
+
+
 def _alu_op(half: tuple, ports: _Ports, nop: AluOp) -> AluOp:
-    if half is NOP_HALF or half == NOP_HALF:
-        return nop
+    """The AluOp of one half; equal halves with equal muxes share one (cached) AluOp."""
     op, dst, a, b, cond = half
-    fields = {"cond": None, "pf": None, "uf": None}
-    if cond is not None:
-        fields[CONDITION_FIELDS[cond]] = cond
-    return AluOp(
-        op,
-        dst.waddr if dst is not None else 6,
-        dst.magic if dst is not None else True,
-        ports.mux(a) if a is not None else 0,
-        ports.mux(b) if b is not None else 0,
-        dst.pack_mod if dst is not None else None,
-        a.unpack_mod if a is not None else None,
-        b.unpack_mod if b is not None else None,
-        fields["cond"],
-        fields["pf"],
-        fields["uf"],
-    )
+    if op == "nop" and dst is None and cond is None:
+        return nop
+    mux_a = ports.mux(a) if a is not None else 0
+    mux_b = ports.mux(b) if b is not None else 0
+    key = (half, mux_a, mux_b)
+    alu = _ALU_OPS.get(key)
+    if alu is None:
+        field = CONDITION_FIELDS[cond] if cond is not None else None
+        alu = AluOp(
+            op,
+            dst.waddr if dst is not None else 6,
+            dst.magic if dst is not None else True,
+            mux_a,
+            mux_b,
+            dst.pack_mod if dst is not None else None,
+            a.unpack_mod if a is not None else None,
+            b.unpack_mod if b is not None else None,
+            cond if field == "cond" else None,
+            cond if field == "pf" else None,
+            cond if field == "uf" else None,
+        )
+        if len(_ALU_OPS) >= CACHE_LIMIT:
+            _ALU_OPS.clear()
+        _ALU_OPS[key] = alu
+    return alu
 
 
 def alu_instruction(rec: ALU) -> AluInstruction:
@@ -212,7 +230,6 @@ def alu_instruction(rec: ALU) -> AluInstruction:
     ports = _Ports(where)
     add = _alu_op(rec.add_half, ports, NOP_ADD)
     mul = _alu_op(rec.mul_half, ports, NOP_MUL)
-    _check_ops(rec, add, mul, where)
     if rotation is not None:
         ports.rotate(rotation)
     if isinstance(ports.b, SmallImmediate):
@@ -220,14 +237,22 @@ def alu_instruction(rec: ALU) -> AluInstruction:
     sigs = frozenset(names)
     if sigs not in SIGNAL_CODES:
         raise dsl_error(_signal_problem(sigs), where)
-    _check_flags(add, mul, writer, where)
+    if (
+        writer is not None
+        or add.cond
+        or mul.uf
+        or (add.pf or add.uf)
+        and (mul.pf or mul.uf)
+    ):
+        _check_flags(add, mul, writer, where)
     raddr_a, raddr_b = ports.raddrs()
     sig_addr, sig_magic = (writer.dst.waddr, writer.dst.magic) if writer else (0, False)
     return AluInstruction(add, mul, sigs, sig_addr, sig_magic, raddr_a, raddr_b)
 
 
-def _check_ops(rec: ALU, add: AluOp, mul: AluOp, where: Where | None) -> None:
-    """Op-level checks the encoder would also make, with messages in the DSL's terms."""
+def _check_ops(add: AluOp, mul: AluOp, where: Where | None) -> None:
+    """Op-level checks the encoder also makes, with messages in the DSL's terms (run when the
+    encoder refuses an instruction, to say why in the DSL's words)."""
     for alu, table, half in ((add, ADD_OPS, "add"), (mul, MUL_OPS, "mul")):
         spec = table.get(alu.op)
         if spec is None:

@@ -24,6 +24,7 @@ from ..encoding import ADD_OPS, CONDITIONS, MUL_OPS, PUSHES, UPDATES
 from .assembly import Link, Reference, current_assembly, current_get, no_assembly
 from .errors import Where, dsl_error
 from .operands import (
+    _FLOAT_IMMEDIATES,
     _INT_IMMEDIATES,
     NULL,
     REGISTERS,
@@ -203,18 +204,21 @@ def _bad_destination(op: str, dst: Any) -> Exception:
 
 
 def _source(op: str, value: Any) -> Register | SmallImmediate:
-    """An operand as an interned Register or SmallImmediate (fast paths first)."""
+    """An operand that is not a plain register, as an interned SmallImmediate (or an error)."""
     kind = type(value)
-    if kind is Register:
-        if value.readable and value.pack_mod is None:
-            return value
-    elif kind is int:
+    if kind is int:
         imm = _INT_IMMEDIATES.get(value)
+        if imm is not None:
+            return imm
+    elif kind is float and value:  # 0.0 goes the slow way, which refuses -0.0
+        imm = _FLOAT_IMMEDIATES.get(value)
         if imm is not None:
             return imm
     elif kind is SmallImmediate:
         return value
     if isinstance(value, Register):
+        if value.plain_source:
+            return value
         if value.pack_mod:
             raise dsl_error(
                 f"{op}: an output pack (.{value.pack_mod}) cannot apply to a source"
@@ -235,16 +239,23 @@ def _half(op: str, has_dst: bool, nsrc: int, args: tuple, cond: str | None) -> t
             )  # py-videocore6: tmuwt() writes nothing useful, dst defaults to null
         else:
             raise _arity_error(op, has_dst, nsrc, len(args))
+    a = b = dst = None
     if has_dst:
         dst = args[0]
         if not isinstance(dst, Register) or dst.unpack_mod is not None:
             raise _bad_destination(op, dst)
-        a = _source(op, args[1]) if nsrc else None
-        b = _source(op, args[2]) if nsrc == 2 else None
-    else:
-        dst = None
-        a = _source(op, args[0]) if nsrc else None
-        b = _source(op, args[1]) if nsrc == 2 else None
+        if nsrc:
+            a = args[1]
+            if type(a) is not Register or not a.plain_source:
+                a = _source(op, a)
+            if nsrc == 2:
+                b = args[2]
+                if type(b) is not Register or not b.plain_source:
+                    b = _source(op, b)
+    elif nsrc:
+        a = _source(op, args[0])
+        if nsrc == 2:
+            b = _source(op, args[1])
     if cond is not None and cond not in CONDITION_FIELDS:
         raise dsl_error(
             f"{op}: cond={cond!r} is not a condition or flag write; use one of "

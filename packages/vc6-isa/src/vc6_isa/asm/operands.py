@@ -75,6 +75,7 @@ class Register:
         "magic",
         "name",
         "pack_mod",
+        "plain_source",
         "readable",
         "unpack_mod",
         "waddr",
@@ -98,6 +99,8 @@ class Register:
         #: Accumulators and the register file can be ALU sources; other magic names cannot
         #: (V3D 4.x has no magic read addresses).
         self.readable = not magic or waddr in MAGIC_ACCUMULATORS
+        #: Usable as a source as it is (readable, no output pack): the DSL's fast path.
+        self.plain_source = self.readable and pack_mod is None
         self._variants: dict[tuple[str, str], Register] = {}
 
     @property
