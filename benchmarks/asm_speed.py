@@ -131,18 +131,28 @@ def rate(kernel, cold: bool, repeat: int) -> tuple[float, int]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=7, help="runs per figure (best is kept)")
+    parser.add_argument(
+        "--repeat", type=int, default=7, help="runs per figure (best is kept)"
+    )
     args = parser.parse_args(argv)
-    print(f"{'program':<11}{'instructions':>13}{'cold, instr/s':>16}{'warm, instr/s':>16}")
+    print(
+        f"{'program':<11}{'instructions':>13}{'cold, instr/s':>16}{'warm, instr/s':>16}"
+    )
     headline = 0.0
-    for name, kernel in (("sgemm", sgemm), ("summation", summation), ("distinct", distinct)):
+    for name, kernel in (
+        ("sgemm", sgemm),
+        ("summation", summation),
+        ("distinct", distinct),
+    ):
         cold, length = rate(kernel, True, args.repeat)
         warm, _ = rate(kernel, False, args.repeat)
         print(f"{name:<11}{length:>13,}{cold:>16,.0f}{warm:>16,.0f}")
         if name == "sgemm":
             headline = cold
     verdict = "meets" if headline >= GOAL else "MISSES"
-    print(f"headline (sgemm, cold): {headline:,.0f} instructions/s, {verdict} the goal of {GOAL:,}")
+    print(
+        f"headline (sgemm, cold): {headline:,.0f} instructions/s, {verdict} the goal of {GOAL:,}"
+    )
     return 0 if headline >= GOAL else 1
 
 
