@@ -893,6 +893,64 @@ def qpu_tmu_vec_n_contiguous_write(asm, vec_n):
     program_end(asm)
 
 
+@qpu
+def contiguous_read(asm, address, count, first):
+    """Read ``count`` words from ``address`` (in lanes with flag A) into rf[30 + first]..."""
+    if count > 1:
+        bnot(tmuc, 7 - count)
+    mov(tmua, address, cond="ifa", sig=thrsw)
+    nop()
+    nop()
+    for i in range(count):
+        nop(sig=ldtmu(rf[30 + first + i]))
+
+
+@qpu
+def qpu_tmu_vec_n_contiguous_read(asm, vec_n):
+    pick_lane_address(asm)
+    shr(rf11, rf10, 2)
+    band(rf11, rf11, 3)
+    shr(rf12, rf10, 4)
+    add(rf12, rf12, 1)
+    shl(rf12, rf12, 4)
+    for i in range(vec_n):
+        mov(rf[20 + i], 0)
+    sub(null, rf11, 5 - vec_n, cond="pushn")
+    b(R.skip_0, cond="allna")
+    nop()
+    nop()
+    nop()
+    bnot(tmuc, 7 - vec_n)
+    mov(tmua, rf10, cond="ifa", sig=thrsw)
+    nop()
+    nop()
+    for i in range(vec_n):
+        nop(sig=ldtmu(rf[30 + i]))
+        mov(rf[20 + i], rf[30 + i], cond="ifa")
+    L.skip_0
+    for n in range(1, vec_n):
+        with namespace(f"ns{n}"):
+            sub(null, rf11, (4 + n) - vec_n, cond="pushz")
+            b(R.skip, cond="allna")
+            nop()
+            nop()
+            nop()
+            contiguous_read(asm, rf10, vec_n - n, 0)
+            contiguous_read(asm, rf12, n, vec_n - n)
+            for i in range(vec_n):
+                mov(rf[20 + i], rf[30 + i], cond="ifa")
+            L.skip
+    eidx(rf1, sig=ldunifrf(rf10))
+    shl(rf1, rf1, 2)
+    add(rf10, rf10, rf1)
+    shl(rf2, 4, 4)
+    for i in range(vec_n):
+        mov(tmud, rf[20 + i])
+        mov(tmua, rf10).add(rf10, rf10, rf2)
+    tmuwt()
+    program_end(asm)
+
+
 # ---------------------------------------------------------------------------------------------
 # tests/test_unifa.py
 
@@ -1192,6 +1250,49 @@ def qpu_sgemm_rnn_naive(asm: Assembly, thread: int) -> None:
     program_end(asm)
 
 
+@qpu
+def gpu_code(asm, local_size=8):
+    """examples/payload.py: store the compute-shader payload (workgroup ids, instance id)."""
+    wg_x, wg_y, wg_z, iid = rf4, rf5, rf6, rf7
+    x_size, y_size, z_size, base, stride, work_id, ident = rf[8:15]
+    neg(rf3, -16)
+    shl(rf1, rf0, rf3)
+    shr(wg_x, rf1, rf3)
+    shr(wg_y, rf0, rf3)
+    shl(rf1, rf2, rf3)
+    shr(wg_z, rf1, rf3)
+    shr(iid, rf2, rf3)
+    for reg in (x_size, y_size, z_size, base, stride):
+        nop(sig=ldunifrf(reg))
+    mov(work_id, wg_z)
+    umul24(work_id, work_id, y_size)
+    mov(rf0, wg_y)
+    add(work_id, work_id, rf0)
+    umul24(work_id, work_id, x_size)
+    mov(rf0, wg_x)
+    add(work_id, work_id, rf0)
+    umul24(ident, work_id, x_size)
+    umul24(ident, ident, y_size)
+    umul24(ident, ident, z_size)
+    umul24(rf0, work_id, stride)
+    add(base, base, rf0)
+    eidx(rf0)
+    shl(rf0, rf0, 2)
+    add(base, base, rf0)
+    mov(rf0, 1)
+    shl(rf0, rf0, 6)
+    for reg in (wg_x, wg_y, wg_z):
+        mov(tmud, reg)
+        mov(tmua, base).add(base, base, rf0)
+    mov(rf1, iid)
+    log2_batch = (max(local_size, 64) - 1).bit_length()  # log2 of the next power of two
+    shr(tmud, rf1, 17 - log2_batch - 1)
+    mov(tmua, base).add(base, base, rf0)
+    tmuwt()
+    L.skip
+    program_end(asm)
+
+
 # ---------------------------------------------------------------------------------------------
 # The table of ported programs: (vector tag, [(program, args, kwargs), ...])
 
@@ -1264,12 +1365,16 @@ PORTED = {
     TMU_PY + "qpu_tmu_vec_n_naive_read": [
         (qpu_tmu_vec_n_naive_read, (n,), {}) for n in (4, 3, 2)
     ],
+    TMU_PY + "qpu_tmu_vec_n_contiguous_read": [
+        (qpu_tmu_vec_n_contiguous_read, (n,), {}) for n in (4, 3, 2)
+    ],
     TMU_PY + "qpu_tmu_vec_n_contiguous_write": [
         (qpu_tmu_vec_n_contiguous_write, (n,), {}) for n in (4, 3, 2)
     ],
     PARALLEL_PY + "qpu_serial": [(qpu_serial, (), {})],
     PARALLEL_PY + "qpu_parallel_16": [(qpu_parallel_16, (), {})],
     PARALLEL_PY + "qpu_barrier": [(qpu_barrier, (), {})],
+    "py-videocore6:examples/payload.py:gpu_code": [(gpu_code, (), {})],
     "py-videocore6:examples/sgemm.py:qpu_sgemm_rnn_naive": [
         (qpu_sgemm_rnn_naive, (8,), {})
     ],
