@@ -49,8 +49,9 @@ from .operands import (
 )
 from .program import Program, assemble, get_label_positions, qpu
 
-#: py-videocore6's names of the register and signal types.
+#: py-videocore6's names of the types that appear in its annotations.
 SFUIntegrator = SFURegister
+SignalArg = Signal | list[Signal] | None
 rf = RF
 
 # The DSL's instruction functions, registers and signals are made from the encoding table;
@@ -80,6 +81,7 @@ __all__ = [
     "SFUIntegrator",
     "SFURegister",
     "Signal",
+    "SignalArg",
     "SmallImmediate",
     "WriteSignal",
     "assemble",

@@ -20,9 +20,12 @@ from typing import Any
 from ..encoding import (
     ADD_OPS,
     ADDRESS_SIGNALS,
+    F16_UNPACKS,
+    F32_UNPACKS,
     MAGIC_ACCUMULATORS,
     MAGIC_ADDRESSES,
     MUL_OPS,
+    PACKS,
     SIGNAL_SETS,
     SMALL_IMMEDIATES,
 )
@@ -45,15 +48,17 @@ __all__ = [
 ]
 
 #: Output pack spellings -> Mesa name (None = no pack).  py-videocore6 writes ``'none'``.
-PACK_MODIFIERS: dict[str, str | None] = {"none": None, "l": "l", "h": "h"}
+PACK_MODIFIERS: dict[str, str | None] = {"none": None, **{p: p for p in PACKS if p}}
 
-#: Input unpack spellings -> Mesa name.  Mesa's names plus py-videocore6's spellings of the
-#: f16-vector ones (``r32`` = Mesa ``ff`` ... , names as in its test_alu.py).
+#: py-videocore6's spellings of the f16-vector input unpacks (its test_alu.py).
+_PYVC6_UNPACK_SPELLINGS = {"r32": "ff", "rl2h": "ll", "rh2l": "hh", "swap": "swp"}
+
+#: Input unpack spellings -> Mesa name: Mesa's names (f32 and f16 kinds) and py-videocore6's.
 UNPACK_MODIFIERS: dict[str, str | None] = {
-    "none": None, "abs": "abs", "l": "l", "h": "h",
-    "ff": "ff", "ll": "ll", "hh": "hh", "swp": "swp",
-    "r32": "ff", "rl2h": "ll", "rh2l": "hh", "swap": "swp",
-}  # fmt: skip
+    "none": None,
+    **{u: u for u in (*F32_UNPACKS, *F16_UNPACKS) if u},
+    **_PYVC6_UNPACK_SPELLINGS,
+}
 
 #: py-videocore6's spellings of registers: ``null`` is the null destination Mesa prints ``-``;
 #: ``broadcast`` writes r5 replicated from lane 0 (``r5rep``), ``quad_broadcast`` is r5 itself
