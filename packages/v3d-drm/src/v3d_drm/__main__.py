@@ -1,0 +1,34 @@
+"""``python -m v3d_drm`` (also ``v3d-drm-info``): say which V3D device is available and what it is."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import open as open_device
+from .clock import gpu_clock_mhz
+from .errors import V3DError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m v3d_drm", description=__doc__)
+    parser.add_argument("--device", help='a /dev/dri node, or "emulator" (default: env V3D_DEVICE, else auto)')
+    parser.add_argument("--executor", help='emulator executor: entry point name or "module:callable"')
+    parser.add_argument("--clock", action="store_true", help="also measure the QPU clock with a timed job")
+    args = parser.parse_args(argv)
+    try:
+        with open_device(args.device, executor=args.executor) as dev:
+            print(dev.info)
+            if dev.info.emulated:
+                print("  note:           this is an EMULATED V3D 4.2 (Raspberry Pi 4 values); "
+                      "timings from it are modelled, not measured")
+            if args.clock:
+                print(f"  QPU clock:      {gpu_clock_mhz(dev)}")
+    except V3DError as exc:
+        print(f"v3d_drm: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,134 @@
+"""The executor contract: what the emulated backend hands to whatever runs a compute job.
+
+An executor is any object with ``name: str`` and ``run_csd(job: CsdJob) -> CsdResult``. The
+vc6-isa emulator is one; v3d-drm's tests use a tiny one. Executors are found through the entry
+point group ``v3d_drm.executors`` (each entry point is a zero-argument callable returning an
+executor) or passed directly to ``v3d_drm.open(executor=...)``.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Mapping, Protocol, runtime_checkable
+
+import numpy as np
+
+from .errors import MMUFault
+
+ENTRY_POINT_GROUP = "v3d_drm.executors"
+#: Entry point names tried first, in this order, before any other installed executor.
+PREFERRED_EXECUTORS = ("emulator",)
+
+
+class GpuMemory:
+    """The emulated GPU address space: every live BO of the device as (address, bytes).
+
+    Executors read and write BO memory through it; the arrays are views of the BOs' shared
+    memory, so writes are what the user sees through the BO's mmap.
+    """
+
+    def __init__(self, regions: list[tuple[int, np.ndarray]]) -> None:
+        self._regions = sorted(regions, key=lambda r: r[0])
+        self._bases = [base for base, _ in self._regions]
+
+    def regions(self) -> list[tuple[int, np.ndarray]]:
+        """(GPU address, writable uint8 array over the whole BO), sorted by address."""
+        return list(self._regions)
+
+    def view(self, address: int, nbytes: int) -> np.ndarray:
+        """A writable uint8 view of [address, address + nbytes); MMUFault if not inside one BO."""
+        i = bisect.bisect_right(self._bases, address) - 1
+        if i >= 0 and nbytes >= 0:
+            base, data = self._regions[i]
+            start = address - base
+            if start + nbytes <= data.size:
+                return data[start : start + nbytes]
+        raise MMUFault(address, nbytes, nearest=self.nearest(address))
+
+    def nearest(self, address: int) -> tuple[int, int] | None:
+        """(base, size) of the BO closest to ``address`` (containing it, if one does)."""
+        if not self._regions:
+            return None
+
+        def distance(region: tuple[int, np.ndarray]) -> int:
+            base, data = region
+            if address < base:
+                return base - address
+            return max(0, address - (base + data.size - 1))
+
+        base, data = min(self._regions, key=distance)
+        return base, data.size
+
+
+@dataclass(frozen=True)
+class CsdJob:
+    """One SUBMIT_CSD as the executor sees it."""
+
+    cfg: tuple[int, ...]  # the seven CSD cfg words exactly as submitted
+    coef: tuple[int, ...]  # the four coef words
+    memory: GpuMemory  # the emulated GPU address space at submit time
+    perfmon_counters: tuple[int, ...]  # V3D 4.2 counter indices of the attached perfmon, () if none
+    options: Mapping[str, object] = field(default_factory=dict)  # executor_options of the submit
+    description: str = ""  # human-readable job description for messages
+
+
+@dataclass(frozen=True)
+class CsdResult:
+    """What an executor reports back for one job."""
+
+    counters: Mapping[int, int] = field(default_factory=dict)  # counter index -> value (modelled)
+    stats: object | None = None  # exposed to users as Job.stats
+    modelled_seconds: float | None = None  # modelled GPU time of the job
+
+
+@runtime_checkable
+class Executor(Protocol):
+    """Runs CSD jobs for the emulated backend."""
+
+    name: str
+
+    def run_csd(self, job: CsdJob) -> CsdResult: ...
+
+
+@dataclass(frozen=True)
+class ExecutorSearch:
+    """The outcome of looking for an installed executor: the executor, or why there is none."""
+
+    executor: Executor | None
+    tried: tuple[str, ...]  # one line per entry point tried, with the reason it failed
+
+
+def find_executor(name: str | None = None) -> ExecutorSearch:
+    """Load the first working executor from the ``v3d_drm.executors`` entry points.
+
+    ``name`` restricts the search to one entry point. Loading errors (an entry point whose
+    module does not import yet, a callable that raises) are recorded, not raised, so the caller
+    can explain what was tried.
+    """
+    points = list(metadata.entry_points(group=ENTRY_POINT_GROUP))
+    if name is not None:
+        points = [p for p in points if p.name == name]
+    rank = {n: i for i, n in enumerate(PREFERRED_EXECUTORS)}
+    points.sort(key=lambda p: (rank.get(p.name, len(rank)), p.name))
+    tried = []
+    for point in points:
+        origin = f"entry point {point.name!r} = {point.value}"
+        if point.dist is not None:
+            origin += f" (from {point.dist.name})"
+        try:
+            executor = point.load()()
+        except Exception as exc:  # any failure of third-party code is reported, not raised
+            tried.append(f"{origin}: failed to load: {type(exc).__name__}: {exc}")
+            continue
+        if not isinstance(executor, Executor):
+            tried.append(f"{origin}: returned {type(executor).__name__}, which has no name/run_csd")
+            continue
+        return ExecutorSearch(executor, tuple(tried))
+    if not points:
+        tried.append(
+            f"no entry point in group {ENTRY_POINT_GROUP!r}"
+            + (f" named {name!r}" if name is not None else "")
+        )
+    return ExecutorSearch(None, tuple(tried))

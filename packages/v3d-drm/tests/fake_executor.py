@@ -1,0 +1,46 @@
+"""A tiny executor for v3d-drm's own tests: interprets nothing, so vc6-isa is not needed.
+
+It records each job, optionally writes a 32-bit marker at ``options["marker_address"]`` through
+GpuMemory (so an address outside every BO raises MMUFault, like the real emulator), raises
+``options["raise"]`` if given, and models time from the clock-loop program's shape: the first
+uniform is taken as the loop count, 4 cycles per instruction at ``clock_mhz``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from v3d_drm import CsdJob, CsdResult
+from v3d_drm.clock import clock_loop_instructions
+from v3d_drm.counters import CYCLE_COUNT
+
+MARKER = 0x600DCAFE
+
+
+class FakeExecutor:
+    name = "fake"
+
+    def __init__(self, clock_mhz: float = 500.0) -> None:
+        self.clock_mhz = clock_mhz
+        self.jobs: list[CsdJob] = []
+
+    def run_csd(self, job: CsdJob) -> CsdResult:
+        self.jobs.append(job)
+        if "marker_address" in job.options:
+            marker = np.array([job.options.get("marker", MARKER)], dtype=np.uint32)
+            job.memory.view(int(job.options["marker_address"]), 4)[:] = marker.view(np.uint8)
+        if "raise" in job.options:
+            raise job.options["raise"]  # type: ignore[misc]
+        loop_count = int(job.memory.view(job.cfg[6], 4).view(np.uint32)[0])
+        cycles = 4 * clock_loop_instructions(loop_count)
+        counters = {i: (cycles if i == CYCLE_COUNT else 1000 + i) for i in job.perfmon_counters}
+        return CsdResult(
+            counters=counters,
+            stats={"loop_count": loop_count, "cycles": cycles},
+            modelled_seconds=cycles / (self.clock_mhz * 1e6),
+        )
+
+
+def make() -> FakeExecutor:
+    """Zero-argument factory, usable as V3D_EXECUTOR=fake_executor:make."""
+    return FakeExecutor()
