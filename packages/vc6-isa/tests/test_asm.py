@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 import threading
 
+import numpy as np
 import pytest
 import vc6_isa.asm as dsl
 from vc6_isa import AssembleError, decode
@@ -397,3 +398,31 @@ def test_duplicate_label_is_reported_at_the_second_definition():
 
     error = check_error(body, "label 'twice' is defined twice")
     assert error.line == body.__code__.co_firstlineno + 3
+
+
+def test_program_conversions_and_label_positions():
+    @qpu
+    def kernel(asm, n, *, shift=2):
+        for _ in range(n):
+            shl(r0, r0, shift)
+        L.end
+        with LabelNameSpace(asm, "inner"):
+            L.end
+        nop()
+
+    program = assemble(kernel, 3, shift=1)
+    assert len(program) == 4 and program.tolist() == [int(w) for w in program.words]
+    assert np.array_equal(np.asarray(program), program.words)
+    assert program.to_bytes() == program.words.astype("<u8").tobytes()
+    assert program.labels == {"end": 3, "inner.end": 3}
+    assert get_label_positions(kernel, 3) == {"end": 24, "inner.end": 24}
+    assert decode(program.tolist()[0]).raddr_b == 1  # shift 1 as a small immediate
+
+
+def test_registers_and_signals_are_interned_and_pickle_to_themselves():
+    import pickle
+
+    assert ldtmu(r1) is ldtmu(r1) and rot(3) is rot(3)
+    assert r1.unpack("abs").base is r1 and r1.unpack("abs").unpack_mod == "abs"
+    for reg in (r0, rf9, tmua, recip, r2.unpack("h"), r3.pack("l")):
+        assert pickle.loads(pickle.dumps(reg)) is reg

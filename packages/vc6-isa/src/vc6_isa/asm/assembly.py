@@ -145,11 +145,13 @@ class Reference:
 
 class LabelNameSpace:
     """``with namespace('name'):`` puts the labels defined and referred to inside it in their
-    own namespace, so a helper can be emitted twice without its labels clashing."""
+    own namespace, so a helper can be emitted twice without its labels clashing.
+    ``asm`` None means the program being assembled when the block is entered (py-videocore6
+    passes it explicitly: ``LabelNameSpace(asm, 'name')``)."""
 
     __slots__ = ("asm", "name")
 
-    def __init__(self, name: str, asm: Assembly | None = None) -> None:
+    def __init__(self, asm: Assembly | None, name: str) -> None:
         self.asm = asm
         self.name = name
 
@@ -171,7 +173,7 @@ class LabelNameSpace:
 
 def namespace(name: str) -> LabelNameSpace:
     """A label namespace (py-videocore6 ``namespace``), used as ``with namespace('inner'):``."""
-    return LabelNameSpace(name)
+    return LabelNameSpace(None, name)
 
 
 class Link:

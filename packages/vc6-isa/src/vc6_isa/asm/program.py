@@ -37,6 +37,13 @@ class Program:
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         return self.words if dtype is None else self.words.astype(dtype)
 
+    def tolist(self) -> list[int]:
+        return [int(w) for w in self.words]
+
+    def to_bytes(self) -> bytes:
+        """The program as raw little-endian 64-bit words (what the QPUs read)."""
+        return self.words.astype("<u8").tobytes()
+
     def disassembly(self, *, hex_words: bool = False, addresses: bool = False) -> str:
         """Mesa's text for every instruction, with this program's labels at their places."""
         from ..disasm import disassemble
