@@ -111,10 +111,8 @@ class _Ports:
             elif self.b is not imm:
                 raise self._port_b_taken(f"small immediate {imm!r}")
             return 7
-        if src.magic:
-            return (
-                src.waddr
-            )  # accumulator r0-r5 (other magic names were refused as sources)
+        if src.magic:  # an accumulator r0-r5: other magic names were refused as sources
+            return src.waddr
         reg = src.base
         if self.a is reg:
             return 6
@@ -166,12 +164,12 @@ class _Ports:
             return raddr_a, 0
         if type(held) is SmallImmediate:
             return raddr_a, held.index
-        if (
-            type(held) is Signal
-        ):  # rotation: r5 is raddr_b 0, n the small-immediate index of n
-            return raddr_a, 0 if isinstance(held.rot, Register) else _INT_IMMEDIATES[
-                held.rot
-            ].index
+        if type(held) is Signal:
+            # The rotation amount: r5 is raddr_b 0, n is the small-immediate index of n
+            # (py-videocore6 encodes -15..-1 as indices 17..31; the hardware uses them mod 16).
+            if isinstance(held.rot, Register):
+                return raddr_a, 0
+            return raddr_a, _INT_IMMEDIATES[held.rot].index
         return raddr_a, held.waddr
 
 
@@ -237,13 +235,7 @@ def alu_instruction(rec: ALU) -> AluInstruction:
     sigs = frozenset(names)
     if sigs not in SIGNAL_CODES:
         raise dsl_error(_signal_problem(sigs), where)
-    if (
-        writer is not None
-        or add.cond
-        or mul.uf
-        or (add.pf or add.uf)
-        and (mul.pf or mul.uf)
-    ):
+    if add.cond or add.pf or add.uf or mul.cond or mul.pf or mul.uf:
         _check_flags(add, mul, writer, where)
     raddr_a, raddr_b = ports.raddrs()
     sig_addr, sig_magic = (writer.dst.waddr, writer.dst.magic) if writer else (0, False)
@@ -278,6 +270,7 @@ def _check_ops(add: AluOp, mul: AluOp, where: Where | None) -> None:
 def _check_flags(
     add: AluOp, mul: AluOp, writer: Signal | None, where: Where | None
 ) -> None:
+    """Conditions and flag writes the cond field cannot hold (reference Section 6.3)."""
     conds = [
         f"{h}: cond={v!r}"
         for h, o in (("add", add), ("mul", mul))
