@@ -23,9 +23,13 @@ class FakeExecutor:
     def __init__(self, clock_mhz: float = 500.0) -> None:
         self.clock_mhz = clock_mhz
         self.jobs: list[CsdJob] = []
+        self.code_seen: list[np.ndarray] = []  # copies of what was at the code/uniform addresses,
+        self.uniforms_seen: list[np.ndarray] = []  # taken while the job ran (staged BOs go after)
 
     def run_csd(self, job: CsdJob) -> CsdResult:
         self.jobs.append(job)
+        self.code_seen.append(self._copy_to_bo_end(job, job.cfg[5] & ~7).view(np.uint64))
+        self.uniforms_seen.append(self._copy_to_bo_end(job, job.cfg[6]).view(np.uint32))
         if "marker_address" in job.options:
             marker = np.array([job.options.get("marker", MARKER)], dtype=np.uint32)
             job.memory.view(int(job.options["marker_address"]), 4)[:] = marker.view(np.uint8)
@@ -39,6 +43,11 @@ class FakeExecutor:
             stats={"loop_count": loop_count, "cycles": cycles},
             modelled_seconds=cycles / (self.clock_mhz * 1e6),
         )
+
+    @staticmethod
+    def _copy_to_bo_end(job: CsdJob, address: int) -> np.ndarray:
+        base, size = job.memory.nearest(address)
+        return job.memory.view(address, (base + size - address) & ~7).copy()
 
 
 def make() -> FakeExecutor:

@@ -129,7 +129,13 @@ class DeviceArray(np.ndarray):
 
     @classmethod
     def _over(cls, bo: BufferObject, shape: Any, dtype: Any, offset: int = 0) -> DeviceArray:
-        array = np.ndarray.__new__(cls, shape, dtype=dtype, buffer=bo._mapping, offset=offset)
+        dtype = np.dtype(dtype)
+        shape = tuple(np.atleast_1d(shape).tolist()) if not isinstance(shape, tuple) else shape
+        nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+        # frombuffer holds a buffer export on the mapping for as long as any view exists, so the
+        # memory cannot be unmapped under an array (np.ndarray(buffer=...) does not hold one).
+        raw = np.frombuffer(bo._mapping, dtype=np.uint8, count=nbytes, offset=offset)
+        array = raw.view(dtype).reshape(shape).view(cls)
         array.bo = bo
         return array
 
