@@ -128,7 +128,11 @@ def _load_executor(spec: str | None, tried: list[str]) -> Executor:
     search = find_executor(spec)
     if search.executor is None:
         lines = "\n  ".join(tried + list(search.tried))
-        raise DeviceNotFound(f"no V3D device available. Tried:\n  {lines}\nTo fix: {INSTALL_HINT}", value=spec)
+        fix = INSTALL_HINT
+        if any("failed to load" in line for line in search.tried):
+            fix = ("an executor is installed but does not load (see above): update or reinstall the "
+                   "package that provides it, or pass open(executor=...)")
+        raise DeviceNotFound(f"no V3D device available. Tried:\n  {lines}\nTo fix: {fix}", value=spec)
     return search.executor
 
 
