@@ -18,7 +18,6 @@ import statistics
 import time
 
 import numpy as np
-
 import v3d_drm
 from v3d_drm import CsdResult
 

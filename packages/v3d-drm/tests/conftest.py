@@ -5,8 +5,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import v3d_drm  # noqa: E402
-from fake_executor import FakeExecutor  # noqa: E402
+import v3d_drm
+from fake_executor import FakeExecutor
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ uniform is taken as the loop count, 4 cycles per instruction at ``clock_mhz``.
 from __future__ import annotations
 
 import numpy as np
-
 from v3d_drm import CsdJob, CsdResult
 from v3d_drm.clock import clock_loop_instructions
 from v3d_drm.counters import CYCLE_COUNT

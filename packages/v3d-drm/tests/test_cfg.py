@@ -1,7 +1,6 @@
 """CSD cfg words: Mesa's formulas (reference 4.3) and the checks in front of them."""
 
 import pytest
-
 from v3d_drm import InvalidArgument, choose_wgs_per_sg, compute_cfg
 from v3d_drm.csd import decode_cfg
 
@@ -38,7 +37,7 @@ def test_pi5_cfg4_is_the_count():
 
 
 def test_flag_bits_of_cfg5():
-    base = dict(workgroups=1, local_size=16, code_address=CODE, uniforms_address=UNIFORMS)
+    base = {"workgroups": 1, "local_size": 16, "code_address": CODE, "uniforms_address": UNIFORMS}
     assert compute_cfg(**base, propagate_nan=False).cfg[5] == CODE
     assert compute_cfg(**base, propagate_nan=False, single_seg=True).cfg[5] == CODE | 2
     assert compute_cfg(**base, propagate_nan=False, threading=True).cfg[5] == CODE | 1
@@ -72,25 +71,25 @@ def test_decode_round_trips():
 @pytest.mark.parametrize(
     "override, words",
     [
-        (dict(workgroups=(0, 1, 1)), "workgroups[x]"),
-        (dict(workgroups=(1, 0, 1)), "zero count"),
-        (dict(workgroups=(65536, 1, 1)), "65535"),
-        (dict(workgroups=(1, 2, 3, 4)), "three ints"),
-        (dict(local_size=(16, 16, 2)), "at most 256"),
-        (dict(local_size=0), "local_size"),
-        (dict(wgs_per_sg=0), "wgs_per_sg"),
-        (dict(wgs_per_sg=17), "wgs_per_sg"),
-        (dict(batches=0), "batches"),
-        (dict(code_address=0x60004), "8-byte aligned"),
-        (dict(code_address=0), "code address"),
-        (dict(code_address=1 << 32), "code address"),
-        (dict(uniforms_address=0x140002), "4-byte aligned"),
-        (dict(threading=1), "threading"),
-        (dict(workgroups=1.5), "workgroups"),
+        ({"workgroups": (0, 1, 1)}, "workgroups[x]"),
+        ({"workgroups": (1, 0, 1)}, "zero count"),
+        ({"workgroups": (65536, 1, 1)}, "65535"),
+        ({"workgroups": (1, 2, 3, 4)}, "three ints"),
+        ({"local_size": (16, 16, 2)}, "at most 256"),
+        ({"local_size": 0}, "local_size"),
+        ({"wgs_per_sg": 0}, "wgs_per_sg"),
+        ({"wgs_per_sg": 17}, "wgs_per_sg"),
+        ({"batches": 0}, "batches"),
+        ({"code_address": 0x60004}, "8-byte aligned"),
+        ({"code_address": 0}, "code address"),
+        ({"code_address": 1 << 32}, "code address"),
+        ({"uniforms_address": 0x140002}, "4-byte aligned"),
+        ({"threading": 1}, "threading"),
+        ({"workgroups": 1.5}, "workgroups"),
     ],
 )
 def test_bad_fields_are_rejected_with_the_field_named(override, words):
-    args = dict(workgroups=1, local_size=16, code_address=CODE, uniforms_address=UNIFORMS)
+    args = {"workgroups": 1, "local_size": 16, "code_address": CODE, "uniforms_address": UNIFORMS}
     args.update(override)
     with pytest.raises(InvalidArgument, match=words.replace("[", r"\[").replace("]", r"\]")):
         compute_cfg(**args)

@@ -4,11 +4,10 @@ import gc
 
 import numpy as np
 import pytest
-
 import v3d_drm
+from fake_executor import MARKER, FakeExecutor
 from v3d_drm import GPUTimeout, InvalidArgument, MMUFault, V3DError
 from v3d_drm.clock import CLOCK_LOOP_PROGRAM
-from fake_executor import MARKER, FakeExecutor
 
 CODE = np.array(CLOCK_LOOP_PROGRAM, dtype=np.uint64)
 
@@ -110,13 +109,13 @@ def test_executor_errors_are_re_raised_by_wait(dev):
 @pytest.mark.parametrize(
     "kwargs, words",
     [
-        (dict(workgroups=(0, 1, 1)), "zero count"),
-        (dict(local_size=(300, 1, 1)), "local_size"),
-        (dict(wgs_per_sg=20), "wgs_per_sg"),
-        (dict(batches=0), "batches"),
-        (dict(bos=[object()]), "BufferObjects or DeviceArrays"),
-        (dict(perfmon="cycle-count"), "perfmon"),
-        (dict(in_sync=5), "in_sync must be"),
+        ({"workgroups": (0, 1, 1)}, "zero count"),
+        ({"local_size": (300, 1, 1)}, "local_size"),
+        ({"wgs_per_sg": 20}, "wgs_per_sg"),
+        ({"batches": 0}, "batches"),
+        ({"bos": [object()]}, "BufferObjects or DeviceArrays"),
+        ({"perfmon": "cycle-count"}, "perfmon"),
+        ({"in_sync": 5}, "in_sync must be"),
     ],
 )
 def test_bad_dispatch_arguments(dev, kwargs, words):

@@ -6,10 +6,13 @@ import mmap
 
 import numpy as np
 import pytest
-
-from v3d_drm import uapi
-from v3d_drm.backends.emulated import GPU_VA_ALIGNMENT, MMAP_OFFSET_BASE, EmulatedBackend
 from fake_executor import FakeExecutor
+from v3d_drm import uapi
+from v3d_drm.backends.emulated import (
+    GPU_VA_ALIGNMENT,
+    MMAP_OFFSET_BASE,
+    EmulatedBackend,
+)
 
 
 @pytest.fixture
@@ -65,8 +68,8 @@ def test_handles_start_at_1_and_the_lowest_free_is_reused(be):
 
 
 def test_gpu_addresses_are_nonzero_aligned_in_4gib_and_reused(be):
-    (h1, a1), (h2, a2) = create(be, 1), create(be, 3 * GPU_VA_ALIGNMENT + 1)
-    h3, a3 = create(be, 1)
+    (_, a1), (h2, a2) = create(be, 1), create(be, 3 * GPU_VA_ALIGNMENT + 1)
+    _, a3 = create(be, 1)
     assert a1 == GPU_VA_ALIGNMENT  # page 0 is never handed out
     assert a2 == a1 + GPU_VA_ALIGNMENT and a3 == a2 + 4 * GPU_VA_ALIGNMENT
     assert all(a % GPU_VA_ALIGNMENT == 0 and 0 < a < 1 << 32 for a in (a1, a2, a3))
@@ -182,7 +185,7 @@ def test_perfmon_ioctls(be):
     pm.counters[0], pm.counters[1] = 32, 13
     be.ioctl(uapi.DRM_IOCTL_V3D_PERFMON_CREATE, pm)
     assert pm.id == 1
-    handle, address = create(be, 4096)
+    handle, _ = create(be, 4096)
     for _ in range(2):  # totals accumulate over jobs
         submit(be, [handle], perfmon_id=pm.id)
     values = (ctypes.c_uint64 * 2)()
@@ -206,7 +209,7 @@ def test_unknown_and_graphics_ioctls(be):
 
 
 def test_executor_sees_every_live_bo(be):
-    (h1, a1), (h2, a2) = create(be, 4096), create(be, 8192)
+    (h1, a1), (_, a2) = create(be, 4096), create(be, 8192)
     submit(be, [h1])
     regions = be.executor.jobs[-1].memory.regions()
     assert [(base, data.size) for base, data in regions] == [(a1, 4096), (a2, 8192)]

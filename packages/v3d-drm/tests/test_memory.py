@@ -5,10 +5,9 @@ import os
 
 import numpy as np
 import pytest
-
 import v3d_drm
-from v3d_drm import BufferObject, DeviceArray, InvalidArgument
 from fake_executor import FakeExecutor
+from v3d_drm import DeviceArray, InvalidArgument
 
 
 def live_bos(dev):
@@ -65,7 +64,7 @@ def test_computed_results_are_plain_arrays(dev):
     assert type(b) is np.ndarray
     c = a.copy()
     with pytest.raises(InvalidArgument, match="not in GPU memory"):
-        c.address
+        _ = c.address
 
 
 def test_asarray_copies_into_gpu_memory(dev):
@@ -97,7 +96,7 @@ def test_close_is_idempotent_and_views_do_not_double_free(dev):
     gc.collect()
     assert a.bo.closed
     with pytest.raises(InvalidArgument, match="closed"):
-        a.address
+        _ = a.address
     del a, view
     gc.collect()
     assert live_bos(dev) == before - 1
@@ -135,7 +134,7 @@ def test_closing_the_device_closes_its_bos():
     with pytest.raises(InvalidArgument, match="closed"):
         dev.alloc(10)
     with pytest.raises(InvalidArgument, match="closed"):
-        bo.buffer
+        _ = bo.buffer
     dev.close()  # idempotent
 
 

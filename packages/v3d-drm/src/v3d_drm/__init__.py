@@ -10,12 +10,20 @@ from .clock import ClockMeasurement, gpu_clock_mhz
 from .counters import V3D42_COUNTERS, Counter
 from .csd import CsdConfig, Job, choose_wgs_per_sg, compute_cfg
 from .device import Device, DeviceInfo, open
-from .errors import DeviceNotFound, GPUTimeout, InvalidArgument, MMUFault, PermissionDenied, V3DError
+from .errors import (
+    DeviceNotFound,
+    GPUTimeout,
+    InvalidArgument,
+    MMUFault,
+    PermissionDenied,
+    V3DError,
+)
 from .executor import CsdJob, CsdResult, Executor, GpuMemory
 from .perfmon import Perfmon
 from .sync import Syncobj
 
 __all__ = [
+    "V3D42_COUNTERS",
     "BufferObject",
     "ClockMeasurement",
     "Counter",
@@ -35,7 +43,6 @@ __all__ = [
     "Perfmon",
     "PermissionDenied",
     "Syncobj",
-    "V3D42_COUNTERS",
     "V3DError",
     "choose_wgs_per_sg",
     "compute_cfg",

@@ -10,7 +10,7 @@ the mapping survives until they are gone (as a kernel mapping outlives its GEM h
 from __future__ import annotations
 
 import weakref
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
 
@@ -93,7 +93,7 @@ class BufferObject:
         """Unmap and close the handle. Idempotent."""
         self._finalizer()
 
-    def __enter__(self) -> BufferObject:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -182,7 +182,7 @@ class DeviceArray(np.ndarray):
         if self.bo is not None:
             self.bo.close()
 
-    def __enter__(self) -> DeviceArray:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

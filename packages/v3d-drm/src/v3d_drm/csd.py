@@ -12,8 +12,9 @@ from __future__ import annotations
 import ctypes
 import math
 import weakref
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from . import uapi
 from .errors import InvalidArgument

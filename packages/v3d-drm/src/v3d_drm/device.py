@@ -11,8 +11,9 @@ import errno
 import importlib
 import os
 import weakref
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Self
 
 import numpy as np
 
@@ -21,8 +22,21 @@ from .backends.emulated import EmulatedBackend
 from .backends.kernel import KernelBackend, find_v3d_node
 from .bo import BufferObject, DeviceArray
 from .counters import V3D42_COUNTERS, Counter
-from .csd import CsdConfig, Job, check_addresses_in_bos, compute_cfg, decode_cfg, submit_struct
-from .errors import DeviceNotFound, InvalidArgument, PermissionDenied, V3DError, from_oserror
+from .csd import (
+    CsdConfig,
+    Job,
+    check_addresses_in_bos,
+    compute_cfg,
+    decode_cfg,
+    submit_struct,
+)
+from .errors import (
+    DeviceNotFound,
+    InvalidArgument,
+    PermissionDenied,
+    V3DError,
+    from_oserror,
+)
 from .executor import ENTRY_POINT_GROUP, Executor, find_executor
 from .perfmon import Perfmon
 from .sync import Syncobj
@@ -121,7 +135,7 @@ def _load_executor(spec: str | None, tried: list[str]) -> Executor:
         module_name, _, attr = spec.partition(":")
         try:
             return getattr(importlib.import_module(module_name), attr)()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - third-party code: report, do not crash
             raise DeviceNotFound(
                 f"executor {spec!r} failed to load: {type(exc).__name__}: {exc}", value=spec
             ) from None
@@ -158,7 +172,7 @@ def _kernel(path: str) -> KernelBackend:
         raise DeviceNotFound(f"{path} is not a V3D device: {exc.strerror or exc}", errno=exc.errno, value=path) from None
 
 
-def open(device: str | None = None, *, executor: Executor | str | None = None) -> Device:  # noqa: A001
+def open(device: str | None = None, *, executor: Executor | str | None = None) -> Device:
     """Open a V3D device.
 
     ``device``: None picks the V3D render node if there is one (found by driver name), else the
@@ -501,7 +515,7 @@ class Device:
                 finalizer()
         self._finalizer()
 
-    def __enter__(self) -> Device:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

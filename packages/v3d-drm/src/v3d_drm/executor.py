@@ -9,9 +9,10 @@ executor) or passed directly to ``v3d_drm.open(executor=...)``.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
-from typing import Mapping, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -119,7 +120,7 @@ def find_executor(name: str | None = None) -> ExecutorSearch:
             origin += f" (from {point.dist.name})"
         try:
             executor = point.load()()
-        except Exception as exc:  # any failure of third-party code is reported, not raised
+        except Exception as exc:  # noqa: BLE001 - any failure of third-party code is reported, not raised
             tried.append(f"{origin}: failed to load: {type(exc).__name__}: {exc}")
             continue
         if not isinstance(executor, Executor):

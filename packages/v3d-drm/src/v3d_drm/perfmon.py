@@ -10,7 +10,8 @@ from __future__ import annotations
 import ctypes
 import difflib
 import weakref
-from typing import TYPE_CHECKING, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Self
 
 from . import uapi
 from .counters import Counter
@@ -85,7 +86,7 @@ class Perfmon:
     def close(self) -> None:
         self._finalizer()
 
-    def __enter__(self) -> Perfmon:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import ctypes
 import mmap
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping, Protocol
+from typing import Protocol
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,8 @@ import os
 import threading
 import time
 import weakref
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Callable, Mapping
 
 import numpy as np
 
@@ -513,7 +513,7 @@ class EmulatedBackend:
                 raise TypeError(
                     f"executor {self.executor_name!r} returned {type(result).__name__}, not CsdResult"
                 )
-        except Exception as exc:  # the job "ran" and failed; Job.wait() re-raises it
+        except Exception as exc:  # noqa: BLE001 - the job "ran" and failed; Job.wait() re-raises it
             return JobReport(None, None, {}, exc)
         return JobReport(result.stats, result.modelled_seconds, dict(result.counters), None)
 

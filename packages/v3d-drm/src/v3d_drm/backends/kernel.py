@@ -13,7 +13,7 @@ import fcntl
 import glob
 import mmap
 import os
-from typing import Mapping
+from collections.abc import Mapping
 
 from .. import uapi
 from .base import JobReport, close_mapping
