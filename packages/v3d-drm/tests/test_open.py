@@ -118,3 +118,12 @@ def test_python_dash_m_runs_as_a_program():
     done = subprocess.run([sys.executable, "-m", "v3d_drm"], capture_output=True, text=True, env=env, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     assert "EMULATED" in done.stdout and "V3D 4.2" in done.stdout
+
+
+def test_falling_back_to_the_emulator_past_an_unopenable_node_warns(monkeypatch):
+    monkeypatch.delenv("V3D_DEVICE", raising=False)
+    monkeypatch.setenv("V3D_EXECUTOR", "fake_executor:make")
+    denied = ["/dev/dri/renderD128: cannot open (EACCES: Permission denied)"]
+    monkeypatch.setattr(device_module, "find_v3d_node", lambda: (None, denied))
+    with pytest.warns(RuntimeWarning, match="render"), v3d_drm.open() as dev:
+        assert dev.info.emulated

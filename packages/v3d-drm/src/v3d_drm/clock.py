@@ -41,8 +41,10 @@ CLOCK_LOOP_PROGRAM: tuple[int, ...] = (
     0x3C003186BB800000,  # nop ; nop                       (delay slot 1)
     0x3C003186BB800000,  # nop ; nop                       (delay slot 2, last instruction)
 )
-#: Instructions the program executes for ``n`` loop iterations (2 set-up + 5 per iteration + 7 end).
+
+
 def clock_loop_instructions(n: int) -> int:
+    """Instructions the program executes for ``n`` loop iterations (2 set-up, 5 per iteration, 7 end)."""
     return 2 + 5 * n + 7
 
 

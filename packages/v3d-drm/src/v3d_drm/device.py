@@ -10,6 +10,7 @@ import ctypes
 import errno
 import importlib
 import os
+import warnings
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -193,7 +194,16 @@ def open(device: str | None = None, *, executor: Executor | str | None = None) -
     node, tried = find_v3d_node()
     if node is not None:
         return Device(_kernel(node))
-    return Device(_emulated(None, tried))
+    dev = Device(_emulated(None, tried))
+    denied = [line for line in tried if "EACCES" in line or "EPERM" in line]
+    if denied:
+        warnings.warn(
+            f"using the EMULATED V3D: {'; '.join(denied)}. If this is a Raspberry Pi, join the "
+            "'render' group (sudo usermod -aG render $USER) and log in again",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    return dev
 
 
 # --- the device ----------------------------------------------------------------------------------
