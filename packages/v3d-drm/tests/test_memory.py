@@ -173,3 +173,31 @@ def test_bo_from_another_device_is_rejected(dev):
         foreign = other.array(4, np.uint32)
         with pytest.raises(InvalidArgument, match="another device"):
             dev.dispatch([0], [0], bos=[foreign])
+
+
+class _ForgetfulExecutor:
+    """Keeps no reference to jobs (the fake executor records them, which pins their memory views)."""
+
+    name = "forgetful"
+
+    def run_csd(self, job):
+        job.memory.view(job.cfg[6], 4)  # touch memory like a real executor
+        return v3d_drm.CsdResult()
+
+
+def test_2000_dispatches_leak_nothing():
+    code = np.zeros(4, dtype=np.uint64)
+    with v3d_drm.open("emulator", executor=_ForgetfulExecutor()) as dev:
+        out = dev.array(16, np.uint32)
+        for _ in range(20):
+            dev.dispatch(code, [out.address], bos=[out]).wait()
+        gc.collect()
+        state = lambda: (_fds(), _maps(), len(dev.backend._handles), live_bos(dev), len(dev.backend._syncobjs))  # noqa: E731
+        before = state()
+        for i in range(2000):
+            job = dev.dispatch(code, [out.address, i], bos=[out])
+            if i % 2:
+                job.wait()  # the others are collected unwaited
+        del job
+        gc.collect()
+        assert state() == before

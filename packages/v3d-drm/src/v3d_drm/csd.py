@@ -260,6 +260,8 @@ class Job:
                 report = None
             if report is not None:
                 self.stats, self.modelled_seconds, self._error = report.stats, report.modelled_seconds, report.error
+                if self._error is not None:
+                    self._error.add_note(f"while running {self.description}")
             self.done = True
             self._finalizer()
             self._bos = []
