@@ -192,7 +192,7 @@ def test_2000_dispatches_leak_nothing():
         for _ in range(20):
             dev.dispatch(code, [out.address], bos=[out]).wait()
         gc.collect()
-        state = lambda: (_fds(), _maps(), len(dev.backend._handles), live_bos(dev), len(dev.backend._syncobjs))  # noqa: E731
+        state = lambda: (_fds(), _maps(), len(dev.backend._handles), live_bos(dev), len(dev.backend._syncobjs))
         before = state()
         for i in range(2000):
             job = dev.dispatch(code, [out.address, i], bos=[out])
