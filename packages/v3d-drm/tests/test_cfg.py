@@ -109,3 +109,24 @@ def test_bad_fields_are_rejected_with_the_field_named(override, words):
 def test_decode_rejects_bad_words(cfg, words):
     with pytest.raises(InvalidArgument, match=words):
         decode_cfg(cfg)
+
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+
+@given(
+    groups=st.tuples(st.integers(1, 300), st.integers(1, 4), st.integers(1, 3)),
+    local=st.tuples(st.integers(1, 16), st.integers(1, 4), st.integers(1, 4)),
+)
+def test_batches_cover_every_invocation_and_decode_back(groups, local):
+    c = compute_cfg(workgroups=groups, local_size=local, code_address=CODE, uniforms_address=UNIFORMS)
+    num_wgs = groups[0] * groups[1] * groups[2]
+    # every supergroup's invocations fit its batches, and no batch is wholly idle
+    assert c.batches_per_sg * 16 >= c.wgs_per_sg * c.wg_size > (c.batches_per_sg - 1) * 16
+    whole, rest = divmod(num_wgs, c.wgs_per_sg)
+    assert c.num_batches == whole * c.batches_per_sg + -(-rest * c.wg_size // 16)
+    assert 1 <= c.wgs_per_sg <= min(16, num_wgs)
+    d = decode_cfg(c.cfg)
+    assert (d.workgroups, d.wg_size, d.wgs_per_sg, d.batches_per_sg, d.num_batches) == (
+        c.workgroups, c.wg_size, c.wgs_per_sg, c.batches_per_sg, c.num_batches)

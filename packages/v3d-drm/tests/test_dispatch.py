@@ -201,3 +201,32 @@ def test_closed_device_refuses_everything(executor):
                  lambda: job.wait(), lambda: dev.array(3)):
         with pytest.raises(InvalidArgument, match="closed"):
             call()
+
+
+def test_code_from_an_object_with_words(dev, executor):
+    class Program:  # the shape of vc6_isa.asm.Program
+        words = CODE
+
+    dev.dispatch(Program(), [4]).wait()
+    np.testing.assert_array_equal(executor.code_seen[-1][: CODE.size], CODE)
+
+
+def test_jobs_from_several_threads(dev, executor):
+    import threading
+
+    errors = []
+
+    def worker(base):
+        try:
+            for i in range(50):
+                dev.dispatch(CODE, [base + i]).wait()
+        except Exception as exc:  # noqa: BLE001 - collected for the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(1000 * t,)) for t in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert sorted(u[0] for u in executor.uniforms_seen) == sorted(1000 * t + i for t in range(4) for i in range(50))
