@@ -140,22 +140,22 @@ class DeviceArray(np.ndarray):
         return array
 
     def __array_finalize__(self, obj: Any) -> None:
-        bo = getattr(obj, "bo", None)
-        # Only arrays whose data really is inside the BO keep it (views, slices, reshapes).
-        if bo is not None and not (
-            bo._cpu_base <= self.ctypes.data and self.ctypes.data + max(self.nbytes, 1) <= bo._cpu_base + bo.size
-        ):
-            bo = None
-        self.bo = bo
+        # Cheap on purpose (it runs for every view); whether the data really is inside the BO
+        # (a view) or not (a copy) is checked where it matters, in _require_bo.
+        self.bo = getattr(obj, "bo", None)
 
     def __array_wrap__(self, array, context=None, return_scalar=False):  # type: ignore[override]
         result = super().__array_wrap__(array, context, return_scalar)
-        if isinstance(result, DeviceArray) and result.bo is None:
-            return result.view(np.ndarray)
+        if isinstance(result, DeviceArray) and not result._in_bo():
+            return result.view(np.ndarray)  # a computed result lives in ordinary memory
         return result
 
+    def _in_bo(self) -> bool:
+        bo, pointer = self.bo, self.ctypes.data
+        return bo is not None and bo._cpu_base <= pointer and pointer + self.nbytes <= bo._cpu_base + bo.size
+
     def _require_bo(self) -> BufferObject:
-        if self.bo is None:
+        if not self._in_bo():
             raise InvalidArgument(
                 "this array is not in GPU memory (it is a copy or a computed result); "
                 "copy it into an array from Device.array() first"
