@@ -214,3 +214,37 @@ def test_executor_sees_every_live_bo(be):
     regions = be.executor.jobs[-1].memory.regions()
     assert [(base, data.size) for base, data in regions] == [(a1, 4096), (a2, 8192)]
     assert all(data.dtype == np.uint8 and data.flags.writeable for _, data in regions)
+
+
+def test_multisync_extension(be):
+    handle, _ = create(be, 4096)
+    syncs = []
+    for flags in (uapi.DRM_SYNCOBJ_CREATE_SIGNALED, 0, 0):
+        arg = uapi.drm_syncobj_create(flags=flags)
+        be.ioctl(uapi.DRM_IOCTL_SYNCOBJ_CREATE, arg)
+        syncs.append(arg.handle)
+    ins = (uapi.drm_v3d_sem * 1)()
+    ins[0].handle = syncs[0]
+    outs = (uapi.drm_v3d_sem * 2)()
+    outs[0].handle, outs[1].handle = syncs[1], syncs[2]
+    ms = uapi.drm_v3d_multi_sync(in_syncs=ctypes.addressof(ins), in_sync_count=1, out_syncs=ctypes.addressof(outs),
+                                 out_sync_count=2, wait_stage=uapi.V3D_CSD)
+    ms.base.id = uapi.DRM_V3D_EXT_ID_MULTI_SYNC
+    submit(be, [handle], flags=uapi.DRM_V3D_SUBMIT_EXTENSION, extensions=ctypes.addressof(ms))
+    for h in syncs[1:]:  # both out-syncs now hold the job's fence
+        handles = (ctypes.c_uint32 * 1)(h)
+        be.ioctl(uapi.DRM_IOCTL_SYNCOBJ_WAIT, uapi.drm_syncobj_wait(handles=ctypes.addressof(handles), count_handles=1))
+    be.ioctl(uapi.DRM_IOCTL_SYNCOBJ_RESET, uapi.drm_syncobj_array(handles=ctypes.addressof((ctypes.c_uint32 * 1)(syncs[1])), count_handles=1))
+    ins[0].handle = syncs[1]  # now fenceless: refused as an in-sync
+    with pytest.raises(OSError) as e:
+        submit(be, [handle], flags=uapi.DRM_V3D_SUBMIT_EXTENSION, extensions=ctypes.addressof(ms))
+    assert e.value.errno == errno.EINVAL
+    outs[1].handle = 99  # unknown out-sync
+    ins[0].handle = syncs[0]
+    with pytest.raises(OSError) as e:
+        submit(be, [handle], flags=uapi.DRM_V3D_SUBMIT_EXTENSION, extensions=ctypes.addressof(ms))
+    assert e.value.errno == errno.EINVAL
+    ms.base.id = uapi.DRM_V3D_EXT_ID_CPU_INDIRECT_CSD
+    with pytest.raises(OSError) as e:
+        submit(be, [handle], flags=uapi.DRM_V3D_SUBMIT_EXTENSION, extensions=ctypes.addressof(ms))
+    assert e.value.errno == errno.EINVAL

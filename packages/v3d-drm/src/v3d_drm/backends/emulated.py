@@ -470,10 +470,13 @@ class EmulatedBackend:
         if arg.flags and not arg.flags & uapi.DRM_V3D_SUBMIT_EXTENSION:
             _fail(errno.EINVAL)
         if arg.flags & uapi.DRM_V3D_SUBMIT_EXTENSION and arg.extensions:
-            _fail(errno.EOPNOTSUPP)  # multisync is not emulated; use in_sync/out_sync
-        in_sync = self._syncobjs.get(arg.in_sync) if arg.in_sync else None
-        if in_sync is not None and in_sync.fence is None:
-            _fail(errno.EINVAL)
+            in_handles, out_handles = self._multi_sync(arg.extensions)
+        else:
+            in_handles, out_handles = [arg.in_sync], [arg.out_sync]
+        for handle in in_handles:
+            obj = self._syncobjs.get(handle) if handle else None  # unknown in-syncs are ignored
+            if obj is not None and obj.fence is None:
+                _fail(errno.EINVAL)
         if arg.bo_handle_count == 0:
             _fail(errno.EINVAL)
         if not arg.bo_handles:
@@ -500,10 +503,38 @@ class EmulatedBackend:
             for slot, index in enumerate(perfmon.counters):
                 perfmon.values[slot] += int(report.counters.get(index, 0))
         del listed  # the fence of every listed BO is this one: already signalled (WAIT_BO returns)
-        out_sync = self._syncobjs.get(arg.out_sync) if arg.out_sync else None
-        if out_sync is not None:
-            out_sync.fence = _Fence(report)
-            self._fence_installed.notify_all()
+        for handle in out_handles:
+            out_sync = self._syncobjs.get(handle) if handle else None  # unknown: ignored
+            if out_sync is not None:
+                out_sync.fence = _Fence(report)
+        self._fence_installed.notify_all()
+
+    def _multi_sync(self, pointer: int) -> tuple[list[int], list[int]]:
+        """Walk the extension chain of a submit: the in- and out-sync handles of its MULTI_SYNC.
+
+        As in the kernel: with a multisync the plain in_sync/out_sync are ignored; in-syncs count
+        only when wait_stage is V3D_CSD; every out-sync must exist; CPU-job or unknown extensions
+        and a second multisync are EINVAL.
+        """
+        found = None
+        while pointer:
+            ext = uapi.drm_v3d_extension.from_address(pointer)
+            if ext.id != uapi.DRM_V3D_EXT_ID_MULTI_SYNC or found is not None:
+                _fail(errno.EINVAL)
+            found = uapi.drm_v3d_multi_sync.from_address(pointer)
+            if found.pad:
+                _fail(errno.EINVAL)
+            pointer = ext.next
+        if found is None:
+            return [], []
+        if (found.in_sync_count and not found.in_syncs) or (found.out_sync_count and not found.out_syncs):
+            _fail(errno.EFAULT)
+        ins = (uapi.drm_v3d_sem * found.in_sync_count).from_address(found.in_syncs) if found.in_sync_count else []
+        outs = (uapi.drm_v3d_sem * found.out_sync_count).from_address(found.out_syncs) if found.out_sync_count else []
+        if any(sem.handle not in self._syncobjs for sem in outs):
+            _fail(errno.EINVAL)
+        in_handles = [sem.handle for sem in ins] if found.wait_stage == uapi.V3D_CSD else []
+        return in_handles, [sem.handle for sem in outs]
 
     def _run(self, job: CsdJob) -> JobReport:
         """Run a job on the executor; a failure is recorded, never raised from the ioctl."""
