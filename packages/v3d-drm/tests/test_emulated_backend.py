@@ -234,7 +234,8 @@ def test_multisync_extension(be):
     for h in syncs[1:]:  # both out-syncs now hold the job's fence
         handles = (ctypes.c_uint32 * 1)(h)
         be.ioctl(uapi.DRM_IOCTL_SYNCOBJ_WAIT, uapi.drm_syncobj_wait(handles=ctypes.addressof(handles), count_handles=1))
-    be.ioctl(uapi.DRM_IOCTL_SYNCOBJ_RESET, uapi.drm_syncobj_array(handles=ctypes.addressof((ctypes.c_uint32 * 1)(syncs[1])), count_handles=1))
+    reset = (ctypes.c_uint32 * 1)(syncs[1])  # kept alive: the struct only holds its address
+    be.ioctl(uapi.DRM_IOCTL_SYNCOBJ_RESET, uapi.drm_syncobj_array(handles=ctypes.addressof(reset), count_handles=1))
     ins[0].handle = syncs[1]  # now fenceless: refused as an in-sync
     with pytest.raises(OSError) as e:
         submit(be, [handle], flags=uapi.DRM_V3D_SUBMIT_EXTENSION, extensions=ctypes.addressof(ms))
