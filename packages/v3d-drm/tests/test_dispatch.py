@@ -230,3 +230,21 @@ def test_jobs_from_several_threads(dev, executor):
         t.join()
     assert not errors
     assert sorted(u[0] for u in executor.uniforms_seen) == sorted(1000 * t + i for t in range(4) for i in range(50))
+
+
+def test_hardware_clock_uses_the_difference_of_two_runs(monkeypatch):
+    from types import SimpleNamespace
+
+    from v3d_drm import clock
+
+    runs = {}
+
+    def fake_run(dev, n):  # 20 cycles per iteration at 500 MHz, plus a fixed 1 ms of overhead
+        runs[n] = True
+        return 20 * n + 12345, 20 * n / 500e6 + 1e-3, None
+
+    monkeypatch.setattr(clock, "_timed_run", fake_run)
+    measured = clock.gpu_clock_mhz(SimpleNamespace(info=SimpleNamespace(backend="kernel")), iterations=1000)
+    assert sorted(runs) == [1000, 2000]
+    assert measured.modelled is False and measured.mhz == pytest.approx(500.0)
+    assert "measured" in str(measured)
