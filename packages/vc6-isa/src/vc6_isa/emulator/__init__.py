@@ -1,0 +1,28 @@
+"""Bit-exact instruction-level emulator of the V3D 4.2 QPUs, as a v3d-drm executor.
+
+``v3d_drm.open("emulator")`` finds :class:`Executor` through the ``v3d_drm.executors`` entry
+point; ``job.stats`` of an emulated dispatch is an :class:`EmulatorStats`. See executor.py for
+the executor options (strict, trace, breakpoints, cycle_budget, ...).
+"""
+
+from .executor import (
+    Breakpoint,
+    CycleModel,
+    EmulatorStats,
+    Executor,
+    QPUError,
+    Snapshot,
+    TraceRecord,
+    decode_cfg,
+)
+
+__all__ = [
+    "Breakpoint",
+    "CycleModel",
+    "EmulatorStats",
+    "Executor",
+    "QPUError",
+    "Snapshot",
+    "TraceRecord",
+    "decode_cfg",
+]

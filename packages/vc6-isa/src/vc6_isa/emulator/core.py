@@ -1,0 +1,1558 @@
+# ruff: noqa: F403, F405, F821
+"""The emulator's run loop: all QPUs, threads, the batch scheduler, TMU queues and cycle counts.
+
+This file is a *template*: :mod:`vc6_isa.emulator.dispatch` pastes it after the op dispatch it
+generates from the ISA table (``add_alu``/``mul_alu`` and the ``A_*``/``M_*`` op ids used below)
+and compiles the result with numba (or runs it as plain Python when numba is missing). Do not
+import it directly.
+
+Everything here works on flat arrays (layout.py) so that numba compiles it to machine code;
+there is no Python object per lane or per instruction. :func:`run` executes until the job ends or
+something needs Python: a broken rule (hazard code), an MMU fault, or, in trace/breakpoint mode,
+after every instruction. All state lives in the arrays, so calling :func:`run` again resumes.
+
+Conventions: register values are uint32 stored in uint32 arrays; arithmetic is done on Python /
+int64 integers and masked with ``& MASK32`` before storing.
+"""
+
+MASK32 = 0xFFFFFFFF
+POISON = 0xDEADBEEF  # what accumulators hold after a thread switch (reference 1.2: undefined)
+
+
+# ----------------------------------------------------------------------------------------------
+# memory
+
+
+@jit
+def find_region(addr, nbytes, bases, sizes):
+    """Index of the BO holding [addr, addr+nbytes), or -1 (binary search over sorted bases)."""
+    lo = 0
+    hi = bases.shape[0] - 1
+    while lo <= hi:
+        mid = (lo + hi) >> 1
+        if bases[mid] <= addr:
+            lo = mid + 1
+        else:
+            hi = mid - 1
+    idx = hi
+    if idx < 0:
+        return -1
+    if addr + nbytes <= bases[idx] + sizes[idx]:
+        return idx
+    return -1
+
+
+@jit
+def mmu_fault(gs, slot, pc, addr, nbytes):
+    gs[G_EVENT] = EV_MMU
+    gs[G_EV_SLOT] = slot
+    gs[G_EV_PC] = pc
+    gs[G_EV_ARG] = addr
+    gs[G_EV_ARG2] = nbytes
+    return EV_MMU
+
+
+@jit
+def load(addr, size, mem8, mem32, bases, sizes):
+    """Read a little-endian value of 1, 2 or 4 bytes; -1 when outside every BO."""
+    r = find_region(addr, size, bases, sizes)
+    if r < 0:
+        return -1
+    off = addr - bases[r]
+    if size == 4:
+        if (off & 3) == 0:
+            return np.int64(mem32[r][off >> 2])
+        m = mem8[r]
+        return (
+            np.int64(m[off])
+            | (np.int64(m[off + 1]) << 8)
+            | (np.int64(m[off + 2]) << 16)
+            | (np.int64(m[off + 3]) << 24)
+        )
+    m = mem8[r]
+    if size == 2:
+        return np.int64(m[off]) | (np.int64(m[off + 1]) << 8)
+    return np.int64(m[off])
+
+
+@jit
+def store(addr, size, value, mem8, mem32, bases, sizes):
+    """Write 1, 2 or 4 bytes little-endian; False when outside every BO."""
+    r = find_region(addr, size, bases, sizes)
+    if r < 0:
+        return False
+    off = addr - bases[r]
+    if size == 4 and (off & 3) == 0:
+        mem32[r][off >> 2] = value & MASK32
+        return True
+    m = mem8[r]
+    for k in range(size):
+        m[off + k] = (value >> (8 * k)) & 0xFF
+    return True
+
+
+# ----------------------------------------------------------------------------------------------
+# events
+
+
+@jit
+def hazard(gs, code, slot, pc, arg):
+    gs[G_EVENT] = EV_HAZARD
+    gs[G_EV_CODE] = code
+    gs[G_EV_SLOT] = slot
+    gs[G_EV_PC] = pc
+    gs[G_EV_ARG] = arg
+    return EV_HAZARD
+
+
+@jit
+def next_uniform(slot, pc, ts, gs, mem8, mem32, bases, sizes):
+    """Consume one word of the uniform stream; -1 on an MMU fault (event already set)."""
+    addr = ts[slot, T_UNIF]
+    v = load(addr, 4, mem8, mem32, bases, sizes)
+    if v < 0:
+        mmu_fault(gs, slot, pc, addr, 4)
+        return -1
+    ts[slot, T_UNIF] = addr + 4
+    gs[G_UNIF_READS] += 1
+    return v
+
+
+# ----------------------------------------------------------------------------------------------
+# batches and threads
+
+
+@jit
+def start_batch(slot, batch, t0, regs, lanes, ts, jp):
+    """Start ``batch`` on thread slot ``slot``: payload rf0/rf2, MSF, uniform pointer (ref. 15.3)."""
+    bps = jp[J_BATCHES_PER_SG]
+    sg = batch // bps
+    within = batch - sg * bps
+    wg_size = jp[J_WG_SIZE]
+    wgs_per_sg = jp[J_WGS_PER_SG]
+    nx = jp[J_WG_X]
+    ny = jp[J_WG_Y]
+    nz = jp[J_WG_Z]
+    num_wgs = nx * ny * nz
+    for lane in range(16):
+        inv = within * 16 + lane
+        wg_in_sg = inv // wg_size
+        local = inv - wg_in_sg * wg_size
+        wg = sg * wgs_per_sg + wg_in_sg
+        active = wg_in_sg < wgs_per_sg and wg < num_wgs
+        if not active:
+            # Lanes without an invocation: MSF = 0; payload repeats the batch's last workgroup.
+            wg = min(wg, num_wgs - 1)
+            local = 0
+        x = wg % nx
+        y = (wg // nx) % ny
+        z = wg // (nx * ny)
+        x = (x + jp[J_OFF_X]) & 0xFFFF
+        y = (y + jp[J_OFF_Y]) & 0xFFFF
+        z = (z + jp[J_OFF_Z]) & 0xFFFF
+        regs[slot, 0, lane] = (x | (y << 16)) & MASK32
+        regs[slot, 2, lane] = (
+            z | ((wg_in_sg & 0xFFFF) << 16) | (local << jp[J_LOCAL_SHIFT])
+        ) & MASK32
+        lanes[slot, L_MSF, lane] = MSF_ACTIVE if active else 0
+        for r in range(6):
+            regs[slot, R_ACC + r, lane] = POISON
+        lanes[slot, L_FA, lane] = 0
+        lanes[slot, L_FB, lane] = 0
+        lanes[slot, L_RTOP, lane] = 0
+    ts[slot, T_STATUS] = TS_RUN
+    ts[slot, T_PC] = 0
+    ts[slot, T_UNIF] = jp[J_UNIF]
+    ts[slot, T_UNIFA] = 0
+    ts[slot, T_LINK] = 0
+    ts[slot, T_BATCH] = batch
+    ts[slot, T_SG] = sg
+    ts[slot, T_FINAL] = jp[J_SINGLE_SEG]
+    ts[slot, T_THRSW_CD] = 0
+    ts[slot, T_THRSW_END] = 0
+    ts[slot, T_THRSW_AGE] = 1000
+    ts[slot, T_MARKERS] = 0
+    ts[slot, T_BR_CD] = 0
+    ts[slot, T_BR_UNIF] = -1
+    ts[slot, T_BR_AGE] = 1000
+    ts[slot, T_R4_CD] = 0
+    ts[slot, T_UNIFA_AGE] = 1000
+    ts[slot, T_TMU_CFG] = MASK32
+    ts[slot, T_TMU_NDATA] = 0
+    ts[slot, T_TMU_SEQ] = 0
+    ts[slot, T_FIFO_HEAD] = 0
+    ts[slot, T_FIFO_COUNT] = 0
+    ts[slot, T_WRITES] = 0
+    ts[slot, T_WRITE_DONE] = 0
+    ts[slot, T_VALID] = 0
+    ts[slot, T_PREV_ACC] = 0
+    ts[slot, T_PREV_RF0] = -1
+    ts[slot, T_PREV_RF1] = -1
+    ts[slot, T_PREV_RF2] = -1
+    ts[slot, T_BARRIER] = 0
+    ts[slot, T_READY] = t0 + jp[J_BATCH_START]
+    ts[slot, T_INSTRS] = 0
+    ts[slot, T_END_AGE] = -1
+    ts[slot, T_BP_SKIP] = 0
+
+
+@jit
+def fill_free_slots(regs, lanes, ts, qs, gs, jp):
+    """Give every free thread slot the next batch, QPU by QPU within each thread number, so that
+    batch b of a fresh dispatch lands on QPU b mod 8 (round robin over the QPUs)."""
+    nq = jp[J_NQPU]
+    nt = jp[J_NTHREADS]
+    for t in range(nt):
+        for q in range(nq):
+            if gs[G_NEXT_BATCH] >= jp[J_NBATCHES]:
+                return
+            slot = q * nt + t
+            if ts[slot, T_STATUS] == TS_FREE:
+                start_batch(slot, gs[G_NEXT_BATCH], qs[q, Q_TIME], regs, lanes, ts, jp)
+                gs[G_NEXT_BATCH] += 1
+                gs[G_LIVE] += 1
+
+
+@jit
+def pick_thread(q, ts, qs, jp):
+    """The slot QPU ``q`` issues from next: its current thread if still runnable, otherwise the
+    next runnable one in round-robin order; -1 when none is runnable."""
+    nt = jp[J_NTHREADS]
+    cur = qs[q, Q_CUR]
+    if cur >= 0 and ts[cur, T_STATUS] == TS_RUN:
+        return cur
+    start = 0 if cur < 0 else cur - q * nt + 1
+    for k in range(nt):
+        t = (start + k) % nt
+        slot = q * nt + t
+        if ts[slot, T_STATUS] == TS_RUN:
+            return slot
+    return -1
+
+
+@jit
+def switch_out(slot, regs, lanes, ts, qs, gs, jp, sg_arrive, sg_need, sg_time):
+    """A thread switch takes effect: poison what does not survive it (reference 1.2) and block the
+    thread at a barrier if it wrote syncb (12.4). Returns a hazard event or 0."""
+    q = ts[slot, T_QPU]
+    pc = ts[slot, T_PC]
+    if jp[J_STRICT] != 0:
+        if ts[slot, T_TMU_SEQ] != 0:
+            return hazard(gs, H_SWITCH_IN_SEQUENCE, slot, pc, 0)
+        if ts[slot, T_UNIFA_AGE] < 3:
+            return hazard(gs, H_UNIFA_ACROSS_SWITCH, slot, pc, 0)
+    for r in range(6):
+        for lane in range(16):
+            regs[slot, R_ACC + r, lane] = POISON
+    ts[slot, T_VALID] = 0
+    ts[slot, T_READY] = qs[q, Q_TIME]
+    qs[q, Q_CUR] = -1 if jp[J_NTHREADS] > 1 else slot
+    nt = jp[J_NTHREADS]
+    qs[q, Q_CUR] = slot  # pick_thread continues round robin after this slot
+    if ts[slot, T_BARRIER] != 0:
+        ts[slot, T_BARRIER] = 0
+        sg = ts[slot, T_SG]
+        ts[slot, T_STATUS] = TS_BARRIER
+        sg_arrive[sg] += 1
+        if qs[q, Q_TIME] > sg_time[sg]:
+            sg_time[sg] = qs[q, Q_TIME]
+        if sg_arrive[sg] >= sg_need[sg]:
+            sg_arrive[sg] = 0
+            for s in range(ts.shape[0]):
+                if ts[s, T_STATUS] == TS_BARRIER and ts[s, T_SG] == sg:
+                    ts[s, T_STATUS] = TS_RUN
+                    ts[s, T_READY] = sg_time[sg]
+    if nt == 1:
+        return 0
+    # Round robin: the next thread of this QPU gets the issue slot.
+    qs[q, Q_CUR] = -1
+    nxt = -1
+    base = q * nt
+    me = slot - base
+    for k in range(1, nt + 1):
+        cand = base + (me + k) % nt
+        if ts[cand, T_STATUS] == TS_RUN:
+            nxt = cand
+            break
+    qs[q, Q_CUR] = nxt
+    return 0
+
+
+@jit
+def end_thread(slot, ts, qs, gs, jp, sg_need):
+    """The thread-end thrsw's delay slots are done: check the program-end rules (13.5, 13.6) and
+    free the slot."""
+    pc = ts[slot, T_PC]
+    if jp[J_STRICT] != 0:
+        if ts[slot, T_FIFO_COUNT] != 0:
+            return hazard(gs, H_END_RESULTS, slot, pc, ts[slot, T_FIFO_COUNT])
+        if ts[slot, T_WRITES] != 0:
+            return hazard(gs, H_END_WRITES, slot, pc, ts[slot, T_WRITES])
+        if ts[slot, T_TMU_SEQ] != 0:
+            return hazard(gs, H_SWITCH_IN_SEQUENCE, slot, pc, 0)
+    q = ts[slot, T_QPU]
+    # Outstanding TMU writes still occupy the thread slot until they complete.
+    if ts[slot, T_WRITE_DONE] > qs[q, Q_TIME]:
+        qs[q, Q_TIME] = ts[slot, T_WRITE_DONE]
+    ts[slot, T_STATUS] = TS_FREE
+    sg_need[ts[slot, T_SG]] -= 1  # an ended batch never arrives at a barrier again
+    gs[G_LIVE] -= 1
+    gs[G_ENDED] += 1
+    qs[q, Q_CUR] = -1
+    nt = jp[J_NTHREADS]
+    base = q * nt
+    me = slot - base
+    for k in range(1, nt + 1):
+        cand = base + (me + k) % nt
+        if ts[cand, T_STATUS] == TS_RUN:
+            qs[q, Q_CUR] = cand
+            break
+    return 0
+
+
+# ----------------------------------------------------------------------------------------------
+# operands and flags
+
+
+@jit
+def source_row(mux, raddr_a, raddr_b, smimm):
+    """Row of ``regs`` an operand mux reads; -2 for the small immediate."""
+    if mux < 6:
+        return R_ACC + mux
+    if mux == 6:
+        return raddr_a
+    if smimm:
+        return -2
+    return raddr_b
+
+
+@jit
+def check_read(slot, row, regs, ts, gs, jp, pc):
+    """Strict-mode checks for reading register row ``row`` (reference 1.2, 1.3, 13.2/6)."""
+    if row < 0:
+        return 0
+    if row >= R_ACC:
+        acc = row - R_ACC
+        if acc == 4 and ts[slot, T_R4_CD] == 1:
+            return hazard(gs, H_R4_EARLY, slot, pc, 4)
+        if (ts[slot, T_VALID] >> acc) & 1 == 0:
+            return hazard(gs, H_ACC_UNDEFINED, slot, pc, acc)
+    elif row >= 32 and jp[J_NTHREADS] == 4:
+        return hazard(gs, H_RF_4THREAD, slot, pc, row)
+    return 0
+
+
+@jit
+def load_operand(slot, row, imm, regs, out):
+    if row == -2:
+        for i in range(16):
+            out[i] = imm
+    else:
+        for i in range(16):
+            out[i] = regs[slot, row, i]
+
+
+@jit
+def cond_mask(cond, slot, lanes, out):
+    """Lanes an ``ifa``/``ifb``/``ifna``/``ifnb`` write reaches, from the flags before this
+    instruction (reference 10.1 step 6)."""
+    for i in range(16):
+        if cond == 0:
+            out[i] = 1
+        elif cond == 1:
+            out[i] = lanes[slot, L_FA, i]
+        elif cond == 2:
+            out[i] = lanes[slot, L_FB, i]
+        elif cond == 3:
+            out[i] = 1 - lanes[slot, L_FA, i]
+        else:
+            out[i] = 1 - lanes[slot, L_FB, i]
+
+
+@jit
+def write_flags(slot, pf, uf, is_float, res, carry, lanes):
+    """Flag push (B <- A, A <- Z/N/C) or update of A (reference 10.7)."""
+    for i in range(16):
+        r = res[i]
+        z, n = flag_z_n(r, is_float)
+        c = carry[i] != 0
+        if pf != 0:
+            x = z if pf == 1 else (n if pf == 2 else c)
+            lanes[slot, L_FB, i] = lanes[slot, L_FA, i]
+            lanes[slot, L_FA, i] = 1 if x else 0
+        else:
+            grp = (uf - 4) >> 2
+            x = z if grp == 0 else (n if grp == 1 else c)
+            a = lanes[slot, L_FA, i] != 0
+            k = uf & 3
+            if k == 0:
+                na = a and x
+            elif k == 1:
+                na = a and not x
+            elif k == 2:
+                na = not (a or not x)
+            else:
+                na = not (a or x)
+            lanes[slot, L_FA, i] = 1 if na else 0
+
+
+# ----------------------------------------------------------------------------------------------
+# TMU
+
+
+@jit
+def tmu_lookup(
+    slot,
+    pc,
+    addrs,
+    mask,
+    cfg,
+    regs,
+    lanes,
+    ts,
+    qs,
+    gs,
+    jp,
+    fp,
+    fifo,
+    fifo_ready,
+    mem8,
+    mem32,
+    bases,
+    sizes,
+):
+    """Issue one general-memory TMU lookup (reference 12.1): ``addrs`` are the per-lane byte
+    addresses, ``mask`` the lanes enabled by the tmua write's condition, ``cfg`` the lookup's
+    configuration byte. Writes go to memory at once; read results are queued in the thread's
+    output FIFO with the modelled time at which they arrive."""
+    strict = jp[J_STRICT] != 0
+    q = ts[slot, T_QPU]
+    per_pixel = (cfg >> 7) & 1
+    op = (cfg >> 3) & 15
+    typ = cfg & 7
+    ndata = ts[slot, T_TMU_NDATA]
+    ts[slot, T_TMU_NDATA] = 0
+    ts[slot, T_TMU_SEQ] = 0
+    # which lanes take part
+    act = np.zeros(16, np.int64)
+    for quad in range(4):
+        any_msf = False
+        for j in range(4):
+            if lanes[slot, L_MSF, 4 * quad + j] != 0:
+                any_msf = True
+        for j in range(4):
+            i = 4 * quad + j
+            if per_pixel != 0:
+                act[i] = 1 if (mask[i] != 0 and lanes[slot, L_MSF, i] != 0) else 0
+            else:
+                act[i] = 1 if (mask[i] != 0 and any_msf) else 0
+    if typ >= 2 and typ <= 4:
+        nvec = typ
+        esize = 4
+    elif typ == 7:
+        nvec = 1
+        esize = 4
+    elif typ == 0 or typ == 5:
+        nvec = 1
+        esize = 1
+    else:
+        nvec = 1
+        esize = 2
+    signed = typ == 0 or typ == 1
+    nact = 0
+    for i in range(16):
+        nact += act[i]
+    gs[G_TMU_REQ] += 1
+    now = qs[q, Q_TIME]
+    nbytes = 0
+    results = 0  # result words pushed to the FIFO
+    if op == 15:
+        if ndata > 0:
+            # regular store
+            n = nvec
+            if ndata != nvec:
+                if strict:
+                    return hazard(gs, H_TMU_DATA_COUNT, slot, pc, ndata)
+                n = min(ndata, nvec)
+            for i in range(16):
+                if act[i] == 0:
+                    continue
+                a = np.int64(addrs[i])
+                if strict and (a & (esize - 1)) != 0:
+                    return hazard(gs, H_MISALIGNED, slot, pc, a)
+                a = a & ~np.int64(esize - 1)
+                for k in range(n):
+                    ea = a if nvec == 1 else ((a & ~np.int64(15)) | ((a + 4 * k) & 15))
+                    if not store(
+                        ea,
+                        esize,
+                        np.int64(lanes[slot, L_TMUD + k, i]),
+                        mem8,
+                        mem32,
+                        bases,
+                        sizes,
+                    ):
+                        return mmu_fault(gs, slot, pc, ea, esize)
+            nbytes = nact * n * esize
+            gs[G_TMU_WBYTES] += nbytes
+        else:
+            # regular load: nvec result words
+            results = nvec
+    else:
+        if esize != 4 or nvec != 1:
+            return hazard(gs, H_TMU_OP, slot, pc, cfg)
+        if ndata == 0 and op < 8:
+            # cache operations (prefetch, clear, flush): no data, no result
+            results = 0
+        else:
+            results = 1
+    if results > 0:
+        if ts[slot, T_FIFO_COUNT] + results > jp[J_FIFO]:
+            if strict or ts[slot, T_FIFO_COUNT] + results > FIFO_CAP:
+                return hazard(
+                    gs, H_FIFO_OVERFLOW, slot, pc, ts[slot, T_FIFO_COUNT] + results
+                )
+        head = ts[slot, T_FIFO_HEAD]
+        count = ts[slot, T_FIFO_COUNT]
+        for k in range(results):
+            e = (head + count + k) % FIFO_CAP
+            for i in range(16):
+                fifo[slot, e, i] = 0
+        for i in range(16):
+            if act[i] == 0:
+                continue
+            a = np.int64(addrs[i])
+            if strict and (a & (esize - 1)) != 0:
+                return hazard(gs, H_MISALIGNED, slot, pc, a)
+            a = a & ~np.int64(esize - 1)
+            if op == 15:
+                for k in range(nvec):
+                    ea = a if nvec == 1 else ((a & ~np.int64(15)) | ((a + 4 * k) & 15))
+                    v = load(ea, esize, mem8, mem32, bases, sizes)
+                    if v < 0:
+                        return mmu_fault(gs, slot, pc, ea, esize)
+                    if signed:
+                        if esize == 1 and v >= 0x80:
+                            v -= 0x100
+                        elif esize == 2 and v >= 0x8000:
+                            v -= 0x10000
+                    e = (head + count + k) % FIFO_CAP
+                    fifo[slot, e, i] = v & MASK32
+            else:
+                old = load(a, 4, mem8, mem32, bases, sizes)
+                if old < 0:
+                    return mmu_fault(gs, slot, pc, a, 4)
+                d0 = np.int64(lanes[slot, L_TMUD, i])
+                d1 = np.int64(lanes[slot, L_TMUD + 1, i])
+                new = tmu_atomic(op, ndata, old, d0, d1)
+                if not store(a, 4, new, mem8, mem32, bases, sizes):
+                    return mmu_fault(gs, slot, pc, a, 4)
+                e = (head + count) % FIFO_CAP
+                fifo[slot, e, i] = old & MASK32
+                gs[G_TMU_WBYTES] += 4
+        nbytes = nact * results * esize
+        gs[G_TMU_RBYTES] += nbytes
+    # cycle model: latency, and this QPU's share of the memory bus
+    bus = qs[q, Q_BUS]
+    if bus < now:
+        bus = now
+    bus += np.int64(nbytes / fp[F_BUS_BYTES] + 0.5)
+    qs[q, Q_BUS] = bus
+    ready = now + jp[J_TMU_LAT]
+    if bus > ready:
+        ready = bus
+    if results > 0:
+        head = ts[slot, T_FIFO_HEAD]
+        count = ts[slot, T_FIFO_COUNT]
+        for k in range(results):
+            fifo_ready[slot, (head + count + k) % FIFO_CAP] = ready
+        ts[slot, T_FIFO_COUNT] = count + results
+    if ndata > 0:
+        ts[slot, T_WRITES] += 1
+        if ready > ts[slot, T_WRITE_DONE]:
+            ts[slot, T_WRITE_DONE] = ready
+    return 0
+
+
+@jit
+def tmu_atomic(op, ndata, old, d0, d1):
+    """New memory value of a 32-bit TMU atomic (reference 12.1 op codes); the FIFO gets ``old``."""
+    if ndata == 0:
+        if op == 8:
+            return (old + 1) & MASK32
+        if op == 9:
+            return (old - 1) & MASK32
+        if op == 10:
+            return (~old) & MASK32
+        return old
+    if op == 0:
+        return (old + d0) & MASK32
+    if op == 1:
+        return (old - d0) & MASK32
+    if op == 2:
+        return d0
+    if op == 3:
+        return d1 if old == d0 else old
+    if op == 4:
+        return min(old, d0)
+    if op == 5:
+        return max(old, d0)
+    if op == 6 or op == 7:
+        so = old - (1 << 32) if old >= (1 << 31) else old
+        sd = d0 - (1 << 32) if d0 >= (1 << 31) else d0
+        r = min(so, sd) if op == 6 else max(so, sd)
+        return r & MASK32
+    if op == 8:
+        return old & d0
+    if op == 9:
+        return old | d0
+    if op == 10:
+        return old ^ d0
+    return old
+
+
+# ----------------------------------------------------------------------------------------------
+# destinations
+
+
+@jit
+def magic_class(w):
+    """0 register-like (r0-r5, null, r5rep), 1 TMU, 2 SFU, 3 TSY, 4 TLB, 5 VPM, 6 unifa, 7 other."""
+    if w <= 6 or w == 55:
+        return 0
+    if w == 9:
+        return 6
+    if w == 11 or w == 12 or w == 13 or w == 10 or (w >= 32 and w <= 46):
+        return 1
+    if w >= 19 and w <= 24:
+        return 2
+    if w >= 16 and w <= 18:
+        return 3
+    if w == 7 or w == 8:
+        return 4
+    if w == 14 or w == 15:
+        return 5
+    return 7
+
+
+@jit
+def write_dest(
+    slot,
+    pc,
+    w,
+    magic,
+    vals,
+    mask,
+    from_alu,
+    cond_active,
+    regs,
+    lanes,
+    ts,
+    qs,
+    gs,
+    jp,
+    fp,
+    fifo,
+    fifo_ready,
+    mem8,
+    mem32,
+    bases,
+    sizes,
+):
+    """Write 16 lane values to a destination (rf, accumulator or magic address, reference 8).
+    ``mask`` holds the lanes the write's condition enables. Returns an event or 0."""
+    if magic == 0:
+        if w >= 32 and jp[J_NTHREADS] == 4 and jp[J_STRICT] != 0:
+            return hazard(gs, H_RF_4THREAD, slot, pc, w)
+        for i in range(16):
+            if mask[i] != 0:
+                regs[slot, w, i] = vals[i]
+        return 0
+    if w <= 4:
+        for i in range(16):
+            if mask[i] != 0:
+                regs[slot, R_ACC + w, i] = vals[i]
+        ts[slot, T_VALID] |= 1 << w
+        return 0
+    if w == 5:
+        # ALU writes to r5 broadcast lane 4q to quad q (reference 10.9); signals fill every lane.
+        for i in range(16):
+            if mask[i] != 0:
+                regs[slot, R_ACC + 5, i] = vals[(i >> 2) << 2] if from_alu else vals[i]
+        ts[slot, T_VALID] |= 32
+        return 0
+    if w == 6:
+        return 0
+    if w == 55:
+        for i in range(16):
+            if mask[i] != 0:
+                regs[slot, R_ACC + 5, i] = vals[0]
+        ts[slot, T_VALID] |= 32
+        return 0
+    if w == 9:
+        # unifa: the pointer comes from lane 0 (reference 12.2)
+        ts[slot, T_UNIFA] = vals[0]
+        ts[slot, T_UNIFA_AGE] = 0
+        return 0
+    if w == 11:
+        k = ts[slot, T_TMU_NDATA]
+        if k >= 4:
+            return hazard(gs, H_TMUD_TOO_MANY, slot, pc, k + 1)
+        for i in range(16):
+            lanes[slot, L_TMUD + k, i] = vals[i]
+        ts[slot, T_TMU_NDATA] = k + 1
+        ts[slot, T_TMU_SEQ] = 1
+        return 0
+    if w == 32:
+        # tmuc: configuration register for the following lookups (one byte each)
+        ts[slot, T_TMU_CFG] = vals[0]
+        ts[slot, T_TMU_SEQ] = 1
+        return 0
+    if w == 12 or w == 13:
+        if w == 13:
+            u = next_uniform(slot, pc, ts, gs, mem8, mem32, bases, sizes)
+            if u < 0:
+                return EV_MMU
+            ts[slot, T_TMU_CFG] = u
+        cfgreg = ts[slot, T_TMU_CFG]
+        cfg = cfgreg & 0xFF
+        ts[slot, T_TMU_CFG] = (cfgreg >> 8) | 0xFF000000
+        return tmu_lookup(
+            slot,
+            pc,
+            vals,
+            mask,
+            cfg,
+            regs,
+            lanes,
+            ts,
+            qs,
+            gs,
+            jp,
+            fp,
+            fifo,
+            fifo_ready,
+            mem8,
+            mem32,
+            bases,
+            sizes,
+        )
+    if w == 18:
+        # syncb: barrier at the next thread switch (reference 12.4)
+        ts[slot, T_BARRIER] = 1
+        return 0
+    if w >= 19 and w <= 24:
+        # legacy SFU: r4 receives the result at t+2 (reference 11.1)
+        for i in range(16):
+            lanes[slot, L_R4PEND, i] = sfu_eval(w - 19, vals[i])
+        ts[slot, T_R4_CD] = 2
+        gs[G_SFU] += 1
+        return 0
+    return hazard(gs, H_UNSUPPORTED_MAGIC, slot, pc, w)
+
+
+@jit
+def peripheral_checks(slot, pc, row, ts, gs):
+    """Strict checks of one instruction's writes (reference 13.1 rules 1, 2 and 5)."""
+    sig = row[P_SIG]
+    n_tmu = 0
+    n_other = 0
+    n_unif = 0
+    keys = np.full(3, -1, np.int64)
+    for which in range(3):
+        if which == 0:
+            w = row[P_AW]
+            m = row[P_AM]
+        elif which == 1:
+            w = row[P_MW]
+            m = row[P_MM]
+        else:
+            if (
+                sig
+                & (
+                    SIG_LDUNIFRF
+                    | SIG_LDUNIFARF
+                    | SIG_LDTMU
+                    | SIG_LDVARY
+                    | SIG_LDTLB
+                    | SIG_LDTLBU
+                )
+            ) == 0:
+                continue
+            w = row[P_SIGADDR]
+            m = row[P_SIGMAGIC]
+        if w < 0:
+            continue
+        if m != 0:
+            c = magic_class(w)
+            if c == 1:
+                n_tmu += 1
+            elif c >= 2 and c <= 5:
+                n_other += 1
+            if w == 13 or w == 8 or w == 15 or w == 17:
+                n_unif += 1
+            if w == 6:
+                continue
+        keys[which] = m * 64 + w
+    if (sig & SIG_LDTMU) != 0:
+        # ldtmu is a peripheral access on 4.2, but "TMU write + ldtmu" works on hardware
+        # (reference 13.1/1 [O], UNCERTAIN): only count it against the other units.
+        if n_other > 0:
+            return hazard(gs, H_TWO_PERIPHERALS, slot, pc, 0)
+    if n_tmu + n_other > 1:
+        return hazard(gs, H_TWO_PERIPHERALS, slot, pc, 0)
+    if (sig & (SIG_LDUNIF | SIG_LDUNIFRF | SIG_WRTMUC | SIG_LDTLBU)) != 0:
+        n_unif += 1
+    if n_unif > 1:
+        return hazard(gs, H_TWO_UNIFORMS, slot, pc, 0)
+    for a in range(3):
+        for b in range(a + 1, 3):
+            if keys[a] >= 0 and keys[a] == keys[b]:
+                return hazard(gs, H_SAME_DEST_TWICE, slot, pc, keys[a])
+    return 0
+
+
+# ----------------------------------------------------------------------------------------------
+# one instruction
+
+
+@jit
+def read_operands(slot, pc, row, smimm, rot, regs, lanes, ts, gs, jp, sc):
+    """Fill sc[0..3] with add a, add b, mul a, mul b (after rotation of the mul operands)."""
+    strict = jp[J_STRICT] != 0
+    ra = row[P_RADDR_A]
+    rb = row[P_RADDR_B]
+    imm = row[P_IMM]
+    for k in range(4):
+        mux = row[P_AA + k] if k < 2 else row[P_MA + k - 2]
+        if mux < 0:
+            continue
+        srow = source_row(mux, ra, rb, smimm)
+        if rot and k >= 2 and mux == 7:
+            srow = rb  # not encodable by Mesa; read raddr_b as a register
+        if strict:
+            ev = check_read(slot, srow, regs, ts, gs, jp, pc)
+            if ev != 0:
+                return ev
+        load_operand(slot, srow, imm, regs, sc[k])
+    if rot:
+        # rot signal: both mul operands rotate across lanes (reference 10.10)
+        n = rb & 15
+        if rb == 0:
+            if strict and (ts[slot, T_PREV_ACC] & 32) != 0:
+                return hazard(gs, H_ROT_R5_WRITTEN, slot, pc, 5)
+            n = regs[slot, R_ACC + 5, 0] & 15
+        for k in range(2, 4):
+            mux = row[P_MA + k - 2]
+            if mux < 0:
+                continue
+            if strict:
+                if mux < 6 and (ts[slot, T_PREV_ACC] >> mux) & 1 != 0:
+                    return hazard(gs, H_ROT_SOURCE_WRITTEN, slot, pc, R_ACC + mux)
+                if mux == 6 and (
+                    ts[slot, T_PREV_RF0] == ra
+                    or ts[slot, T_PREV_RF1] == ra
+                    or ts[slot, T_PREV_RF2] == ra
+                ):
+                    return hazard(gs, H_ROT_SOURCE_WRITTEN, slot, pc, ra)
+            for i in range(16):
+                sc[8, i] = sc[k, i]
+            if mux < 6:
+                for i in range(16):
+                    sc[k, i] = sc[8, (i - n) & 15]
+            else:
+                for i in range(16):
+                    sc[k, i] = sc[8, (i & 12) | ((i - n) & 3)]
+    return 0
+
+
+@jit
+def special_add(op, slot, pc, row, regs, lanes, ts, qs, gs, jp, sc):
+    """Add-ALU ops that need machine state (reference 10.7, 10.8, 10.5, 10.6). Result in sc[4],
+    carry in sc[6]. Returns an event or 0."""
+    q = ts[slot, T_QPU]
+    res = sc[4]
+    a = sc[0]
+    for i in range(16):
+        sc[6, i] = 0
+    if op == A_TIDX:
+        v = (q << 2) | ts[slot, T_THREAD]
+        for i in range(16):
+            res[i] = v
+    elif op == A_EIDX:
+        for i in range(16):
+            res[i] = i
+    elif op == A_LR:
+        for i in range(16):
+            res[i] = ts[slot, T_LINK] & MASK32
+    elif op == A_MSF:
+        for i in range(16):
+            res[i] = lanes[slot, L_MSF, i]
+    elif op == A_VFLA or op == A_VFLNA or op == A_VFLB or op == A_VFLNB:
+        if jp[J_STRICT] != 0 and (ts[slot, T_VALID] & V_FLAGS) == 0:
+            return hazard(gs, H_FLAGS_UNDEFINED, slot, pc, 0)
+        src = L_FA if (op == A_VFLA or op == A_VFLNA) else L_FB
+        neg = op == A_VFLNA or op == A_VFLNB
+        for i in range(16):
+            f = lanes[slot, src, i] != 0
+            res[i] = 0x00010001 if (f != neg) else 0
+    elif op == A_FLAFIRST or op == A_FLNAFIRST:
+        if jp[J_STRICT] != 0 and (ts[slot, T_VALID] & V_FLAGS) == 0:
+            return hazard(gs, H_FLAGS_UNDEFINED, slot, pc, 0)
+        want = 1 if op == A_FLAFIRST else 0
+        found = False
+        for i in range(16):
+            res[i] = 0
+            if not found and lanes[slot, L_FA, i] == want:
+                res[i] = 1
+                found = True
+    elif op == A_FLAPUSH or op == A_FLBPUSH:
+        if jp[J_STRICT] != 0 and (ts[slot, T_VALID] & V_FLAGS) == 0:
+            return hazard(gs, H_FLAGS_UNDEFINED, slot, pc, 0)
+        src = L_FA if op == A_FLAPUSH else L_FB
+        for i in range(16):
+            res[i] = (
+                (np.int64(a[i]) << 2) | (3 if lanes[slot, src, i] != 0 else 0)
+            ) & MASK32
+    elif op == A_FLPOP:
+        # Result x >> 2 (observed on hardware); the effect on the flags is UNCERTAIN (reference
+        # 10.7): the flags are left unchanged.
+        for i in range(16):
+            res[i] = np.int64(a[i]) >> 2
+    elif op == A_BARRIERID:
+        # The value is UNCERTAIN (reference 10.8); only writing it to syncb matters.
+        for i in range(16):
+            res[i] = 0
+    elif op == A_TMUWT:
+        # stall until this thread's TMU writes are done (reference 12.1)
+        done = ts[slot, T_WRITE_DONE]
+        if done > qs[q, Q_TIME]:
+            qs[q, Q_TMU_STALL] += done - qs[q, Q_TIME]
+            qs[q, Q_TIME] = done
+        ts[slot, T_WRITES] = 0
+        for i in range(16):
+            res[i] = 0
+    elif op == A_SETMSF:
+        mask = sc[10]
+        for i in range(16):
+            if mask[i] != 0:
+                lanes[slot, L_MSF, i] = a[i]
+            res[i] = a[i]
+    elif op == A_SETREVF:
+        for i in range(16):
+            res[i] = a[i]
+    elif op == A_FDX or op == A_FDY:
+        for i in range(16):
+            sc[8, i] = unpack_f32(a[i], row[P_AAU])
+        derivative(op == A_FDY, sc[8], res)
+    elif sfu_index(op) >= 0:
+        k = sfu_index(op)
+        for i in range(16):
+            res[i] = sfu_eval(k, a[i])
+        gs[G_SFU] += 1
+    elif op == A_NOP:
+        pass
+    else:
+        return hazard(gs, H_UNSUPPORTED_OP, slot, pc, op)
+    return 0
+
+
+@jit
+def sfu_index(op):
+    if op == A_RECIP:
+        return 0
+    if op == A_RSQRT:
+        return 1
+    if op == A_EXP:
+        return 2
+    if op == A_LOG:
+        return 3
+    if op == A_SIN:
+        return 4
+    if op == A_RSQRT2:
+        return 5
+    return -1
+
+
+@jit
+def special_mul(op, slot, pc, row, lanes, ts, gs, jp, sc):
+    """Mul-ALU ops that need machine state: the rtop pair multop/umul24 (reference 10.11)."""
+    res = sc[5]
+    for i in range(16):
+        sc[7, i] = 0
+    if op == M_MULTOP:
+        for i in range(16):
+            r = multop_rtop(sc[2, i], sc[3, i])
+            lanes[slot, L_RTOP, i] = r
+            res[i] = r
+        ts[slot, T_VALID] |= V_RTOP
+    elif op == M_UMUL24:
+        if jp[J_STRICT] != 0 and (ts[slot, T_VALID] & V_RTOP) == 0:
+            return hazard(gs, H_RTOP_UNDEFINED, slot, pc, 0)
+        for i in range(16):
+            res[i] = umul24_rtop(sc[2, i], sc[3, i], lanes[slot, L_RTOP, i])
+            lanes[slot, L_RTOP, i] = 0
+    elif op == M_NOP:
+        pass
+    else:
+        return hazard(gs, H_UNSUPPORTED_OP, slot, pc, op)
+    return 0
+
+
+@jit
+def exec_alu(
+    slot,
+    pc,
+    row,
+    regs,
+    lanes,
+    ts,
+    qs,
+    gs,
+    jp,
+    fp,
+    fifo,
+    fifo_ready,
+    mem8,
+    mem32,
+    bases,
+    sizes,
+    sc,
+):
+    """Execute one ALU instruction of one thread (reference 10.1, 11)."""
+    strict = jp[J_STRICT] != 0
+    q = ts[slot, T_QPU]
+    sig = row[P_SIG]
+    smimm = (sig & SIG_SMIMM) != 0
+    rot = (sig & SIG_ROT) != 0
+    if strict:
+        ev = peripheral_checks(slot, pc, row, ts, gs)
+        if ev != 0:
+            return ev
+        if ts[slot, T_R4_CD] == 1:
+            # 13.2/6: nothing may write r4 or start another SFU at t+1
+            for which in range(2):
+                w = row[P_AW] if which == 0 else row[P_MW]
+                m = row[P_AM] if which == 0 else row[P_MM]
+                if w >= 0 and m != 0 and (w == 4 or (w >= 19 and w <= 24)):
+                    return hazard(gs, H_R4_WRITE_EARLY, slot, pc, w)
+        if ts[slot, T_THRSW_CD] > 0 and ts[slot, T_THRSW_END] == 0:
+            for which in range(2):
+                w = row[P_AW] if which == 0 else row[P_MW]
+                m = row[P_AM] if which == 0 else row[P_MM]
+                if w >= 19 and w <= 24 and m != 0:
+                    return hazard(gs, H_SFU_IN_THRSW_DELAY, slot, pc, w)
+    if (sig & (SIG_LDVARY | SIG_LDTLB | SIG_LDTLBU)) != 0:
+        return hazard(gs, H_UNSUPPORTED_SIGNAL, slot, pc, sig)
+    # 1-2: operands (everything reads the state before this instruction's writes)
+    ev = read_operands(slot, pc, row, smimm, rot, regs, lanes, ts, gs, jp, sc)
+    if ev != 0:
+        return ev
+    acond = row[P_ACOND]
+    mcond = row[P_MCOND]
+    if strict and (acond != 0 or mcond != 0) and (ts[slot, T_VALID] & V_FLAGS) == 0:
+        return hazard(gs, H_FLAGS_UNDEFINED, slot, pc, 0)
+    cond_mask(acond, slot, lanes, sc[10])
+    cond_mask(mcond, slot, lanes, sc[11])
+    # 3-4: the two ALUs
+    aop = row[P_AOP]
+    if add_alu(aop, row[P_AAU], row[P_ABU], sc[0], sc[1], sc[4], sc[6]):
+        if sfu_index(aop) >= 0:
+            gs[G_SFU] += 1
+    else:
+        ev = special_add(aop, slot, pc, row, regs, lanes, ts, qs, gs, jp, sc)
+        if ev != 0:
+            return ev
+    mop = row[P_MOP]
+    if not mul_alu(mop, row[P_MAU], row[P_MBU], sc[2], sc[3], sc[5], sc[7]):
+        ev = special_mul(mop, slot, pc, row, lanes, ts, gs, jp, sc)
+        if ev != 0:
+            return ev
+    # signal reads (before any write of this instruction)
+    sigval_row = 12
+    sig_writes = False
+    if (sig & (SIG_LDUNIF | SIG_LDUNIFRF)) != 0:
+        u = next_uniform(slot, pc, ts, gs, mem8, mem32, bases, sizes)
+        if u < 0:
+            return EV_MMU
+        for i in range(16):
+            sc[sigval_row, i] = u
+        sig_writes = True
+    if (sig & (SIG_LDUNIFA | SIG_LDUNIFARF)) != 0:
+        if strict and ts[slot, T_UNIFA_AGE] < 4:
+            return hazard(gs, H_UNIFA_TOO_CLOSE, slot, pc, ts[slot, T_UNIFA_AGE])
+        addr = ts[slot, T_UNIFA]
+        u = load(addr, 4, mem8, mem32, bases, sizes)
+        if u < 0:
+            return mmu_fault(gs, slot, pc, addr, 4)
+        ts[slot, T_UNIFA] = addr + 4
+        for i in range(16):
+            sc[sigval_row, i] = u
+        sig_writes = True
+    if (sig & SIG_LDTMU) != 0:
+        if ts[slot, T_FIFO_COUNT] == 0:
+            return hazard(gs, H_LDTMU_EMPTY, slot, pc, 0)
+        head = ts[slot, T_FIFO_HEAD]
+        ready = fifo_ready[slot, head]
+        if ready > qs[q, Q_TIME]:
+            qs[q, Q_TMU_STALL] += ready - qs[q, Q_TIME]
+            qs[q, Q_TIME] = ready
+        for i in range(16):
+            sc[sigval_row, i] = fifo[slot, head, i]
+        ts[slot, T_FIFO_HEAD] = (head + 1) % FIFO_CAP
+        ts[slot, T_FIFO_COUNT] -= 1
+        sig_writes = True
+    if (sig & SIG_WRTMUC) != 0:
+        # Texture configuration word (reference 11.4); general accesses take their
+        # configuration from tmuc/tmuau, so the word is consumed and otherwise ignored.
+        u = next_uniform(slot, pc, ts, gs, mem8, mem32, bases, sizes)
+        if u < 0:
+            return EV_MMU
+    # 5-7: flags, then writes
+    apf = row[P_APF]
+    auf = row[P_AUF]
+    mpf = row[P_MPF]
+    muf = row[P_MUF]
+    if apf != 0 or auf != 0:
+        write_flags(slot, apf, auf, row[P_AFLOAT], sc[4], sc[6], lanes)
+        ts[slot, T_VALID] |= V_FLAGS
+    if mpf != 0 or muf != 0:
+        write_flags(slot, mpf, muf, row[P_MFLOAT], sc[5], sc[7], lanes)
+        ts[slot, T_VALID] |= V_FLAGS
+    prev_acc = 0
+    rf0 = -1
+    rf1 = -1
+    rf2 = -1
+    for which in range(2):
+        w = row[P_AW] if which == 0 else row[P_MW]
+        if w < 0:
+            continue
+        m = row[P_AM] if which == 0 else row[P_MM]
+        pack = row[P_APACK] if which == 0 else row[P_MPACK]
+        vals = sc[4] if which == 0 else sc[5]
+        mask = sc[10] if which == 0 else sc[11]
+        if pack != 0:
+            # output pack: f32 -> f16 into one half, the other half keeps the destination's
+            # old bits (reference 3.1)
+            old_row = w if m == 0 else (R_ACC + w if w <= 5 else -1)
+            for i in range(16):
+                old = regs[slot, old_row, i] if old_row >= 0 else 0
+                sc[9, i] = pack_f32(vals[i], old, pack)
+            vals = sc[9]
+        ev = write_dest(
+            slot,
+            pc,
+            w,
+            m,
+            vals,
+            mask,
+            True,
+            (row[P_ACOND] if which == 0 else row[P_MCOND]) != 0,
+            regs,
+            lanes,
+            ts,
+            qs,
+            gs,
+            jp,
+            fp,
+            fifo,
+            fifo_ready,
+            mem8,
+            mem32,
+            bases,
+            sizes,
+        )
+        if ev != 0:
+            return ev
+        if m == 0:
+            if which == 0:
+                rf0 = w
+            else:
+                rf1 = w
+        elif w <= 5:
+            prev_acc |= 1 << w
+        elif w == 55:
+            prev_acc |= 32
+    if sig_writes:
+        if (sig & (SIG_LDUNIF | SIG_LDUNIFA)) != 0:
+            w = 5
+            m = 1
+        else:
+            w = row[P_SIGADDR]
+            m = row[P_SIGMAGIC]
+        for i in range(16):
+            sc[11, i] = 1
+        ev = write_dest(
+            slot,
+            pc,
+            w,
+            m,
+            sc[sigval_row],
+            sc[11],
+            False,
+            False,
+            regs,
+            lanes,
+            ts,
+            qs,
+            gs,
+            jp,
+            fp,
+            fifo,
+            fifo_ready,
+            mem8,
+            mem32,
+            bases,
+            sizes,
+        )
+        if ev != 0:
+            return ev
+        if m == 0:
+            rf2 = w
+        elif w <= 5:
+            prev_acc |= 1 << w
+    ts[slot, T_PREV_ACC] = prev_acc
+    ts[slot, T_PREV_RF0] = rf0
+    ts[slot, T_PREV_RF1] = rf1
+    ts[slot, T_PREV_RF2] = rf2
+    gs[G_USEFUL] += row[P_AUSEFUL] + row[P_MUSEFUL]
+    return 0
+
+
+@jit
+def exec_branch(slot, pc, row, regs, lanes, ts, gs, jp, mem8, mem32, bases, sizes):
+    """Execute a branch (reference 9): evaluate the condition now, land after 3 delay slots."""
+    strict = jp[J_STRICT] != 0
+    if strict:
+        if ts[slot, T_BR_AGE] <= 3:
+            return hazard(gs, H_BRANCH_IN_DELAY, slot, pc, 0)
+        if ts[slot, T_THRSW_CD] > 0:
+            return hazard(gs, H_BRANCH_IN_THRSW_DELAY, slot, pc, 0)
+        if ts[slot, T_UNIFA_AGE] <= 3:
+            return hazard(gs, H_BRANCH_AFTER_UNIFA, slot, pc, 0)
+    cond = row[P_BCOND]
+    msfign = row[P_MSFIGN]
+    if cond != 0 and strict and (ts[slot, T_VALID] & V_FLAGS) == 0:
+        return hazard(gs, H_FLAGS_UNDEFINED, slot, pc, 0)
+    taken = True
+    if cond == 2:
+        taken = lanes[slot, L_FA, 0] != 0
+    elif cond == 3:
+        taken = lanes[slot, L_FA, 0] == 0
+    elif cond >= 4:
+        # all/any over the lanes that msfign keeps (UNCERTAIN when none is kept: vacuous truth)
+        want_set = cond == 4 or cond == 6
+        is_all = cond == 4 or cond == 7
+        result = is_all
+        for i in range(16):
+            if msfign == 1 and lanes[slot, L_MSF, i] == 0:
+                continue
+            if msfign == 2:
+                qb = i & 12
+                if (
+                    lanes[slot, L_MSF, qb]
+                    | lanes[slot, L_MSF, qb + 1]
+                    | lanes[slot, L_MSF, qb + 2]
+                    | lanes[slot, L_MSF, qb + 3]
+                ) == 0:
+                    continue
+            f = (lanes[slot, L_FA, i] != 0) == want_set
+            if is_all and not f:
+                result = False
+            if not is_all and f:
+                result = True
+        taken = result
+    code = jp[J_CODE]
+    if row[P_LINK] != 0:
+        # link register: the address after the last delay slot (UNCERTAIN for not-taken branches)
+        ts[slot, T_LINK] = code + (pc + 4) * 8
+    # uniform stream redirection (consumes a uniform for abs/rel whether or not taken)
+    new_unif = -1
+    if row[P_UB] != 0:
+        bdu = row[P_BDU]
+        if bdu == 0 or bdu == 1:
+            u = next_uniform(slot, pc, ts, gs, mem8, mem32, bases, sizes)
+            if u < 0:
+                return EV_MMU
+            if bdu == 0:
+                new_unif = u
+            else:
+                su = u - (1 << 32) if u >= (1 << 31) else u
+                new_unif = (ts[slot, T_UNIF] + su) & MASK32
+        elif bdu == 3:
+            new_unif = regs[
+                slot, row[P_RADDR_A], 1
+            ]  # lane 1 (observed on hardware, 9.2)
+        elif bdu == 2:
+            new_unif = ts[slot, T_LINK]
+    ts[slot, T_BR_AGE] = 0
+    if not taken:
+        return 0
+    bdi = row[P_BDI]
+    if bdi == 1:
+        target = code + (pc + 4) * 8 + row[P_OFFSET]
+    elif bdi == 0:
+        target = row[P_OFFSET]
+    elif bdi == 2:
+        target = ts[slot, T_LINK]
+    else:
+        target = np.int64(regs[slot, row[P_RADDR_A], 0])
+    idx = (target - code) // 8
+    if target < code or (target - code) % 8 != 0 or idx >= jp[J_NROWS]:
+        return hazard(gs, H_BRANCH_TARGET, slot, pc, target)
+    ts[slot, T_BR_CD] = 4  # decremented at the end of this instruction too
+    ts[slot, T_BR_PC] = idx
+    ts[slot, T_BR_UNIF] = new_unif
+    return 0
+
+
+@jit
+def step(
+    slot,
+    prog,
+    regs,
+    lanes,
+    ts,
+    qs,
+    gs,
+    jp,
+    fp,
+    fifo,
+    fifo_ready,
+    sg_arrive,
+    sg_need,
+    sg_time,
+    mem8,
+    mem32,
+    bases,
+    sizes,
+    sc,
+):
+    """Issue one instruction of thread ``slot``. Returns 0, an event (EV_*), or -1 when the thread
+    switched out or ended (the scheduler must pick again)."""
+    q = ts[slot, T_QPU]
+    pc = ts[slot, T_PC]
+    strict = jp[J_STRICT] != 0
+    if pc < 0 or pc >= jp[J_NROWS]:
+        return hazard(gs, H_PAST_END, slot, pc, 0)
+    row = prog[pc]
+    kind = row[P_KIND]
+    if kind == K_INVALID:
+        return hazard(gs, H_PAST_END, slot, pc, 0)
+    # delayed legacy SFU result lands in r4 at t+2 (reference 11.1)
+    if ts[slot, T_R4_CD] > 0:
+        ts[slot, T_R4_CD] -= 1
+        if ts[slot, T_R4_CD] == 0:
+            for i in range(16):
+                regs[slot, R_ACC + 4, i] = lanes[slot, L_R4PEND, i]
+            ts[slot, T_VALID] |= 16
+    ts[slot, T_THRSW_AGE] += 1
+    ts[slot, T_BR_AGE] += 1
+    ts[slot, T_UNIFA_AGE] += 1
+    if ts[slot, T_END_AGE] >= 0:
+        ts[slot, T_END_AGE] += 1
+    qs[q, Q_TIME] += jp[J_ISSUE]
+    qs[q, Q_BUSY] += jp[J_ISSUE]
+    gs[G_INSTRS] += 1
+    ts[slot, T_INSTRS] += 1
+    if kind == K_BRANCH:
+        ev = exec_branch(
+            slot, pc, row, regs, lanes, ts, gs, jp, mem8, mem32, bases, sizes
+        )
+        if ev != 0:
+            return ev
+        ts[slot, T_PREV_ACC] = 0
+        ts[slot, T_PREV_RF0] = -1
+        ts[slot, T_PREV_RF1] = -1
+        ts[slot, T_PREV_RF2] = -1
+    else:
+        sig = row[P_SIG]
+        if (sig & SIG_THRSW) != 0:
+            age = ts[slot, T_THRSW_AGE]
+            if strict and ts[slot, T_BR_AGE] <= 3:
+                return hazard(gs, H_THRSW_IN_BRANCH_DELAY, slot, pc, 0)
+            if age == 1 and ts[slot, T_THRSW_END] == 0:
+                # Second of two consecutive thrsw: the last-thread-switch marker (11.2). The
+                # switch happens after this instruction's two delay slots (UNCERTAIN: after the
+                # first thrsw's) and the thread is then in its final section.
+                if strict and ts[slot, T_MARKERS] > 0:
+                    return hazard(gs, H_SECOND_MARKER, slot, pc, 0)
+                ts[slot, T_MARKERS] += 1
+                ts[slot, T_FINAL] = 1
+                ts[slot, T_THRSW_CD] = 3
+            else:
+                if strict and age <= 2:
+                    return hazard(gs, H_THRSW_TOO_CLOSE, slot, pc, age)
+                ts[slot, T_THRSW_CD] = (
+                    3  # decremented at the end of this instruction too
+                )
+                if ts[slot, T_FINAL] != 0:
+                    ts[slot, T_THRSW_END] = 1
+                    ts[slot, T_END_AGE] = 0
+            ts[slot, T_THRSW_AGE] = 0
+        ev = exec_alu(
+            slot,
+            pc,
+            row,
+            regs,
+            lanes,
+            ts,
+            qs,
+            gs,
+            jp,
+            fp,
+            fifo,
+            fifo_ready,
+            mem8,
+            mem32,
+            bases,
+            sizes,
+            sc,
+        )
+        if ev != 0:
+            return ev
+        if strict and ts[slot, T_END_AGE] >= 0:
+            # 13.5: no register-file writes at t, t+1, t+2 of the thread end; no tmuwt at t+2
+            if (
+                ts[slot, T_PREV_RF0] >= 0
+                or ts[slot, T_PREV_RF1] >= 0
+                or ts[slot, T_PREV_RF2] >= 0
+            ):
+                return hazard(gs, H_END_RF_WRITE, slot, pc, 0)
+            if ts[slot, T_END_AGE] == 2 and row[P_AOP] == A_TMUWT:
+                return hazard(gs, H_END_TMUWT, slot, pc, 0)
+    if qs[q, Q_TIME] > jp[J_BUDGET]:
+        return hazard(gs, H_BUDGET, slot, pc, jp[J_BUDGET])
+    # advance the PC, landing a pending branch after its third delay slot
+    nxt = pc + 1
+    if ts[slot, T_BR_CD] > 0:
+        ts[slot, T_BR_CD] -= 1
+        if ts[slot, T_BR_CD] == 0:
+            nxt = ts[slot, T_BR_PC]
+            if ts[slot, T_BR_UNIF] >= 0:
+                ts[slot, T_UNIF] = ts[slot, T_BR_UNIF]
+                ts[slot, T_BR_UNIF] = -1
+    ts[slot, T_PC] = nxt
+    if ts[slot, T_THRSW_CD] > 0:
+        ts[slot, T_THRSW_CD] -= 1
+        if ts[slot, T_THRSW_CD] == 0:
+            if ts[slot, T_THRSW_END] != 0:
+                ev = end_thread(slot, ts, qs, gs, jp, sg_need)
+            else:
+                ev = switch_out(
+                    slot, regs, lanes, ts, qs, gs, jp, sg_arrive, sg_need, sg_time
+                )
+            if ev != 0:
+                return ev
+            return -1
+    return 0
+
+
+# ----------------------------------------------------------------------------------------------
+# the scheduler
+
+
+@jit
+def run(
+    prog,
+    regs,
+    lanes,
+    ts,
+    qs,
+    gs,
+    jp,
+    fp,
+    fifo,
+    fifo_ready,
+    bp,
+    sg_arrive,
+    sg_need,
+    sg_time,
+    mem8,
+    mem32,
+    bases,
+    sizes,
+):
+    """Run the job until it ends (EV_DONE) or something needs Python (hazard, MMU fault, step,
+    breakpoint). Resumable: all state is in the arrays."""
+    sc = np.zeros((13, 16), np.uint32)
+    nq = jp[J_NQPU]
+    single = gs[G_STEP] != 0
+    gs[G_EVENT] = EV_NONE
+    while True:
+        fill_free_slots(regs, lanes, ts, qs, gs, jp)
+        if gs[G_LIVE] == 0:
+            gs[G_EVENT] = EV_DONE
+            return EV_DONE
+        # the QPU that is furthest behind in modelled time and has a runnable thread goes next
+        best_q = -1
+        best_t = np.int64(1) << 62
+        best_slot = -1
+        for q in range(nq):
+            slot = pick_thread(q, ts, qs, jp)
+            if slot < 0:
+                continue
+            t = qs[q, Q_TIME]
+            if ts[slot, T_READY] > t:
+                t = ts[slot, T_READY]
+            if t < best_t:
+                best_t = t
+                best_q = q
+                best_slot = slot
+        if best_q < 0:
+            # every live thread waits at a barrier that cannot complete
+            for s in range(ts.shape[0]):
+                if ts[s, T_STATUS] == TS_BARRIER:
+                    return hazard(gs, H_BARRIER_DEADLOCK, s, ts[s, T_PC], ts[s, T_SG])
+            return hazard(gs, H_BARRIER_DEADLOCK, 0, 0, 0)
+        q = best_q
+        slot = best_slot
+        qs[q, Q_CUR] = slot
+        if best_t > qs[q, Q_TIME]:
+            qs[q, Q_IDLE] += best_t - qs[q, Q_TIME]
+            qs[q, Q_TIME] = best_t
+        n = 0
+        while n < jp[J_CHUNK]:
+            if bp.shape[0] > 0:
+                pc = ts[slot, T_PC]
+                if pc >= 0 and pc < bp.shape[0] and bp[pc] != 0:
+                    if ts[slot, T_BP_SKIP] != 0:
+                        ts[slot, T_BP_SKIP] = 0
+                    else:
+                        ts[slot, T_BP_SKIP] = 1
+                        gs[G_EVENT] = EV_BREAK
+                        gs[G_EV_SLOT] = slot
+                        gs[G_EV_PC] = pc
+                        return EV_BREAK
+            pc0 = ts[slot, T_PC]
+            ev = step(
+                slot,
+                prog,
+                regs,
+                lanes,
+                ts,
+                qs,
+                gs,
+                jp,
+                fp,
+                fifo,
+                fifo_ready,
+                sg_arrive,
+                sg_need,
+                sg_time,
+                mem8,
+                mem32,
+                bases,
+                sizes,
+                sc,
+            )
+            n += 1
+            if ev > 0:
+                return ev
+            if single:
+                gs[G_EVENT] = EV_STEP
+                gs[G_EV_SLOT] = slot
+                gs[G_EV_PC] = pc0
+                return EV_STEP
+            if ev < 0:
+                break

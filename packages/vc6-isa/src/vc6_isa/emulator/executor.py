@@ -1,0 +1,576 @@
+"""The v3d-drm executor: runs one SUBMIT_CSD job on the emulated V3D 4.2 (8 QPUs x 16 lanes).
+
+:class:`Executor` is what the ``v3d_drm.executors`` entry point ``emulator`` returns. For each
+job it reads the seven CSD cfg words (reference vc6-isa.md section 15), decodes the program
+once (cached by its bytes), sets up the machine state arrays and calls the compiled run loop
+(core.py via dispatch.py). Broken rules come back as codes and become :class:`QPUError`;
+accesses outside every BO become :class:`v3d_drm.MMUFault`.
+
+Executor options (``dispatch(..., executor_options={...})``):
+
+* ``strict`` (bool, default True): check the hazard rules of reference section 13 (see
+  hazards.py). With False, rules that have a defined fallback are not checked; faults the
+  hardware could not survive (ldtmu with nothing pending, running off the program, MMU
+  faults, barrier deadlock, cycle budget) still raise.
+* ``trace``: True (records in ``job.stats.trace``), a callable receiving each
+  :class:`TraceRecord`, or a text file object receiving one line per instruction.
+* ``breakpoints``: an iterable of pcs (instruction indices, as in ``Program.labels``), or a
+  callable ``f(snapshot) -> bool`` asked after every instruction.
+* ``on_break``: callable receiving the :class:`Snapshot` at a breakpoint; execution continues
+  when it returns. Without it a breakpoint raises :class:`Breakpoint` carrying the snapshot.
+* ``cycle_budget`` (int): modelled cycles after which the job counts as hung (default 2**32).
+* ``threads`` (1, 2 or 4): thread slots per QPU, overriding what cfg[5] implies.
+* ``cycle_model``: a :class:`CycleModel` replacing the default parameters.
+
+Example (trace and a breakpoint)::
+
+    import numpy as np, v3d_drm
+    from vc6_isa.asm import *
+    from vc6_isa.emulator import Breakpoint
+
+    @qpu
+    def kernel(asm):
+        eidx(r0)
+        shl(r1, r0, 2)
+        L.here
+        nop(sig=thrsw); nop(sig=thrsw); nop(); nop(); nop(sig=thrsw); nop(); nop()
+
+    with v3d_drm.open("emulator") as dev:
+        prog = assemble(kernel)
+        job = dev.dispatch(prog.words, [], single_seg=False, executor_options={"trace": True})
+        job.wait()
+        print(job.stats.trace[1])          # QPU 0 thread 0 pc 1: shl r1, r0, 2 ... r1=[0, 4, 8, ...]
+        job = dev.dispatch(prog.words, [], executor_options={"breakpoints": [prog.labels["here"]]})
+        try:
+            job.wait()
+        except Breakpoint as stop:
+            print(stop.snapshot.acc[1])     # r1 of the stopped thread
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+try:  # v3d-drm is a dependency; the fallback only keeps this module importable alone
+    from v3d_drm import MMUFault, V3DError
+except ImportError:  # pragma: no cover
+    class V3DError(Exception):  # type: ignore[no-redef]
+        pass
+
+    class MMUFault(V3DError):  # type: ignore[no-redef]
+        def __init__(self, address, nbytes=1, *, nearest=None, context=""):
+            super().__init__(f"{context}: MMU fault at {address:#x}")
+            self.address, self.nbytes, self.nearest = address, nbytes, nearest
+
+from .. import encoding
+from ..instruction import AluInstruction, BranchInstruction, Instruction
+from . import hazards as H
+from . import layout as L
+from .dispatch import machine
+from .jit import JIT_ENABLED
+from .program import LoweredProgram, load_program
+
+# V3D 4.2 performance counter indices (uapi reference 5.4) the cycle model provides.
+CTR_QPU_IDLE = 13
+CTR_QPU_VALID_INSTR = 16
+CTR_QPU_WAIT_TMU = 17
+CTR_CYCLE_COUNT = 32
+CTR_COMPUTE_ACTIVE = 86
+MODELLED_COUNTERS = (CTR_QPU_IDLE, CTR_QPU_VALID_INSTR, CTR_QPU_WAIT_TMU, CTR_CYCLE_COUNT, CTR_COMPUTE_ACTIVE)
+
+
+@dataclass(frozen=True)
+class CycleModel:
+    """Every parameter of the (modelled, not measured) timing, in one place.
+
+    * ``issue_cycles`` = 4: a 16-lane instruction occupies its QPU for 4 clock cycles (the QPU
+      has 4 physical lanes per ALU; reference 1.1 and uapi 5.6 D). That is what makes the
+      quoted peak: 8 QPUs x 16 lanes x 2 flops / 4 cycles x 500 MHz = 32 Gflop/s.
+    * ``tmu_latency`` = 100 cycles from a TMU lookup to its data (Mesa's scheduler estimate).
+    * ``memory_bytes_per_cycle`` = 8 (about 4 GB/s at 500 MHz, shared by all QPUs: each QPU gets
+      an equal share, so QPUs simulated out of step do not queue behind each other); the job
+      also never finishes before all its TMU bytes could cross the whole bus.
+    * ``batch_start_cycles``: cost of starting a batch on a free thread slot.
+    * Thread switches cost nothing beyond their instructions (the next thread issues at once);
+      SFU results and ALU results have no stall in the model.
+    """
+
+    clock_mhz: float = 500.0
+    issue_cycles: int = 4
+    tmu_latency: int = 100
+    memory_bytes_per_cycle: float = 8.0
+    batch_start_cycles: int = 8
+    scheduler_chunk: int = 64
+
+
+@dataclass
+class EmulatorStats:
+    """What one emulated job did (contract G). Cycle figures are modelled, not measured."""
+
+    modelled: bool = True
+    cycles: int = 0
+    modelled_seconds: float = 0.0
+    clock_mhz: float = 500.0
+    thread_instructions: int = 0
+    alu_utilisation: float = 0.0
+    tmu_requests: int = 0
+    tmu_bytes: int = 0
+    wall_seconds: float = 0.0
+    thread_instructions_per_second: float = 0.0
+    batches: int = 0
+    sfu_operations: int = 0
+    tmu_stall_cycles: int = 0
+    trace: list = field(default_factory=list, repr=False)
+
+    def __str__(self) -> str:
+        return (
+            f"{self.cycles} cycles (modelled), {self.modelled_seconds * 1e3:.3f} ms at "
+            f"{self.clock_mhz:g} MHz (modelled); {self.thread_instructions} thread-instructions "
+            f"in {self.batches} batches; ALU utilisation {self.alu_utilisation:.1%} (modelled); "
+            f"{self.tmu_requests} TMU lookups, {self.tmu_bytes} bytes; emulator wall time "
+            f"{self.wall_seconds:.3f} s ({self.thread_instructions_per_second / 1e6:.2f} M "
+            "thread-instructions/s)"
+        )
+
+
+class QPUError(V3DError):
+    """A QPU program broke a rule of the hardware (reference vc6-isa.md section 13 etc.).
+
+    Fields: ``qpu``, ``thread``, ``pc`` (instruction index), ``disassembly`` of the
+    instruction, ``rule`` (reference rule number), ``registers`` (name -> the 16 lane values of
+    the registers the instruction reads, as a uint32 array).
+    """
+
+    def __init__(self, message: str, *, qpu: int, thread: int, pc: int, disassembly: str,
+                 rule: str, registers: Mapping[str, np.ndarray]) -> None:  # fmt: skip
+        super().__init__(message)
+        self.qpu = qpu
+        self.thread = thread
+        self.pc = pc
+        self.disassembly = disassembly
+        self.rule = rule
+        self.registers = dict(registers)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Read-only state of one thread (arrays are copies marked read-only)."""
+
+    qpu: int
+    thread: int
+    batch: int
+    pc: int
+    disassembly: str
+    rf: np.ndarray  # (64, 16) uint32
+    acc: np.ndarray  # (6, 16) uint32: r0-r5
+    flag_a: np.ndarray  # (16,) 0/1
+    flag_b: np.ndarray
+    msf: np.ndarray
+    uniform_address: int
+    unifa_address: int
+    link: int
+
+    def register(self, name: str) -> np.ndarray:
+        """Lane values of ``r0``-``r5`` or ``rf0``-``rf63``."""
+        if name.startswith("rf"):
+            return self.rf[int(name[2:])]
+        return self.acc[int(name[1:])]
+
+
+class Breakpoint(V3DError):
+    """Raised at a breakpoint when no ``on_break`` callback is given; ``.snapshot`` holds the state."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        super().__init__(f"breakpoint: QPU {snapshot.qpu} thread {snapshot.thread} pc {snapshot.pc}: {snapshot.disassembly}")
+        self.snapshot = snapshot
+
+
+@dataclass(frozen=True)
+class TraceRecord:
+    """One executed instruction: who, where, what, and the values it wrote (dest -> 16 lanes)."""
+
+    qpu: int
+    thread: int
+    pc: int
+    disassembly: str
+    writes: Mapping[str, np.ndarray]
+
+    def __str__(self) -> str:
+        vals = "; ".join(f"{k}=[{', '.join(f'{int(v):#x}' for v in a)}]" for k, a in self.writes.items())
+        return f"QPU {self.qpu} thread {self.thread} pc {self.pc}: {self.disassembly}" + (f"  -> {vals}" if vals else "")
+
+
+# ------------------------------------------------------------------------------------------
+
+
+def _disasm(instr: Instruction | None, word: int) -> str:
+    if instr is None:
+        return f"<word {word:#018x} does not decode>"
+    try:
+        from ..disasm import disassemble_instruction
+
+        return " ".join(disassemble_instruction(instr).split())
+    except Exception:  # noqa: BLE001 - the message must not fail because the disassembler did
+        return f"<word {word:#018x}>"
+
+
+def _reg_name(waddr: int, magic: bool) -> str:
+    return f"rf{waddr}" if not magic else encoding.MAGIC_NAMES.get(waddr, f"magic{waddr}")
+
+
+def _registers_read(instr: Instruction | None) -> list[tuple[str, int]]:
+    """(name, regs row) of every register an instruction reads."""
+    out: list[tuple[str, int]] = []
+    if instr is None:
+        return out
+    if isinstance(instr, BranchInstruction):
+        if instr.bdi == "rf" or (instr.ub and instr.bdu == 3):
+            out.append((f"rf{instr.raddr_a}", instr.raddr_a))
+        return out
+    for alu, ops in ((instr.add, encoding.ADD_OPS), (instr.mul, encoding.MUL_OPS)):
+        spec = ops[alu.op]
+        for mux in (alu.a, alu.b)[: spec.nsrc]:
+            if mux < 6:
+                entry = (f"r{mux}", L.R_ACC + mux)
+            elif mux == 6:
+                entry = (f"rf{instr.raddr_a}", instr.raddr_a)
+            elif "smimm" in instr.sigs or "rot" in instr.sigs:
+                continue
+            else:
+                entry = (f"rf{instr.raddr_b}", instr.raddr_b)
+            if entry not in out:
+                out.append(entry)
+    return out
+
+
+def _registers_written(instr: Instruction | None) -> list[tuple[str, int]]:
+    out: list[tuple[str, int]] = []
+    if not isinstance(instr, AluInstruction):
+        return out
+    for alu, ops in ((instr.add, encoding.ADD_OPS), (instr.mul, encoding.MUL_OPS)):
+        if ops[alu.op].has_dst:
+            if not alu.magic:
+                out.append((f"rf{alu.waddr}", alu.waddr))
+            elif alu.waddr <= 5:
+                out.append((f"r{alu.waddr}", L.R_ACC + alu.waddr))
+            elif alu.waddr == 55:
+                out.append(("r5", L.R_ACC + 5))
+    if instr.sigs & {"ldunif", "ldunifa"}:
+        out.append(("r5", L.R_ACC + 5))
+    if instr.sigs & {"ldunifrf", "ldunifarf", "ldtmu"}:
+        if not instr.sig_magic:
+            out.append((f"rf{instr.sig_addr}", instr.sig_addr))
+        elif instr.sig_addr <= 5:
+            out.append((f"r{instr.sig_addr}", L.R_ACC + instr.sig_addr))
+    return out
+
+
+def _typed_list(arrays: list[np.ndarray]):
+    if JIT_ENABLED:
+        from numba.typed import List
+
+        lst = List()
+        for a in arrays:
+            lst.append(a)
+        return lst
+    return arrays
+
+
+@dataclass
+class _Job:
+    """The machine state arrays of one job (see layout.py)."""
+
+    prog: LoweredProgram
+    regs: np.ndarray
+    lanes: np.ndarray
+    ts: np.ndarray
+    qs: np.ndarray
+    gs: np.ndarray
+    jp: np.ndarray
+    fp: np.ndarray
+    fifo: np.ndarray
+    fifo_ready: np.ndarray
+    bp: np.ndarray
+    sg_arrive: np.ndarray
+    sg_need: np.ndarray
+    sg_time: np.ndarray
+    mem8: object
+    mem32: object
+    bases: np.ndarray
+    sizes: np.ndarray
+
+    def run(self) -> int:
+        m = machine()
+        return int(m.run(self.prog.table, self.regs, self.lanes, self.ts, self.qs, self.gs, self.jp, self.fp,
+                         self.fifo, self.fifo_ready, self.bp, self.sg_arrive, self.sg_need, self.sg_time,
+                         self.mem8, self.mem32, self.bases, self.sizes))  # fmt: skip
+
+
+def decode_cfg(cfg: tuple[int, ...]) -> dict[str, int]:
+    """The fields of the seven CSD cfg words (reference vc6-isa.md 15.2)."""
+    if len(cfg) != 7:
+        raise V3DError(f"a CSD job needs 7 cfg words, got {len(cfg)}")
+    c = [int(x) & 0xFFFFFFFF for x in cfg]
+    f = {}
+    for i, axis in enumerate("xyz"):
+        f[f"wg_{axis}"] = (c[i] >> 16) or 65536  # the hardware reads a zero count as 65536
+        f[f"off_{axis}"] = c[i] & 0xFFFF
+    f["wg_size"] = (c[3] & 0xFF) or 256  # 256 is encoded as 0 (UNCERTAIN, reference 15.2)
+    f["wgs_per_sg"] = ((c[3] >> 8) & 0xF) or 16
+    f["batches_per_sg"] = ((c[3] >> 12) & 0xFF) + 1
+    f["batches"] = c[4] + 1
+    f["code"] = c[5] & ~7
+    f["propagate_nan"] = (c[5] >> 2) & 1
+    f["single_seg"] = (c[5] >> 1) & 1
+    f["four_threads"] = c[5] & 1
+    f["uniforms"] = c[6]
+    return f
+
+
+class Executor:
+    """The vc6-isa emulator as a v3d-drm executor (contract E). Zero-argument constructible."""
+
+    name = "vc6-isa emulator"
+
+    def __init__(self, cycle_model: CycleModel | None = None, nqpus: int = 8) -> None:
+        self.cycle_model = cycle_model or CycleModel()
+        self.nqpus = nqpus
+
+    # -- setup -------------------------------------------------------------------------------
+
+    def _prepare(self, job, opts: Mapping[str, object]) -> _Job:
+        cm = opts.get("cycle_model") or self.cycle_model
+        f = decode_cfg(job.cfg)
+        regions = job.memory.regions()
+        bases = np.array([b for b, _ in regions], np.int64)
+        sizes = np.array([a.size for _, a in regions], np.int64)
+        code = f["code"]
+        idx = int(np.searchsorted(bases, code, side="right")) - 1
+        if idx < 0 or code >= bases[idx] + sizes[idx]:
+            raise MMUFault(code, 8, nearest=job.memory.nearest(code), context=f"{job.description or 'CSD job'}: shader code address (cfg[5])")
+        prog = load_program(regions[idx][1], code - int(bases[idx]))
+        threads = int(opts.get("threads") or (4 if f["four_threads"] else 2))
+        if threads not in (1, 2, 4):
+            raise V3DError(f"executor option threads={threads!r}: use 1, 2 or 4")
+        nq = self.nqpus
+        nslots = nq * threads
+        jp = np.zeros(L.J_NCOLS, np.int64)
+        jp[L.J_NQPU] = nq
+        jp[L.J_NTHREADS] = threads
+        jp[L.J_FIFO] = 16 // threads
+        jp[L.J_CODE] = code
+        jp[L.J_NROWS] = len(prog.table)
+        jp[L.J_UNIF] = f["uniforms"]
+        jp[L.J_WG_X], jp[L.J_WG_Y], jp[L.J_WG_Z] = f["wg_x"], f["wg_y"], f["wg_z"]
+        jp[L.J_OFF_X], jp[L.J_OFF_Y], jp[L.J_OFF_Z] = f["off_x"], f["off_y"], f["off_z"]
+        jp[L.J_WG_SIZE] = f["wg_size"]
+        jp[L.J_WGS_PER_SG] = f["wgs_per_sg"]
+        jp[L.J_BATCHES_PER_SG] = f["batches_per_sg"]
+        jp[L.J_NBATCHES] = f["batches"]
+        local_bits = int(math.log2(1 << (max(f["wg_size"], 64) - 1).bit_length()))
+        jp[L.J_LOCAL_SHIFT] = 32 - local_bits
+        jp[L.J_STRICT] = 1 if opts.get("strict", True) else 0
+        jp[L.J_SINGLE_SEG] = f["single_seg"]
+        jp[L.J_BUDGET] = int(opts.get("cycle_budget") or (1 << 32))
+        jp[L.J_ISSUE] = cm.issue_cycles
+        jp[L.J_TMU_LAT] = cm.tmu_latency
+        jp[L.J_CHUNK] = cm.scheduler_chunk
+        jp[L.J_BATCH_START] = cm.batch_start_cycles
+        # 2-thread mode: thread numbers 0 and 2 (PyVC6 hardware tests assume it; UNCERTAIN,
+        # reference 1.2 / F #1). Change the stride here to change the choice.
+        jp[L.J_THREAD_NUM_STRIDE] = 2 if threads == 2 else 1
+        fp = np.zeros(L.F_NCOLS, np.float64)
+        fp[L.F_BUS_BYTES] = cm.memory_bytes_per_cycle / nq
+        ts = np.zeros((nslots, L.T_NCOLS), np.int64)
+        for s in range(nslots):
+            ts[s, L.T_QPU] = s // threads
+            ts[s, L.T_THREAD] = (s % threads) * jp[L.J_THREAD_NUM_STRIDE]
+        nsg = -(-f["batches"] // f["batches_per_sg"])
+        sg_need = np.full(nsg, f["batches_per_sg"], np.int64)
+        sg_need[-1] = f["batches"] - (nsg - 1) * f["batches_per_sg"]
+        mem8 = [a for _, a in regions]
+        mem32 = [a[: a.size - a.size % 4].view(np.uint32) for a in mem8]
+        bp = np.zeros(0, np.uint8)
+        breakpoints = opts.get("breakpoints")
+        if breakpoints is not None and not callable(breakpoints):
+            bp = np.zeros(len(prog.table), np.uint8)
+            for pc in breakpoints:
+                if not 0 <= int(pc) < len(prog.table):
+                    raise V3DError(f"breakpoint pc {pc} is outside the program (0..{len(prog.table) - 1})")
+                bp[int(pc)] = 1
+        return _Job(
+            prog=prog,
+            regs=np.zeros((nslots, L.R_NROWS, 16), np.uint32),
+            lanes=np.zeros((nslots, L.L_NROWS, 16), np.uint32),
+            ts=ts,
+            qs=np.zeros((nq, L.Q_NCOLS), np.int64),
+            gs=np.zeros(L.G_NCOLS, np.int64),
+            jp=jp,
+            fp=fp,
+            fifo=np.zeros((nslots, L.FIFO_CAP, 16), np.uint32),
+            fifo_ready=np.zeros((nslots, L.FIFO_CAP), np.int64),
+            bp=bp,
+            sg_arrive=np.zeros(nsg, np.int64),
+            sg_need=sg_need,
+            sg_time=np.zeros(nsg, np.int64),
+            mem8=_typed_list(mem8),
+            mem32=_typed_list(mem32),
+            bases=bases,
+            sizes=sizes,
+        )
+
+    # -- running -----------------------------------------------------------------------------
+
+    def run_csd(self, job):
+        """Execute a CsdJob; returns a v3d_drm CsdResult with modelled counters and stats."""
+        from v3d_drm.executor import CsdResult
+
+        opts = dict(job.options or {})
+        start = time.perf_counter()
+        st = self._prepare(job, opts)
+        stats = EmulatorStats(clock_mhz=(opts.get("cycle_model") or self.cycle_model).clock_mhz)
+        trace = opts.get("trace")
+        breakpoints = opts.get("breakpoints")
+        on_break = opts.get("on_break")
+        stepping = bool(trace) or callable(breakpoints)
+        st.gs[L.G_STEP] = 1 if stepping else 0
+        while True:
+            ev = st.run()
+            if ev == L.EV_DONE:
+                break
+            if ev == L.EV_STEP:
+                snap = None
+                if trace:
+                    self._trace(st, trace, stats)
+                if callable(breakpoints):
+                    snap = self._snapshot(st, int(st.gs[L.G_EV_SLOT]), int(st.ts[int(st.gs[L.G_EV_SLOT]), L.T_PC]))
+                    if breakpoints(snap):
+                        self._stop(snap, on_break)
+                continue
+            if ev == L.EV_BREAK:
+                slot = int(st.gs[L.G_EV_SLOT])
+                self._stop(self._snapshot(st, slot, int(st.gs[L.G_EV_PC])), on_break)
+                continue
+            if ev == L.EV_MMU:
+                raise self._mmu_error(job, st)
+            raise self._hazard_error(job, st)
+        wall = time.perf_counter() - start
+        return self._result(job, st, stats, wall)
+
+    def _stop(self, snap: Snapshot, on_break: Callable | None) -> None:
+        if on_break is None:
+            raise Breakpoint(snap)
+        on_break(snap)
+
+    def _result(self, job, st: _Job, stats: EmulatorStats, wall: float):
+        from v3d_drm.executor import CsdResult
+
+        cm = self.cycle_model
+        qs, gs = st.qs, st.gs
+        tmu_bytes = int(gs[L.G_TMU_RBYTES] + gs[L.G_TMU_WBYTES])
+        cycles = int(qs[:, L.Q_TIME].max())
+        cycles = max(cycles, int(math.ceil(tmu_bytes / cm.memory_bytes_per_cycle)))
+        nq = len(qs)
+        issue_slots = max(1, cycles * nq // cm.issue_cycles)
+        stats.cycles = cycles
+        stats.modelled_seconds = cycles / (stats.clock_mhz * 1e6)
+        stats.thread_instructions = int(gs[L.G_INSTRS])
+        stats.alu_utilisation = float(gs[L.G_USEFUL]) / (2 * issue_slots)
+        stats.tmu_requests = int(gs[L.G_TMU_REQ])
+        stats.tmu_bytes = tmu_bytes
+        stats.wall_seconds = wall
+        stats.thread_instructions_per_second = stats.thread_instructions / wall if wall > 0 else 0.0
+        stats.batches = int(gs[L.G_ENDED])
+        stats.sfu_operations = int(gs[L.G_SFU])
+        stats.tmu_stall_cycles = int(qs[:, L.Q_TMU_STALL].sum())
+        busy = int(qs[:, L.Q_BUSY].sum())
+        counters = {
+            CTR_CYCLE_COUNT: cycles,
+            CTR_COMPUTE_ACTIVE: cycles,
+            CTR_QPU_VALID_INSTR: busy,
+            CTR_QPU_WAIT_TMU: stats.tmu_stall_cycles,
+            CTR_QPU_IDLE: max(0, cycles * nq - busy - stats.tmu_stall_cycles),
+        }
+        return CsdResult(counters=counters, stats=stats, modelled_seconds=stats.modelled_seconds)
+
+    # -- reporting ---------------------------------------------------------------------------
+
+    def _where(self, st: _Job, slot: int, pc: int) -> tuple[int, int, str, Instruction | None]:
+        qpu = int(st.ts[slot, L.T_QPU])
+        thread = int(st.ts[slot, L.T_THREAD])
+        instr = st.prog.instructions[pc] if 0 <= pc < len(st.prog.instructions) else None
+        word = int(st.prog.words[pc]) if 0 <= pc < len(st.prog.words) else 0
+        return qpu, thread, _disasm(instr, word), instr
+
+    def _hazard_error(self, job, st: _Job) -> QPUError:
+        gs = st.gs
+        code, slot, pc, arg = (int(gs[k]) for k in (L.G_EV_CODE, L.G_EV_SLOT, L.G_EV_PC, L.G_EV_ARG))
+        qpu, thread, text, instr = self._where(st, slot, pc)
+        rule, what = H.RULES.get(code, ("?", f"hazard code {code}"))
+        if code == H.H_PAST_END and pc >= len(st.prog.instructions):
+            text = "<past the last decoded word>"
+        regs = {name: st.regs[slot, row].copy() for name, row in _registers_read(instr)}
+        detail = ""
+        if code in (H.H_FIFO_OVERFLOW, H.H_END_RESULTS):
+            detail = f" ({arg} words outstanding, limit {int(st.jp[L.J_FIFO])} with {int(st.jp[L.J_NTHREADS])} threads per QPU)"
+        elif code == H.H_BRANCH_TARGET:
+            detail = f" (target {arg:#010x})"
+        elif code == H.H_BUDGET:
+            detail = f" ({arg} cycles, executor option cycle_budget)"
+        elif code == H.H_MISALIGNED:
+            detail = f" (address {arg:#010x})"
+        dump = "".join(
+            f"\n    {name:>5} = [{', '.join(f'{int(v):#010x}' for v in vals)}]" for name, vals in regs.items()
+        )
+        where = f"{job.description}: " if getattr(job, "description", "") else ""
+        msg = (
+            f"{where}QPU {qpu} thread {thread} pc {pc} ({int(st.jp[L.J_CODE]) + 8 * pc:#010x}): `{text}` "
+            f"breaks rule {rule}: {what}{detail}"
+        )
+        if dump:
+            msg += "\n  registers read by the instruction:" + dump
+        if code in H.STRICT_ONLY:
+            msg += "\n  (strict mode; executor_options={'strict': False} turns this check off)"
+        return QPUError(msg, qpu=qpu, thread=thread, pc=pc, disassembly=text, rule=rule, registers=regs)
+
+    def _mmu_error(self, job, st: _Job) -> MMUFault:
+        gs = st.gs
+        slot, pc, addr, n = (int(gs[k]) for k in (L.G_EV_SLOT, L.G_EV_PC, L.G_EV_ARG, L.G_EV_ARG2))
+        qpu, thread, text, _ = self._where(st, slot, pc)
+        ctx = f"QPU {qpu} thread {thread} pc {pc}: `{text}`"
+        if getattr(job, "description", ""):
+            ctx = f"{job.description}: {ctx}"
+        return MMUFault(addr, n, nearest=job.memory.nearest(addr), context=ctx)
+
+    def _snapshot(self, st: _Job, slot: int, pc: int) -> Snapshot:
+        qpu, thread, text, _ = self._where(st, slot, pc)
+
+        def ro(a: np.ndarray) -> np.ndarray:
+            a = a.copy()
+            a.flags.writeable = False
+            return a
+
+        return Snapshot(
+            qpu=qpu, thread=thread, batch=int(st.ts[slot, L.T_BATCH]), pc=pc, disassembly=text,
+            rf=ro(st.regs[slot, :64]), acc=ro(st.regs[slot, L.R_ACC:]),
+            flag_a=ro(st.lanes[slot, L.L_FA]), flag_b=ro(st.lanes[slot, L.L_FB]), msf=ro(st.lanes[slot, L.L_MSF]),
+            uniform_address=int(st.ts[slot, L.T_UNIF]), unifa_address=int(st.ts[slot, L.T_UNIFA]),
+            link=int(st.ts[slot, L.T_LINK]),
+        )  # fmt: skip
+
+    def _trace(self, st: _Job, trace, stats: EmulatorStats) -> None:
+        slot, pc = int(st.gs[L.G_EV_SLOT]), int(st.gs[L.G_EV_PC])
+        qpu, thread, text, instr = self._where(st, slot, pc)
+        writes = {name: st.regs[slot, row].copy() for name, row in _registers_written(instr)}
+        rec = TraceRecord(qpu, thread, pc, text, writes)
+        if trace is True:
+            stats.trace.append(rec)
+        elif callable(trace):
+            trace(rec)
+        else:
+            trace.write(str(rec) + "\n")

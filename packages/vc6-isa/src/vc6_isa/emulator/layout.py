@@ -1,0 +1,217 @@
+"""Column numbers of the arrays that hold a decoded program and the machine state.
+
+The emulator's hot loop (:mod:`vc6_isa.emulator.core`) runs under numba, which handles flat
+integer arrays far better than objects. A decoded program is therefore an ``int64`` table with
+one row per instruction word and the ``P_*`` columns below; the machine state is a handful of
+arrays indexed by the ``T_*`` (per thread slot), ``Q_*`` (per QPU), ``G_*`` (whole job) and
+``L_*`` (per-lane rows) constants. Plain module-level integers: numba folds them into the
+compiled code as constants.
+"""
+
+# ---- decoded program rows (int64 table, one row per instruction word) -------------------
+P_KIND = 0  # K_INVALID / K_ALU / K_BRANCH
+P_AOP = 1  # add op id (index into the dispatch's ADD op list)
+P_AA = 2  # add operand a mux (-1 when the op does not read it)
+P_AB = 3  # add operand b mux (-1 when not read)
+P_AW = 4  # add destination waddr (-1: the op writes nothing)
+P_AM = 5  # add destination magic flag
+P_APACK = 6  # output pack: 0 none, 1 .l, 2 .h
+P_AAU = 7  # a unpack code (f32: 1 none, 0 abs, 2 l, 3 h; f16: 0 none, 1 ff, 2 ll, 3 hh, 4 swp)
+P_ABU = 8  # b unpack code (same coding)
+P_ACOND = 9  # 0 none, 1 ifa, 2 ifb, 3 ifna, 4 ifnb
+P_APF = 10  # 0 none, 1 pushz, 2 pushn, 3 pushc
+P_AUF = 11  # 0 none, 4 andz ... 15 norc (the cond-field codes of reference section 6.1)
+P_AUNPK = 12  # unpack kind of the op: 0 none, 1 f32, 2 f16 pair
+P_AFLOAT = 13  # 1 when the result is an f32 (N flag from the float sign rules)
+P_MOP = 14
+P_MA = 15
+P_MB = 16
+P_MW = 17
+P_MM = 18
+P_MPACK = 19
+P_MAU = 20
+P_MBU = 21
+P_MCOND = 22
+P_MPF = 23
+P_MUF = 24
+P_MUNPK = 25
+P_MFLOAT = 26
+P_SIG = 27  # bit set of SIG_* below
+P_SIGADDR = 28
+P_SIGMAGIC = 29
+P_RADDR_A = 30
+P_RADDR_B = 31
+P_IMM = 32  # the small immediate (uint32 value) when SIG_SMIMM is set
+P_BCOND = 33  # branch: 0 always, 2 a0, 3 na0, 4 alla, 5 anyna, 6 anya, 7 allna
+P_MSFIGN = 34  # 0 none, 1 p, 2 q
+P_BDI = 35  # 0 abs, 1 rel, 2 link register, 3 regfile
+P_UB = 36
+P_BDU = 37
+P_OFFSET = 38  # signed byte offset (rel) or absolute byte address (abs)
+P_LINK = 39
+P_AUSEFUL = 40  # 1 when the add op is not a nop (for the utilisation figure)
+P_MUSEFUL = 41
+P_ANSRC = 42
+P_MNSRC = 43
+P_NCOLS = 44
+
+K_INVALID = 0
+K_ALU = 1
+K_BRANCH = 2
+
+SIG_THRSW = 1
+SIG_LDUNIF = 2
+SIG_LDUNIFA = 4
+SIG_LDUNIFRF = 8
+SIG_LDUNIFARF = 16
+SIG_LDTMU = 32
+SIG_LDVARY = 64
+SIG_LDTLB = 128
+SIG_LDTLBU = 256
+SIG_UCB = 512
+SIG_ROT = 1024
+SIG_WRTMUC = 2048
+SIG_SMIMM = 4096
+
+SIGNAL_BITS = {
+    "thrsw": SIG_THRSW, "ldunif": SIG_LDUNIF, "ldunifa": SIG_LDUNIFA, "ldunifrf": SIG_LDUNIFRF,
+    "ldunifarf": SIG_LDUNIFARF, "ldtmu": SIG_LDTMU, "ldvary": SIG_LDVARY, "ldtlb": SIG_LDTLB,
+    "ldtlbu": SIG_LDTLBU, "ucb": SIG_UCB, "rot": SIG_ROT, "wrtmuc": SIG_WRTMUC, "smimm": SIG_SMIMM,
+}  # fmt: skip
+
+# ---- register rows: rf0-rf63 then the accumulators -------------------------------------
+R_ACC = 64  # regs[slot, R_ACC + n] is accumulator rn
+R_NROWS = 70
+
+# ---- per-lane state rows (uint32 [slot, row, 16]) ----------------------------------------
+L_FA = 0  # flag A (0/1)
+L_FB = 1  # flag B
+L_MSF = 2  # multisample flags (compute: nonzero for lanes carrying an invocation)
+L_RTOP = 3  # hidden multiply temporary (multop -> umul24)
+L_R4PEND = 4  # legacy SFU result waiting to land in r4
+L_TMUD = 5  # L_TMUD + k: k-th tmud data word of the lookup being assembled (k < 4)
+L_NROWS = 9
+
+# ---- per-thread-slot scalars (int64 [slot, col]) -----------------------------------------
+T_STATUS = 0  # TS_* below
+T_PC = 1  # instruction index (row of the program table)
+T_UNIF = 2  # uniform pointer (byte address)
+T_UNIFA = 3  # unifa pointer
+T_LINK = 4  # link register (byte address)
+T_BATCH = 5
+T_SG = 6  # supergroup of the batch
+T_FINAL = 7  # 1 once in the final section (a thrsw there ends the thread)
+T_THRSW_CD = 8  # delay slots left before a pending thread switch takes effect (0: none)
+T_THRSW_END = 9  # the pending switch ends the thread
+T_THRSW_AGE = 10  # instructions since the last thrsw
+T_MARKERS = 11  # last-thread-switch markers seen
+T_BR_CD = 12  # delay slots left before a taken branch lands (0: none)
+T_BR_PC = 13
+T_BR_UNIF = 14  # new uniform pointer of the pending branch (-1: unchanged)
+T_BR_AGE = 15  # instructions since the last branch
+T_R4_CD = 16  # instructions until the legacy SFU result lands in r4
+T_UNIFA_AGE = 17  # instructions since the last unifa write
+T_TMU_CFG = (
+    18  # TMU lookup configuration register (one byte per lookup, 0xff shifted in)
+)
+T_TMU_NDATA = 19  # tmud words written for the lookup being assembled
+T_TMU_SEQ = 20  # 1 while a lookup is being assembled (tmuc/tmud written, no tmua yet)
+T_FIFO_HEAD = 21
+T_FIFO_COUNT = 22
+T_WRITES = 23  # TMU write lookups not yet waited for with tmuwt
+T_WRITE_DONE = 24  # modelled time at which the last TMU write completes
+T_VALID = 25  # bits 0-5: accumulator r0-r5 defined; bit 6 flags; bit 7 rtop
+T_PREV_ACC = 26  # accumulators written by the previous instruction (bit set)
+T_PREV_RF0 = 27  # register-file entries written by the previous instruction (-1: none)
+T_PREV_RF1 = 28
+T_PREV_RF2 = 29
+T_BARRIER = 30  # a syncb write is waiting for the next thread switch
+T_READY = 31  # modelled time from which the thread may issue
+T_QPU = 32
+T_THREAD = 33  # thread number reported by tidx
+T_INSTRS = 34
+T_END_AGE = 35  # -1, or instructions executed since the thread-end thrsw
+T_BP_SKIP = 36  # 1: do not stop at a breakpoint on the next instruction (resuming)
+T_NCOLS = 37
+
+TS_FREE = 0
+TS_RUN = 1
+TS_BARRIER = 2
+
+V_FLAGS = 64
+V_RTOP = 128
+V_ALL = 255
+
+# ---- per-QPU scalars (int64 [qpu, col]) -------------------------------------------------
+Q_TIME = 0  # modelled cycle counter of the QPU
+Q_CUR = 1  # thread slot currently issuing (-1: none)
+Q_CHUNK = 2  # instructions issued since the scheduler last picked this QPU
+Q_BUS = 3  # modelled time at which this QPU's share of the memory bus is free
+Q_IDLE = 4  # cycles with no runnable thread
+Q_TMU_STALL = 5  # cycles stalled on ldtmu / tmuwt
+Q_BUSY = 6  # cycles spent issuing instructions
+Q_NCOLS = 7
+
+# ---- job scalars (int64 [col]) ----------------------------------------------------------
+G_NEXT_BATCH = 0
+G_LIVE = 1  # threads started and not yet ended
+G_EVENT = 2  # EV_* below: why the run loop returned
+G_EV_SLOT = 3
+G_EV_PC = 4
+G_EV_CODE = 5  # hazard code (hazards.py)
+G_EV_ARG = 6  # extra detail: an address, a register, a count
+G_INSTRS = 7  # thread-instructions issued
+G_USEFUL = 8  # useful add+mul issues
+G_TMU_REQ = 9  # TMU lookups
+G_TMU_RBYTES = 10
+G_TMU_WBYTES = 11
+G_UNIF_READS = 12
+G_STEP = 13  # 1: return after every instruction (trace / breakpoints)
+G_ENDED = 14  # threads ended
+G_SFU = 15  # SFU operations
+G_EV_ARG2 = 16
+G_NCOLS = 17
+
+EV_NONE = 0
+EV_DONE = 1
+EV_HAZARD = 2
+EV_MMU = 3
+EV_STEP = 4
+EV_BREAK = 5
+
+# ---- job parameters (int64 [col]) -------------------------------------------------------
+J_NQPU = 0
+J_NTHREADS = 1  # thread slots per QPU (1, 2 or 4)
+J_FIFO = 2  # TMU output FIFO words per thread (16 / threads)
+J_CODE = 3  # GPU address of instruction 0
+J_NROWS = 4
+J_UNIF = 5
+J_WG_X = 6
+J_WG_Y = 7
+J_WG_Z = 8
+J_OFF_X = 9
+J_OFF_Y = 10
+J_OFF_Z = 11
+J_WG_SIZE = 12
+J_WGS_PER_SG = 13
+J_BATCHES_PER_SG = 14
+J_NBATCHES = 15
+J_LOCAL_SHIFT = 16  # 32 - L (reference 15.3)
+J_STRICT = 17
+J_SINGLE_SEG = 18
+J_BUDGET = 19  # cycle budget
+J_ISSUE = 20  # cycles per instruction issue
+J_TMU_LAT = 21  # TMU lookup latency in cycles
+J_CHUNK = 22  # instructions a QPU runs before the scheduler looks again
+J_SFU_LAT = 23
+J_BATCH_START = 24  # cycles to start a batch on a thread slot
+J_THREAD_NUM_STRIDE = (
+    25  # thread number = slot index on the QPU * stride (2-thread mode: 2)
+)
+J_NCOLS = 26
+
+# float parameters
+F_BUS_BYTES = 0  # bytes per cycle per QPU share of the memory bus
+F_NCOLS = 1
+
+FIFO_CAP = 64  # physical depth of the emulated FIFO (the architectural limit is checked separately)

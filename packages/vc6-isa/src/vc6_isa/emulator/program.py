@@ -1,0 +1,158 @@
+"""Decode a program once and lower it to the int64 table the run loop executes.
+
+:func:`lower` turns decoded :mod:`vc6_isa.instruction` values into rows (columns in layout.py);
+:func:`load_program` reads the words from GPU memory starting at the shader address, decodes
+them with :func:`vc6_isa.encoding.decode` and caches the result keyed by the code bytes, so a
+program dispatched many times is decoded once. Words that do not decode become ``K_INVALID``
+rows: running into one is the "ran past the end of the program" hazard.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import encoding
+from ..instruction import AluInstruction, AluOp, BranchInstruction, Instruction
+from . import layout as L
+from .dispatch import add_op_ids, mul_op_ids
+from .semantics import FLOAT_RESULT
+
+_F32_UNPACK = {name: code for code, name in enumerate(encoding.F32_UNPACKS)}
+_F16_UNPACK = {name: code for code, name in enumerate(encoding.F16_UNPACKS)}
+_PACK = {name: code for code, name in enumerate(encoding.PACKS)}
+_COND = {None: 0, **{name: i + 1 for i, name in enumerate(encoding.CONDITIONS)}}
+_PUSH = {name: code for code, name in enumerate(encoding.PUSHES)}
+_UPDATE = {name: code for code, name in enumerate(encoding.UPDATES) if name}
+_UPDATE[None] = 0
+_BCOND = {name: code for code, name in enumerate(encoding.BRANCH_CONDS) if code != 1}
+_MSFIGN = {name: code for code, name in enumerate(encoding.BRANCH_MSFIGNS)}
+_BDI = {name: code for code, name in enumerate(encoding.BRANCH_DESTS)}
+
+#: Most words decoded per program (a guard against scanning a huge BO).
+MAX_WORDS = 1 << 20
+
+
+@dataclass(frozen=True)
+class LoweredProgram:
+    """A decoded program: ``table`` (int64 rows, layout.P_*), the decoded instructions (None
+    for words that do not decode) and the raw words, for disassembly in messages."""
+
+    table: np.ndarray
+    instructions: tuple[Instruction | None, ...]
+    words: np.ndarray
+
+
+def _lower_alu(row: np.ndarray, alu: AluOp, spec, ids: dict[str, int], base: int) -> None:
+    # base is P_AOP for the add ALU, P_MOP for the mul ALU (same column order after it)
+    row[base] = ids[alu.op]
+    row[base + (L.P_AA - L.P_AOP)] = alu.a if spec.nsrc >= 1 else -1
+    row[base + (L.P_AB - L.P_AOP)] = alu.b if spec.nsrc >= 2 else -1
+    row[base + (L.P_AW - L.P_AOP)] = alu.waddr if spec.has_dst else -1
+    row[base + (L.P_AM - L.P_AOP)] = 1 if alu.magic else 0
+    row[base + (L.P_APACK - L.P_AOP)] = _PACK[alu.pack]
+    if spec.unpack == "f16":
+        au, bu, kind = _F16_UNPACK[alu.a_unpack], 0, 2
+    elif spec.unpack == "f32":
+        au, bu, kind = _F32_UNPACK[alu.a_unpack], _F32_UNPACK[alu.b_unpack], 1
+    else:
+        au, bu, kind = 1, 1, 0
+    row[base + (L.P_AAU - L.P_AOP)] = au
+    row[base + (L.P_ABU - L.P_AOP)] = bu
+    row[base + (L.P_AUNPK - L.P_AOP)] = kind
+    row[base + (L.P_ACOND - L.P_AOP)] = _COND[alu.cond]
+    row[base + (L.P_APF - L.P_AOP)] = _PUSH[alu.pf]
+    row[base + (L.P_AUF - L.P_AOP)] = _UPDATE[alu.uf]
+    row[base + (L.P_AFLOAT - L.P_AOP)] = 1 if alu.op in FLOAT_RESULT else 0
+
+
+def lower(instructions: list[Instruction | None]) -> np.ndarray:
+    """The run loop's table for a list of decoded instructions (None: undecodable word)."""
+    add_ids, mul_ids = add_op_ids(), mul_op_ids()
+    table = np.zeros((len(instructions), L.P_NCOLS), np.int64)
+    for i, instr in enumerate(instructions):
+        row = table[i]
+        if instr is None:
+            row[L.P_KIND] = L.K_INVALID
+        elif isinstance(instr, BranchInstruction):
+            row[L.P_KIND] = L.K_BRANCH
+            row[L.P_BCOND] = _BCOND[instr.cond]
+            row[L.P_MSFIGN] = _MSFIGN[instr.msfign]
+            row[L.P_BDI] = _BDI[instr.bdi]
+            row[L.P_UB] = 1 if instr.ub else 0
+            row[L.P_BDU] = instr.bdu
+            row[L.P_OFFSET] = instr.offset
+            row[L.P_RADDR_A] = instr.raddr_a
+            row[L.P_LINK] = 1 if instr.link else 0
+        else:
+            assert isinstance(instr, AluInstruction)
+            row[L.P_KIND] = L.K_ALU
+            add_spec = encoding.ADD_OPS[instr.add.op]
+            mul_spec = encoding.MUL_OPS[instr.mul.op]
+            _lower_alu(row, instr.add, add_spec, add_ids, L.P_AOP)
+            _lower_alu(row, instr.mul, mul_spec, mul_ids, L.P_MOP)
+            sig = 0
+            for name in instr.sigs:
+                sig |= L.SIGNAL_BITS[name]
+            row[L.P_SIG] = sig
+            row[L.P_SIGADDR] = instr.sig_addr
+            row[L.P_SIGMAGIC] = 1 if instr.sig_magic else 0
+            row[L.P_RADDR_A] = instr.raddr_a
+            row[L.P_RADDR_B] = instr.raddr_b
+            if "smimm" in instr.sigs and instr.raddr_b < len(encoding.SMALL_IMMEDIATES):
+                row[L.P_IMM] = encoding.SMALL_IMMEDIATES[instr.raddr_b]
+            row[L.P_AUSEFUL] = 0 if instr.add.op == "nop" else 1
+            row[L.P_MUSEFUL] = 0 if instr.mul.op == "nop" else 1
+            row[L.P_ANSRC] = add_spec.nsrc
+            row[L.P_MNSRC] = mul_spec.nsrc
+    return table
+
+
+def decode_words(words: np.ndarray) -> LoweredProgram:
+    """Decode and lower raw instruction words (undecodable words become invalid rows)."""
+    instructions: list[Instruction | None] = []
+    for w in words.tolist():
+        try:
+            instructions.append(encoding.decode(int(w)))
+        except Exception:  # DecodeError, or a word the table has no row for
+            instructions.append(None)
+    # Trailing undecodable words (page padding after the program) collapse into one.
+    while len(instructions) > 1 and instructions[-1] is None and instructions[-2] is None:
+        instructions.pop()
+    words = words[: len(instructions)]
+    return LoweredProgram(lower(instructions), tuple(instructions), words)
+
+
+_CACHE: OrderedDict[bytes, LoweredProgram] = OrderedDict()
+_CACHE_SIZE = 32
+
+
+def _program_extent(raw: np.ndarray) -> int:
+    """Number of words up to and including the first run of two zero words (page padding),
+    so a program at the start of a large BO is not decoded to the BO's end."""
+    words = raw.view("<u8")
+    zero = np.flatnonzero(words == 0)
+    for k in zero:
+        if k + 1 < len(words) and words[k + 1] == 0:
+            return int(k) + 1
+    return len(words)
+
+
+def load_program(region: np.ndarray, offset: int) -> LoweredProgram:
+    """Decode the program starting ``offset`` bytes into a BO's uint8 array (cached)."""
+    raw = region[offset : offset + 8 * MAX_WORDS]
+    raw = raw[: len(raw) - len(raw) % 8]
+    raw = raw[: 8 * _program_extent(raw)]
+    key = hashlib.blake2b(raw.tobytes(), digest_size=20).digest()
+    hit = _CACHE.get(key)
+    if hit is not None:
+        _CACHE.move_to_end(key)
+        return hit
+    prog = decode_words(raw.view("<u8").copy())
+    _CACHE[key] = prog
+    if len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return prog
