@@ -184,7 +184,7 @@ def start_batch(slot, batch, t0, regs, lanes, ts, jp):
     ts[slot, T_FIFO_COUNT] = 0
     ts[slot, T_WRITES] = 0
     ts[slot, T_WRITE_DONE] = 0
-    ts[slot, T_VALID] = 0
+    ts[slot, T_VALID] = V_RTOP
     ts[slot, T_PREV_ACC] = 0
     ts[slot, T_PREV_RF0] = -1
     ts[slot, T_PREV_RF1] = -1
@@ -244,11 +244,15 @@ def switch_out(slot, regs, lanes, ts, qs, gs, jp, sg_arrive, sg_need, sg_time):
     for r in range(6):
         for lane in range(16):
             regs[slot, R_ACC + r, lane] = POISON
-    ts[slot, T_VALID] = 0
+    # rtop only matters when a multop is waiting for its umul24 (a lone umul24 reads 0)
+    pending = False
+    for lane in range(16):
+        if lanes[slot, L_RTOP, lane] != 0:
+            pending = True
+    ts[slot, T_VALID] = 0 if pending else V_RTOP
     ts[slot, T_READY] = qs[q, Q_TIME]
-    qs[q, Q_CUR] = -1 if jp[J_NTHREADS] > 1 else slot
     nt = jp[J_NTHREADS]
-    qs[q, Q_CUR] = slot  # pick_thread continues round robin after this slot
+    qs[q, Q_CUR] = slot
     if ts[slot, T_BARRIER] != 0:
         ts[slot, T_BARRIER] = 0
         sg = ts[slot, T_SG]

@@ -1,0 +1,78 @@
+"""Helpers shared by the emulator tests: a device fixture and store-every-lane probes.
+
+A probe kernel starts with :func:`prologue` (rf10 = out + 4 * lane, rf11 = 64), writes each
+16-lane value it wants to check with :func:`store` (row k of a (rows, 16) uint32 output) and
+ends with :func:`epilogue` (tmuwt + the multi-segment program end of reference section 14).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import v3d_drm
+from vc6_isa.asm import *  # noqa: F403
+from vc6_isa.asm import eidx, mov, nop, r0, r5, rf, shl, tmua, tmud, tmuwt, add, thrsw, ldunif  # noqa: F401
+
+
+def prologue() -> None:
+    """rf10 = first uniform + 4 * lane; rf11 = 64 (one output row)."""
+    eidx(r0, sig=ldunif)
+    shl(r0, r0, 2)
+    add(rf[10], r5, r0)
+    mov(rf[11], 1)
+    shl(rf[11], rf[11], 6)
+
+
+def store(src) -> None:
+    """Write the 16 lanes of ``src`` to the next output row."""
+    mov(tmud, src)
+    mov(tmua, rf[10])
+    add(rf[10], rf[10], rf[11])
+
+
+def end_program() -> None:
+    """Multi-segment program end (reference 14 a)."""
+    nop(sig=thrsw)
+    nop(sig=thrsw)
+    nop()
+    nop()
+    nop(sig=thrsw)
+    nop()
+    nop()
+
+
+def epilogue() -> None:
+    tmuwt()
+    end_program()
+
+
+@pytest.fixture(scope="session")
+def dev():
+    with v3d_drm.open("emulator") as d:
+        yield d
+
+
+def probe(dev, kernel, rows: int, uniforms=(), *, options=None, **dispatch) -> tuple[np.ndarray, object]:
+    """Run a probe kernel (first uniform = output address); returns ((rows, 16) uint32, job)."""
+    out = dev.array((rows, 16), np.uint32)
+    out[:] = 0xCCCCCCCC
+    prog = assemble(kernel)  # noqa: F405
+    job = dev.dispatch(prog, [out.address, *uniforms], bos=[out, *dispatch.pop("bos", ())],
+                       executor_options=options, **dispatch)  # fmt: skip
+    job.wait()
+    result = np.array(out)
+    out.close()
+    return result, job
+
+
+def test_probe_harness_stores_every_lane(dev):
+    @qpu  # noqa: F405
+    def kernel(asm):
+        prologue()
+        eidx(r0)
+        store(r0)
+        epilogue()
+
+    out, job = probe(dev, kernel, 1)
+    assert out[0].tolist() == list(range(16))
+    assert job.stats.thread_instructions > 0
