@@ -231,11 +231,10 @@ def pick_thread(q, ts, qs, jp):
 
 
 @jit
-def switch_out(slot, regs, lanes, ts, qs, gs, jp, sg_arrive, sg_need, sg_time):
+def switch_out(slot, pc, regs, lanes, ts, qs, gs, jp, sg_arrive, sg_need, sg_time):
     """A thread switch takes effect: poison what does not survive it (reference 1.2) and block the
     thread at a barrier if it wrote syncb (12.4). Returns a hazard event or 0."""
     q = ts[slot, T_QPU]
-    pc = ts[slot, T_PC]
     if jp[J_STRICT] != 0:
         if ts[slot, T_TMU_SEQ] != 0:
             return hazard(gs, H_SWITCH_IN_SEQUENCE, slot, pc, 0)
@@ -283,10 +282,9 @@ def switch_out(slot, regs, lanes, ts, qs, gs, jp, sg_arrive, sg_need, sg_time):
 
 
 @jit
-def end_thread(slot, ts, qs, gs, jp, sg_need):
+def end_thread(slot, pc, ts, qs, gs, jp, sg_need):
     """The thread-end thrsw's delay slots are done: check the program-end rules (13.5, 13.6) and
     free the slot."""
-    pc = ts[slot, T_PC]
     if jp[J_STRICT] != 0:
         if ts[slot, T_FIFO_COUNT] != 0:
             return hazard(gs, H_END_RESULTS, slot, pc, ts[slot, T_FIFO_COUNT])
@@ -1441,10 +1439,10 @@ def step(
         ts[slot, T_THRSW_CD] -= 1
         if ts[slot, T_THRSW_CD] == 0:
             if ts[slot, T_THRSW_END] != 0:
-                ev = end_thread(slot, ts, qs, gs, jp, sg_need)
+                ev = end_thread(slot, pc, ts, qs, gs, jp, sg_need)
             else:
                 ev = switch_out(
-                    slot, regs, lanes, ts, qs, gs, jp, sg_arrive, sg_need, sg_time
+                    slot, pc, regs, lanes, ts, qs, gs, jp, sg_arrive, sg_need, sg_time
                 )
             if ev != 0:
                 return ev
