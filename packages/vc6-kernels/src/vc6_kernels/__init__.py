@@ -6,6 +6,7 @@ emulator when there is no Pi). ``record()`` collects the jobs they dispatch.
 """
 
 from ._common import KernelTypeError, KernelValueError, Recording, default_device, record
+from .sgemm import sgemm
 from .summation import summation
 
 __all__ = [
@@ -14,5 +15,6 @@ __all__ = [
     "Recording",
     "default_device",
     "record",
+    "sgemm",
     "summation",
 ]
