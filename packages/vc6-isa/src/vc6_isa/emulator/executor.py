@@ -403,12 +403,14 @@ class Executor:
                 if not 0 <= int(pc) < len(prog.table):
                     raise V3DError(f"breakpoint pc {pc} is outside the program (0..{len(prog.table) - 1})")
                 bp[int(pc)] = 1
+        qs = np.zeros((nq, L.Q_NCOLS), np.int64)
+        qs[:, L.Q_CUR] = -1  # no thread issuing yet
         return _Job(
             prog=prog,
             regs=np.zeros((nslots, L.R_NROWS, 16), np.uint32),
             lanes=np.zeros((nslots, L.L_NROWS, 16), np.uint32),
             ts=ts,
-            qs=np.zeros((nq, L.Q_NCOLS), np.int64),
+            qs=qs,
             gs=np.zeros(L.G_NCOLS, np.int64),
             jp=jp,
             fp=fp,
