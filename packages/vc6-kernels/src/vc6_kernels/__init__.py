@@ -6,6 +6,8 @@ emulator when there is no Pi). ``record()`` collects the jobs they dispatch.
 """
 
 from ._common import KernelTypeError, KernelValueError, Recording, default_device, record
+from .memset import memset
+from .scopy import scopy
 from .sgemm import sgemm
 from .summation import summation
 
@@ -15,6 +17,8 @@ __all__ = [
     "Recording",
     "default_device",
     "record",
+    "memset",
+    "scopy",
     "sgemm",
     "summation",
 ]
