@@ -1,0 +1,34 @@
+"""Run every runnable example of the documentation and compare its output with the page.
+
+See doc_examples.py (and docs/docs-tests.md) for the convention. Run: pytest docs/tests
+"""
+
+from __future__ import annotations
+
+import difflib
+
+import pytest
+from doc_examples import all_pages, find_examples, output_matches, run_example
+
+EXAMPLES = [example for page in all_pages() for example in find_examples(page)]
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[e.id for e in EXAMPLES])
+def test_example_prints_what_the_page_shows(example) -> None:
+    actual = run_example(example)
+    if not output_matches(example.expected, actual):
+        diff = "\n".join(
+            difflib.unified_diff(
+                example.expected.splitlines(), actual.rstrip("\n").splitlines(),
+                "shown on the page", "printed", lineterm="",
+            )
+        )
+        pytest.fail(f"docs/{example.id} printed something else than its Output block:\n{diff}")
+
+
+def test_the_cookbook_has_runnable_examples() -> None:
+    """Every cookbook recipe page carries at least one executed program."""
+    recipes = [p for p in all_pages() if p.parent.name == "cookbook" and p.name != "index.md"]
+    assert recipes, "no cookbook pages found"
+    for page in recipes:
+        assert find_examples(page), f"{page.name} has no runnable example (python block + Output:)"
