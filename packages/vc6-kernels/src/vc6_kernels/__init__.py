@@ -9,6 +9,7 @@ from ._common import KernelTypeError, KernelValueError, Recording, default_devic
 from .memset import memset
 from .scopy import scopy
 from .sgemm import sgemm
+from .stencil import stencil
 from .summation import summation
 
 __all__ = [
@@ -20,5 +21,6 @@ __all__ = [
     "memset",
     "scopy",
     "sgemm",
+    "stencil",
     "summation",
 ]
