@@ -1,15 +1,30 @@
 import numpy as np
 import pytest
-
 import vc6_kernels
 from vc6_kernels import memset
 
 SIZES = [1, 2, 15, 16, 17, 63, 64, 65, 257, 1031, 4099]
-DTYPES = [np.uint8, np.int8, np.bool_, np.int16, np.uint16, np.float16, np.int32, np.uint32, np.float32]
+DTYPES = [
+    np.uint8,
+    np.int8,
+    np.bool_,
+    np.int16,
+    np.uint16,
+    np.float16,
+    np.int32,
+    np.uint32,
+    np.float32,
+]
 
 
 def value_for(dtype):
-    return {np.bool_: True, np.float16: -1.5, np.float32: 3.25, np.int8: -7, np.int16: -300}.get(dtype, 90)
+    return {
+        np.bool_: True,
+        np.float16: -1.5,
+        np.float32: 3.25,
+        np.int8: -7,
+        np.int16: -300,
+    }.get(dtype, 90)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-
 import vc6_kernels
 from vc6_kernels import scopy
 
@@ -10,9 +9,14 @@ SIZES = [1, 2, 15, 16, 17, 63, 64, 65, 1021, 1024, 1025, 5003]
 @pytest.mark.parametrize("n", SIZES)
 @pytest.mark.parametrize("dtype", [np.float32, np.int32, np.uint32])
 def test_copy_is_bit_exact(rng, n, dtype):
-    x = rng.integers(0, 2**32, size=n, dtype=np.uint32).view(dtype)  # NaN patterns included
+    x = rng.integers(0, 2**32, size=n, dtype=np.uint32).view(
+        dtype
+    )  # NaN patterns included
     got = scopy(x)
-    assert got.dtype == x.dtype and got.view(np.uint32).tolist() == x.view(np.uint32).tolist()
+    assert (
+        got.dtype == x.dtype
+        and got.view(np.uint32).tolist() == x.view(np.uint32).tolist()
+    )
 
 
 @pytest.mark.parametrize("src_off,dst_off", [(0, 0), (1, 1), (3, 3), (0, 1), (2, 3)])

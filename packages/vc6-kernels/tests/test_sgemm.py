@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-
 import vc6_kernels
 from vc6_kernels import sgemm
 from vc6_kernels.sgemm import dual_issue_share, program
@@ -34,7 +33,10 @@ def test_square_and_edge_sizes(rng, m):
     check(sgemm(a, b), a, b, ref(a, b))
 
 
-@pytest.mark.parametrize("m,n,k", [(1, 97, 3), (97, 1, 5), (13, 7, 101), (37, 41, 43), (5, 70, 1), (70, 5, 2)])
+@pytest.mark.parametrize(
+    "m,n,k",
+    [(1, 97, 3), (97, 1, 5), (13, 7, 101), (37, 41, 43), (5, 70, 1), (70, 5, 2)],
+)
 def test_non_square_and_primes(rng, m, n, k):
     a = rng.standard_normal((m, k), dtype=np.float32)
     b = rng.standard_normal((k, n), dtype=np.float32)
@@ -51,7 +53,9 @@ def test_transposes(rng, trans_a, trans_b):
     check(got, a, b, ref(a, b, trans_a=trans_a, trans_b=trans_b), trans_a, trans_b)
 
 
-@pytest.mark.parametrize("alpha,beta", [(2.5, 0.0), (-0.5, 1.0), (1.0, -3.0), (0.0, 2.0)])
+@pytest.mark.parametrize(
+    "alpha,beta", [(2.5, 0.0), (-0.5, 1.0), (1.0, -3.0), (0.0, 2.0)]
+)
 def test_alpha_beta_updates_c(rng, alpha, beta):
     m, n, k = 18, 34, 7
     a = rng.standard_normal((m, k), dtype=np.float32)
@@ -116,18 +120,51 @@ def test_record_collects_jobs_with_stats(rng):
 @pytest.mark.parametrize(
     "args,kwargs,exc,match",
     [
-        ((np.ones((2, 3), np.float64), np.ones((3, 2), np.float32)), {}, TypeError, "dtype float64"),
-        ((np.ones((2, 3), np.float32), np.ones((2, 2), np.float32)), {}, ValueError, "inner dimensions"),
+        (
+            (np.ones((2, 3), np.float64), np.ones((3, 2), np.float32)),
+            {},
+            TypeError,
+            "dtype float64",
+        ),
+        (
+            (np.ones((2, 3), np.float32), np.ones((2, 2), np.float32)),
+            {},
+            ValueError,
+            "inner dimensions",
+        ),
         ((np.ones(3, np.float32), np.ones((3, 2), np.float32)), {}, ValueError, "2-D"),
         (([[1.0]], np.ones((1, 1), np.float32)), {}, TypeError, "numpy array"),
-        ((np.ones((2, 2), np.float32), np.ones((2, 2), np.float32)), {"beta": 1.0}, ValueError, "needs a c"),
-        ((np.ones((2, 2), np.float32), np.ones((2, 2), np.float32), np.ones((3, 2), np.float32)), {}, ValueError, "shape"),
-        ((np.ones((2, 2), np.float32), np.ones((2, 2), np.float32)), {"alpha": "2"}, TypeError, "real number"),
-        ((np.ones((0, 2), np.float32), np.ones((2, 2), np.float32)), {}, ValueError, ">= 1"),
+        (
+            (np.ones((2, 2), np.float32), np.ones((2, 2), np.float32)),
+            {"beta": 1.0},
+            ValueError,
+            "needs a c",
+        ),
+        (
+            (
+                np.ones((2, 2), np.float32),
+                np.ones((2, 2), np.float32),
+                np.ones((3, 2), np.float32),
+            ),
+            {},
+            ValueError,
+            "shape",
+        ),
+        (
+            (np.ones((2, 2), np.float32), np.ones((2, 2), np.float32)),
+            {"alpha": "2"},
+            TypeError,
+            "real number",
+        ),
+        (
+            (np.ones((0, 2), np.float32), np.ones((2, 2), np.float32)),
+            {},
+            ValueError,
+            ">= 1",
+        ),
     ],
 )
 def test_bad_arguments_raise_before_submit(args, kwargs, exc, match):
-    with vc6_kernels.record() as rec:
-        with pytest.raises(exc, match=match):
-            sgemm(*args, **kwargs)
+    with vc6_kernels.record() as rec, pytest.raises(exc, match=match):
+        sgemm(*args, **kwargs)
     assert rec.jobs == []

@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-
 import vc6_kernels
 from vc6_kernels import stencil
 from vc6_kernels.stencil import reference
@@ -24,7 +23,9 @@ def test_reference_is_the_heat_flow_step(rng):
         for x in range(1, 5):
             s = g[y - 1 : y + 2, x - 1 : x + 2].sum() - g[y, x]
             want[y, x] = g[y, x] - 0.3 * (g[y, x] - s / 8)
-    assert np.allclose(reference(g.astype(np.float32), 1, k=0.3), want, rtol=1e-5, atol=1e-6)
+    assert np.allclose(
+        reference(g.astype(np.float32), 1, k=0.3), want, rtol=1e-5, atol=1e-6
+    )
 
 
 def test_k_steps_zero_and_device_input(dev, rng):

@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-
 import vc6_kernels
 from vc6_kernels import summation
 from vc6_kernels.summation import error_bound, program

@@ -5,7 +5,13 @@ with the vc6_isa assembler DSL) on all 8 QPUs of the device ``v3d_drm.open()`` g
 emulator when there is no Pi). ``record()`` collects the jobs they dispatch.
 """
 
-from ._common import KernelTypeError, KernelValueError, Recording, default_device, record
+from ._common import (
+    KernelTypeError,
+    KernelValueError,
+    Recording,
+    default_device,
+    record,
+)
 from .memset import memset
 from .scopy import scopy
 from .sgemm import sgemm
@@ -17,8 +23,8 @@ __all__ = [
     "KernelValueError",
     "Recording",
     "default_device",
-    "record",
     "memset",
+    "record",
     "scopy",
     "sgemm",
     "stencil",

@@ -24,9 +24,6 @@ from vc6_isa.asm import (
     L,
     R,
     b,
-    bor,
-    eidx,
-    ldtmu,
     mov,
     nop,
     null,
@@ -34,9 +31,6 @@ from vc6_isa.asm import (
     shr,
     sub,
     thrsw,
-    tmua,
-    tmuc,
-    tmud,
     tmuwt,
 )
 from vc6_isa.asm import add as add_
@@ -120,7 +114,10 @@ def record() -> Iterator[Recording]:
 
 
 def dispatch(
-    dev: v3d_drm.Device, program: Any, uniforms: Sequence[int] | np.ndarray, bos: Sequence[Any]
+    dev: v3d_drm.Device,
+    program: Any,
+    uniforms: Sequence[int] | np.ndarray,
+    bos: Sequence[Any],
 ) -> v3d_drm.Job:
     """Run ``program`` once on all 8 QPUs (one thread each) and record the job."""
     job = dev.dispatch(
@@ -170,7 +167,9 @@ def check_array(
         ok = (ndim,) if isinstance(ndim, int) else ndim
         if x.ndim not in ok:
             want = " or ".join(f"{d}-D" for d in ok)
-            raise KernelValueError(f"{name} must be {want}, got an array of shape {x.shape}")
+            raise KernelValueError(
+                f"{name} must be {want}, got an array of shape {x.shape}"
+            )
     if is_device_array(x) and not x.flags.c_contiguous:
         raise KernelValueError(
             f"{name} is a non-contiguous view of device memory (strides {x.strides}); "

@@ -104,7 +104,7 @@ def _memset(asm: Any, *, itemsize: int) -> None:
     C.end_program()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def program(itemsize: int = 4) -> Program:
     """The assembled QPU program for elements of ``itemsize`` bytes (1, 2 or 4)."""
     if itemsize not in _SHIFT:
@@ -118,9 +118,13 @@ def _pattern(value: Any, dtype: np.dtype) -> int:
         raise C.KernelTypeError(f"value must be a scalar, not {type(value).__name__}")
     if dtype.kind in "iu":
         if isinstance(value, (float, np.floating)) and not float(value).is_integer():
-            raise C.KernelValueError(f"value {value!r} is not an integer; out has dtype {dtype}")
+            raise C.KernelValueError(
+                f"value {value!r} is not an integer; out has dtype {dtype}"
+            )
         if isinstance(value, (str, bytes)):
-            raise C.KernelTypeError(f"value must be a number, not {type(value).__name__}")
+            raise C.KernelTypeError(
+                f"value must be a number, not {type(value).__name__}"
+            )
         info = np.iinfo(dtype)
         if not info.min <= int(value) <= info.max:
             raise C.KernelValueError(
@@ -128,11 +132,17 @@ def _pattern(value: Any, dtype: np.dtype) -> int:
             )
         element = np.array(int(value), dtype=dtype)
     elif dtype.kind == "f":
-        if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(value, bool):
-            raise C.KernelTypeError(f"value must be a real number, not {type(value).__name__}")
+        if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(
+            value, bool
+        ):
+            raise C.KernelTypeError(
+                f"value must be a real number, not {type(value).__name__}"
+            )
         element = np.array(value, dtype=dtype)
     elif dtype.kind == "b":
-        if not isinstance(value, (bool, np.bool_, int, np.integer)) or int(value) not in (0, 1):
+        if not isinstance(value, (bool, np.bool_, int, np.integer)) or int(
+            value
+        ) not in (0, 1):
             raise C.KernelValueError(f"value {value!r} is not a bool")
         element = np.array(bool(value), dtype=dtype)
     else:
@@ -169,7 +179,16 @@ def memset(out: Any, value: Any, *, device: v3d_drm.Device | None = None) -> np.
         body = nblocks * BLOCK_BYTES // es
         tail = n - head - body
         e1 = base + es * (head + body)
-        uniforms = [base + es * head, nblocks, pattern, base, head, e1, tail, _TYPED[es]]
+        uniforms = [
+            base + es * head,
+            nblocks,
+            pattern,
+            base,
+            head,
+            e1,
+            tail,
+            _TYPED[es],
+        ]
         C.dispatch(dev, prog, uniforms, [dst]).wait()
         result = np.array(dst)
     if not C.is_device_array(out):

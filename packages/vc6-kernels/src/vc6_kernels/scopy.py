@@ -34,7 +34,6 @@ from vc6_isa.asm import (
     Program,
     add,
     assemble,
-    b,
     bor,
     eidx,
     ldtmu,
@@ -57,7 +56,7 @@ from vc6_isa.asm import (
 
 from . import _common as C
 
-__all__ = ["scopy", "program"]
+__all__ = ["program", "scopy"]
 
 PREFETCH = C.FIFO_WORDS // 4  # vec4 loads in flight
 BLOCK = 64  # elements per vec4 lookup
@@ -127,7 +126,7 @@ def _scopy(asm: Any) -> None:
     C.end_program()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def program() -> Program:
     """The assembled QPU program (one for every 4-byte dtype)."""
     return assemble(_scopy)
@@ -145,7 +144,9 @@ def split(src: int, dst: int, n: int) -> tuple[int, int, int, int]:
     return head, blocks, body, n - head - body
 
 
-def scopy(x: Any, out: Any = None, *, device: v3d_drm.Device | None = None) -> np.ndarray:
+def scopy(
+    x: Any, out: Any = None, *, device: v3d_drm.Device | None = None
+) -> np.ndarray:
     """Copy the 1-D 4-byte-element array ``x`` (into ``out`` if given) on the GPU."""
     x = C.check_array(x, "x", None, ndim=1)
     if x.dtype.itemsize != 4:
@@ -177,7 +178,17 @@ def scopy(x: Any, out: Any = None, *, device: v3d_drm.Device | None = None) -> n
         s, d = C.address_of(src), C.address_of(dst)
         head, blocks, body, tail = split(s, d, x.size)
         e1 = 4 * (head + body)
-        uniforms = [s + 4 * head, d + 4 * head, blocks, s, d, head, s + e1, d + e1, tail]
+        uniforms = [
+            s + 4 * head,
+            d + 4 * head,
+            blocks,
+            s,
+            d,
+            head,
+            s + e1,
+            d + e1,
+            tail,
+        ]
         C.dispatch(dev, prog, uniforms, [src, dst]).wait()
         result = np.array(dst).view(x.dtype)
     if out is not None and not C.is_device_array(out):

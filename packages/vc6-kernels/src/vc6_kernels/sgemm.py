@@ -52,6 +52,7 @@ import numpy as np
 import v3d_drm
 from vc6_isa.asm import (
     Program,
+    R,
     add,
     assemble,
     b,
@@ -87,7 +88,7 @@ from vc6_isa.encoding import decode
 
 from . import _common as C
 
-__all__ = ["sgemm", "program", "dual_issue_share"]
+__all__ = ["dual_issue_share", "program", "sgemm"]
 
 ROWS = 16  # rows of a C tile (accumulator registers per column block)
 COLS = 32  # columns of a C tile: two 16-lane vectors
@@ -99,7 +100,7 @@ _ACC = [[rf[32 + 2 * r + blk] for blk in range(2)] for r in range(ROWS)]
 
 def _useful(u: int, *, b_regs: tuple, fadd_prev: bool, sig: Any) -> None:
     """Instruction u (0..31) of a k step: fmul for (row u//2, block u%2), fadd for u-1's."""
-    r, blk = divmod(u, 2)
+    blk = u % 2
     if u == 0:
         prev = _ACC[ROWS - 1][1]
     else:
@@ -156,7 +157,9 @@ def _sgemm(asm: Any, *, prefetch: int, use_beta: bool) -> None:
     umin(r1, lane, r0)
     sub(r2, lane, -16)  # lane + 16
     umin(r2, r2, r0)
-    nop().multop(null, r1, sj)  # full 32-bit multiply: multop then umul24 (reference 10.11)
+    nop().multop(
+        null, r1, sj
+    )  # full 32-bit multiply: multop then umul24 (reference 10.11)
     nop().umul24(r1, r1, sj)
     nop().multop(null, r2, sj)
     nop().umul24(r2, r2, sj)
@@ -166,7 +169,9 @@ def _sgemm(asm: Any, *, prefetch: int, use_beta: bool) -> None:
     for _ in range(prefetch):  # rows 0 .. D-1
         mov(tmua, r3).add(r3, r3, sk)
         mov(tmua, r4).add(r4, r4, sk)
-    add(end0, end0, ksk)  # row K: the k-loop address runs as end + rk, rk = (k - n) * sk
+    add(
+        end0, end0, ksk
+    )  # row K: the k-loop address runs as end + rk, rk = (k - n) * sk
     add(end1, end1, ksk)
     mov(rk, nsk)
     mov(r1, sk)
@@ -182,7 +187,7 @@ def _sgemm(asm: Any, *, prefetch: int, use_beta: bool) -> None:
     nop(sig=ldtmu(b0))  # row 0, block 0
     nop(sig=ldunifa)  # A[i0, 0]
     bor(null, rk, rk, cond="pushz")  # no k step with prefetch (K == D)
-    b(C.R.tail, cond="a0")
+    b(R.tail, cond="a0")
     for u in range(3):  # delay slots: start of the first k step
         _useful(u, b_regs=b_regs, fadd_prev=(u > 0),
                 sig=_signal(u, pop_next=True, more_a=True, b_regs=b_regs))  # fmt: skip
@@ -198,8 +203,10 @@ def _sgemm(asm: Any, *, prefetch: int, use_beta: bool) -> None:
 
     C.label("kloop")
     body(prefetch_step=True, pop_next=True, more_a=True)
-    b(C.R.kloop, cond="na0")
-    for u in range(3):  # delay slots: start of the next k step (also of the first tail step)
+    b(R.kloop, cond="na0")
+    for u in range(
+        3
+    ):  # delay slots: start of the next k step (also of the first tail step)
         _useful(u, b_regs=b_regs, fadd_prev=True,
                 sig=_signal(u, pop_next=True, more_a=True, b_regs=b_regs))  # fmt: skip
     C.label("tail")
@@ -245,7 +252,7 @@ def _sgemm(asm: Any, *, prefetch: int, use_beta: bool) -> None:
     C.end_program()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def program(k: int = 1024, use_beta: bool = False) -> Program:
     """The assembled QPU program for inner dimension ``k`` (only min(k, 4) matters) and
     whether C is read (``beta != 0``)."""
@@ -254,7 +261,7 @@ def program(k: int = 1024, use_beta: bool = False) -> Program:
     return _assembled(min(k, PREFETCH), bool(use_beta))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _assembled(prefetch: int, use_beta: bool) -> Program:
     return assemble(_sgemm, prefetch=prefetch, use_beta=use_beta)
 
@@ -278,7 +285,9 @@ def _scalar(value: Any, name: str) -> np.float32:
     if isinstance(value, (bool, np.bool_)) or not isinstance(
         value, (int, float, np.integer, np.floating)
     ):
-        raise C.KernelTypeError(f"{name} must be a real number, not {type(value).__name__}")
+        raise C.KernelTypeError(
+            f"{name} must be a real number, not {type(value).__name__}"
+        )
     return np.float32(value)
 
 
@@ -306,11 +315,15 @@ def sgemm(
             f"(check trans_a/trans_b)"
         )
     if min(m, n, k) < 1:
-        raise C.KernelValueError(f"sgemm: M, N, K must be >= 1, got M={m}, N={n}, K={k}")
+        raise C.KernelValueError(
+            f"sgemm: M, N, K must be >= 1, got M={m}, N={n}, K={k}"
+        )
     if c is not None:
         c = C.check_array(c, "c", f32, ndim=2)
         if c.shape != (m, n):
-            raise C.KernelValueError(f"sgemm: c has shape {c.shape}, expected ({m}, {n})")
+            raise C.KernelValueError(
+                f"sgemm: c has shape {c.shape}, expected ({m}, {n})"
+            )
         if not c.flags.writeable:
             raise C.KernelValueError("sgemm: c is read-only; it is updated in place")
     elif beta32 != 0:
@@ -323,7 +336,9 @@ def sgemm(
     panels = -(-m // ROWS)
     tiles_m, tiles_n = panels, -(-n // COLS)
     with C.staging() as st:
-        b_dev = st.device_copy(dev, np.ascontiguousarray(b) if not C.is_device_array(b) else b)
+        b_dev = st.device_copy(
+            dev, np.ascontiguousarray(b) if not C.is_device_array(b) else b
+        )
         if c is not None and C.is_device_array(c):
             c_dev = c
         else:

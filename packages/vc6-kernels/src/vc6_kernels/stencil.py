@@ -73,7 +73,7 @@ from vc6_isa.asm import (
 
 from . import _common as C
 
-__all__ = ["stencil", "program", "reference"]
+__all__ = ["program", "reference", "stencil"]
 
 
 @qpu
@@ -93,7 +93,9 @@ def _stencil(asm: Any) -> None:
     sub(r0, height, qnum)
     add(r0, r0, 5)
     shr(rowcnt, r0, 3)
-    nop().multop(null, qnum, pitch)  # yoff = q * pitch: offset of row y-1 (reference 10.11)
+    nop().multop(
+        null, qnum, pitch
+    )  # yoff = q * pitch: offset of row y-1 (reference 10.11)
     nop().umul24(yoff, qnum, pitch)
     shl(stride8, pitch, 3)
     bor(null, rowcnt, rowcnt, cond="pushz")
@@ -169,7 +171,7 @@ def _stencil(asm: Any) -> None:
     C.end_program()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def program() -> Program:
     """The assembled QPU program of one heat-flow step (any grid size)."""
     return assemble(_stencil)
@@ -198,7 +200,9 @@ def stencil(
     if h < 3 or w < 3:
         raise C.KernelValueError(f"stencil needs a grid of at least 3x3, got {h}x{w}")
     if w >= 1 << 22:
-        raise C.KernelValueError(f"stencil: width {w} is too large (limit {(1 << 22) - 1})")
+        raise C.KernelValueError(
+            f"stencil: width {w} is too large (limit {(1 << 22) - 1})"
+        )
     if isinstance(steps, (bool, np.bool_)) or not isinstance(steps, (int, np.integer)):
         raise C.KernelTypeError(f"steps must be an int, not {type(steps).__name__}")
     if steps < 0:
@@ -211,7 +215,9 @@ def stencil(
         return np.array(grid)
     kbits = int(np.float32(k).view(np.uint32))
     with C.staging() as st:
-        first = st.device_copy(dev, np.ascontiguousarray(grid) if not C.is_device_array(grid) else grid)
+        first = st.device_copy(
+            dev, np.ascontiguousarray(grid) if not C.is_device_array(grid) else grid
+        )
         bufs = []
         for _ in range(2 if steps > 1 else 1):
             buf = st.new(dev, (h, w), np.float32)
@@ -222,7 +228,15 @@ def stencil(
         source = first
         for i in range(steps):
             target = bufs[i % 2]
-            uniforms = [C.address_of(source), C.address_of(target), h, w, 4 * w, kbits, nchunks]
+            uniforms = [
+                C.address_of(source),
+                C.address_of(target),
+                h,
+                w,
+                4 * w,
+                kbits,
+                nchunks,
+            ]
             jobs.append(C.dispatch(dev, prog, uniforms, [source, target]))
             source = target
         for job in jobs:  # jobs complete in submission order; wait for (and check) each

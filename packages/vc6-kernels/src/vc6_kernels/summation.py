@@ -45,9 +45,11 @@ import numpy as np
 import v3d_drm
 from vc6_isa.asm import (
     Program,
+    R,
     add,
     assemble,
     b,
+    bor,
     eidx,
     fadd,
     ldtmu,
@@ -62,6 +64,7 @@ from vc6_isa.asm import (
     r3,
     rf,
     rotate,
+    shl,
     sub,
     tmua,
     tmuc,
@@ -70,7 +73,7 @@ from vc6_isa.asm import (
 
 from . import _common as C
 
-__all__ = ["summation", "program", "error_bound"]
+__all__ = ["error_bound", "program", "summation"]
 
 DTYPES = (np.dtype(np.float32), np.dtype(np.int32), np.dtype(np.uint32))
 PREFETCH = C.FIFO_WORDS // 4  # vec4 lookups in flight: they fill the output FIFO
@@ -94,33 +97,37 @@ def _summation(asm: Any, *, floating: bool) -> None:
     # ---- body: vec4 blocks q, q+8, ... -----------------------------------------------------
     skip_body, loop, drain = (C.fresh_label(n) for n in ("skip_body", "loop", "drain"))
     bor_push_zero(blocks)
-    b(getattr(C.R, skip_body), cond="a0")
+    b(getattr(R, skip_body), cond="a0")
     nop()
     nop()
     nop()
     mov(cfg, -4)  # 0xfffffffc: vec4 for the next lookup, 32-bit default after it
-    C.shl(r0, qnum, 4)
+    shl(r0, qnum, 4)
     add(r0, r0, lane)
-    C.shl(r0, r0, 4)  # 16 bytes per lane, 256 per QPU
+    shl(r0, r0, 4)  # 16 bytes per lane, 256 per QPU
     add(addr, body_addr, r0)
     mov(stride, 1)
-    C.shl(stride, stride, 11)  # 8 QPUs x 256 bytes
+    shl(stride, stride, 11)  # 8 QPUs x 256 bytes
     for _ in range(PREFETCH):
         mov(tmuc, cfg)
         mov(tmua, addr).add(addr, addr, stride)
     sub(cnt, blocks, PREFETCH, cond="pushz")
     # pop three words of the oldest lookup in the skip branch's delay slots
-    b(getattr(C.R, drain), cond="a0")
+    b(getattr(R, drain), cond="a0")
     nop(sig=ldtmu(r0))
     acc_op(s[0], s[0], r0, sig=ldtmu(r1))
     acc_op(s[1], s[1], r1, sig=ldtmu(r2))
     C.label(loop)
-    acc_op(s[2], s[2], r2, sig=ldtmu(r3))  # fourth word: the oldest lookup is fully popped
+    acc_op(
+        s[2], s[2], r2, sig=ldtmu(r3)
+    )  # fourth word: the oldest lookup is fully popped
     acc_op(s[3], s[3], r3).mov(tmuc, cfg)
     sub(cnt, cnt, 1, cond="pushz")
     mov(tmua, addr)  # FIFO back to 16 words
-    b(getattr(C.R, loop), cond="na0")
-    nop(sig=ldtmu(r0)).add(addr, addr, stride)  # delay slots: first three words of the next
+    b(getattr(R, loop), cond="na0")
+    nop(sig=ldtmu(r0)).add(
+        addr, addr, stride
+    )  # delay slots: first three words of the next
     acc_op(s[0], s[0], r0, sig=ldtmu(r1))
     acc_op(s[1], s[1], r1, sig=ldtmu(r2))
     C.label(drain)
@@ -139,12 +146,20 @@ def _summation(asm: Any, *, floating: bool) -> None:
     def edge_body(lane_addrs: list[Any]) -> None:
         mov(tmua, lane_addrs[0], cond="ifa")
         nop(sig=ldtmu(r0))
-        mov(r0, 0, cond="ifna")  # lanes that did not load keep their accumulator unchanged
+        mov(
+            r0, 0, cond="ifna"
+        )  # lanes that did not load keep their accumulator unchanged
         acc_op(s[0], s[0], r0)
 
     for a, n in ((e0_addr, e0_n), (e1_addr, e1_n)):
         C.scalar_range(
-            qpu=qnum, lane=lane, n=n, addrs=[a], shift=2, regs=scratch[:3], body=edge_body
+            qpu=qnum,
+            lane=lane,
+            n=n,
+            addrs=[a],
+            shift=2,
+            regs=scratch[:3],
+            body=edge_body,
         )
 
     # ---- reduce: 4 accumulators, then 16 lanes, store lane 0 at dst[qpu] ------------------
@@ -155,7 +170,7 @@ def _summation(asm: Any, *, floating: bool) -> None:
         nop()  # the rotated accumulator must not be written by the previous instruction
         rotate(r1, r0, amount)
         acc_op(r0, r0, r1)
-    C.shl(r1, qnum, 2)
+    shl(r1, qnum, 2)
     add(r1, dst, r1)
     bor_push_zero(lane)
     mov(tmud, r0)
@@ -165,12 +180,10 @@ def _summation(asm: Any, *, floating: bool) -> None:
 
 def bor_push_zero(reg: Any) -> None:
     """Flag A := (reg == 0) in every lane."""
-    from vc6_isa.asm import bor
-
     bor(null, reg, reg, cond="pushz")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def program(dtype: Any = np.float32) -> Program:
     """The assembled QPU program for arrays of ``dtype`` (float32, int32 or uint32)."""
     dt = np.dtype(dtype)
