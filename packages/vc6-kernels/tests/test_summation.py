@@ -65,3 +65,14 @@ def test_programs_per_kind():
 def test_bad_arguments(x, exc, match):
     with pytest.raises(exc, match=match):
         summation(x)
+
+
+def test_record_attaches_a_perfmon(dev):
+    pm = dev.perfmon(["cycle-count"])
+    try:
+        with vc6_kernels.record(perfmon=pm) as rec:
+            summation(np.ones(3000, np.float32))
+        assert len(rec.jobs) == 1
+        assert pm.values()["cycle-count"] > 0
+    finally:
+        pm.close()

@@ -91,6 +91,7 @@ class Recording:
     """Jobs dispatched inside a :func:`record` block, in dispatch order (each has ``.stats``)."""
 
     jobs: list[v3d_drm.Job] = field(default_factory=list)
+    perfmon: v3d_drm.Perfmon | None = None
 
 
 _recordings: contextvars.ContextVar[tuple[Recording, ...]] = contextvars.ContextVar(
@@ -99,13 +100,15 @@ _recordings: contextvars.ContextVar[tuple[Recording, ...]] = contextvars.Context
 
 
 @contextlib.contextmanager
-def record() -> Iterator[Recording]:
+def record(*, perfmon: v3d_drm.Perfmon | None = None) -> Iterator[Recording]:
     """Collect every Job dispatched by any vc6_kernels routine inside the block.
 
     ``with vc6_kernels.record() as rec: sgemm(a, b)`` then ``rec.jobs[0].stats``. Blocks nest
-    (an outer block sees the jobs of inner ones) and are per thread / asyncio task.
+    (an outer block sees the jobs of inner ones) and are per thread / asyncio task. With
+    ``perfmon`` every job dispatched inside is attached to that performance monitor (the
+    innermost block that names one wins).
     """
-    rec = Recording()
+    rec = Recording(perfmon=perfmon)
     token = _recordings.set(_recordings.get() + (rec,))
     try:
         yield rec
@@ -120,6 +123,7 @@ def dispatch(
     bos: Sequence[Any],
 ) -> v3d_drm.Job:
     """Run ``program`` once on all 8 QPUs (one thread each) and record the job."""
+    perfmons = [r.perfmon for r in _recordings.get() if r.perfmon is not None]
     job = dev.dispatch(
         program.words,
         np.asarray(uniforms, dtype=np.uint64).astype(np.uint32),
@@ -127,6 +131,7 @@ def dispatch(
         local_size=(LANES, 1, 1),
         single_seg=True,
         bos=list(bos),
+        perfmon=perfmons[-1] if perfmons else None,
     )
     for rec in _recordings.get():
         rec.jobs.append(job)
