@@ -11,6 +11,9 @@ The convention (also explained to readers on docs/docs-tests.md):
   for values that change from run to run, such as wall-clock times. Nothing else is fuzzy.
 
 Python blocks without an ``Output:`` block are fragments shown for reading; they are not run.
+A fragment quoted from the project's source is marked by the line
+``<!-- quote: path/from/repo/root.py -->`` right before its fence; the test then checks that
+the fragment's lines still appear, in order, in that file, so quotations cannot go stale either.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ DOCS_DIR = Path(__file__).resolve().parent.parent
 PLACEHOLDER = "…"
 
 _FENCE_OPEN = re.compile(r"^(`{3,})\s*([A-Za-z0-9_+-]*)(.*)$")
+_QUOTE = re.compile(r"^<!-- quote: (\S+) -->$")
+REPO_DIR = DOCS_DIR.parent
 
 
 @dataclass(frozen=True)
@@ -114,3 +119,45 @@ def output_matches(expected: str, actual: str) -> bool:
     """True when ``actual`` equals ``expected`` line by line, ``…`` matching anything in a line."""
     want, got = _normalise(expected), _normalise(actual)
     return len(want) == len(got) and all(_line_matches(w, g) for w, g in zip(want, got, strict=True))
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A code fragment the page says is quoted from a source file of the repository."""
+
+    page: str
+    line: int
+    path: str  # relative to the repository root
+    text: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.page}:{self.line}"
+
+
+def find_quotes(page: Path) -> list[Quote]:
+    """Every ``<!-- quote: path -->`` fragment of one page."""
+    lines = page.read_text(encoding="utf-8").splitlines()
+    rel = page.relative_to(DOCS_DIR).as_posix()
+    quotes = []
+    for i, line in enumerate(lines):
+        match = _QUOTE.match(line.strip())
+        if match:
+            j = _next_nonblank(lines, i + 1)
+            if j == len(lines) or not _FENCE_OPEN.match(lines[j].strip()):
+                raise ValueError(f"{rel}:{i + 1}: a quote marker must be followed by a code block")
+            _, body, _ = _read_fence(lines, j)
+            quotes.append(Quote(rel, j + 1, match.group(1), body))
+    return quotes
+
+
+def quote_is_current(quote: Quote) -> bool:
+    """True when the fragment's non-blank lines appear, in order, in the quoted file."""
+    source = [line.strip() for line in (REPO_DIR / quote.path).read_text(encoding="utf-8").splitlines()]
+    position = 0
+    for wanted in (line.strip() for line in quote.text.splitlines() if line.strip()):
+        try:
+            position = source.index(wanted, position) + 1
+        except ValueError:
+            return False
+    return True

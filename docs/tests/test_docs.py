@@ -8,9 +8,17 @@ from __future__ import annotations
 import difflib
 
 import pytest
-from doc_examples import all_pages, find_examples, output_matches, run_example
+from doc_examples import (
+    all_pages,
+    find_examples,
+    find_quotes,
+    output_matches,
+    quote_is_current,
+    run_example,
+)
 
 EXAMPLES = [example for page in all_pages() for example in find_examples(page)]
+QUOTES = [quote for page in all_pages() for quote in find_quotes(page)]
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[e.id for e in EXAMPLES])
@@ -32,3 +40,11 @@ def test_the_cookbook_has_runnable_examples() -> None:
     assert recipes, "no cookbook pages found"
     for page in recipes:
         assert find_examples(page), f"{page.name} has no runnable example (python block + Output:)"
+
+
+@pytest.mark.parametrize("quote", QUOTES, ids=[q.id for q in QUOTES])
+def test_quoted_source_is_still_in_the_file(quote) -> None:
+    assert quote_is_current(quote), (
+        f"docs/{quote.id} quotes {quote.path}, but those lines are no longer there (in that order); "
+        "update the quotation"
+    )
