@@ -17,7 +17,6 @@ import argparse
 import time
 
 import numpy as np
-
 import vc6_kernels
 from vc6_kernels.sgemm import dual_issue_share
 from vc6_kernels.sgemm import program as sgemm_program
@@ -36,7 +35,9 @@ def _run(fn):
 def _line(name, size, stats, wall, *, flops=None, nbytes=None):
     seconds = sum(s.modelled_seconds for s in stats)
     issue = sum(s.thread_instructions for s in stats)
-    util = sum(s.alu_utilisation * s.cycles for s in stats) / max(1, sum(s.cycles for s in stats))
+    util = sum(s.alu_utilisation * s.cycles for s in stats) / max(
+        1, sum(s.cycles for s in stats)
+    )
     emu = sum(s.wall_seconds for s in stats)
     rate = (
         f"{flops / seconds * 1e-9:8.2f} Gflop/s (modelled)"
@@ -58,7 +59,9 @@ def bench_sgemm(n: int) -> None:
     err = np.abs(got - a.astype(np.float64) @ b.astype(np.float64)).max()
     assert err < 1e-3 * n, err
     share = dual_issue_share(sgemm_program(n))
-    print(f"sgemm inner loop: {share * 100:.1f}% of instructions dual-issue fmul+fadd (static)")
+    print(
+        f"sgemm inner loop: {share * 100:.1f}% of instructions dual-issue fmul+fadd (static)"
+    )
     _line("sgemm", f"{n}^3", stats, wall, flops=2.0 * n**3)
 
 
@@ -99,7 +102,9 @@ def bench_stencil(size: int, steps: int) -> None:
     got, wall, stats = _run(lambda: vc6_kernels.stencil(g, steps))
     assert np.array_equal(got, stencil_reference(g, steps))
     cells = (size - 2) ** 2 * steps
-    _line("stencil", f"{size}x{size} x {steps} steps", stats, wall, flops=11.0 * cells)  # 7 adds for the 8 neighbours, then 2 mul + 2 sub (QPULib count)
+    _line(
+        "stencil", f"{size}x{size} x {steps} steps", stats, wall, flops=11.0 * cells
+    )  # 7 adds for the 8 neighbours, then 2 mul + 2 sub (QPULib count)
 
 
 def main() -> None:
