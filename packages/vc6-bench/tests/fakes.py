@@ -11,7 +11,6 @@ import types
 from dataclasses import dataclass, field
 
 import numpy as np
-
 from vc6_bench.platform import NoDevice, Platform, UnknownDevice
 from vc6_bench.routines import stencil_numpy
 

@@ -7,7 +7,6 @@ import jsonschema
 import numpy as np
 import pytest
 from fakes import FakeKernels, FakePlatform
-
 from vc6_bench import cli, method
 from vc6_bench.report import EMULATOR_BANNER
 

@@ -1,5 +1,4 @@
 import pytest
-
 from vc6_bench.routines import ROUTINES
 from vc6_bench.sizes import SizeError, elements_from, parse_count, parse_shape
 

@@ -373,8 +373,8 @@ def _baseline_section(routine: Routine, problem: Problem, seconds: list[float], 
     median = statistics.median(seconds)
     rates = _rates(routine, problem, median, ceilings.NOMINAL_CLOCK_MHZ)
     speedup = median / gpu["median"] if gpu and gpu["median"] > 0 else None
-    note = ("modelled Pi 4 GPU time against numpy on this host's CPU (not a Pi 4 CPU)" if emulated
-            else "GPU wall time against numpy on this host's CPU")
+    note = ("modelled Pi 4 GPU time vs numpy on this host's CPU, which is not a Pi 4 CPU" if emulated
+            else "GPU wall time vs numpy on this host's CPU")
     return {
         "name": "numpy (float32, this host's CPU)",
         "seconds": spread(seconds),
@@ -409,7 +409,8 @@ def _method_section(repeat: int, emulated: bool, routine: Routine, warmup_proble
 def _timing_text(emulated: bool) -> str:
     if emulated:
         return "modelled: the emulator's cycle model of a Pi 4 (sum of the jobs' modelled seconds)"
-    return "wall clock of the routine call on device-resident arrays (host wrapper + dispatch + wait)"
+    return ("wall clock of the routine call on device-resident arrays (host wrapper + dispatch + wait, and "
+            "the copy to numpy of the result that the routine returns)")
 
 
 def _tolerance_text(routine: Routine) -> str:
