@@ -23,7 +23,7 @@ POISON = 0xDEADBEEF  # what accumulators hold after a thread switch (reference 1
 # memory
 
 
-@jit
+@jit_inline
 def find_region(addr, nbytes, bases, sizes):
     """Index of the BO holding [addr, addr+nbytes), or -1 (binary search over sorted bases)."""
     lo = 0
@@ -52,7 +52,7 @@ def mmu_fault(gs, slot, pc, addr, nbytes):
     return EV_MMU
 
 
-@jit
+@jit_inline
 def load(addr, size, mem8, mem32, bases, sizes):
     """Read a little-endian value of 1, 2 or 4 bytes; -1 when outside every BO."""
     r = find_region(addr, size, bases, sizes)
@@ -75,7 +75,7 @@ def load(addr, size, mem8, mem32, bases, sizes):
     return np.int64(m[off])
 
 
-@jit
+@jit_inline
 def store(addr, size, value, mem8, mem32, bases, sizes):
     """Write 1, 2 or 4 bytes little-endian; False when outside every BO."""
     r = find_region(addr, size, bases, sizes)
@@ -95,7 +95,7 @@ def store(addr, size, value, mem8, mem32, bases, sizes):
 # events
 
 
-@jit
+@jit_inline
 def hazard(gs, code, slot, pc, arg):
     gs[G_EVENT] = EV_HAZARD
     gs[G_EV_CODE] = code
@@ -105,7 +105,7 @@ def hazard(gs, code, slot, pc, arg):
     return EV_HAZARD
 
 
-@jit
+@jit_inline
 def next_uniform(slot, pc, ts, gs, mem8, mem32, bases, sizes):
     """Consume one word of the uniform stream; -1 on an MMU fault (event already set)."""
     addr = ts[slot, T_UNIF]
@@ -316,7 +316,7 @@ def end_thread(slot, pc, ts, qs, gs, jp, sg_need):
 # operands and flags
 
 
-@jit
+@jit_inline
 def source_row(mux, raddr_a, raddr_b, smimm):
     """Row of ``regs`` an operand mux reads; -2 for the small immediate."""
     if mux < 6:
@@ -328,56 +328,56 @@ def source_row(mux, raddr_a, raddr_b, smimm):
     return raddr_b
 
 
-@jit
-def check_read(slot, row, regs, ts, gs, jp, pc):
-    """Strict-mode checks for reading register row ``row`` (reference 1.2, 1.3, 13.2/6)."""
-    if row < 0:
+@jit_inline
+def check_read(slot, rrow, regs, ts, gs, jp, pc):
+    """Strict-mode checks for reading register row ``rrow`` (reference 1.2, 1.3, 13.2/6)."""
+    if rrow < 0:
         return 0
-    if row >= R_ACC:
-        acc = row - R_ACC
+    if rrow >= R_ACC:
+        acc = rrow - R_ACC
         if acc == 4 and ts[slot, T_R4_CD] == 1:
             return hazard(gs, H_R4_EARLY, slot, pc, 4)
         if (ts[slot, T_VALID] >> acc) & 1 == 0:
             return hazard(gs, H_ACC_UNDEFINED, slot, pc, acc)
-    elif row >= 32 and jp[J_NTHREADS] == 4:
-        return hazard(gs, H_RF_4THREAD, slot, pc, row)
+    elif rrow >= 32 and jp[J_NTHREADS] == 4:
+        return hazard(gs, H_RF_4THREAD, slot, pc, rrow)
     return 0
 
 
-@jit
-def load_operand(slot, row, imm, regs, out):
-    if row == -2:
+@jit_inline
+def load_operand(slot, rrow, imm, regs, sc, k):
+    if rrow == -2:
         for i in range(16):
-            out[i] = imm
+            sc[k, i] = imm
     else:
         for i in range(16):
-            out[i] = regs[slot, row, i]
+            sc[k, i] = regs[slot, rrow, i]
 
 
-@jit
-def cond_mask(cond, slot, lanes, out):
+@jit_inline
+def cond_mask(cond, slot, lanes, sc, k):
     """Lanes an ``ifa``/``ifb``/``ifna``/``ifnb`` write reaches, from the flags before this
     instruction (reference 10.1 step 6)."""
     for i in range(16):
         if cond == 0:
-            out[i] = 1
+            sc[k, i] = 1
         elif cond == 1:
-            out[i] = lanes[slot, L_FA, i]
+            sc[k, i] = lanes[slot, L_FA, i]
         elif cond == 2:
-            out[i] = lanes[slot, L_FB, i]
+            sc[k, i] = lanes[slot, L_FB, i]
         elif cond == 3:
-            out[i] = 1 - lanes[slot, L_FA, i]
+            sc[k, i] = 1 - lanes[slot, L_FA, i]
         else:
-            out[i] = 1 - lanes[slot, L_FB, i]
+            sc[k, i] = 1 - lanes[slot, L_FB, i]
 
 
-@jit
-def write_flags(slot, pf, uf, is_float, res, carry, lanes):
+@jit_inline
+def write_flags(slot, pf, uf, is_float, sc, kres, kcarry, lanes):
     """Flag push (B <- A, A <- Z/N/C) or update of A (reference 10.7)."""
     for i in range(16):
-        r = res[i]
+        r = sc[kres, i]
         z, n = flag_z_n(r, is_float)
-        c = carry[i] != 0
+        c = sc[kcarry, i] != 0
         if pf != 0:
             x = z if pf == 1 else (n if pf == 2 else c)
             lanes[slot, L_FB, i] = lanes[slot, L_FA, i]
@@ -406,8 +406,9 @@ def write_flags(slot, pf, uf, is_float, res, carry, lanes):
 def tmu_lookup(
     slot,
     pc,
-    addrs,
-    mask,
+    sc,
+    arow,
+    mrow,
     cfg,
     regs,
     lanes,
@@ -436,7 +437,6 @@ def tmu_lookup(
     ts[slot, T_TMU_NDATA] = 0
     ts[slot, T_TMU_SEQ] = 0
     # which lanes take part
-    act = np.zeros(16, np.int64)
     for quad in range(4):
         any_msf = False
         for j in range(4):
@@ -445,9 +445,9 @@ def tmu_lookup(
         for j in range(4):
             i = 4 * quad + j
             if per_pixel != 0:
-                act[i] = 1 if (mask[i] != 0 and lanes[slot, L_MSF, i] != 0) else 0
+                lanes[slot, L_ACT, i] = 1 if (sc[mrow, i] != 0 and lanes[slot, L_MSF, i] != 0) else 0
             else:
-                act[i] = 1 if (mask[i] != 0 and any_msf) else 0
+                lanes[slot, L_ACT, i] = 1 if (sc[mrow, i] != 0 and any_msf) else 0
     if typ >= 2 and typ <= 4:
         nvec = typ
         esize = 4
@@ -463,7 +463,7 @@ def tmu_lookup(
     signed = typ == 0 or typ == 1
     nact = 0
     for i in range(16):
-        nact += act[i]
+        nact += lanes[slot, L_ACT, i]
     gs[G_TMU_REQ] += 1
     now = qs[q, Q_TIME]
     nbytes = 0
@@ -477,9 +477,9 @@ def tmu_lookup(
                     return hazard(gs, H_TMU_DATA_COUNT, slot, pc, ndata)
                 n = min(ndata, nvec)
             for i in range(16):
-                if act[i] == 0:
+                if lanes[slot, L_ACT, i] == 0:
                     continue
-                a = np.int64(addrs[i])
+                a = np.int64(sc[arow, i])
                 if strict and (a & (esize - 1)) != 0:
                     return hazard(gs, H_MISALIGNED, slot, pc, a)
                 a = a & ~np.int64(esize - 1)
@@ -521,9 +521,9 @@ def tmu_lookup(
             for i in range(16):
                 fifo[slot, e, i] = 0
         for i in range(16):
-            if act[i] == 0:
+            if lanes[slot, L_ACT, i] == 0:
                 continue
-            a = np.int64(addrs[i])
+            a = np.int64(sc[arow, i])
             if strict and (a & (esize - 1)) != 0:
                 return hazard(gs, H_MISALIGNED, slot, pc, a)
             a = a & ~np.int64(esize - 1)
@@ -617,7 +617,7 @@ def tmu_atomic(op, ndata, old, d0, d1):
 # destinations
 
 
-@jit
+@jit_inline
 def magic_class(w):
     """0 register-like (r0-r5, null, r5rep), 1 TMU, 2 SFU, 3 TSY, 4 TLB, 5 VPM, 6 unifa, 7 other."""
     if w <= 6 or w == 55:
@@ -643,8 +643,9 @@ def write_dest(
     pc,
     w,
     magic,
-    vals,
-    mask,
+    sc,
+    vrow,
+    mrow,
     from_alu,
     cond_active,
     regs,
@@ -667,33 +668,33 @@ def write_dest(
         if w >= 32 and jp[J_NTHREADS] == 4 and jp[J_STRICT] != 0:
             return hazard(gs, H_RF_4THREAD, slot, pc, w)
         for i in range(16):
-            if mask[i] != 0:
-                regs[slot, w, i] = vals[i]
+            if sc[mrow, i] != 0:
+                regs[slot, w, i] = sc[vrow, i]
         return 0
     if w <= 4:
         for i in range(16):
-            if mask[i] != 0:
-                regs[slot, R_ACC + w, i] = vals[i]
+            if sc[mrow, i] != 0:
+                regs[slot, R_ACC + w, i] = sc[vrow, i]
         ts[slot, T_VALID] |= 1 << w
         return 0
     if w == 5:
         # ALU writes to r5 broadcast lane 4q to quad q (reference 10.9); signals fill every lane.
         for i in range(16):
-            if mask[i] != 0:
-                regs[slot, R_ACC + 5, i] = vals[(i >> 2) << 2] if from_alu else vals[i]
+            if sc[mrow, i] != 0:
+                regs[slot, R_ACC + 5, i] = sc[vrow, (i >> 2) << 2] if from_alu else sc[vrow, i]
         ts[slot, T_VALID] |= 32
         return 0
     if w == 6:
         return 0
     if w == 55:
         for i in range(16):
-            if mask[i] != 0:
-                regs[slot, R_ACC + 5, i] = vals[0]
+            if sc[mrow, i] != 0:
+                regs[slot, R_ACC + 5, i] = sc[vrow, 0]
         ts[slot, T_VALID] |= 32
         return 0
     if w == 9:
         # unifa: the pointer comes from lane 0 (reference 12.2)
-        ts[slot, T_UNIFA] = vals[0]
+        ts[slot, T_UNIFA] = sc[vrow, 0]
         ts[slot, T_UNIFA_AGE] = 0
         return 0
     if w == 11:
@@ -701,13 +702,13 @@ def write_dest(
         if k >= 4:
             return hazard(gs, H_TMUD_TOO_MANY, slot, pc, k + 1)
         for i in range(16):
-            lanes[slot, L_TMUD + k, i] = vals[i]
+            lanes[slot, L_TMUD + k, i] = sc[vrow, i]
         ts[slot, T_TMU_NDATA] = k + 1
         ts[slot, T_TMU_SEQ] = 1
         return 0
     if w == 32:
         # tmuc: configuration register for the following lookups (one byte each)
-        ts[slot, T_TMU_CFG] = vals[0]
+        ts[slot, T_TMU_CFG] = sc[vrow, 0]
         ts[slot, T_TMU_SEQ] = 1
         return 0
     if w == 12 or w == 13:
@@ -722,8 +723,9 @@ def write_dest(
         return tmu_lookup(
             slot,
             pc,
-            vals,
-            mask,
+            sc,
+            vrow,
+            mrow,
             cfg,
             regs,
             lanes,
@@ -746,87 +748,22 @@ def write_dest(
     if w >= 19 and w <= 24:
         # legacy SFU: r4 receives the result at t+2 (reference 11.1)
         for i in range(16):
-            lanes[slot, L_R4PEND, i] = sfu_eval(w - 19, vals[i])
+            lanes[slot, L_R4PEND, i] = sfu_eval(w - 19, sc[vrow, i])
         ts[slot, T_R4_CD] = 2
         gs[G_SFU] += 1
         return 0
     return hazard(gs, H_UNSUPPORTED_MAGIC, slot, pc, w)
 
 
-@jit
-def peripheral_checks(slot, pc, row, ts, gs):
-    """Strict checks of one instruction's writes (reference 13.1 rules 1, 2 and 5)."""
-    sig = row[P_SIG]
-    n_tmu = 0
-    n_other = 0
-    n_unif = 0
-    keys = np.full(3, -1, np.int64)
-    for which in range(3):
-        if which == 0:
-            w = row[P_AW]
-            m = row[P_AM]
-        elif which == 1:
-            w = row[P_MW]
-            m = row[P_MM]
-        else:
-            if (
-                sig
-                & (
-                    SIG_LDUNIFRF
-                    | SIG_LDUNIFARF
-                    | SIG_LDTMU
-                    | SIG_LDVARY
-                    | SIG_LDTLB
-                    | SIG_LDTLBU
-                )
-            ) == 0:
-                continue
-            w = row[P_SIGADDR]
-            m = row[P_SIGMAGIC]
-        if w < 0:
-            continue
-        if m != 0:
-            c = magic_class(w)
-            if c == 1:
-                n_tmu += 1
-            elif c >= 2 and c <= 5:
-                n_other += 1
-            if w == 13 or w == 8 or w == 15 or w == 17:
-                n_unif += 1
-            if w == 6:
-                continue
-        keys[which] = m * 64 + w
-    if (sig & SIG_LDTMU) != 0:
-        # ldtmu is a peripheral access on 4.2, but "TMU write + ldtmu" works on hardware
-        # (reference 13.1/1 [O], UNCERTAIN): only count it against the other units.
-        if n_other > 0:
-            return hazard(gs, H_TWO_PERIPHERALS, slot, pc, 0)
-    if n_tmu + n_other > 1:
-        return hazard(gs, H_TWO_PERIPHERALS, slot, pc, 0)
-    if (sig & (SIG_LDUNIF | SIG_LDUNIFRF | SIG_WRTMUC | SIG_LDTLBU)) != 0:
-        n_unif += 1
-    if n_unif > 1:
-        return hazard(gs, H_TWO_UNIFORMS, slot, pc, 0)
-    for a in range(3):
-        for b in range(a + 1, 3):
-            if keys[a] >= 0 and keys[a] == keys[b]:
-                return hazard(gs, H_SAME_DEST_TWICE, slot, pc, keys[a])
-    return 0
-
-
-# ----------------------------------------------------------------------------------------------
-# one instruction
-
-
-@jit
-def read_operands(slot, pc, row, smimm, rot, regs, lanes, ts, gs, jp, sc):
+@jit_inline
+def read_operands(slot, pc, prog, smimm, rot, regs, lanes, ts, gs, jp, sc):
     """Fill sc[0..3] with add a, add b, mul a, mul b (after rotation of the mul operands)."""
     strict = jp[J_STRICT] != 0
-    ra = row[P_RADDR_A]
-    rb = row[P_RADDR_B]
-    imm = row[P_IMM]
+    ra = prog[pc, P_RADDR_A]
+    rb = prog[pc, P_RADDR_B]
+    imm = prog[pc, P_IMM]
     for k in range(4):
-        mux = row[P_AA + k] if k < 2 else row[P_MA + k - 2]
+        mux = prog[pc, P_AA + k] if k < 2 else prog[pc, P_MA + k - 2]
         if mux < 0:
             continue
         srow = source_row(mux, ra, rb, smimm)
@@ -836,7 +773,7 @@ def read_operands(slot, pc, row, smimm, rot, regs, lanes, ts, gs, jp, sc):
             ev = check_read(slot, srow, regs, ts, gs, jp, pc)
             if ev != 0:
                 return ev
-        load_operand(slot, srow, imm, regs, sc[k])
+        load_operand(slot, srow, imm, regs, sc, k)
     if rot:
         # rot signal: both mul operands rotate across lanes (reference 10.10)
         n = rb & 15
@@ -845,7 +782,7 @@ def read_operands(slot, pc, row, smimm, rot, regs, lanes, ts, gs, jp, sc):
                 return hazard(gs, H_ROT_R5_WRITTEN, slot, pc, 5)
             n = regs[slot, R_ACC + 5, 0] & 15
         for k in range(2, 4):
-            mux = row[P_MA + k - 2]
+            mux = prog[pc, P_MA + k - 2]
             if mux < 0:
                 continue
             if strict:
@@ -869,27 +806,25 @@ def read_operands(slot, pc, row, smimm, rot, regs, lanes, ts, gs, jp, sc):
 
 
 @jit
-def special_add(op, slot, pc, row, regs, lanes, ts, qs, gs, jp, sc):
+def special_add(op, slot, pc, prog, regs, lanes, ts, qs, gs, jp, sc):
     """Add-ALU ops that need machine state (reference 10.7, 10.8, 10.5, 10.6). Result in sc[4],
     carry in sc[6]. Returns an event or 0."""
     q = ts[slot, T_QPU]
-    res = sc[4]
-    a = sc[0]
     for i in range(16):
         sc[6, i] = 0
     if op == A_TIDX:
         v = (q << 2) | ts[slot, T_THREAD]
         for i in range(16):
-            res[i] = v
+            sc[4, i] = v
     elif op == A_EIDX:
         for i in range(16):
-            res[i] = i
+            sc[4, i] = i
     elif op == A_LR:
         for i in range(16):
-            res[i] = ts[slot, T_LINK] & MASK32
+            sc[4, i] = ts[slot, T_LINK] & MASK32
     elif op == A_MSF:
         for i in range(16):
-            res[i] = lanes[slot, L_MSF, i]
+            sc[4, i] = lanes[slot, L_MSF, i]
     elif op == A_VFLA or op == A_VFLNA or op == A_VFLB or op == A_VFLNB:
         if jp[J_STRICT] != 0 and (ts[slot, T_VALID] & V_FLAGS) == 0:
             return hazard(gs, H_FLAGS_UNDEFINED, slot, pc, 0)
@@ -897,34 +832,34 @@ def special_add(op, slot, pc, row, regs, lanes, ts, qs, gs, jp, sc):
         neg = op == A_VFLNA or op == A_VFLNB
         for i in range(16):
             f = lanes[slot, src, i] != 0
-            res[i] = 0x00010001 if (f != neg) else 0
+            sc[4, i] = 0x00010001 if (f != neg) else 0
     elif op == A_FLAFIRST or op == A_FLNAFIRST:
         if jp[J_STRICT] != 0 and (ts[slot, T_VALID] & V_FLAGS) == 0:
             return hazard(gs, H_FLAGS_UNDEFINED, slot, pc, 0)
         want = 1 if op == A_FLAFIRST else 0
         found = False
         for i in range(16):
-            res[i] = 0
+            sc[4, i] = 0
             if not found and lanes[slot, L_FA, i] == want:
-                res[i] = 1
+                sc[4, i] = 1
                 found = True
     elif op == A_FLAPUSH or op == A_FLBPUSH:
         if jp[J_STRICT] != 0 and (ts[slot, T_VALID] & V_FLAGS) == 0:
             return hazard(gs, H_FLAGS_UNDEFINED, slot, pc, 0)
         src = L_FA if op == A_FLAPUSH else L_FB
         for i in range(16):
-            res[i] = (
-                (np.int64(a[i]) << 2) | (3 if lanes[slot, src, i] != 0 else 0)
+            sc[4, i] = (
+                (np.int64(sc[0, i]) << 2) | (3 if lanes[slot, src, i] != 0 else 0)
             ) & MASK32
     elif op == A_FLPOP:
         # Result x >> 2 (observed on hardware); the effect on the flags is UNCERTAIN (reference
         # 10.7): the flags are left unchanged.
         for i in range(16):
-            res[i] = np.int64(a[i]) >> 2
+            sc[4, i] = np.int64(sc[0, i]) >> 2
     elif op == A_BARRIERID:
         # The value is UNCERTAIN (reference 10.8); only writing it to syncb matters.
         for i in range(16):
-            res[i] = 0
+            sc[4, i] = 0
     elif op == A_TMUWT:
         # stall until this thread's TMU writes are done (reference 12.1)
         done = ts[slot, T_WRITE_DONE]
@@ -933,24 +868,23 @@ def special_add(op, slot, pc, row, regs, lanes, ts, qs, gs, jp, sc):
             qs[q, Q_TIME] = done
         ts[slot, T_WRITES] = 0
         for i in range(16):
-            res[i] = 0
+            sc[4, i] = 0
     elif op == A_SETMSF:
-        mask = sc[10]
         for i in range(16):
-            if mask[i] != 0:
-                lanes[slot, L_MSF, i] = a[i]
-            res[i] = a[i]
+            if sc[10, i] != 0:
+                lanes[slot, L_MSF, i] = sc[0, i]
+            sc[4, i] = sc[0, i]
     elif op == A_SETREVF:
         for i in range(16):
-            res[i] = a[i]
+            sc[4, i] = sc[0, i]
     elif op == A_FDX or op == A_FDY:
         for i in range(16):
-            sc[8, i] = unpack_f32(a[i], row[P_AAU])
-        derivative(op == A_FDY, sc[8], res)
+            sc[8, i] = unpack_f32(sc[0, i], prog[pc, P_AAU])
+        derivative(op == A_FDY, sc, 8, 4)
     elif sfu_index(op) >= 0:
         k = sfu_index(op)
         for i in range(16):
-            res[i] = sfu_eval(k, a[i])
+            sc[4, i] = sfu_eval(k, sc[0, i])
         gs[G_SFU] += 1
     elif op == A_NOP:
         pass
@@ -959,7 +893,7 @@ def special_add(op, slot, pc, row, regs, lanes, ts, qs, gs, jp, sc):
     return 0
 
 
-@jit
+@jit_inline
 def sfu_index(op):
     if op == A_RECIP:
         return 0
@@ -976,23 +910,22 @@ def sfu_index(op):
     return -1
 
 
-@jit
-def special_mul(op, slot, pc, row, lanes, ts, gs, jp, sc):
+@jit_inline
+def special_mul(op, slot, pc, prog, lanes, ts, gs, jp, sc):
     """Mul-ALU ops that need machine state: the rtop pair multop/umul24 (reference 10.11)."""
-    res = sc[5]
     for i in range(16):
         sc[7, i] = 0
     if op == M_MULTOP:
         for i in range(16):
             r = multop_rtop(sc[2, i], sc[3, i])
             lanes[slot, L_RTOP, i] = r
-            res[i] = r
+            sc[5, i] = r
         ts[slot, T_VALID] |= V_RTOP
     elif op == M_UMUL24:
         if jp[J_STRICT] != 0 and (ts[slot, T_VALID] & V_RTOP) == 0:
             return hazard(gs, H_RTOP_UNDEFINED, slot, pc, 0)
         for i in range(16):
-            res[i] = umul24_rtop(sc[2, i], sc[3, i], lanes[slot, L_RTOP, i])
+            sc[5, i] = umul24_rtop(sc[2, i], sc[3, i], lanes[slot, L_RTOP, i])
             lanes[slot, L_RTOP, i] = 0
     elif op == M_NOP:
         pass
@@ -1005,7 +938,7 @@ def special_mul(op, slot, pc, row, lanes, ts, gs, jp, sc):
 def exec_alu(
     slot,
     pc,
-    row,
+    prog,
     regs,
     lanes,
     ts,
@@ -1024,50 +957,49 @@ def exec_alu(
     """Execute one ALU instruction of one thread (reference 10.1, 11)."""
     strict = jp[J_STRICT] != 0
     q = ts[slot, T_QPU]
-    sig = row[P_SIG]
+    sig = prog[pc, P_SIG]
     smimm = (sig & SIG_SMIMM) != 0
     rot = (sig & SIG_ROT) != 0
     if strict:
-        ev = peripheral_checks(slot, pc, row, ts, gs)
-        if ev != 0:
-            return ev
+        if prog[pc, P_STATIC] != 0:
+            return hazard(gs, prog[pc, P_STATIC], slot, pc, 0)
         if ts[slot, T_R4_CD] == 1:
             # 13.2/6: nothing may write r4 or start another SFU at t+1
             for which in range(2):
-                w = row[P_AW] if which == 0 else row[P_MW]
-                m = row[P_AM] if which == 0 else row[P_MM]
+                w = prog[pc, P_AW] if which == 0 else prog[pc, P_MW]
+                m = prog[pc, P_AM] if which == 0 else prog[pc, P_MM]
                 if w >= 0 and m != 0 and (w == 4 or (w >= 19 and w <= 24)):
                     return hazard(gs, H_R4_WRITE_EARLY, slot, pc, w)
         if ts[slot, T_THRSW_CD] > 0 and ts[slot, T_THRSW_END] == 0:
             for which in range(2):
-                w = row[P_AW] if which == 0 else row[P_MW]
-                m = row[P_AM] if which == 0 else row[P_MM]
+                w = prog[pc, P_AW] if which == 0 else prog[pc, P_MW]
+                m = prog[pc, P_AM] if which == 0 else prog[pc, P_MM]
                 if w >= 19 and w <= 24 and m != 0:
                     return hazard(gs, H_SFU_IN_THRSW_DELAY, slot, pc, w)
     if (sig & (SIG_LDVARY | SIG_LDTLB | SIG_LDTLBU)) != 0:
         return hazard(gs, H_UNSUPPORTED_SIGNAL, slot, pc, sig)
     # 1-2: operands (everything reads the state before this instruction's writes)
-    ev = read_operands(slot, pc, row, smimm, rot, regs, lanes, ts, gs, jp, sc)
+    ev = read_operands(slot, pc, prog, smimm, rot, regs, lanes, ts, gs, jp, sc)
     if ev != 0:
         return ev
-    acond = row[P_ACOND]
-    mcond = row[P_MCOND]
+    acond = prog[pc, P_ACOND]
+    mcond = prog[pc, P_MCOND]
     if strict and (acond != 0 or mcond != 0) and (ts[slot, T_VALID] & V_FLAGS) == 0:
         return hazard(gs, H_FLAGS_UNDEFINED, slot, pc, 0)
-    cond_mask(acond, slot, lanes, sc[10])
-    cond_mask(mcond, slot, lanes, sc[11])
+    cond_mask(acond, slot, lanes, sc, 10)
+    cond_mask(mcond, slot, lanes, sc, 11)
     # 3-4: the two ALUs
-    aop = row[P_AOP]
-    if add_alu(aop, row[P_AAU], row[P_ABU], sc[0], sc[1], sc[4], sc[6]):
+    aop = prog[pc, P_AOP]
+    if add_alu(aop, prog[pc, P_AAU], prog[pc, P_ABU], sc, 0, 1, 4, 6):
         if sfu_index(aop) >= 0:
             gs[G_SFU] += 1
     else:
-        ev = special_add(aop, slot, pc, row, regs, lanes, ts, qs, gs, jp, sc)
+        ev = special_add(aop, slot, pc, prog, regs, lanes, ts, qs, gs, jp, sc)
         if ev != 0:
             return ev
-    mop = row[P_MOP]
-    if not mul_alu(mop, row[P_MAU], row[P_MBU], sc[2], sc[3], sc[5], sc[7]):
-        ev = special_mul(mop, slot, pc, row, lanes, ts, gs, jp, sc)
+    mop = prog[pc, P_MOP]
+    if not mul_alu(mop, prog[pc, P_MAU], prog[pc, P_MBU], sc, 2, 3, 5, 7):
+        ev = special_mul(mop, slot, pc, prog, lanes, ts, gs, jp, sc)
         if ev != 0:
             return ev
     # signal reads (before any write of this instruction)
@@ -1111,45 +1043,46 @@ def exec_alu(
         if u < 0:
             return EV_MMU
     # 5-7: flags, then writes
-    apf = row[P_APF]
-    auf = row[P_AUF]
-    mpf = row[P_MPF]
-    muf = row[P_MUF]
+    apf = prog[pc, P_APF]
+    auf = prog[pc, P_AUF]
+    mpf = prog[pc, P_MPF]
+    muf = prog[pc, P_MUF]
     if apf != 0 or auf != 0:
-        write_flags(slot, apf, auf, row[P_AFLOAT], sc[4], sc[6], lanes)
+        write_flags(slot, apf, auf, prog[pc, P_AFLOAT], sc, 4, 6, lanes)
         ts[slot, T_VALID] |= V_FLAGS
     if mpf != 0 or muf != 0:
-        write_flags(slot, mpf, muf, row[P_MFLOAT], sc[5], sc[7], lanes)
+        write_flags(slot, mpf, muf, prog[pc, P_MFLOAT], sc, 5, 7, lanes)
         ts[slot, T_VALID] |= V_FLAGS
     prev_acc = 0
     rf0 = -1
     rf1 = -1
     rf2 = -1
     for which in range(2):
-        w = row[P_AW] if which == 0 else row[P_MW]
+        w = prog[pc, P_AW] if which == 0 else prog[pc, P_MW]
         if w < 0:
             continue
-        m = row[P_AM] if which == 0 else row[P_MM]
-        pack = row[P_APACK] if which == 0 else row[P_MPACK]
-        vals = sc[4] if which == 0 else sc[5]
-        mask = sc[10] if which == 0 else sc[11]
+        m = prog[pc, P_AM] if which == 0 else prog[pc, P_MM]
+        pack = prog[pc, P_APACK] if which == 0 else prog[pc, P_MPACK]
+        vrow = 4 if which == 0 else 5
+        mrow = 10 if which == 0 else 11
         if pack != 0:
             # output pack: f32 -> f16 into one half, the other half keeps the destination's
             # old bits (reference 3.1)
             old_row = w if m == 0 else (R_ACC + w if w <= 5 else -1)
             for i in range(16):
                 old = regs[slot, old_row, i] if old_row >= 0 else 0
-                sc[9, i] = pack_f32(vals[i], old, pack)
-            vals = sc[9]
+                sc[9, i] = pack_f32(sc[vrow, i], old, pack)
+            vrow = 9
         ev = write_dest(
             slot,
             pc,
             w,
             m,
-            vals,
-            mask,
+            sc,
+            vrow,
+            mrow,
             True,
-            (row[P_ACOND] if which == 0 else row[P_MCOND]) != 0,
+            (prog[pc, P_ACOND] if which == 0 else prog[pc, P_MCOND]) != 0,
             regs,
             lanes,
             ts,
@@ -1180,8 +1113,8 @@ def exec_alu(
             w = 5
             m = 1
         else:
-            w = row[P_SIGADDR]
-            m = row[P_SIGMAGIC]
+            w = prog[pc, P_SIGADDR]
+            m = prog[pc, P_SIGMAGIC]
         for i in range(16):
             sc[11, i] = 1
         ev = write_dest(
@@ -1189,8 +1122,9 @@ def exec_alu(
             pc,
             w,
             m,
-            sc[sigval_row],
-            sc[11],
+            sc,
+            sigval_row,
+             11,
             False,
             False,
             regs,
@@ -1217,12 +1151,12 @@ def exec_alu(
     ts[slot, T_PREV_RF0] = rf0
     ts[slot, T_PREV_RF1] = rf1
     ts[slot, T_PREV_RF2] = rf2
-    gs[G_USEFUL] += row[P_AUSEFUL] + row[P_MUSEFUL]
+    gs[G_USEFUL] += prog[pc, P_AUSEFUL] + prog[pc, P_MUSEFUL]
     return 0
 
 
 @jit
-def exec_branch(slot, pc, row, regs, lanes, ts, gs, jp, mem8, mem32, bases, sizes):
+def exec_branch(slot, pc, prog, regs, lanes, ts, gs, jp, mem8, mem32, bases, sizes):
     """Execute a branch (reference 9): evaluate the condition now, land after 3 delay slots."""
     strict = jp[J_STRICT] != 0
     if strict:
@@ -1232,8 +1166,8 @@ def exec_branch(slot, pc, row, regs, lanes, ts, gs, jp, mem8, mem32, bases, size
             return hazard(gs, H_BRANCH_IN_THRSW_DELAY, slot, pc, 0)
         if ts[slot, T_UNIFA_AGE] <= 3:
             return hazard(gs, H_BRANCH_AFTER_UNIFA, slot, pc, 0)
-    cond = row[P_BCOND]
-    msfign = row[P_MSFIGN]
+    cond = prog[pc, P_BCOND]
+    msfign = prog[pc, P_MSFIGN]
     if cond != 0 and strict and (ts[slot, T_VALID] & V_FLAGS) == 0:
         return hazard(gs, H_FLAGS_UNDEFINED, slot, pc, 0)
     taken = True
@@ -1265,13 +1199,13 @@ def exec_branch(slot, pc, row, regs, lanes, ts, gs, jp, mem8, mem32, bases, size
                 result = True
         taken = result
     code = jp[J_CODE]
-    if row[P_LINK] != 0:
+    if prog[pc, P_LINK] != 0:
         # link register: the address after the last delay slot (UNCERTAIN for not-taken branches)
         ts[slot, T_LINK] = code + (pc + 4) * 8
     # uniform stream redirection (consumes a uniform for abs/rel whether or not taken)
     new_unif = -1
-    if row[P_UB] != 0:
-        bdu = row[P_BDU]
+    if prog[pc, P_UB] != 0:
+        bdu = prog[pc, P_BDU]
         if bdu == 0 or bdu == 1:
             u = next_uniform(slot, pc, ts, gs, mem8, mem32, bases, sizes)
             if u < 0:
@@ -1283,22 +1217,22 @@ def exec_branch(slot, pc, row, regs, lanes, ts, gs, jp, mem8, mem32, bases, size
                 new_unif = (ts[slot, T_UNIF] + su) & MASK32
         elif bdu == 3:
             new_unif = regs[
-                slot, row[P_RADDR_A], 1
+                slot, prog[pc, P_RADDR_A], 1
             ]  # lane 1 (observed on hardware, 9.2)
         elif bdu == 2:
             new_unif = ts[slot, T_LINK]
     ts[slot, T_BR_AGE] = 0
     if not taken:
         return 0
-    bdi = row[P_BDI]
+    bdi = prog[pc, P_BDI]
     if bdi == 1:
-        target = code + (pc + 4) * 8 + row[P_OFFSET]
+        target = code + (pc + 4) * 8 + prog[pc, P_OFFSET]
     elif bdi == 0:
-        target = row[P_OFFSET]
+        target = prog[pc, P_OFFSET]
     elif bdi == 2:
         target = ts[slot, T_LINK]
     else:
-        target = np.int64(regs[slot, row[P_RADDR_A], 0])
+        target = np.int64(regs[slot, prog[pc, P_RADDR_A], 0])
     idx = (target - code) // 8
     if target < code or (target - code) % 8 != 0 or idx >= jp[J_NROWS]:
         return hazard(gs, H_BRANCH_TARGET, slot, pc, target)
@@ -1337,8 +1271,7 @@ def step(
     strict = jp[J_STRICT] != 0
     if pc < 0 or pc >= jp[J_NROWS]:
         return hazard(gs, H_PAST_END, slot, pc, 0)
-    row = prog[pc]
-    kind = row[P_KIND]
+    kind = prog[pc, P_KIND]
     if kind == K_INVALID:
         return hazard(gs, H_PAST_END, slot, pc, 0)
     # delayed legacy SFU result lands in r4 at t+2 (reference 11.1)
@@ -1359,7 +1292,7 @@ def step(
     ts[slot, T_INSTRS] += 1
     if kind == K_BRANCH:
         ev = exec_branch(
-            slot, pc, row, regs, lanes, ts, gs, jp, mem8, mem32, bases, sizes
+            slot, pc, prog, regs, lanes, ts, gs, jp, mem8, mem32, bases, sizes
         )
         if ev != 0:
             return ev
@@ -1368,7 +1301,7 @@ def step(
         ts[slot, T_PREV_RF1] = -1
         ts[slot, T_PREV_RF2] = -1
     else:
-        sig = row[P_SIG]
+        sig = prog[pc, P_SIG]
         if (sig & SIG_THRSW) != 0:
             age = ts[slot, T_THRSW_AGE]
             if strict and ts[slot, T_BR_AGE] <= 3:
@@ -1395,7 +1328,7 @@ def step(
         ev = exec_alu(
             slot,
             pc,
-            row,
+            prog,
             regs,
             lanes,
             ts,
@@ -1421,7 +1354,7 @@ def step(
                 or ts[slot, T_PREV_RF2] >= 0
             ):
                 return hazard(gs, H_END_RF_WRITE, slot, pc, 0)
-            if ts[slot, T_END_AGE] == 2 and row[P_AOP] == A_TMUWT:
+            if ts[slot, T_END_AGE] == 2 and prog[pc, P_AOP] == A_TMUWT:
                 return hazard(gs, H_END_TMUWT, slot, pc, 0)
     if qs[q, Q_TIME] > jp[J_BUDGET]:
         return hazard(gs, H_BUDGET, slot, pc, jp[J_BUDGET])
@@ -1477,7 +1410,7 @@ def run(
 ):
     """Run the job until it ends (EV_DONE) or something needs Python (hazard, MMU fault, step,
     breakpoint). Resumable: all state is in the arrays."""
-    sc = np.zeros((13, 16), np.uint32)
+    sc = np.zeros((16, 16), np.uint32)
     nq = jp[J_NQPU]
     single = gs[G_STEP] != 0
     gs[G_EVENT] = EV_NONE

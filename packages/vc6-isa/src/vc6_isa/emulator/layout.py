@@ -53,7 +53,8 @@ P_AUSEFUL = 40  # 1 when the add op is not a nop (for the utilisation figure)
 P_MUSEFUL = 41
 P_ANSRC = 42
 P_MNSRC = 43
-P_NCOLS = 44
+P_STATIC = 44  # hazard code of a rule the instruction breaks by itself (13.1), 0 if none
+P_NCOLS = 45
 
 K_INVALID = 0
 K_ALU = 1
@@ -90,7 +91,8 @@ L_MSF = 2  # multisample flags (compute: nonzero for lanes carrying an invocatio
 L_RTOP = 3  # hidden multiply temporary (multop -> umul24)
 L_R4PEND = 4  # legacy SFU result waiting to land in r4
 L_TMUD = 5  # L_TMUD + k: k-th tmud data word of the lookup being assembled (k < 4)
-L_NROWS = 9
+L_ACT = 9  # scratch: lanes taking part in the TMU lookup being issued
+L_NROWS = 10
 
 # ---- per-thread-slot scalars (int64 [slot, col]) -----------------------------------------
 T_STATUS = 0  # TS_* below

@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import encoding
 from ..instruction import AluInstruction, AluOp, BranchInstruction, Instruction
+from . import hazards as H
 from . import layout as L
 from .dispatch import add_op_ids, mul_op_ids
 from .semantics import FLOAT_RESULT
@@ -69,6 +70,40 @@ def _lower_alu(row: np.ndarray, alu: AluOp, spec, ids: dict[str, int], base: int
     row[base + (L.P_AFLOAT - L.P_AOP)] = 1 if alu.op in FLOAT_RESULT else 0
 
 
+_TMU = frozenset({10, 11, 12, 13, *range(32, 47)})
+_OTHER_PERIPHERALS = frozenset({7, 8, 14, 15, 16, 17, 18, *range(19, 25)})  # TLB, VPM, TSY, SFU
+_UNIFORM_MAGIC = frozenset({8, 13, 15, 17})  # tlbu, tmuau, vpmu, syncu
+_ADDRESS_SIGNALS = frozenset({"ldunifrf", "ldunifarf", "ldtmu", "ldvary", "ldtlb", "ldtlbu"})
+
+
+def static_hazard(instr: AluInstruction) -> int:
+    """The rule an ALU instruction breaks on its own (reference 13.1 rules 1, 2, 5), or 0.
+
+    These depend only on the instruction, so they are checked once at decode time and the run
+    loop only reports them (in strict mode) when the instruction executes.
+    """
+    dests = []
+    for alu, ops in ((instr.add, encoding.ADD_OPS), (instr.mul, encoding.MUL_OPS)):
+        if ops[alu.op].has_dst:
+            dests.append((alu.magic, alu.waddr))
+    if instr.sigs & _ADDRESS_SIGNALS:
+        dests.append((instr.sig_magic, instr.sig_addr))
+    magic = [w for m, w in dests if m]
+    n_tmu = sum(w in _TMU for w in magic)
+    n_other = sum(w in _OTHER_PERIPHERALS for w in magic)
+    # ldtmu counts as a peripheral access on 4.2, but "TMU write + ldtmu" works on hardware
+    # (reference 13.1/1 [O], UNCERTAIN): it is only counted against the other units.
+    if n_tmu + n_other > 1 or ("ldtmu" in instr.sigs and n_other > 0):
+        return H.H_TWO_PERIPHERALS
+    n_unif = sum(w in _UNIFORM_MAGIC for w in magic) + len(instr.sigs & {"ldunif", "ldunifrf", "wrtmuc", "ldtlbu"})
+    if n_unif > 1:
+        return H.H_TWO_UNIFORMS
+    named = [d for d in dests if d != (True, 6)]
+    if len(set(named)) != len(named):
+        return H.H_SAME_DEST_TWICE
+    return 0
+
+
 def lower(instructions: list[Instruction | None]) -> np.ndarray:
     """The run loop's table for a list of decoded instructions (None: undecodable word)."""
     add_ids, mul_ids = add_op_ids(), mul_op_ids()
@@ -108,6 +143,7 @@ def lower(instructions: list[Instruction | None]) -> np.ndarray:
             row[L.P_MUSEFUL] = 0 if instr.mul.op == "nop" else 1
             row[L.P_ANSRC] = add_spec.nsrc
             row[L.P_MNSRC] = mul_spec.nsrc
+            row[L.P_STATIC] = static_hazard(instr)
     return table
 
 
