@@ -224,3 +224,79 @@ def test_memory_access_outside_every_bo(dev):
     assert info.value.address == 1 << 30
     assert info.value.nearest is not None
     assert "QPU 0 thread 0 pc" in str(info.value) and "tmua" in str(info.value)
+
+
+def test_thrsw_rules(dev):
+    def too_close():
+        nop(sig=thrsw)
+        nop()
+        nop(sig=thrsw)
+        epilogue()
+
+    def second_marker():
+        nop(sig=thrsw)
+        nop(sig=thrsw)
+        nop()
+        nop()
+        nop(sig=thrsw)
+        nop(sig=thrsw)
+        epilogue()
+
+    def sfu_in_delay_slot():
+        nop(sig=thrsw)
+        mov(recip, rf[10])
+        nop()
+        epilogue()
+
+    expect(dev, too_close, "13.4/17", "thrsw")
+    expect(dev, second_marker, "13.4/17", "thrsw")
+    expect(dev, sfu_in_delay_slot, "13.4/20", "recip")
+
+
+def test_unifa_rules(dev):
+    def branch_after_unifa():
+        mov(unifa, rf[10])
+        b(R.x)
+        nop()
+        nop()
+        nop()
+        L.x
+        epilogue()
+
+    def unifa_across_switch():
+        nop(sig=thrsw)
+        nop()
+        mov(unifa, rf[10])
+        nop()
+        nop()
+        nop()
+        epilogue()
+
+    expect(dev, branch_after_unifa, "13.3/15", "b")
+    expect(dev, unifa_across_switch, "13.4/23", "unifa")
+
+
+def test_upper_register_file_in_4_thread_mode(dev):
+    def body():
+        mov(rf[40], 1)
+        epilogue()
+
+    expect(dev, body, "1.3", "rf40", threading=True)
+    run(dev, body)  # 2 threads per QPU: rf0-rf63 belong to the thread
+
+
+def test_wrtmuc_consumes_a_uniform(dev):
+    out = dev.array((16,), np.uint32)
+
+    @qpu
+    def kernel(asm):
+        prologue()
+        nop(sig=wrtmuc)
+        nop(sig=ldunif)
+        mov(r0, r5)
+        store(r0)
+        epilogue()
+
+    dev.dispatch(assemble(kernel), [out.address, 111, 222], bos=[out]).wait()
+    assert (np.array(out) == 222).all()
+    out.close()
