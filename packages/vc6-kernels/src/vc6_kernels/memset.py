@@ -18,8 +18,8 @@ Limits
     Elements wider than 4 bytes are refused (fill them as a uint32 view instead).
 
 Figures
-    ``benchmarks/kernels_modelled.py`` (modelled, 64 MiB). py-videocore6 measured 3,752 MB/s
-    on a Pi 4.
+    64 MiB on the emulator (``benchmarks/kernels_modelled.py``): 16.8 ms, 4,000 MB/s (the cycle
+    model's memory roof) -- *modelled*. py-videocore6 measured 3,752 MB/s on a real Pi 4.
 """
 
 from __future__ import annotations

@@ -30,7 +30,10 @@ Limits
     float32 only; W up to 4 Mi columns. Each step is a separate job (a global barrier).
 
 Figures
-    ``benchmarks/kernels_modelled.py`` (modelled, 512 x 512 x 10 steps).
+    512 x 512 x 10 steps on the emulator (``benchmarks/kernels_modelled.py``): 11.3 ms,
+    2.99 Gflop/s counting QPULib's 11 flops per cell, ALU utilisation 28.9% -- *modelled*. The
+    3 loads + 1 store of 64 bytes per 16 cells put the model's memory roof at 10.5 ms, so the
+    program is within 8% of it.
 """
 
 from __future__ import annotations
