@@ -20,8 +20,8 @@ Design
 
 Float summation order and error bound
     Element i goes to accumulator (QPU, lane, vec element) fixed by its position; each
-    accumulator adds its elements in increasing index order (at most ``m = ceil(n / 512) + 2``
-    additions), then ``(a0 + a1) + (a2 + a3)``, then the lane tree (16 -> 1), then the host
+    accumulator adds its elements in increasing index order (at most ``m`` additions, about
+    n / 512, computed exactly by :func:`max_chain`), then ``(a0 + a1) + (a2 + a3)``, then the lane tree (16 -> 1), then the host
     adds the 8 QPU sums pairwise in float32. With u = 2**-24 and every fadd rounded to
     nearest even, ``|result - exact| <= (m + 9) * u * sum(|x_i|)`` to first order
     (see :func:`error_bound`).
@@ -194,10 +194,20 @@ def program(dtype: Any = np.float32) -> Program:
     return assemble(_summation, floating=(dt.kind == "f"))
 
 
+def max_chain(n: int) -> int:
+    """Most additions any one accumulator makes for n elements (any start alignment): one per
+    body block of its QPU, plus one per edge group (128 elements) of the head and the tail."""
+    lanes = C.NUM_QPUS * C.LANES
+    worst = 0
+    for head_bytes in range(0, 16, 4):
+        head, blocks, _, tail = split(head_bytes, n)
+        worst = max(worst, blocks + math.ceil(head / lanes) + math.ceil(tail / lanes))
+    return worst
+
+
 def error_bound(x: np.ndarray) -> float:
     """First-order bound on ``|summation(x) - exact sum|`` for a float32 ``x`` (see module doc)."""
-    n = x.size
-    m = math.ceil(n / (C.NUM_QPUS * BLOCK)) + 2
+    m = max_chain(x.size)
     return (m + 9) * 2.0**-24 * float(np.abs(x.astype(np.float64)).sum())
 
 
