@@ -51,3 +51,9 @@ def test_bad_arguments(args, exc, match):
     with vc6_kernels.record() as rec, pytest.raises(exc, match=match):
         scopy(*args)
     assert rec.jobs == []
+
+
+def test_overlapping_out_is_refused(dev):
+    buf = dev.array((40,), np.float32)
+    with pytest.raises(ValueError, match="overlaps"):
+        scopy(buf[:20], buf[10:30])

@@ -168,3 +168,9 @@ def test_bad_arguments_raise_before_submit(args, kwargs, exc, match):
     with vc6_kernels.record() as rec, pytest.raises(exc, match=match):
         sgemm(*args, **kwargs)
     assert rec.jobs == []
+
+
+def test_c_overlapping_an_input_is_refused(rng):
+    a = rng.standard_normal((4, 4), dtype=np.float32)
+    with pytest.raises(ValueError, match="overlaps"):
+        sgemm(a, a, a)

@@ -165,6 +165,8 @@ def scopy(
             )
         if not out.flags.writeable or not out.flags.c_contiguous:
             raise C.KernelValueError("out must be writeable and C-contiguous")
+        if np.shares_memory(x, out):
+            raise C.KernelValueError("out overlaps x; copy into a separate array")
     dev = C.resolve_device(device)
     prog = program()
     if x.size == 0:

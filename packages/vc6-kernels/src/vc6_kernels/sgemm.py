@@ -329,6 +329,10 @@ def sgemm(
             )
         if not c.flags.writeable:
             raise C.KernelValueError("sgemm: c is read-only; it is updated in place")
+        if np.shares_memory(c, a) or np.shares_memory(c, b):
+            raise C.KernelValueError(
+                "sgemm: c overlaps a or b; the QPUs would read values already overwritten"
+            )
     elif beta32 != 0:
         raise C.KernelValueError("sgemm: beta != 0 needs a c array to scale and add")
     use_beta = bool(beta32 != 0)
