@@ -14,7 +14,7 @@ import contextlib
 import contextvars
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,6 +92,7 @@ class Recording:
 
     jobs: list[v3d_drm.Job] = field(default_factory=list)
     perfmon: v3d_drm.Perfmon | None = None
+    executor_options: Mapping[str, object] | None = None
 
 
 _recordings: contextvars.ContextVar[tuple[Recording, ...]] = contextvars.ContextVar(
@@ -100,15 +101,21 @@ _recordings: contextvars.ContextVar[tuple[Recording, ...]] = contextvars.Context
 
 
 @contextlib.contextmanager
-def record(*, perfmon: v3d_drm.Perfmon | None = None) -> Iterator[Recording]:
+def record(
+    *,
+    perfmon: v3d_drm.Perfmon | None = None,
+    executor_options: Mapping[str, object] | None = None,
+) -> Iterator[Recording]:
     """Collect every Job dispatched by any vc6_kernels routine inside the block.
 
     ``with vc6_kernels.record() as rec: sgemm(a, b)`` then ``rec.jobs[0].stats``. Blocks nest
     (an outer block sees the jobs of inner ones) and are per thread / asyncio task. With
     ``perfmon`` every job dispatched inside is attached to that performance monitor (the
-    innermost block that names one wins).
+    innermost block that names one wins). ``executor_options`` are passed to the emulator for
+    every job inside (e.g. ``{"strict": True, "trace": True}``; reference contract G); the
+    innermost block that gives them wins.
     """
-    rec = Recording(perfmon=perfmon)
+    rec = Recording(perfmon=perfmon, executor_options=executor_options)
     token = _recordings.set(_recordings.get() + (rec,))
     try:
         yield rec
@@ -124,6 +131,9 @@ def dispatch(
 ) -> v3d_drm.Job:
     """Run ``program`` once on all 8 QPUs (one thread each) and record the job."""
     perfmons = [r.perfmon for r in _recordings.get() if r.perfmon is not None]
+    options = [
+        r.executor_options for r in _recordings.get() if r.executor_options is not None
+    ]
     job = dev.dispatch(
         program.words,
         np.asarray(uniforms, dtype=np.uint64).astype(np.uint32),
@@ -132,6 +142,7 @@ def dispatch(
         single_seg=True,
         bos=list(bos),
         perfmon=perfmons[-1] if perfmons else None,
+        executor_options=options[-1] if options else None,
     )
     for rec in _recordings.get():
         rec.jobs.append(job)
