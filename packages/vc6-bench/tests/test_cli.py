@@ -9,6 +9,7 @@ import pytest
 from fakes import FakeKernels, FakePlatform
 from vc6_bench import cli, method
 from vc6_bench.report import EMULATOR_BANNER
+from vc6_bench.routines import ROUTINES
 
 SCHEMA = json.loads((Path(__file__).parent / "result.schema.json").read_text())
 
@@ -207,9 +208,11 @@ def test_all_json_validates_and_uses_emulator_defaults_with_a_note():
     assert code == cli.EXIT_OK, err
     results = {r["routine"]: r for r in document["results"]}
     assert list(results) == ["sgemm", "summation", "scopy", "memset", "stencil"]
-    assert results["sgemm"]["problem"]["label"] == "256x256x256"
+    assert results["sgemm"]["problem"]["label"] == "512x512x512"
     assert "emulator default" in results["sgemm"]["problem"]["note"]
-    assert results["stencil"]["problem"]["note"] is None  # the Pi default is quick enough
+    for name in ("summation", "scopy", "memset", "stencil"):  # their Pi defaults are quick enough
+        assert results[name]["problem"]["note"] is None
+        assert results[name]["problem"]["label"] == ROUTINES[name].default.label
     for result in results.values():
         assert result["method"]["repeat"] == 2
         assert result["verification"]["runs_checked"] == 3  # warm-up + 2 timed runs

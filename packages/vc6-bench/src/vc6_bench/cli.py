@@ -181,13 +181,21 @@ def _default_problem(args: argparse.Namespace, routine: Routine, emulated: bool)
     steps = getattr(args, "steps", None)
     if emulated and routine.emulator_default is not None:
         chosen = routine.emulator_default
-        note = (f"emulator default size; the Pi default {routine.default.label} takes too long on the "
-                f"emulator (give --size to run it anyway)")
+        note = (f"emulator default size: the Pi default {routine.default.label} is "
+                f"{_work_ratio(routine, routine.default, chosen):.0f}x the work and takes minutes on the "
+                "emulator (give --size to run it anyway)")
     else:
         chosen, note = routine.default, None
     if steps is not None:
         chosen = routine.parse(None, "x".join(str(chosen[d]) for d in ("rows", "cols")), steps)
     return chosen, note
+
+
+def _work_ratio(routine: Routine, big: Problem, small: Problem) -> float:
+    """How many times more work ``big`` is than ``small`` (flops, or bytes when there are none)."""
+    if routine.flops(small):
+        return routine.flops(big) / routine.flops(small)
+    return routine.bytes_moved(big) / routine.bytes_moved(small)
 
 
 def _bench_all(args: argparse.Namespace, platform: Platform, dev: Any, names: list[str],

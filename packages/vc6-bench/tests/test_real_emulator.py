@@ -1,0 +1,52 @@
+"""The CLI on the real layers: v3d-drm's emulated device running vc6-kernels on the vc6-isa emulator."""
+
+import io
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+from vc6_bench import cli
+
+SCHEMA = json.loads((Path(__file__).parent / "result.schema.json").read_text())
+
+
+def run(argv):
+    out, err = io.StringIO(), io.StringIO()
+    code = cli.main([*argv, "--device", "emulator", "--no-progress"], stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["sgemm", "--shape", "33x17x20"],
+        ["summation", "--size", "5000"],
+        ["scopy", "--size", "4KiB"],
+        ["memset", "--size", "1000"],
+        ["stencil", "--shape", "19x37", "--steps", "2"],
+    ],
+)
+def test_each_routine_verifies_on_the_emulator_and_its_json_validates(argv):
+    code, out, err = run([*argv, "--json"])
+    assert code == cli.EXIT_OK, err
+    document = json.loads(out)
+    jsonschema.validate(document, SCHEMA)
+    (result,) = document["results"]
+    assert result["verification"]["passed"] and result["verification"]["runs_checked"] == 2
+    assert result["device"]["backend"] == "emulated"
+    assert result["gpu"]["modelled"] is True and result["gpu"]["seconds"]["median"] > 0
+    assert result["emulator"]["thread_instructions"] > 0
+    assert result["emulator"]["modelled_cycles"] > 0
+
+
+def test_the_emulator_table_labels_modelled_figures():
+    code, table, err = run(["scopy", "--size", "1000"])
+    assert code == cli.EXIT_OK, err
+    assert "EMULATOR" in table and "GPU time (modelled)" in table and "rate (modelled)" in table
+    assert "thread-instructions/s" in table
+
+
+def test_clock_is_modelled_on_the_emulator():
+    code, table, _ = run(["clock"])
+    assert code == cli.EXIT_OK and "(modelled)" in table
