@@ -1,3 +1,4 @@
+# ruff: noqa: B018  (DSL labels are expressions)
 """Emulator speed: emulated thread-instructions per second (one instruction issued by one QPU
 thread over its 16 lanes) on a dense ALU kernel and on a TMU-heavy kernel, excluding numba
 compile time, which is measured separately (a fresh process with an empty machine cache).
@@ -18,7 +19,7 @@ import time
 
 import numpy as np
 import v3d_drm
-from vc6_isa.asm import *  # noqa: F403
+from vc6_isa.asm import *
 
 THREADS = 16  # 8 QPUs x 2 threads
 
@@ -87,12 +88,13 @@ def cold_compile_seconds() -> float:
     is empty (so it includes numba compiling the machine)."""
     with tempfile.TemporaryDirectory() as cache:
         env = dict(os.environ, VC6_EMULATOR_CACHE=cache)
+        here = os.path.dirname(os.path.abspath(__file__))
         code = (
-            "import sys, time; sys.path.insert(0, %r); t = time.perf_counter(); "
+            f"import sys, time; sys.path.insert(0, {here!r}); t = time.perf_counter(); "
             "import v3d_drm, emulator_speed as b; from vc6_isa.asm import assemble; "
             "dev = v3d_drm.open('emulator'); b.timed(dev, assemble(b.dense_alu, iterations=1), [1]); "
             "print(time.perf_counter() - t)"
-        ) % os.path.dirname(os.path.abspath(__file__))
+        )
         out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
         import_and_load = float(out.stdout.strip())
     return import_and_load

@@ -1,3 +1,4 @@
+# ruff: noqa: F811, B018  (pytest fixtures imported from test_emulator_support; DSL labels are expressions)
 """The cycle model: modelled figures are labelled, scale as the model says (4 cycles per
 instruction per QPU, 8 QPUs in parallel, TMU latency hidden by thread switches), reach the
 perfmon counters, and the emulated device's clock reads 500 MHz modelled."""
@@ -7,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import v3d_drm
 from test_emulator_support import dev, end_program  # noqa: F401
-from vc6_isa.asm import *  # noqa: F403
+from vc6_isa.asm import *
 from vc6_isa.emulator import CycleModel, EmulatorStats
 
 

@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures imported from test_emulator_support; DSL labels are expressions)
 """Emulator ALU semantics checked lane by lane against numpy: integer and float ops, pack and
 unpack, flags (push, update, conditional writes), small immediates, r5 broadcast, rotation,
 multop/umul24, SFU latency. Each kernel stores every lane through the TMU (probe helpers)."""
@@ -5,10 +6,9 @@ multop/umul24, SFU latency. Each kernel stores every lane through the TMU (probe
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from test_emulator_support import dev, end_program, epilogue, probe, prologue, store  # noqa: F401
 from vc6_isa import encoding
-from vc6_isa.asm import *  # noqa: F403
+from vc6_isa.asm import *
 from vc6_isa.instruction import AluInstruction, AluOp
 
 RNG = np.random.default_rng(1234)
@@ -89,7 +89,7 @@ def test_integer_ops_lane_by_lane(dev):
         np.testing.assert_array_equal(out[n + 1], (0 - a.astype(np.uint64)).astype(np.uint32))
         leading = np.array([32 - int(x).bit_length() for x in a], np.uint32)
         np.testing.assert_array_equal(out[n + 2], leading)
-        s24 = lambda x: ((x.astype(np.int64) & 0xFFFFFF) ^ 0x800000) - 0x800000  # noqa: E731
+        s24 = lambda x: ((x.astype(np.int64) & 0xFFFFFF) ^ 0x800000) - 0x800000
         np.testing.assert_array_equal(out[n + 3], (s24(a) * s24(b)).astype(np.uint32))
         u = (a.astype(np.uint64) & 0xFFFFFF) * (b.astype(np.uint64) & 0xFFFFFF)
         np.testing.assert_array_equal(out[n + 4], u.astype(np.uint32))
@@ -180,7 +180,7 @@ def test_flag_pushes_updates_and_conditional_writes(dev):
         store(r1)
 
     out, _ = run_with_inputs(dev, body, np.stack([a.view(np.uint32), b.view(np.uint32)]), 8)
-    bit = lambda m: np.where(m, 0x10001, 0).astype(np.uint32)  # noqa: E731
+    bit = lambda m: np.where(m, 0x10001, 0).astype(np.uint32)
     z = a == b
     n = (a - b) < 0
     np.testing.assert_array_equal(out[0], bit(z))

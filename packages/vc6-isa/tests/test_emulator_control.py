@@ -1,3 +1,4 @@
+# ruff: noqa: F811, B018  (pytest fixtures imported from test_emulator_support; DSL labels are expressions)
 """Emulator control flow, signals and memory: every branch condition (incl. msfign), delay
 slots, link register, uniform-stream branches, signal timing, TMU vector/typed reads and writes,
 per-lane masking, unifa/ldunifa."""
@@ -7,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from test_emulator_support import dev, end_program, epilogue, probe, prologue, store  # noqa: F401
-from vc6_isa.asm import *  # noqa: F403
+from vc6_isa.asm import *
 
 CONDS = ["always", "a0", "na0", "alla", "anyna", "anya", "allna"]
 

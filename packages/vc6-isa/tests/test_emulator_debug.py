@@ -1,3 +1,4 @@
+# ruff: noqa: F811, B018  (pytest fixtures imported from test_emulator_support; DSL labels are expressions)
 """Debugging aids: per-instruction trace and breakpoints with read-only snapshots."""
 
 from __future__ import annotations
@@ -7,7 +8,7 @@ import io
 import numpy as np
 import pytest
 from test_emulator_support import dev, end_program  # noqa: F401
-from vc6_isa.asm import *  # noqa: F403
+from vc6_isa.asm import *
 from vc6_isa.emulator import Breakpoint, Snapshot, TraceRecord
 
 

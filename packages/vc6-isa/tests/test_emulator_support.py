@@ -10,8 +10,22 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import v3d_drm
-from vc6_isa.asm import *  # noqa: F403
-from vc6_isa.asm import eidx, mov, nop, r0, r5, rf, shl, tmua, tmud, tmuwt, add, thrsw, ldunif  # noqa: F401
+from vc6_isa.asm import *
+from vc6_isa.asm import (
+    add,
+    eidx,
+    ldunif,
+    mov,
+    nop,
+    r0,
+    r5,
+    rf,
+    shl,
+    thrsw,
+    tmua,
+    tmud,
+    tmuwt,
+)
 
 
 def prologue() -> None:
@@ -56,7 +70,7 @@ def probe(dev, kernel, rows: int, uniforms=(), *, options=None, **dispatch) -> t
     """Run a probe kernel (first uniform = output address); returns ((rows, 16) uint32, job)."""
     out = dev.array((rows, 16), np.uint32)
     out[:] = 0xCCCCCCCC
-    prog = assemble(kernel)  # noqa: F405
+    prog = assemble(kernel)
     job = dev.dispatch(prog, [out.address, *uniforms], bos=[out, *dispatch.pop("bos", ())],
                        executor_options=options, **dispatch)  # fmt: skip
     job.wait()
@@ -66,7 +80,7 @@ def probe(dev, kernel, rows: int, uniforms=(), *, options=None, **dispatch) -> t
 
 
 def test_probe_harness_stores_every_lane(dev):
-    @qpu  # noqa: F405
+    @qpu
     def kernel(asm):
         prologue()
         eidx(r0)

@@ -1,3 +1,4 @@
+# ruff: noqa: F811, B018  (pytest fixtures imported from test_emulator_support; DSL labels are expressions)
 """Strict mode: one program per hazard rule; each must raise QPUError (or MMUFault) whose
 message names the QPU, thread, pc, the instruction's disassembly and the rule."""
 
@@ -7,7 +8,7 @@ import numpy as np
 import pytest
 import v3d_drm
 from test_emulator_support import dev, end_program, epilogue, probe, prologue, store  # noqa: F401
-from vc6_isa.asm import *  # noqa: F403
+from vc6_isa.asm import *
 from vc6_isa.emulator import QPUError
 
 

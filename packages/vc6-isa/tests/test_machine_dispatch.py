@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures imported from test_emulator_support; DSL labels are expressions)
 """Dispatch on the emulated machine: 8 QPUs, 2 and 4 threads per QPU, payload (rf0/rf2), tidx,
 MSF of partial batches, barriers across a supergroup, single- vs multi-segment programs."""
 
@@ -5,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 from test_emulator_support import dev, end_program, epilogue, store  # noqa: F401
-from vc6_isa.asm import *  # noqa: F403
+from vc6_isa.asm import *
 
 
 def per_batch_kernel(threaded_switches: int = 0):
@@ -70,7 +71,7 @@ def test_8_qpus_2_threads_payload_and_tidx(dev):
 
 
 def test_4_threads_and_thread_switches(dev):
-    out, job = run_batches(dev, 32, threading=True, switches=2)
+    out, _ = run_batches(dev, 32, threading=True, switches=2)
     tids = out[:, 0, 0]
     assert len(set(tids.tolist())) == 32
     assert set((tids & 3).tolist()) == {0, 1, 2, 3}

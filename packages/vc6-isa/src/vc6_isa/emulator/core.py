@@ -1,4 +1,4 @@
-# ruff: noqa: F403, F405, F821
+# ruff: noqa: F821, PLR1730, SIM102
 """The emulator's run loop: all QPUs, threads, the batch scheduler, TMU queues and cycle counts.
 
 This file is a *template*: :mod:`vc6_isa.emulator.dispatch` pastes it after the op dispatch it

@@ -430,7 +430,6 @@ class Executor:
 
     def run_csd(self, job):
         """Execute a CsdJob; returns a v3d_drm CsdResult with modelled counters and stats."""
-        from v3d_drm.executor import CsdResult
 
         opts = dict(job.options or {})
         start = time.perf_counter()
@@ -476,7 +475,7 @@ class Executor:
         qs, gs = st.qs, st.gs
         tmu_bytes = int(gs[L.G_TMU_RBYTES] + gs[L.G_TMU_WBYTES])
         cycles = int(qs[:, L.Q_TIME].max())
-        cycles = max(cycles, int(math.ceil(tmu_bytes / cm.memory_bytes_per_cycle)))
+        cycles = max(cycles, math.ceil(tmu_bytes / cm.memory_bytes_per_cycle))
         nq = len(qs)
         issue_slots = max(1, cycles * nq // cm.issue_cycles)
         stats.cycles = cycles

@@ -153,7 +153,7 @@ def decode_words(words: np.ndarray) -> LoweredProgram:
     for w in words.tolist():
         try:
             instructions.append(encoding.decode(int(w)))
-        except Exception:  # DecodeError, or a word the table has no row for
+        except Exception:  # noqa: BLE001 - DecodeError, or any word the table cannot take
             instructions.append(None)
     # Trailing undecodable words (page padding after the program) collapse into one.
     while len(instructions) > 1 and instructions[-1] is None and instructions[-2] is None:
