@@ -15,8 +15,8 @@ Design
 
 Limits
     The vec4 body needs ``x`` and ``out`` to have the same address modulo 16 (fresh device
-    arrays always do); otherwise every element takes the masked 32-bit path, which waits for
-    each lookup and is much slower. ``x`` and ``out`` must not overlap.
+    arrays always do); otherwise the body uses 32-bit lookups (8 in flight, 4 times as many
+    lookups and instructions). ``x`` and ``out`` must not overlap.
 
 Figures
     16 Mi float32 on the emulator (``benchmarks/kernels_modelled.py``): 33.6 ms, 2,000 MB/s
@@ -59,29 +59,45 @@ from . import _common as C
 
 __all__ = ["program", "scopy"]
 
-PREFETCH = C.FIFO_WORDS // 4  # vec4 loads in flight
-BLOCK = 64  # elements per vec4 lookup
+WORDS = (
+    4,
+    1,
+)  # words per lane per lookup: vec4 when src and dst agree modulo 16, else 32-bit
+_DATA = (r0, r1, r2, r3)
 
 
-def _store_block(cfg: Any, dst: Any, stride: Any) -> None:
-    mov(tmuc, cfg)
-    for reg in (r0, r1, r2, r3):
+def prefetch(words: int) -> int:
+    """Lookups kept in flight: they fill the batch's output-FIFO share."""
+    return C.FIFO_WORDS // words
+
+
+def block(words: int) -> int:
+    """Elements one lookup moves (16 lanes x words)."""
+    return C.LANES * words
+
+
+def _store_block(words: int, cfg: Any, dst: Any, stride: Any) -> None:
+    if words > 1:
+        mov(tmuc, cfg)
+    for reg in _DATA[:words]:
         mov(tmud, reg)
     mov(tmua, dst).add(dst, dst, stride)
 
 
-def _pop_block() -> None:
-    for reg in (r0, r1, r2, r3):
+def _pop_block(words: int) -> None:
+    for reg in _DATA[:words]:
         nop(sig=ldtmu(reg))
 
 
 @qpu
-def _scopy(asm: Any) -> None:
+def _scopy(asm: Any, *, words: int) -> None:
     src_body, dst_body, blocks, e0_src, e0_dst, e0_n, e1_src, e1_dst, e1_n = (
         rf[i] for i in range(3, 12)
     )
     qnum, lane, cfg, stride, src, dst, cnt = (rf[i] for i in range(12, 19))
     scratch = [rf[20 + i] for i in range(4)]
+    depth = prefetch(words)
+    lane_shift = {4: 4, 1: 2}[words]  # bytes per lane per lookup: 16 or 4
     for reg in (src_body, dst_body, blocks, e0_src, e0_dst, e0_n, e1_src, e1_dst, e1_n):
         nop(sig=ldunifrf(reg))
     C.qpu_number(qnum, r0)
@@ -92,27 +108,29 @@ def _scopy(asm: Any) -> None:
     mov(cfg, -4)  # 0xfffffffc: the next lookup is vec4
     shl(r0, qnum, 4)
     add(r0, r0, lane)
-    shl(r0, r0, 4)
+    shl(r0, r0, lane_shift)
     add(src, src_body, r0)
     add(dst, dst_body, r0)
     mov(stride, 1)
-    shl(stride, stride, 11)  # 8 QPUs x 256 bytes
-    for _ in range(PREFETCH):
-        mov(tmuc, cfg)
+    shl(stride, stride, 7 + lane_shift)  # 8 QPUs x 16 lanes x bytes per lane
+    for _ in range(depth):
+        if words > 1:
+            mov(tmuc, cfg)
         mov(tmua, src).add(src, src, stride)
-    sub(cnt, blocks, PREFETCH, cond="pushz")
+    sub(cnt, blocks, depth, cond="pushz")
     C.branch_to(drain, cond="a0")
     C.label(loop)
-    _pop_block()
-    _store_block(cfg, dst, stride)
-    mov(tmuc, cfg)
+    _pop_block(words)
+    _store_block(words, cfg, dst, stride)
+    if words > 1:
+        mov(tmuc, cfg)
     sub(cnt, cnt, 1, cond="pushz")
     mov(tmua, src).add(src, src, stride)
     C.branch_to(loop, cond="na0")
     C.label(drain)
-    for _ in range(PREFETCH):
-        _pop_block()
-        _store_block(cfg, dst, stride)
+    for _ in range(depth):
+        _pop_block(words)
+        _store_block(words, cfg, dst, stride)
     C.label(skip)
 
     def edge_body(lane_addrs: list[Any]) -> None:
@@ -128,21 +146,24 @@ def _scopy(asm: Any) -> None:
 
 
 @functools.cache
-def program() -> Program:
-    """The assembled QPU program (one for every 4-byte dtype)."""
-    return assemble(_scopy)
+def program(words: int = 4) -> Program:
+    """The assembled QPU program (any 4-byte dtype): ``words=4`` moves the body with vec4
+    lookups, ``words=1`` with 32-bit lookups (when source and destination disagree mod 16)."""
+    if words not in WORDS:
+        raise C.KernelValueError(f"scopy: words must be 4 or 1, got {words}")
+    return assemble(_scopy, words=words)
 
 
-def split(src: int, dst: int, n: int) -> tuple[int, int, int, int]:
-    """(head, blocks per QPU, body elements, tail) for 4-byte arrays at ``src``/``dst``."""
-    if (src - dst) % 16 != 0:
-        return n, 0, 0, 0
-    head = min(n, ((-src) % 16) // 4)
-    blocks = (n - head) // (C.NUM_QPUS * BLOCK)
-    if blocks < PREFETCH:
+def split(src: int, dst: int, n: int) -> tuple[int, int, int, int, int]:
+    """(words per lookup, head, blocks per QPU, body elements, tail) for 4-byte arrays at
+    ``src``/``dst``."""
+    words = 4 if (src - dst) % 16 == 0 else 1
+    head = min(n, ((-src) % 16) // 4) if words == 4 else 0
+    blocks = (n - head) // (C.NUM_QPUS * block(words))
+    if blocks < prefetch(words):
         blocks = 0
-    body = blocks * C.NUM_QPUS * BLOCK
-    return head, blocks, body, n - head - body
+    body = blocks * C.NUM_QPUS * block(words)
+    return words, head, blocks, body, n - head - body
 
 
 def scopy(
@@ -168,7 +189,6 @@ def scopy(
         if np.shares_memory(x, out):
             raise C.KernelValueError("out overlaps x; copy into a separate array")
     dev = C.resolve_device(device)
-    prog = program()
     if x.size == 0:
         result = np.empty(0, x.dtype)
         return out if out is not None and not C.is_device_array(out) else result
@@ -179,7 +199,8 @@ def scopy(
         else:
             dst = st.new(dev, x.shape, x.dtype)
         s, d = C.address_of(src), C.address_of(dst)
-        head, blocks, body, tail = split(s, d, x.size)
+        words, head, blocks, body, tail = split(s, d, x.size)
+        prog = program(words)
         e1 = 4 * (head + body)
         uniforms = [
             s + 4 * head,
