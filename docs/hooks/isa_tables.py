@@ -34,7 +34,10 @@ def _modifiers(spec) -> str:
 
 
 def _ops_table(ops: Mapping) -> str:
-    rows = ["| op | opcode(s) | sources | writes a destination | modifiers |", "|---|---|---|---|---|"]
+    rows = [
+        "| op | opcode(s) | sources | writes a destination | modifiers |",
+        "|---|---|---|---|---|",
+    ]
     for name, spec in ops.items():
         rows.append(
             f"| `{name}` | {_opcode_text(spec)} | {spec.nsrc} | {'yes' if spec.has_dst else 'no'} "
@@ -79,7 +82,9 @@ _TABLES: dict[str, Callable[[], str]] = {
 def _replace(match: re.Match) -> str:
     name = match.group(1)
     if name not in _TABLES:
-        raise ValueError(f"unknown ISA table marker {name!r}; known: {', '.join(_TABLES)}")
+        raise ValueError(
+            f"unknown ISA table marker {name!r}; known: {', '.join(_TABLES)}"
+        )
     return _TABLES[name]()
 
 

@@ -40,7 +40,9 @@ class Example:
     line: int  # 1-based line of the opening ``` of the python block
     source: str
     expected: str
-    expected_start: int  # 0-based index of the first line of the expected text in the page
+    expected_start: (
+        int  # 0-based index of the first line of the expected text in the page
+    )
     expected_end: int  # 0-based index one past its last line
 
     @property
@@ -82,7 +84,9 @@ def find_examples(page: Path) -> list[Example]:
         if language == "python" and j < len(lines) and lines[j].strip() == "Output:":
             k = _next_nonblank(lines, j + 1)
             if k == len(lines) or not lines[k].strip().startswith("```text"):
-                raise ValueError(f"{rel}:{j + 1}: 'Output:' must be followed by a ```text block")
+                raise ValueError(
+                    f"{rel}:{j + 1}: 'Output:' must be followed by a ```text block"
+                )
             _, expected, out_after = _read_fence(lines, k)
             examples.append(Example(rel, i + 1, body, expected, k + 1, out_after - 1))
             after = out_after
@@ -92,7 +96,11 @@ def find_examples(page: Path) -> list[Example]:
 
 def all_pages() -> list[Path]:
     """The Markdown pages of the site (the tests folder is not part of it)."""
-    return sorted(p for p in DOCS_DIR.rglob("*.md") if "tests" not in p.relative_to(DOCS_DIR).parts)
+    return sorted(
+        p
+        for p in DOCS_DIR.rglob("*.md")
+        if "tests" not in p.relative_to(DOCS_DIR).parts
+    )
 
 
 def run_example(example: Example) -> str:
@@ -100,7 +108,7 @@ def run_example(example: Example) -> str:
     code = compile(example.source, f"docs/{example.id}", "exec")
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        exec(code, {"__name__": "__main__"})
+        exec(code, {"__name__": "__main__"})  # noqa: S102 - running the page's example is the point
     return out.getvalue()
 
 
@@ -118,7 +126,9 @@ def _line_matches(expected: str, actual: str) -> bool:
 def output_matches(expected: str, actual: str) -> bool:
     """True when ``actual`` equals ``expected`` line by line, ``…`` matching anything in a line."""
     want, got = _normalise(expected), _normalise(actual)
-    return len(want) == len(got) and all(_line_matches(w, g) for w, g in zip(want, got, strict=True))
+    return len(want) == len(got) and all(
+        _line_matches(w, g) for w, g in zip(want, got, strict=True)
+    )
 
 
 @dataclass(frozen=True)
@@ -145,7 +155,9 @@ def find_quotes(page: Path) -> list[Quote]:
         if match:
             j = _next_nonblank(lines, i + 1)
             if j == len(lines) or not _FENCE_OPEN.match(lines[j].strip()):
-                raise ValueError(f"{rel}:{i + 1}: a quote marker must be followed by a code block")
+                raise ValueError(
+                    f"{rel}:{i + 1}: a quote marker must be followed by a code block"
+                )
             _, body, _ = _read_fence(lines, j)
             quotes.append(Quote(rel, j + 1, match.group(1), body))
     return quotes
@@ -153,7 +165,10 @@ def find_quotes(page: Path) -> list[Quote]:
 
 def quote_is_current(quote: Quote) -> bool:
     """True when the fragment's non-blank lines appear, in order, in the quoted file."""
-    source = [line.strip() for line in (REPO_DIR / quote.path).read_text(encoding="utf-8").splitlines()]
+    source = [
+        line.strip()
+        for line in (REPO_DIR / quote.path).read_text(encoding="utf-8").splitlines()
+    ]
     position = 0
     for wanted in (line.strip() for line in quote.text.splitlines() if line.strip()):
         try:

@@ -18,12 +18,19 @@ from doc_examples import _line_matches, find_examples, run_example
 def rewrite(page: Path) -> int:
     lines = page.read_text(encoding="utf-8").splitlines()
     examples = find_examples(page.resolve())
-    for example in reversed(examples):  # from the bottom, so earlier line numbers stay valid
+    for example in reversed(
+        examples
+    ):  # from the bottom, so earlier line numbers stay valid
         actual = run_example(example).rstrip("\n").split("\n")
         old = example.expected.split("\n")
         if len(old) == len(actual):
-            actual = [o if "…" in o and _line_matches(o, a) else a for o, a in zip(old, actual)]
-        lines[example.expected_start : example.expected_end] = [a.rstrip() for a in actual]
+            actual = [
+                o if "…" in o and _line_matches(o, a) else a
+                for o, a in zip(old, actual)
+            ]
+        lines[example.expected_start : example.expected_end] = [
+            a.rstrip() for a in actual
+        ]
     page.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return len(examples)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from doc_examples import find_examples, output_matches
 
-PAGE = '''# A page
+PAGE = """# A page
 
 ```python
 print("not run: no Output block")
@@ -21,7 +21,7 @@ Output:
 hello
 21
 ```
-'''
+"""
 
 
 def test_finds_only_blocks_followed_by_output(tmp_path, monkeypatch) -> None:

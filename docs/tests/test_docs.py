@@ -23,23 +23,37 @@ QUOTES = [quote for page in all_pages() for quote in find_quotes(page)]
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[e.id for e in EXAMPLES])
 def test_example_prints_what_the_page_shows(example) -> None:
+    # The pages promise that every example runs in the emulator's strict mode (the default).
+    assert (
+        "'strict': False" not in example.source
+        and '"strict": False' not in example.source
+    )
     actual = run_example(example)
     if not output_matches(example.expected, actual):
         diff = "\n".join(
             difflib.unified_diff(
-                example.expected.splitlines(), actual.rstrip("\n").splitlines(),
-                "shown on the page", "printed", lineterm="",
+                example.expected.splitlines(),
+                actual.rstrip("\n").splitlines(),
+                "shown on the page",
+                "printed",
+                lineterm="",
             )
         )
-        pytest.fail(f"docs/{example.id} printed something else than its Output block:\n{diff}")
+        pytest.fail(
+            f"docs/{example.id} printed something else than its Output block:\n{diff}"
+        )
 
 
 def test_the_cookbook_has_runnable_examples() -> None:
     """Every cookbook recipe page carries at least one executed program."""
-    recipes = [p for p in all_pages() if p.parent.name == "cookbook" and p.name != "index.md"]
+    recipes = [
+        p for p in all_pages() if p.parent.name == "cookbook" and p.name != "index.md"
+    ]
     assert recipes, "no cookbook pages found"
     for page in recipes:
-        assert find_examples(page), f"{page.name} has no runnable example (python block + Output:)"
+        assert find_examples(page), (
+            f"{page.name} has no runnable example (python block + Output:)"
+        )
 
 
 @pytest.mark.parametrize("quote", QUOTES, ids=[q.id for q in QUOTES])
