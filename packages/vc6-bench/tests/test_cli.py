@@ -178,6 +178,7 @@ def test_the_emulator_table_says_modelled_and_keeps_the_emulator_wall_time_apart
     assert "GPU time (measured)" not in table
     assert "emulator (this host)" in table and "not the Pi's" in table
     assert "repeat lowered to 1 on the emulator" in table
+    assert "counters (modelled)" in table and "counters (perfmon)" not in table
 
 
 def test_the_hardware_table_has_no_modelled_figures():
@@ -228,6 +229,8 @@ def test_hardware_json_validates_with_wall_times_and_counters():
     assert result["gpu"]["modelled"] is False and result["emulator"] is None
     assert result["gpu"]["seconds"]["runs"] == method.HARDWARE_REPEAT
     assert result["counters"]["values"]["cycle-count"] == 12345
+    assert result["counters"]["modelled"] is False
+    assert result["counters"]["compute_active_seconds"] == pytest.approx(12000 / 500.4e6)
     assert result["device"]["clock_mhz"] == 500.4 and result["device"]["clock_modelled"] is False
 
 

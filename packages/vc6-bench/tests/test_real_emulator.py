@@ -38,6 +38,9 @@ def test_each_routine_verifies_on_the_emulator_and_its_json_validates(argv):
     assert result["gpu"]["modelled"] is True and result["gpu"]["seconds"]["median"] > 0
     assert result["emulator"]["thread_instructions"] > 0
     assert result["emulator"]["modelled_cycles"] > 0
+    counters = result["counters"]
+    assert counters["modelled"] is True
+    assert counters["values"]["compute-active-cycles"] > 0
 
 
 def test_the_emulator_table_labels_modelled_figures():

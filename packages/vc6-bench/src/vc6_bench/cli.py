@@ -208,7 +208,7 @@ def _bench_all(args: argparse.Namespace, platform: Platform, dev: Any, names: li
         for name in names:
             routine = ROUTINES[name]
             problem, note = (explicit[name], None) if explicit[name] is not None else _default_problem(args, routine, emulated)
-            settings = method.Settings(repeat=args.repeat, progress=lambda label, n=name: progress.step(f"{n}: {label}"))
+            settings = method.Settings(repeat=args.repeat, clock_mhz=document["device"]["clock_mhz"], progress=lambda label, n=name: progress.step(f"{n}: {label}"))
             try:
                 result = method.bench_routine(platform, dev, routine, problem, settings)
             except Exception as error:  # noqa: BLE001 - a routine that raises has no verified result

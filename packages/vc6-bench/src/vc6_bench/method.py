@@ -41,6 +41,7 @@ class Settings:
     """How one routine is measured; ``repeat`` None means the backend's default."""
 
     repeat: int | None = None
+    clock_mhz: float | None = None  # the device's QPU clock, to turn counted cycles into seconds
     progress: Callable[[str], None] = field(default=lambda label: None)
 
 
@@ -274,7 +275,7 @@ def bench_routine(platform: Platform, dev: Any, routine: Routine, problem: Probl
         "work": {"flops": routine.flops(problem), "bytes": routine.bytes_moved(problem)},
         "gpu": gpu,
         "emulator": emulator,
-        "counters": _counters_section(runs, totals, emulated),
+        "counters": _counters_section(runs, settings.clock_mhz or clock_mhz, emulated),
         "dispatch_overhead": overhead,
         "staging": {
             "to_device_seconds": spread(staging),
@@ -353,19 +354,20 @@ def _emulator_section(totals: list[dict[str, Any] | None], runs: list[_Run]) -> 
     }
 
 
-def _counters_section(runs: list[_Run], totals: list[dict[str, Any] | None], emulated: bool) -> dict[str, Any] | None:
-    if emulated:
-        known = [t for t in totals if t is not None]
-        if not known:
-            return None
-        return {"source": "emulator cycle model (modelled)", "modelled": True,
-                "values": {"cycle-count": known[0]["modelled_cycles"]}}
+def _counters_section(runs: list[_Run], clock_mhz: float | None, emulated: bool) -> dict[str, Any] | None:
+    """Median perfmon values over the timed runs, and the GPU-busy time they imply."""
     measured = [run.counters for run in runs if run.counters]
     if not measured:
         return None
     names = measured[0].keys()
-    return {"source": "perfmon (measured)", "modelled": False,
-            "values": {name: int(statistics.median(c[name] for c in measured)) for name in names}}
+    values = {name: int(statistics.median(c[name] for c in measured)) for name in names}
+    active = values.get("compute-active-cycles")
+    return {
+        "source": "perfmon, modelled by the emulator's cycle model" if emulated else "perfmon (measured)",
+        "modelled": emulated,
+        "values": values,
+        "compute_active_seconds": active / (clock_mhz * 1e6) if active is not None and clock_mhz else None,
+    }
 
 
 def _baseline_section(routine: Routine, problem: Problem, seconds: list[float], gpu: dict[str, float] | None,

@@ -174,9 +174,13 @@ def _details(r: dict[str, Any]) -> list[str]:
             f"TMU {emulator['tmu_requests']} requests / {_bytes_text(emulator['tmu_bytes'])}"
         )
     counters = r.get("counters")
-    if counters and not counters.get("modelled"):
+    if counters:
+        label = "counters (modelled)" if counters["modelled"] else "counters (perfmon)"
         values = ", ".join(f"{k} {v}" for k, v in counters["values"].items())
-        lines.append(f"  {'counters (perfmon)':<22}{values}")
+        busy = counters.get("compute_active_seconds")
+        if busy is not None:
+            values += f"; compute active {_seconds(busy)}"
+        lines.append(f"  {label:<22}{values}")
     overhead = r.get("dispatch_overhead")
     if overhead:
         lines.append(f"  {'dispatch overhead':<22}{_overhead_text(overhead)}")
