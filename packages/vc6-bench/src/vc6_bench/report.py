@@ -220,8 +220,8 @@ def _overhead_text(overhead: dict[str, Any]) -> str:
     wall = overhead["wall_seconds"]
     if overhead.get("modelled_seconds") is not None:
         return (
-            f"{_seconds(overhead['modelled_seconds'])} (modelled); emulator wall {_seconds(wall['median'])} "
-            f"median ({overhead['what']})"
+            f"{_seconds(overhead['modelled_seconds'])} on the GPU (modelled); {_seconds(wall['median'])} "
+            f"emulator wall, median ({overhead['what']})"
         )
     return f"{_spread_text(wall)} ({overhead['what']})"
 
