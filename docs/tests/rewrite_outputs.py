@@ -2,9 +2,10 @@
 
     python docs/tests/rewrite_outputs.py docs/cookbook/hello.md
 
-Lines of the old Output block that contain the ``…`` placeholder and still match are kept as
-they are, so volatile values stay hidden. Review the diff before committing: the page must show
-what the code really prints, which is exactly what this writes.
+A printed line that matches a line of the old Output block containing the ``…`` placeholder
+is written as that placeholder line, so volatile values stay hidden; new volatile lines must
+be given a placeholder by hand. Review the diff before committing: the page must show what
+the code really prints, which is exactly what this writes.
 """
 
 from __future__ import annotations
@@ -16,21 +17,19 @@ from doc_examples import _line_matches, find_examples, run_example
 
 
 def rewrite(page: Path) -> int:
+    """Rewrite every Output block of ``page``; return how many examples it ran."""
     lines = page.read_text(encoding="utf-8").splitlines()
     examples = find_examples(page.resolve())
     for example in reversed(
         examples
-    ):  # from the bottom, so earlier line numbers stay valid
-        actual = run_example(example).rstrip("\n").split("\n")
-        old = example.expected.split("\n")
-        if len(old) == len(actual):
-            actual = [
-                o if "…" in o and _line_matches(o, a) else a
-                for o, a in zip(old, actual)
-            ]
-        lines[example.expected_start : example.expected_end] = [
-            a.rstrip() for a in actual
+    ):  # bottom first, so earlier line numbers stay valid
+        printed = run_example(example).rstrip("\n").split("\n")
+        placeholders = [line for line in example.expected.split("\n") if "…" in line]
+        new = [
+            next((p for p in placeholders if _line_matches(p, a)), a).rstrip()
+            for a in printed
         ]
+        lines[example.expected_start : example.expected_end] = new
     page.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return len(examples)
 
