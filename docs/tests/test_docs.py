@@ -62,3 +62,16 @@ def test_quoted_source_is_still_in_the_file(quote) -> None:
         f"docs/{quote.id} quotes {quote.path}, but those lines are no longer there (in that order); "
         "update the quotation"
     )
+
+
+def test_every_output_block_belongs_to_an_example() -> None:
+    """An ``Output:`` line not right after a python block would be shown but never checked."""
+    for page in all_pages():
+        shown = sum(
+            1
+            for line in page.read_text(encoding="utf-8").splitlines()
+            if line.strip() == "Output:"
+        )
+        assert shown == len(find_examples(page)), (
+            f"{page.name}: an 'Output:' block does not follow a python block, so it is not tested"
+        )
