@@ -182,7 +182,7 @@ def _default_problem(args: argparse.Namespace, routine: Routine, emulated: bool)
     if emulated and routine.emulator_default is not None:
         chosen = routine.emulator_default
         note = (f"emulator default size: the Pi default {routine.default.label} is "
-                f"{_work_ratio(routine, routine.default, chosen):.0f}x the work and takes minutes on the "
+                f"{_work_ratio(routine, routine.default, chosen):.0f}x the work and takes a minute or more on the "
                 "emulator (give --size to run it anyway)")
     else:
         chosen, note = routine.default, None
