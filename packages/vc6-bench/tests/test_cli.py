@@ -266,3 +266,9 @@ def test_options_work_before_and_after_the_subcommand():
     assert document["results"][0]["method"]["repeat"] == 2
     _code, out, _ = run(["--json", "scopy", "--size", "64", "--repeat", "3"])
     assert json.loads(out)["results"][0]["method"]["repeat"] == 3
+
+
+def test_stencil_steps_alone_apply_to_the_default_grid():
+    code, document, _ = run_json(["stencil", "--steps", "2"])
+    assert code == cli.EXIT_OK
+    assert document["results"][0]["problem"]["dims"] == {"rows": 512, "cols": 512, "steps": 2}

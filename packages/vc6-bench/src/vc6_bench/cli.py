@@ -104,10 +104,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _problem_request(args: argparse.Namespace, routine: Routine) -> tuple[Count | None, str | None, int | None]:
-    return getattr(args, "size", None), getattr(args, "shape", None), getattr(args, "steps", None)
-
-
 # ---- running -----------------------------------------------------------------------------------
 
 
@@ -153,7 +149,8 @@ def _run(args: argparse.Namespace, platform: Platform, stdout: TextIO, stderr: T
 
 def _explicit_problem(args: argparse.Namespace, routine: Routine) -> Problem | None:
     """The problem the command line names, or None when it names no size (the default applies)."""
-    size, shape, steps = _problem_request(args, routine)
+    size: Count | None = getattr(args, "size", None)
+    shape, steps = getattr(args, "shape", None), getattr(args, "steps", None)
     if size is None and shape is None:
         return None  # a stencil --steps alone is applied to the default grid by _default_problem
     return routine.parse(size, shape, steps)
