@@ -20,13 +20,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 __all__ = [
-    "SIGNAL_NAMES",
-    "AluOp",
-    "AluInstruction",
-    "BranchInstruction",
-    "Instruction",
     "NOP_ADD",
     "NOP_MUL",
+    "SIGNAL_NAMES",
+    "AluInstruction",
+    "AluOp",
+    "BranchInstruction",
+    "Instruction",
 ]
 
 #: Every signal an instruction word can carry on V3D 4.1/4.2 (``smimm`` is Mesa's
@@ -62,7 +62,7 @@ class AluOp:
     pf: str | None = None
     uf: str | None = None
 
-    def replace(self, **changes) -> "AluOp":
+    def replace(self, **changes) -> AluOp:
         return replace(self, **changes)
 
 
@@ -101,7 +101,7 @@ class AluInstruction:
 
         return disassemble_instruction(self)
 
-    def replace(self, **changes) -> "AluInstruction":
+    def replace(self, **changes) -> AluInstruction:
         return replace(self, **changes)
 
 
@@ -140,7 +140,7 @@ class BranchInstruction:
 
         return disassemble_instruction(self)
 
-    def replace(self, **changes) -> "BranchInstruction":
+    def replace(self, **changes) -> BranchInstruction:
         return replace(self, **changes)
 
 
