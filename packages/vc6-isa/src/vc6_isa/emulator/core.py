@@ -23,7 +23,7 @@ POISON = 0xDEADBEEF  # what accumulators hold after a thread switch (reference 1
 # memory
 
 
-@jit_inline
+@jit_lean_inline
 def find_region(addr, nbytes, bases, sizes):
     """Index of the BO holding [addr, addr+nbytes), or -1 (binary search over sorted bases)."""
     lo = 0
@@ -42,7 +42,7 @@ def find_region(addr, nbytes, bases, sizes):
     return -1
 
 
-@jit
+@jit_lean
 def mmu_fault(gs, slot, pc, addr, nbytes):
     gs[G_EVENT] = EV_MMU
     gs[G_EV_SLOT] = slot
@@ -52,42 +52,36 @@ def mmu_fault(gs, slot, pc, addr, nbytes):
     return EV_MMU
 
 
-@jit_inline
-def load(addr, size, mem8, mem32, bases, sizes):
-    """Read a little-endian value of 1, 2 or 4 bytes; -1 when outside every BO."""
+@jit_lean_inline
+def load(addr, size, hosts, bases, sizes):
+    """Read a little-endian value of 1, 2 or 4 bytes; -1 when outside every BO.
+
+    ``hosts[r]`` is the host address of BO ``r``'s bytes (the executor keeps the arrays
+    alive while the job runs), so memory is reached without passing arrays of arrays.
+    """
     r = find_region(addr, size, bases, sizes)
     if r < 0:
         return -1
-    off = addr - bases[r]
+    host = hosts[r] + (addr - bases[r])
     if size == 4:
-        if (off & 3) == 0:
-            return np.int64(mem32[r][off >> 2])
-        m = mem8[r]
-        return (
-            np.int64(m[off])
-            | (np.int64(m[off + 1]) << 8)
-            | (np.int64(m[off + 2]) << 16)
-            | (np.int64(m[off + 3]) << 24)
-        )
-    m = mem8[r]
+        return peek32(host)
     if size == 2:
-        return np.int64(m[off]) | (np.int64(m[off + 1]) << 8)
-    return np.int64(m[off])
+        return peek8(host) | (peek8(host + 1) << 8)
+    return peek8(host)
 
 
-@jit_inline
-def store(addr, size, value, mem8, mem32, bases, sizes):
+@jit_lean_inline
+def store(addr, size, value, hosts, bases, sizes):
     """Write 1, 2 or 4 bytes little-endian; False when outside every BO."""
     r = find_region(addr, size, bases, sizes)
     if r < 0:
         return False
-    off = addr - bases[r]
-    if size == 4 and (off & 3) == 0:
-        mem32[r][off >> 2] = value & MASK32
+    host = hosts[r] + (addr - bases[r])
+    if size == 4:
+        poke32(host, value & MASK32)
         return True
-    m = mem8[r]
     for k in range(size):
-        m[off + k] = (value >> (8 * k)) & 0xFF
+        poke8(host + k, (value >> (8 * k)) & 0xFF)
     return True
 
 
@@ -95,7 +89,7 @@ def store(addr, size, value, mem8, mem32, bases, sizes):
 # events
 
 
-@jit_inline
+@jit_lean_inline
 def hazard(gs, code, slot, pc, arg):
     gs[G_EVENT] = EV_HAZARD
     gs[G_EV_CODE] = code
@@ -105,11 +99,11 @@ def hazard(gs, code, slot, pc, arg):
     return EV_HAZARD
 
 
-@jit_inline
-def next_uniform(slot, pc, ts, gs, mem8, mem32, bases, sizes):
+@jit_lean_inline
+def next_uniform(slot, pc, ts, gs, hosts, bases, sizes):
     """Consume one word of the uniform stream; -1 on an MMU fault (event already set)."""
     addr = ts[slot, T_UNIF]
-    v = load(addr, 4, mem8, mem32, bases, sizes)
+    v = load(addr, 4, hosts, bases, sizes)
     if v < 0:
         mmu_fault(gs, slot, pc, addr, 4)
         return -1
@@ -122,7 +116,7 @@ def next_uniform(slot, pc, ts, gs, mem8, mem32, bases, sizes):
 # batches and threads
 
 
-@jit
+@jit_lean
 def start_batch(slot, batch, t0, regs, lanes, ts, jp):
     """Start ``batch`` on thread slot ``slot``: payload rf0/rf2, MSF, uniform pointer (ref. 15.3)."""
     bps = jp[J_BATCHES_PER_SG]
@@ -196,7 +190,7 @@ def start_batch(slot, batch, t0, regs, lanes, ts, jp):
     ts[slot, T_BP_SKIP] = 0
 
 
-@jit
+@jit_lean
 def fill_free_slots(regs, lanes, ts, qs, gs, jp):
     """Give every free thread slot the next batch, QPU by QPU within each thread number, so that
     batch b of a fresh dispatch lands on QPU b mod 8 (round robin over the QPUs)."""
@@ -213,7 +207,7 @@ def fill_free_slots(regs, lanes, ts, qs, gs, jp):
                 gs[G_LIVE] += 1
 
 
-@jit
+@jit_lean
 def pick_thread(q, ts, qs, jp):
     """The slot QPU ``q`` issues from next: its current thread if still runnable, otherwise the
     next runnable one in round-robin order; -1 when none is runnable."""
@@ -230,7 +224,7 @@ def pick_thread(q, ts, qs, jp):
     return -1
 
 
-@jit
+@jit_lean
 def switch_out(slot, pc, regs, lanes, ts, qs, gs, jp, sg_arrive, sg_need, sg_time):
     """A thread switch takes effect: poison what does not survive it (reference 1.2) and block the
     thread at a barrier if it wrote syncb (12.4). Returns a hazard event or 0."""
@@ -281,7 +275,7 @@ def switch_out(slot, pc, regs, lanes, ts, qs, gs, jp, sg_arrive, sg_need, sg_tim
     return 0
 
 
-@jit
+@jit_lean
 def end_thread(slot, pc, ts, qs, gs, jp, sg_need):
     """The thread-end thrsw's delay slots are done: check the program-end rules (13.5, 13.6) and
     free the slot."""
@@ -316,7 +310,7 @@ def end_thread(slot, pc, ts, qs, gs, jp, sg_need):
 # operands and flags
 
 
-@jit_inline
+@jit_lean_inline
 def source_row(mux, raddr_a, raddr_b, smimm):
     """Row of ``regs`` an operand mux reads; -2 for the small immediate."""
     if mux < 6:
@@ -328,7 +322,7 @@ def source_row(mux, raddr_a, raddr_b, smimm):
     return raddr_b
 
 
-@jit_inline
+@jit_lean_inline
 def check_read(slot, rrow, regs, ts, gs, jp, pc):
     """Strict-mode checks for reading register row ``rrow`` (reference 1.2, 1.3, 13.2/6)."""
     if rrow < 0:
@@ -344,7 +338,7 @@ def check_read(slot, rrow, regs, ts, gs, jp, pc):
     return 0
 
 
-@jit_inline
+@jit_lean_inline
 def load_operand(slot, rrow, imm, regs, sc, k):
     if rrow == -2:
         for i in range(16):
@@ -354,7 +348,7 @@ def load_operand(slot, rrow, imm, regs, sc, k):
             sc[k, i] = regs[slot, rrow, i]
 
 
-@jit_inline
+@jit_lean_inline
 def cond_mask(cond, slot, lanes, sc, k):
     """Lanes an ``ifa``/``ifb``/``ifna``/``ifnb`` write reaches, from the flags before this
     instruction (reference 10.1 step 6)."""
@@ -371,7 +365,7 @@ def cond_mask(cond, slot, lanes, sc, k):
             sc[k, i] = 1 - lanes[slot, L_FB, i]
 
 
-@jit_inline
+@jit_lean_inline
 def write_flags(slot, pf, uf, is_float, sc, kres, kcarry, lanes):
     """Flag push (B <- A, A <- Z/N/C) or update of A (reference 10.7)."""
     for i in range(16):
@@ -402,7 +396,7 @@ def write_flags(slot, pf, uf, is_float, sc, kres, kcarry, lanes):
 # TMU
 
 
-@jit
+@jit_lean
 def tmu_lookup(
     slot,
     pc,
@@ -419,8 +413,7 @@ def tmu_lookup(
     fp,
     fifo,
     fifo_ready,
-    mem8,
-    mem32,
+    hosts,
     bases,
     sizes,
 ):
@@ -489,8 +482,7 @@ def tmu_lookup(
                         ea,
                         esize,
                         np.int64(lanes[slot, L_TMUD + k, i]),
-                        mem8,
-                        mem32,
+                        hosts,
                         bases,
                         sizes,
                     ):
@@ -530,7 +522,7 @@ def tmu_lookup(
             if op == 15:
                 for k in range(nvec):
                     ea = a if nvec == 1 else ((a & ~np.int64(15)) | ((a + 4 * k) & 15))
-                    v = load(ea, esize, mem8, mem32, bases, sizes)
+                    v = load(ea, esize, hosts, bases, sizes)
                     if v < 0:
                         return mmu_fault(gs, slot, pc, ea, esize)
                     if signed:
@@ -541,13 +533,13 @@ def tmu_lookup(
                     e = (head + count + k) % FIFO_CAP
                     fifo[slot, e, i] = v & MASK32
             else:
-                old = load(a, 4, mem8, mem32, bases, sizes)
+                old = load(a, 4, hosts, bases, sizes)
                 if old < 0:
                     return mmu_fault(gs, slot, pc, a, 4)
                 d0 = np.int64(lanes[slot, L_TMUD, i])
                 d1 = np.int64(lanes[slot, L_TMUD + 1, i])
                 new = tmu_atomic(op, ndata, old, d0, d1)
-                if not store(a, 4, new, mem8, mem32, bases, sizes):
+                if not store(a, 4, new, hosts, bases, sizes):
                     return mmu_fault(gs, slot, pc, a, 4)
                 e = (head + count) % FIFO_CAP
                 fifo[slot, e, i] = old & MASK32
@@ -576,7 +568,7 @@ def tmu_lookup(
     return 0
 
 
-@jit
+@jit_lean
 def tmu_atomic(op, ndata, old, d0, d1):
     """New memory value of a 32-bit TMU atomic (reference 12.1 op codes); the FIFO gets ``old``."""
     if ndata == 0:
@@ -617,7 +609,7 @@ def tmu_atomic(op, ndata, old, d0, d1):
 # destinations
 
 
-@jit_inline
+@jit_lean_inline
 def magic_class(w):
     """0 register-like (r0-r5, null, r5rep), 1 TMU, 2 SFU, 3 TSY, 4 TLB, 5 VPM, 6 unifa, 7 other."""
     if w <= 6 or w == 55:
@@ -637,7 +629,7 @@ def magic_class(w):
     return 7
 
 
-@jit
+@jit_lean
 def write_dest(
     slot,
     pc,
@@ -657,8 +649,7 @@ def write_dest(
     fp,
     fifo,
     fifo_ready,
-    mem8,
-    mem32,
+    hosts,
     bases,
     sizes,
 ):
@@ -713,7 +704,7 @@ def write_dest(
         return 0
     if w == 12 or w == 13:
         if w == 13:
-            u = next_uniform(slot, pc, ts, gs, mem8, mem32, bases, sizes)
+            u = next_uniform(slot, pc, ts, gs, hosts, bases, sizes)
             if u < 0:
                 return EV_MMU
             ts[slot, T_TMU_CFG] = u
@@ -736,8 +727,7 @@ def write_dest(
             fp,
             fifo,
             fifo_ready,
-            mem8,
-            mem32,
+            hosts,
             bases,
             sizes,
         )
@@ -755,7 +745,7 @@ def write_dest(
     return hazard(gs, H_UNSUPPORTED_MAGIC, slot, pc, w)
 
 
-@jit_inline
+@jit_lean_inline
 def read_operands(slot, pc, prog, smimm, rot, regs, lanes, ts, gs, jp, sc):
     """Fill sc[0..3] with add a, add b, mul a, mul b (after rotation of the mul operands)."""
     strict = jp[J_STRICT] != 0
@@ -805,7 +795,7 @@ def read_operands(slot, pc, prog, smimm, rot, regs, lanes, ts, gs, jp, sc):
     return 0
 
 
-@jit
+@jit_lean
 def special_add(op, slot, pc, prog, regs, lanes, ts, qs, gs, jp, sc):
     """Add-ALU ops that need machine state (reference 10.7, 10.8, 10.5, 10.6). Result in sc[4],
     carry in sc[6]. Returns an event or 0."""
@@ -893,7 +883,7 @@ def special_add(op, slot, pc, prog, regs, lanes, ts, qs, gs, jp, sc):
     return 0
 
 
-@jit_inline
+@jit_lean_inline
 def sfu_index(op):
     if op == A_RECIP:
         return 0
@@ -910,7 +900,7 @@ def sfu_index(op):
     return -1
 
 
-@jit_inline
+@jit_lean_inline
 def special_mul(op, slot, pc, prog, lanes, ts, gs, jp, sc):
     """Mul-ALU ops that need machine state: the rtop pair multop/umul24 (reference 10.11)."""
     for i in range(16):
@@ -934,7 +924,7 @@ def special_mul(op, slot, pc, prog, lanes, ts, gs, jp, sc):
     return 0
 
 
-@jit
+@jit_lean
 def exec_alu(
     slot,
     pc,
@@ -948,8 +938,7 @@ def exec_alu(
     fp,
     fifo,
     fifo_ready,
-    mem8,
-    mem32,
+    hosts,
     bases,
     sizes,
     sc,
@@ -1006,7 +995,7 @@ def exec_alu(
     sigval_row = 12
     sig_writes = False
     if (sig & (SIG_LDUNIF | SIG_LDUNIFRF)) != 0:
-        u = next_uniform(slot, pc, ts, gs, mem8, mem32, bases, sizes)
+        u = next_uniform(slot, pc, ts, gs, hosts, bases, sizes)
         if u < 0:
             return EV_MMU
         for i in range(16):
@@ -1016,7 +1005,7 @@ def exec_alu(
         if strict and ts[slot, T_UNIFA_AGE] < 4:
             return hazard(gs, H_UNIFA_TOO_CLOSE, slot, pc, ts[slot, T_UNIFA_AGE])
         addr = ts[slot, T_UNIFA]
-        u = load(addr, 4, mem8, mem32, bases, sizes)
+        u = load(addr, 4, hosts, bases, sizes)
         if u < 0:
             return mmu_fault(gs, slot, pc, addr, 4)
         ts[slot, T_UNIFA] = addr + 4
@@ -1039,7 +1028,7 @@ def exec_alu(
     if (sig & SIG_WRTMUC) != 0:
         # Texture configuration word (reference 11.4); general accesses take their
         # configuration from tmuc/tmuau, so the word is consumed and otherwise ignored.
-        u = next_uniform(slot, pc, ts, gs, mem8, mem32, bases, sizes)
+        u = next_uniform(slot, pc, ts, gs, hosts, bases, sizes)
         if u < 0:
             return EV_MMU
     # 5-7: flags, then writes
@@ -1092,8 +1081,7 @@ def exec_alu(
             fp,
             fifo,
             fifo_ready,
-            mem8,
-            mem32,
+            hosts,
             bases,
             sizes,
         )
@@ -1136,8 +1124,7 @@ def exec_alu(
             fp,
             fifo,
             fifo_ready,
-            mem8,
-            mem32,
+            hosts,
             bases,
             sizes,
         )
@@ -1155,8 +1142,8 @@ def exec_alu(
     return 0
 
 
-@jit
-def exec_branch(slot, pc, prog, regs, lanes, ts, gs, jp, mem8, mem32, bases, sizes):
+@jit_lean
+def exec_branch(slot, pc, prog, regs, lanes, ts, gs, jp, hosts, bases, sizes):
     """Execute a branch (reference 9): evaluate the condition now, land after 3 delay slots."""
     strict = jp[J_STRICT] != 0
     if strict:
@@ -1207,7 +1194,7 @@ def exec_branch(slot, pc, prog, regs, lanes, ts, gs, jp, mem8, mem32, bases, siz
     if prog[pc, P_UB] != 0:
         bdu = prog[pc, P_BDU]
         if bdu == 0 or bdu == 1:
-            u = next_uniform(slot, pc, ts, gs, mem8, mem32, bases, sizes)
+            u = next_uniform(slot, pc, ts, gs, hosts, bases, sizes)
             if u < 0:
                 return EV_MMU
             if bdu == 0:
@@ -1242,7 +1229,7 @@ def exec_branch(slot, pc, prog, regs, lanes, ts, gs, jp, mem8, mem32, bases, siz
     return 0
 
 
-@jit
+@jit_lean
 def step(
     slot,
     prog,
@@ -1258,8 +1245,7 @@ def step(
     sg_arrive,
     sg_need,
     sg_time,
-    mem8,
-    mem32,
+    hosts,
     bases,
     sizes,
     sc,
@@ -1292,7 +1278,7 @@ def step(
     ts[slot, T_INSTRS] += 1
     if kind == K_BRANCH:
         ev = exec_branch(
-            slot, pc, prog, regs, lanes, ts, gs, jp, mem8, mem32, bases, sizes
+            slot, pc, prog, regs, lanes, ts, gs, jp, hosts, bases, sizes
         )
         if ev != 0:
             return ev
@@ -1338,8 +1324,7 @@ def step(
             fp,
             fifo,
             fifo_ready,
-            mem8,
-            mem32,
+            hosts,
             bases,
             sizes,
             sc,
@@ -1403,8 +1388,7 @@ def run(
     sg_arrive,
     sg_need,
     sg_time,
-    mem8,
-    mem32,
+    hosts,
     bases,
     sizes,
 ):
@@ -1475,8 +1459,7 @@ def run(
                 sg_arrive,
                 sg_need,
                 sg_time,
-                mem8,
-                mem32,
+                hosts,
                 bases,
                 sizes,
                 sc,

@@ -61,7 +61,7 @@ def mul_op_ids() -> dict[str, int]:
 
 def _alu_source(fn_name: str, ops: dict, stateful: tuple[str, ...]) -> list[str]:
     lines = [
-        "@jit",
+        "@jit_lean",
         f"def {fn_name}(op, aun, bun, sc, ka, kb, kr, kc):",
         '    """Evaluate a table op over 16 lanes into res/carry; False if the run loop must."""',
     ]
@@ -109,11 +109,16 @@ def generate_source() -> str:
         "if JIT_ENABLED:",
         "    import numba",
         "    jit_inline = numba.njit(inline='always', cache=True, error_model='numpy')",
+        "    jit_lean = numba.njit(cache=True, error_model='numpy', _nrt=False)",
+        "    jit_lean_inline = numba.njit(inline='always', cache=True, error_model='numpy', _nrt=False)",
         "else:",
         "    jit_inline = jit",
+        "    jit_lean = jit",
+        "    jit_lean_inline = jit",
         "from vc6_isa.emulator.layout import *",
         "from vc6_isa.emulator.hazards import *",
-        "from vc6_isa.emulator.semantics import SEMANTICS, flag_z_n, unpack_f32, unpack_f16x2, pack_f32",
+        "from vc6_isa.emulator.hostmem import peek8, peek32, poke8, poke32",
+        "from vc6_isa.emulator.semantics import SEMANTICS, fdx_lane, fdy_lane, flag_z_n, unpack_f32, unpack_f16x2, pack_f32",
         "",
     ]
     for name in used:
@@ -127,24 +132,23 @@ def generate_source() -> str:
     out += _alu_source("add_alu", dict(add_ops), STATEFUL_ADD)
     out += _alu_source("mul_alu", dict(mul_ops), STATEFUL_MUL)
     # legacy SFU magic writes 19-24, by the names the table gives those addresses
-    out += ["@jit", "def sfu_eval(k, x):", '    """Legacy SFU write to magic address 19 + k."""']
+    out += ["@jit_lean", "def sfu_eval(k, x):", '    """Legacy SFU write to magic address 19 + k."""']
     for k in range(6):
         name = encoding.MAGIC_NAMES[19 + k]
         out += [f"    if k == {k}:  # {name}", f"        return sem_{_ident(name)}(x)[0]"]
     out += ["    return 0", ""]
     out += [
-        "@jit",
+        "@jit_lean",
         "def derivative(is_y, sc, kin, kout):",
-        "    vals = sc[kin].copy()",
-        "    r = sem_FDY(vals) if is_y else sem_FDX(vals)",
+        "    vals = sc[kin]  # kin != kout: the inputs stay intact while results are written",
         "    for i in range(16):",
-        "        sc[kout, i] = r[i]",
+        "        sc[kout, i] = (fdy_lane(vals, i) if is_y else fdx_lane(vals, i))[0]",
         "",
-        "@jit",
+        "@jit_lean",
         "def multop_rtop(a, b):",
         "    return sem_MULTOP(a, b)[0]",
         "",
-        "@jit",
+        "@jit_lean",
         "def umul24_rtop(a, b, rtop):",
         "    return sem_UMUL24(a, b, rtop)[0]",
         "",

@@ -72,7 +72,6 @@ from ..instruction import AluInstruction, BranchInstruction, Instruction
 from . import hazards as H
 from . import layout as L
 from .dispatch import machine
-from .jit import JIT_ENABLED
 from .program import LoweredProgram, load_program
 
 # V3D 4.2 performance counter indices (uapi reference 5.4) the cycle model provides.
@@ -270,17 +269,6 @@ def _registers_written(instr: Instruction | None) -> list[tuple[str, int]]:
     return out
 
 
-def _typed_list(arrays: list[np.ndarray]):
-    if JIT_ENABLED:
-        from numba.typed import List
-
-        lst = List()
-        for a in arrays:
-            lst.append(a)
-        return lst
-    return arrays
-
-
 @dataclass
 class _Job:
     """The machine state arrays of one job (see layout.py)."""
@@ -299,8 +287,8 @@ class _Job:
     sg_arrive: np.ndarray
     sg_need: np.ndarray
     sg_time: np.ndarray
-    mem8: object
-    mem32: object
+    hosts: np.ndarray  # host address of each BO's bytes (what the machine reads and writes)
+    regions: list  # the BO arrays themselves, kept alive while the machine uses ``hosts``
     bases: np.ndarray
     sizes: np.ndarray
 
@@ -308,7 +296,7 @@ class _Job:
         m = machine()
         return int(m.run(self.prog.table, self.regs, self.lanes, self.ts, self.qs, self.gs, self.jp, self.fp,
                          self.fifo, self.fifo_ready, self.bp, self.sg_arrive, self.sg_need, self.sg_time,
-                         self.mem8, self.mem32, self.bases, self.sizes))  # fmt: skip
+                         self.hosts, self.bases, self.sizes))  # fmt: skip
 
 
 def decode_cfg(cfg: tuple[int, ...]) -> dict[str, int]:
@@ -394,7 +382,6 @@ class Executor:
         sg_need = np.full(nsg, f["batches_per_sg"], np.int64)
         sg_need[-1] = f["batches"] - (nsg - 1) * f["batches_per_sg"]
         mem8 = [a for _, a in regions]
-        mem32 = [a[: a.size - a.size % 4].view(np.uint32) for a in mem8]
         bp = np.zeros(0, np.uint8)
         breakpoints = opts.get("breakpoints")
         if breakpoints is not None and not callable(breakpoints):
@@ -420,8 +407,8 @@ class Executor:
             sg_arrive=np.zeros(nsg, np.int64),
             sg_need=sg_need,
             sg_time=np.zeros(nsg, np.int64),
-            mem8=_typed_list(mem8),
-            mem32=_typed_list(mem32),
+            hosts=np.array([a.ctypes.data for a in mem8], np.int64),
+            regions=mem8,
             bases=bases,
             sizes=sizes,
         )
