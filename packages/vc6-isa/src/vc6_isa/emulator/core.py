@@ -1369,6 +1369,202 @@ def step(
 
 
 # ----------------------------------------------------------------------------------------------
+# the fast path
+
+
+@jit_lean_inline
+def write_masked(slot, row, sc, vrow, mrow, regs):
+    """regs[slot, row] <- sc[vrow] in the lanes where sc[mrow] is set."""
+    for i in range(16):
+        if sc[mrow, i] != 0:
+            regs[slot, row, i] = sc[vrow, i]
+
+
+@jit_lean_inline
+def fast_step(slot, pc, prog, regs, lanes, ts, qs, gs, jp, fifo, fifo_ready, hosts, bases, sizes, sc):
+    """Issue one instruction of the common shape (program.fast_path_shape: pure ALU ops into
+    rf/r0-r4, optional ldunif/ldunifa/ldtmu) with the same effects as :func:`step`.
+
+    Returns -1 when it did nothing because the general path must run (a check of :func:`step`
+    might fire, or the thread is in a delay slot of an SFU or a thread switch), 0 when the
+    instruction was issued, or an event (EV_HAZARD for the cycle budget, as step).
+    Everything that could raise a hazard is checked before any state changes, so falling back
+    to :func:`step` reproduces every message exactly.
+    """
+    if ts[slot, T_R4_CD] != 0 or ts[slot, T_THRSW_CD] != 0 or ts[slot, T_END_AGE] >= 0:
+        return -1
+    four = jp[J_NTHREADS] == 4
+    valid = ts[slot, T_VALID]
+    sig = prog[pc, P_SIG]
+    smimm = (sig & SIG_SMIMM) != 0
+    ra = prog[pc, P_RADDR_A]
+    rb = prog[pc, P_RADDR_B]
+    # operand reads that the strict checks of read_operands would question
+    for k in range(4):
+        mux = prog[pc, P_AA + k] if k < 2 else prog[pc, P_MA + k - 2]
+        if mux < 0:
+            continue
+        srow = source_row(mux, ra, rb, smimm)
+        if srow >= R_ACC:
+            if (valid >> (srow - R_ACC)) & 1 == 0:
+                return -1
+        elif srow >= 32 and four:
+            return -1
+    acond = prog[pc, P_ACOND]
+    mcond = prog[pc, P_MCOND]
+    if (acond != 0 or mcond != 0) and (valid & V_FLAGS) == 0:
+        return -1
+    aw = prog[pc, P_AW]
+    mw = prog[pc, P_MW]
+    am = prog[pc, P_AM]
+    mm = prog[pc, P_MM]
+    if four and ((am == 0 and aw >= 32) or (mm == 0 and mw >= 32)):
+        return -1
+    sw = -1
+    smag = 1
+    if (sig & (SIG_LDUNIF | SIG_LDUNIFA)) != 0:
+        sw = 5
+    elif (sig & (SIG_LDUNIFRF | SIG_LDUNIFARF | SIG_LDTMU)) != 0:
+        sw = prog[pc, P_SIGADDR]
+        smag = prog[pc, P_SIGMAGIC]
+        if four and smag == 0 and sw >= 32:
+            return -1
+    uaddr = -1
+    if (sig & (SIG_LDUNIF | SIG_LDUNIFRF)) != 0:
+        uaddr = ts[slot, T_UNIF]
+    elif (sig & (SIG_LDUNIFA | SIG_LDUNIFARF)) != 0:
+        if ts[slot, T_UNIFA_AGE] + 1 < 4:
+            return -1
+        uaddr = ts[slot, T_UNIFA]
+    if uaddr >= 0 and find_region(uaddr, 4, bases, sizes) < 0:
+        return -1
+    if uaddr < 0 and (sig & (SIG_LDUNIF | SIG_LDUNIFRF | SIG_LDUNIFA | SIG_LDUNIFARF)) != 0:
+        return -1
+    if (sig & SIG_LDTMU) != 0 and ts[slot, T_FIFO_COUNT] == 0:
+        return -1
+    # ---- from here on nothing can fail except the cycle budget, checked where step does
+    q = ts[slot, T_QPU]
+    ts[slot, T_THRSW_AGE] += 1
+    ts[slot, T_BR_AGE] += 1
+    ts[slot, T_UNIFA_AGE] += 1
+    qs[q, Q_TIME] += jp[J_ISSUE]
+    qs[q, Q_BUSY] += jp[J_ISSUE]
+    gs[G_INSTRS] += 1
+    ts[slot, T_INSTRS] += 1
+    imm = prog[pc, P_IMM]
+    for k in range(4):
+        mux = prog[pc, P_AA + k] if k < 2 else prog[pc, P_MA + k - 2]
+        if mux >= 0:
+            load_operand(slot, source_row(mux, ra, rb, smimm), imm, regs, sc, k)
+    cond_mask(acond, slot, lanes, sc, 10)
+    cond_mask(mcond, slot, lanes, sc, 11)
+    aop = prog[pc, P_AOP]
+    if aop != A_NOP:
+        add_alu(aop, prog[pc, P_AAU], prog[pc, P_ABU], sc, 0, 1, 4, 6)
+    mop = prog[pc, P_MOP]
+    if mop != M_NOP:
+        mul_alu(mop, prog[pc, P_MAU], prog[pc, P_MBU], sc, 2, 3, 5, 7)
+    u = 0
+    if (sig & (SIG_LDUNIF | SIG_LDUNIFRF)) != 0:
+        u = load(uaddr, 4, hosts, bases, sizes)
+        ts[slot, T_UNIF] = uaddr + 4
+        gs[G_UNIF_READS] += 1
+    elif (sig & (SIG_LDUNIFA | SIG_LDUNIFARF)) != 0:
+        u = load(uaddr, 4, hosts, bases, sizes)
+        ts[slot, T_UNIFA] = uaddr + 4
+    head = -1
+    if (sig & SIG_LDTMU) != 0:
+        head = ts[slot, T_FIFO_HEAD]
+        ready = fifo_ready[slot, head]
+        if ready > qs[q, Q_TIME]:
+            qs[q, Q_TMU_STALL] += ready - qs[q, Q_TIME]
+            qs[q, Q_TIME] = ready
+        ts[slot, T_FIFO_HEAD] = (head + 1) % FIFO_CAP
+        ts[slot, T_FIFO_COUNT] -= 1
+    apf = prog[pc, P_APF]
+    auf = prog[pc, P_AUF]
+    mpf = prog[pc, P_MPF]
+    muf = prog[pc, P_MUF]
+    if apf != 0 or auf != 0:
+        write_flags(slot, apf, auf, prog[pc, P_AFLOAT], sc, 4, 6, lanes)
+        valid |= V_FLAGS
+    if mpf != 0 or muf != 0:
+        write_flags(slot, mpf, muf, prog[pc, P_MFLOAT], sc, 5, 7, lanes)
+        valid |= V_FLAGS
+    prev_acc = 0
+    rf0 = -1
+    rf1 = -1
+    rf2 = -1
+    if aw >= 0:
+        if am == 0:
+            rf0 = aw
+            write_masked(slot, aw, sc, 4, 10, regs)
+        elif aw <= 4:
+            write_masked(slot, R_ACC + aw, sc, 4, 10, regs)
+            valid |= 1 << aw
+            prev_acc |= 1 << aw
+    if mw >= 0:
+        if mm == 0:
+            rf1 = mw
+            write_masked(slot, mw, sc, 5, 11, regs)
+        elif mw <= 4:
+            write_masked(slot, R_ACC + mw, sc, 5, 11, regs)
+            valid |= 1 << mw
+            prev_acc |= 1 << mw
+    if sw >= 0:
+        row = sw if smag == 0 else R_ACC + sw
+        if head >= 0:
+            for i in range(16):
+                regs[slot, row, i] = fifo[slot, head, i]
+        else:
+            for i in range(16):
+                regs[slot, row, i] = u
+        if smag == 0:
+            rf2 = sw
+        else:
+            valid |= 1 << sw
+            prev_acc |= 1 << sw
+    ts[slot, T_VALID] = valid
+    ts[slot, T_PREV_ACC] = prev_acc
+    ts[slot, T_PREV_RF0] = rf0
+    ts[slot, T_PREV_RF1] = rf1
+    ts[slot, T_PREV_RF2] = rf2
+    gs[G_USEFUL] += prog[pc, P_AUSEFUL] + prog[pc, P_MUSEFUL]
+    if qs[q, Q_TIME] > jp[J_BUDGET]:
+        return hazard(gs, H_BUDGET, slot, pc, jp[J_BUDGET])
+    nxt = pc + 1
+    if ts[slot, T_BR_CD] > 0:
+        ts[slot, T_BR_CD] -= 1
+        if ts[slot, T_BR_CD] == 0:
+            nxt = ts[slot, T_BR_PC]
+            if ts[slot, T_BR_UNIF] >= 0:
+                ts[slot, T_UNIF] = ts[slot, T_BR_UNIF]
+                ts[slot, T_BR_UNIF] = -1
+    ts[slot, T_PC] = nxt
+    return 0
+
+
+@jit_lean
+def fast_run(slot, limit, prog, regs, lanes, ts, qs, gs, jp, fifo, fifo_ready, hosts, bases, sizes, sc):
+    """Issue up to ``limit`` consecutive fast-path instructions of thread ``slot`` (one call for
+    a whole stretch of them). Returns how many were issued; stops at the first instruction that
+    needs :func:`step`, or at an event (then recorded in gs[G_EVENT], as for step)."""
+    nrows = jp[J_NROWS]
+    k = 0
+    while k < limit:
+        pc = ts[slot, T_PC]
+        if pc < 0 or pc >= nrows or prog[pc, P_FAST] == 0:
+            break
+        ev = fast_step(slot, pc, prog, regs, lanes, ts, qs, gs, jp, fifo, fifo_ready, hosts, bases, sizes, sc)
+        if ev < 0:
+            break
+        k += 1
+        if ev > 0:
+            break
+    return k
+
+
+# ----------------------------------------------------------------------------------------------
 # the scheduler
 
 
@@ -1396,6 +1592,7 @@ def run(
     breakpoint). Resumable: all state is in the arrays."""
     sc = np.zeros((16, 16), np.uint32)
     nq = jp[J_NQPU]
+    nrows = jp[J_NROWS]
     single = gs[G_STEP] != 0
     gs[G_EVENT] = EV_NONE
     while True:
@@ -1444,26 +1641,26 @@ def run(
                         gs[G_EV_PC] = pc
                         return EV_BREAK
             pc0 = ts[slot, T_PC]
+            if pc0 >= 0 and pc0 < nrows and prog[pc0, P_FAST] != 0:
+                # one instruction at a time when stepping or watching breakpoints
+                limit = 1 if (single or bp.shape[0] > 0) else jp[J_CHUNK] - n
+                k = fast_run(
+                    slot, limit, prog, regs, lanes, ts, qs, gs, jp, fifo, fifo_ready, hosts, bases, sizes, sc
+                )
+                if k > 0:
+                    n += k
+                    if gs[G_EVENT] != EV_NONE:
+                        return gs[G_EVENT]
+                    if single:
+                        gs[G_EVENT] = EV_STEP
+                        gs[G_EV_SLOT] = slot
+                        gs[G_EV_PC] = pc0
+                        return EV_STEP
+                    continue
             ev = step(
-                slot,
-                prog,
-                regs,
-                lanes,
-                ts,
-                qs,
-                gs,
-                jp,
-                fp,
-                fifo,
-                fifo_ready,
-                sg_arrive,
-                sg_need,
-                sg_time,
-                hosts,
-                bases,
-                sizes,
-                sc,
-            )
+                slot, prog, regs, lanes, ts, qs, gs, jp, fp, fifo, fifo_ready, sg_arrive, sg_need,
+                sg_time, hosts, bases, sizes, sc,
+            )  # fmt: skip
             n += 1
             if ev > 0:
                 return ev

@@ -14,6 +14,7 @@ so numba's on-disk cache (keyed on that file) is valid exactly as long as the in
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import os
@@ -59,6 +60,24 @@ def mul_op_ids() -> dict[str, int]:
     return {name: i for i, name in enumerate(_op_lists()[1])}
 
 
+def _is_generated(name: str, spec, stateful: tuple[str, ...]) -> bool:
+    """True when the op gets a branch in the generated add_alu/mul_alu."""
+    if semantics.SEMANTICS.get(name) is None or spec.nsrc == 0:
+        return False
+    if name in stateful and name not in PURE_AND_COUNTED:
+        return False
+    return not (spec.alu == "mul" and name in STATEFUL_MUL)
+
+
+@functools.cache
+def pure_ops() -> tuple[frozenset[str], frozenset[str]]:
+    """(add, mul) ops that add_alu/mul_alu evaluate completely: result and carry from the
+    operands alone, no machine state, no counters (the SFU ops count themselves)."""
+    add = {n for n, s in encoding.ADD_OPS.items() if _is_generated(n, s, STATEFUL_ADD)}
+    mul = {n for n, s in encoding.MUL_OPS.items() if _is_generated(n, s, STATEFUL_MUL)}
+    return frozenset(add - set(PURE_AND_COUNTED)), frozenset(mul)
+
+
 def _alu_source(fn_name: str, ops: dict, stateful: tuple[str, ...]) -> list[str]:
     lines = [
         "@jit_lean",
@@ -67,12 +86,7 @@ def _alu_source(fn_name: str, ops: dict, stateful: tuple[str, ...]) -> list[str]
     ]
     first = True
     for op_id, (name, spec) in enumerate(ops.items()):
-        fn = semantics.SEMANTICS.get(name)
-        if fn is None or spec.nsrc == 0:
-            continue
-        if name in stateful and name not in PURE_AND_COUNTED:
-            continue
-        if spec.alu == "mul" and name in STATEFUL_MUL:
+        if not _is_generated(name, spec, stateful):
             continue
         kw = "if" if first else "elif"
         first = False

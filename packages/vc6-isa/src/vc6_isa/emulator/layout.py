@@ -54,7 +54,8 @@ P_MUSEFUL = 41
 P_ANSRC = 42
 P_MNSRC = 43
 P_STATIC = 44  # hazard code of a rule the instruction breaks by itself (13.1), 0 if none
-P_NCOLS = 45
+P_FAST = 45  # 1: the run loop may execute it on its fast path (program.fast_path_shape)
+P_NCOLS = 46
 
 K_INVALID = 0
 K_ALU = 1

@@ -19,7 +19,7 @@ from .. import encoding
 from ..instruction import AluInstruction, AluOp, BranchInstruction, Instruction
 from . import hazards as H
 from . import layout as L
-from .dispatch import add_op_ids, mul_op_ids
+from .dispatch import add_op_ids, mul_op_ids, pure_ops
 from .semantics import FLOAT_RESULT
 
 _F32_UNPACK = {name: code for code, name in enumerate(encoding.F32_UNPACKS)}
@@ -104,6 +104,37 @@ def static_hazard(instr: AluInstruction) -> int:
     return 0
 
 
+_FAST_SIGNALS = frozenset({"ldunif", "ldunifa", "ldunifrf", "ldunifarf", "ldtmu", "smimm"})
+_LOADS = frozenset({"ldunif", "ldunifa", "ldunifrf", "ldunifarf", "ldtmu"})
+
+
+def fast_path_shape(instr: AluInstruction) -> bool:
+    """True for the common instruction shape the run loop executes on its fast path.
+
+    That is: pure ALU ops (or nop without flags), results to register-file entries,
+    accumulators r0-r4 or nothing, no output pack, at most one of ldunif/ldunifa/
+    ldunifrf/ldunifarf/ldtmu (writing the rf or r0-r5), and no rule broken by the
+    instruction itself. Everything else (thread switches, branches, peripheral writes, r5
+    broadcast, rotation, ...) takes the general path; so does a fast-path instruction whose
+    state would raise a hazard. Both paths compute the same results and cycles.
+    """
+    if instr.sigs - _FAST_SIGNALS or len(instr.sigs & _LOADS) > 1 or static_hazard(instr):
+        return False
+    if instr.sigs & {"ldunifrf", "ldunifarf", "ldtmu"} and instr.sig_magic and instr.sig_addr > 5:
+        return False
+    pure_add, pure_mul = pure_ops()
+    for alu, ops, pure in ((instr.add, encoding.ADD_OPS, pure_add), (instr.mul, encoding.MUL_OPS, pure_mul)):
+        if alu.op == "nop":
+            if alu.pf is not None or alu.uf is not None or alu.cond is not None:
+                return False
+            continue
+        if alu.op not in pure or _PACK[alu.pack] != 0:
+            return False
+        if ops[alu.op].has_dst and alu.magic and alu.waddr not in (0, 1, 2, 3, 4, 6):
+            return False
+    return True
+
+
 def lower(instructions: list[Instruction | None]) -> np.ndarray:
     """The run loop's table for a list of decoded instructions (None: undecodable word)."""
     add_ids, mul_ids = add_op_ids(), mul_op_ids()
@@ -144,6 +175,7 @@ def lower(instructions: list[Instruction | None]) -> np.ndarray:
             row[L.P_ANSRC] = add_spec.nsrc
             row[L.P_MNSRC] = mul_spec.nsrc
             row[L.P_STATIC] = static_hazard(instr)
+            row[L.P_FAST] = 1 if fast_path_shape(instr) else 0
     return table
 
 
