@@ -70,7 +70,7 @@ def load(addr, size, hosts, bases, sizes):
     return peek8(host)
 
 
-@jit_lean_inline
+@jit_lean
 def store(addr, size, value, hosts, bases, sizes):
     """Write 1, 2 or 4 bytes little-endian; False when outside every BO."""
     r = find_region(addr, size, bases, sizes)
@@ -89,7 +89,7 @@ def store(addr, size, value, hosts, bases, sizes):
 # events
 
 
-@jit_lean_inline
+@jit_lean
 def hazard(gs, code, slot, pc, arg):
     gs[G_EVENT] = EV_HAZARD
     gs[G_EV_CODE] = code
@@ -99,7 +99,7 @@ def hazard(gs, code, slot, pc, arg):
     return EV_HAZARD
 
 
-@jit_lean_inline
+@jit_lean
 def next_uniform(slot, pc, ts, gs, hosts, bases, sizes):
     """Consume one word of the uniform stream; -1 on an MMU fault (event already set)."""
     addr = ts[slot, T_UNIF]
@@ -322,7 +322,7 @@ def source_row(mux, raddr_a, raddr_b, smimm):
     return raddr_b
 
 
-@jit_lean_inline
+@jit_lean
 def check_read(slot, rrow, regs, ts, gs, jp, pc):
     """Strict-mode checks for reading register row ``rrow`` (reference 1.2, 1.3, 13.2/6)."""
     if rrow < 0:
@@ -609,7 +609,7 @@ def tmu_atomic(op, ndata, old, d0, d1):
 # destinations
 
 
-@jit_lean_inline
+@jit_lean
 def magic_class(w):
     """0 register-like (r0-r5, null, r5rep), 1 TMU, 2 SFU, 3 TSY, 4 TLB, 5 VPM, 6 unifa, 7 other."""
     if w <= 6 or w == 55:
@@ -745,7 +745,7 @@ def write_dest(
     return hazard(gs, H_UNSUPPORTED_MAGIC, slot, pc, w)
 
 
-@jit_lean_inline
+@jit_lean
 def read_operands(slot, pc, prog, smimm, rot, regs, lanes, ts, gs, jp, sc):
     """Fill sc[0..3] with add a, add b, mul a, mul b (after rotation of the mul operands)."""
     strict = jp[J_STRICT] != 0
@@ -883,7 +883,7 @@ def special_add(op, slot, pc, prog, regs, lanes, ts, qs, gs, jp, sc):
     return 0
 
 
-@jit_lean_inline
+@jit_lean
 def sfu_index(op):
     if op == A_RECIP:
         return 0
@@ -900,7 +900,7 @@ def sfu_index(op):
     return -1
 
 
-@jit_lean_inline
+@jit_lean
 def special_mul(op, slot, pc, prog, lanes, ts, gs, jp, sc):
     """Mul-ALU ops that need machine state: the rtop pair multop/umul24 (reference 10.11)."""
     for i in range(16):
