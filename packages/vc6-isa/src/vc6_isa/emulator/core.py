@@ -70,6 +70,10 @@ def load(addr, size, hosts, bases, sizes):
     return peek8(host)
 
 
+#: the same reader as a called function, for the general path (each inlined copy costs compile time)
+load_cold = jit_lean(load.py_func)
+
+
 @jit_lean
 def store(addr, size, value, hosts, bases, sizes):
     """Write 1, 2 or 4 bytes little-endian; False when outside every BO."""
@@ -103,7 +107,7 @@ def hazard(gs, code, slot, pc, arg):
 def next_uniform(slot, pc, ts, gs, hosts, bases, sizes):
     """Consume one word of the uniform stream; -1 on an MMU fault (event already set)."""
     addr = ts[slot, T_UNIF]
-    v = load(addr, 4, hosts, bases, sizes)
+    v = load_cold(addr, 4, hosts, bases, sizes)
     if v < 0:
         mmu_fault(gs, slot, pc, addr, 4)
         return -1
@@ -522,7 +526,7 @@ def tmu_lookup(
             if op == 15:
                 for k in range(nvec):
                     ea = a if nvec == 1 else ((a & ~np.int64(15)) | ((a + 4 * k) & 15))
-                    v = load(ea, esize, hosts, bases, sizes)
+                    v = load_cold(ea, esize, hosts, bases, sizes)
                     if v < 0:
                         return mmu_fault(gs, slot, pc, ea, esize)
                     if signed:
@@ -533,7 +537,7 @@ def tmu_lookup(
                     e = (head + count + k) % FIFO_CAP
                     fifo[slot, e, i] = v & MASK32
             else:
-                old = load(a, 4, hosts, bases, sizes)
+                old = load_cold(a, 4, hosts, bases, sizes)
                 if old < 0:
                     return mmu_fault(gs, slot, pc, a, 4)
                 d0 = np.int64(lanes[slot, L_TMUD, i])
@@ -975,8 +979,8 @@ def exec_alu(
     mcond = prog[pc, P_MCOND]
     if strict and (acond != 0 or mcond != 0) and (ts[slot, T_VALID] & V_FLAGS) == 0:
         return hazard(gs, H_FLAGS_UNDEFINED, slot, pc, 0)
-    cond_mask(acond, slot, lanes, sc, 10)
-    cond_mask(mcond, slot, lanes, sc, 11)
+    for which in range(2):
+        cond_mask(acond if which == 0 else mcond, slot, lanes, sc, 10 + which)
     # 3-4: the two ALUs
     aop = prog[pc, P_AOP]
     if add_alu(aop, prog[pc, P_AAU], prog[pc, P_ABU], sc, 0, 1, 4, 6):
@@ -1005,7 +1009,7 @@ def exec_alu(
         if strict and ts[slot, T_UNIFA_AGE] < 4:
             return hazard(gs, H_UNIFA_TOO_CLOSE, slot, pc, ts[slot, T_UNIFA_AGE])
         addr = ts[slot, T_UNIFA]
-        u = load(addr, 4, hosts, bases, sizes)
+        u = load_cold(addr, 4, hosts, bases, sizes)
         if u < 0:
             return mmu_fault(gs, slot, pc, addr, 4)
         ts[slot, T_UNIFA] = addr + 4
@@ -1036,12 +1040,13 @@ def exec_alu(
     auf = prog[pc, P_AUF]
     mpf = prog[pc, P_MPF]
     muf = prog[pc, P_MUF]
-    if apf != 0 or auf != 0:
-        write_flags(slot, apf, auf, prog[pc, P_AFLOAT], sc, 4, 6, lanes)
-        ts[slot, T_VALID] |= V_FLAGS
-    if mpf != 0 or muf != 0:
-        write_flags(slot, mpf, muf, prog[pc, P_MFLOAT], sc, 5, 7, lanes)
-        ts[slot, T_VALID] |= V_FLAGS
+    for which in range(2):
+        pf = apf if which == 0 else mpf
+        uf = auf if which == 0 else muf
+        if pf != 0 or uf != 0:
+            fl = prog[pc, P_AFLOAT] if which == 0 else prog[pc, P_MFLOAT]
+            write_flags(slot, pf, uf, fl, sc, 4 + which, 6 + which, lanes)
+            ts[slot, T_VALID] |= V_FLAGS
     prev_acc = 0
     rf0 = -1
     rf1 = -1
@@ -1399,7 +1404,9 @@ def fast_step(slot, pc, prog, regs, lanes, ts, qs, gs, jp, fifo, fifo_ready, hos
     smimm = (sig & SIG_SMIMM) != 0
     ra = prog[pc, P_RADDR_A]
     rb = prog[pc, P_RADDR_B]
-    # operand reads that the strict checks of read_operands would question
+    # operands, and the reads the strict checks of read_operands would question (sc is
+    # scratch: filling it changes no machine state)
+    imm = prog[pc, P_IMM]
     for k in range(4):
         mux = prog[pc, P_AA + k] if k < 2 else prog[pc, P_MA + k - 2]
         if mux < 0:
@@ -1410,6 +1417,7 @@ def fast_step(slot, pc, prog, regs, lanes, ts, qs, gs, jp, fifo, fifo_ready, hos
                 return -1
         elif srow >= 32 and four:
             return -1
+        load_operand(slot, srow, imm, regs, sc, k)
     acond = prog[pc, P_ACOND]
     mcond = prog[pc, P_MCOND]
     if (acond != 0 or mcond != 0) and (valid & V_FLAGS) == 0:
@@ -1451,13 +1459,8 @@ def fast_step(slot, pc, prog, regs, lanes, ts, qs, gs, jp, fifo, fifo_ready, hos
     qs[q, Q_BUSY] += jp[J_ISSUE]
     gs[G_INSTRS] += 1
     ts[slot, T_INSTRS] += 1
-    imm = prog[pc, P_IMM]
-    for k in range(4):
-        mux = prog[pc, P_AA + k] if k < 2 else prog[pc, P_MA + k - 2]
-        if mux >= 0:
-            load_operand(slot, source_row(mux, ra, rb, smimm), imm, regs, sc, k)
-    cond_mask(acond, slot, lanes, sc, 10)
-    cond_mask(mcond, slot, lanes, sc, 11)
+    for which in range(2):
+        cond_mask(acond if which == 0 else mcond, slot, lanes, sc, 10 + which)
     aop = prog[pc, P_AOP]
     if aop != A_NOP:
         add_alu(aop, prog[pc, P_AAU], prog[pc, P_ABU], sc, 0, 1, 4, 6)
@@ -1465,13 +1468,13 @@ def fast_step(slot, pc, prog, regs, lanes, ts, qs, gs, jp, fifo, fifo_ready, hos
     if mop != M_NOP:
         mul_alu(mop, prog[pc, P_MAU], prog[pc, P_MBU], sc, 2, 3, 5, 7)
     u = 0
-    if (sig & (SIG_LDUNIF | SIG_LDUNIFRF)) != 0:
+    if uaddr >= 0:
         u = load(uaddr, 4, hosts, bases, sizes)
-        ts[slot, T_UNIF] = uaddr + 4
-        gs[G_UNIF_READS] += 1
-    elif (sig & (SIG_LDUNIFA | SIG_LDUNIFARF)) != 0:
-        u = load(uaddr, 4, hosts, bases, sizes)
-        ts[slot, T_UNIFA] = uaddr + 4
+        if (sig & (SIG_LDUNIF | SIG_LDUNIFRF)) != 0:
+            ts[slot, T_UNIF] = uaddr + 4
+            gs[G_UNIF_READS] += 1
+        else:
+            ts[slot, T_UNIFA] = uaddr + 4
     head = -1
     if (sig & SIG_LDTMU) != 0:
         head = ts[slot, T_FIFO_HEAD]
@@ -1485,32 +1488,31 @@ def fast_step(slot, pc, prog, regs, lanes, ts, qs, gs, jp, fifo, fifo_ready, hos
     auf = prog[pc, P_AUF]
     mpf = prog[pc, P_MPF]
     muf = prog[pc, P_MUF]
-    if apf != 0 or auf != 0:
-        write_flags(slot, apf, auf, prog[pc, P_AFLOAT], sc, 4, 6, lanes)
-        valid |= V_FLAGS
-    if mpf != 0 or muf != 0:
-        write_flags(slot, mpf, muf, prog[pc, P_MFLOAT], sc, 5, 7, lanes)
-        valid |= V_FLAGS
+    for which in range(2):
+        pf = apf if which == 0 else mpf
+        uf = auf if which == 0 else muf
+        if pf != 0 or uf != 0:
+            fl = prog[pc, P_AFLOAT] if which == 0 else prog[pc, P_MFLOAT]
+            write_flags(slot, pf, uf, fl, sc, 4 + which, 6 + which, lanes)
+            valid |= V_FLAGS
     prev_acc = 0
     rf0 = -1
     rf1 = -1
     rf2 = -1
-    if aw >= 0:
-        if am == 0:
-            rf0 = aw
-            write_masked(slot, aw, sc, 4, 10, regs)
-        elif aw <= 4:
-            write_masked(slot, R_ACC + aw, sc, 4, 10, regs)
-            valid |= 1 << aw
-            prev_acc |= 1 << aw
-    if mw >= 0:
-        if mm == 0:
-            rf1 = mw
-            write_masked(slot, mw, sc, 5, 11, regs)
-        elif mw <= 4:
-            write_masked(slot, R_ACC + mw, sc, 5, 11, regs)
-            valid |= 1 << mw
-            prev_acc |= 1 << mw
+    for which in range(2):
+        w = aw if which == 0 else mw
+        m = am if which == 0 else mm
+        if w < 0 or (m != 0 and w > 4):
+            continue  # no destination, or null
+        write_masked(slot, w if m == 0 else R_ACC + w, sc, 4 + which, 10 + which, regs)
+        if m == 0:
+            if which == 0:
+                rf0 = w
+            else:
+                rf1 = w
+        else:
+            valid |= 1 << w
+            prev_acc |= 1 << w
     if sw >= 0:
         row = sw if smag == 0 else R_ACC + sw
         if head >= 0:
