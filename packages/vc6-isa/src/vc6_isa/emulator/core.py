@@ -42,7 +42,7 @@ def find_region(addr, nbytes, bases, sizes):
     return -1
 
 
-@jit_lean
+@jit_sig("int64(int64[::1], int64, int64, int64, int64)")
 def mmu_fault(gs, slot, pc, addr, nbytes):
     gs[G_EVENT] = EV_MMU
     gs[G_EV_SLOT] = slot
@@ -71,10 +71,10 @@ def load(addr, size, hosts, bases, sizes):
 
 
 #: the same reader as a called function, for the general path (each inlined copy costs compile time)
-load_cold = jit_lean(load.py_func)
+load_cold = jit_sig("int64(int64, int64, int64[::1], int64[::1], int64[::1])")(load.py_func)
 
 
-@jit_lean
+@jit_sig("boolean(int64, int64, int64, int64[::1], int64[::1], int64[::1])")
 def store(addr, size, value, hosts, bases, sizes):
     """Write 1, 2 or 4 bytes little-endian; False when outside every BO."""
     r = find_region(addr, size, bases, sizes)
@@ -93,7 +93,7 @@ def store(addr, size, value, hosts, bases, sizes):
 # events
 
 
-@jit_lean
+@jit_sig("int64(int64[::1], int64, int64, int64, int64)")
 def hazard(gs, code, slot, pc, arg):
     gs[G_EVENT] = EV_HAZARD
     gs[G_EV_CODE] = code
@@ -103,7 +103,7 @@ def hazard(gs, code, slot, pc, arg):
     return EV_HAZARD
 
 
-@jit_lean
+@jit_sig("int64(int64, int64, int64[:, ::1], int64[::1], int64[::1], int64[::1], int64[::1])")
 def next_uniform(slot, pc, ts, gs, hosts, bases, sizes):
     """Consume one word of the uniform stream; -1 on an MMU fault (event already set)."""
     addr = ts[slot, T_UNIF]
@@ -633,7 +633,10 @@ def magic_class(w):
     return 7
 
 
-@jit_lean
+@jit_sig(
+    "int64(int64, int64, int64, int64, uint32[:, ::1], int64, int64, boolean, boolean, uint32[:, :, ::1], uint32[:, :, ::1], int64[:, ::1], int64[:, ::1], "
+    "int64[::1], int64[::1], float64[::1], uint32[:, :, ::1], int64[:, ::1], int64[::1], int64[::1], int64[::1])"
+)  # explicit: exec_alu passes literal True/False
 def write_dest(
     slot,
     pc,
@@ -1603,9 +1606,9 @@ def run(
             gs[G_EVENT] = EV_DONE
             return EV_DONE
         # the QPU that is furthest behind in modelled time and has a runnable thread goes next
-        best_q = -1
+        best_q = np.int64(-1)  # np.int64: a literal would make numba compile callees twice
         best_t = np.int64(1) << 62
-        best_slot = -1
+        best_slot = np.int64(-1)
         for q in range(nq):
             slot = pick_thread(q, ts, qs, jp)
             if slot < 0:
