@@ -204,14 +204,12 @@ def test_emulator_json_rates_come_from_modelled_seconds():
     assert result["dispatch_overhead"]["modelled_seconds"] == pytest.approx(200 / 500e6)
 
 
-def test_all_json_validates_and_uses_emulator_defaults_with_a_note():
+def test_all_json_validates_and_runs_every_routine_at_its_pi_default():
     code, document, err = run_json(["all", "--repeat", "2"])
     assert code == cli.EXIT_OK, err
     results = {r["routine"]: r for r in document["results"]}
     assert list(results) == ["sgemm", "summation", "scopy", "memset", "stencil"]
-    assert results["sgemm"]["problem"]["label"] == "512x512x512"
-    assert "emulator default" in results["sgemm"]["problem"]["note"]
-    for name in ("summation", "scopy", "memset", "stencil"):  # their Pi defaults are quick enough
+    for name in results:  # every Pi default is quick enough on the emulator now
         assert results[name]["problem"]["note"] is None
         assert results[name]["problem"]["label"] == ROUTINES[name].default.label
     for result in results.values():
