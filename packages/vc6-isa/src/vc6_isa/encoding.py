@@ -772,21 +772,26 @@ def _check_field(value: int, limit: int, what: str) -> None:
         raise EncodeError(f"{what} must be an integer in 0..{limit - 1}, got {value!r}")
 
 
-def _encode_add(alu: AluOp) -> int:
-    """Bits of the add half: op_add, add_a, add_b, waddr_a and ma."""
-    spec = ADD_OPS.get(alu.op)
+def _spec_and_muxes(alu: AluOp, which: str) -> tuple[OpSpec, int, int]:
+    """Look up an ALU half's op and give its mux fields: operand muxes, or the op's selector
+    values where a mux is an opcode extension (0/1-operand ops), all range-checked."""
+    ops, other_ops, other = (ADD_OPS, MUL_OPS, "mul") if which == "add" else (MUL_OPS, ADD_OPS, "add")
+    spec = ops.get(alu.op)
     if spec is None:
-        raise EncodeError(_unknown_op(alu.op, "add", MUL_OPS, "mul"))
+        raise EncodeError(_unknown_op(alu.op, which, other_ops, other))
     if alu.op != "nop":
         _check_modifiers(alu, spec)
-    mux_a, mux_b = alu.a, alu.b
-    if spec.nsrc < 2:
-        mux_b = spec.mux_b[0]
-    if spec.nsrc < 1:
-        mux_a = spec.mux_a[0]
-    _check_field(mux_a, 8, f"add {alu.op} operand a mux")
-    _check_field(mux_b, 8, f"add {alu.op} operand b mux")
-    _check_field(alu.waddr, 64, f"add {alu.op} waddr")
+    mux_a = alu.a if spec.nsrc >= 1 else spec.mux_a[0]
+    mux_b = alu.b if spec.nsrc >= 2 else spec.mux_b[0]
+    _check_field(mux_a, 8, f"{which} {alu.op} operand a mux")
+    _check_field(mux_b, 8, f"{which} {alu.op} operand b mux")
+    _check_field(alu.waddr, 64, f"{which} {alu.op} waddr")
+    return spec, mux_a, mux_b
+
+
+def _encode_add(alu: AluOp) -> int:
+    """Bits of the add half: op_add, add_a, add_b, waddr_a and ma."""
+    spec, mux_a, mux_b = _spec_and_muxes(alu, "add")
     opcode = spec.opcodes[0]
     waddr, ma = alu.waddr, int(bool(alu.magic))
     layout = spec.layout
@@ -834,19 +839,7 @@ def _encode_add(alu: AluOp) -> int:
 
 def _encode_mul(alu: AluOp) -> int:
     """Bits of the mul half: op_mul, mul_a, mul_b, waddr_m and mm."""
-    spec = MUL_OPS.get(alu.op)
-    if spec is None:
-        raise EncodeError(_unknown_op(alu.op, "mul", ADD_OPS, "add"))
-    if alu.op != "nop":
-        _check_modifiers(alu, spec)
-    mux_a, mux_b = alu.a, alu.b
-    if spec.nsrc < 2:
-        mux_b = spec.mux_b[0]
-    if spec.nsrc < 1:
-        mux_a = spec.mux_a[0]
-    _check_field(mux_a, 8, f"mul {alu.op} operand a mux")
-    _check_field(mux_b, 8, f"mul {alu.op} operand b mux")
-    _check_field(alu.waddr, 64, f"mul {alu.op} waddr")
+    spec, mux_a, mux_b = _spec_and_muxes(alu, "mul")
     opcode = spec.opcodes[0]
     layout = spec.layout
     if layout == "fmul":
