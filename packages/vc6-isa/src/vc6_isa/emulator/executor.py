@@ -73,6 +73,7 @@ from . import hazards as H
 from . import layout as L
 from .dispatch import machine
 from .program import LoweredProgram, load_program
+from .warmup import COMPILE_SECONDS, compiled
 
 # V3D 4.2 performance counter indices (uapi reference 5.4) the cycle model provides.
 CTR_QPU_IDLE = 13
@@ -324,6 +325,9 @@ class Executor:
     """The vc6-isa emulator as a v3d-drm executor (contract E). Zero-argument constructible."""
 
     name = "vc6-isa emulator"
+    #: The one-time numba compile, asked about by ``v3d_drm.warmup`` (see warmup.py).
+    compiled = staticmethod(compiled)
+    compile_seconds = COMPILE_SECONDS
 
     def __init__(self, cycle_model: CycleModel | None = None, nqpus: int = 8) -> None:
         self.cycle_model = cycle_model or CycleModel()
