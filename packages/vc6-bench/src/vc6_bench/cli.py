@@ -144,7 +144,7 @@ def _run(args: argparse.Namespace, platform: Platform, stdout: TextIO, stderr: T
     explicit = {name: _explicit_problem(args, ROUTINES[name]) for name in names}
     document: dict[str, Any] = {"tool": PROG, "schema_version": SCHEMA_VERSION, "command": args.command}
     table = args.format == "table"
-    with Progress(total=len(names) * (4 + (args.repeat or 1)) + 1, stream=stderr,
+    with Progress(total=2 + len(names) * (4 + (args.repeat or 1)), stream=stderr,
                   enabled=not args.no_progress) as progress:
 
         def show(lines: list[str]) -> None:
@@ -157,8 +157,9 @@ def _run(args: argparse.Namespace, platform: Platform, stdout: TextIO, stderr: T
         dev = platform.open(args.device)
         try:
             document["device"] = _device(platform, dev)
+            progress.total = 2 + len(names) * (4 + _repeat(args, document["device"]["emulated"]))
             show(banner_lines(document))
-            progress.step("the emulator, one-time compile" if document["device"]["emulated"] else "device")
+            progress.step("preparing the emulator" if document["device"]["emulated"] else "the device's clock")
             platform.warm_up(dev, progress.note)
             _clock(platform, dev, document["device"])
             document["versions"] = versions
@@ -176,6 +177,10 @@ def _run(args: argparse.Namespace, platform: Platform, stdout: TextIO, stderr: T
     failed = [r["routine"] for r in document.get("results", []) if not r["verification"]["passed"]]
     stderr.writelines(f"{PROG}: verification FAILED for {name}\n" for name in failed)
     return EXIT_VERIFY if failed else EXIT_OK
+
+
+def _repeat(args: argparse.Namespace, emulated: bool) -> int:
+    return args.repeat or (method.EMULATOR_REPEAT if emulated else method.HARDWARE_REPEAT)
 
 
 def _explicit_problem(args: argparse.Namespace, routine: Routine) -> Problem | None:
@@ -228,8 +233,7 @@ def _bench_all(args: argparse.Namespace, platform: Platform, dev: Any, names: li
                done: Callable[[dict[str, Any]], None]) -> list[dict[str, Any]]:
     """Measure each routine; ``done`` receives each result as soon as it is complete."""
     emulated = document["device"]["emulated"]
-    repeat = args.repeat or (method.EMULATOR_REPEAT if emulated else method.HARDWARE_REPEAT)
-    progress.total = len(names) * (4 + repeat) + progress.done + 1
+    repeat = _repeat(args, emulated)
     results = []
     for name in names:
         routine = ROUTINES[name]

@@ -304,7 +304,7 @@ def _number(value: float | None) -> str:
         return "-"
     if value >= 1e5:
         return f"{value:.3g}"
-    return f"{value:.4g}" if value < 100 else f"{value:.0f}"
+    return f"{value:#.4g}" if value < 100 else f"{value:.0f}"  # '#': 1.000, not a bare 1
 
 
 def _speedup(value: float | None) -> str:

@@ -131,9 +131,10 @@ class EmulatorStats:
         return (
             f"{self.cycles} cycles (modelled), {self.modelled_seconds * 1e3:.3f} ms at "
             f"{self.clock_mhz:g} MHz (modelled); {self.thread_instructions} thread-instructions "
-            f"in {self.batches} batches; ALU utilisation {self.alu_utilisation:.1%} (modelled); "
+            f"in {self.batches} batch{'es' if self.batches != 1 else ''}; ALU utilisation "
+            f"{self.alu_utilisation:.1%} (modelled); "
             f"{self.tmu_requests} TMU lookups, {self.tmu_bytes} bytes; emulator wall time "
-            f"{self.wall_seconds:.3f} s ({self.thread_instructions_per_second / 1e6:.2f} M "
+            f"{self.wall_seconds:.3g} s ({self.thread_instructions_per_second / 1e6:.3g} M "
             "thread-instructions/s)"
         )
 
