@@ -11,8 +11,6 @@ class Terminal(io.StringIO):
 
 
 class FakeJob:
-    done = False
-
     def progress(self):
         return 0.25
 

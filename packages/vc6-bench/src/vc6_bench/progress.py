@@ -80,9 +80,8 @@ def _job_progress(jobs: list[Any]) -> float | None:
     """The running job's ``progress()`` (0..1), when it has one (v3d-drm jobs that report it)."""
     if not jobs:
         return None
-    job = jobs[-1]
-    progress, done = getattr(job, "progress", None), getattr(job, "done", False)
-    if not callable(progress) or (done() if callable(done) else done):
+    progress = getattr(jobs[-1], "progress", None)  # never ask ``done`` here: it may collect the job
+    if not callable(progress):
         return None
     value = progress()
     return None if value is None else min(max(float(value), 0.0), 1.0)
