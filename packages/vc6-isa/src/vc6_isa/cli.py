@@ -5,8 +5,9 @@
     vc6-isa as FILE -o OUT [--hex]                          # Mesa text -> binary (or hex words)
 
 ``FILE`` may be ``-`` for standard input; an argument of ``dis`` that is no file but a hex word
-(up to 16 digits, ``0x`` optional) is that instruction word. Exit status: 0 on success, 1 when the input is not a
-valid program (one ``vc6-isa: error: ...`` line on stderr), 2 on a usage error.
+(up to 16 digits, ``0x`` optional) is that instruction word. Exit status: 0 on success, 1 when
+the input is not a valid program (one ``vc6-isa: error: ...`` line on stderr), 2 on a usage
+error.
 """
 
 from __future__ import annotations
