@@ -301,8 +301,10 @@ def hand_over(slot, regs, lanes, ts, jp):
     The accumulators belong to the QPU, not to the thread (hardware evidence, reference 1.2 and
     Appendix G.2: after a ``thrsw`` with no other thread on the QPU, r0-r3 keep their values);
     the flags are treated the same way. Each slot keeps a copy that is valid while it issues,
-    so the hand-over copies them to the QPU's other slots. Those threads now see state another
-    thread wrote: strict mode flags their reads of it (``T_VALID``) until they write it again.
+    so the hand-over copies them to the QPU's other slots. Where that changes what another
+    thread left there, the value it will read was clobbered: strict mode reports the read
+    (``T_VALID``) until the thread writes it again. Equal values (say, both threads keep the
+    same constant in r3) are not clobbered.
     """
     nt = jp[J_NTHREADS]
     base = ts[slot, T_QPU] * nt
@@ -311,12 +313,22 @@ def hand_over(slot, regs, lanes, ts, jp):
         if other == slot:
             continue
         for r in range(6):
+            changed = False
             for lane in range(16):
-                regs[other, R_ACC + r, lane] = regs[slot, R_ACC + r, lane]
+                if regs[other, R_ACC + r, lane] != regs[slot, R_ACC + r, lane]:
+                    regs[other, R_ACC + r, lane] = regs[slot, R_ACC + r, lane]
+                    changed = True
+            if changed:
+                ts[other, T_VALID] &= ~(1 << r)
+        changed = False
         for lane in range(16):
-            lanes[other, L_FA, lane] = lanes[slot, L_FA, lane]
-            lanes[other, L_FB, lane] = lanes[slot, L_FB, lane]
-        ts[other, T_VALID] &= ~(63 | V_FLAGS)
+            if (lanes[other, L_FA, lane] != lanes[slot, L_FA, lane]
+                    or lanes[other, L_FB, lane] != lanes[slot, L_FB, lane]):
+                lanes[other, L_FA, lane] = lanes[slot, L_FA, lane]
+                lanes[other, L_FB, lane] = lanes[slot, L_FB, lane]
+                changed = True
+        if changed:
+            ts[other, T_VALID] &= ~V_FLAGS
 
 
 @jit_lean
