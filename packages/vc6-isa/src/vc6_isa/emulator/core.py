@@ -85,7 +85,7 @@ load_cold = jit_sig("int64(int64, int64, int64[::1], int64[::1], int64[::1])")(l
 # and Appendix G.5: a uniform read after a TMU write and tmuwt returns the old value). Model:
 # they read memory as it was when the job started. Before the TMU first writes into a page of
 # a BO, the page is copied aside; uniform reads of copied pages read the copy. ``hosts`` has
-# three parts (executor._memory_table): hosts[r] BO r's bytes, hosts[n + r] the copies (same
+# three parts (built by Executor._prepare): hosts[r] BO r's bytes, hosts[n + r] the copies (same
 # offsets), hosts[2n + r] one flag byte per page of BO r (1 = copied). Inferred, not observed:
 # ldunifa reads the same way (Mesa only loads SSBOs through unifa when the shader never writes
 # them), and TMU cache evictions that would make a write visible earlier are not modelled.
