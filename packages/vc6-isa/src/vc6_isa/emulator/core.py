@@ -86,9 +86,11 @@ load_cold = jit_sig("int64(int64, int64, int64[::1], int64[::1], int64[::1])")(l
 # they read memory as it was when the job started. Before the TMU first writes into a page of
 # a BO, the page is copied aside; uniform reads of copied pages read the copy. ``hosts`` has
 # three parts (built by Executor._prepare): hosts[r] BO r's bytes, hosts[n + r] the copies (same
-# offsets), hosts[2n + r] one flag byte per page of BO r (1 = copied). Inferred, not observed:
-# ldunifa reads the same way (Mesa only loads SSBOs through unifa when the shader never writes
-# them), and TMU cache evictions that would make a write visible earlier are not modelled.
+# offsets), hosts[2n + r] one flag byte per page of BO r (1 = copied). ldunifa reads the same
+# way: Mesa (nir_to_vir.c, ntq_emit_load_unifa) uses unifa for SSBOs only when they are
+# read-only, since "ldunifa won't see the shader writes to that address (possibly because
+# ldunifa doesn't read from the L2T cache)". Not modelled: L2T evictions that would make a
+# write visible to the uniform streams earlier.
 
 
 @jit_lean
