@@ -87,24 +87,76 @@ MODELLED_COUNTERS = (CTR_QPU_IDLE, CTR_QPU_VALID_INSTR, CTR_QPU_WAIT_TMU, CTR_CY
 class CycleModel:
     """Every parameter of the (modelled, not measured) timing, in one place.
 
-    * ``issue_cycles`` = 4: a 16-lane instruction occupies its QPU for 4 clock cycles (the QPU
-      has 4 physical lanes per ALU; reference 1.1 and uapi 5.6 D). That is what makes the
-      quoted peak: 8 QPUs x 16 lanes x 2 flops / 4 cycles x 500 MHz = 32 Gflop/s.
-    * ``tmu_latency`` = 100 cycles from a TMU lookup to its data (Mesa's scheduler estimate).
-    * ``memory_bytes_per_cycle`` = 8 (about 4 GB/s at 500 MHz, shared by all QPUs: each QPU gets
-      an equal share, so QPUs simulated out of step do not queue behind each other); the job
-      also never finishes before all its TMU bytes could cross the whole bus.
-    * ``batch_start_cycles``: cost of starting a batch on a free thread slot.
-    * Thread switches cost nothing beyond their instructions (the next thread issues at once);
-      SFU results and ALU results have no stall in the model.
+    Calibrated on py-videocore6's examples as measured on a Pi 4 (its README; reference
+    Appendix G.7) -- sgemm 1024^3 0.5546 s, summation 32 Mi uint32 0.01853 s, memset 64 MiB
+    0.01789 s -- with scopy (0.02769 s) held out as the check; ``benchmarks/calibrate.py``
+    reruns them and prints modelled against measured. :data:`CALIBRATION_ERROR` is the band
+    every printer of a modelled figure quotes.
+
+    What runs where (V3D 4.2 on BCM2711: 2 slices x 4 QPUs, one TMU per slice, one L2T and one
+    memory bus for the whole GPU; reference 1.1, v3d42-performance-facts 1):
+
+    * Per QPU: instruction issue, ``issue_cycles`` = 4 per instruction (16 lanes on 4 physical
+      lanes per ALU: 8 x 16 x 2 flops / 4 x 500 MHz = 32 Gflop/s, PV6 README). Thread switches
+      cost nothing beyond their instructions (not pinned by any published timing). SFU results
+      arrive after 2 instructions (Mesa); strict mode rejects an earlier read, so no SFU stall
+      is modelled and SFU throughput is not limited beyond that rule.
+    * Per QPU: at most ``tmu_queue_depth`` = 8 TMU lookups outstanding; issuing one more stalls
+      the QPU until the oldest is done (Mesa's limit and PV6's "eight-depth TMU read request
+      queue"; the hardware's 16-slot input FIFO stalls, it does not fail). Bounds write streams.
+    * Per slice: the TMU handles one distinct ``line_bytes`` cache line of a lookup every
+      ``tmu_cycles_per_line`` = 8 cycles (a 16-lane gather of 16 lines costs 16 slots, a
+      contiguous 16-lane vec4 access 4). Fixed by PV6 sgemm, whose inner loop is bound by it:
+      per k step 4 QPUs x (a 16-line gather of A + one 64-byte row of B) = 68 lines per slice
+      in the measured 529 cycles per step, i.e. 7.8 cycles per line.
+    * Shared: L2T, ``l2_bytes`` = 128 KiB, ``l2_ways`` = 8, ``line_bytes`` = 64, LRU with a
+      hashed set index; invalidated at the start of every job (the kernel does, facts 1).
+      Size, ways and line size are NOT published (facts 1, "UNKNOWN"); these are assumptions.
+      A read lookup moves over the memory bus only the lines that miss; a TMU prefetch
+      (config op 0, as PV6 scopy uses) fills lines like a read without returning data.
+    * Shared: the memory bus behind L2T, time-shared by reads and writes: a byte read costs
+      1 / ``dram_read_gbps`` and a byte written 1 / ``dram_write_gbps`` of bus time. Read rate
+      fixed by PV6 summation (128 MiB read in 18.53 ms, less the dispatch overhead: 7.27 GB/s),
+      write rate by PV6 memset (64 MiB in 17.89 ms: 3.77 GB/s). That reads and writes share one
+      bus (a copy costs read time + write time) is the structural assumption scopy tests.
+    * ``tmu_latency`` = 150 cycles from the end of a lookup's TMU and bus service to its data
+      (or, for a write, to its completion). Not pinned by the three timings: summation bounds
+      it from above (with 2 vec4 lookups in flight per QPU it is read-bound only while the
+      latency stays below about 230 cycles), sgemm is TMU-bound for any value below about 200.
+    * The unifa stream (``ldunifa``, through the per-slice uniform cache): no published timing
+      pins it, so it is modelled conservatively: every new line the stream enters stalls the
+      thread for ``unifa_latency`` (= ``tmu_latency``) plus the line's memory-bus time, with no
+      prefetch and no L2T hit (Mesa notes ldunifa may not read through L2T). The ordinary
+      uniform stream costs nothing (its few words stay in the uniform cache).
+    * ``batch_start_cycles``: cost of starting a batch on a free thread slot (unknown; small).
+    * ``dispatch_overhead_us`` = 70: host-side cost of one submit + wait, which the published
+      wall times include (VkFFT on v3dv: about 70 us per dispatch, facts 3; the SUBMIT_CSD
+      ioctl alone is 32 us). Not part of a job's modelled GPU time; the calibration adds it.
+
+    Not modelled: instruction-cache and uniform-cache misses of ordinary code and uniforms, the
+    L1T cache per slice (its hits cost a TMU line slot like misses), L2T write-back (writes go
+    straight to the bus and do not allocate), DRAM pages/refresh and CPU or display contention,
+    thread-switch and barrier costs beyond their instructions, the clock ramp-up of a cold GPU
+    (PV6 times with force_turbo=1), and the TMU per-quad vs per-pixel difference.
     """
 
     clock_mhz: float = 500.0
     issue_cycles: int = 4
     tmu_latency: int = 100
-    memory_bytes_per_cycle: float = 8.0
+    tmu_cycles_per_line: int = 4
+    tmu_queue_depth: int = 8
+    qpus_per_slice: int = 4
+    line_bytes: int = 64
+    l2_bytes: int = 128 * 1024
+    l2_ways: int = 8
+    dram_read_gbps: float = 7.27
+    dram_write_gbps: float = 3.77
+    unifa_latency: int = 100
     batch_start_cycles: int = 8
+    dispatch_overhead_us: float = 70.0
     scheduler_chunk: int = 64
+    calendar_bucket_cycles: int = 16
+    calendar_buckets: int = 2048
 
 
 @dataclass
@@ -299,6 +351,37 @@ class _Job:
                          self.hosts, self.bases, self.sizes))  # fmt: skip
 
 
+def _memory_model_state(cm: CycleModel, nq: int, jp: np.ndarray) -> np.ndarray:
+    """The memory model's parameters in ``jp``/``fp`` and its fresh state (layout.py, ``F_*``)."""
+    nslices = -(-nq // cm.qpus_per_slice)
+    nres = 1 + nslices
+    if nres > 8:
+        raise V3DError(f"{nq} QPUs make {nslices} slices; the memory model holds at most 7")
+    line_shift = cm.line_bytes.bit_length() - 1
+    sets = cm.l2_bytes // (cm.line_bytes * cm.l2_ways)
+    if 1 << line_shift != cm.line_bytes or sets & (sets - 1) or sets < 1:
+        raise V3DError("CycleModel: line_bytes and the number of L2T sets must be powers of two")
+    jp[L.J_QPUS_PER_SLICE] = cm.qpus_per_slice
+    jp[L.J_TMU_LINE_CYCLES] = cm.tmu_cycles_per_line
+    jp[L.J_LINE_SHIFT] = line_shift
+    jp[L.J_TMU_QUEUE] = cm.tmu_queue_depth
+    jp[L.J_CAL_BUCKET] = cm.calendar_bucket_cycles
+    jp[L.J_CAL_N] = cm.calendar_buckets
+    jp[L.J_L2_SETS] = sets
+    jp[L.J_L2_WAYS] = cm.l2_ways
+    jp[L.J_UNIFA_LAT] = cm.unifa_latency
+    jp[L.J_F_CAL] = L.F_NCOLS
+    jp[L.J_F_L2] = L.F_NCOLS + nres * cm.calendar_buckets
+    jp[L.J_F_TQ] = jp[L.J_F_L2] + 2 * sets * cm.l2_ways
+    fp = np.zeros(int(jp[L.J_F_TQ]) + nq * cm.tmu_queue_depth, np.float64)
+    hz = cm.clock_mhz * 1e6
+    fp[L.F_READ_COST] = hz / (cm.dram_read_gbps * 1e9)
+    fp[L.F_WRITE_COST] = hz / (cm.dram_write_gbps * 1e9)
+    fp[int(jp[L.J_F_CAL]) : int(jp[L.J_F_L2])] = cm.calendar_bucket_cycles
+    fp[int(jp[L.J_F_L2]) : int(jp[L.J_F_L2]) + sets * cm.l2_ways] = -1.0  # empty tags
+    return fp
+
+
 def decode_cfg(cfg: tuple[int, ...]) -> dict[str, int]:
     """The fields of the seven CSD cfg words (reference vc6-isa.md 15.2)."""
     if len(cfg) != 7:
@@ -372,8 +455,7 @@ class Executor:
         # 2-thread mode: thread numbers 0 and 2 (PyVC6 hardware tests assume it; UNCERTAIN,
         # reference 1.2 / F #1). Change the stride here to change the choice.
         jp[L.J_THREAD_NUM_STRIDE] = 2 if threads == 2 else 1
-        fp = np.zeros(L.F_NCOLS, np.float64)
-        fp[L.F_BUS_BYTES] = cm.memory_bytes_per_cycle / nq
+        fp = _memory_model_state(cm, nq, jp)
         ts = np.zeros((nslots, L.T_NCOLS), np.int64)
         for s in range(nslots):
             ts[s, L.T_QPU] = s // threads
@@ -458,11 +540,10 @@ class Executor:
     def _result(self, job, st: _Job, stats: EmulatorStats, wall: float):
         from v3d_drm.executor import CsdResult
 
-        cm = self.cycle_model
+        cm = (job.options or {}).get("cycle_model") or self.cycle_model
         qs, gs = st.qs, st.gs
         tmu_bytes = int(gs[L.G_TMU_RBYTES] + gs[L.G_TMU_WBYTES])
         cycles = int(qs[:, L.Q_TIME].max())
-        cycles = max(cycles, math.ceil(tmu_bytes / cm.memory_bytes_per_cycle))
         nq = len(qs)
         issue_slots = max(1, cycles * nq // cm.issue_cycles)
         stats.cycles = cycles
