@@ -5,6 +5,7 @@ point; ``job.stats`` of an emulated dispatch is an :class:`EmulatorStats`. See e
 the executor options (strict, trace, breakpoints, cycle_budget, ...).
 """
 
+from .cycle_model import CALIBRATION_ERROR, CALIBRATION_PROGRAMS, CalibrationProgram, modelled_label, parameter_table
 from .executor import (
     Breakpoint,
     CycleModel,
@@ -17,6 +18,9 @@ from .executor import (
 )
 
 __all__ = [
+    "CALIBRATION_ERROR",
+    "CALIBRATION_PROGRAMS",
+    "CalibrationProgram",
     "Breakpoint",
     "CycleModel",
     "EmulatorStats",
@@ -25,4 +29,6 @@ __all__ = [
     "Snapshot",
     "TraceRecord",
     "decode_cfg",
+    "modelled_label",
+    "parameter_table",
 ]

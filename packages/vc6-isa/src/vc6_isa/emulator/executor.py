@@ -74,6 +74,7 @@ from .. import encoding
 from ..instruction import AluInstruction, BranchInstruction, Instruction
 from . import hazards as H
 from . import layout as L
+from .cycle_model import CycleModel, modelled_label
 from .dispatch import machine
 from .program import LoweredProgram, load_program
 
@@ -87,82 +88,6 @@ CTR_QPU_WAIT_TMU = 17
 CTR_CYCLE_COUNT = 32
 CTR_COMPUTE_ACTIVE = 86
 MODELLED_COUNTERS = (CTR_QPU_IDLE, CTR_QPU_VALID_INSTR, CTR_QPU_WAIT_TMU, CTR_CYCLE_COUNT, CTR_COMPUTE_ACTIVE)
-
-
-@dataclass(frozen=True)
-class CycleModel:
-    """Every parameter of the (modelled, not measured) timing, in one place.
-
-    Calibrated on py-videocore6's examples as measured on a Pi 4 (its README; reference
-    Appendix G.7) -- sgemm 1024^3 0.5546 s, summation 32 Mi uint32 0.01853 s, memset 64 MiB
-    0.01789 s -- with scopy (0.02769 s) held out as the check; ``benchmarks/calibrate.py``
-    reruns them and prints modelled against measured. :data:`CALIBRATION_ERROR` is the band
-    every printer of a modelled figure quotes.
-
-    What runs where (V3D 4.2 on BCM2711: 2 slices x 4 QPUs, one TMU per slice, one L2T and one
-    memory bus for the whole GPU; reference 1.1, v3d42-performance-facts 1):
-
-    * Per QPU: instruction issue, ``issue_cycles`` = 4 per instruction (16 lanes on 4 physical
-      lanes per ALU: 8 x 16 x 2 flops / 4 x 500 MHz = 32 Gflop/s, PV6 README). Thread switches
-      cost nothing beyond their instructions (not pinned by any published timing). SFU results
-      arrive after 2 instructions (Mesa); strict mode rejects an earlier read, so no SFU stall
-      is modelled and SFU throughput is not limited beyond that rule.
-    * Per QPU: at most ``tmu_queue_depth`` = 8 TMU lookups outstanding; issuing one more stalls
-      the QPU until the oldest is done (Mesa's limit and PV6's "eight-depth TMU read request
-      queue"; the hardware's 16-slot input FIFO stalls, it does not fail). Bounds write streams.
-    * Per slice: the TMU handles one distinct ``line_bytes`` cache line of a lookup every
-      ``tmu_cycles_per_line`` = 8 cycles (a 16-lane gather of 16 lines costs 16 slots, a
-      contiguous 16-lane vec4 access 4). Fixed by PV6 sgemm, whose inner loop is bound by it:
-      per k step 4 QPUs x (a 16-line gather of A + one 64-byte row of B) = 68 lines per slice
-      in the measured 529 cycles per step, i.e. 7.8 cycles per line.
-    * Shared: L2T, ``l2_bytes`` = 128 KiB, ``l2_ways`` = 8, ``line_bytes`` = 64, LRU with a
-      hashed set index; invalidated at the start of every job (the kernel does, facts 1).
-      Size, ways and line size are NOT published (facts 1, "UNKNOWN"); these are assumptions.
-      A read lookup moves over the memory bus only the lines that miss; a TMU prefetch
-      (config op 0, as PV6 scopy uses) fills lines like a read without returning data.
-    * Shared: the memory bus behind L2T, time-shared by reads and writes: a byte read costs
-      1 / ``dram_read_gbps`` and a byte written 1 / ``dram_write_gbps`` of bus time. Read rate
-      fixed by PV6 summation (128 MiB read in 18.53 ms, less the dispatch overhead: 7.27 GB/s),
-      write rate by PV6 memset (64 MiB in 17.89 ms: 3.77 GB/s). That reads and writes share one
-      bus (a copy costs read time + write time) is the structural assumption scopy tests.
-    * ``tmu_latency`` = 150 cycles from the end of a lookup's TMU and bus service to its data
-      (or, for a write, to its completion). Not pinned by the three timings: summation bounds
-      it from above (with 2 vec4 lookups in flight per QPU it is read-bound only while the
-      latency stays below about 230 cycles), sgemm is TMU-bound for any value below about 200.
-    * The unifa stream (``ldunifa``, through the per-slice uniform cache): no published timing
-      pins it, so it is modelled conservatively: every new line the stream enters stalls the
-      thread for ``unifa_latency`` (= ``tmu_latency``) plus the line's memory-bus time, with no
-      prefetch and no L2T hit (Mesa notes ldunifa may not read through L2T). The ordinary
-      uniform stream costs nothing (its few words stay in the uniform cache).
-    * ``batch_start_cycles``: cost of starting a batch on a free thread slot (unknown; small).
-    * ``dispatch_overhead_us`` = 70: host-side cost of one submit + wait, which the published
-      wall times include (VkFFT on v3dv: about 70 us per dispatch, facts 3; the SUBMIT_CSD
-      ioctl alone is 32 us). Not part of a job's modelled GPU time; the calibration adds it.
-
-    Not modelled: instruction-cache and uniform-cache misses of ordinary code and uniforms, the
-    L1T cache per slice (its hits cost a TMU line slot like misses), L2T write-back (writes go
-    straight to the bus and do not allocate), DRAM pages/refresh and CPU or display contention,
-    thread-switch and barrier costs beyond their instructions, the clock ramp-up of a cold GPU
-    (PV6 times with force_turbo=1), and the TMU per-quad vs per-pixel difference.
-    """
-
-    clock_mhz: float = 500.0
-    issue_cycles: int = 4
-    tmu_latency: int = 100
-    tmu_cycles_per_line: int = 4
-    tmu_queue_depth: int = 8
-    qpus_per_slice: int = 4
-    line_bytes: int = 64
-    l2_bytes: int = 128 * 1024
-    l2_ways: int = 8
-    dram_read_gbps: float = 7.27
-    dram_write_gbps: float = 3.77
-    unifa_latency: int = 100
-    batch_start_cycles: int = 8
-    dispatch_overhead_us: float = 70.0
-    scheduler_chunk: int = 64
-    calendar_bucket_cycles: int = 16
-    calendar_buckets: int = 2048
 
 
 @dataclass
@@ -186,8 +111,8 @@ class EmulatorStats:
 
     def __str__(self) -> str:
         return (
-            f"{self.cycles} cycles (modelled), {self.modelled_seconds * 1e3:.3f} ms at "
-            f"{self.clock_mhz:g} MHz (modelled); {self.thread_instructions} thread-instructions "
+            f"{self.cycles} cycles = {self.modelled_seconds * 1e3:.3f} ms at "
+            f"{self.clock_mhz:g} MHz ({modelled_label()}); {self.thread_instructions} thread-instructions "
             f"in {self.batches} batches; ALU utilisation {self.alu_utilisation:.1%} (modelled); "
             f"{self.tmu_requests} TMU lookups, {self.tmu_bytes} bytes; emulator wall time "
             f"{self.wall_seconds:.3f} s ({self.thread_instructions_per_second / 1e6:.2f} M "
