@@ -34,7 +34,12 @@ import types
 from dataclasses import asdict
 
 from vc6_isa import compat
-from vc6_isa.emulator import CALIBRATION_ERROR, CALIBRATION_PROGRAMS, CycleModel, parameter_table
+from vc6_isa.emulator import (
+    CALIBRATION_ERROR,
+    CALIBRATION_PROGRAMS,
+    CycleModel,
+    parameter_table,
+)
 
 DEFAULT_PV6 = "/work/.mirror/Idein+py-videocore6/repo"
 

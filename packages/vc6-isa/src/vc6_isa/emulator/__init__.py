@@ -5,7 +5,13 @@ point; ``job.stats`` of an emulated dispatch is an :class:`EmulatorStats`. See e
 the executor options (strict, trace, breakpoints, cycle_budget, ...).
 """
 
-from .cycle_model import CALIBRATION_ERROR, CALIBRATION_PROGRAMS, CalibrationProgram, modelled_label, parameter_table
+from .cycle_model import (
+    CALIBRATION_ERROR,
+    CALIBRATION_PROGRAMS,
+    CalibrationProgram,
+    modelled_label,
+    parameter_table,
+)
 from .executor import (
     Breakpoint,
     CycleModel,
@@ -20,8 +26,8 @@ from .executor import (
 __all__ = [
     "CALIBRATION_ERROR",
     "CALIBRATION_PROGRAMS",
-    "CalibrationProgram",
     "Breakpoint",
+    "CalibrationProgram",
     "CycleModel",
     "EmulatorStats",
     "Executor",
