@@ -117,12 +117,14 @@ def main() -> None:
         print(f"running {prog.name} ({prog.path}@{prog.commit}) on the emulator...", file=sys.stderr, flush=True)
         start = time.perf_counter()
         stats = run_example(example_source(args.pv6, prog.commit, prog.path), prog.name, model)
-        modelled = sum(s.modelled_seconds for s in stats) + len(stats) * model.dispatch_overhead_us * 1e-6
+        gpu = sum(s.modelled_seconds for s in stats)
+        modelled = gpu + len(stats) * model.dispatch_overhead_us * 1e-6
         rows.append({
             "program": prog.name, "example": f"{prog.path}@{prog.commit}", "role": prog.role,
             "measured_s": prog.measured_seconds, "measured_source": prog.source, "modelled_s": modelled,
             "jobs": len(stats), "ratio": modelled / prog.measured_seconds,
             "error": modelled / prog.measured_seconds - 1, "emulator_s": time.perf_counter() - start,
+            "modelled_gpu_s": gpu, "stored_gpu_s": prog.modelled_gpu_seconds,
         })  # fmt: skip
     worst = max((abs(r["error"]) for r in rows), default=0.0)
     if args.json:
@@ -140,6 +142,10 @@ def main() -> None:
     verdict = "within" if worst <= CALIBRATION_ERROR else "OUTSIDE"
     print(f"largest |error| {worst * 100:.1f}%: {verdict} the quoted band of ±{CALIBRATION_ERROR * 100:.0f}% "
           "(vc6_isa.emulator.CALIBRATION_ERROR)\n")  # fmt: skip
+    stale = [r for r in rows if abs(r["modelled_gpu_s"] / r["stored_gpu_s"] - 1) > 0.002]
+    for r in stale:
+        print(f"STALE: CALIBRATION_PROGRAMS[{r['program']!r}].modelled_gpu_seconds is {r['stored_gpu_s']:.6f}; "
+              f"this run gives {r['modelled_gpu_s']:.6f} (update cycle_model.py)")  # fmt: skip
     print("parameters (vc6_isa.emulator.CycleModel):")
     for name, value, source in parameter_table(model):
         print(f"  {name:24s} {value!s:>10s}  {source}")

@@ -9,6 +9,7 @@ from .cycle_model import (
     CALIBRATION_ERROR,
     CALIBRATION_PROGRAMS,
     CalibrationProgram,
+    calibration_program,
     modelled_label,
     parameter_table,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "QPUError",
     "Snapshot",
     "TraceRecord",
+    "calibration_program",
     "decode_cfg",
     "modelled_label",
     "parameter_table",
