@@ -240,7 +240,7 @@ def test_unifa_stream_stalls_once_per_new_line(dev):
         return kernel
 
     buf = dev.array((64,), np.uint32)
-    buf.address  # noqa: B018
+    buf.address
     cycles = {}
     for nwords in (1, 16, 17, 32):
         job = dev.dispatch(assemble(kernel_for(nwords)), [buf.address], bos=[buf])
