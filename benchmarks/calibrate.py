@@ -1,6 +1,6 @@
 """Calibration of the emulator's cycle model against py-videocore6's published Pi 4 timings.
 
-    python benchmarks/calibrate.py [--pv6 GITDIR] [--only sgemm,scopy,...] [--json]
+    python benchmarks/calibrate.py [--pv6 GITDIR] [--only sgemm,scopy,...] [--no-ours] [--json]
 
 Runs py-videocore6's examples (vc6_isa.emulator.CALIBRATION_PROGRAMS) on the emulator through
 ``vc6_isa.compat``, and prints for each the published Pi 4 wall time, the modelled one (the
@@ -15,6 +15,10 @@ commit, never copied into this repository. Only their import lines change (``vid
 ``vc6_isa.asm`` / ``vc6_isa.compat``); the 2020 versions also get two host-side fixes for
 numpy 2 (their QPU programs are untouched). Each example checks its own GPU result. Their
 printouts (emulator wall times, which say nothing about a Pi) are suppressed.
+
+Then (unless ``--no-ours``) it runs our vc6-kernels routines on the same problems
+(``kernels_modelled.py``) and prints them side by side with py-videocore6's programs in the same
+model: the speed-up is py-videocore6's modelled time over ours.
 
 Emulator time on the shared 2-core development machine: about 1-2 min for sgemm 1024^3
 (198 M thread-instructions), a few seconds for each of the others.
@@ -38,6 +42,8 @@ from vc6_isa.emulator import (
     CALIBRATION_ERROR,
     CALIBRATION_PROGRAMS,
     CycleModel,
+    calibration_program,
+    modelled_label,
     parameter_table,
 )
 
@@ -103,10 +109,28 @@ def run_example(source: str, name: str, model: CycleModel) -> list:
     return [job.stats for job in jobs]
 
 
+def side_by_side(rows: list[dict], wanted: list[str]) -> list[dict]:
+    """Run our routines (kernels_modelled.py) and pair each with py-videocore6's program for the
+    same problem: its modelled GPU time from this run, or the stored one."""
+    import kernels_modelled
+
+    print("running our routines on the same problems on the emulator...", file=sys.stderr, flush=True)
+    with contextlib.redirect_stdout(io.StringIO()):
+        ours = kernels_modelled.run([r for r in kernels_modelled.ROUTINES if not wanted or r in wanted])
+    ran = {r["program"]: r["modelled_gpu_s"] for r in rows}
+    for o in ours:
+        if o["py_videocore6"]:
+            prog = calibration_program(o["py_videocore6"])
+            o["pv6_modelled_s"] = ran.get(prog.name, prog.modelled_gpu_seconds)
+            o["pv6_measured_s"] = prog.measured_seconds
+    return ours
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pv6", default=os.environ.get("PV6_REPO", DEFAULT_PV6), help="py-videocore6 git repository")
     ap.add_argument("--only", default="", help="comma-separated words matching program names (e.g. scopy,2020)")
+    ap.add_argument("--no-ours", action="store_true", help="skip running our routines side by side")
     ap.add_argument("--json", action="store_true", help="machine-readable results on stdout")
     args = ap.parse_args()
     model = CycleModel()
@@ -127,9 +151,10 @@ def main() -> None:
             "modelled_gpu_s": gpu, "stored_gpu_s": prog.modelled_gpu_seconds,
         })  # fmt: skip
     worst = max((abs(r["error"]) for r in rows), default=0.0)
+    ours = [] if args.no_ours else side_by_side(rows, wanted)
     if args.json:
         json.dump({"rows": rows, "band": CALIBRATION_ERROR, "within_band": worst <= CALIBRATION_ERROR,
-                   "model": asdict(model)}, sys.stdout, indent=1)  # fmt: skip
+                   "ours": ours, "model": asdict(model)}, sys.stdout, indent=1)  # fmt: skip
         print()
         return
     print(f"{'program':24s} {'example':30s} {'role':9s} {'Pi 4 (measured)':>16s} {'modelled':>12s} "
@@ -149,6 +174,15 @@ def main() -> None:
     print("parameters (vc6_isa.emulator.CycleModel):")
     for name, value, source in parameter_table(model):
         print(f"  {name:24s} {value!s:>10s}  {source}")
+    if ours:
+        print(f"\nour routines vs py-videocore6 on the same problems, both in this model ({modelled_label()}):")
+        print(f"{'routine':10s} {'problem':18s} {'ours':>11s} {'rate':>16s} {'py-videocore6':>14s} {'speed-up':>9s} "
+              f"{'(py-videocore6 on a Pi 4)':>26s}")  # fmt: skip
+        for o in ours:
+            theirs = o.get("pv6_modelled_s")
+            cols = (f"{theirs * 1e3:11.2f} ms {theirs / o['seconds']:8.2f}x {o['pv6_measured_s'] * 1e3:20.2f} ms"
+                    if theirs else f"{'-':>14s} {'-':>9s} {'(no counterpart)':>26s}")  # fmt: skip
+            print(f"{o['routine']:10s} {o['size']:18s} {o['seconds'] * 1e3:8.2f} ms {o['rate']:>16s} {cols}")
     if worst > CALIBRATION_ERROR:
         sys.exit(1)
 
