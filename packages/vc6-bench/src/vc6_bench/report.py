@@ -145,8 +145,8 @@ def _summary(results: list[dict[str, Any]]) -> list[str]:
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     if modelled:
-        lines.append(f"* modelled{_band(results)} by the emulator's cycle model of a 500 MHz Pi 4, calibrated on "
-                     "py-videocore6's Pi 4 timings; numpy is timed on this host's CPU")
+        lines.append(f"* modelled by the emulator's cycle model of a 500 MHz Pi 4 (calibrated on py-videocore6's Pi 4 "
+                     f"timings{_band(results)}); numpy is timed on this host's CPU")
     return lines
 
 
