@@ -251,3 +251,19 @@ def test_unifa_stream_stalls_once_per_new_line(dev):
     assert abs(cycles[17] - cycles[16] - cm.issue_cycles - line) <= 2  # a new line
     assert cycles[32] - cycles[17] == 15 * cm.issue_cycles
     buf.close()
+
+
+def test_every_parameter_has_a_source_and_figures_carry_the_band():
+    from vc6_isa.emulator import CALIBRATION_ERROR, CALIBRATION_PROGRAMS, modelled_label, parameter_table
+
+    for name, value, source in parameter_table():
+        assert value is not None and len(source) > 10, name
+    assert 0 < CALIBRATION_ERROR < 0.15  # the issue's bar; the value comes from calibrate.py
+    assert f"±{CALIBRATION_ERROR * 100:.0f}%" in modelled_label()
+    roles = {p.role for p in CALIBRATION_PROGRAMS}
+    assert roles == {"fitted", "held out"}
+    assert all(p.measured_seconds > 0 and p.modelled_gpu_seconds > 0 for p in CALIBRATION_PROGRAMS)
+    # the stored modelled figures lie within the band of the measured ones (with the overhead)
+    overhead = CycleModel().dispatch_overhead_us * 1e-6
+    for p in CALIBRATION_PROGRAMS:
+        assert abs((p.modelled_gpu_seconds + overhead) / p.measured_seconds - 1) <= CALIBRATION_ERROR, p.name
