@@ -191,40 +191,33 @@ def test_results_not_popped_and_writes_not_waited(dev):
     assert "not waited" in str(expect(dev, unwaited, "13.6/32", "nop", options=mesa))
 
 
-def test_accumulator_read_after_thread_switch(dev):
-    def body():
-        mov(r0, 1)
-        nop(sig=thrsw)
-        nop()
-        nop()
-        mov(r1, r0)
-        store(r1)
-        epilogue()
+def _read_r0_after_a_switch():
+    mov(r0, 1)
+    nop(sig=thrsw)
+    nop()
+    nop()
+    mov(r1, r0)
+    store(r1)
+    epilogue()
 
+
+def test_accumulator_read_after_thread_switch(dev):
     # Alone on its QPU the thread finds r0 as it left it (Appendix G.2) ...
     out = dev.array((4, 16), np.uint32)
-    prog = assemble(qpu(lambda asm: (prologue(), body())))
+    prog = assemble(qpu(lambda asm: (prologue(), _read_r0_after_a_switch())))
     dev.dispatch(prog, [out.address], bos=[out]).wait()
     assert (out[0] == 1).all()
     # ... Mesa's convention treats every accumulator as lost at a switch.
-    err = expect(dev, body, "1.2", "r0", options={"strict": "mesa"})
+    err = expect(dev, _read_r0_after_a_switch, "1.2", "r0", options={"strict": "mesa"})
     assert "after a thread switch" in str(err)
 
 
 def test_accumulator_read_after_another_thread_ran(dev):
     # 9 batches on 8 QPUs: QPU 0 runs batches 0 and 8 as its two threads, so when batch 0
     # comes back from its switch the other thread has run and r0 is whatever it left.
-    def body():
-        mov(r0, 1)
-        nop(sig=thrsw)
-        nop()
-        nop()
-        mov(r1, r0)
-        epilogue()
-
-    err = expect(dev, body, "1.2", "r0", batches=9)
+    err = expect(dev, _read_r0_after_a_switch, "1.2", "r0", batches=9)
     assert "another thread" in str(err)
-    run(dev, body, batches=9, options={"strict": False})
+    run(dev, _read_r0_after_a_switch, batches=9, options={"strict": False})
 
 
 def test_cycle_budget(dev):

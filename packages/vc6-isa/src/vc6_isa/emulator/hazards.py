@@ -5,6 +5,14 @@ into the reference rule number and a sentence. Rule numbers are those of
 ``shared/reference/vc6-isa.md`` section 13 (``13.x/n``) or the section that states the rule.
 ``STRICT_ONLY`` rules have a well-defined fallback and are only reported in strict mode;
 the others cannot be emulated meaningfully (the hardware would hang or fault) and always raise.
+
+Levels (executor option ``strict``). The default level checks what the hardware requires and
+never rejects a program that ran correctly on a Pi 4: py-videocore6's hardware-validated tests
+and examples (reference Appendix G; ported as tests/test_hw_*.py) all pass it. Rules that such a
+program breaks are Mesa's scheduling conventions and live in ``MESA_ONLY``, checked only at the
+``"mesa"`` level. Two rules are dynamic instead of positional: an accumulator or flag read is
+undefined only when another thread ran on the QPU since the reader last wrote it (or at thread
+start); at the ``"mesa"`` level any read after a thread switch is reported (reference 1.2, G.2).
 """
 
 H_R4_EARLY = 1

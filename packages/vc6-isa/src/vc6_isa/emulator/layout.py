@@ -136,8 +136,9 @@ T_INSTRS = 34
 T_END_AGE = 35  # -1, or instructions executed since the thread-end thrsw
 T_BP_SKIP = 36  # 1: do not stop at a breakpoint on the next instruction (resuming)
 T_THRSW_NEXT = 37  # 1: a thrsw sat in the last delay slot of the pending switch (Appendix G.3)
-T_UNIFA_LINE = 38  # cache line the unifa stream last fetched (-1: none; a unifa write resets it)
-T_NCOLS = 39
+T_BR_UNIF_ALT = 38  # uniform pointer of the pending branch if a unifa write lands in its delay slots
+T_UNIFA_LINE = 39  # cache line the unifa stream last fetched (-1: none; a unifa write resets it)
+T_NCOLS = 40
 
 TS_FREE = 0
 TS_RUN = 1
@@ -237,5 +238,7 @@ F_WRITE_COST = 1  # memory-bus cycles per byte written to DRAM
 F_L2_CLOCK = 2  # L2T access counter (LRU stamps)
 F_CAL_BASE = 3  # F_CAL_BASE + r: first bucket index held by resource r's calendar (r < 8)
 F_NCOLS = 11
+
+UNIFORM_PAGE_SHIFT = 12  # pages of BO memory copied aside for the uniform streams (core.py)
 
 FIFO_CAP = 64  # physical depth of the emulated FIFO (the architectural limit is checked separately)
