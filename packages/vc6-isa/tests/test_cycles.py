@@ -129,34 +129,29 @@ def streamer(asm, mode: str, inflight: int = 4):
     mov(r2, 1)
     shl(r2, r2, 11)
     shl(rf[7], r2, 11)  # 4 MiB: copy destination offset
-    if mode == "write":
-        L.loop
-        mov(tmud, rf[2])
-        mov(tmua, rf[2]).add(rf[2], rf[2], rf[5])
-        sub(rf[3], rf[3], 1, cond="pushz")
-        b(R.loop, cond="na0")
-        nop()
-        nop()
-        nop()
-        tmuwt()
-    else:
+    add(rf[8], rf[2], rf[7])  # copy: where this lane's first word goes
+    if mode != "write":
         for _ in range(inflight):
             mov(tmua, rf[2]).add(rf[2], rf[2], rf[5])
-        L.loop
+    L.loop
+    if mode == "write":
+        mov(tmud, rf[2])
+        mov(tmua, rf[2]).add(rf[2], rf[2], rf[5])
+    else:
         nop(sig=ldtmu(r3))
         if mode == "copy":
-            sub(r1, rf[2], rf[5])
             mov(tmud, r3)
-            add(tmua, r1, rf[7])
+            mov(tmua, rf[8]).add(rf[8], rf[8], rf[5])
         mov(tmua, rf[2]).add(rf[2], rf[2], rf[5])
-        sub(rf[3], rf[3], 1, cond="pushz")
-        b(R.loop, cond="na0")
-        nop()
-        nop()
-        nop()
+    sub(rf[3], rf[3], 1, cond="pushz")
+    b(R.loop, cond="na0")
+    nop()
+    nop()
+    nop()
+    if mode != "write":
         for _ in range(inflight):
             nop(sig=ldtmu(r3))
-        tmuwt()
+    tmuwt()
     end_program()
 
 
