@@ -11,7 +11,14 @@ import numpy as np
 import v3d_drm
 from test_emulator_support import dev, end_program  # noqa: F401
 from vc6_isa.asm import *
-from vc6_isa.emulator import CycleModel, EmulatorStats
+from vc6_isa.emulator import (
+    CALIBRATION_ERROR,
+    CALIBRATION_PROGRAMS,
+    CycleModel,
+    EmulatorStats,
+    modelled_label,
+    parameter_table,
+)
 
 
 def loop_kernel(iterations: int):
@@ -249,8 +256,6 @@ def test_unifa_stream_stalls_once_per_new_line(dev):
 
 
 def test_every_parameter_has_a_source_and_figures_carry_the_band():
-    from vc6_isa.emulator import CALIBRATION_ERROR, CALIBRATION_PROGRAMS, modelled_label, parameter_table
-
     for name, value, source in parameter_table():
         assert value is not None and len(source) > 10, name
     assert 0 < CALIBRATION_ERROR < 0.15  # the bar; the value comes from calibrate.py
