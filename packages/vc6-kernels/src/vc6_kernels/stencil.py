@@ -34,8 +34,9 @@ Figures
     3.82 Gflop/s counting QPULib's 11 flops per cell, ALU utilisation 43.7% -- *modelled* by the
     calibrated cycle model (±4% calibration error), GPU time only (each step is one job; a Pi
     adds about 70 us of host dispatch per job). Reading and writing the grid once per step
-    (1 MiB each way) would take 4.2 ms at the model's read and write rates, so the program is
-    at 56% of that roof; the neighbour rows it loads again mostly hit L2T. py-videocore6 has no
+    (1 MiB each way) would take 4.2 ms at the model's read and write rates (the neighbour rows
+    it loads again mostly hit L2T); the program reaches 56% of that roof because it is bound by
+    its own instruction issue, about 43 instructions per 16-cell chunk. py-videocore6 has no
     stencil.
 """
 
