@@ -61,7 +61,8 @@ class CycleModel:
     tmu_latency: int = _p(
         100,
         "cycles from a lookup's TMU and bus service to its data or write completion; Mesa's scheduler "
-        "estimate; consistent with sgemm (fitted) and bounded above by summation (read-bound below ~90)",
+        "estimate, kept because it fits: with tmu_cycles_per_line it fixes sgemm (-0.6%), and summation, "
+        "with only 2 vec4 loads in flight per QPU, turns latency-bound above it (+3.1% at 100)",
     )
     tmu_cycles_per_line: int = _p(
         4,
@@ -76,7 +77,7 @@ class CycleModel:
     l2_bytes: int = _p(128 * 1024, "ASSUMED L2T size (not published); shared, invalidated at every job start")
     l2_ways: int = _p(8, "ASSUMED L2T associativity (not published); LRU, hashed set index")
     dram_read_gbps: float = _p(
-        7.27, "shared bus, reads: fitted to PV6 summation (128 MiB in 18.53 ms less the dispatch overhead)"
+        7.27, "shared bus, reads: PV6 summation's rate (128 MiB in 18.53 ms less the dispatch overhead)"
     )
     dram_write_gbps: float = _p(
         3.77, "shared bus, writes: fitted to PV6 memset (64 MiB in 17.89 ms less the dispatch overhead)"
