@@ -20,8 +20,9 @@ Then (unless ``--no-ours``) it runs our vc6-kernels routines on the same problem
 (``kernels_modelled.py``) and prints them side by side with py-videocore6's programs in the same
 model: the speed-up is py-videocore6's modelled time over ours.
 
-Emulator time on the shared 2-core development machine: about 1-2 min for sgemm 1024^3
-(198 M thread-instructions), a few seconds for each of the others.
+Emulator time on the shared (loaded) 2-core development machine: 2-3 min for py-videocore6's
+sgemm 1024^3 (198 M thread-instructions), under 10 s for each of the others, about 1 min for
+ours; 5-6 min for the whole run.
 """
 
 from __future__ import annotations
