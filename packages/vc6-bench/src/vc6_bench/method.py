@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from vc6_isa.emulator.cycle_model import CALIBRATION_ERROR, calibration_program
 
 from . import ceilings
 from .platform import Platform
@@ -262,6 +263,7 @@ def bench_routine(platform: Platform, dev: Any, routine: Routine, problem: Probl
         gpu_seconds = [run.wall_seconds for run in runs]
     gpu = {
         "modelled": emulated,
+        "calibration_error": CALIBRATION_ERROR if emulated else None,
         "timing": _timing_text(emulated),
         "seconds": spread(gpu_seconds),
         "jobs_per_run": len(runs[0].jobs) if runs else None,
@@ -282,6 +284,7 @@ def bench_routine(platform: Platform, dev: Any, routine: Routine, problem: Probl
             "from_device_seconds": spread([run.readback_seconds for run in runs]),
         },
         "baseline": _baseline_section(routine, problem, baseline_seconds, gpu["seconds"], emulated),
+        "py_videocore6": _py_videocore6_section(routine, problem, gpu["seconds"], emulated),
         "verification": {
             **_merge_checks(checks),
             "exact_expected": routine.exact,
@@ -387,6 +390,25 @@ def _baseline_section(routine: Routine, problem: Problem, seconds: list[float], 
     }
 
 
+def _py_videocore6_section(routine: Routine, problem: Problem, gpu: dict[str, float] | None,
+                           emulated: bool) -> dict[str, Any] | None:
+    """py-videocore6's program for the same problem: its Pi 4 time and its time in the same cycle
+    model, and how many times faster this routine is (modelled against modelled on the emulator,
+    measured against measured on a Pi)."""
+    if routine.py_videocore6 is None or routine.py_videocore6[1].dims != problem.dims:
+        return None
+    prog = calibration_program(routine.py_videocore6[0])
+    theirs = prog.modelled_gpu_seconds if emulated else prog.measured_seconds
+    return {
+        "program": f"{prog.path}@{prog.commit} ({prog.name})",
+        "measured_seconds": prog.measured_seconds,
+        "modelled_seconds": prog.modelled_gpu_seconds,
+        "speedup": theirs / gpu["median"] if gpu and gpu["median"] > 0 else None,
+        "speedup_note": ("both modelled by the same calibrated cycle model" if emulated
+                         else "this Pi's wall time vs py-videocore6's published Pi 4 wall time"),
+    }
+
+
 def _method_section(repeat: int, emulated: bool, routine: Routine, warmup_problem: Problem,
                     repeat_defaulted: bool) -> dict[str, Any]:
     if emulated and repeat_defaulted:
@@ -436,6 +458,7 @@ def failed_result(routine: Routine, problem: Problem, repeat: int, emulated: boo
         "dispatch_overhead": None,
         "staging": None,
         "baseline": None,
+        "py_videocore6": None,
         "verification": {
             **_failed_check(routine.exact, f"the routine raised {error}"),
             "runs_checked": 0,

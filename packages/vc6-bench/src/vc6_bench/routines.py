@@ -65,6 +65,9 @@ class Routine:
     flops: Callable[[Problem], int]
     bytes_moved: Callable[[Problem], int]  # compulsory DRAM traffic: each input read, each output written once
     ceilings: tuple[str, ...]  # which ceilings apply: "flops", "bandwidth"
+    # py-videocore6's program for the same work (a vc6_isa.emulator.CALIBRATION_PROGRAMS name) and
+    # the problem it solves; its timings are compared with ours on that problem only
+    py_videocore6: tuple[str, Problem] | None = None
 
     @property
     def exact(self) -> bool:
@@ -228,6 +231,7 @@ ROUTINES: dict[str, Routine] = {
             flops=lambda p: 2 * p["m"] * p["n"] * p["k"],
             bytes_moved=lambda p: 4 * (p["m"] * p["k"] + p["k"] * p["n"] + p["m"] * p["n"]),
             ceilings=("flops",),
+            py_videocore6=("sgemm 1024^3", _cube(1024, 1024, 1024)),
         ),
         Routine(
             name="summation",
@@ -246,6 +250,7 @@ ROUTINES: dict[str, Routine] = {
             flops=lambda p: p["n"] - 1,
             bytes_moved=lambda p: 4 * p["n"],
             ceilings=("bandwidth",),
+            py_videocore6=("summation 32 Mi uint32", _vector(32 * 2**20)),
         ),
         Routine(
             name="scopy",
@@ -264,6 +269,7 @@ ROUTINES: dict[str, Routine] = {
             flops=lambda p: 0,
             bytes_moved=lambda p: 2 * 4 * p["n"],
             ceilings=("bandwidth",),
+            py_videocore6=("scopy 16 Mi float32", _vector(16 * 2**20)),
         ),
         Routine(
             name="memset",
@@ -282,6 +288,7 @@ ROUTINES: dict[str, Routine] = {
             flops=lambda p: 0,
             bytes_moved=lambda p: 4 * p["n"],
             ceilings=("bandwidth",),
+            py_videocore6=("memset 64 MiB", _vector(16 * 2**20)),
         ),
         Routine(
             name="stencil",

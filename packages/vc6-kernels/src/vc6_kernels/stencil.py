@@ -30,10 +30,14 @@ Limits
     float32 only; W up to 4 Mi columns. Each step is a separate job (a global barrier).
 
 Figures
-    512 x 512 x 10 steps on the emulator (``benchmarks/kernels_modelled.py``): 11.3 ms,
-    2.99 Gflop/s counting QPULib's 11 flops per cell, ALU utilisation 28.9% -- *modelled*. The
-    3 loads + 1 store of 64 bytes per 16 cells put the model's memory roof at 10.5 ms, so the
-    program is within 8% of it.
+    512 x 512 x 10 steps on the emulator (``benchmarks/kernels_modelled.py``): 7.49 ms,
+    3.82 Gflop/s counting QPULib's 11 flops per cell, ALU utilisation 43.7% -- *modelled* by the
+    calibrated cycle model (±4% calibration error), GPU time only (each step is one job; a Pi
+    adds about 70 us of host dispatch per job). Reading and writing the grid once per step
+    (1 MiB each way) would take 4.2 ms at the model's read and write rates (the neighbour rows
+    it loads again mostly hit L2T); the program reaches 56% of that roof because it is bound by
+    its own instruction issue, about 43 instructions per 16-cell chunk. py-videocore6 has no
+    stencil.
 """
 
 from __future__ import annotations

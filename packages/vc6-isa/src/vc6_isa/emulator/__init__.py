@@ -5,6 +5,14 @@ point; ``job.stats`` of an emulated dispatch is an :class:`EmulatorStats`. See e
 the executor options (strict, trace, breakpoints, cycle_budget, ...).
 """
 
+from .cycle_model import (
+    CALIBRATION_ERROR,
+    CALIBRATION_PROGRAMS,
+    CalibrationProgram,
+    calibration_program,
+    modelled_label,
+    parameter_table,
+)
 from .executor import (
     Breakpoint,
     CycleModel,
@@ -17,12 +25,18 @@ from .executor import (
 )
 
 __all__ = [
+    "CALIBRATION_ERROR",
+    "CALIBRATION_PROGRAMS",
     "Breakpoint",
+    "CalibrationProgram",
     "CycleModel",
     "EmulatorStats",
     "Executor",
     "QPUError",
     "Snapshot",
     "TraceRecord",
+    "calibration_program",
     "decode_cfg",
+    "modelled_label",
+    "parameter_table",
 ]

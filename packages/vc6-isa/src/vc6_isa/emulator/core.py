@@ -257,6 +257,7 @@ def start_batch(slot, batch, t0, regs, lanes, ts, jp):
     ts[slot, T_INSTRS] = 0
     ts[slot, T_END_AGE] = -1
     ts[slot, T_BP_SKIP] = 0
+    ts[slot, T_UNIFA_LINE] = -1
     ts[slot, T_THRSW_NEXT] = 0
     ts[slot, T_BR_UNIF_ALT] = -1
 
@@ -505,6 +506,107 @@ def write_flags(slot, pf, uf, is_float, sc, kres, kcarry, lanes):
 
 
 # ----------------------------------------------------------------------------------------------
+# memory model (parameters and their sources: executor.CycleModel)
+
+
+@jit_lean
+def cal_book(fp, jp, res, t, demand):
+    """Book ``demand`` cycles of shared resource ``res`` from modelled time ``t`` on; returns the
+    time at which the booking ends.
+
+    A resource (the memory bus, a slice's TMU) is a calendar of buckets of remaining capacity, so
+    a request from a QPU that the scheduler runs behind the others still finds the capacity
+    that was free at its own time (QPUs are simulated out of step, a chunk at a time).
+    """
+    bsz = jp[J_CAL_BUCKET]
+    n = jp[J_CAL_N]
+    off = jp[J_F_CAL] + res * n
+    base = np.int64(fp[F_CAL_BASE + res])
+    b = t // bsz
+    if b < base:
+        b = base  # older than the calendar's window: booked at its start
+    rem = float(demand)
+    while True:
+        if b >= base + n:
+            # slide the window: the buckets that fall out are reused, full, for the new ones
+            newbase = b - n + 1
+            stop = newbase if newbase - base < n else base + n
+            k = base
+            while k < stop:
+                fp[off + k % n] = bsz
+                k += 1
+            base = newbase
+            fp[F_CAL_BASE + res] = base
+        i = off + b % n
+        cap = fp[i]
+        start = b * bsz + (bsz - cap)
+        usable = cap
+        if start < t:
+            start = float(t)
+            end_b = (b + 1) * bsz - t
+            if end_b < usable:
+                usable = end_b
+        if usable >= rem:
+            fp[i] = cap - rem
+            return np.int64(start + rem + 0.999999)
+        if usable > 0:
+            fp[i] = cap - usable
+            rem -= usable
+        b += 1
+
+
+@jit_lean
+def l2_access(fp, jp, line):
+    """Look ``line`` up in the L2T model (set-associative, LRU, hashed set index); True on a hit,
+    otherwise the line is installed."""
+    sets = jp[J_L2_SETS]
+    ways = jp[J_L2_WAYS]
+    s = (line ^ (line >> 7) ^ (line >> 14)) & (sets - 1)
+    tag = jp[J_F_L2] + s * ways
+    use = jp[J_F_L2] + sets * ways + s * ways
+    fp[F_L2_CLOCK] += 1.0
+    stamp = fp[F_L2_CLOCK]
+    victim = 0
+    oldest = fp[use]
+    for w in range(ways):
+        if fp[tag + w] == line:
+            fp[use + w] = stamp
+            return True
+        if fp[use + w] < oldest:
+            oldest = fp[use + w]
+            victim = w
+    fp[tag + victim] = line
+    fp[use + victim] = stamp
+    return False
+
+
+@jit_lean
+def tmu_queue_wait(q, qs, jp, fp):
+    """Stall QPU ``q`` while its oldest outstanding lookup (of J_TMU_QUEUE) is not done; returns
+    the ring entry the new lookup takes."""
+    e = jp[J_F_TQ] + q * jp[J_TMU_QUEUE] + qs[q, Q_TMU_QUEUE]
+    oldest = np.int64(fp[e])
+    if oldest > qs[q, Q_TIME]:
+        qs[q, Q_TMU_STALL] += oldest - qs[q, Q_TIME]
+        qs[q, Q_TIME] = oldest
+    qs[q, Q_TMU_QUEUE] = (qs[q, Q_TMU_QUEUE] + 1) % jp[J_TMU_QUEUE]
+    return e
+
+
+@jit_lean
+def unifa_line_fetch(slot, line, ts, qs, jp, fp):
+    """The unifa stream moved to a new cache line: the thread stalls until the line is read
+    from memory (conservative: no prefetch, no L2T hit; see CycleModel)."""
+    q = ts[slot, T_QPU]
+    ts[slot, T_UNIFA_LINE] = line
+    now = qs[q, Q_TIME]
+    done = cal_book(fp, jp, 0, now, (1 << jp[J_LINE_SHIFT]) * fp[F_READ_COST]) + jp[J_UNIFA_LAT]
+    if done > now:
+        qs[q, Q_TMU_STALL] += done - now
+        qs[q, Q_TIME] = done
+
+
+# ----------------------------------------------------------------------------------------------
 # TMU
 
 
@@ -570,7 +672,7 @@ def tmu_lookup(
     for i in range(16):
         nact += lanes[slot, L_ACT, i]
     gs[G_TMU_REQ] += 1
-    now = qs[q, Q_TIME]
+    wbytes0 = gs[G_TMU_WBYTES]
     nbytes = 0
     results = 0  # result words pushed to the FIFO
     if op == 15:
@@ -658,15 +760,39 @@ def tmu_lookup(
                 gs[G_TMU_WBYTES] += 4
         nbytes = nact * results * esize
         gs[G_TMU_RBYTES] += nbytes
-    # cycle model: latency, and this QPU's share of the memory bus
-    bus = qs[q, Q_BUS]
-    if bus < now:
-        bus = now
-    bus += np.int64(nbytes / fp[F_BUS_BYTES] + 0.5)
-    qs[q, Q_BUS] = bus
-    ready = now + jp[J_TMU_LAT]
-    if bus > ready:
-        ready = bus
+    # cycle model (executor.CycleModel): the lookup waits for a place in the QPU's queue of
+    # outstanding lookups, occupies its slice's TMU per distinct cache line, and moves the lines
+    # that miss L2T (reads) or the bytes written over the shared memory bus; its data arrives
+    # the TMU latency after the later of the two.
+    shift = jp[J_LINE_SHIFT]
+    reads = results > 0 or (op != 15 and ndata == 0)
+    nlines = 0
+    misses = 0
+    for i in range(16):
+        if lanes[slot, L_ACT, i] == 0:
+            continue
+        line = np.int64(sc[arow, i]) >> shift
+        seen = False
+        for j in range(i):
+            if lanes[slot, L_ACT, j] != 0 and (np.int64(sc[arow, j]) >> shift) == line:
+                seen = True
+                break
+        if seen:
+            continue
+        nlines += 1
+        if reads and not l2_access(fp, jp, line):
+            misses += 1
+    entry = tmu_queue_wait(q, qs, jp, fp)
+    now = qs[q, Q_TIME]
+    tmu_done = cal_book(fp, jp, 1 + q // jp[J_QPUS_PER_SLICE], now, max(nlines, 1) * jp[J_TMU_LINE_CYCLES])
+    bus_cycles = misses * (1 << shift) * fp[F_READ_COST] + (gs[G_TMU_WBYTES] - wbytes0) * fp[F_WRITE_COST]
+    ready = tmu_done
+    if bus_cycles > 0:
+        bus_done = cal_book(fp, jp, 0, now, bus_cycles)
+        if bus_done > ready:
+            ready = bus_done
+    ready += jp[J_TMU_LAT]
+    fp[entry] = ready
     if results > 0:
         head = ts[slot, T_FIFO_HEAD]
         count = ts[slot, T_FIFO_COUNT]
@@ -802,6 +928,7 @@ def write_dest(
         # unifa: the pointer comes from lane 0 (reference 12.2)
         ts[slot, T_UNIFA] = sc[vrow, 0]
         ts[slot, T_UNIFA_AGE] = 0
+        ts[slot, T_UNIFA_LINE] = -1  # the new stream starts with a fetch (CycleModel)
         if ts[slot, T_BR_CD] > 0 and ts[slot, T_BR_UNIF_ALT] >= 0:
             ts[slot, T_BR_UNIF] = ts[slot, T_BR_UNIF_ALT]  # see exec_branch (Appendix G.8)
         return 0
@@ -1125,6 +1252,8 @@ def exec_alu(
         u = load_uniform_cold(addr, hosts, bases, sizes)
         if u < 0:
             return mmu_fault(gs, slot, pc, addr, 4)
+        if (addr >> jp[J_LINE_SHIFT]) != ts[slot, T_UNIFA_LINE]:
+            unifa_line_fetch(slot, addr >> jp[J_LINE_SHIFT], ts, qs, jp, fp)
         ts[slot, T_UNIFA] = addr + 4
         for i in range(16):
             sc[sigval_row, i] = u
@@ -1577,6 +1706,8 @@ def fast_step(slot, pc, prog, regs, lanes, ts, qs, gs, jp, fifo, fifo_ready, hos
         if ts[slot, T_UNIFA_AGE] + 1 < 4:
             return -1
         uaddr = ts[slot, T_UNIFA]
+        if (uaddr >> jp[J_LINE_SHIFT]) != ts[slot, T_UNIFA_LINE]:
+            return -1  # a new line: step does the fetch
     if uaddr >= 0 and find_region(uaddr, 4, bases, sizes) < 0:
         return -1
     if uaddr < 0 and (sig & (SIG_LDUNIF | SIG_LDUNIFRF | SIG_LDUNIFA | SIG_LDUNIFARF)) != 0:

@@ -74,6 +74,7 @@ from .. import encoding
 from ..instruction import AluInstruction, BranchInstruction, Instruction
 from . import hazards as H
 from . import layout as L
+from .cycle_model import CycleModel, modelled_label
 from .dispatch import machine
 from .program import LoweredProgram, load_program
 
@@ -87,30 +88,6 @@ CTR_QPU_WAIT_TMU = 17
 CTR_CYCLE_COUNT = 32
 CTR_COMPUTE_ACTIVE = 86
 MODELLED_COUNTERS = (CTR_QPU_IDLE, CTR_QPU_VALID_INSTR, CTR_QPU_WAIT_TMU, CTR_CYCLE_COUNT, CTR_COMPUTE_ACTIVE)
-
-
-@dataclass(frozen=True)
-class CycleModel:
-    """Every parameter of the (modelled, not measured) timing, in one place.
-
-    * ``issue_cycles`` = 4: a 16-lane instruction occupies its QPU for 4 clock cycles (the QPU
-      has 4 physical lanes per ALU; reference 1.1 and uapi 5.6 D). That is what makes the
-      quoted peak: 8 QPUs x 16 lanes x 2 flops / 4 cycles x 500 MHz = 32 Gflop/s.
-    * ``tmu_latency`` = 100 cycles from a TMU lookup to its data (Mesa's scheduler estimate).
-    * ``memory_bytes_per_cycle`` = 8 (about 4 GB/s at 500 MHz, shared by all QPUs: each QPU gets
-      an equal share, so QPUs simulated out of step do not queue behind each other); the job
-      also never finishes before all its TMU bytes could cross the whole bus.
-    * ``batch_start_cycles``: cost of starting a batch on a free thread slot.
-    * Thread switches cost nothing beyond their instructions (the next thread issues at once);
-      SFU results and ALU results have no stall in the model.
-    """
-
-    clock_mhz: float = 500.0
-    issue_cycles: int = 4
-    tmu_latency: int = 100
-    memory_bytes_per_cycle: float = 8.0
-    batch_start_cycles: int = 8
-    scheduler_chunk: int = 64
 
 
 @dataclass
@@ -134,8 +111,8 @@ class EmulatorStats:
 
     def __str__(self) -> str:
         return (
-            f"{self.cycles} cycles (modelled), {self.modelled_seconds * 1e3:.3f} ms at "
-            f"{self.clock_mhz:g} MHz (modelled); {self.thread_instructions} thread-instructions "
+            f"{self.cycles} cycles = {self.modelled_seconds * 1e3:.3f} ms at "
+            f"{self.clock_mhz:g} MHz ({modelled_label()}); {self.thread_instructions} thread-instructions "
             f"in {self.batches} batches; ALU utilisation {self.alu_utilisation:.1%} (modelled); "
             f"{self.tmu_requests} TMU lookups, {self.tmu_bytes} bytes; emulator wall time "
             f"{self.wall_seconds:.3f} s ({self.thread_instructions_per_second / 1e6:.2f} M "
@@ -305,6 +282,37 @@ class _Job:
                          self.hosts, self.bases, self.sizes))  # fmt: skip
 
 
+def _memory_model_state(cm: CycleModel, nq: int, jp: np.ndarray) -> np.ndarray:
+    """The memory model's parameters in ``jp``/``fp`` and its fresh state (layout.py, ``F_*``)."""
+    nslices = -(-nq // cm.qpus_per_slice)
+    nres = 1 + nslices
+    if nres > 8:
+        raise V3DError(f"{nq} QPUs make {nslices} slices; the memory model holds at most 7")
+    line_shift = cm.line_bytes.bit_length() - 1
+    sets = cm.l2_bytes // (cm.line_bytes * cm.l2_ways)
+    if 1 << line_shift != cm.line_bytes or sets & (sets - 1) or sets < 1:
+        raise V3DError("CycleModel: line_bytes and the number of L2T sets must be powers of two")
+    jp[L.J_QPUS_PER_SLICE] = cm.qpus_per_slice
+    jp[L.J_TMU_LINE_CYCLES] = cm.tmu_cycles_per_line
+    jp[L.J_LINE_SHIFT] = line_shift
+    jp[L.J_TMU_QUEUE] = cm.tmu_queue_depth
+    jp[L.J_CAL_BUCKET] = cm.calendar_bucket_cycles
+    jp[L.J_CAL_N] = cm.calendar_buckets
+    jp[L.J_L2_SETS] = sets
+    jp[L.J_L2_WAYS] = cm.l2_ways
+    jp[L.J_UNIFA_LAT] = cm.unifa_latency
+    jp[L.J_F_CAL] = L.F_NCOLS
+    jp[L.J_F_L2] = L.F_NCOLS + nres * cm.calendar_buckets
+    jp[L.J_F_TQ] = jp[L.J_F_L2] + 2 * sets * cm.l2_ways
+    fp = np.zeros(int(jp[L.J_F_TQ]) + nq * cm.tmu_queue_depth, np.float64)
+    hz = cm.clock_mhz * 1e6
+    fp[L.F_READ_COST] = hz / (cm.dram_read_gbps * 1e9)
+    fp[L.F_WRITE_COST] = hz / (cm.dram_write_gbps * 1e9)
+    fp[int(jp[L.J_F_CAL]) : int(jp[L.J_F_L2])] = cm.calendar_bucket_cycles
+    fp[int(jp[L.J_F_L2]) : int(jp[L.J_F_L2]) + sets * cm.l2_ways] = -1.0  # empty tags
+    return fp
+
+
 def _initial_registers(nslots: int) -> np.ndarray:
     """Register rows of every slot; the accumulators start as a recognisable undefined value."""
     regs = np.zeros((nslots, L.R_NROWS, 16), np.uint32)
@@ -397,8 +405,7 @@ class Executor:
         # 2-thread mode: thread numbers 0 and 2 (PyVC6 hardware tests assume it; UNCERTAIN,
         # reference 1.2 / F #1). Change the stride here to change the choice.
         jp[L.J_THREAD_NUM_STRIDE] = 2 if threads == 2 else 1
-        fp = np.zeros(L.F_NCOLS, np.float64)
-        fp[L.F_BUS_BYTES] = cm.memory_bytes_per_cycle / nq
+        fp = _memory_model_state(cm, nq, jp)
         ts = np.zeros((nslots, L.T_NCOLS), np.int64)
         for s in range(nslots):
             ts[s, L.T_QPU] = s // threads
@@ -487,11 +494,10 @@ class Executor:
     def _result(self, job, st: _Job, stats: EmulatorStats, wall: float):
         from v3d_drm.executor import CsdResult
 
-        cm = self.cycle_model
+        cm = (job.options or {}).get("cycle_model") or self.cycle_model
         qs, gs = st.qs, st.gs
         tmu_bytes = int(gs[L.G_TMU_RBYTES] + gs[L.G_TMU_WBYTES])
         cycles = int(qs[:, L.Q_TIME].max())
-        cycles = max(cycles, math.ceil(tmu_bytes / cm.memory_bytes_per_cycle))
         nq = len(qs)
         issue_slots = max(1, cycles * nq // cm.issue_cycles)
         stats.cycles = cycles
