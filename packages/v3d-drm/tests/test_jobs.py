@@ -18,7 +18,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import v3d_drm
-from fake_executor import FakeExecutor
 from v3d_drm import GPUTimeout, JobCancelled
 from v3d_drm.clock import CLOCK_LOOP_PROGRAM
 
@@ -187,3 +186,19 @@ def test_ctrl_c_during_a_wait_interrupts_within_half_a_second_and_stops_the_job(
     assert result["interrupted"] and result["at"] - sent < 0.5
     assert "stopped before it completed: Ctrl-C" in result["cancelled"]
     assert result["after"] == 4
+
+
+def test_a_finalizer_that_runs_inside_the_backend_waits_for_the_outer_call(dev):
+    """Garbage collection may run a forgotten BO's finalizer (unmap + GEM_CLOSE) in the middle of
+    another ioctl of the same thread, e.g. while SUBMIT_CSD walks the BOs (seen in the stress
+    test before: "dictionary changed size during iteration"). Here the finalizer runs at once."""
+    backend = dev.backend
+    bo = dev.alloc(4096)
+    handle, address = bo.handle, bo.address
+    with backend._inside():  # as if an ioctl of this thread were walking the BOs
+        walk = iter(backend._bos)
+        bo.close()  # the finalizer's munmap and GEM_CLOSE
+        next(walk)  # would raise RuntimeError if the BOs had changed under the walk
+        assert handle in backend._handles and address in backend._bos
+    assert handle not in backend._handles and address not in backend._bos
+    assert not backend._deferred

@@ -26,9 +26,10 @@ size-tolerant structs, errno per ioctl as in section 2.5).
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import ctypes
 import errno
-import collections
 import heapq
 import mmap
 import os
@@ -209,6 +210,8 @@ class EmulatedBackend:
         self._queue: collections.deque[_Work] = collections.deque()
         self._running: _Work | None = None
         self._worker: threading.Thread | None = None
+        self._depth = threading.local()  # how deep this thread is inside the lock
+        self._deferred: collections.deque[Callable[[], None]] = collections.deque()
         self._va = _AddressSpace()
         self._bytes_in_use = 0
         self._bos: dict[int, _Bo] = {}  # by GPU address (one object per BO, handle or not)
@@ -253,6 +256,27 @@ class EmulatedBackend:
 
     # --- the Backend interface ---------------------------------------------------------------------
 
+    @contextlib.contextmanager
+    def _inside(self):
+        """Hold the lock. Garbage collection can run a finalizer (a forgotten BO's GEM_CLOSE or
+        unmap) in this very thread while it is in here, walking a dict: such calls are deferred
+        to the end of the outermost section instead of changing state under that walk."""
+        with self._lock:
+            depth = getattr(self._depth, "n", 0)
+            self._depth.n = depth + 1
+            try:
+                yield
+            finally:
+                self._depth.n = depth
+                while depth == 0 and self._deferred:
+                    self._deferred.popleft()()
+
+    def _defer_if_inside(self, call: Callable[[], None]) -> bool:
+        if getattr(self._depth, "n", 0) == 0:
+            return False
+        self._deferred.append(call)
+        return True
+
     def fileno(self) -> int:
         return self._fd
 
@@ -265,11 +289,17 @@ class EmulatedBackend:
         if entry is None:
             _fail(errno.EINVAL if user.type == uapi.DRM_IOCTL_BASE else errno.ENOTTY)
         kernel_request, struct, handler = entry
-        with self._lock:
+        if self._defer_if_inside(lambda: self._quietly(request, arg)):
+            return  # a finalizer's release (see _inside): done when the outer call ends
+        with self._inside():
             if request == kernel_request and type(arg) is struct:
                 handler(arg)
                 return
             self._marshalled(user, uapi.decode_request(kernel_request), struct, handler, arg)
+
+    def _quietly(self, request: int, arg: ctypes.Structure) -> None:
+        with contextlib.suppress(OSError):  # finalizers ignore failures to release
+            self.ioctl(request, arg)
 
     @staticmethod
     def _marshalled(user, kernel, struct, handler, arg) -> None:
@@ -288,7 +318,7 @@ class EmulatedBackend:
                 ctypes.memmove(ctypes.addressof(arg), ctypes.addressof(karg), n)
 
     def mmap(self, length: int, offset: int) -> mmap.mmap:
-        with self._lock:
+        with self._inside():
             bo = self._bos.get(offset - MMAP_OFFSET_BASE)
             if bo is None or length <= 0 or length > bo.size or self.closed:
                 _fail(errno.EINVAL)
@@ -309,7 +339,7 @@ class EmulatedBackend:
         """SUBMIT_CSD carrying this job's own description and executor options."""
         if self.closed:
             _fail(errno.EBADF)
-        with self._lock:
+        with self._inside():
             self._submit_csd(arg, description, options)
 
     def job_report(self, syncobj: int) -> JobReport | None:
@@ -338,7 +368,7 @@ class EmulatedBackend:
 
     def close(self) -> None:
         """Cancel every queued and running job, wait (bounded) for the worker, release everything."""
-        with self._lock:
+        with self._inside():
             if self.closed:
                 return
             self.closed = True
@@ -348,7 +378,7 @@ class EmulatedBackend:
         worker = self._worker
         if worker is not None and worker is not threading.current_thread():
             worker.join(CLOSE_JOIN_SECONDS)
-        with self._lock:
+        with self._inside():
             self._handles.clear()
             self._syncobjs.clear()
             self._perfmons.clear()
@@ -360,7 +390,9 @@ class EmulatedBackend:
     # --- BO lifetime -------------------------------------------------------------------------------
 
     def _unmapped(self, bo: _Bo) -> None:
-        with self._lock:
+        if self._defer_if_inside(lambda: self._unmapped(bo)):
+            return
+        with self._inside():
             bo.user_mappings -= 1
             self._maybe_free(bo)
 
@@ -598,14 +630,14 @@ class EmulatedBackend:
     def _work(self) -> None:
         """Run queued jobs in order until the device is closed and the queue is empty."""
         while True:
-            with self._lock:
+            with self._inside():
                 while not self._queue and not self.closed:
                     self._changed.wait()
                 if not self._queue:
                     return
                 work = self._running = self._queue.popleft()
             report = self._run(work.job)
-            with self._lock:
+            with self._inside():
                 self._complete(work, report)
 
     def _complete(self, work: _Work, report: JobReport) -> None:

@@ -383,9 +383,9 @@ def _loop_around(st: _Job, pc: int) -> str:
         if table[b, L.P_KIND] != L.K_BRANCH:
             continue
         target = _branch_target(table[b], b, code)
-        if target is not None and target <= b and target <= pc <= b + 3:
-            if best is None or b - target < best[1] - best[0]:
-                best = (target, b)
+        inside = target is not None and target <= b and target <= pc <= b + 3
+        if inside and (best is None or b - target < best[1] - best[0]):
+            best = (target, b)
     if best is None:
         return f"in no loop closed by a backward branch to a known target around pc {pc}"
     target, b = best
@@ -639,9 +639,10 @@ class Executor:
         slot, pc = int(st.gs[L.G_EV_SLOT]), int(st.gs[L.G_EV_PC])
         qpu, thread, text, instr = self._where(st, slot, pc)
         where = f"{job.description}: " if getattr(job, "description", "") else ""
+        address = int(st.jp[L.J_CODE]) + 8 * pc
         lines = [
-            f"{where}QPU {qpu} thread {thread} pc {pc} ({int(st.jp[L.J_CODE]) + 8 * pc:#010x}): `{text}`: "
-            f"the job hangs: no new batch started in {seconds:g} s of modelled GPU time",
+            f"{where}QPU {qpu} thread {thread} pc {pc} ({address:#010x}): `{text}`: the job hangs: "
+            + f"no new batch started in {seconds:g} s of modelled GPU time",
             "  " + _loop_around(st, pc),
         ]
         others = [
