@@ -18,8 +18,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import v3d_drm
-from v3d_drm import GPUTimeout, JobCancelled
+from v3d_drm import GPUTimeout, JobCancelled, uapi
 from v3d_drm.clock import CLOCK_LOOP_PROGRAM
+from v3d_drm.sync import WAIT_SLICE_SECONDS
 
 CODE = np.array(CLOCK_LOOP_PROGRAM, dtype=np.uint64)
 
@@ -202,3 +203,34 @@ def test_a_finalizer_that_runs_inside_the_backend_waits_for_the_outer_call(dev):
         assert handle in backend._handles and address in backend._bos
     assert handle not in backend._handles and address not in backend._bos
     assert not backend._deferred
+
+
+def test_waits_are_a_series_of_short_syncobj_waits(dev, monkeypatch):
+    """What keeps Ctrl-C prompt on the kernel device too, where an interrupted wait may be
+    restarted by the kernel itself: no single SYNCOBJ_WAIT blocks longer than WAIT_SLICE_SECONDS."""
+    slices = []
+    ioctl = dev.backend.ioctl
+
+    def recording(request, arg):
+        if request == uapi.DRM_IOCTL_SYNCOBJ_WAIT:
+            slices.append((arg.timeout_nsec - time.monotonic_ns()) / 1e9)
+        return ioctl(request, arg)
+
+    monkeypatch.setattr(dev.backend, "ioctl", recording)
+    job = dev.dispatch(CODE, [1], executor_options={"spin": 30})
+    with pytest.raises(GPUTimeout):
+        job.wait(timeout=0.35)
+    assert len(slices) >= 4 and max(slices) <= WAIT_SLICE_SECONDS
+    job.cancel()
+
+
+def test_device_wait_timeout_covers_all_its_jobs(dev):
+    jobs = [dev.dispatch(CODE, [i], executor_options={"spin": spin}) for i, spin in enumerate((0.2, 30, 30))]
+    start = time.monotonic()
+    with pytest.raises(GPUTimeout):
+        dev.wait(*jobs, timeout=0.3)
+    assert 0.3 <= time.monotonic() - start < 0.45  # not 0.2 + 0.3: the first job used part of it
+    for job in jobs[1:]:
+        job.cancel()
+        with pytest.raises(JobCancelled):
+            job.wait(timeout=5)

@@ -511,12 +511,13 @@ class Device:
         return bo, code_address, uniforms_address
 
     def wait(self, *jobs: Job, timeout: float | None = None) -> None:
-        """Wait for several jobs of this device."""
+        """Wait for several jobs of this device; ``timeout`` (seconds) covers them all."""
         for job in jobs:
             if not isinstance(job, Job) or job.device is not self:
                 raise InvalidArgument(f"{job!r} is not a job of this device", value=job)
+        deadline = None if timeout is None else time.monotonic() + timeout
         for job in jobs:
-            job.wait(timeout)
+            job.wait(None if deadline is None else max(0.0, deadline - time.monotonic()))
 
     def _wait_bos(self, bos: Sequence[BufferObject], timeout: float | None, description: str) -> None:
         """WAIT_BO on every BO of a job (the fallback without syncobjs), in slices of at most
