@@ -23,18 +23,11 @@ import time
 
 import numpy as np
 import v3d_drm
+from emulator_speed import end_program
 from vc6_isa.asm import *
 from vc6_isa.emulator import QPUError
 
-
-def end_program():
-    nop(sig=thrsw)
-    nop(sig=thrsw)
-    nop()
-    nop()
-    nop(sig=thrsw)
-    nop()
-    nop()
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 @qpu
@@ -78,15 +71,10 @@ def timeout_overshoot(dev, timeout: float, trials: int) -> list[float]:
 
 
 CHILD = textwrap.dedent("""
-    import json, time, v3d_drm
-    from vc6_isa.asm import *
-    @qpu
-    def forever(asm):
-        L.top
-        b(R.top)
-        nop()
-        nop()
-        nop()
+    import json, sys, time, v3d_drm
+    from vc6_isa.asm import assemble
+    sys.path.insert(0, sys.argv[1])
+    from job_control import forever
     dev = v3d_drm.open("emulator")
     job = dev.dispatch(assemble(forever), [], executor_options={"hang_timeout": None})
     while job.progress() is None:
@@ -103,7 +91,7 @@ def sigint_latency(trials: int) -> list[float]:
     """Seconds from SIGINT to KeyboardInterrupt in a process waiting for an endless job."""
     out = []
     for _ in range(trials):
-        child = subprocess.Popen([sys.executable, "-c", CHILD], stdout=subprocess.PIPE, text=True,
+        child = subprocess.Popen([sys.executable, "-c", CHILD, HERE], stdout=subprocess.PIPE, text=True,
                                  env=dict(os.environ, V3D_DEVICE="emulator"))  # fmt: skip
         try:
             child.stdout.readline()

@@ -12,6 +12,7 @@ import sys
 import textwrap
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -111,6 +112,12 @@ def test_a_hang_names_qpu_thread_pc_and_the_loop(own_dev):
     assert "executor option hang_timeout" in text
 
 
+@pytest.mark.parametrize("bad", [-1, "soon", float("nan")])
+def test_a_bad_hang_timeout_is_a_clear_error(dev, bad):
+    with pytest.raises(v3d_drm.V3DError, match="executor option hang_timeout=.*use seconds > 0"):
+        dev.dispatch(assemble(forever), [], executor_options={"hang_timeout": bad}).wait(timeout=30)
+
+
 def test_the_hang_check_is_the_kernels_batch_progress_rule(own_dev):
     dev = own_dev
     # one batch of the loop, to learn its modelled length
@@ -206,37 +213,25 @@ def test_threads_sharing_a_device_each_get_their_own_options_programs_and_buffer
     assert len(checked) == threads * jobs_each
 
 
+@qpu
+def plus_one(asm):
+    """data[lane] += 1 (first uniform: the address of data)."""
+    eidx(r0, sig=ldunif)
+    shl(r0, r0, 2)
+    add(r1, r5, r0)
+    mov(tmua, r1)
+    nop(sig=ldtmu(r2))
+    add(tmud, r2, 1)
+    mov(tmua, r1)
+    epilogue()
+
+
 CTRL_C_CHILD = textwrap.dedent("""
-    import json, time
+    import json, sys, time
     import numpy as np, v3d_drm
-    from vc6_isa.asm import *
-    from vc6_isa.emulator import QPUError
-
-    @qpu
-    def forever(asm):
-        L.top
-        b(R.top)
-        nop()
-        nop()
-        nop()
-
-    @qpu
-    def plus_one(asm):
-        eidx(r0, sig=ldunif)
-        shl(r0, r0, 2)
-        add(r1, r5, r0)
-        mov(tmua, r1)
-        nop(sig=ldtmu(r2))
-        add(tmud, r2, 1)
-        mov(tmua, r1)
-        tmuwt()
-        nop(sig=thrsw)
-        nop(sig=thrsw)
-        nop()
-        nop()
-        nop(sig=thrsw)
-        nop()
-        nop()
+    from vc6_isa.asm import assemble
+    sys.path.insert(0, sys.argv[1])
+    from test_emulator_jobs import forever, plus_one
 
     dev = v3d_drm.open("emulator")
     job = dev.dispatch(assemble(forever), [], executor_options={"hang_timeout": None})
@@ -260,7 +255,7 @@ CTRL_C_CHILD = textwrap.dedent("""
 
 
 def test_ctrl_c_during_a_wait_interrupts_within_half_a_second_and_stops_the_job():
-    child = subprocess.Popen([sys.executable, "-c", CTRL_C_CHILD], stdout=subprocess.PIPE, text=True,
+    child = subprocess.Popen([sys.executable, "-c", CTRL_C_CHILD, str(Path(__file__).parent)], stdout=subprocess.PIPE, text=True,
                              env=dict(os.environ, V3D_DEVICE="emulator"))  # fmt: skip
     try:
         assert child.stdout.readline().strip() == "waiting"

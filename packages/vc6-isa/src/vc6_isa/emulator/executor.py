@@ -346,8 +346,11 @@ class _HangTimer:
 
     def __init__(self, st: _Job, seconds: object, clock_mhz: float) -> None:
         self.st = st
-        self.seconds = float(seconds or 0)
-        if self.seconds < 0:
+        try:
+            self.seconds = float(seconds or 0)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            self.seconds = -1.0
+        if not self.seconds >= 0:  # also NaN
             raise V3DError(f"executor option hang_timeout={seconds!r}: use seconds > 0, or None to turn it off")
         self.window = max(1, round(self.seconds * clock_mhz * 1e6))  # in cycles
         self.recorded = 0
