@@ -99,6 +99,17 @@ def test_endless_loop_times_out_on_time_other_threads_run_and_cancel_stops_it(ow
     assert out[0].tolist() == [3] * 16
 
 
+def test_closing_the_device_stops_an_endless_job_promptly():
+    dev = v3d_drm.open("emulator")
+    job = dev.dispatch(assemble(forever), [], executor_options={"hang_timeout": None})
+    while job.progress() is None:  # running (past the machine's load)
+        time.sleep(0.01)
+    start = time.monotonic()
+    dev.close()
+    assert time.monotonic() - start < 0.5
+    assert not dev.backend._worker.is_alive()
+
+
 def test_a_hang_names_qpu_thread_pc_and_the_loop(own_dev):
     job = own_dev.dispatch(assemble(forever), [], executor_options={"hang_timeout": 1e-4})
     with pytest.raises(QPUError) as info:
