@@ -318,7 +318,7 @@ class _Job:
 
     def run(self, instructions: int = 0) -> int:
         """Run until an event; with ``instructions`` > 0, return EV_SLICE after about that many."""
-        self.gs[L.G_SLICE_END] = self.gs[L.G_INSTRS] + instructions if instructions > 0 else 0
+        self.gs[L.G_SLICE_END] = self.gs[L.G_INSTRS] + instructions if instructions > 0 else L.NEVER
         m = machine()
         return int(m.run(self.prog.table, self.regs, self.lanes, self.ts, self.qs, self.gs, self.jp, self.fp,
                          self.fifo, self.fifo_ready, self.bp, self.sg_arrive, self.sg_need, self.sg_time,
@@ -354,7 +354,7 @@ class _HangTimer:
             raise V3DError(f"executor option hang_timeout={seconds!r}: use seconds > 0, or None to turn it off")
         self.window = max(1, round(self.seconds * clock_mhz * 1e6))  # in cycles
         self.recorded = 0
-        st.gs[L.G_HANG_AT] = self.window if self.seconds > 0 else 0
+        st.gs[L.G_HANG_AT] = self.window if self.seconds > 0 else L.NEVER
 
     def progressed(self) -> bool:
         """At an expiry: re-arm and return True if the job has progressed, else False."""
@@ -489,13 +489,15 @@ class Executor:
                 bp[int(pc)] = 1
         qs = np.zeros((nq, L.Q_NCOLS), np.int64)
         qs[:, L.Q_CUR] = -1  # no thread issuing yet
+        gs = np.zeros(L.G_NCOLS, np.int64)
+        gs[L.G_SLICE_END] = gs[L.G_HANG_AT] = L.NEVER
         return _Job(
             prog=prog,
             regs=np.zeros((nslots, L.R_NROWS, 16), np.uint32),
             lanes=np.zeros((nslots, L.L_NROWS, 16), np.uint32),
             ts=ts,
             qs=qs,
-            gs=np.zeros(L.G_NCOLS, np.int64),
+            gs=gs,
             jp=jp,
             fp=fp,
             fifo=np.zeros((nslots, L.FIFO_CAP, 16), np.uint32),

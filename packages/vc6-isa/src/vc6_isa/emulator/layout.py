@@ -173,9 +173,10 @@ G_STEP = 13  # 1: return after every instruction (trace / breakpoints)
 G_ENDED = 14  # threads ended
 G_SFU = 15  # SFU operations
 G_EV_ARG2 = 16
-G_SLICE_END = 17  # run returns EV_SLICE once G_INSTRS reaches this (0: run to the end)
-G_HANG_AT = 18  # modelled cycle at which the hang timer expires: run returns EV_TIMER (0: off)
+G_SLICE_END = 17  # run returns EV_SLICE once G_INSTRS reaches this (NEVER: no slices)
+G_HANG_AT = 18  # modelled cycle after which run returns EV_TIMER, the hang timer (NEVER: off)
 G_NCOLS = 19
+NEVER = 1 << 62  # a G_SLICE_END or G_HANG_AT that is never reached
 
 EV_NONE = 0
 EV_DONE = 1
