@@ -1834,7 +1834,7 @@ def fast_run(slot, limit, prog, regs, lanes, ts, qs, gs, jp, fifo, fifo_ready, h
 # the scheduler
 
 
-@jit
+@jit_nogil
 def run(
     prog,
     regs,
@@ -1855,7 +1855,9 @@ def run(
     sizes,
 ):
     """Run the job until it ends (EV_DONE) or something needs Python (hazard, MMU fault, step,
-    breakpoint). Resumable: all state is in the arrays."""
+    breakpoint, the end of a bounded slice, the hang timer). Resumable: all state is in the
+    arrays, and a slice or the timer returns between scheduling rounds, where stopping changes
+    nothing about what runs next."""
     sc = np.zeros((16, 16), np.uint32)
     nq = jp[J_NQPU]
     nrows = jp[J_NROWS]
@@ -1887,6 +1889,12 @@ def run(
                 if ts[s, T_STATUS] == TS_BARRIER:
                     return hazard(gs, H_BARRIER_DEADLOCK, s, ts[s, T_PC], ts[s, T_SG])
             return hazard(gs, H_BARRIER_DEADLOCK, 0, 0, 0)
+        if gs[G_INSTRS] >= gs[G_SLICE_END] or best_t > gs[G_HANG_AT]:
+            # one test for both (measured: two cost the hot loop ~8%)
+            gs[G_EVENT] = EV_SLICE if gs[G_INSTRS] >= gs[G_SLICE_END] else EV_TIMER
+            gs[G_EV_SLOT] = best_slot
+            gs[G_EV_PC] = ts[best_slot, T_PC]
+            return gs[G_EVENT]
         q = best_q
         slot = best_slot
         qs[q, Q_CUR] = slot

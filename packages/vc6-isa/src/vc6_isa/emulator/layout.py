@@ -176,7 +176,10 @@ G_STEP = 13  # 1: return after every instruction (trace / breakpoints)
 G_ENDED = 14  # threads ended
 G_SFU = 15  # SFU operations
 G_EV_ARG2 = 16
-G_NCOLS = 17
+G_SLICE_END = 17  # run returns EV_SLICE once G_INSTRS reaches this (NEVER: no slices)
+G_HANG_AT = 18  # modelled cycle after which run returns EV_TIMER, the hang timer (NEVER: off)
+G_NCOLS = 19
+NEVER = 1 << 62  # a G_SLICE_END or G_HANG_AT that is never reached
 
 EV_NONE = 0
 EV_DONE = 1
@@ -184,6 +187,8 @@ EV_HAZARD = 2
 EV_MMU = 3
 EV_STEP = 4
 EV_BREAK = 5
+EV_SLICE = 6  # a bounded slice of work is over (resume with run)
+EV_TIMER = 7  # the hang timer expired (G_EV_SLOT/G_EV_PC: the thread that would issue next)
 
 # ---- job parameters (int64 [col]) -------------------------------------------------------
 J_NQPU = 0
