@@ -345,6 +345,7 @@ def _initial_registers(nslots: int) -> np.ndarray:
     regs[:, L.R_ACC :] = UNDEFINED_ACCUMULATOR
     return regs
 
+
 def _next_slice(instructions: int, seconds: float) -> int:
     """Thread-instructions for the next slice, aiming at SLICE_SECONDS (at most 4x change)."""
     if seconds <= 0:
