@@ -123,14 +123,14 @@ def test_strict_option_values(dev):
 def test_thrsw_two_apart_makes_two_switches(dev):
     # G.3 runs on hardware; modelled as two switches. With a second thread on the QPU (9
     # batches: QPU 0 holds batches 0 and 8) the first thread's r1, written between the two
-    # switches, was handed to the other thread: reading it afterwards is flagged.
+    # switches, was replaced by the other thread's: reading it afterwards is flagged.
     @qpu
     def kernel(asm):
         prologue()
         nop(sig=thrsw)
         nop()
         nop(sig=thrsw)
-        mov(r1, 1)
+        tidx(r1)  # differs between the two threads of QPU 0
         nop()
         mov(r2, r1)
         epilogue()

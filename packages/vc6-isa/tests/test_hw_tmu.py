@@ -229,6 +229,9 @@ def test_tmu_vec2_contiguous_write():
 
 
 def _check_contiguous_read(size):
+    # The program pushes flag A, switches threads (thrsw after each lookup) and then writes
+    # under `ifa`: on hardware the flags, like r0-r5, survive a switch when no other thread
+    # ran on the QPU (evidence for reference 1.2 beyond Appendix G.2, which names r0-r3).
     with pi() as drv:
         code = drv.program(qpu_tmu_vec_n_contiguous_read, size)
         data = drv.alloc((16, 20), dtype=np.uint32)
