@@ -138,7 +138,7 @@ def _summary(results: list[dict[str, Any]]) -> list[str]:
             _shares(gpu) + (mark if _shares(gpu) != "-" else ""),
             _seconds(((r.get("baseline") or {}).get("seconds") or {}).get("median")),
             _speedup((r.get("baseline") or {}).get("speedup")) + (mark if (r.get("baseline") or {}).get("speedup") else ""),
-            _speedup((r.get("py_videocore6") or {}).get("speedup")) + (mark if (r.get("py_videocore6") or {}).get("speedup") else ""),
+            _ratio((r.get("py_videocore6") or {}).get("speedup")) + (mark if (r.get("py_videocore6") or {}).get("speedup") else ""),
             _verdict(r["verification"]),
         ))
     widths = [max(len(row[i]) for row in rows) for i in range(len(_SUMMARY_COLUMNS))]
@@ -213,7 +213,7 @@ def _details(r: dict[str, Any]) -> list[str]:
 
 
 def _pv6_text(pv6: dict[str, Any]) -> str:
-    speedup = f"; this routine {pv6['speedup']:.2f}x as fast ({pv6['speedup_note']})" if pv6["speedup"] else ""
+    speedup = f"; this routine {_ratio(pv6['speedup'])} as fast ({pv6['speedup_note']})" if pv6["speedup"] else ""
     return (f"{pv6['program']}: {_seconds(pv6['measured_seconds'])} measured on a Pi 4, "
             f"{_seconds(pv6['modelled_seconds'])} modelled{speedup}")
 
@@ -299,6 +299,10 @@ def _number(value: float | None) -> str:
 
 def _speedup(value: float | None) -> str:
     return "-" if value is None else f"{value:.3g}x"
+
+
+def _ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}x"
 
 
 def _bytes_text(nbytes: int) -> str:

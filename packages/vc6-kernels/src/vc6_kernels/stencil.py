@@ -30,14 +30,16 @@ Limits
     float32 only; W up to 4 Mi columns. Each step is a separate job (a global barrier).
 
 Figures
-    512 x 512 x 10 steps on the emulator (``benchmarks/kernels_modelled.py``): 7.49 ms,
-    3.82 Gflop/s counting QPULib's 11 flops per cell, ALU utilisation 43.7% -- *modelled* by the
+    512 x 512 x 10 steps on the emulator (``benchmarks/kernels_modelled.py``): 6.60 ms,
+    4.34 Gflop/s counting QPULib's 11 flops per cell, ALU utilisation 49.6% -- *modelled* by the
     calibrated cycle model (±4% calibration error), GPU time only (each step is one job; a Pi
     adds about 70 us of host dispatch per job). Reading and writing the grid once per step
     (1 MiB each way) would take 4.2 ms at the model's read and write rates (the neighbour rows
-    it loads again mostly hit L2T); the program reaches 56% of that roof because it is bound by
-    its own instruction issue, about 43 instructions per 16-cell chunk. py-videocore6 has no
-    stencil.
+    it loads again mostly hit L2T); the program reaches 64% of that roof because it is bound by
+    its own instruction issue: 36 instructions per 16-cell chunk (the window shift sits in the
+    loop branch's delay slots, register copies ride on the pops' free ALUs, and the loads of
+    chunk + 2 go out before chunk + 1 is popped; 42 instructions and 7.49 ms before).
+    py-videocore6 has no stencil.
 """
 
 from __future__ import annotations
@@ -49,8 +51,10 @@ import numpy as np
 import v3d_drm
 from vc6_isa.asm import (
     Program,
+    R,
     add,
     assemble,
+    b,
     bor,
     eidx,
     fadd,
@@ -118,8 +122,13 @@ def _stencil(asm: Any) -> None:
         add(tmua, down, r0)
         sub(colload, colload, -16)
 
-    def pop(u: Any, m: Any, d: Any, v: Any) -> None:
-        nop(sig=ldtmu(u))
+    def pop(u: Any, m: Any, d: Any, v: Any, *, copy_cur: bool = False) -> None:
+        """Pop one chunk's three rows and sum them into ``v``; with ``copy_cur`` the first pop
+        also copies vcur and vprev to r1 and r2 (its ALUs are free)."""
+        if copy_cur:
+            mov(r1, vcur, sig=ldtmu(u)).mov(r2, vprev)
+        else:
+            nop(sig=ldtmu(u))
         nop(sig=ldtmu(m))
         nop(sig=ldtmu(d))
         fadd(r0, u, m)
@@ -140,14 +149,11 @@ def _stencil(asm: Any) -> None:
     issue()
     mov(ccount, nchunks)
     C.label("chunk")
-    pop(un, mn, dn, vnext)
-    issue()
-    mov(r1, vcur)
-    mov(r2, vprev)
-    mov(r3, vnext)
+    issue()  # chunk + 2, before popping chunk + 1: a whole iteration of lead (6 words queued)
+    pop(un, mn, dn, vnext, copy_cur=True)
     rotate(r0, r1, 1)  # left neighbour sums, lanes 1..15
     rotate(r4, r2, 1)  # lane 0: the previous chunk's lane 15
-    bor(null, lane, lane, cond="pushz")
+    bor(null, lane, lane, cond="pushz").mov(r3, vnext)
     mov(r0, r4, cond="ifa")
     rotate(r2, r1, -1)  # right neighbour sums, lanes 0..14
     rotate(r4, r3, -1)  # lane 15: the next chunk's lane 0
@@ -164,11 +170,12 @@ def _stencil(asm: Any) -> None:
     shl(r1, colst, 2)
     add(r1, outrow, r1).mov(tmud, r0)
     mov(tmua, r1, cond="ifa").sub(colst, colst, -16)
+    sub(ccount, ccount, 1, cond="pushz")
+    b(R.chunk, cond="na0")
+    # delay slots: shift the chunk window (harmless after the last chunk: the next row reloads)
     mov(vprev, vcur).mov(vcur, vnext)
     mov(uc, un).mov(mc, mn)
     mov(dc, dn)
-    sub(ccount, ccount, 1, cond="pushz")
-    C.branch_to("chunk", cond="na0")
     for _ in range(3):  # the loads of the chunk after the last
         nop(sig=ldtmu(r0))
     add(yoff, yoff, stride8)

@@ -9,6 +9,13 @@ Pi 4 at 500 MHz its README publishes, run unchanged through :mod:`vc6_isa.compat
 emulator. Three fix the parameters (:data:`CALIBRATION_PROGRAMS`, role "fitted"); the others
 were not used to choose any value and are predictions (role "held out").
 
+What the timings pin and what they do not: the read and write rates (summation, memset), and
+one combination of TMU line cost and latency (sgemm): 4 cycles per line with a 100-cycle
+latency fits as well as 5 with 50 (sgemm +0.3%, summation 0.0%; the held-out errors do not
+change). The model keeps Mesa's 100-cycle estimate, the slower of the two for a program that
+does not hide latency. sgemm's fit also rests on L2T catching the 16-fold reuse of its A
+gathers: with no L2T its modelled time would be about 50% longer.
+
 What runs where on V3D 4.2 in a BCM2711 (reference vc6-isa.md 1.1; v3d42-performance-facts.md
 section 1): 2 slices of 4 QPUs; per QPU the instruction issue; per slice one TMU and the
 uniform, instruction and L1T caches; for the whole GPU one L2T and one memory bus.
