@@ -1,0 +1,254 @@
+"""The list scheduler: packs a block's ops into dual-issue instructions without hazards.
+
+Works after register allocation, on physical registers. For each block it builds the
+dependence graph (read-after-write with the result latency, write-after-read with latency 0
+since both ALUs read before either writes, write-after-write), plus ordered chains for
+the flags, the TMU (every TMU write and ``ldtmu`` stay in program order, so the statically
+tracked FIFO depth holds), the uniform stream and ``rtop``. Then it fills instructions
+cycle by cycle with the ready ops of greatest height, checking what one instruction can hold
+(reference 13.1): one add op, one mul op and one signal; two register-file read ports (one
+when a small immediate or a rotation takes ``raddr_b``); one small immediate; one flag write
+and an encodable condition pair; one peripheral access (TMU write, ``ldtmu``, SFU); distinct
+destinations. Latencies (reference 11.1, 13.2): ALU results at t+1; SFU results at t+2;
+a rotated accumulator, and r5 as a rotation amount, not written by the previous instruction.
+
+The block's branch goes as early as its flags allow but with at most three instructions
+after it, so the branch's delay slots execute the block's own last instructions (reference
+9.2); missing slots are filled with ``nop``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..encoding import FLAG_CODES, SIGNAL_CODES
+from .ir import R5, R5REP, RF0, SFU_OPS, TMUA, TMUD, Block, Imm, Op, VReg, alus_for
+
+__all__ = ["Instr", "Node", "schedule_block"]
+
+_ADDRESS_SIGS = ("ldtmu", "ldunifrf")
+_FLAG_READERS = frozenset({"vfla", "vflna"})
+_MAGIC = {TMUA: ("magic", 12), TMUD: ("magic", 11), R5REP: ("magic", 55)}
+
+
+@dataclass(eq=False)
+class Node:
+    """An op with its physical operands and scheduling facts."""
+
+    op: Op
+    i: int
+    dst: Any
+    srcs: list[Any]
+    alus: tuple[str, ...]
+    reads: list[Any]
+    writes: list[Any]
+    rf_reads: frozenset
+    imm: int | None
+    periph: bool
+    preds: list[tuple[Node, int]] = field(default_factory=list)
+    succs: list[tuple[Node, int]] = field(default_factory=list)
+    height: int = 0
+    cycle: int = -1
+
+
+@dataclass
+class Instr:
+    """One instruction being filled: at most one op per slot (``add``, ``mul``, ``sig``)."""
+
+    add: Node | None = None
+    mul: Node | None = None
+    sig: Node | None = None
+    branch: Any = None
+
+    def nodes(self) -> list[Node]:
+        return [n for n in (self.add, self.mul, self.sig) if n is not None]
+
+
+def phys(x: Any, where: dict[VReg, tuple[str, int]]) -> Any:
+    if isinstance(x, VReg):
+        return where[x]
+    if isinstance(x, Imm):
+        return x
+    if x is RF0:
+        return ("rf", 0)
+    if x is R5:
+        return ("acc", 5)
+    return _MAGIC.get(x, x)
+
+
+def make_node(op: Op, i: int, where: dict[VReg, tuple[str, int]]) -> Node:
+    dst = phys(op.dst, where) if op.dst is not None else None
+    srcs = [phys(s, where) for s in op.srcs]
+    reads = [s for s in srcs if not isinstance(s, Imm)]
+    writes: list[Any] = []
+    if dst is not None:
+        if dst == ("magic", 55):
+            writes.append(("acc", 5))
+        elif dst[0] != "magic":
+            writes.append(dst)
+        if op.cond is not None and dst[0] != "magic":
+            reads.append(dst)
+    if op.rot is R5:
+        reads.append(("acc", 5))
+    if op.pf:
+        writes.append("F")
+    if op.cond or op.name in _FLAG_READERS:
+        reads.append("F")
+    tmu = op.name in ("ldtmu", "tmuwt") or op.dst in (TMUA, TMUD)
+    if tmu:
+        reads.append("TMU")
+        writes.append("TMU")
+    if op.name == "ldunifrf":
+        reads.append("UNIF")
+        writes.append("UNIF")
+    if op.name == "multop":
+        writes.append("RTOP")
+    if op.name == "umul24":
+        reads.append("RTOP")
+        writes.append("RTOP")
+    imms = {s.bits for s in srcs if isinstance(s, Imm)}
+    return Node(
+        op=op,
+        i=i,
+        dst=dst,
+        srcs=srcs,
+        alus=alus_for(op.name),
+        reads=reads,
+        writes=writes,
+        rf_reads=frozenset(s[1] for s in srcs if isinstance(s, tuple) and s[0] == "rf"),
+        imm=next(iter(imms)) if imms else None,
+        periph=tmu or op.name in SFU_OPS,
+    )
+
+
+def _raw_latency(p: Node, n: Node, key: Any) -> int:
+    if p.op.name in SFU_OPS:
+        return 2
+    if n.op.name == "rot" and isinstance(key, tuple) and key[0] == "acc":
+        return 2  # the rotated accumulator / r5 must not be written by the previous instruction
+    return 1
+
+
+def build_graph(nodes: list[Node]) -> None:
+    last_w: dict[Any, Node] = {}
+    readers: dict[Any, list[Node]] = {}
+
+    def edge(p: Node, n: Node, lat: int) -> None:
+        p.succs.append((n, lat))
+        n.preds.append((p, lat))
+
+    for n in nodes:
+        for k in n.reads:
+            if k in last_w:
+                edge(last_w[k], n, _raw_latency(last_w[k], n, k))
+        for k in n.writes:
+            for r in readers.get(k, ()):
+                if r is not n:
+                    edge(r, n, 0)
+            if k in last_w and last_w[k] is not n:
+                edge(last_w[k], n, 2 if last_w[k].op.name in SFU_OPS else 1)
+        for k in n.reads:
+            readers.setdefault(k, []).append(n)
+        for k in n.writes:
+            last_w[k] = n
+            readers[k] = []
+    for n in reversed(nodes):
+        n.height = 1 + max((lat + s.height for s, lat in n.succs), default=0)
+
+
+def _flags_ok(instr: Instr, extra: tuple[str, Node] | None) -> bool:
+    add = instr.add.op if instr.add else None
+    mul = instr.mul.op if instr.mul else None
+    if extra is not None:
+        if extra[0] == "add":
+            add = extra[1].op
+        else:
+            mul = extra[1].op
+    key = (
+        add.cond if add else None, add.pf if add else None, None,
+        mul.cond if mul else None, mul.pf if mul else None, None,
+    )  # fmt: skip
+    return key in FLAG_CODES
+
+
+def fits(instr: Instr, n: Node, slot: str) -> bool:
+    """Can ``n`` go into ``instr``'s ``slot`` (``add``, ``mul`` or ``sig``)?"""
+    if getattr(instr, slot) is not None:
+        return False
+    others = instr.nodes()
+    if n.periph and any(o.periph for o in others):
+        return False
+    if n.op.name == "ldunifrf" and any(o.op.name == "ldunifrf" for o in others):
+        return False
+    dsts = [o.dst for o in others if o.dst is not None]
+    if n.dst is not None and n.dst in dsts:
+        return False
+    rot = n.op.rot is not None or any(o.op.rot is not None for o in others)
+    imms = {o.imm for o in others if o.imm is not None} | ({n.imm} if n.imm is not None else set())
+    if len(imms) > 1 or (imms and rot):
+        return False
+    rf = set(n.rf_reads).union(*(o.rf_reads for o in others))
+    if len(rf) > (1 if (imms or rot) else 2):
+        return False
+    sig = n if slot == "sig" else instr.sig
+    if sig is not None:
+        sigs = {sig.op.name} | ({"smimm"} if imms else set()) | ({"rot"} if rot else set())
+        if frozenset(sigs) not in SIGNAL_CODES:
+            return False
+        if any(o.op.cond or o.op.pf for o in [*others, n] if o is not sig):
+            return False
+        return True
+    if rot and frozenset({"rot"}) not in SIGNAL_CODES:  # pragma: no cover
+        return False
+    return _flags_ok(instr, (slot, n))
+
+
+def _ready(n: Node, t: int) -> bool:
+    for p, lat in n.preds:
+        if p.cycle < 0 or p.cycle + lat > t:
+            return False
+    return True
+
+
+def schedule_block(ops: list[Op], where: dict[VReg, tuple[str, int]]) -> list[Instr]:
+    """Schedule one block's ops (its branch is placed by the caller)."""
+    nodes = [make_node(op, i, where) for i, op in enumerate(ops)]
+    build_graph(nodes)
+    left = sorted(nodes, key=lambda n: (-n.height, n.i))
+    instrs: list[Instr] = []
+    t = 0
+    while left:
+        instr = Instr()
+        progress = True
+        while progress:
+            progress = False
+            for n in left:
+                if not _ready(n, t):
+                    continue
+                slot = next(
+                    (s for s in n.alus if fits(instr, n, "sig" if s == "sig" else s)), None
+                )
+                if slot is None:
+                    continue
+                setattr(instr, slot, n)
+                n.cycle = t
+                left.remove(n)
+                progress = True
+                break
+        instrs.append(instr)
+        t += 1
+    return instrs
+
+
+def branch_position(instrs: list[Instr], conditional: bool) -> int:
+    """Where the block's branch goes: after its flags and uniform loads, at most 3 before the end."""
+    p = max(0, len(instrs) - 3)
+    for i, ins in enumerate(instrs):
+        for n in ins.nodes():
+            if (conditional and n.op.pf) or n.op.name == "ldunifrf":
+                p = max(p, i + 1)
+    return p
+
+
+_ = (Block, _ADDRESS_SIGS)
