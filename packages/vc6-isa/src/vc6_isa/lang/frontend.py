@@ -310,7 +310,7 @@ class Walker:
 
     def bind(self, name: str, value: Any, node: ast.AST) -> None:
         """Bind ``name`` at its (first) assignment."""
-        if name in self.mutable:
+        if name in self.mutable and not isinstance(value, tuple):
             t = self.type_of(value, node)
             if t is BOOL and not isinstance(value, RV):
                 raise self.error(node, "a compile-time bool cannot be a variable")
