@@ -637,6 +637,8 @@ class Walker:
                 return -v
             if isinstance(e.op, ast.UAdd):
                 return +v
+            if isinstance(e.op, ast.Invert) and isinstance(v, bool):
+                return not v
             if isinstance(e.op, ast.Invert) and isinstance(v, int):
                 return ~v
             raise self.error(e, "bad operand for this operator")
@@ -664,6 +666,10 @@ class Walker:
                 node, f"the operator {sym} is not supported on vectors",
                 "use >> / & for powers of two, or compute in Float",
             )
+        if name in ("and", "or") and (isinstance(a, RV) and a.type is BOOL) != (
+            isinstance(b, RV) and b.type is BOOL
+        ):
+            a, b = (self.bool_vector(v, node) for v in (a, b))
         ta = a.type if isinstance(a, RV) else None
         tb = b.type if isinstance(b, RV) else None
         for v in (a, b):
@@ -705,6 +711,13 @@ class Walker:
         if name in ("shl", "shr", "and", "or", "xor") and t is not INT:
             raise self.error(node, f"{sym} applies to Int only, not {t}")
         return RV(t, self.b.binop(name, t, self.operand(a, t, node), self.operand(b, t, node)))
+
+    def bool_vector(self, v: Any, node: ast.AST) -> Any:
+        """A compile-time bool as a Bool vector (other values unchanged)."""
+        if isinstance(v, bool):
+            zero = ("imm", INT, 0)
+            return RV(BOOL, self.b.compare("eq" if v else "ne", INT, zero, zero))
+        return v
 
     def compare(self, op: str, a: Any, b: Any, node: ast.AST) -> RV:
         ta = a.type if isinstance(a, RV) else None
@@ -834,6 +847,8 @@ class Walker:
             return None
         if name == "rotate":
             x, amount = args
+            if isinstance(x, (int, float)) and not isinstance(x, bool):
+                return x  # the same value in every lane rotates to itself
             if not (isinstance(x, RV) and x.type in (INT, FLOAT)):
                 raise self.error(e, "rotate() rotates an Int or Float vector")
             if isinstance(amount, int) and not isinstance(amount, bool):

@@ -149,7 +149,7 @@ class Kernel:
                     + (f" of dtype {x.dtype}" if _is_array(x) else "")
                     + "; kernels take int32/uint32/float32 arrays, ints and floats"
                 )
-            if got is not None and not isinstance(x, LangType) and not _compatible(want, got):
+            if not isinstance(x, LangType) and (got is None or not _compatible(want, got)):
                 raise KernelArgumentError(
                     f"{self.name}(): argument {pname!r} must be {_describe(want)}, got "
                     + (f"an array of dtype {x.dtype}" if _is_array(x) else type(x).__name__)
