@@ -80,16 +80,22 @@ def compile_seconds(k) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--steps", type=int, default=3, help="heat steps to average over")
+    parser.add_argument(
+        "--steps", type=int, default=3, help="heat steps to average over"
+    )
     args = parser.parse_args()
-    print("running (each line takes a few seconds on the emulator) ...", file=sys.stderr)
+    print(
+        "running (each line takes a few seconds on the emulator) ...", file=sys.stderr
+    )
     rot_c, rot_h = compiled_rotation_cycles(), handwritten_rotation_cycles()
     heat_c, heat_h = heat_cycles(args.steps)
     rows = [
         ("rot3D v3, 8 QPUs, n=1024", rot_c, rot_h, "cookbook rotate.md", 1.25),
         ("heat step, 512x512, 8 QPUs", heat_c, heat_h, "vc6_kernels.stencil", 1.5),
     ]
-    print(f"{'kernel':28s} {'compiled':>12s} {'hand-written':>13s} {'ratio':>6s} target  (cycles, modelled)")
+    print(
+        f"{'kernel':28s} {'compiled':>12s} {'hand-written':>13s} {'ratio':>6s} target  (cycles, modelled)"
+    )
     ok = True
     for name, c, h, ref, target in rows:
         ratio = c / h
@@ -97,7 +103,14 @@ def main() -> int:
         print(f"{name:28s} {c:12.0f} {h:13.0f} {ratio:6.2f} <= {target}  vs {ref}")
     print()
     print(f"{'compile time (best of 3)':28s} {'seconds':>12s} {'instructions':>13s}")
-    for k in (ex.gcd, ex.gcd_unrolled, ex.rot3d_1, ex.rot3d_2, ex.rot3d_3, ex.heat_step):
+    for k in (
+        ex.gcd,
+        ex.gcd_unrolled,
+        ex.rot3d_1,
+        ex.rot3d_2,
+        ex.rot3d_3,
+        ex.heat_step,
+    ):
         secs = compile_seconds(k)
         ok &= secs < 0.3
         print(f"{k.name:28s} {secs:12.4f} {len(k.compile()):13d}")

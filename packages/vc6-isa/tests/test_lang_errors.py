@@ -40,7 +40,10 @@ def test_int_plus_float_points_at_the_expression():
     assert lines[2].strip() == "q[0] = a + q[0]"
     assert lines[3].strip() == "^" * len("a + q[0]")
     assert lines[3].index("^") == lines[2].index("a + q[0]")
-    assert lines[-1] == "fix: write to_float(x) or to_int(x) so both operands have the same type"
+    assert (
+        lines[-1]
+        == "fix: write to_float(x) or to_int(x) so both operands have the same type"
+    )
     assert err.filename == __file__
 
 
@@ -70,13 +73,10 @@ def test_a_per_lane_while_condition_asks_for_any_or_all():
 def test_statements_outside_the_language():
     @kernel
     def bad(p: Ptr[Int]):
-        try:
-            p[0] = 1
-        except Exception:
-            pass
+        assert p is not None
 
     err = str(compile_error(bad))
-    assert "'try' statements are not part of the kernel language" in err
+    assert "'assert' statements are not part of the kernel language" in err
 
 
 def test_variable_first_assigned_in_a_per_lane_if():
@@ -85,10 +85,12 @@ def test_variable_first_assigned_in_a_per_lane_if():
         a = p[0]
         if a > 0:
             b = a + 1
-        p[0] = b  # noqa: F821
+        p[0] = b
 
     err = str(compile_error(bad))
-    assert "'b' is not defined here: it was first assigned inside a per-lane 'if'" in err
+    assert (
+        "'b' is not defined here: it was first assigned inside a per-lane 'if'" in err
+    )
     assert "fix: give b a value before that block" in err
 
 
@@ -169,7 +171,9 @@ def test_argument_errors_before_dispatch():
         k(np.zeros(16, np.float64), 1)
     with pytest.raises(KernelArgumentError, match="takes 2 argument"):
         k(np.zeros(16, np.int32))
-    with pytest.raises(KernelArgumentError, match="num_qpus must be an int from 1 to 8"):
+    with pytest.raises(
+        KernelArgumentError, match="num_qpus must be an int from 1 to 8"
+    ):
         k(np.zeros(16, np.int32), 1, num_qpus=9)
 
 

@@ -42,7 +42,9 @@ def test_rot3d(k, nq):
 
 
 def _grid(h, w, seed=0):
-    g = np.zeros((h + 1, w), np.float32)  # one spare row: the cursors read one block ahead
+    g = np.zeros(
+        (h + 1, w), np.float32
+    )  # one spare row: the cursors read one block ahead
     g[:h] = np.random.default_rng(seed).random((h, w), dtype=np.float32) * 100
     return g
 

@@ -92,7 +92,9 @@ def test_int_operators():
 
 
 @lang_kernel
-def float_ops(a: Ptr[Float], b: Ptr[Float], i: Ptr[Int], out: Ptr[Float], iout: Ptr[Int]):
+def float_ops(
+    a: Ptr[Float], b: Ptr[Float], i: Ptr[Int], out: Ptr[Float], iout: Ptr[Int]
+):
     x = a[0]
     y = b[0]
     out[0] = x + y
@@ -120,7 +122,9 @@ def test_float_operators():
             a * np.float32(0.5) + np.float32(3.25) - b * np.float32(1.0e-3)]  # fmt: skip
     for row, w in enumerate(want):
         if w is not None:
-            assert np.array_equal(got[row * L : (row + 1) * L].view(np.uint32), w.view(np.uint32)), row
+            assert np.array_equal(
+                got[row * L : (row + 1) * L].view(np.uint32), w.view(np.uint32)
+            ), row
     assert np.array_equal(got[80:96], np.minimum(a, b))
     assert np.array_equal(got[96:112], np.maximum(a, b))
     # -0 < +0 for fmin/fmax (reference 10.3, the emulator's choice)
@@ -144,9 +148,19 @@ def test_sfu_functions_agree_with_numpy_within_the_sfu_tolerance():
     a = RNG.uniform(0.1, 8.0, L).astype(np.float32)
     out = np.zeros(7 * L, np.float32)
     _, got = both(sfu_ops, a, out)
-    want = [np.sqrt(a), 1 / a, 1 / np.sqrt(a), np.exp2(a), np.log2(a), np.sin(a), a / (a + 1)]
+    want = [
+        np.sqrt(a),
+        1 / a,
+        1 / np.sqrt(a),
+        np.exp2(a),
+        np.log2(a),
+        np.sin(a),
+        a / (a + 1),
+    ]
     for row, w in enumerate(want):
-        np.testing.assert_allclose(got[row * L : (row + 1) * L], w, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(
+            got[row * L : (row + 1) * L], w, rtol=1e-5, atol=1e-5
+        )
 
 
 @lang_kernel
@@ -200,7 +214,9 @@ def test_comparisons():
     fns = [o.eq, o.ne, o.lt, o.le, o.gt, o.ge]
     for k, f in enumerate(fns):
         assert np.array_equal(got[16 * k : 16 * k + 16], f(a, b).astype(np.int32)), k
-        assert np.array_equal(got[16 * (k + 6) : 16 * (k + 7)], f(fa, fb).astype(np.int32)), k + 6
+        assert np.array_equal(
+            got[16 * (k + 6) : 16 * (k + 7)], f(fa, fb).astype(np.int32)
+        ), k + 6
 
 
 @lang_kernel
@@ -306,7 +322,9 @@ def test_uniform_loop_inside_a_per_lane_if_respects_the_mask():
     out = np.zeros(L, np.int32)
     _, got = both(where_with_loop, a, out)
     x, m = a.copy(), a > 0
-    while np.any((x > 7) & m):  # the whole masked group iterates until no lane of it is > 7
+    while np.any(
+        (x > 7) & m
+    ):  # the whole masked group iterates until no lane of it is > 7
         x = np.where(m, x - 7, x)
     assert np.array_equal(got, x)
 
@@ -370,7 +388,9 @@ def test_rotate_by_constants_and_by_an_int():
         assert np.array_equal(got[16 * k : 16 * k + 16], np.roll(a, s))
     assert np.array_equal(got[48:64], np.roll(a, 6))
     assert np.array_equal(got[64:80], np.roll(a, -1))
-    assert np.array_equal(got[80:96], np.where(np.arange(L) < 4, np.roll(a + 1, 5), np.roll(a, 2)))
+    assert np.array_equal(
+        got[80:96], np.where(np.arange(L) < 4, np.roll(a + 1, 5), np.roll(a, 2))
+    )
 
 
 @lang_kernel

@@ -66,7 +66,9 @@ class Gen:
             op = r.choice(["<<", ">>"])
             return f"({self.iexpr(d + 1)} {op} {r.randrange(32)})"
         if k == 4:
-            return f"{r.choice(['min', 'max'])}({self.iexpr(d + 1)}, {self.iexpr(d + 1)})"
+            return (
+                f"{r.choice(['min', 'max'])}({self.iexpr(d + 1)}, {self.iexpr(d + 1)})"
+            )
         if k == 5:
             return f"{r.choice(['-', '~'])}{self.iexpr(d + 1)}"
         if k == 6:
@@ -92,9 +94,15 @@ class Gen:
             op = r.choice(["+", "-", "*"])
             return f"({self.fexpr(d + 1)} {op} {self.fexpr(d + 1)})"
         if k == 4:
-            return f"{r.choice(['min', 'max'])}({self.fexpr(d + 1)}, {self.fexpr(d + 1)})"
+            return (
+                f"{r.choice(['min', 'max'])}({self.fexpr(d + 1)}, {self.fexpr(d + 1)})"
+            )
         if k == 5:
-            return f"-{self.fexpr(d + 1)}" if r.random() < 0.5 else f"abs({self.fexpr(d + 1)})"
+            return (
+                f"-{self.fexpr(d + 1)}"
+                if r.random() < 0.5
+                else f"abs({self.fexpr(d + 1)})"
+            )
         if k == 6:
             return f"to_float({self.iexpr(d + 1)})"
         if k == 7:

@@ -53,20 +53,25 @@ def _marker(name: str, doc: str) -> Callable:
 
 
 index = _marker("index", "The lane number 0..15 (an `Int`).")
-me = _marker("me", "This QPU's number 0..num_qpus()-1 (an `Int`, the same in every lane).")
+me = _marker(
+    "me", "This QPU's number 0..num_qpus()-1 (an `Int`, the same in every lane)."
+)
 num_qpus = _marker("num_qpus", "How many QPUs run the kernel (the call's `num_qpus=`).")
 gather = _marker(
     "gather", "`gather(p)`: start a per-lane load of `*p`; `receive()` gets the result."
 )
 receive = _marker(
-    "receive", "`receive()`: the oldest gathered vector (type of its pointer's element)."
+    "receive",
+    "`receive()`: the oldest gathered vector (type of its pointer's element).",
 )
 store = _marker("store", "`store(v, p)`: write lane i of `v` to `p`'s lane i.")
 rotate = _marker(
-    "rotate", "`rotate(x, n)`: lane i gets lane (i - n) mod 16 of `x`; n a constant or Int."
+    "rotate",
+    "`rotate(x, n)`: lane i gets lane (i - n) mod 16 of `x`; n a constant or Int.",
 )
 static_range = _marker(
-    "static_range", "`for k in static_range(...)`: unrolled at compile time (k a constant)."
+    "static_range",
+    "`for k in static_range(...)`: unrolled at compile time (k a constant).",
 )
 to_float = _marker("to_float", "`Int` -> `Float` (round to nearest even).")
 to_int = _marker("to_int", "`Float` -> `Int` (toward zero, saturating).")
@@ -75,7 +80,9 @@ recip = _marker("recip", "1 / x (SFU).")
 rsqrt = _marker("rsqrt", "1 / sqrt(x) (SFU).")
 exp2 = _marker("exp2", "2 ** x (SFU).")
 log2 = _marker("log2", "log2(x) (SFU).")
-sin = _marker("sin", "sin(x) of x in radians (argument reduction + the SFU's sin(pi * t)).")
+sin = _marker(
+    "sin", "sin(x) of x in radians (argument reduction + the SFU's sin(pi * t))."
+)
 
 #: Marker functions by name (what the frontend dispatches on).
 BUILTIN_NAMES = frozenset(

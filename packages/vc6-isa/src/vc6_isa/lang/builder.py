@@ -20,7 +20,21 @@ from typing import Any
 
 import numpy as np
 
-from .ir import R5, R5REP, RF0, SFU_OPS, TMUA, TMUD, Block, Branch, Fixed, Imm, Op, VReg, is_small_imm
+from .ir import (
+    R5,
+    R5REP,
+    RF0,
+    SFU_OPS,
+    TMUA,
+    TMUD,
+    Block,
+    Branch,
+    Fixed,
+    Imm,
+    Op,
+    VReg,
+    is_small_imm,
+)
 from .types import BOOL, FLOAT, INT, LangType
 
 __all__ = ["Builder", "CondH"]
@@ -97,7 +111,9 @@ class Builder:
     def set_line(self, line: int) -> None:
         self.line = line
 
-    def emit(self, name: str, dst: Any, *srcs: Any, prologue: bool = False, **kw: Any) -> Op:
+    def emit(
+        self, name: str, dst: Any, *srcs: Any, prologue: bool = False, **kw: Any
+    ) -> Op:
         op = Op(name, dst, tuple(srcs), line=self.line, **kw)
         for r in op.reads:
             if isinstance(r, VReg):
@@ -145,7 +161,12 @@ class Builder:
         if not self.cur.ops:
             return None
         op = self.cur.ops[-1]
-        if op.dst is not x or op.pf or op.cond or op.name in ("ldunifrf", "multop", "umul24"):
+        if (
+            op.dst is not x
+            or op.pf
+            or op.cond
+            or op.name in ("ldunifrf", "multop", "umul24")
+        ):
             return None
         return op
 
@@ -153,7 +174,12 @@ class Builder:
         """dst = x (under the current mask when ``masked``), fused into x's op when possible."""
         x = self.operand(x)
         op = self._retargetable(x)
-        if op is not None and masked and self.mask is not None and op.name in (*SFU_OPS, "ldtmu"):
+        if (
+            op is not None
+            and masked
+            and self.mask is not None
+            and op.name in (*SFU_OPS, "ldtmu")
+        ):
             op = None
         if op is not None:
             self.cur.ops.pop()
@@ -243,7 +269,9 @@ class Builder:
 
     def lane4(self) -> VReg:
         idx = self.index()
-        return self._cached("lane4", lambda r: self.emit("shl", r, idx, Imm(2), prologue=True))
+        return self._cached(
+            "lane4", lambda r: self.emit("shl", r, idx, Imm(2), prologue=True)
+        )
 
     def me(self) -> VReg:
         # workgroup id X = bits 15:0 of payload rf0 (reference 15.3); shifts use 5 bits: -16 = 16
@@ -256,7 +284,8 @@ class Builder:
 
     def num_qpus(self) -> VReg:
         return self._cached(
-            "num_qpus", lambda r: self.emit("ldunifrf", r, prologue=True, uniform=("num_qpus",))
+            "num_qpus",
+            lambda r: self.emit("ldunifrf", r, prologue=True, uniform=("num_qpus",)),
         )
 
     # ---- arithmetic -------------------------------------------------------------------------
@@ -376,7 +405,9 @@ class Builder:
             return d
         if not isinstance(n, int):
             self.emit("mov", R5REP, n)  # the amount is lane 0 of n, in every lane of r5
-        s = self.vreg(need_acc=True)  # full rotation reads an accumulator (reference 10.10)
+        s = self.vreg(
+            need_acc=True
+        )  # full rotation reads an accumulator (reference 10.10)
         self.emit("mov", s, x)
         self.emit("rot", d, s, rot=n if isinstance(n, int) else R5)
         return d
@@ -425,7 +456,9 @@ class Builder:
 
     # ---- control flow -----------------------------------------------------------------------
 
-    def where(self, c: CondH, then: Callable[[], None], orelse: Callable[[], None] | None) -> None:
+    def where(
+        self, c: CondH, then: Callable[[], None], orelse: Callable[[], None] | None
+    ) -> None:
         outer = self.mask
         self.pin(c)
         self.mask = c if outer is None else self.bool_binop("and", outer, c)
@@ -448,7 +481,9 @@ class Builder:
         truth = (not u.negated) == when
         self.cur.branch = Branch(_BRANCH[(u.kind, truth, pol)], target, self.line)
 
-    def branch_if(self, u: Any, then: Callable[[], None], orelse: Callable[[], None] | None) -> None:
+    def branch_if(
+        self, u: Any, then: Callable[[], None], orelse: Callable[[], None] | None
+    ) -> None:
         else_b, end_b = self._block(), self._block()
         self._branch_on(u, False, else_b if orelse is not None else end_b)
         self._start(self._block())
@@ -459,7 +494,9 @@ class Builder:
             orelse()
         self._start(end_b)
 
-    def while_(self, first: Any, cond: Callable[[], Any], body: Callable[[], None]) -> None:
+    def while_(
+        self, first: Any, cond: Callable[[], Any], body: Callable[[], None]
+    ) -> None:
         body_b, exit_b = self._block(), self._block()
         self._branch_on(first, False, exit_b)
         self._start(body_b)

@@ -87,15 +87,22 @@ def _encode_instr(ins: Instr) -> AluInstruction:
             name = "mov"
         a = mux(srcs[0]) if srcs else 0
         b = mux(srcs[1]) if len(srcs) > 1 else 0
-        return AluOp(name, waddr, magic, a, b, a_unpack=op.unpack, cond=op.cond, pf=op.pf)
+        return AluOp(
+            name, waddr, magic, a, b, a_unpack=op.unpack, cond=op.cond, pf=op.pf
+        )
 
     sig_addr, sig_magic = 0, False
     if ins.sig is not None:
         sigs.add(ins.sig.op.name)
         sig_addr, sig_magic = _waddr(ins.sig.dst)
     return AluInstruction(
-        half(ins.add, "add"), half(ins.mul, "mul"), frozenset(sigs), sig_addr, sig_magic,
-        raddr_a, raddr_b,
+        half(ins.add, "add"),
+        half(ins.mul, "mul"),
+        frozenset(sigs),
+        sig_addr,
+        sig_magic,
+        raddr_a,
+        raddr_b,
     )
 
 
@@ -126,7 +133,9 @@ def generate(
     for i, ins in enumerate(flat):
         if ins.branch is not None:
             off = (start[ins.branch.target] - (i + 4)) * 8
-            words.append(encode(BranchInstruction(cond=ins.branch.cond, bdi="rel", offset=off)))
+            words.append(
+                encode(BranchInstruction(cond=ins.branch.cond, bdi="rel", offset=off))
+            )
             continue
         for n in ins.nodes():
             if n.op.name == "ldunifrf":

@@ -15,7 +15,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from .api import gather, index, inline, me, num_qpus, receive, rotate, static_range, store
+from .api import (
+    gather,
+    index,
+    inline,
+    me,
+    num_qpus,
+    receive,
+    rotate,
+    static_range,
+    store,
+)
 from .kernel import kernel
 from .types import Float, Int, Ptr
 

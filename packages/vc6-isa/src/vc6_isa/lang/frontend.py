@@ -107,8 +107,10 @@ def resolve_annotation(func: Callable, node: ast.expr | None) -> LangType | None
     if node is None:
         return None
     try:
-        value = eval(compile(ast.Expression(node), "<annotation>", "eval"), func.__globals__)
-    except Exception:
+        value = eval(
+            compile(ast.Expression(node), "<annotation>", "eval"), func.__globals__
+        )
+    except (NameError, AttributeError, TypeError, SyntaxError, LangError):
         value = None
     if isinstance(value, _TypeName):
         return value.lang_type
@@ -278,11 +280,15 @@ class Walker:
             for target in s.targets:
                 self.assign(target, value, s)
         elif isinstance(s, ast.AugAssign):
-            cur = self.expr(ast.Name(s.target.id, ast.Load(), **_pos(s.target))) if isinstance(
-                s.target, ast.Name
-            ) else None
+            cur = (
+                self.expr(ast.Name(s.target.id, ast.Load(), **_pos(s.target)))
+                if isinstance(s.target, ast.Name)
+                else None
+            )
             if cur is None:
-                raise self.error(s.target, "only a plain name can be updated with an operator")
+                raise self.error(
+                    s.target, "only a plain name can be updated with an operator"
+                )
             value = self.binop(s.op, cur, self.expr(s.value), s)
             self.assign(s.target, value, s)
         elif isinstance(s, ast.AnnAssign) and s.value is not None:
@@ -358,7 +364,9 @@ class Walker:
             idx = self.expr(target.slice)
             self.store_at(ptr, idx, value, target)
         else:
-            raise self.error(target, "cannot assign to this", "assign to a name or p[i]")
+            raise self.error(
+                target, "cannot assign to this", "assign to a name or p[i]"
+            )
 
     def scoped(self, what: str, fn: Callable[[], None]) -> None:
         before = set(self.env)
@@ -440,7 +448,9 @@ class Walker:
         if first is False:
             return
         if first is True:
-            raise self.error(s.test, "this loop would never end", "loop on any(...) or all(...)")
+            raise self.error(
+                s.test, "this loop would never end", "loop on any(...) or all(...)"
+            )
         fifo = list(self.shared.fifo)
 
         def cond() -> Uniform:
@@ -458,7 +468,8 @@ class Walker:
         it = s.iter
         if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Name)):
             raise self.error(
-                it, "a kernel loops over range(...) (at run time) or static_range(...) (unrolled)"
+                it,
+                "a kernel loops over range(...) (at run time) or static_range(...) (unrolled)",
             )
         fname = it.func.id
         args = [self.expr(a) for a in it.args]
@@ -469,7 +480,9 @@ class Walker:
                 )
             rng = range(*args)
             if len(rng) > _MAX_UNROLL:
-                raise self.error(it, f"static_range of {len(rng)} iterations is too long to unroll")
+                raise self.error(
+                    it, f"static_range of {len(rng)} iterations is too long to unroll"
+                )
             if not isinstance(s.target, ast.Name):
                 raise self.error(s.target, "the loop variable must be a plain name")
             for k in rng:
@@ -478,7 +491,9 @@ class Walker:
             return
         if fname != "range" or fname in self.env:
             raise self.error(
-                it, f"cannot loop over {fname}(...)", "use range(...) or static_range(...)"
+                it,
+                f"cannot loop over {fname}(...)",
+                "use range(...) or static_range(...)",
             )
         if not 1 <= len(args) <= 3:
             raise self.error(it, "range() takes 1 to 3 arguments")
@@ -494,7 +509,9 @@ class Walker:
                 (isinstance(a, int) and not isinstance(a, bool))
                 or (isinstance(a, RV) and a.type is INT)
             ):
-                raise self.error(node, f"range() bounds must be Int, not {self.describe(a)}")
+                raise self.error(
+                    node, f"range() bounds must be Int, not {self.describe(a)}"
+                )
         if step == 0:
             raise self.error(it, "range() step must not be zero")
         if not isinstance(s.target, ast.Name):
@@ -516,7 +533,9 @@ class Walker:
             self.fifo_check(s, fifo, "this loop's body")
             self.b.set_line(s.lineno)
             i = RV(INT, self.b.read(var.h), var)
-            self.b.assign(var.h, self.operand(self.binop(ast.Add(), i, step, s), INT, s))
+            self.b.assign(
+                var.h, self.operand(self.binop(ast.Add(), i, step, s), INT, s)
+            )
 
         self.b.while_(cond(), cond, body)
 
@@ -524,7 +543,9 @@ class Walker:
 
     def describe(self, v: Any) -> str:
         if isinstance(v, RV):
-            return f"an {v.type} value" if str(v.type)[0] in "IA" else f"a {v.type} value"
+            return (
+                f"an {v.type} value" if str(v.type)[0] in "IA" else f"a {v.type} value"
+            )
         if isinstance(v, Uniform):
             return f"{v.kind}(...)"
         if isinstance(v, bool):
@@ -563,7 +584,9 @@ class Walker:
         if t is INT:
             if isinstance(v, float):
                 raise self.error(
-                    node, f"a float constant ({v}) where an Int is needed", "write an int, or int(...)"
+                    node,
+                    f"a float constant ({v}) where an Int is needed",
+                    "write an int, or int(...)",
                 )
             return ("imm", INT, int(v))
         if t is FLOAT:
@@ -574,7 +597,9 @@ class Walker:
         if isinstance(e, ast.Constant):
             if isinstance(e.value, (bool, int, float)):
                 return e.value
-            raise self.error(e, f"{type(e.value).__name__} constants are not kernel values")
+            raise self.error(
+                e, f"{type(e.value).__name__} constants are not kernel values"
+            )
         if isinstance(e, ast.Name):
             return self.lookup(e.id, e)
         if isinstance(e, ast.BinOp):
@@ -583,7 +608,11 @@ class Walker:
             return self.unaryop(e)
         if isinstance(e, ast.Compare):
             if len(e.ops) != 1:
-                raise self.error(e, "chained comparisons are not supported", "write (a < b) & (b < c)")
+                raise self.error(
+                    e,
+                    "chained comparisons are not supported",
+                    "write (a < b) & (b < c)",
+                )
             op = _CMPOPS.get(type(e.ops[0]))
             if op is None:
                 raise self.error(e, "only ==, !=, <, <=, >, >= compare kernel values")
@@ -598,7 +627,9 @@ class Walker:
             idx = self.expr(e.slice)
             if isinstance(base, tuple):
                 if not isinstance(idx, int):
-                    raise self.error(e.slice, "a tuple index must be a compile-time int")
+                    raise self.error(
+                        e.slice, "a tuple index must be a compile-time int"
+                    )
                 return base[idx]
             return self.load_at(base, idx, e)
         if isinstance(e, ast.Tuple):
@@ -612,7 +643,9 @@ class Walker:
             test = self.expr(e.test)
             if isinstance(test, bool):
                 return self.expr(e.body if test else e.orelse)
-            raise self.error(e, "x if c else y needs a compile-time condition", "use an if statement")
+            raise self.error(
+                e, "x if c else y needs a compile-time condition", "use an if statement"
+            )
         if isinstance(e, ast.BoolOp):
             vals = [self.expr(v) for v in e.values]
             if all(isinstance(v, bool) for v in vals):
@@ -622,7 +655,9 @@ class Walker:
                 "'and' / 'or' cannot combine vector conditions",
                 "use & and | with parentheses: (a > 0) & (b > 0)",
             )
-        raise self.error(e, f"{type(e).__name__} expressions are not part of the kernel language")
+        raise self.error(
+            e, f"{type(e).__name__} expressions are not part of the kernel language"
+        )
 
     def unaryop(self, e: ast.UnaryOp) -> Any:
         v = self.expr(e.operand)
@@ -659,11 +694,14 @@ class Walker:
         if is_const(a) and is_const(b) and pyop is not None:
             try:
                 return pyop(a, b)
-            except Exception as err:
-                raise self.error(node, f"cannot evaluate the constant expression: {err}") from None
+            except (ArithmeticError, TypeError, ValueError) as err:
+                raise self.error(
+                    node, f"cannot evaluate the constant expression: {err}"
+                ) from None
         if name is None:
             raise self.error(
-                node, f"the operator {sym} is not supported on vectors",
+                node,
+                f"the operator {sym} is not supported on vectors",
                 "use >> / & for powers of two, or compute in Float",
             )
         if name in ("and", "or") and (isinstance(a, RV) and a.type is BOOL) != (
@@ -677,21 +715,34 @@ class Walker:
                 raise self.error(node, f"{sym} cannot apply to {self.describe(v)}")
         # pointer arithmetic counts elements
         if (ta and ta.kind == "ptr") or (tb and tb.kind == "ptr"):
-            if name == "add" and ta and ta.kind == "ptr" and tb != FLOAT and (tb is None or tb is INT):
-                return RV(ta, self.b.ptr_add(ta, a.h, self.operand(b, INT, node), False))
+            if (
+                name == "add"
+                and ta
+                and ta.kind == "ptr"
+                and tb != FLOAT
+                and (tb is None or tb is INT)
+            ):
+                return RV(
+                    ta, self.b.ptr_add(ta, a.h, self.operand(b, INT, node), False)
+                )
             if name == "add" and tb and tb.kind == "ptr" and (ta is None or ta is INT):
-                return RV(tb, self.b.ptr_add(tb, b.h, self.operand(a, INT, node), False))
+                return RV(
+                    tb, self.b.ptr_add(tb, b.h, self.operand(a, INT, node), False)
+                )
             if name == "sub" and ta and ta.kind == "ptr" and (tb is None or tb is INT):
                 return RV(ta, self.b.ptr_add(ta, a.h, self.operand(b, INT, node), True))
             raise self.error(
-                node, f"{self.describe(a)} {sym} {self.describe(b)} is not defined",
+                node,
+                f"{self.describe(a)} {sym} {self.describe(b)} is not defined",
                 "add or subtract an Int to a pointer (it counts elements)",
             )
         if ta is BOOL or tb is BOOL:
             if ta is BOOL and tb is BOOL and name in ("and", "or"):
                 return RV(BOOL, self.b.bool_binop(name, a.h, b.h))
             raise self.error(
-                node, f"{sym} does not apply to Bool conditions", "combine conditions with & and |"
+                node,
+                f"{sym} does not apply to Bool conditions",
+                "combine conditions with & and |",
             )
         t = ta or tb
         other = tb if t is ta else ta
@@ -703,14 +754,21 @@ class Walker:
             )
         if t is INT and (isinstance(a, float) or isinstance(b, float)):
             raise self.error(
-                node, f"Int {sym} a float constant needs an explicit conversion",
+                node,
+                f"Int {sym} a float constant needs an explicit conversion",
                 "write to_float(x) for a Float result, or use an int constant",
             )
         if name == "div" and t is not FLOAT:
-            raise self.error(node, "/ is Float division; Int has no division", "use >> for powers of two or to_float()")
+            raise self.error(
+                node,
+                "/ is Float division; Int has no division",
+                "use >> for powers of two or to_float()",
+            )
         if name in ("shl", "shr", "and", "or", "xor") and t is not INT:
             raise self.error(node, f"{sym} applies to Int only, not {t}")
-        return RV(t, self.b.binop(name, t, self.operand(a, t, node), self.operand(b, t, node)))
+        return RV(
+            t, self.b.binop(name, t, self.operand(a, t, node), self.operand(b, t, node))
+        )
 
     def bool_vector(self, v: Any, node: ast.AST) -> Any:
         """A compile-time bool as a Bool vector (other values unchanged)."""
@@ -729,7 +787,10 @@ class Walker:
                 f"cannot compare {self.describe(a)} with {self.describe(b)}",
                 "compare two Int or two Float values (convert with to_float/to_int)",
             )
-        return RV(BOOL, self.b.compare(op, t, self.operand(a, t, node), self.operand(b, t, node)))
+        return RV(
+            BOOL,
+            self.b.compare(op, t, self.operand(a, t, node), self.operand(b, t, node)),
+        )
 
     # ---- calls ------------------------------------------------------------------------------
 
@@ -741,7 +802,9 @@ class Walker:
             args = [self.expr(a) for a in e.args]
             return self.inline_call(fn, e, args)
         if fn in (range, api.static_range):
-            raise self.error(e, f"{fn.__name__}() can only be the iterable of a for loop")
+            raise self.error(
+                e, f"{fn.__name__}() can only be the iterable of a for loop"
+            )
         if fn is any or fn is all:
             if len(e.args) != 1:
                 raise self.error(e, f"{fn.__name__}() takes one vector condition")
@@ -749,7 +812,10 @@ class Walker:
             if isinstance(c, bool):
                 return c
             if not (isinstance(c, RV) and c.type is BOOL):
-                raise self.error(e.args[0], f"{fn.__name__}() needs a vector condition, not {self.describe(c)}")
+                raise self.error(
+                    e.args[0],
+                    f"{fn.__name__}() needs a vector condition, not {self.describe(c)}",
+                )
             return Uniform(fn.__name__, False, c, e)
         args = [self.expr(a) for a in e.args]
         if isinstance(fn, _TypeName):
@@ -762,8 +828,11 @@ class Walker:
         if callable(fn) and all(is_const(a) for a in args):
             try:
                 return fn(*args)  # compile-time evaluation over constants
-            except Exception as err:
-                raise self.error(e, f"calling {getattr(fn, '__name__', fn)} at compile time failed: {err}") from None
+            except Exception as err:  # noqa: BLE001 - any user function may fail; report it at its call
+                raise self.error(
+                    e,
+                    f"calling {getattr(fn, '__name__', fn)} at compile time failed: {err}",
+                ) from None
         raise self.error(
             e,
             f"{getattr(fn, '__name__', fn)}() cannot be called with run-time values",
@@ -790,7 +859,9 @@ class Walker:
         if isinstance(v, RV):
             if v.type == t:
                 return v
-            raise self.error(e, f"{t}(...) of a {v.type} value", _convert_hint(v.type, t))
+            raise self.error(
+                e, f"{t}(...) of a {v.type} value", _convert_hint(v.type, t)
+            )
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             raise self.error(e, f"{t}(...) of {self.describe(v)}")
         if t is INT and isinstance(v, float):
@@ -801,7 +872,11 @@ class Walker:
         if all(is_const(a) for a in args):
             return {"min": min, "max": max, "abs": abs}[name](*args)
         if name == "abs":
-            if len(args) != 1 or not isinstance(args[0], RV) or args[0].type not in (INT, FLOAT):
+            if (
+                len(args) != 1
+                or not isinstance(args[0], RV)
+                or args[0].type not in (INT, FLOAT)
+            ):
                 raise self.error(e, "abs() takes one Int or Float")
             return RV(args[0].type, self.b.unop("abs", args[0].type, args[0].h))
         if len(args) != 2:
@@ -810,7 +885,9 @@ class Walker:
         t = a.type if isinstance(a, RV) else b.type
         if t not in (INT, FLOAT):
             raise self.error(e, f"{name}() applies to Int or Float")
-        return RV(t, self.b.binop(name, t, self.operand(a, t, e), self.operand(b, t, e)))
+        return RV(
+            t, self.b.binop(name, t, self.operand(a, t, e), self.operand(b, t, e))
+        )
 
     def builtin(self, name: str, args: list[Any], e: ast.Call) -> Any:
         n = len(args)
@@ -836,13 +913,17 @@ class Walker:
             return None
         if name == "receive":
             if not self.shared.fifo:
-                raise self.error(e, "receive() with nothing gathered", "call gather(p) first")
+                raise self.error(
+                    e, "receive() with nothing gathered", "call gather(p) first"
+                )
             t = self.shared.fifo.pop(0)
             return RV(t, self.b.receive(t))
         if name == "store":
             v, p = args
             if not (isinstance(p, RV) and p.type.kind == "ptr"):
-                raise self.error(e, f"store() needs a pointer second, not {self.describe(p)}")
+                raise self.error(
+                    e, f"store() needs a pointer second, not {self.describe(p)}"
+                )
             self.b.store(self.operand(v, p.type.elem, e), p.h)
             return None
         if name == "rotate":
@@ -861,19 +942,25 @@ class Walker:
             if isinstance(v, int) and not isinstance(v, bool):
                 return float(v)
             if not (isinstance(v, RV) and v.type is INT):
-                raise self.error(e, f"to_float() converts an Int, not {self.describe(v)}")
+                raise self.error(
+                    e, f"to_float() converts an Int, not {self.describe(v)}"
+                )
             return RV(FLOAT, self.b.unop("itof", INT, v.h))
         if name == "to_int":
             if isinstance(v, float):
                 return int(v)
             if not (isinstance(v, RV) and v.type is FLOAT):
-                raise self.error(e, f"to_int() converts a Float, not {self.describe(v)}")
+                raise self.error(
+                    e, f"to_int() converts a Float, not {self.describe(v)}"
+                )
             return RV(INT, self.b.unop("ftoi", FLOAT, v.h))
         if name in _SFU_FUNCS:
             if isinstance(v, (int, float)) and not isinstance(v, bool):
                 v = RV(FLOAT, self.b.const(FLOAT, self.operand(v, FLOAT, e)))
             if not (isinstance(v, RV) and v.type is FLOAT):
-                raise self.error(e, f"{name}() applies to Float, not {self.describe(v)}")
+                raise self.error(
+                    e, f"{name}() applies to Float, not {self.describe(v)}"
+                )
             return RV(FLOAT, self.b.unop(name, FLOAT, v.h))
         raise self.error(e, f"{name}() is not available here")  # pragma: no cover
 
@@ -888,7 +975,9 @@ class Walker:
 
     def load_at(self, p: Any, idx: Any, e: ast.Subscript) -> RV:
         if not (isinstance(p, RV) and p.type.kind == "ptr"):
-            raise self.error(e, f"cannot index {self.describe(p)}", "index a Ptr parameter")
+            raise self.error(
+                e, f"cannot index {self.describe(p)}", "index a Ptr parameter"
+            )
         if self.shared.fifo:
             raise self.error(
                 e,
@@ -899,8 +988,12 @@ class Walker:
 
     def store_at(self, p: Any, idx: Any, value: Any, e: ast.Subscript) -> None:
         if not (isinstance(p, RV) and p.type.kind == "ptr"):
-            raise self.error(e, f"cannot store through {self.describe(p)}", "index a Ptr parameter")
-        self.b.store_at(p.h, self._index(idx, e.slice), self.operand(value, p.type.elem, e))
+            raise self.error(
+                e, f"cannot store through {self.describe(p)}", "index a Ptr parameter"
+            )
+        self.b.store_at(
+            p.h, self._index(idx, e.slice), self.operand(value, p.type.elem, e)
+        )
 
 
 def _convert_hint(have: LangType, want: LangType) -> str:

@@ -21,7 +21,7 @@ import numpy as np
 from .errors import LangError
 from .types import BOOL, FLOAT, INT, LangType
 
-__all__ = ["Interpreter", "Memory", "LANES"]
+__all__ = ["LANES", "Interpreter", "Memory"]
 
 LANES = 16
 _LANE = np.arange(LANES, dtype=np.int32)
@@ -35,9 +35,13 @@ class Memory:
     """
 
     def __init__(self, arrays: list[tuple[int, np.ndarray]]) -> None:
-        self.regions = [(int(addr), a.reshape(-1).view(np.uint32)) for addr, a in arrays]
+        self.regions = [
+            (int(addr), a.reshape(-1).view(np.uint32)) for addr, a in arrays
+        ]
 
-    def _locate(self, addr: np.ndarray, what: str) -> list[tuple[np.ndarray, np.ndarray]]:
+    def _locate(
+        self, addr: np.ndarray, what: str
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
         addr = addr.astype(np.int64)
         if np.any(addr & 3):
             raise LangError(
@@ -66,7 +70,9 @@ class Memory:
             result[hit] = words[idx[hit]]
         return result
 
-    def store(self, addr: np.ndarray, bits: np.ndarray, mask: np.ndarray | None) -> None:
+    def store(
+        self, addr: np.ndarray, bits: np.ndarray, mask: np.ndarray | None
+    ) -> None:
         if mask is not None:
             if not mask.any():
                 return
@@ -162,7 +168,9 @@ class Interpreter:
         num_qpus: The call's `num_qpus`.
     """
 
-    def __init__(self, params: list[Any], memory: Memory, qpu: int, num_qpus: int) -> None:
+    def __init__(
+        self, params: list[Any], memory: Memory, qpu: int, num_qpus: int
+    ) -> None:
         self.params = params
         self.memory = memory
         self.qpu = qpu
@@ -176,7 +184,9 @@ class Interpreter:
     def set_line(self, line: int) -> None:
         self.steps += 1
         if self.steps > 50_000_000:
-            raise LangError("the interpreter ran 50 million statements: an endless loop?")
+            raise LangError(
+                "the interpreter ran 50 million statements: an endless loop?"
+            )
 
     def val(self, x: Any) -> np.ndarray:
         if isinstance(x, tuple):
@@ -334,11 +344,15 @@ class Interpreter:
         return self._as(t, self.memory.load(self._lane_addr(p, idx)))
 
     def store_at(self, p: np.ndarray, idx: Any, v: Any) -> None:
-        self.memory.store(self._lane_addr(p, idx), self.val(v).view(np.uint32), self.mask)
+        self.memory.store(
+            self._lane_addr(p, idx), self.val(v).view(np.uint32), self.mask
+        )
 
     # ---- control flow -----------------------------------------------------------------------
 
-    def where(self, c: np.ndarray, then: Callable[[], None], orelse: Callable[[], None] | None) -> None:
+    def where(
+        self, c: np.ndarray, then: Callable[[], None], orelse: Callable[[], None] | None
+    ) -> None:
         outer = self.mask
         self.mask = c if outer is None else (outer & c)
         then()
@@ -355,13 +369,17 @@ class Interpreter:
             r = bool(np.all(c if self.mask is None else (c | ~self.mask)))
         return r != u.negated
 
-    def branch_if(self, u: Any, then: Callable[[], None], orelse: Callable[[], None] | None) -> None:
+    def branch_if(
+        self, u: Any, then: Callable[[], None], orelse: Callable[[], None] | None
+    ) -> None:
         if self.test(u):
             then()
         elif orelse is not None:
             orelse()
 
-    def while_(self, first: Any, cond: Callable[[], Any], body: Callable[[], None]) -> None:
+    def while_(
+        self, first: Any, cond: Callable[[], Any], body: Callable[[], None]
+    ) -> None:
         u = first
         while self.test(u):
             body()

@@ -16,14 +16,14 @@ from typing import Any
 from ..encoding import ADD_OPS, MUL_OPS, SMALL_IMMEDIATE_INDEX
 
 __all__ = [
+    "SFU_OPS",
+    "TMU_MAGIC",
     "Block",
     "Branch",
     "Fixed",
     "Imm",
     "Op",
     "VReg",
-    "SFU_OPS",
-    "TMU_MAGIC",
     "alus_for",
     "is_small_imm",
 ]
@@ -41,7 +41,7 @@ class VReg:
         line: Kernel source line of its first definition (for errors).
     """
 
-    __slots__ = ("id", "need_acc", "line")
+    __slots__ = ("id", "line", "need_acc")
 
     def __init__(self, id: int, line: int = 0, need_acc: bool = False) -> None:
         self.id = id
@@ -119,8 +119,16 @@ class Op:
         return r
 
     def __repr__(self) -> str:
-        parts = [self.name + (f".{self.cond}" if self.cond else "") + (f".{self.pf}" if self.pf else "")]
-        parts.append(", ".join(repr(x) for x in (self.dst if self.dst is not None else "-", *self.srcs)))
+        parts = [
+            self.name
+            + (f".{self.cond}" if self.cond else "")
+            + (f".{self.pf}" if self.pf else "")
+        ]
+        parts.append(
+            ", ".join(
+                repr(x) for x in (self.dst if self.dst is not None else "-", *self.srcs)
+            )
+        )
         if self.rot is not None:
             parts.append(f"rot {self.rot}")
         return " ".join(parts)

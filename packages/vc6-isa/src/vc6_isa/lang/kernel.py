@@ -149,10 +149,16 @@ class Kernel:
                     + (f" of dtype {x.dtype}" if _is_array(x) else "")
                     + "; kernels take int32/uint32/float32 arrays, ints and floats"
                 )
-            if not isinstance(x, LangType) and (got is None or not _compatible(want, got)):
+            if not isinstance(x, LangType) and (
+                got is None or not _compatible(want, got)
+            ):
                 raise KernelArgumentError(
                     f"{self.name}(): argument {pname!r} must be {_describe(want)}, got "
-                    + (f"an array of dtype {x.dtype}" if _is_array(x) else type(x).__name__)
+                    + (
+                        f"an array of dtype {x.dtype}"
+                        if _is_array(x)
+                        else type(x).__name__
+                    )
                 )
             out.append(want)
         return tuple(out)
@@ -201,7 +207,9 @@ class Kernel:
             return f32_bits(float(x))
         v = int(x)
         if not -(2**31) <= v < 2**32:
-            raise KernelArgumentError(f"{self.name}(): {pname}={v} does not fit in 32 bits")
+            raise KernelArgumentError(
+                f"{self.name}(): {pname}={v} does not fit in 32 bits"
+            )
         return v & 0xFFFFFFFF
 
     def __call__(self, *args: Any, num_qpus: int = 1, device: Any = None) -> Any:
@@ -236,8 +244,12 @@ class Kernel:
                 values.append(int(d.address))
             uniforms = _uniform_words(prog.code.uniforms, values, num_qpus)
             job = dev.dispatch(
-                prog.words, uniforms, workgroups=(num_qpus, 1, 1), local_size=(16, 1, 1),
-                single_seg=True, bos=bos,
+                prog.words,
+                uniforms,
+                workgroups=(num_qpus, 1, 1),
+                local_size=(16, 1, 1),
+                single_seg=True,
+                bos=bos,
             )
             job.wait()
             for x, d in copies:
@@ -273,7 +285,9 @@ class Kernel:
         memory = Memory(arrays)
         for q in range(num_qpus):
             backend = Interpreter(params, memory, q, num_qpus)
-            Walker(self.func, self.tree, self.source, Shared(backend)).run_kernel(list(types))
+            Walker(self.func, self.tree, self.source, Shared(backend)).run_kernel(
+                list(types)
+            )
 
 
 def _uniform_words(layout: list[tuple], values: list[int], num_qpus: int) -> np.ndarray:

@@ -185,7 +185,9 @@ def fits(instr: Instr, n: Node, slot: str) -> bool:
     if n.dst is not None and n.dst in dsts:
         return False
     rot = n.op.rot is not None or any(o.op.rot is not None for o in others)
-    imms = {o.imm for o in others if o.imm is not None} | ({n.imm} if n.imm is not None else set())
+    imms = {o.imm for o in others if o.imm is not None} | (
+        {n.imm} if n.imm is not None else set()
+    )
     if len(imms) > 1 or (imms and rot):
         return False
     rf = set(n.rf_reads).union(*(o.rf_reads for o in others))
@@ -193,14 +195,13 @@ def fits(instr: Instr, n: Node, slot: str) -> bool:
         return False
     sig = n if slot == "sig" else instr.sig
     if sig is not None:
-        sigs = {sig.op.name} | ({"smimm"} if imms else set()) | ({"rot"} if rot else set())
+        sigs = (
+            {sig.op.name} | ({"smimm"} if imms else set()) | ({"rot"} if rot else set())
+        )
         if frozenset(sigs) not in SIGNAL_CODES:
             return False
-        if any(o.op.cond or o.op.pf for o in [*others, n] if o is not sig):
-            return False
-        return True
-    if rot and frozenset({"rot"}) not in SIGNAL_CODES:  # pragma: no cover
-        return False
+        # an address-writing signal keeps its destination in the cond field (reference 13.1/4)
+        return not any(o.op.cond or o.op.pf for o in [*others, n] if o is not sig)
     return _flags_ok(instr, (slot, n))
 
 
@@ -227,7 +228,8 @@ def schedule_block(ops: list[Op], where: dict[VReg, tuple[str, int]]) -> list[In
                 if not _ready(n, t):
                     continue
                 slot = next(
-                    (s for s in n.alus if fits(instr, n, "sig" if s == "sig" else s)), None
+                    (s for s in n.alus if fits(instr, n, "sig" if s == "sig" else s)),
+                    None,
                 )
                 if slot is None:
                     continue
