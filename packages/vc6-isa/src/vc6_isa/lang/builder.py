@@ -77,6 +77,8 @@ class Builder:
     """
 
     def __init__(self) -> None:
+        self.fifo = 0  # TMU reads requested and not yet popped (the frontend checks the limit)
+        self.avail: dict[tuple, VReg] = {}  # local CSE: (op, operands) -> result, per block
         self.nid = 0
         self.bid = 0
         self.line = 0
@@ -99,6 +101,8 @@ class Builder:
         return Block(self.bid)
 
     def _start(self, block: Block) -> Block:
+        block.fifo_in = self.fifo
+        self.avail = {}
         self.layout.append(block)
         self.cur = block
         self.flags = None
@@ -122,6 +126,21 @@ class Builder:
         if name in SFU_OPS and isinstance(dst, VReg):
             self.no_acc.add(dst)
         return op
+
+    def alu(self, name: str, *srcs: Any, **kw: Any) -> VReg:
+        """A pure op's result: reused when the same op on the same operands was already
+        computed in this block and none of its operands has been written since."""
+        key = (name, srcs, tuple(sorted(kw.items())))
+        hit = self.avail.get(key)
+        if hit is None:
+            hit = self.avail[key] = self.vreg()
+            self.emit(name, hit, *srcs, **kw)
+        return hit
+
+    def _written(self, dst: Any) -> None:
+        """Forget available results that read ``dst`` (a variable just written)."""
+        if self.avail:
+            self.avail = {k: v for k, v in self.avail.items() if dst not in k[1]}
 
     def finish(self) -> list[Block]:
         self.layout[0].ops[:0] = self.prologue
@@ -183,6 +202,8 @@ class Builder:
             op = None
         if op is not None:
             self.cur.ops.pop()
+            self.avail = {k: v for k, v in self.avail.items() if v is not x}
+        self._written(dst)
         cond = self._mask_cond() if masked else None
         if op is not None:
             op.dst, op.cond = dst, cond
@@ -301,17 +322,15 @@ class Builder:
             elif name == "max" and a == b:
                 self.emit("mov", d, a)
             else:
-                self.emit(_FLOAT_OPS[name], d, a, b)
+                return self.alu(_FLOAT_OPS[name], a, b)
             return d
         if name == "mul":
             if isinstance(b, Imm) and b.bits and not b.bits & (b.bits - 1):
-                self.emit("shl", d, a, Imm(b.bits.bit_length() - 1))
-            else:
-                self.emit("multop", None, a, b)
-                self.emit("umul24", d, a, b)
+                return self.alu("shl", a, Imm(b.bits.bit_length() - 1))
+            self.emit("multop", None, a, b)
+            self.emit("umul24", d, a, b)
             return d
-        self.emit(_INT_OPS[name], d, a, b)
-        return d
+        return self.alu(_INT_OPS[name], a, b)
 
     def unop(self, name: str, t: LangType, a: Any) -> VReg:
         a = self.operand(a)
@@ -388,15 +407,10 @@ class Builder:
         return c
 
     def ptr_add(self, t: LangType, p: Any, off: Any, negate: bool) -> VReg:
-        d = self.vreg()
         op = "sub" if negate else "add"
         if isinstance(off, tuple):
-            self.emit(op, d, p, self.bits_operand((4 * int(off[2])) & 0xFFFFFFFF))
-        else:
-            s = self.vreg()
-            self.emit("shl", s, off, Imm(2))
-            self.emit(op, d, p, s)
-        return d
+            return self.alu(op, p, self.bits_operand((4 * int(off[2])) & 0xFFFFFFFF))
+        return self.alu(op, p, self.alu("shl", off, Imm(2)))
 
     def rotate(self, t: LangType, x: Any, n: Any) -> VReg:
         d = self.vreg()
@@ -416,10 +430,13 @@ class Builder:
 
     def gather(self, p: Any) -> None:
         self.move(TMUA, p, False)
+        self.cur.ops[-1].tmu_read = True
+        self.fifo += 1
 
     def receive(self, t: LangType) -> VReg:
         d = self.vreg()
         self.emit("ldtmu", d)
+        self.fifo -= 1
         return d
 
     def store(self, v: Any, p: Any) -> None:
@@ -428,25 +445,18 @@ class Builder:
         self.move(TMUA, p, True)
 
     def _address(self, p: Any, idx: Any) -> VReg:
-        """p + 4 * (idx + lane) into a fresh register (the last op emitted)."""
-        d = self.vreg()
+        """A register holding p + 4 * (idx + lane), each lane's address of element idx."""
         if isinstance(idx, tuple):
             k = int(idx[2])
             if k == 0:
-                self.emit("add", d, p, self.lane4())
-                return d
-            t1 = self.vreg()
-            self.emit("add", t1, self.lane4(), self.bits_operand((4 * k) & 0xFFFFFFFF))
-            self.emit("add", d, p, t1)
-            return d
-        t1, t2 = self.vreg(), self.vreg()
-        self.emit("add", t1, idx, self.index())
-        self.emit("shl", t2, t1, Imm(2))
-        self.emit("add", d, p, t2)
-        return d
+                return self.alu("add", p, self.lane4())
+            off = self.alu("add", self.lane4(), self.bits_operand((4 * k) & 0xFFFFFFFF))
+            return self.alu("add", p, off)
+        lane = self.alu("add", idx, self.index())
+        return self.alu("add", p, self.alu("shl", lane, Imm(2)))
 
     def load(self, t: LangType, p: Any, idx: Any) -> VReg:
-        self.move(TMUA, self._address(p, idx), False)
+        self.gather(self._address(p, idx))
         return self.receive(t)
 
     def store_at(self, p: Any, idx: Any, v: Any) -> None:

@@ -95,6 +95,8 @@ class Op:
         rot: Rotation amount (1..15) or `R5`, for ``rot``.
         unpack: Input unpack of operand a (``abs`` for Float abs).
         uniform: For ``ldunifrf``, what the uniform word carries.
+        tmu_read: A ``tmua`` write that requests a read (a gather or a load), whose result a
+            later ``ldtmu`` pops.
         line: Kernel source line.
     """
 
@@ -106,6 +108,7 @@ class Op:
     rot: Any = None
     unpack: str | None = None
     uniform: Any = None
+    tmu_read: bool = False
     line: int = 0
 
     @property
@@ -146,11 +149,13 @@ class Branch:
 
 @dataclass(eq=False)
 class Block:
-    """A basic block: ops, then an optional branch; otherwise it falls through."""
+    """A basic block: ops, then an optional branch; otherwise it falls through. ``fifo_in`` is
+    the number of TMU reads outstanding when it starts (the frontend tracks it statically)."""
 
     id: int
     ops: list[Op] = field(default_factory=list)
     branch: Branch | None = None
+    fifo_in: int = 0
 
     def __repr__(self) -> str:
         return f"B{self.id}"

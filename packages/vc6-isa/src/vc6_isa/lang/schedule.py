@@ -23,11 +23,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..encoding import FLAG_CODES, SIGNAL_CODES
+from .frontend import FIFO_LIMIT
 from .ir import R5, R5REP, RF0, SFU_OPS, TMUA, TMUD, Block, Imm, Op, VReg, alus_for
 
 __all__ = ["Instr", "Node", "schedule_block"]
 
 _ADDRESS_SIGS = ("ldtmu", "ldunifrf")
+#: Instructions the scheduler tries to put between a TMU read request and its ldtmu (filled
+#: only with work that is ready anyway: it never pads with nops for it).
+TMU_SOFT_LATENCY = 10
 _FLAG_READERS = frozenset({"vfla", "vflna"})
 _MAGIC = {TMUA: ("magic", 12), TMUD: ("magic", 11), R5REP: ("magic", 55)}
 
@@ -50,6 +54,7 @@ class Node:
     succs: list[tuple[Node, int]] = field(default_factory=list)
     height: int = 0
     cycle: int = -1
+    soft: tuple[Node, int] | None = None
 
 
 @dataclass
@@ -96,9 +101,12 @@ def make_node(op: Op, i: int, where: dict[VReg, tuple[str, int]]) -> Node:
     if op.cond or op.name in _FLAG_READERS:
         reads.append("F")
     tmu = op.name in ("ldtmu", "tmuwt") or op.dst in (TMUA, TMUD)
-    if tmu:
-        reads.append("TMU")
-        writes.append("TMU")
+    # TMU requests (tmud/tmua writes) stay in order, and so do the pops (ldtmu); a read request
+    # may move ahead of earlier pops while the FIFO has room (checked when scheduling).
+    for chain, member in (("TMUQ", op.dst in (TMUA, TMUD)), ("TMUP", op.name == "ldtmu")):
+        if member or op.name == "tmuwt":
+            reads.append(chain)
+            writes.append(chain)
     if op.name == "ldunifrf":
         reads.append("UNIF")
         writes.append("UNIF")
@@ -130,13 +138,16 @@ def _raw_latency(p: Node, n: Node, key: Any) -> int:
     return 1
 
 
-def build_graph(nodes: list[Node]) -> None:
+def _edge(p: Node, n: Node, lat: int) -> None:
+    p.succs.append((n, lat))
+    n.preds.append((p, lat))
+
+
+def build_graph(nodes: list[Node], fifo_in: int = 0) -> None:
+    """Dependences of one block's nodes (``fifo_in``: TMU reads outstanding at its start)."""
     last_w: dict[Any, Node] = {}
     readers: dict[Any, list[Node]] = {}
-
-    def edge(p: Node, n: Node, lat: int) -> None:
-        p.succs.append((n, lat))
-        n.preds.append((p, lat))
+    edge = _edge
 
     for n in nodes:
         for k in n.reads:
@@ -153,6 +164,14 @@ def build_graph(nodes: list[Node]) -> None:
         for k in n.writes:
             last_w[k] = n
             readers[k] = []
+    # the j-th pop of the block returns the (j - fifo_in)-th read requested in it; ask for it to
+    # come TMU_SOFT_LATENCY instructions later when there is other work to fill the gap
+    reqs = [n for n in nodes if n.op.tmu_read]
+    pops = [n for n in nodes if n.op.name == "ldtmu"]
+    for j, pop in enumerate(pops):
+        if 0 <= j - fifo_in < len(reqs):
+            edge(reqs[j - fifo_in], pop, 1)
+            pop.soft = (reqs[j - fifo_in], TMU_SOFT_LATENCY)
     for n in reversed(nodes):
         n.height = 1 + max((lat + s.height for s, lat in n.succs), default=0)
 
@@ -212,31 +231,42 @@ def _ready(n: Node, t: int) -> bool:
     return True
 
 
-def schedule_block(ops: list[Op], where: dict[VReg, tuple[str, int]]) -> list[Instr]:
+def schedule_block(
+    ops: list[Op], where: dict[VReg, tuple[str, int]], fifo_in: int = 0
+) -> list[Instr]:
     """Schedule one block's ops (its branch is placed by the caller)."""
     nodes = [make_node(op, i, where) for i, op in enumerate(ops)]
-    build_graph(nodes)
+    build_graph(nodes, fifo_in)
     left = sorted(nodes, key=lambda n: (-n.height, n.i))
     instrs: list[Instr] = []
+    fifo = fifo_in
     t = 0
     while left:
         instr = Instr()
-        progress = True
-        while progress:
-            progress = False
-            for n in left:
-                if not _ready(n, t):
-                    continue
-                slot = next(
-                    (s for s in n.alus if fits(instr, n, "sig" if s == "sig" else s)),
-                    None,
-                )
-                if slot is None:
-                    continue
-                setattr(instr, slot, n)
-                n.cycle = t
-                left.remove(n)
-                progress = True
+        for relax in (False, True):
+            progress = True
+            while progress:
+                progress = False
+                for n in left:
+                    if not _ready(n, t):
+                        continue
+                    if not relax and n.soft and n.soft[0].cycle + n.soft[1] > t:
+                        continue
+                    if n.op.tmu_read and fifo >= FIFO_LIMIT:
+                        continue
+                    slot = next(
+                        (s for s in n.alus if fits(instr, n, "sig" if s == "sig" else s)),
+                        None,
+                    )
+                    if slot is None:
+                        continue
+                    setattr(instr, slot, n)
+                    n.cycle = t
+                    fifo += n.op.tmu_read - (n.op.name == "ldtmu")
+                    left.remove(n)
+                    progress = True
+                    break
+            if instr.nodes():
                 break
         instrs.append(instr)
         t += 1
