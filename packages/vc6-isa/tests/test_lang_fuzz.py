@@ -25,7 +25,7 @@ from vc6_isa.lang import (Float, Int, Ptr, index, me, num_qpus, rotate, static_r
 
 
 @kernel
-def fuzz(a: Ptr[Int], f: Ptr[Float], n: Int, out: Ptr[Int], fout: Ptr[Float]):
+def fuzz(a: Ptr[Int], f: Ptr[Float], n: Int, out: Ptr[Int], fout: Ptr[Float], s: Ptr[Int]):
     x0 = a[0]
     x1 = a[16]
     x2 = index() + n
@@ -132,7 +132,7 @@ class Gen:
 
     def stmt(self, indent: int, depth: int) -> None:
         r = self.r
-        k = r.randrange(10 if depth < 2 else 4)
+        k = r.randrange(14 if depth < 2 else 4)
         if k < 2:
             self.emit(indent, f"{self.ivar()} = {self.iexpr()}")
         elif k < 4:
@@ -165,9 +165,33 @@ class Gen:
             self.emit(indent, f"while any({v} < {r.randint(1, 4)}):")
             self.block(indent + 1, r.randint(1, 2), depth + 1)
             self.emit(indent + 1, f"{v} = {v} + 1")
-        else:
+        elif k == 9:
             self.emit(indent, "for k in static_range(2):")
             self.emit(indent + 1, f"{self.ivar()} = {self.iexpr(1)} + k")
+        elif k == 10:  # non-blocking loads, received later (in range: offsets 0..30)
+            self.emit(indent, f"gather(a + index() + ({self.iexpr(1)} & 15))")
+            self.emit(indent, f"gather(f + index() + ({self.iexpr(1)} & 15))")
+            self.emit(indent, f"{self.ivar()} = {self.iexpr(1)}")
+            self.emit(indent, f"{self.ivar()} = receive() + {self.ivar()}")
+            self.emit(indent, f"{self.fvar()} = receive() * 0.5 + {self.fvar()}")
+        elif k == 11:
+            if r.random() < 0.5:
+                self.emit(indent, f"{self.ivar()} = a[{self.iexpr(1)} & 15] - {self.ivar()}")
+            else:
+                self.emit(indent, f"{self.fvar()} = f[{self.iexpr(1)} & 15]")
+        elif k == 12:  # stores into this QPU's half of the scratch array, one word per lane
+            if r.random() < 0.5:
+                self.emit(indent, f"store({self.iexpr(1)}, s + me() * 32 + index())")
+            else:
+                self.emit(indent, f"(s + me() * 32)[16] = {self.iexpr(1)}")
+        else:
+            self.loops += 1
+            m = f"m{self.loops}"
+            self.emit(indent, f"{m} = {self.cond()}")
+            self.emit(indent, f"if {m} | ({self.ivar()} > 3):")
+            self.block(indent + 1, r.randint(1, 2), depth + 1)
+            self.emit(indent, f"if any({m}):")
+            self.block(indent + 1, 1, depth + 1)
 
     def kernel(self) -> str:
         self.block(1, self.r.randint(3, 8), 0)
@@ -210,14 +234,15 @@ def test_random_kernel_compiled_matches_interpreted(case, tmp_path):
     for run in ("interpret", "compiled"):
         out = np.zeros(6 * L, np.int32)
         fout = np.zeros(6 * L, np.float32)
-        args = (a.copy(), f.copy(), n, out, fout)
+        scratch = np.zeros(4 * L, np.int32)
+        args = (a.copy(), f.copy(), n, out, fout, scratch)
         if run == "interpret":
             k.interpret(*args, num_qpus=nq)
         else:
             k(*args, num_qpus=nq)
-        outs.append((out, fout))
-    (io, fo), (ic, fc) = outs
-    ok = _same_words(io, ic) and _same_words(fo, fc)
+        outs.append((out, fout, scratch))
+    (io, fo, so), (ic, fc, sc) = outs
+    ok = _same_words(io, ic) and _same_words(fo, fc) and _same_words(so, sc)
     assert ok, (
         f"compiled != interpreted for kernel {path}:\n{source}\n"
         f"int interp {io}\nint compiled {ic}\nfloat interp {fo}\nfloat compiled {fc}"
