@@ -182,3 +182,21 @@ def test_markers_outside_kernels_raise():
         index()
     with pytest.raises(LangError, match="only meaningful inside"):
         Int(3)
+
+
+def test_kernels_return_nothing_and_do_not_call_kernels():
+    @kernel
+    def returns(p: Ptr[Int]):
+        return p[0]
+
+    assert "a kernel returns nothing" in str(compile_error(returns))
+
+    @kernel
+    def callee(p: Ptr[Int]):
+        p[0] = 1
+
+    @kernel
+    def caller(p: Ptr[Int]):
+        callee(p)
+
+    assert "a kernel cannot call another kernel" in str(compile_error(caller))

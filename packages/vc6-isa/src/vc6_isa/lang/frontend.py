@@ -239,6 +239,12 @@ class Walker:
         for i, (a, t) in enumerate(zip(args.args, param_types)):
             self.bind(a.arg, RV(t, self.b.param(i, t)), a)
         self.block(self.tree.body, top=True)
+        if self.returned is not None:
+            raise self.error(
+                self.tree.body[-1],
+                "a kernel returns nothing",
+                "store results through a pointer parameter (out[0] = value)",
+            )
         if self.shared.fifo:
             raise self.error(
                 self.tree,
@@ -825,6 +831,12 @@ class Walker:
             return self.builtin(marker, args, e)
         if fn in (min, max, abs):
             return self.minmaxabs(fn.__name__, args, e)
+        from .kernel import Kernel  # here: kernel.py imports this module
+
+        if isinstance(fn, Kernel):
+            raise self.error(
+                e, "a kernel cannot call another kernel", "make the helper an @inline function"
+            )
         if callable(fn) and all(is_const(a) for a in args):
             try:
                 return fn(*args)  # compile-time evaluation over constants
