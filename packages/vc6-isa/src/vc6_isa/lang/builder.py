@@ -79,6 +79,9 @@ class Builder:
     def __init__(self) -> None:
         self.fifo = 0  # TMU reads requested and not yet popped (the frontend checks the limit)
         self.avail: dict[tuple, VReg] = {}  # local CSE: (op, operands) -> result, per block
+        self.hoisted: dict[tuple, VReg] = {}  # pure ops of first-block values, computed there
+        self.first_defs: set[VReg] = set()  # registers defined in the first block
+        self.vars: set[VReg] = set()  # homes of mutable variables
         self.nid = 0
         self.bid = 0
         self.line = 0
@@ -123,6 +126,8 @@ class Builder:
             if isinstance(r, VReg):
                 self.uses[r] = self.uses.get(r, 0) + 1
         (self.prologue if prologue else self.cur.ops).append(op)
+        if isinstance(dst, VReg) and (prologue or self.cur is self.layout[0]):
+            self.first_defs.add(dst)
         if name in SFU_OPS and isinstance(dst, VReg):
             self.no_acc.add(dst)
         return op
@@ -131,6 +136,18 @@ class Builder:
         """A pure op's result: reused when the same op on the same operands was already
         computed in this block and none of its operands has been written since."""
         key = (name, srcs, tuple(sorted(kw.items())))
+        if self.cur is not self.layout[0] and all(
+            isinstance(x, Imm) or (x in self.first_defs and x not in self.vars) for x in srcs
+        ):
+            # loop-invariant (its operands never change after the first block): compute it
+            # once, at the end of the first block
+            hit = self.hoisted.get(key)
+            if hit is None:
+                hit = self.hoisted[key] = self.vreg()
+                cur, self.cur = self.cur, self.layout[0]
+                self.emit(name, hit, *srcs, **kw)
+                self.cur = cur
+            return hit
         hit = self.avail.get(key)
         if hit is None:
             hit = self.avail[key] = self.vreg()
@@ -249,10 +266,12 @@ class Builder:
         if t is BOOL:
             c = CondH(self.vreg())
             self.homes.add(c.m)
+            self.vars.add(c.m)
             self.move(c.m, x, False)
             return c
         v = self.vreg()
         self.homes.add(v)
+        self.vars.add(v)
         self.move(v, x, False)
         return v
 

@@ -114,7 +114,9 @@ def generate(
     laid: list[tuple[Block, list[Instr]]] = []
     for k, b in enumerate(blocks):
         ops = b.ops + (end_ops if k == len(blocks) - 1 else [])
-        instrs = schedule_block(ops, where, b.fifo_in)
+        instrs = schedule_block(
+            ops, where, b.fifo_in, b.branch is not None and b.branch.cond is not None
+        )
         if b.branch is not None:
             p = branch_position(instrs, b.branch.cond is not None)
             instrs = [*instrs[:p], Instr(branch=b.branch), *instrs[p:]]

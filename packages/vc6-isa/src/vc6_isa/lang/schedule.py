@@ -172,8 +172,15 @@ def build_graph(nodes: list[Node], fifo_in: int = 0) -> None:
         if 0 <= j - fifo_in < len(reqs):
             edge(reqs[j - fifo_in], pop, 1)
             pop.soft = (reqs[j - fifo_in], TMU_SOFT_LATENCY)
+    _heights(nodes)
+
+
+def _heights(nodes: list[Node], urgent: Node | None = None, boost: int = 0) -> None:
+    """Longest latency path to the block's end; ``urgent`` counts as at least ``boost``."""
     for n in reversed(nodes):
         n.height = 1 + max((lat + s.height for s, lat in n.succs), default=0)
+        if n is urgent:
+            n.height = max(n.height, boost)
 
 
 def _flags_ok(instr: Instr, extra: tuple[str, Node] | None) -> bool:
@@ -232,11 +239,20 @@ def _ready(n: Node, t: int) -> bool:
 
 
 def schedule_block(
-    ops: list[Op], where: dict[VReg, tuple[str, int]], fifo_in: int = 0
+    ops: list[Op],
+    where: dict[VReg, tuple[str, int]],
+    fifo_in: int = 0,
+    branch_flags: bool = False,
 ) -> list[Instr]:
     """Schedule one block's ops (its branch is placed by the caller)."""
     nodes = [make_node(op, i, where) for i, op in enumerate(ops)]
     build_graph(nodes, fifo_in)
+    if branch_flags:
+        # the flags of the block's branch first: the earlier the branch can go, the more of
+        # the block's own work fills its three delay slots
+        setter = next((n for n in reversed(nodes) if n.op.pf), None)
+        if setter is not None:
+            _heights(nodes, setter, max(n.height for n in nodes) + 3)
     left = sorted(nodes, key=lambda n: (-n.height, n.i))
     instrs: list[Instr] = []
     fifo = fifo_in
