@@ -82,6 +82,7 @@ class Builder:
         self.hoisted: dict[tuple, VReg] = {}  # pure ops of first-block values, computed there
         self.first_defs: set[VReg] = set()  # registers defined in the first block
         self.vars: set[VReg] = set()  # homes of mutable variables
+        self.loop_depth = 0
         self.nid = 0
         self.bid = 0
         self.line = 0
@@ -136,7 +137,7 @@ class Builder:
         """A pure op's result: reused when the same op on the same operands was already
         computed in this block and none of its operands has been written since."""
         key = (name, srcs, tuple(sorted(kw.items())))
-        if self.cur is not self.layout[0] and all(
+        if self.loop_depth and all(
             isinstance(x, Imm) or (x in self.first_defs and x not in self.vars) for x in srcs
         ):
             # loop-invariant (its operands never change after the first block): compute it
@@ -529,8 +530,10 @@ class Builder:
         body_b, exit_b = self._block(), self._block()
         self._branch_on(first, False, exit_b)
         self._start(body_b)
+        self.loop_depth += 1
         body()
         self._branch_on(cond(), True, body_b)
+        self.loop_depth -= 1
         self._start(exit_b)
 
 
