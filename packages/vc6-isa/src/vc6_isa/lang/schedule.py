@@ -19,6 +19,7 @@ after it, so the branch's delay slots execute the block's own last instructions 
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -253,17 +254,19 @@ def schedule_block(
         setter = next((n for n in reversed(nodes) if n.op.pf), None)
         if setter is not None:
             _heights(nodes, setter, max(n.height for n in nodes) + 3)
-    left = sorted(nodes, key=lambda n: (-n.height, n.i))
+    waiting = {n: len(n.preds) for n in nodes}  # predecessors not yet scheduled
+    cands = sorted((n for n in nodes if not n.preds), key=_priority)
     instrs: list[Instr] = []
     fifo = fifo_in
     t = 0
+    left = len(nodes)
     while left:
         instr = Instr()
         for relax in (False, True):
             progress = True
             while progress:
                 progress = False
-                for n in left:
+                for n in cands:
                     if not _ready(n, t):
                         continue
                     if not relax and n.soft and n.soft[0].cycle + n.soft[1] > t:
@@ -279,7 +282,12 @@ def schedule_block(
                     setattr(instr, slot, n)
                     n.cycle = t
                     fifo += n.op.tmu_read - (n.op.name == "ldtmu")
-                    left.remove(n)
+                    cands.remove(n)
+                    left -= 1
+                    for succ, _ in n.succs:
+                        waiting[succ] -= 1
+                        if not waiting[succ]:
+                            bisect.insort(cands, succ, key=_priority)
                     progress = True
                     break
             if instr.nodes():
@@ -287,6 +295,10 @@ def schedule_block(
         instrs.append(instr)
         t += 1
     return instrs
+
+
+def _priority(n: Node) -> tuple[int, int]:
+    return (-n.height, n.i)
 
 
 def branch_position(instrs: list[Instr], conditional: bool) -> int:
