@@ -525,3 +525,39 @@ def test_num_qpus_splits_work(nq):
     x = np.arange(160, dtype=np.int32)
     (got, _) = both(add_one, x, 160, num_qpus=nq)
     assert np.array_equal(got, np.arange(160) + 1)
+
+
+def test_scheduler_dual_issues_and_fills_the_loop_branch_delay_slots():
+    from vc6_isa.lang import examples as ex
+
+    text = ex.rot3d_3.disassemble().splitlines()
+    loop = text[text.index("L2:") + 1 : text.index("L3:")]
+    both_alus = [ln for ln in loop if not ln.startswith("nop ") and "; nop " not in ln[:60]]
+    assert len(both_alus) >= 2, loop  # add and mul ops issued together
+    branch = next(i for i, ln in enumerate(loop) if ln.startswith("b."))
+    slots = loop[branch + 1 : branch + 4]
+    assert len(slots) == 3
+    assert any(not ln.startswith("nop                           ; nop") for ln in slots), slots
+
+
+def test_interpreter_reports_out_of_bounds_lanes():
+    from vc6_isa.lang import LangError
+
+    @lang_kernel
+    def oob(x: Ptr[Int]):
+        x[index()] = 1
+
+    with pytest.raises(LangError, match="outside every array"):
+        oob.interpret(np.zeros(L, np.int32))
+
+
+def test_compile_with_explicit_types():
+    from vc6_isa.lang.types import FLOAT, ptr_of
+
+    @lang_kernel
+    def scale2(x, s, out):
+        out[0] = x[0] * s
+
+    prog = scale2.compile(ptr_of(FLOAT), FLOAT, ptr_of(FLOAT))
+    assert prog is scale2.compile(np.zeros(L, np.float32), 1.0, np.zeros(L, np.float32))
+    assert prog.compile_seconds < 5
