@@ -432,27 +432,6 @@ def test_gather_receive_store_loads_and_masked_stores():
     assert np.array_equal(got[16:48], np.where(tail > 0, tail, np.float32(-7.0)))
 
 
-@lang_kernel
-def unrolled_gcd(p: Ptr[Int], q: Ptr[Int], r: Ptr[Int]):
-    a = p[0]
-    b = q[0]
-    while any(a != b):
-        for _ in static_range(4):
-            if a > b:
-                a = a - b
-            if a < b:
-                b = b - a
-    r[0] = a
-
-
-def test_gcd_unrolled_with_static_range():
-    a = RNG.integers(1, 5000, L).astype(np.int32)
-    b = RNG.integers(1, 5000, L).astype(np.int32)
-    r = np.zeros(L, np.int32)
-    *_, got = both(unrolled_gcd, a, b, r)
-    assert np.array_equal(got, np.gcd(a, b))
-
-
 SCALE = 3
 
 
@@ -492,10 +471,12 @@ def test_device_arrays_are_used_in_place_and_numpy_scalars_are_accepted():
 
 
 def test_programs_are_cached_per_argument_types_and_disassemble():
-    p1 = unrolled_gcd.compile()
-    p2 = unrolled_gcd.compile()
+    from vc6_isa.lang.examples import gcd_unrolled
+
+    p1 = gcd_unrolled.compile()
+    p2 = gcd_unrolled.compile()
     assert p1 is p2
-    text = unrolled_gcd.disassemble()
+    text = gcd_unrolled.disassemble()
     assert "thrsw" in text and "ldtmu" in text and "b.any" in text
 
 

@@ -1,19 +1,16 @@
 """vc6_isa.lang: a QPULib-style language for the QPUs, compiled from restricted Python.
 
 ```python
-from vc6_isa.lang import kernel, Int, Ptr
+from vc6_isa.lang import kernel, Float, Ptr
 
 @kernel
-def gcd(p: Ptr[Int], q: Ptr[Int], r: Ptr[Int]):
-    a = p[0]
-    b = q[0]
-    while any(a != b):
-        if a > b:
-            a = a - b
-        if a < b:
-            b = b - a
-    r[0] = a
+def axpy(a: Float, x: Ptr[Float], y: Ptr[Float]):
+    y[0] = a * x[0] + y[0]        # 16 lanes: the 16 elements starting at x and y
+
+axpy(2.0, xs, ys)                 # numpy float32 arrays of 16: compiled, run, copied back
 ```
+
+`vc6_isa.lang.examples` has QPULib's GCD, rot3D and heat-flow examples.
 
 The frontend (`frontend`) walks the function's AST; `builder` selects machine ops into the IR
 (`ir`), `optimize` removes dead code, `regalloc` assigns registers by liveness, `schedule`
