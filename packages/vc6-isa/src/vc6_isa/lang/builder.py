@@ -86,6 +86,7 @@ class Builder:
         self.nid = 0
         self.bid = 0
         self.line = 0
+        self.source: Any = None
         self.layout: list[Block] = []
         self.prologue: list[Op] = []
         self.cur = self._start(self._block())
@@ -114,10 +115,13 @@ class Builder:
 
     def vreg(self, need_acc: bool = False) -> VReg:
         self.nid += 1
-        return VReg(self.nid, self.line, need_acc)
+        return VReg(self.nid, (self.source, self.line), need_acc)
 
-    def set_line(self, line: int) -> None:
+    def set_line(self, line: int, source: Any = None) -> None:
+        """The kernel (or helper) line being compiled, for ops and error messages."""
         self.line = line
+        if source is not None:
+            self.source = source
 
     def emit(
         self, name: str, dst: Any, *srcs: Any, prologue: bool = False, **kw: Any

@@ -75,7 +75,9 @@ class LangError(Exception):
                 lead = len(text) - len(stripped)
                 parts.append("    " + stripped.rstrip())
                 col = getattr(node, "col_offset", None)
-                if col is not None and col >= lead:
+                if node is None:
+                    parts.append("    " + "^" * len(stripped.rstrip()))
+                elif col is not None and col >= lead:
                     end = getattr(node, "end_col_offset", None)
                     if getattr(node, "end_lineno", lineno) != lineno or end is None:
                         end = len(text.rstrip())

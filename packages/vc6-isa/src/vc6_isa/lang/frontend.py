@@ -277,7 +277,7 @@ class Walker:
                     )
                 self.returned = None if s.value is None else self.expr(s.value)
                 continue
-            self.b.set_line(s.lineno)
+            self.b.set_line(s.lineno, self.source)
             self.stmt(s)
 
     def stmt(self, s: ast.stmt) -> None:
@@ -537,7 +537,7 @@ class Walker:
         def body() -> None:
             self.scoped("a for loop", lambda: self.block(s.body))
             self.fifo_check(s, fifo, "this loop's body")
-            self.b.set_line(s.lineno)
+            self.b.set_line(s.lineno, self.source)
             i = RV(INT, self.b.read(var.h), var)
             self.b.assign(
                 var.h, self.operand(self.binop(ast.Add(), i, step, s), INT, s)
@@ -862,7 +862,7 @@ class Walker:
             return w.run_inline(e, args)
         finally:
             self.shared.depth -= 1
-            self.b.set_line(e.lineno)
+            self.b.set_line(e.lineno, self.source)
 
     def construct(self, t: LangType, args: list[Any], e: ast.Call) -> RV:
         if len(args) != 1:

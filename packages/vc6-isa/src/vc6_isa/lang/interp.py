@@ -181,7 +181,7 @@ class Interpreter:
 
     # ---- values -----------------------------------------------------------------------------
 
-    def set_line(self, line: int) -> None:
+    def set_line(self, line: int, source: Any = None) -> None:
         self.steps += 1
         if self.steps > 50_000_000:
             raise LangError(

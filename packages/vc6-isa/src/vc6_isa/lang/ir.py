@@ -38,12 +38,12 @@ class VReg:
     Attributes:
         id: Unique number (the printed name is ``v<id>``).
         need_acc: Must live in an accumulator (the source of a full-lane rotation).
-        line: Kernel source line of its first definition (for errors).
+        line: (source, line) of its first definition (for errors).
     """
 
     __slots__ = ("id", "line", "need_acc")
 
-    def __init__(self, id: int, line: int = 0, need_acc: bool = False) -> None:
+    def __init__(self, id: int, line: Any = (None, 0), need_acc: bool = False) -> None:
         self.id = id
         self.need_acc = need_acc
         self.line = line

@@ -134,8 +134,8 @@ def allocate(
                 f"too many values are live at once: the kernel needs more than the {top - 3} "
                 f"register-file entries and 5 accumulators of a {'4-way threaded ' if threads == 4 else ''}QPU thread",
                 "keep fewer values alive across loops (recompute cheap ones, or split the kernel)",
-                source=source,
-                line=v.line or None,
+                source=v.line[0] or source,
+                line=v.line[1] or None,
             )
         if reg[0] == "acc":
             free_acc.remove(reg)
