@@ -200,3 +200,17 @@ def test_kernels_return_nothing_and_do_not_call_kernels():
         callee(p)
 
     assert "a kernel cannot call another kernel" in str(compile_error(caller))
+
+
+def test_four_threads_allow_four_gathers_in_flight():
+    def five(p: Ptr[Int]):
+        for k in static_range(5):
+            gather(p + k)
+        for k in static_range(5):
+            receive()
+
+    kernel(five).compile()  # one thread: 8 in flight
+    err = str(compile_error(kernel(five, threads=4)))
+    assert "more than 4 gathers outstanding" in err
+    with pytest.raises(KernelArgumentError, match="threads must be 1, 2 or 4"):
+        kernel(five, threads=3)

@@ -65,3 +65,32 @@ def test_heat_step_interpreter_matches_on_a_small_grid():
     a, b = _grid(h, w, 1), _grid(h, w, 1)
     ex.heat_step.interpret(a, b, w, h, 0.25, num_qpus=3)
     assert np.array_equal(b[:h], ex.heat_reference(a[:h], 0.25))
+
+
+@pytest.mark.parametrize(("threads", "nq"), [(2, 16), (4, 32), (4, 5)])
+def test_rot3d_with_thread_switches(threads, nq):
+    from vc6_isa.lang import kernel
+
+    k = kernel(ex.rot3d_3.func, threads=threads)
+    n = 2048
+    x = np.zeros(n + ex.rot3d_slack(nq), np.float32)
+    y = np.zeros_like(x)
+    x[:n] = np.linspace(-1, 1, n)
+    y[:n] = np.linspace(2, 0, n)
+    want = x[:n] * np.float32(0.5) - y[:n] * np.float32(0.25)
+    k(n, 0.5, 0.25, x, y, num_qpus=nq)
+    assert np.array_equal(x[:n], want)
+    text = k.disassemble()
+    assert text.count("thrsw") >= 4  # switches in the loop, the last-switch marker, the end
+
+
+def test_heat_step_with_two_threads_and_the_four_thread_register_limit():
+    from vc6_isa.lang import LangError, kernel
+
+    two = kernel(ex.heat_step.func, threads=2)
+    h, w = 24, 48
+    a, b = _grid(h, w, 2), _grid(h, w, 2)
+    two(a, b, w, h, 0.25, num_qpus=16)
+    assert np.array_equal(b[:h], ex.heat_reference(a[:h], 0.25))
+    with pytest.raises(LangError, match="29 register-file entries .* 4-way threaded"):
+        kernel(ex.heat_step.func, threads=4).compile()

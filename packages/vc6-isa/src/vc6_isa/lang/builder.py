@@ -76,10 +76,18 @@ class Builder:
         has_stores: Whether the program writes memory (then it ends with ``tmuwt``).
     """
 
-    def __init__(self) -> None:
-        self.fifo = 0  # TMU reads requested and not yet popped (the frontend checks the limit)
-        self.avail: dict[tuple, VReg] = {}  # local CSE: (op, operands) -> result, per block
-        self.hoisted: dict[tuple, VReg] = {}  # pure ops of first-block values, computed there
+    def __init__(self, threads: int = 1) -> None:
+        self.threads = threads
+        self.unswitched = 0  # TMU reads requested since the last thread switch
+        self.fifo = (
+            0  # TMU reads requested and not yet popped (the frontend checks the limit)
+        )
+        self.avail: dict[
+            tuple, VReg
+        ] = {}  # local CSE: (op, operands) -> result, per block
+        self.hoisted: dict[
+            tuple, VReg
+        ] = {}  # pure ops of first-block values, computed there
         self.first_defs: set[VReg] = set()  # registers defined in the first block
         self.vars: set[VReg] = set()  # homes of mutable variables
         self.loop_depth = 0
@@ -142,7 +150,8 @@ class Builder:
         computed in this block and none of its operands has been written since."""
         key = (name, srcs, tuple(sorted(kw.items())))
         if self.loop_depth and all(
-            isinstance(x, Imm) or (x in self.first_defs and x not in self.vars) for x in srcs
+            isinstance(x, Imm) or (x in self.first_defs and x not in self.vars)
+            for x in srcs
         ):
             # loop-invariant (its operands never change after the first block): compute it
             # once, at the end of the first block
@@ -456,8 +465,15 @@ class Builder:
         self.move(TMUA, p, False)
         self.cur.ops[-1].tmu_read = True
         self.fifo += 1
+        self.unswitched += 1
 
     def receive(self, t: LangType) -> VReg:
+        if self.threads > 1 and self.unswitched:
+            # let another thread of this QPU run while the data comes (reference 12.1): the
+            # switch loses accumulators and flags (1.2), which regalloc and ensure_flags respect
+            self.emit("thrsw", None)
+            self.unswitched = 0
+            self.flags = None
         d = self.vreg()
         self.emit("ldtmu", d)
         self.fifo -= 1

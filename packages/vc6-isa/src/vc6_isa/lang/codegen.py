@@ -17,7 +17,14 @@ import numpy as np
 from ..encoding import SMALL_IMMEDIATE_INDEX, encode
 from ..instruction import AluInstruction, AluOp, BranchInstruction
 from .ir import Block, Imm, Op, VReg
-from .schedule import Instr, Node, branch_position, make_node, schedule_block
+from .schedule import (
+    Instr,
+    Node,
+    branch_position,
+    make_node,
+    place_thrsw,
+    schedule_block,
+)
 
 __all__ = ["Compiled", "generate"]
 
@@ -106,22 +113,50 @@ def _encode_instr(ins: Instr) -> AluInstruction:
     )
 
 
+def _schedule(
+    b: Block, ops: list[Op], where: dict[VReg, tuple[str, int]], limit: int
+) -> list[Instr]:
+    """One block's instructions: its ops cut at thread switches, each part scheduled on its
+    own, a ``thrsw`` ending each part but the last, then the branch."""
+    parts: list[list[Op]] = [[]]
+    for op in ops:
+        if op.name == "thrsw":
+            parts.append([])
+        else:
+            parts[-1].append(op)
+    conditional = b.branch is not None and b.branch.cond is not None
+    instrs: list[Instr] = []
+    fifo = b.fifo_in
+    last_switch = -3
+    for k, part in enumerate(parts):
+        final = k == len(parts) - 1
+        instrs += schedule_block(part, where, fifo, conditional and final, limit)
+        fifo += sum(op.tmu_read for op in part) - sum(op.name == "ldtmu" for op in part)
+        if not final:
+            last_switch = place_thrsw(instrs, last_switch + 3)
+    if b.branch is not None:
+        p = branch_position(instrs, conditional)
+        instrs += [Instr() for _ in range(p - len(instrs))]
+        instrs = [*instrs[:p], Instr(branch=b.branch), *instrs[p:]]
+        instrs += [Instr() for _ in range(p + 4 - len(instrs))]
+    return instrs
+
+
 def generate(
-    blocks: list[Block], where: dict[VReg, tuple[str, int]], *, has_stores: bool
+    blocks: list[Block],
+    where: dict[VReg, tuple[str, int]],
+    *,
+    has_stores: bool,
+    threads: int = 1,
+    fifo_limit: int = 8,
 ) -> Compiled:
-    """Schedule every block, lay them out, resolve branches and append the program end."""
+    """Schedule every block, lay them out, resolve branches and append the program end
+    (single-segment for one thread; with the last-thread-switch marker otherwise)."""
     end_ops = [Op("tmuwt", None)] if has_stores else []
     laid: list[tuple[Block, list[Instr]]] = []
     for k, b in enumerate(blocks):
         ops = b.ops + (end_ops if k == len(blocks) - 1 else [])
-        instrs = schedule_block(
-            ops, where, b.fifo_in, b.branch is not None and b.branch.cond is not None
-        )
-        if b.branch is not None:
-            p = branch_position(instrs, b.branch.cond is not None)
-            instrs = [*instrs[:p], Instr(branch=b.branch), *instrs[p:]]
-            instrs += [Instr() for _ in range(p + 4 - len(instrs))]
-        laid.append((b, instrs))
+        laid.append((b, _schedule(b, ops, where, fifo_limit)))
     start: dict[Block, int] = {}
     flat: list[Instr] = []
     for b, instrs in laid:
@@ -142,10 +177,16 @@ def generate(
         for n in ins.nodes():
             if n.op.name == "ldunifrf":
                 uniforms.append(n.op.uniform)
-        words.append(encode(_encode_instr(ins)))
-    thrsw = AluInstruction(sigs=frozenset({"thrsw"}))
-    words.append(encode(thrsw))
-    words.extend(encode(_encode_instr(e)) for e in end[:2])
+        word = _encode_instr(ins)
+        if ins.thrsw:
+            word = word.replace(sigs=word.sigs | {"thrsw"})
+        words.append(encode(word))
+    thrsw = encode(AluInstruction(sigs=frozenset({"thrsw"})))
+    nop = encode(_encode_instr(end[0]))
+    if threads > 1:
+        # two consecutive thrsw mark the last switch; the next one ends the thread (14 (a))
+        words += [thrsw, thrsw, nop, nop]
+    words += [thrsw, nop, nop]
     return Compiled(np.array(words, dtype=np.uint64), uniforms, labels)
 
 

@@ -27,11 +27,26 @@ from . import api
 from .errors import LangError, SourceInfo
 from .types import BOOL, FLOAT, INT, LangType, _PtrName, _TypeName, ptr_of
 
-__all__ = ["FIFO_LIMIT", "RV", "Uniform", "Var", "Walker", "resolve_annotation"]
+__all__ = [
+    "FIFO_LIMIT",
+    "RV",
+    "Uniform",
+    "Var",
+    "Walker",
+    "fifo_limit",
+    "resolve_annotation",
+]
 
 #: TMU result words a batch may have outstanding: 16 / threads, and a dispatch without the
 #: 4-way bit may put two threads on a QPU (reference 12.1, 13.6/31).
 FIFO_LIMIT = 8
+
+
+def fifo_limit(threads: int) -> int:
+    """Outstanding TMU result words per batch for a kernel compiled for ``threads``."""
+    return min(FIFO_LIMIT, 16 // threads)
+
+
 _MAX_INLINE_DEPTH = 16
 _MAX_UNROLL = 4096
 
@@ -71,6 +86,7 @@ class Shared:
     backend: Any
     fifo: list[LangType] = field(default_factory=list)
     depth: int = 0
+    fifo_limit: int = FIFO_LIMIT
 
 
 _BINOPS = {
@@ -835,7 +851,9 @@ class Walker:
 
         if isinstance(fn, Kernel):
             raise self.error(
-                e, "a kernel cannot call another kernel", "make the helper an @inline function"
+                e,
+                "a kernel cannot call another kernel",
+                "make the helper an @inline function",
             )
         if callable(fn) and all(is_const(a) for a in args):
             try:
@@ -913,11 +931,12 @@ class Walker:
             p = args[0]
             if not (isinstance(p, RV) and p.type.kind == "ptr"):
                 raise self.error(e, f"gather() needs a pointer, not {self.describe(p)}")
-            if len(self.shared.fifo) >= FIFO_LIMIT:
+            limit = self.shared.fifo_limit
+            if len(self.shared.fifo) >= limit:
                 raise self.error(
                     e,
-                    f"more than {FIFO_LIMIT} gathers outstanding: the TMU returns at most "
-                    f"{FIFO_LIMIT} results per batch before they must be received",
+                    f"more than {limit} gathers outstanding: the TMU returns at most "
+                    f"{limit} results per batch before they must be received",
                     "call receive() before gathering more",
                 )
             self.shared.fifo.append(p.type.elem)

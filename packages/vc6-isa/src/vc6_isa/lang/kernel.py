@@ -20,8 +20,7 @@ import numpy as np
 from .api import parse_function
 from .builder import Builder, f32_bits
 from .codegen import Compiled, generate
-from .errors import LangError
-from .frontend import Shared, Walker, resolve_annotation
+from .frontend import Shared, Walker, fifo_limit, resolve_annotation
 from .interp import Interpreter, Memory
 from .optimize import dce
 from .regalloc import allocate
@@ -111,7 +110,10 @@ class Kernel:
         last_job: The `v3d_drm.Job` of the latest call (``.stats`` has the modelled cycles).
     """
 
-    def __init__(self, func: Callable) -> None:
+    def __init__(self, func: Callable, threads: int = 1) -> None:
+        if threads not in (1, 2, 4):
+            raise KernelArgumentError(f"threads must be 1, 2 or 4, got {threads!r}")
+        self.threads = threads
         self.func = func
         self.name = func.__name__
         self.tree, self.source = parse_function(func)
@@ -181,12 +183,20 @@ class Kernel:
 
     def _compile(self, types: tuple[LangType, ...]) -> Program:
         t0 = time.perf_counter()
-        b = Builder()
-        Walker(self.func, self.tree, self.source, Shared(b)).run_kernel(list(types))
+        b = Builder(self.threads)
+        limit = fifo_limit(self.threads)
+        shared = Shared(b, fifo_limit=limit)
+        Walker(self.func, self.tree, self.source, shared).run_kernel(list(types))
         blocks = b.finish()
         dce(blocks)
-        where = allocate(blocks, b.no_acc, source=self.source)
-        code = generate(blocks, where, has_stores=b.has_stores)
+        where = allocate(blocks, b.no_acc, threads=self.threads, source=self.source)
+        code = generate(
+            blocks,
+            where,
+            has_stores=b.has_stores,
+            threads=self.threads,
+            fifo_limit=limit,
+        )
         n_ops = sum(len(bl.ops) for bl in blocks)
         return Program(types, code, time.perf_counter() - t0, n_ops)
 
@@ -197,9 +207,15 @@ class Kernel:
     # ---- running ----------------------------------------------------------------------------
 
     def _check_qpus(self, num_qpus: int) -> None:
-        if not isinstance(num_qpus, (int, np.integer)) or not 1 <= num_qpus <= MAX_QPUS:
+        top = MAX_QPUS * self.threads
+        if not isinstance(num_qpus, (int, np.integer)) or not 1 <= num_qpus <= top:
             raise KernelArgumentError(
-                f"num_qpus must be an int from 1 to {MAX_QPUS}, got {num_qpus!r}"
+                f"num_qpus must be an int from 1 to {top}, got {num_qpus!r}"
+                + (
+                    ""
+                    if self.threads > 1
+                    else " (a kernel with threads=2 or 4 takes more)"
+                )
             )
 
     def _scalar_bits(self, t: LangType, x: Any, pname: str) -> int:
@@ -248,7 +264,8 @@ class Kernel:
                 uniforms,
                 workgroups=(num_qpus, 1, 1),
                 local_size=(16, 1, 1),
-                single_seg=True,
+                threading=self.threads == 4,
+                single_seg=self.threads == 1,
                 bos=bos,
             )
             job.wait()
@@ -285,9 +302,8 @@ class Kernel:
         memory = Memory(arrays)
         for q in range(num_qpus):
             backend = Interpreter(params, memory, q, num_qpus)
-            Walker(self.func, self.tree, self.source, Shared(backend)).run_kernel(
-                list(types)
-            )
+            shared = Shared(backend, fifo_limit=fifo_limit(self.threads))
+            Walker(self.func, self.tree, self.source, shared).run_kernel(list(types))
 
 
 def _uniform_words(layout: list[tuple], values: list[int], num_qpus: int) -> np.ndarray:
@@ -316,15 +332,22 @@ def _describe(t: LangType) -> str:
     return f"a{'n' if t is INT else ''} {t} (a Python {'int' if t is INT else 'float'})"
 
 
-def kernel(func: Callable) -> Kernel:
+def kernel(func: Callable | None = None, *, threads: int = 1) -> Any:
     """Decorator: make `func` a QPU kernel compiled from its source (see the module doc).
+
+    ``@kernel`` runs one thread per QPU: 64 registers, 8 TMU results in flight, no thread
+    switches. ``@kernel(threads=2)`` or ``@kernel(threads=4)`` compiles for 2 or 4 threads per
+    QPU (4: 32 registers and 4 TMU results in flight; reference 1.2, 12.1): each ``receive()``
+    that waits for data requested since the last switch first switches to another thread
+    (``thrsw``), so with more batches than QPUs (``num_qpus`` up to 8 x threads) one batch
+    computes while another waits for memory.
 
     Raises:
         LangError: When the function's source cannot be read.
+        KernelArgumentError: ``threads`` is not 1, 2 or 4.
     """
-    if isinstance(func, Kernel):
+    if func is None:
+        return lambda f: kernel(f, threads=threads)
+    if isinstance(func, Kernel) and func.threads == threads:
         return func
-    return Kernel(func)
-
-
-_ = LangError
+    return Kernel(getattr(func, "func", func), threads)

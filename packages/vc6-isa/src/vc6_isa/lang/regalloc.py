@@ -92,12 +92,17 @@ def allocate(
                 end[v] = pos
 
     pos = 0
+    switches: list[
+        int
+    ] = []  # positions of thread switches: accumulators do not survive them
     for b in blocks:
         first = pos
         for v in live_in[b]:
             touch(v, first)
             glob.add(v)
         for op in b.ops:
+            if op.name == "thrsw":
+                switches.append(pos)
             for r in op.reads:
                 touch(r, pos)
             touch(op.dst, pos + 1)
@@ -111,6 +116,7 @@ def allocate(
     free_acc = list(_ROT_ACCS)
     active: list[tuple[int, VReg, tuple[str, int]]] = []
     where: dict[VReg, tuple[str, int]] = {}
+    no_acc = no_acc | {v for v in start if any(start[v] < p < end[v] for p in switches)}
     for v in sorted(start, key=lambda x: (start[x], x.id)):
         s = start[v]
         still = []

@@ -66,6 +66,7 @@ class Instr:
     mul: Node | None = None
     sig: Node | None = None
     branch: Any = None
+    thrsw: bool = False
 
     def nodes(self) -> list[Node]:
         return [n for n in (self.add, self.mul, self.sig) if n is not None]
@@ -104,7 +105,10 @@ def make_node(op: Op, i: int, where: dict[VReg, tuple[str, int]]) -> Node:
     tmu = op.name in ("ldtmu", "tmuwt") or op.dst in (TMUA, TMUD)
     # TMU requests (tmud/tmua writes) stay in order, and so do the pops (ldtmu); a read request
     # may move ahead of earlier pops while the FIFO has room (checked when scheduling).
-    for chain, member in (("TMUQ", op.dst in (TMUA, TMUD)), ("TMUP", op.name == "ldtmu")):
+    for chain, member in (
+        ("TMUQ", op.dst in (TMUA, TMUD)),
+        ("TMUP", op.name == "ldtmu"),
+    ):
         if member or op.name == "tmuwt":
             reads.append(chain)
             writes.append(chain)
@@ -244,6 +248,7 @@ def schedule_block(
     where: dict[VReg, tuple[str, int]],
     fifo_in: int = 0,
     branch_flags: bool = False,
+    fifo_limit: int = FIFO_LIMIT,
 ) -> list[Instr]:
     """Schedule one block's ops (its branch is placed by the caller)."""
     nodes = [make_node(op, i, where) for i, op in enumerate(ops)]
@@ -271,10 +276,14 @@ def schedule_block(
                         continue
                     if not relax and n.soft and n.soft[0].cycle + n.soft[1] > t:
                         continue
-                    if n.op.tmu_read and fifo >= FIFO_LIMIT:
+                    if n.op.tmu_read and fifo >= fifo_limit:
                         continue
                     slot = next(
-                        (s for s in n.alus if fits(instr, n, "sig" if s == "sig" else s)),
+                        (
+                            s
+                            for s in n.alus
+                            if fits(instr, n, "sig" if s == "sig" else s)
+                        ),
                         None,
                     )
                     if slot is None:
@@ -301,10 +310,42 @@ def _priority(n: Node) -> tuple[int, int]:
     return (-n.height, n.i)
 
 
+def _can_switch(ins: Instr) -> bool:
+    sigs = {n.op.name for n in ins.nodes() if n.op.name in ("ldtmu", "ldunifrf")}
+    sigs |= {"smimm"} if any(n.imm is not None for n in ins.nodes()) else set()
+    sigs |= {"rot"} if any(n.op.rot is not None for n in ins.nodes()) else set()
+    return frozenset(sigs | {"thrsw"}) in SIGNAL_CODES
+
+
+def _quiet_slot(ins: Instr) -> bool:
+    """Fit for a thrsw delay slot: no TMU, SFU, uniform or rtop work (reference 13.4/20-22)."""
+    return not any(
+        n.periph or n.op.name in ("ldunifrf", "multop", "umul24") for n in ins.nodes()
+    )
+
+
+def place_thrsw(instrs: list[Instr], earliest: int) -> int:
+    """Put a ``thrsw`` on one of the last instructions so that its two delay slots end the
+    list (padding with ``nop`` when needed), at ``earliest`` or later; returns its index."""
+    j = max(len(instrs) - 3, earliest, 0)
+    while True:
+        while len(instrs) < j + 3:
+            instrs.append(Instr())
+        if _can_switch(instrs[j]) and all(
+            _quiet_slot(x) for x in instrs[j + 1 : j + 3]
+        ):
+            instrs[j].thrsw = True
+            return j
+        j += 1
+
+
 def branch_position(instrs: list[Instr], conditional: bool) -> int:
-    """Where the block's branch goes: after its flags and uniform loads, at most 3 before the end."""
+    """Where the block's branch goes: after its flags and uniform loads, at most 3 before the
+    end, and not within the two delay slots of a thread switch (reference 13.3/14)."""
     p = max(0, len(instrs) - 3)
     for i, ins in enumerate(instrs):
+        if ins.thrsw:
+            p = max(p, i + 3)
         for n in ins.nodes():
             if (conditional and n.op.pf) or n.op.name == "ldunifrf":
                 p = max(p, i + 1)
