@@ -9,7 +9,8 @@ cycles (the emulator's cycle model for a 500 MHz Pi 4), plus compile times.
 * The heat step with cursors on a 512x512 grid against `vc6_kernels.stencil`, per step.
   Target: within 1.5x. (The two compute the same kind of 8-neighbour step in a different
   operation order; each is checked against its own numpy reference.)
-* Compile time of every example kernel (best of 3 fresh compilations). Target: < 0.3 s.
+* Compile time of every example kernel: the first compilation (parsing the source included)
+  and the best of 3 recompilations. Target: < 0.3 s.
 """
 
 from __future__ import annotations
@@ -73,9 +74,17 @@ def heat_cycles(steps: int, size: int = 512) -> tuple[float, float]:
     return total / steps, hand / steps
 
 
-def compile_seconds(k) -> float:
+def compile_seconds(k) -> tuple[float, float]:
+    """(first compilation including parsing the source, best of 3 recompilations)."""
+    from vc6_isa.lang import api
+    from vc6_isa.lang.kernel import Kernel
+
+    api._parse_cached.cache_clear()
+    t0 = time.perf_counter()
+    Kernel(k.func, k.threads).compile()
+    first = time.perf_counter() - t0
     types = tuple(t for _, t in k.params)
-    return min(k._compile(types).compile_seconds for _ in range(3))
+    return first, min(k._compile(types).compile_seconds for _ in range(3))
 
 
 def main() -> int:
@@ -102,18 +111,12 @@ def main() -> int:
         ok &= ratio <= target
         print(f"{name:28s} {c:12.0f} {h:13.0f} {ratio:6.2f} <= {target}  vs {ref}")
     print()
-    print(f"{'compile time (best of 3)':28s} {'seconds':>12s} {'instructions':>13s}")
-    for k in (
-        ex.gcd,
-        ex.gcd_unrolled,
-        ex.rot3d_1,
-        ex.rot3d_2,
-        ex.rot3d_3,
-        ex.heat_step,
-    ):
-        secs = compile_seconds(k)
-        ok &= secs < 0.3
-        print(f"{k.name:28s} {secs:12.4f} {len(k.compile()):13d}")
+    print(f"{'compile time (s)':28s} {'first':>8s} {'best of 3':>10s} {'instructions':>13s}")
+    kernels = (ex.gcd, ex.gcd_unrolled, ex.rot3d_1, ex.rot3d_2, ex.rot3d_3, ex.heat_step)
+    for k in kernels:
+        first, best = compile_seconds(k)
+        ok &= first < 0.3
+        print(f"{k.name:28s} {first:8.4f} {best:10.4f} {len(k.compile()):13d}")
     print("all targets met" if ok else "TARGET MISSED")
     return 0 if ok else 1
 
