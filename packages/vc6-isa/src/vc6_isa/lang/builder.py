@@ -29,13 +29,12 @@ from .ir import (
     TMUD,
     Block,
     Branch,
-    Fixed,
     Imm,
     Op,
     VReg,
     is_small_imm,
 )
-from .types import BOOL, FLOAT, INT, LangType
+from .types import BOOL, FLOAT, LangType
 
 __all__ = ["Builder", "CondH"]
 
@@ -555,6 +554,3 @@ class Builder:
         self._branch_on(cond(), True, body_b)
         self.loop_depth -= 1
         self._start(exit_b)
-
-
-_ = (Fixed, R5, INT)

@@ -21,7 +21,6 @@ from .schedule import (
     Instr,
     Node,
     branch_position,
-    make_node,
     place_thrsw,
     schedule_block,
 )
@@ -188,6 +187,3 @@ def generate(
         words += [thrsw, thrsw, nop, nop]
     words += [thrsw, nop, nop]
     return Compiled(np.array(words, dtype=np.uint64), uniforms, labels)
-
-
-_ = make_node

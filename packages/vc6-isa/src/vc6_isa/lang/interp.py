@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from .errors import LangError
-from .types import BOOL, FLOAT, INT, LangType
+from .types import FLOAT, LangType
 
 __all__ = ["LANES", "Interpreter", "Memory"]
 
@@ -384,6 +384,3 @@ class Interpreter:
         while self.test(u):
             body()
             u = cond()
-
-
-_ = (BOOL, INT)

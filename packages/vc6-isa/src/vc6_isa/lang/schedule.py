@@ -25,11 +25,10 @@ from typing import Any
 
 from ..encoding import FLAG_CODES, SIGNAL_CODES
 from .frontend import FIFO_LIMIT
-from .ir import R5, R5REP, RF0, SFU_OPS, TMUA, TMUD, Block, Imm, Op, VReg, alus_for
+from .ir import R5, R5REP, RF0, SFU_OPS, TMUA, TMUD, Imm, Op, VReg, alus_for
 
 __all__ = ["Instr", "Node", "schedule_block"]
 
-_ADDRESS_SIGS = ("ldtmu", "ldunifrf")
 #: Instructions the scheduler tries to put between a TMU read request and its ldtmu (filled
 #: only with work that is ready anyway: it never pads with nops for it).
 TMU_SOFT_LATENCY = 10
@@ -350,6 +349,3 @@ def branch_position(instrs: list[Instr], conditional: bool) -> int:
             if (conditional and n.op.pf) or n.op.name == "ldunifrf":
                 p = max(p, i + 1)
     return p
-
-
-_ = (Block, _ADDRESS_SIGS)
