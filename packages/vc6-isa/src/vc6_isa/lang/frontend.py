@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import ast
 import builtins
-import math
 import operator
 import types as pytypes
 from collections.abc import Callable
@@ -25,7 +24,7 @@ from typing import Any
 
 from . import api
 from .errors import LangError, SourceInfo
-from .types import BOOL, FLOAT, INT, LangType, _PtrName, _TypeName, ptr_of
+from .types import BOOL, FLOAT, INT, LangType, _PtrName, _TypeName
 
 __all__ = [
     "FIFO_LIMIT",
@@ -1042,6 +1041,3 @@ def _pos(node: ast.AST) -> dict[str, int]:
         if hasattr(node, k)
     }
 
-
-# for type checkers: names used only in annotations
-_ = (math, ptr_of, FLOAT)
