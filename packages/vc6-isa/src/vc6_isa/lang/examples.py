@@ -9,6 +9,9 @@
 * `heat_step`: one Jacobi step of QPULib's heat-flow example, written with its cursors
   (`cursor_init`, `cursor_prime`, `cursor_advance`, `shift_left`, `shift_right` as `@inline`
   helpers); `heat_reference` does the same float32 operations in the same order in numpy.
+  QPULib's original keeps the edges cold with zero padding around the grid; this one keeps
+  the border cells fixed (a per-lane ``if``), and its grids need one spare row after the last
+  (the cursors read one block ahead).
 """
 
 from __future__ import annotations
