@@ -6,10 +6,11 @@ time: name resolution, constants and constant folding, types and their errors, s
 unrolling, `@inline` helpers and the static TMU FIFO bookkeeping (gather/receive pairing).
 The backends own what operations *do*.
 
-Names: a kernel local bound at one place only (a parameter, or a single assignment) is an
-immutable binding, like a let; a name bound at two or more places is a mutable variable with a
-home register that each assignment writes (under the current per-lane mask). Names first
-bound inside a runtime loop, a branch or a per-lane `if` are local to it.
+Names (see `mutable_names`): a local whose assignments all sit in one statement list is
+rebound like a let (each assignment names a new value); a local also assigned inside a runtime
+loop, a branch or a per-lane `if` is a variable with a home register that each assignment
+writes (under the current per-lane mask). Names first bound inside a runtime loop, a branch or
+a per-lane `if` are local to it.
 """
 
 from __future__ import annotations
@@ -134,39 +135,55 @@ def resolve_annotation(func: Callable, node: ast.expr | None) -> LangType | None
     return None
 
 
-def _binding_counts(fn: ast.FunctionDef) -> dict[str, int]:
-    """How many places bind each name (parameters, assignments, runtime for targets)."""
-    counts: dict[str, int] = {}
+def _is_static_for(node: ast.AST) -> bool:
+    it = getattr(node, "iter", None)
+    return (
+        isinstance(it, ast.Call)
+        and isinstance(it.func, ast.Name)
+        and it.func.id == "static_range"
+    )
 
-    def bump(target: ast.AST) -> None:
+
+def mutable_names(fn: ast.FunctionDef) -> set[str]:
+    """Names that need a variable (a home register written by every assignment).
+
+    A name whose bindings (parameter, assignments) all sit in the same statement list, at the
+    same control-flow nesting (``static_range`` loops do not count: they are unrolled), is
+    rebound like a ``let``: each assignment simply names a new value, and no copy is made. A
+    name also bound inside a runtime loop, a branch or a per-lane ``if`` other than where it was
+    first bound must merge values at run time, so it becomes a variable; so does the target of
+    a runtime ``for``.
+    """
+    paths: dict[str, set[tuple[int, ...]]] = {}
+    forced: set[str] = set()
+
+    def site(target: ast.AST, path: tuple[int, ...]) -> None:
         if isinstance(target, ast.Name):
-            counts[target.id] = counts.get(target.id, 0) + 1
+            paths.setdefault(target.id, set()).add(path)
         elif isinstance(target, (ast.Tuple, ast.List)):
             for t in target.elts:
-                bump(t)
+                site(t, path)
+
+    def walk(stmts: list[ast.stmt], path: tuple[int, ...]) -> None:
+        for st in stmts:
+            if isinstance(st, ast.Assign):
+                for t in st.targets:
+                    site(t, path)
+            elif isinstance(st, (ast.AugAssign, ast.AnnAssign)):
+                site(st.target, path)
+            elif isinstance(st, ast.For) and _is_static_for(st):
+                walk(st.body, path)
+            elif isinstance(st, (ast.For, ast.While, ast.If)):
+                if isinstance(st, ast.For) and isinstance(st.target, ast.Name):
+                    forced.add(st.target.id)
+                inner = (*path, id(st))
+                walk(st.body, (*inner, 0))
+                walk(st.orelse, (*inner, 1))
 
     for a in fn.args.args:
-        counts[a.arg] = counts.get(a.arg, 0) + 1
-    for node in ast.walk(fn):
-        if isinstance(node, ast.Assign):
-            for t in node.targets:
-                bump(t)
-        elif isinstance(node, ast.AugAssign):
-            bump(node.target)
-            bump(node.target)  # x += 1 both reads and rebinds x: always a variable
-        elif isinstance(node, ast.AnnAssign):
-            bump(node.target)
-        elif isinstance(node, ast.For):
-            it = node.iter
-            static = (
-                isinstance(it, ast.Call)
-                and isinstance(it.func, ast.Name)
-                and it.func.id == "static_range"
-            )
-            if not static:
-                bump(node.target)
-                bump(node.target)
-    return counts
+        paths.setdefault(a.arg, set()).add(())
+    walk(fn.body, ())
+    return forced | {name for name, p in paths.items() if len(p) > 1}
 
 
 class Walker:
@@ -189,7 +206,7 @@ class Walker:
         self.b = shared.backend
         self.env: dict[str, Any] = {}
         self.dropped: dict[str, str] = {}
-        self.mutable = {n for n, c in _binding_counts(tree).items() if c >= 2}
+        self.mutable = mutable_names(tree)
         self.scope_names = self._scope_names(func)
         self.returned: Any = None
 

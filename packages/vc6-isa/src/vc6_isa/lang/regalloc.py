@@ -22,8 +22,8 @@ __all__ = ["allocate", "liveness"]
 
 #: Longest interval (in op positions, two per op) that is offered an accumulator.
 ACC_SPAN = 12
-_TEMP_ACCS = (("acc", 0), ("acc", 1), ("acc", 2), ("acc", 3))
-_ROT_ACCS = (("acc", 4), ("acc", 3), ("acc", 2), ("acc", 1), ("acc", 0))
+_TEMP_ACCS = frozenset((("acc", 0), ("acc", 1), ("acc", 2), ("acc", 3)))
+_ROT_ACCS = frozenset((*_TEMP_ACCS, ("acc", 4)))
 
 
 def successors(blocks: list[Block]) -> dict[Block, list[Block]]:
@@ -113,14 +113,16 @@ def allocate(
         pos += 2  # the branch
     top = 64 if threads < 4 else 32
     free_rf = deque(("rf", n) for n in range(3, top))
-    free_acc = list(_ROT_ACCS)
+    # free registers in the order they were freed: taking the one free the longest leaves the
+    # scheduler the most freedom (fewer false dependences between neighbouring values)
+    free_acc = sorted(_ROT_ACCS, key=lambda r: -r[1])
     active: list[tuple[int, VReg, tuple[str, int]]] = []
     where: dict[VReg, tuple[str, int]] = {}
     no_acc = no_acc | {v for v in start if any(start[v] < p < end[v] for p in switches)}
     for v in sorted(start, key=lambda x: (start[x], x.id)):
         s = start[v]
         still = []
-        for e, w, reg in active:
+        for e, w, reg in sorted(active, key=lambda a: a[0]):
             if e < s:
                 (free_acc if reg[0] == "acc" else free_rf).append(reg)
             else:
@@ -128,13 +130,13 @@ def allocate(
         active = still
         reg = None
         if v.need_acc:
-            reg = next((r for r in _ROT_ACCS if r in free_acc), None)
+            reg = next((r for r in free_acc if r in _ROT_ACCS), None)
         elif v not in no_acc and v not in glob and end[v] - s <= ACC_SPAN:
-            reg = next((r for r in _TEMP_ACCS if r in free_acc), None)
+            reg = next((r for r in free_acc if r in _TEMP_ACCS), None)
         if reg is None and not v.need_acc and free_rf:
             reg = free_rf.popleft()
         if reg is None and v not in no_acc:
-            reg = next((r for r in _TEMP_ACCS if r in free_acc), None)
+            reg = next((r for r in free_acc if r in _TEMP_ACCS), None)
         if reg is None:
             raise LangError(
                 f"too many values are live at once: the kernel needs more than the {top - 3} "
