@@ -214,3 +214,23 @@ def test_four_threads_allow_four_gathers_in_flight():
     assert "more than 4 gathers outstanding" in err
     with pytest.raises(KernelArgumentError, match="threads must be 1, 2 or 4"):
         kernel(five, threads=3)
+
+
+def test_break_and_branches_that_disagree_about_the_tmu_queue():
+    @kernel
+    def brk(p: Ptr[Int], n: Int):
+        for i in range(n):
+            break
+
+    assert "'break' is not supported in kernels" in str(compile_error(brk))
+
+    @kernel
+    def uneven(p: Ptr[Int]):
+        a = p[0]
+        if any(a > 0):
+            gather(p + index())
+        else:
+            a = a + 1
+        p[0] = a
+
+    assert "this if changes the number of outstanding gathers" in str(compile_error(uneven))

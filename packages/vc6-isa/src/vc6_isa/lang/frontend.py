@@ -343,6 +343,12 @@ class Walker:
             self.for_stmt(s)
         elif isinstance(s, ast.Pass):
             pass
+        elif isinstance(s, (ast.Break, ast.Continue)):
+            raise self.error(
+                s,
+                f"'{type(s).__name__.lower()}' is not supported in kernels",
+                "put the condition into the loop's while any(...) / all(...) instead",
+            )
         else:
             what = type(s).__name__.lower()
             raise self.error(
