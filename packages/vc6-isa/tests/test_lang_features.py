@@ -542,3 +542,22 @@ def test_compile_with_explicit_types():
     prog = scale2.compile(ptr_of(FLOAT), FLOAT, ptr_of(FLOAT))
     assert prog is scale2.compile(np.zeros(L, np.float32), 1.0, np.zeros(L, np.float32))
     assert prog.compile_seconds < 5
+
+
+@lang_kernel
+def sfu_and_pop_into_stores(x: Ptr[Float], out: Ptr[Float]):
+    p = x + index()
+    q = out + index()
+    gather(p)
+    store(receive(), q + 16)
+    store(sqrt(x[0]), q)
+
+
+def test_sfu_results_and_tmu_pops_are_stored_through_registers():
+    x = np.arange(1, L + 1, dtype=np.float32)
+    out = np.zeros(2 * L, np.float32)
+    _, got = both(sfu_and_pop_into_stores, x, out)
+    assert np.array_equal(got[16:], x)
+    np.testing.assert_allclose(got[:16], np.sqrt(x), rtol=1e-6)
+    text = sfu_and_pop_into_stores.disassemble()
+    assert "ldtmu.tmud" not in text and "rsqrt tmud" not in text and "recip tmud" not in text

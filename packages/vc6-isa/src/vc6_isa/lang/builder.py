@@ -223,12 +223,11 @@ class Builder:
         """dst = x (under the current mask when ``masked``), fused into x's op when possible."""
         x = self.operand(x)
         op = self._retargetable(x)
-        if (
-            op is not None
-            and masked
-            and self.mask is not None
-            and op.name in (*SFU_OPS, "ldtmu")
-        ):
+        # an SFU result or a TMU pop goes to a register, unconditionally: writing it straight
+        # into tmud/tmua would make one instruction two peripheral accesses (reference
+        # 13.1/1), and neither can take a condition
+        peripheral = op is not None and op.name in (*SFU_OPS, "ldtmu")
+        if peripheral and ((masked and self.mask is not None) or not isinstance(dst, VReg)):
             op = None
         if op is not None:
             self.cur.ops.pop()
