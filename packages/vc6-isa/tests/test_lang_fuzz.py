@@ -174,7 +174,10 @@ class Gen:
             self.emit(indent, f"gather(a + index() + ({self.iexpr(1)} & 15))")
             self.emit(indent, f"gather(f + index() + ({self.iexpr(1)} & 15))")
             self.emit(indent, f"{self.ivar()} = {self.iexpr(1)}")
-            self.emit(indent, f"{self.ivar()} = receive() + {self.ivar()}")
+            if r.random() < 0.3:
+                self.emit(indent, "store(receive(), s + me() * 32 + index())")
+            else:
+                self.emit(indent, f"{self.ivar()} = receive() + {self.ivar()}")
             self.emit(indent, f"{self.fvar()} = receive() * 0.5 + {self.fvar()}")
         elif k == 11:
             if r.random() < 0.5:
