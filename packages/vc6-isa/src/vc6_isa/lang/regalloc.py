@@ -5,9 +5,12 @@ Physical registers are ``("rf", n)`` and ``("acc", n)``. The register file offer
 reference 13.5/27; the compiler reads rf0 once, for `me()`), 32 entries fewer when the
 program is 4-way threaded (reference 1.3). The accumulators r0-r3 take short-lived values
 that stay inside one block (they cost no register-file read port, which is what lets two
-ops pair into one instruction); r4 is kept for the sources of full-lane rotations, which
-must be accumulators (reference 10.10); r5 carries rotation amounts. SFU results always go
-to the register file (an accumulator destination is UNCERTAIN, reference 10.6).
+ops pair into one instruction); the sources of full-lane rotations, which must be
+accumulators (reference 10.10), take any of r0-r4 (r4 is theirs alone); r5 carries rotation
+amounts. SFU results always go to the register file (an accumulator destination is
+UNCERTAIN, reference 10.6), and no value lives in an accumulator across a thread switch
+(another thread overwrites them, reference 1.2). Registers are reused least recently freed
+first, which leaves the scheduler fewer false dependences.
 """
 
 from __future__ import annotations

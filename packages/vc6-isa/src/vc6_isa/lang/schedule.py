@@ -2,19 +2,26 @@
 
 Works after register allocation, on physical registers. For each block it builds the
 dependence graph (read-after-write with the result latency, write-after-read with latency 0
-since both ALUs read before either writes, write-after-write), plus ordered chains for
-the flags, the TMU (every TMU write and ``ldtmu`` stay in program order, so the statically
-tracked FIFO depth holds), the uniform stream and ``rtop``. Then it fills instructions
-cycle by cycle with the ready ops of greatest height, checking what one instruction can hold
-(reference 13.1): one add op, one mul op and one signal; two register-file read ports (one
-when a small immediate or a rotation takes ``raddr_b``); one small immediate; one flag write
-and an encodable condition pair; one peripheral access (TMU write, ``ldtmu``, SFU); distinct
-destinations. Latencies (reference 11.1, 13.2): ALU results at t+1; SFU results at t+2;
-a rotated accumulator, and r5 as a rotation amount, not written by the previous instruction.
+since both ALUs read before either writes, write-after-write), plus ordered chains for the
+flags, the TMU requests (``tmud``/``tmua`` writes), the TMU pops (``ldtmu``), the uniform
+stream and ``rtop``. A pop depends on the request it returns, and a read request may move
+ahead of earlier pops only while the output FIFO has room (the frontend tracks its depth
+statically; reference 12.1, 13.6/31); a pop is asked to come `TMU_SOFT_LATENCY` instructions
+after its request when other work can fill the gap. Then it fills instructions cycle by cycle
+with the ready ops of greatest height (the flag compare of the block's branch first),
+checking what one instruction can hold (reference 13.1): one add op, one mul op and one
+signal; two register-file read ports (one when a small immediate or a rotation takes
+``raddr_b``); one small immediate; one flag write and an encodable condition pair; one
+peripheral access (TMU write, ``ldtmu``, SFU); distinct destinations. Latencies (reference
+11.1, 13.2): ALU results at t+1; SFU results at t+2; a rotated accumulator, and r5 as a
+rotation amount, not written by the previous instruction.
 
 The block's branch goes as early as its flags allow but with at most three instructions
 after it, so the branch's delay slots execute the block's own last instructions (reference
-9.2); missing slots are filled with ``nop``.
+9.2); missing slots are filled with ``nop``. A thread switch (``thrsw``, kernels with
+``threads`` > 1) goes on the third-last instruction before the switch point, with two quiet
+delay slots, at least three instructions after the previous one and never near a branch
+(reference 13.3/14, 13.4).
 """
 
 from __future__ import annotations
