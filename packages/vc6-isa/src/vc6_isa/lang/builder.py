@@ -10,7 +10,11 @@ computes the value when that op was the last one emitted. ``any``/``all`` become
 on flag A over all lanes (``anya``/``alla``/``anyna``/``allna``, reference 9.1).
 
 Constants that are not small immediates, the parameters and ``num_qpus()`` arrive as uniforms
-read into registers at the start (so no uniform is ever consumed after a branch).
+read into registers at the start (so no uniform is ever consumed after a branch). Pure ops
+are shared within a block (local CSE), and inside loops those whose operands are all
+first-block values are computed once at the end of the first block. Loops are laid out with
+their test at the bottom (one branch per trip). With ``threads`` > 1, a ``receive()`` that
+waits for data requested since the last switch starts with a ``thrsw``.
 """
 
 from __future__ import annotations
