@@ -234,3 +234,11 @@ def test_break_and_branches_that_disagree_about_the_tmu_queue():
         p[0] = a
 
     assert "this if changes the number of outstanding gathers" in str(compile_error(uneven))
+
+
+def test_floor_division_by_other_values_is_refused():
+    @kernel
+    def bad(p: Ptr[Int]):
+        p[0] = p[0] // 3
+
+    assert "Int // and % take a power-of-two constant" in str(compile_error(bad))

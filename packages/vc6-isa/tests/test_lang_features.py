@@ -561,3 +561,20 @@ def test_sfu_results_and_tmu_pops_are_stored_through_registers():
     np.testing.assert_allclose(got[:16], np.sqrt(x), rtol=1e-6)
     text = sfu_and_pop_into_stores.disassemble()
     assert "ldtmu.tmud" not in text and "rsqrt tmud" not in text and "recip tmud" not in text
+
+
+@lang_kernel
+def pow2_div_mod(a: Ptr[Int], out: Ptr[Int]):
+    x = a[0]
+    out[0] = x // 16
+    out[16] = x % 16
+    out[32] = x // 1 + x % 1
+
+
+def test_floor_division_and_modulo_by_powers_of_two_follow_python():
+    a = ints(-1000, 1000)
+    out = np.zeros(3 * L, np.int32)
+    _, got = both(pow2_div_mod, a, out)
+    assert np.array_equal(got[:16], a // 16)
+    assert np.array_equal(got[16:32], a % 16)
+    assert np.array_equal(got[32:], a)

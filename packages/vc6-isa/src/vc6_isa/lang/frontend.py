@@ -742,11 +742,25 @@ class Walker:
                 raise self.error(
                     node, f"cannot evaluate the constant expression: {err}"
                 ) from None
+        if (
+            sym in ("//", "%")
+            and isinstance(a, RV)
+            and a.type is INT
+            and isinstance(b, int)
+            and not isinstance(b, bool)
+            and b > 0
+            and not b & (b - 1)
+        ):
+            # floor division / modulo by a power of two: exactly >> and & in two's complement
+            if sym == "//":
+                return self.binop(ast.RShift(), a, b.bit_length() - 1, node)
+            return self.binop(ast.BitAnd(), a, b - 1, node)
         if name is None:
             raise self.error(
                 node,
                 f"the operator {sym} is not supported on vectors",
-                "use >> / & for powers of two, or compute in Float",
+                "Int // and % take a power-of-two constant (x // 16, x % 16); otherwise "
+                "compute in Float",
             )
         if name in ("and", "or") and (isinstance(a, RV) and a.type is BOOL) != (
             isinstance(b, RV) and b.type is BOOL
