@@ -65,8 +65,9 @@ class Gen:
             op = r.choice(["+", "-", "*", "&", "|", "^"])
             return f"({self.iexpr(d + 1)} {op} {self.iexpr(d + 1)})"
         if k == 3:
-            op = r.choice(["<<", ">>"])
-            return f"({self.iexpr(d + 1)} {op} {r.randrange(32)})"
+            op = r.choice(["<<", ">>", "//", "%"])
+            amount = r.randrange(32) if op in ("<<", ">>") else 2 ** r.randrange(6)
+            return f"({self.iexpr(d + 1)} {op} {amount})"
         if k == 4:
             return (
                 f"{r.choice(['min', 'max'])}({self.iexpr(d + 1)}, {self.iexpr(d + 1)})"
