@@ -242,3 +242,13 @@ def test_floor_division_by_other_values_is_refused():
         p[0] = p[0] // 3
 
     assert "Int // and % take a power-of-two constant" in str(compile_error(bad))
+
+
+def test_python_conversions_of_vectors_point_to_the_kernel_ones():
+    @kernel
+    def bad(p: Ptr[Int], q: Ptr[Float]):
+        q[0] = float(p[0])
+
+    err = str(compile_error(bad))
+    assert "float() converts compile-time numbers" in err
+    assert "fix: write to_float(x)" in err

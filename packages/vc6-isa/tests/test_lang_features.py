@@ -578,3 +578,23 @@ def test_floor_division_and_modulo_by_powers_of_two_follow_python():
     assert np.array_equal(got[:16], a // 16)
     assert np.array_equal(got[16:32], a % 16)
     assert np.array_equal(got[32:], a)
+
+
+@lang_kernel
+def updates(a: Ptr[Int], f: Ptr[Float]):
+    a[0] += 5
+    a[16] <<= 2
+    x = f[0]
+    x *= 2.0
+    f[0] -= x
+    f[16] = x
+
+
+def test_augmented_assignments_to_names_and_elements():
+    a = ints(-1000, 1000, 2 * L)
+    f = RNG.standard_normal(2 * L).astype(np.float32)
+    got_a, got_f = both(updates, a, f)
+    assert np.array_equal(got_a[:16], a[:16] + 5)
+    assert np.array_equal(got_a[16:], a[16:] << 2)
+    assert np.array_equal(got_f[16:], f[:16] * np.float32(2.0))
+    assert np.array_equal(got_f[:16], f[:16] - f[:16] * np.float32(2.0))

@@ -318,17 +318,7 @@ class Walker:
             for target in s.targets:
                 self.assign(target, value, s)
         elif isinstance(s, ast.AugAssign):
-            cur = (
-                self.expr(ast.Name(s.target.id, ast.Load(), **_pos(s.target)))
-                if isinstance(s.target, ast.Name)
-                else None
-            )
-            if cur is None:
-                raise self.error(
-                    s.target, "only a plain name can be updated with an operator"
-                )
-            value = self.binop(s.op, cur, self.expr(s.value), s)
-            self.assign(s.target, value, s)
+            self.aug_assign(s)
         elif isinstance(s, ast.AnnAssign) and s.value is not None:
             self.assign(s.target, self.expr(s.value), s)
         elif isinstance(s, ast.Expr):
@@ -357,6 +347,19 @@ class Walker:
                 "kernels use assignments, if/elif/else, while any()/all(), for over range() or "
                 "static_range(), and calls",
             )
+
+    def aug_assign(self, s: ast.AugAssign) -> None:
+        """``x op= v`` and ``p[i] op= v`` (the pointer and index are evaluated once)."""
+        t = s.target
+        if isinstance(t, ast.Name):
+            cur = self.expr(ast.Name(t.id, ast.Load(), **_pos(t)))
+            self.assign(t, self.binop(s.op, cur, self.expr(s.value), s), s)
+        elif isinstance(t, ast.Subscript):
+            ptr, idx = self.expr(t.value), self.expr(t.slice)
+            cur = self.load_at(ptr, idx, t)
+            self.store_at(ptr, idx, self.binop(s.op, cur, self.expr(s.value), s), t)
+        else:
+            raise self.error(t, "only a name or p[i] can be updated with an operator")
 
     def bind(self, name: str, value: Any, node: ast.AST) -> None:
         """Bind ``name`` at its (first) assignment."""
@@ -890,6 +893,13 @@ class Walker:
                 e,
                 "a kernel cannot call another kernel",
                 "make the helper an @inline function",
+            )
+        if fn in (float, int) and any(isinstance(a, RV) for a in args):
+            conv = "to_float" if fn is float else "to_int"
+            raise self.error(
+                e,
+                f"{fn.__name__}() converts compile-time numbers; this value exists at run time",
+                f"write {conv}(x) to convert a vector",
             )
         if callable(fn) and all(is_const(a) for a in args):
             try:
