@@ -598,3 +598,24 @@ def test_augmented_assignments_to_names_and_elements():
     assert np.array_equal(got_a[16:], a[16:] << 2)
     assert np.array_equal(got_f[16:], f[:16] * np.float32(2.0))
     assert np.array_equal(got_f[:16], f[:16] - f[:16] * np.float32(2.0))
+
+
+@lang_kernel
+def loads_between_gathers(a: Ptr[Float], out: Ptr[Float]):
+    gather(a + index())
+    gather(a + index() + 16)
+    c = a[32]  # the two gathers are popped first; receive() then returns them
+    x = receive()
+    gather(a + index() + 48)
+    y = receive()
+    z = receive()
+    out[0] = x + y * 2.0 + z * 4.0 + c * 8.0
+
+
+def test_p_i_loads_while_gathers_are_in_flight():
+    a = RNG.standard_normal(4 * L).astype(np.float32)
+    out = np.zeros(L, np.float32)
+    _, got = both(loads_between_gathers, a, out)
+    x, y, c, z = a[:16], a[16:32], a[32:48], a[48:64]
+    want = x + y * np.float32(2.0) + z * np.float32(4.0) + c * np.float32(8.0)
+    assert np.array_equal(got, want)

@@ -175,6 +175,8 @@ class Gen:
             self.emit(indent, f"gather(a + index() + ({self.iexpr(1)} & 15))")
             self.emit(indent, f"gather(f + index() + ({self.iexpr(1)} & 15))")
             self.emit(indent, f"{self.ivar()} = {self.iexpr(1)}")
+            if r.random() < 0.3:  # a load while the gathers are in flight
+                self.emit(indent, f"{self.ivar()} = a[{self.iexpr(1)} & 15] + {self.ivar()}")
             if r.random() < 0.3:
                 self.emit(indent, "store(receive(), s + me() * 32 + index())")
             else:

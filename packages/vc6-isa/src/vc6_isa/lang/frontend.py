@@ -277,10 +277,11 @@ class Walker:
                 "a kernel returns nothing",
                 "store results through a pointer parameter (out[0] = value)",
             )
-        if self.shared.fifo:
+        pending = [t for t in self.shared.fifo if isinstance(t, LangType)]
+        if pending:
             raise self.error(
                 self.tree,
-                f"the kernel ends with {len(self.shared.fifo)} gathered value(s) never received",
+                f"the kernel ends with {len(pending)} gathered value(s) never received",
                 "call receive() once for every gather() before the kernel ends",
             )
 
@@ -422,9 +423,12 @@ class Walker:
             del self.env[name]
             self.dropped[name] = what
 
-    def fifo_check(self, node: ast.AST, before: list[LangType], what: str) -> None:
+    def fifo_check(self, node: ast.AST, before: list[Any], what: str) -> None:
+        def shape(q: list[Any]) -> list[Any]:
+            return [x if isinstance(x, LangType) else id(x) for x in q]
+
         after = self.shared.fifo
-        if after != before:
+        if shape(after) != shape(before):
             raise self.error(
                 node,
                 f"{what} changes the number of outstanding gathers from {len(before)} to "
@@ -978,7 +982,7 @@ class Walker:
             if not (isinstance(p, RV) and p.type.kind == "ptr"):
                 raise self.error(e, f"gather() needs a pointer, not {self.describe(p)}")
             limit = self.shared.fifo_limit
-            if len(self.shared.fifo) >= limit:
+            if sum(isinstance(x, LangType) for x in self.shared.fifo) >= limit:
                 raise self.error(
                     e,
                     f"more than {limit} gathers outstanding: the TMU returns at most "
@@ -994,6 +998,8 @@ class Walker:
                     e, "receive() with nothing gathered", "call gather(p) first"
                 )
             t = self.shared.fifo.pop(0)
+            if isinstance(t, RV):
+                return t  # popped early, by a p[i] load (see load_at)
             return RV(t, self.b.receive(t))
         if name == "store":
             v, p = args
@@ -1055,12 +1061,12 @@ class Walker:
             raise self.error(
                 e, f"cannot index {self.describe(p)}", "index a Ptr parameter"
             )
-        if self.shared.fifo:
-            raise self.error(
-                e,
-                f"p[i] loads while {len(self.shared.fifo)} gathered value(s) wait to be received",
-                "receive() the gathered values first, or load with gather()/receive()",
-            )
+        # the TMU returns results in request order: pop the gathers still in flight first
+        # (their receive() calls then take these values)
+        fifo = self.shared.fifo
+        for i, t in enumerate(fifo):
+            if isinstance(t, LangType):
+                fifo[i] = RV(t, self.b.receive(t))
         return RV(p.type.elem, self.b.load(p.type.elem, p.h, self._index(idx, e.slice)))
 
     def store_at(self, p: Any, idx: Any, value: Any, e: ast.Subscript) -> None:
