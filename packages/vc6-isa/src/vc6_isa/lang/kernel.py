@@ -168,8 +168,16 @@ class Kernel:
     def compile(self, *args: Any) -> Program:
         """The program for these arguments (or `LangType`s), compiled once and cached.
 
+        Args:
+            *args: Example arguments, or the parameter types themselves; none when every
+                parameter is annotated.
+
+        Returns:
+            The `Program` (words, uniform layout, compile time, `Program.disassemble`).
+
         Raises:
             LangError: The kernel is outside the language or cannot be compiled.
+            KernelArgumentError: The arguments do not fit the parameters.
         """
         if not args and all(t is not None for _, t in self.params):
             types = tuple(t for _, t in self.params)
@@ -229,7 +237,17 @@ class Kernel:
         return v & 0xFFFFFFFF
 
     def __call__(self, *args: Any, num_qpus: int = 1, device: Any = None) -> Any:
-        """Run the kernel on ``num_qpus`` QPUs and wait; returns the `v3d_drm.Job`.
+        """Run the kernel and wait for it.
+
+        Args:
+            *args: One per parameter: numpy arrays (copied to device memory and back after
+                the run), ``v3d_drm`` DeviceArrays (used in place), Python or numpy scalars.
+            num_qpus: How many batches of 16 lanes run it, one per QPU (``me()`` is the
+                batch number); up to 8, or 8 x threads for a kernel with ``threads`` > 1.
+            device: The ``v3d_drm.Device``; by default one opened once per process.
+
+        Returns:
+            The `v3d_drm.Job` (``job.stats`` holds the emulator's modelled cycles).
 
         Raises:
             LangError: The kernel cannot be compiled (before any device is touched).
@@ -281,9 +299,14 @@ class Kernel:
     def interpret(self, *args: Any, num_qpus: int = 1) -> None:
         """Run the kernel's source semantics in numpy (arrays are updated in place).
 
+        Args:
+            *args: As for a call; arrays must be C-contiguous numpy arrays.
+            num_qpus: How many batches to run (one after another, ``me()`` = 0, 1, ...).
+
         Raises:
             LangError: The kernel is outside the language, or a lane reads or writes
                 outside every array.
+            KernelArgumentError: An argument does not fit its parameter.
         """
         self._check_qpus(num_qpus)
         types = self.types_for(args)
