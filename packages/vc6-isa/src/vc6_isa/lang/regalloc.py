@@ -144,7 +144,8 @@ def allocate(
             raise LangError(
                 f"too many values are live at once: the kernel needs more than the {top - 3} "
                 f"register-file entries and 5 accumulators of a {'4-way threaded ' if threads == 4 else ''}QPU thread",
-                "keep fewer values alive across loops (recompute cheap ones, or split the kernel)",
+                "keep fewer values alive across loops (recompute cheap ones, or split the kernel)"
+                + ("; or compile with threads=2 (64 registers)" if threads == 4 else ""),
                 source=v.line[0] or source,
                 line=v.line[1] or None,
             )
