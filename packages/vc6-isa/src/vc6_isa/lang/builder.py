@@ -79,8 +79,9 @@ class Builder:
         has_stores: Whether the program writes memory (then it ends with ``tmuwt``).
     """
 
-    def __init__(self, threads: int = 1) -> None:
+    def __init__(self, threads: int = 1, hoist: bool = True) -> None:
         self.threads = threads
+        self.hoist = hoist
         self.unswitched = 0  # TMU reads requested since the last thread switch
         self.fifo = (
             0  # TMU reads requested and not yet popped (the frontend checks the limit)
@@ -152,7 +153,7 @@ class Builder:
         """A pure op's result: reused when the same op on the same operands was already
         computed in this block and none of its operands has been written since."""
         key = (name, srcs, tuple(sorted(kw.items())))
-        if self.loop_depth and all(
+        if self.hoist and self.loop_depth and all(
             isinstance(x, Imm) or (x in self.first_defs and x not in self.vars)
             for x in srcs
         ):

@@ -20,6 +20,7 @@ import numpy as np
 from .api import parse_function
 from .builder import Builder, f32_bits
 from .codegen import Compiled, generate
+from .errors import LangError
 from .frontend import Shared, Walker, fifo_limit, resolve_annotation
 from .interp import Interpreter, Memory
 from .optimize import dce
@@ -189,21 +190,29 @@ class Kernel:
                 prog = self._cache[types] = self._compile(types)
         return prog
 
-    def _compile(self, types: tuple[LangType, ...]) -> Program:
-        t0 = time.perf_counter()
-        b = Builder(self.threads)
-        limit = fifo_limit(self.threads)
-        shared = Shared(b, fifo_limit=limit)
+    def _build(self, types: tuple[LangType, ...], hoist: bool) -> tuple[Builder, list]:
+        b = Builder(self.threads, hoist)
+        shared = Shared(b, fifo_limit=fifo_limit(self.threads))
         Walker(self.func, self.tree, self.source, shared).run_kernel(list(types))
         blocks = b.finish()
         dce(blocks)
-        where = allocate(blocks, b.no_acc, threads=self.threads, source=self.source)
+        return b, blocks
+
+    def _compile(self, types: tuple[LangType, ...]) -> Program:
+        t0 = time.perf_counter()
+        b, blocks = self._build(types, hoist=True)
+        try:
+            where = allocate(blocks, b.no_acc, threads=self.threads, source=self.source)
+        except LangError:
+            # values hoisted out of loops stay live through them: try again without that
+            b, blocks = self._build(types, hoist=False)
+            where = allocate(blocks, b.no_acc, threads=self.threads, source=self.source)
         code = generate(
             blocks,
             where,
             has_stores=b.has_stores,
             threads=self.threads,
-            fifo_limit=limit,
+            fifo_limit=fifo_limit(self.threads),
         )
         n_ops = sum(len(bl.ops) for bl in blocks)
         return Program(types, code, time.perf_counter() - t0, n_ops)
