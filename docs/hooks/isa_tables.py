@@ -1,6 +1,6 @@
 """MkDocs hook: fill the ISA summary's tables from vc6_isa.encoding, the one source of ISA facts.
 
-A page writes a marker such as ``<!-- isa:add-ops -->`` on a line of its own; at build time the
+A page writes a marker such as `<!-- isa:add-ops -->` on a line of its own; at build time the
 marker becomes a Markdown table made from the encoding table, so the site can never disagree
 with the encoder, decoder, disassembler and emulator (they are all derived from the same data).
 Markers: add-ops, mul-ops, signals, magic, small-immediates.
@@ -89,5 +89,5 @@ def _replace(match: re.Match) -> str:
 
 
 def on_page_markdown(markdown: str, **kwargs) -> str:
-    """Replace every ``<!-- isa:NAME -->`` marker line with the generated table."""
+    """Replace every `<!-- isa:NAME -->` marker line with the generated table."""
     return _MARKER.sub(_replace, markdown)

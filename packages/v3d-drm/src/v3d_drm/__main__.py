@@ -1,4 +1,4 @@
-"""``python -m v3d_drm`` (also ``v3d-drm-info``): say which V3D device is available and what it is."""
+"""`python -m v3d_drm` (also `v3d-drm-info`): say which V3D device is available and what it is."""
 
 from __future__ import annotations
 

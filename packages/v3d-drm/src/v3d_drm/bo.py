@@ -41,9 +41,9 @@ def _release(backend, handle: int, mapping, views: list) -> None:
 
 
 class BufferObject:
-    """GPU memory: ``.handle``, ``.size`` (page-rounded), ``.address`` (GPU), ``.buffer`` (memoryview).
+    """GPU memory: `.handle`, `.size` (page-rounded), `.address` (GPU), `.buffer` (memoryview).
 
-    Create with ``Device.alloc(nbytes)``.
+    Create with `Device.alloc(nbytes)`.
     """
 
     def __init__(self, device: Device, nbytes: int) -> None:
@@ -119,7 +119,7 @@ class BufferObject:
 
 
 class DeviceArray(np.ndarray):
-    """A numpy array whose memory is a BO: ``.address`` (GPU address of element 0), ``.addresses()``.
+    """A numpy array whose memory is a BO: `.address` (GPU address of element 0), `.addresses()`.
 
     Views and slices stay DeviceArrays over the same BO (address = address of their first element);
     results of computations live in ordinary memory and come back as plain ndarrays.

@@ -2,7 +2,7 @@
 
 Index, category, name and description of each counter exactly as the kernel reports them through
 DRM_IOCTL_V3D_PERFMON_GET_COUNTER on a V3D 4.2 (Linux 6.11+); the index is the source number given to
-PERFMON_CREATE and the order of the deprecated ``V3D_PERFCNT_*`` enum of ``v3d_drm.h``. The emulated
+PERFMON_CREATE and the order of the deprecated `V3D_PERFCNT_*` enum of `v3d_drm.h`. The emulated
 backend answers GET_COUNTER from this table and perfmons look names up in it.
 """
 

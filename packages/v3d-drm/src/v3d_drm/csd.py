@@ -212,7 +212,7 @@ def _release_job(syncobj: Syncobj | None, staged: list) -> None:
 
 
 class Job:
-    """A submitted CSD job. ``wait()`` blocks until it completes; ``done``, ``stats`` after that.
+    """A submitted CSD job. `wait()` blocks until it completes; `done`, `stats` after that.
 
     The job's temporary BOs (staged code/uniforms) and its syncobj are released when it is
     waited for, or when the Job object is garbage collected (the kernel keeps BOs of a running
@@ -245,7 +245,7 @@ class Job:
         return None if self.done else self._syncobj
 
     def wait(self, timeout: float | None = None) -> Job:
-        """Wait for completion; GPUTimeout after ``timeout`` s; re-raise the executor's error.
+        """Wait for completion; GPUTimeout after `timeout` s; re-raise the executor's error.
 
         Waits on the job's syncobj (WAIT_BO on each of its BOs where syncobjs are unavailable).
         """
@@ -276,7 +276,7 @@ class Job:
 def submit_struct(
     cfg: Sequence[int], coef: Sequence[int], handles: ctypes.Array, in_sync: int, out_sync: int, perfmon_id: int
 ) -> uapi.drm_v3d_submit_csd:
-    """Fill the 88-byte SUBMIT_CSD argument (``handles`` is a ctypes __u32 array of BO handles)."""
+    """Fill the 88-byte SUBMIT_CSD argument (`handles` is a ctypes __u32 array of BO handles)."""
     arg = uapi.drm_v3d_submit_csd()
     arg.cfg[:] = list(cfg)
     arg.coef[:] = list(coef)

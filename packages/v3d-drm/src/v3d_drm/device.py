@@ -1,6 +1,6 @@
 """Opening a V3D device and using it: BOs, arrays, dispatch, perfmons.
 
-The Device talks to its backend only through ``backend.ioctl(request, struct)`` and mmap, so the
+The Device talks to its backend only through `backend.ioctl(request, struct)` and mmap, so the
 same code drives the real render node and the emulated device.
 """
 
@@ -176,11 +176,11 @@ def _kernel(path: str) -> KernelBackend:
 def open(device: str | None = None, *, executor: Executor | str | None = None) -> Device:
     """Open a V3D device.
 
-    ``device``: None picks the V3D render node if there is one (found by driver name), else the
-    emulated device if an executor is installed; ``"emulator"`` forces emulation; a path forces
-    that node. When ``device`` is left out, env ``V3D_DEVICE`` has the same meaning.
-    ``executor``: for the emulated device, an executor object, an entry point name, or a
-    "module:callable" spec (default: env ``V3D_EXECUTOR``, else the installed entry points).
+    `device`: None picks the V3D render node if there is one (found by driver name), else the
+    emulated device if an executor is installed; `"emulator"` forces emulation; a path forces
+    that node. When `device` is left out, env `V3D_DEVICE` has the same meaning.
+    `executor`: for the emulated device, an executor object, an entry point name, or a
+    "module:callable" spec (default: env `V3D_EXECUTOR`, else the installed entry points).
     Passing an executor without a device selects the emulated device.
     """
     if device is None:
@@ -273,7 +273,7 @@ class Device:
     # --- memory ------------------------------------------------------------------------------------
 
     def alloc(self, nbytes: int) -> BufferObject:
-        """A new zero-filled BO of at least ``nbytes`` bytes (rounded up to the page size)."""
+        """A new zero-filled BO of at least `nbytes` bytes (rounded up to the page size)."""
         return BufferObject(self, nbytes)
 
     def array(self, shape: Any, dtype: Any = np.float32) -> DeviceArray:
@@ -295,7 +295,7 @@ class Device:
             raise InvalidArgument(f"bad shape {shape!r}: {exc}", value=shape) from None
 
     def asarray(self, data: Any, dtype: Any = None) -> DeviceArray:
-        """A copy of ``data`` in a new BO."""
+        """A copy of `data` in a new BO."""
         source = np.asarray(data, dtype=dtype)
         out = self.array(source.shape, source.dtype)
         out[...] = source
@@ -344,7 +344,7 @@ class Device:
         _staged: Sequence[BufferObject] = (),
         _code_bytes: int = 8,
     ) -> Job:
-        """Submit seven raw cfg words (checked: counts, alignment, code/uniforms inside ``bos``)."""
+        """Submit seven raw cfg words (checked: counts, alignment, code/uniforms inside `bos`)."""
         staged = list(_staged)
         try:
             return self._submit(cfg, bos, coef, perfmon, in_sync, executor_options, description, staged, _code_bytes)
@@ -445,9 +445,9 @@ class Device:
     ) -> Job:
         """Run QPU code: computes and checks the cfg words (Mesa's rules), stages code/uniforms.
 
-        ``code``: a DeviceArray of uint64 words, or words (array-like, or an object with
-        ``.words``) staged into a temporary BO freed with the job. ``uniforms``: a DeviceArray of
-        uint32, or an array-like of uint32/int32/float32 values, staged likewise. ``bos``: every
+        `code`: a DeviceArray of uint64 words, or words (array-like, or an object with
+        `.words`) staged into a temporary BO freed with the job. `uniforms`: a DeviceArray of
+        uint32, or an array-like of uint32/int32/float32 values, staged likewise. `bos`: every
         other BO or DeviceArray the program touches.
         """
         if self.closed:
@@ -537,7 +537,7 @@ class Device:
 
 
 def _words(data: Any, dtype: type, role: str) -> np.ndarray | None:
-    """Host data as a flat array of ``dtype`` words, or None for a DeviceArray (used in place).
+    """Host data as a flat array of `dtype` words, or None for a DeviceArray (used in place).
 
     Integers must fit the word (negative values are taken as two's complement); float32 data
     is accepted as uniforms and passed bit for bit.

@@ -1,7 +1,7 @@
 """The typed errors of v3d-drm.
 
 Every error says what went wrong, which ioctl (if any) reported it, the errno, the offending
-value and, where there is one, how to fix it. Catch ``V3DError`` to catch them all.
+value and, where there is one, how to fix it. Catch `V3DError` to catch them all.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import os
 class V3DError(Exception):
     """Base class of every v3d-drm error.
 
-    Attributes: ``ioctl`` (C macro name or None), ``errno`` (int or None), ``value`` (the
+    Attributes: `ioctl` (C macro name or None), `errno` (int or None), `value` (the
     offending value, or None).
     """
 
@@ -57,7 +57,7 @@ class GPUTimeout(V3DError, TimeoutError):
 class MMUFault(V3DError):
     """A GPU access outside every buffer object.
 
-    ``address`` is the faulting GPU address; ``nearest`` the (base, size) of the closest BO, or None.
+    `address` is the faulting GPU address; `nearest` the (base, size) of the closest BO, or None.
     """
 
     def __init__(

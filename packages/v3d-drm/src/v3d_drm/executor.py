@@ -1,9 +1,9 @@
 """The executor contract: what the emulated backend hands to whatever runs a compute job.
 
-An executor is any object with ``name: str`` and ``run_csd(job: CsdJob) -> CsdResult``. The
+An executor is any object with `name: str` and `run_csd(job: CsdJob) -> CsdResult`. The
 vc6-isa emulator is one; v3d-drm's tests use a tiny one. Executors are found through the entry
-point group ``v3d_drm.executors`` (each entry point is a zero-argument callable returning an
-executor) or passed directly to ``v3d_drm.open(executor=...)``.
+point group `v3d_drm.executors` (each entry point is a zero-argument callable returning an
+executor) or passed directly to `v3d_drm.open(executor=...)`.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ class GpuMemory:
         raise MMUFault(address, nbytes, nearest=self.nearest(address))
 
     def nearest(self, address: int) -> tuple[int, int] | None:
-        """(base, size) of the BO closest to ``address`` (containing it, if one does)."""
+        """(base, size) of the BO closest to `address` (containing it, if one does)."""
         if not self._regions:
             return None
 
@@ -102,9 +102,9 @@ class ExecutorSearch:
 
 
 def find_executor(name: str | None = None) -> ExecutorSearch:
-    """Load the first working executor from the ``v3d_drm.executors`` entry points.
+    """Load the first working executor from the `v3d_drm.executors` entry points.
 
-    ``name`` restricts the search to one entry point. Loading errors (an entry point whose
+    `name` restricts the search to one entry point. Loading errors (an entry point whose
     module does not import yet, a callable that raises) are recorded, not raised, so the caller
     can explain what was tried.
     """

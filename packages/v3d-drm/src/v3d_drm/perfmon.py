@@ -1,7 +1,7 @@
 """Performance monitors over the DRM perfmon ioctls (no root needed, unlike /dev/mem).
 
-``dev.perfmon(["cycle-count", "QPU-total-idle-clk-cycles"])`` creates one; attach it to a
-dispatch with ``perfmon=``; ``pm.values()`` reads the 64-bit totals as a dict. Totals accumulate
+`dev.perfmon(["cycle-count", "QPU-total-idle-clk-cycles"])` creates one; attach it to a
+dispatch with `perfmon=`; `pm.values()` reads the 64-bit totals as a dict. Totals accumulate
 over every job the perfmon was attached to (the kernel has no reset).
 """
 
@@ -56,7 +56,7 @@ def _destroy(backend, perfmon_id: int) -> None:
 
 
 class Perfmon:
-    """A set of up to 32 hardware counters, attached to jobs with ``perfmon=``."""
+    """A set of up to 32 hardware counters, attached to jobs with `perfmon=`."""
 
     def __init__(self, device: Device, names: Iterable[str | int]) -> None:
         self.device = device

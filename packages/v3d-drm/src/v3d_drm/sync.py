@@ -35,7 +35,7 @@ def deadline_ns(timeout: float | None) -> int:
 
 
 class Syncobj:
-    """One syncobj handle. ``signaled=True`` creates it with a signalled fence (valid as in_sync)."""
+    """One syncobj handle. `signaled=True` creates it with a signalled fence (valid as in_sync)."""
 
     def __init__(self, device: Device, *, signaled: bool = False) -> None:
         self.device = device
@@ -49,7 +49,7 @@ class Syncobj:
         return not self._finalizer.alive or self.device.closed
 
     def wait(self, timeout: float | None = None, *, description: str = "") -> None:
-        """Block until the fence signals; GPUTimeout after ``timeout`` seconds.
+        """Block until the fence signals; GPUTimeout after `timeout` seconds.
 
         WAIT_FOR_SUBMIT makes a syncobj that holds no fence yet wait for one instead of failing.
         """

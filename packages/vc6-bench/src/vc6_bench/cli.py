@@ -1,4 +1,4 @@
-"""The ``vc6-bench`` command line: one subcommand per routine, plus ``clock``, ``info`` and ``all``.
+"""The `vc6-bench` command line: one subcommand per routine, plus `clock`, `info` and `all`.
 
 Exit codes: 0 all results verified, 1 a result failed verification (or the routine raised),
 2 usage error (bad size, shape, option or device name), 3 no device.
@@ -189,7 +189,7 @@ def _default_problem(args: argparse.Namespace, routine: Routine, emulated: bool)
 
 
 def _work_ratio(routine: Routine, big: Problem, small: Problem) -> float:
-    """How many times more work ``big`` is than ``small`` (flops, or bytes when there are none)."""
+    """How many times more work `big` is than `small` (flops, or bytes when there are none)."""
     if routine.flops(small):
         return routine.flops(big) / routine.flops(small)
     return routine.bytes_moved(big) / routine.bytes_moved(small)

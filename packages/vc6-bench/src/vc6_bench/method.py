@@ -4,7 +4,7 @@
    routine rounds), once.
 2. Stage the inputs into device arrays (timed, reported as staging, never as GPU time).
 3. Warm up once (on the emulator, on a small problem: that is enough to compile its JIT).
-4. Time ``repeat`` runs of the routine on the device-resident arrays; before each run the inputs are
+4. Time `repeat` runs of the routine on the device-resident arrays; before each run the inputs are
    staged again and the outputs are filled with NaN, so a run that leaves stale data cannot pass.
    Every run is verified against the reference. On the emulator the GPU time is the cycle model's
    modelled time (deterministic); the emulator's own wall time is kept apart.
@@ -38,7 +38,7 @@ REL_ERROR_DEFINITION = "max |result - reference| / max |reference| (normwise)"
 
 @dataclass
 class Settings:
-    """How one routine is measured; ``repeat`` None means the backend's default."""
+    """How one routine is measured; `repeat` None means the backend's default."""
 
     repeat: int | None = None
     clock_mhz: float | None = None  # the device's QPU clock, to turn counted cycles into seconds
@@ -46,7 +46,7 @@ class Settings:
 
 
 def spread(values: list[float]) -> dict[str, float] | None:
-    """min, median and max of ``values`` (None when there are none)."""
+    """min, median and max of `values` (None when there are none)."""
     if not values:
         return None
     return {"min": min(values), "median": statistics.median(values), "max": max(values), "runs": len(values)}
@@ -219,7 +219,7 @@ def _rates(routine: Routine, problem: Problem, seconds: float | None, clock_mhz:
 
 
 def bench_routine(platform: Platform, dev: Any, routine: Routine, problem: Problem, settings: Settings) -> dict[str, Any]:
-    """Measure ``routine`` on ``problem`` by the method in the module docstring; return the result dict."""
+    """Measure `routine` on `problem` by the method in the module docstring; return the result dict."""
     emulated = platform.is_emulated(dev)
     repeat = settings.repeat or (EMULATOR_REPEAT if emulated else HARDWARE_REPEAT)
     clock_mhz = ceilings.NOMINAL_CLOCK_MHZ
@@ -293,7 +293,7 @@ def bench_routine(platform: Platform, dev: Any, routine: Routine, problem: Probl
 
 def _warm_up(platform: Platform, dev: Any, routine: Routine, warmup_problem: Problem, problem: Problem,
              inputs: Mapping[str, np.ndarray], reference: np.ndarray, tolerance: Any) -> dict[str, Any]:
-    """One verified run that is not timed; on a smaller problem when ``warmup_problem`` differs."""
+    """One verified run that is not timed; on a smaller problem when `warmup_problem` differs."""
     if warmup_problem != problem:
         inputs = routine.make_inputs(warmup_problem, np.random.default_rng(SEED + 1))
         reference = routine.reference(inputs, warmup_problem)

@@ -1,6 +1,6 @@
 """A progress bar on stderr, shown only on a terminal and only once a run has lasted a while.
 
-Short runs print nothing extra, and piped or redirected output (``--json > file``) never gets
+Short runs print nothing extra, and piped or redirected output (`--json > file`) never gets
 control characters.
 """
 
@@ -17,7 +17,7 @@ BAR_WIDTH = 24
 
 
 class Progress:
-    """Counts ``total`` steps; ``step(label)`` marks the start of the next one."""
+    """Counts `total` steps; `step(label)` marks the start of the next one."""
 
     def __init__(self, total: int, stream: TextIO | None = None, enabled: bool = True) -> None:
         self.stream = stream if stream is not None else sys.stderr

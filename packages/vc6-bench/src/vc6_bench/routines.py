@@ -4,7 +4,7 @@ For each routine: its name, how a size is given and its default sizes (on a Pi, 
 the emulator where the Pi default would take too long there), how to build inputs, how to call the
 vc6-kernels routine on device-resident arrays, its numpy baseline (timed on the CPU), the float64
 reference it is verified against, the tolerance (or exactness), and the flops and bytes it must move.
-The measuring code (:mod:`vc6_bench.method`) knows nothing routine-specific.
+The measuring code (`vc6_bench.method`) knows nothing routine-specific.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ LAMBDA = 8.0
 
 @dataclass(frozen=True)
 class Problem:
-    """One problem size: named dimensions (``{"m":..,"n":..,"k":..}``) and a short label."""
+    """One problem size: named dimensions (`{"m":..,"n":..,"k":..}`) and a short label."""
 
     dims: Mapping[str, int]
     label: str
@@ -169,7 +169,7 @@ STENCIL_K = 0.25
 
 
 def stencil_numpy(grid: np.ndarray, steps: int, k: float = STENCIL_K) -> np.ndarray:
-    """QPULib's heat-flow step, ``steps`` times: each interior cell moves toward the mean of its 8
+    """QPULib's heat-flow step, `steps` times: each interior cell moves toward the mean of its 8
     neighbours by the factor k, c' = c - k (c - mean); the border cells keep their value.
 
     Evaluated in float32 in vc6-kernels' documented order of operations (column sums
@@ -309,5 +309,5 @@ ROUTINES: dict[str, Routine] = {
 
 
 def routine_names() -> list[str]:
-    """Routine names in table order (the order ``vc6-bench all`` runs them)."""
+    """Routine names in table order (the order `vc6-bench all` runs them)."""
     return list(ROUTINES)

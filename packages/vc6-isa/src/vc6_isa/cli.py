@@ -1,10 +1,10 @@
-"""The ``vc6-isa`` command: disassemble and assemble QPU programs.
+"""The `vc6-isa` command: disassemble and assemble QPU programs.
 
     vc6-isa dis FILE [--hex] [--addresses] [--no-labels]   # binary or hex words -> Mesa text
     vc6-isa as FILE -o OUT [--hex]                          # Mesa text -> binary (or hex words)
 
-``FILE`` may be ``-`` for standard input. Exit status: 0 on success, 1 when the input is not a
-valid program (one ``vc6-isa: error: ...`` line on stderr), 2 on a usage error.
+`FILE` may be `-` for standard input. Exit status: 0 on success, 1 when the input is not a
+valid program (one `vc6-isa: error: ...` line on stderr), 2 on a usage error.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ class _InputError(Exception):
 
 
 def read_words(data: bytes, name: str = "input") -> np.ndarray:
-    """Words of a program file: one hex word per line (``#`` comments allowed), or raw
+    """Words of a program file: one hex word per line (`#` comments allowed), or raw
     little-endian 64-bit words. Text is recognised when every non-blank line is a hex word."""
     text = _as_text(data)
     if text is not None:

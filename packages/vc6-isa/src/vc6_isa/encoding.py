@@ -2,17 +2,19 @@
 
 Everything the rest of vc6_isa knows about instruction words is written once in this module:
 the add- and mul-ALU opcode tables, the signal table, the condition/flag field, the small
-immediates, the magic write addresses and the branch fields. As in Mesa's ``qpu_pack.c``, one
+immediates, the magic write addresses and the branch fields. As in Mesa's `qpu_pack.c`, one
 table serves both directions: the decoder finds the first row matching a word, the encoder
 starts from a row and fills in operands and modifiers. The disassembler, text assembler, DSL
 and emulator read these tables; nobody else keeps a list of ops.
 
-Bit layout of an ALU word (Mesa ``qpu_pack.c``)::
+Bit layout of an ALU word (Mesa `qpu_pack.c`):
 
-    63:58 op_mul  57:53 sig  52:46 cond  45 mm  44 ma  43:38 waddr_m  37:32 waddr_a
-    31:24 op_add  23:21 mul_b  20:18 mul_a  17:15 add_b  14:12 add_a  11:6 raddr_a  5:0 raddr_b
+```text
+63:58 op_mul  57:53 sig  52:46 cond  45 mm  44 ma  43:38 waddr_m  37:32 waddr_a
+31:24 op_add  23:21 mul_b  20:18 mul_a  17:15 add_b  14:12 add_a  11:6 raddr_a  5:0 raddr_b
+```
 
-``op_mul == 0`` marks a branch (sig bits 4:3 = 0b10) or an invalid word.
+`op_mul == 0` marks a branch (sig bits 4:3 = 0b10) or an invalid word.
 """
 
 from __future__ import annotations
@@ -110,26 +112,26 @@ _ANY = tuple(range(8))
 class OpSpec:
     """One add- or mul-ALU operation: how it is encoded and what it reads and writes.
 
-    ``opcodes`` is the inclusive range of the opcode field. ``mux_a``/``mux_b`` are the mux values
+    `opcodes` is the inclusive range of the opcode field. `mux_a`/`mux_b` are the mux values
     the row accepts: for operands all eight, for a mux used as an opcode extension the selector
-    values (the encoder writes the lowest). ``layout`` says where the modifiers live:
+    values (the encoder writes the lowest). `layout` says where the modifiers live:
 
-    * ``fbin``  (fadd faddnf fsub fmin fmax fcmp): opcode[5:4] output pack, [3:2] a unpack,
+    * `fbin`  (fadd faddnf fsub fmin fmax fcmp): opcode[5:4] output pack, [3:2] a unpack,
       [1:0] b unpack (f32 codes);
-    * ``vfpack``: opcode[3:2]/[1:0] a/b unpack, ``abs`` not encodable (those codes are other ops);
-    * ``fround`` (fround ftrunc ffloor fceil fdx fdy): output pack in mux_b[1:0], a unpack in
-      opcode[3:2] (opcodes +4 and +8 replicate the row for ``.l`` and ``.h``);
-    * ``ftoi`` (ftoin ftoiz ftouz ftoc): a unpack in opcode[3:2] as fround, no pack;
-    * ``vf16`` (vfmin vfmax): opcode[2:0] is the f16 unpack of a;
-    * ``fmul``: opcode[5:4] = pack + 1, [3:2]/[1:0] a/b unpack;
-    * ``fmov``: opcode bit 0 and mux_b[2] hold the pack, mux_b[1:0] the a unpack;
-    * ``vfmul``: opcode - 4 is the f16 unpack of a;
-    * ``None``: no modifiers.
+    * `vfpack`: opcode[3:2]/[1:0] a/b unpack, `abs` not encodable (those codes are other ops);
+    * `fround` (fround ftrunc ffloor fceil fdx fdy): output pack in mux_b[1:0], a unpack in
+      opcode[3:2] (opcodes +4 and +8 replicate the row for `.l` and `.h`);
+    * `ftoi` (ftoin ftoiz ftouz ftoc): a unpack in opcode[3:2] as fround, no pack;
+    * `vf16` (vfmin vfmax): opcode[2:0] is the f16 unpack of a;
+    * `fmul`: opcode[5:4] = pack + 1, [3:2]/[1:0] a/b unpack;
+    * `fmov`: opcode bit 0 and mux_b[2] hold the pack, mux_b[1:0] the a unpack;
+    * `vfmul`: opcode - 4 is the f16 unpack of a;
+    * `None`: no modifiers.
 
-    ``order`` is ``"low"``/``"high"`` for the pairs told apart by operand order (fadd/faddnf,
-    fmin/fmax, Section 3.2 of the reference); ``waddr_selector`` the waddr_a value that selects a
-    stvpm* op; ``ma`` the value of the ``ma`` bit that selects an ldvpm*_in/_out variant (such ops
-    only write the register file); ``sfu`` the magic address whose SFU function the op runs.
+    `order` is `"low"`/`"high"` for the pairs told apart by operand order (fadd/faddnf,
+    fmin/fmax, Section 3.2 of the reference); `waddr_selector` the waddr_a value that selects a
+    stvpm* op; `ma` the value of the `ma` bit that selects an ldvpm*_in/_out variant (such ops
+    only write the register file); `sfu` the magic address whose SFU function the op runs.
     """
 
     name: str
@@ -679,7 +681,7 @@ def decode(word: int) -> Instruction:
 
     Fields Mesa ignores (operand muxes an op does not read, branch fields its target kind does
     not use) are set to zero, so two words that differ only there decode to equal values.
-    Raises :class:`DecodeError` for every word Mesa rejects, and also when an operand reads a
+    Raises `DecodeError` for every word Mesa rejects, and also when an operand reads a
     small immediate with index 48-63 (Mesa accepts those but they have no defined value).
     """
     word = int(word)
@@ -958,12 +960,12 @@ def _encode_branch(instr: BranchInstruction) -> int:
 
 @lru_cache(maxsize=1 << 16)
 def encode(instr: Instruction) -> int:
-    """Encode an instruction value into its 64-bit word (the inverse of :func:`decode`).
+    """Encode an instruction value into its 64-bit word (the inverse of `decode`).
 
     Follows Mesa's packer (selector muxes at their lowest allowed value, fadd/faddnf and
-    fmin/fmax told apart by swapping operands) except where Mesa is wrong: ``.l`` inputs of
-    ftoin/ftoiz/ftouz/ftoc are encoded correctly, and ``faddnf`` with identical operands raises
-    instead of silently becoming ``fadd``. Raises :class:`EncodeError` saying what cannot be
+    fmin/fmax told apart by swapping operands) except where Mesa is wrong: `.l` inputs of
+    ftoin/ftoiz/ftouz/ftoc are encoded correctly, and `faddnf` with identical operands raises
+    instead of silently becoming `fadd`. Raises `EncodeError` saying what cannot be
     encoded and why.
     """
     if isinstance(instr, AluInstruction):

@@ -1,18 +1,18 @@
 """Decoded QPU instructions as immutable values.
 
-The fields mirror Mesa's ``struct v3d_qpu_instr`` (``src/broadcom/qpu/qpu_instr.h``) so that
+The fields mirror Mesa's `struct v3d_qpu_instr` (`src/broadcom/qpu/qpu_instr.h`) so that
 anyone who knows Mesa's decoder can read them, but they use names instead of C enums:
 
-* op names are Mesa's mnemonics (``fadd``, ``faddnf``, ``nop``, ``ldvpmv_in`` ...);
-* modifiers are Mesa's suffixes without the dot (``abs``, ``l``, ``h``, ``ff``, ``ll``, ``hh``,
-  ``swp`` for unpacks; ``l``/``h`` for the output pack);
-* flags are ``ifa``/``ifb``/``ifna``/``ifnb`` (conditions), ``pushz``/``pushn``/``pushc``
-  (pushes) and ``andz`` ... ``norc`` (updates);
-* signals are a frozenset of names from :data:`SIGNAL_NAMES`.
+* op names are Mesa's mnemonics (`fadd`, `faddnf`, `nop`, `ldvpmv_in` ...);
+* modifiers are Mesa's suffixes without the dot (`abs`, `l`, `h`, `ff`, `ll`, `hh`,
+  `swp` for unpacks; `l`/`h` for the output pack);
+* flags are `ifa`/`ifb`/`ifna`/`ifnb` (conditions), `pushz`/`pushn`/`pushc`
+  (pushes) and `andz` ... `norc` (updates);
+* signals are a frozenset of names from `SIGNAL_NAMES`.
 
 Which op takes which operands and modifiers is not written here: that is the encoding table's
-business (:mod:`vc6_isa.encoding`). These classes only hold values; ``encode()`` and
-``disassemble()`` delegate to the modules that own those jobs.
+business (`vc6_isa.encoding`). These classes only hold values; `encode()` and
+`disassemble()` delegate to the modules that own those jobs.
 """
 
 from __future__ import annotations
@@ -43,11 +43,11 @@ SIGNAL_NAMES = frozenset(
 class AluOp:
     """One half (add or mul) of an ALU instruction.
 
-    ``a`` and ``b`` are operand muxes: 0-5 select accumulators r0-r5, 6 the register file
-    through ``raddr_a``, 7 through ``raddr_b`` (or the small immediate when the instruction
-    carries the ``smimm`` signal). They mean nothing for operands the op does not read.
-    ``waddr``/``magic`` name the destination: ``magic=False`` is ``rf[waddr]``, ``magic=True``
-    one of the magic addresses (r0-r5 are 0-5, 6 is the null destination ``-``).
+    `a` and `b` are operand muxes: 0-5 select accumulators r0-r5, 6 the register file
+    through `raddr_a`, 7 through `raddr_b` (or the small immediate when the instruction
+    carries the `smimm` signal). They mean nothing for operands the op does not read.
+    `waddr`/`magic` name the destination: `magic=False` is `rf[waddr]`, `magic=True`
+    one of the magic addresses (r0-r5 are 0-5, 6 is the null destination `-`).
     """
 
     op: str
@@ -74,11 +74,11 @@ NOP_MUL = AluOp("nop")
 class AluInstruction:
     """An ALU instruction: an add op, a mul op and a set of signals issued together.
 
-    ``sig_addr``/``sig_magic`` are the destination of an address-writing signal (``ldtmu``,
-    ``ldunifrf``, ``ldunifarf``, ``ldvary``, ``ldtlb``, ``ldtlbu``); the word stores them in the
+    `sig_addr`/`sig_magic` are the destination of an address-writing signal (`ldtmu`,
+    `ldunifrf`, `ldunifarf`, `ldvary`, `ldtlb`, `ldtlbu`); the word stores them in the
     cond field, so such an instruction carries no conditions or flag writes.
-    ``raddr_b`` is a register number, a small-immediate index (with ``smimm``) or a rotation
-    amount (with ``rot``).
+    `raddr_b` is a register number, a small-immediate index (with `smimm`) or a rotation
+    amount (with `rot`).
     """
 
     add: AluOp = NOP_ADD
@@ -107,15 +107,15 @@ class AluInstruction:
 
 @dataclass(frozen=True, slots=True)
 class BranchInstruction:
-    """A branch: ``b``/``bu`` with a condition, code target and optional uniform target.
+    """A branch: `b`/`bu` with a condition, code target and optional uniform target.
 
-    * ``cond``: None (always) or ``a0``, ``na0``, ``alla``, ``anyna``, ``anya``, ``allna``.
-    * ``msfign``: None, ``p`` or ``q``.
-    * ``bdi``: code target kind, ``abs``, ``rel``, ``lri`` (link register) or ``rf``.
-    * ``ub``: also set the uniform pointer; ``bdu`` is then its target kind code
-      (0 ``a:unif``, 1 ``r:unif``, 2 ``lri``, 3 ``rf``; 4-7 are accepted and print nothing).
-    * ``offset``: byte offset (signed for ``rel``, unsigned for ``abs``); ``raddr_a`` the
-      register read by an ``rf`` target; ``link``: write the link register (bit 23, which
+    * `cond`: None (always) or `a0`, `na0`, `alla`, `anyna`, `anya`, `allna`.
+    * `msfign`: None, `p` or `q`.
+    * `bdi`: code target kind, `abs`, `rel`, `lri` (link register) or `rf`.
+    * `ub`: also set the uniform pointer; `bdu` is then its target kind code
+      (0 `a:unif`, 1 `r:unif`, 2 `lri`, 3 `rf`; 4-7 are accepted and print nothing).
+    * `offset`: byte offset (signed for `rel`, unsigned for `abs`); `raddr_a` the
+      register read by an `rf` target; `link`: write the link register (bit 23, which
       Mesa does not decode but the hardware honours).
     """
 

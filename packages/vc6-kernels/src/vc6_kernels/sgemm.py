@@ -1,49 +1,53 @@
-"""sgemm: single-precision matrix multiply ``C = alpha * op(A) @ op(B) + beta * C`` on the 8 QPUs.
+"""sgemm: single-precision matrix multiply `C = alpha * op(A) @ op(B) + beta * C` on the 8 QPUs.
 
-What it computes
-    ``sgemm(a, b, c=None, alpha=1.0, beta=0.0, trans_a=False, trans_b=False)`` returns the
-    float32 M x N result for any M, N, K >= 1 (``op(X)`` is ``X.T`` when ``trans_X``). With
-    ``beta == 0`` C is not read (BLAS semantics: NaNs in an old C do not leak through). When
-    ``c`` is given it is also updated in place.
+**What it computes**
 
-Design (register-blocked outer product, the broadcast operand on the unifa stream)
-    C is cut into 16 x 32 tiles; QPU q computes tiles q, q+8, ... (tiles ordered column block
-    by column block, so the 8 QPUs working at the same time read the same B columns). For one
-    tile, lane l accumulates C[i0+r, j0+l] and C[i0+r, j0+16+l] for r = 0..15 in 32 registers.
-    Each k step is 32 instructions ``fadd acc, acc, r0 ; fmul r0, r5, b`` -- every one issues a
-    useful fmul *and* fadd -- where r5 holds A[i0+r, k] in all lanes and b is row k of B (two
-    16-lane vectors, columns j0.. and j0+16..).
+`sgemm(a, b, c=None, alpha=1.0, beta=0.0, trans_a=False, trans_b=False)` returns the
+float32 M x N result for any M, N, K >= 1 (`op(X)` is `X.T` when `trans_X`). With
+`beta == 0` C is not read (BLAS semantics: NaNs in an old C do not leak through). When
+`c` is given it is also updated in place.
 
-    * Broadcasting A costs no ALU op: the host packs op(A) into 16-row panels laid out k-major
-      (``panel[k][r]``, zero rows below M), and the program walks a panel with the unifa
-      stream: every other instruction carries ``ldunifa``, which puts the next A value in all
-      16 lanes of r5 (reference 12.2). Each A value is used by two consecutive fmuls (the two
-      B vectors), so the signal slot of the other instruction is free for ``ldtmu``.
-    * B rows come from ordinary 32-bit TMU loads straight from the caller's B (any strides,
-      so ``trans_b`` costs nothing but cache locality), issued D = 4 k steps ahead: the TMU
-      output FIFO holds the prefetched rows (8 words, the whole FIFO share), and each row is
-      popped (``ldtmu``) exactly one instruction before its first use. Latency hidden:
-      3 k steps of 34 instructions.
-    * Per k step the overhead is 2 instructions (two ``tmua`` writes and one add that both
-      advances the B address and sets the loop flag, since the address runs up to zero).
-      With the loop branch, the inner loop is 35 instructions of which 32 dual-issue fmul and
-      fadd: 91% (see :func:`dual_issue_share`); the branch's three delay slots hold the first
-      three instructions of the next k step.
-    * Edges: the panel is zero-padded in M; columns past N load a clamped (valid) column and
-      are never stored; stores (and C loads for beta) are masked per lane with flag A computed
-      from ``min(cols - 1 - lane, rows - 1 - r) < 0`` (reference 10.1 step 6). K needs no
-      padding: the last D k steps are emitted without prefetch.
+**Design (register-blocked outer product, the broadcast operand on the unifa stream)**
 
-Limits
-    float32 only; A is repacked on the host (O(MK) copy, the GEMM packing step); B and C are
-    used in place when they are DeviceArrays. One batch per QPU (no thread switches).
+C is cut into 16 x 32 tiles; QPU q computes tiles q, q+8, ... (tiles ordered column block
+by column block, so the 8 QPUs working at the same time read the same B columns). For one
+tile, lane l accumulates C[i0+r, j0+l] and C[i0+r, j0+16+l] for r = 0..15 in 32 registers.
+Each k step is 32 instructions `fadd acc, acc, r0 ; fmul r0, r5, b` -- every one issues a
+useful fmul *and* fadd -- where r5 holds A[i0+r, k] in all lanes and b is row k of B (two
+16-lane vectors, columns j0.. and j0+16..).
 
-Figures
-    1024^3 on the emulator (``benchmarks/kernels_modelled.py``): 74.5 ms, 28.8 Gflop/s (90% of
-    the 32 Gflop/s peak), ALU utilisation 94.6% -- all *modelled* by the cycle model of a
-    500 MHz Pi 4, not measured; 73.7 M thread-instructions, 107 s of emulator wall time on the
-    (shared, 2-core) development machine. Static inner-loop dual-issue share: 91.4%.
-    py-videocore6 measured 3.878 Gflop/s on a real Pi 4 (its inner loop dual-issues about 1/3).
+* Broadcasting A costs no ALU op: the host packs op(A) into 16-row panels laid out k-major
+  (`panel[k][r]`, zero rows below M), and the program walks a panel with the unifa
+  stream: every other instruction carries `ldunifa`, which puts the next A value in all
+  16 lanes of r5 (reference 12.2). Each A value is used by two consecutive fmuls (the two
+  B vectors), so the signal slot of the other instruction is free for `ldtmu`.
+* B rows come from ordinary 32-bit TMU loads straight from the caller's B (any strides,
+  so `trans_b` costs nothing but cache locality), issued D = 4 k steps ahead: the TMU
+  output FIFO holds the prefetched rows (8 words, the whole FIFO share), and each row is
+  popped (`ldtmu`) exactly one instruction before its first use. Latency hidden:
+  3 k steps of 34 instructions.
+* Per k step the overhead is 2 instructions (two `tmua` writes and one add that both
+  advances the B address and sets the loop flag, since the address runs up to zero).
+  With the loop branch, the inner loop is 35 instructions of which 32 dual-issue fmul and
+  fadd: 91% (see `dual_issue_share`); the branch's three delay slots hold the first
+  three instructions of the next k step.
+* Edges: the panel is zero-padded in M; columns past N load a clamped (valid) column and
+  are never stored; stores (and C loads for beta) are masked per lane with flag A computed
+  from `min(cols - 1 - lane, rows - 1 - r) < 0` (reference 10.1 step 6). K needs no
+  padding: the last D k steps are emitted without prefetch.
+
+**Limits**
+
+float32 only; A is repacked on the host (O(MK) copy, the GEMM packing step); B and C are
+used in place when they are DeviceArrays. One batch per QPU (no thread switches).
+
+**Figures**
+
+1024^3 on the emulator (`benchmarks/kernels_modelled.py`): 74.5 ms, 28.8 Gflop/s (90% of
+the 32 Gflop/s peak), ALU utilisation 94.6% -- all *modelled* by the cycle model of a
+500 MHz Pi 4, not measured; 73.7 M thread-instructions, 107 s of emulator wall time on the
+(shared, 2-core) development machine. Static inner-loop dual-issue share: 91.4%.
+py-videocore6 measured 3.878 Gflop/s on a real Pi 4 (its inner loop dual-issues about 1/3).
 """
 
 from __future__ import annotations
@@ -257,8 +261,8 @@ def _sgemm(asm: Any, *, prefetch: int, use_beta: bool) -> None:
 
 @functools.cache
 def program(k: int = 1024, use_beta: bool = False) -> Program:
-    """The assembled QPU program for inner dimension ``k`` (only min(k, 4) matters) and
-    whether C is read (``beta != 0``)."""
+    """The assembled QPU program for inner dimension `k` (only min(k, 4) matters) and
+    whether C is read (`beta != 0`)."""
     if k < 1:
         raise C.KernelValueError(f"sgemm: K must be >= 1, got {k}")
     return _assembled(min(k, PREFETCH), bool(use_beta))
@@ -270,8 +274,8 @@ def _assembled(prefetch: int, use_beta: bool) -> Program:
 
 
 def dual_issue_share(prog: Program) -> float:
-    """Static share of inner-loop instructions that issue a useful ``fmul`` and ``fadd``
-    together: the loop runs from label ``kloop`` to its branch plus the three delay slots."""
+    """Static share of inner-loop instructions that issue a useful `fmul` and `fadd`
+    together: the loop runs from label `kloop` to its branch plus the three delay slots."""
     start = prog.labels["kloop"]
     words = [decode(int(w)) for w in prog.words]
     end = next(i for i in range(start, len(words)) if words[i].is_branch) + 3
@@ -305,7 +309,7 @@ def sgemm(
     trans_b: bool = False,
     device: v3d_drm.Device | None = None,
 ) -> np.ndarray:
-    """``alpha * op(a) @ op(b) + beta * c`` in float32 on the GPU (see the module docstring)."""
+    """`alpha * op(a) @ op(b) + beta * c` in float32 on the GPU (see the module docstring)."""
     f32 = (np.dtype(np.float32),)
     a = C.check_array(a, "a", f32, ndim=2)
     b = C.check_array(b, "b", f32, ndim=2)

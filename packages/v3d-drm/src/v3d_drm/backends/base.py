@@ -29,7 +29,7 @@ class Backend(Protocol):
         """Issue one ioctl; raise OSError with the kernel's errno on failure."""
 
     def mmap(self, length: int, offset: int) -> mmap.mmap:
-        """Map ``length`` bytes of the device file at ``offset`` (an MMAP_BO offset), shared, RW."""
+        """Map `length` bytes of the device file at `offset` (an MMAP_BO offset), shared, RW."""
 
     def munmap(self, mapping: mmap.mmap) -> None:
         """Unmap (deferred to the last export if numpy arrays still use the mapping)."""
@@ -38,7 +38,7 @@ class Backend(Protocol):
         """Describe the next SUBMIT_CSD (the emulator passes both to its executor)."""
 
     def job_report(self, syncobj: int) -> JobReport | None:
-        """The report of the job whose fence ``syncobj`` holds (emulated only)."""
+        """The report of the job whose fence `syncobj` holds (emulated only)."""
 
     def close(self) -> None:
         """Close the device file; the kernel then releases every handle of it."""

@@ -1,9 +1,9 @@
 """The program being assembled, and the DSL names that act on it without being passed it.
 
-py-videocore6 makes ``add(...)``, ``L.loop`` and ``b(R.loop, ...)`` work by rewriting the
-caller's module globals while a ``@qpu`` function runs. Here those names are ordinary module
-objects that find the program in a :class:`contextvars.ContextVar`, which ``@qpu`` and
-``assemble()`` set for the duration of the call (and restore afterwards, so programs may nest,
+py-videocore6 makes `add(...)`, `L.loop` and `b(R.loop, ...)` work by rewriting the
+caller's module globals while a `@qpu` function runs. Here those names are ordinary module
+objects that find the program in a `contextvars.ContextVar`, which `@qpu` and
+`assemble()` set for the duration of the call (and restore afterwards, so programs may nest,
 run in threads or in asyncio tasks).
 """
 
@@ -40,8 +40,8 @@ current_get = _CURRENT.get
 class Assembly:
     """A program under construction: its instructions (in order), labels and label namespaces.
 
-    A ``@qpu`` function receives it as its first argument; pass it on to helper ``@qpu``
-    functions (``helper(asm, ...)``). ``len(asm)`` is the number of instructions so far.
+    A `@qpu` function receives it as its first argument; pass it on to helper `@qpu`
+    functions (`helper(asm, ...)`). `len(asm)` is the number of instructions so far.
     """
 
     __slots__ = ("__weakref__", "items", "label_wheres", "labels", "namespaces")
@@ -56,7 +56,7 @@ class Assembly:
         return len(self.items)
 
     def qualified(self, name: str) -> str:
-        """``name`` inside the current label namespaces (py-videocore6: ``ns.inner.name``)."""
+        """`name` inside the current label namespaces (py-videocore6: `ns.inner.name`)."""
         return ".".join((*self.namespaces, name)) if self.namespaces else name
 
     def add_label(self, name: str, where: Where | None) -> None:
@@ -106,7 +106,7 @@ def deactivate(token: contextvars.Token) -> None:
 
 
 class Label:
-    """``L.name`` marks the next instruction with label ``name`` (in the current namespace)."""
+    """`L.name` marks the next instruction with label `name` (in the current namespace)."""
 
     __slots__ = ()
 
@@ -117,8 +117,8 @@ class Label:
 
 
 class Reference:
-    """``R.name`` refers to label ``name`` (resolved when the program is finished, so forward
-    references work). ``int(R.name)`` is the label's instruction index once it is defined."""
+    """`R.name` refers to label `name` (resolved when the program is finished, so forward
+    references work). `int(R.name)` is the label's instruction index once it is defined."""
 
     __slots__ = ("name", "where")
 
@@ -144,10 +144,10 @@ class Reference:
 
 
 class LabelNameSpace:
-    """``with namespace('name'):`` puts the labels defined and referred to inside it in their
+    """`with namespace('name'):` puts the labels defined and referred to inside it in their
     own namespace, so a helper can be emitted twice without its labels clashing.
-    ``asm`` None means the program being assembled when the block is entered (py-videocore6
-    passes it explicitly: ``LabelNameSpace(asm, 'name')``)."""
+    `asm` None means the program being assembled when the block is entered (py-videocore6
+    passes it explicitly: `LabelNameSpace(asm, 'name')`)."""
 
     __slots__ = ("asm", "name")
 
@@ -172,12 +172,12 @@ class LabelNameSpace:
 
 
 def namespace(name: str) -> LabelNameSpace:
-    """A label namespace (py-videocore6 ``namespace``), used as ``with namespace('inner'):``."""
+    """A label namespace (py-videocore6 `namespace`), used as `with namespace('inner'):`."""
     return LabelNameSpace(None, name)
 
 
 class Link:
-    """``link``: the link register as a branch target, ``b(link, cond='always')``."""
+    """`link`: the link register as a branch target, `b(link, cond='always')`."""
 
     __slots__ = ()
 
@@ -186,7 +186,7 @@ class Link:
 
 
 class Loop:
-    """The loop opened by ``with loop as l:``; ``l.b(cond=...)`` branches back to its start."""
+    """The loop opened by `with loop as l:`; `l.b(cond=...)` branches back to its start."""
 
     __slots__ = ("label",)
 
@@ -202,7 +202,7 @@ class Loop:
 
 
 class LoopHelper:
-    """``loop``: ``with loop as l:`` defines a fresh label here and hands back a :class:`Loop`."""
+    """`loop`: `with loop as l:` defines a fresh label here and hands back a `Loop`."""
 
     __slots__ = ()
 

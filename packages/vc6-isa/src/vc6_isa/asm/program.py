@@ -1,4 +1,4 @@
-"""``@qpu``, ``assemble()`` and the :class:`Program` it returns."""
+"""`@qpu`, `assemble()` and the `Program` it returns."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ T = TypeVar("T")
 
 
 class Program:
-    """An assembled program: ``words`` (numpy uint64, one per instruction) and ``labels``
+    """An assembled program: `words` (numpy uint64, one per instruction) and `labels`
     (label name -> instruction index; the byte offset is 8 times that)."""
 
     __slots__ = ("labels", "words")
@@ -64,11 +64,11 @@ class Program:
 def qpu(
     func: Callable[Concatenate[Assembly, P], T],
 ) -> Callable[Concatenate[Assembly, P], T]:
-    """Mark a function as a QPU program: ``func(asm, ...)`` writes into ``asm``.
+    """Mark a function as a QPU program: `func(asm, ...)` writes into `asm`.
 
-    While it runs, the DSL names (``add``, ``L``, ``b`` ...) act on ``asm``, which is held in a
+    While it runs, the DSL names (`add`, `L`, `b` ...) act on `asm`, which is held in a
     context variable, not in the caller's globals. A @qpu function can call another with the
-    same assembly (``helper(asm, ...)``); build a program with :func:`assemble`.
+    same assembly (`helper(asm, ...)`); build a program with `assemble`.
     """
 
     @functools.wraps(func)
@@ -100,10 +100,10 @@ def _build(prog: Callable[..., Any], args: tuple, kwargs: dict) -> Assembly:
 def assemble(
     prog: Callable[Concatenate[Assembly, P], Any], *args: P.args, **kwargs: P.kwargs
 ) -> Program:
-    """Run ``prog(asm, *args, **kwargs)`` on a fresh Assembly and encode the result.
+    """Run `prog(asm, *args, **kwargs)` on a fresh Assembly and encode the result.
 
-    ``prog`` is a @qpu function or any function taking the assembly first (py-videocore6's
-    ``lambda asm: kernel(asm, n)`` works). Raises AssembleError at the offending DSL line.
+    `prog` is a @qpu function or any function taking the assembly first (py-videocore6's
+    `lambda asm: kernel(asm, n)` works). Raises AssembleError at the offending DSL line.
     """
     asm = _build(prog, args, kwargs)
     words = np.array(program_words(asm), dtype=np.uint64)

@@ -1,7 +1,7 @@
 """Bit-exact instruction-level emulator of the V3D 4.2 QPUs, as a v3d-drm executor.
 
-``v3d_drm.open("emulator")`` finds :class:`Executor` through the ``v3d_drm.executors`` entry
-point; ``job.stats`` of an emulated dispatch is an :class:`EmulatorStats`. See executor.py for
+`v3d_drm.open("emulator")` finds `Executor` through the `v3d_drm.executors` entry
+point; `job.stats` of an emulated dispatch is an `EmulatorStats`. See executor.py for
 the executor options (strict, trace, breakpoints, cycle_budget, ...).
 """
 

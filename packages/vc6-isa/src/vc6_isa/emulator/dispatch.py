@@ -1,10 +1,10 @@
 """Build the compiled machine: op dispatch generated from the ISA table + the core run loop.
 
-Adding an op is one row in :mod:`vc6_isa.encoding` plus one function in
-:mod:`vc6_isa.emulator.semantics`: this module writes, for every op of ``ADD_OPS``/``MUL_OPS``
-that has a per-lane semantics function, one branch of an ``if op == k`` chain (with the op's
+Adding an op is one row in `vc6_isa.encoding` plus one function in
+`vc6_isa.emulator.semantics`: this module writes, for every op of `ADD_OPS`/`MUL_OPS`
+that has a per-lane semantics function, one branch of an `if op == k` chain (with the op's
 input unpacks), so the run loop calls the op without any Python-level lookup. Ops that need
-machine state (``tidx``, ``eidx``, flag reads, ``tmuwt``, ``multop``/``umul24``, ``fdx``/``fdy``,
+machine state (`tidx`, `eidx`, flag reads, `tmuwt`, `multop`/`umul24`, `fdx`/`fdy`,
 ...) are handled by name in core.py; ops with neither are reported as unsupported when executed.
 
 The generated dispatch and the text of core.py are written together to one file in a cache

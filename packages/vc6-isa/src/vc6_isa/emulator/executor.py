@@ -1,50 +1,52 @@
 """The v3d-drm executor: runs one SUBMIT_CSD job on the emulated V3D 4.2 (8 QPUs x 16 lanes).
 
-:class:`Executor` is what the ``v3d_drm.executors`` entry point ``emulator`` returns. For each
+`Executor` is what the `v3d_drm.executors` entry point `emulator` returns. For each
 job it reads the seven CSD cfg words (reference vc6-isa.md section 15), decodes the program
 once (cached by its bytes), sets up the machine state arrays and calls the compiled run loop
-(core.py via dispatch.py). Broken rules come back as codes and become :class:`QPUError`;
-accesses outside every BO become :class:`v3d_drm.MMUFault`.
+(core.py via dispatch.py). Broken rules come back as codes and become `QPUError`;
+accesses outside every BO become `v3d_drm.MMUFault`.
 
-Executor options (``dispatch(..., executor_options={...})``):
+Executor options (`dispatch(..., executor_options={...})`):
 
-* ``strict`` (bool, default True): check the hazard rules of reference section 13 (see
+* `strict` (bool, default True): check the hazard rules of reference section 13 (see
   hazards.py). With False, rules that have a defined fallback are not checked; faults the
   hardware could not survive (ldtmu with nothing pending, running off the program, MMU
   faults, barrier deadlock, cycle budget) still raise.
-* ``trace``: True (records in ``job.stats.trace``), a callable receiving each
-  :class:`TraceRecord`, or a text file object receiving one line per instruction.
-* ``breakpoints``: an iterable of pcs (instruction indices, as in ``Program.labels``), or a
-  callable ``f(snapshot) -> bool`` asked after every instruction.
-* ``on_break``: callable receiving the :class:`Snapshot` at a breakpoint; execution continues
-  when it returns. Without it a breakpoint raises :class:`Breakpoint` carrying the snapshot.
-* ``cycle_budget`` (int): modelled cycles after which the job counts as hung (default 2**32).
-* ``threads`` (1, 2 or 4): thread slots per QPU, overriding what cfg[5] implies.
-* ``cycle_model``: a :class:`CycleModel` replacing the default parameters.
+* `trace`: True (records in `job.stats.trace`), a callable receiving each
+  `TraceRecord`, or a text file object receiving one line per instruction.
+* `breakpoints`: an iterable of pcs (instruction indices, as in `Program.labels`), or a
+  callable `f(snapshot) -> bool` asked after every instruction.
+* `on_break`: callable receiving the `Snapshot` at a breakpoint; execution continues
+  when it returns. Without it a breakpoint raises `Breakpoint` carrying the snapshot.
+* `cycle_budget` (int): modelled cycles after which the job counts as hung (default 2**32).
+* `threads` (1, 2 or 4): thread slots per QPU, overriding what cfg[5] implies.
+* `cycle_model`: a `CycleModel` replacing the default parameters.
 
-Example (trace and a breakpoint)::
+Example (trace and a breakpoint):
 
-    import numpy as np, v3d_drm
-    from vc6_isa.asm import *
-    from vc6_isa.emulator import Breakpoint
+```python
+import numpy as np, v3d_drm
+from vc6_isa.asm import *
+from vc6_isa.emulator import Breakpoint
 
-    @qpu
-    def kernel(asm):
-        eidx(r0)
-        shl(r1, r0, 2)
-        L.here
-        nop(sig=thrsw); nop(sig=thrsw); nop(); nop(); nop(sig=thrsw); nop(); nop()
+@qpu
+def kernel(asm):
+    eidx(r0)
+    shl(r1, r0, 2)
+    L.here
+    nop(sig=thrsw); nop(sig=thrsw); nop(); nop(); nop(sig=thrsw); nop(); nop()
 
-    with v3d_drm.open("emulator") as dev:
-        prog = assemble(kernel)
-        job = dev.dispatch(prog.words, [], single_seg=False, executor_options={"trace": True})
+with v3d_drm.open("emulator") as dev:
+    prog = assemble(kernel)
+    job = dev.dispatch(prog.words, [], single_seg=False, executor_options={"trace": True})
+    job.wait()
+    print(job.stats.trace[1])          # QPU 0 thread 0 pc 1: shl r1, r0, 2 ... r1=[0, 4, 8, ...]
+    job = dev.dispatch(prog.words, [], executor_options={"breakpoints": [prog.labels["here"]]})
+    try:
         job.wait()
-        print(job.stats.trace[1])          # QPU 0 thread 0 pc 1: shl r1, r0, 2 ... r1=[0, 4, 8, ...]
-        job = dev.dispatch(prog.words, [], executor_options={"breakpoints": [prog.labels["here"]]})
-        try:
-            job.wait()
-        except Breakpoint as stop:
-            print(stop.snapshot.acc[1])     # r1 of the stopped thread
+    except Breakpoint as stop:
+        print(stop.snapshot.acc[1])     # r1 of the stopped thread
+```
 """
 
 from __future__ import annotations
@@ -87,14 +89,14 @@ MODELLED_COUNTERS = (CTR_QPU_IDLE, CTR_QPU_VALID_INSTR, CTR_QPU_WAIT_TMU, CTR_CY
 class CycleModel:
     """Every parameter of the (modelled, not measured) timing, in one place.
 
-    * ``issue_cycles`` = 4: a 16-lane instruction occupies its QPU for 4 clock cycles (the QPU
+    * `issue_cycles` = 4: a 16-lane instruction occupies its QPU for 4 clock cycles (the QPU
       has 4 physical lanes per ALU; reference 1.1 and uapi 5.6 D). That is what makes the
       quoted peak: 8 QPUs x 16 lanes x 2 flops / 4 cycles x 500 MHz = 32 Gflop/s.
-    * ``tmu_latency`` = 100 cycles from a TMU lookup to its data (Mesa's scheduler estimate).
-    * ``memory_bytes_per_cycle`` = 8 (about 4 GB/s at 500 MHz, shared by all QPUs: each QPU gets
+    * `tmu_latency` = 100 cycles from a TMU lookup to its data (Mesa's scheduler estimate).
+    * `memory_bytes_per_cycle` = 8 (about 4 GB/s at 500 MHz, shared by all QPUs: each QPU gets
       an equal share, so QPUs simulated out of step do not queue behind each other); the job
       also never finishes before all its TMU bytes could cross the whole bus.
-    * ``batch_start_cycles``: cost of starting a batch on a free thread slot.
+    * `batch_start_cycles`: cost of starting a batch on a free thread slot.
     * Thread switches cost nothing beyond their instructions (the next thread issues at once);
       SFU results and ALU results have no stall in the model.
     """
@@ -140,8 +142,8 @@ class EmulatorStats:
 class QPUError(V3DError):
     """A QPU program broke a rule of the hardware (reference vc6-isa.md section 13 etc.).
 
-    Fields: ``qpu``, ``thread``, ``pc`` (instruction index), ``disassembly`` of the
-    instruction, ``rule`` (reference rule number), ``registers`` (name -> the 16 lane values of
+    Fields: `qpu`, `thread`, `pc` (instruction index), `disassembly` of the
+    instruction, `rule` (reference rule number), `registers` (name -> the 16 lane values of
     the registers the instruction reads, as a uint32 array).
     """
 
@@ -175,14 +177,14 @@ class Snapshot:
     link: int
 
     def register(self, name: str) -> np.ndarray:
-        """Lane values of ``r0``-``r5`` or ``rf0``-``rf63``."""
+        """Lane values of `r0`-`r5` or `rf0`-`rf63`."""
         if name.startswith("rf"):
             return self.rf[int(name[2:])]
         return self.acc[int(name[1:])]
 
 
 class Breakpoint(V3DError):
-    """Raised at a breakpoint when no ``on_break`` callback is given; ``.snapshot`` holds the state."""
+    """Raised at a breakpoint when no `on_break` callback is given; `.snapshot` holds the state."""
 
     def __init__(self, snapshot: Snapshot) -> None:
         super().__init__(f"breakpoint: QPU {snapshot.qpu} thread {snapshot.thread} pc {snapshot.pc}: {snapshot.disassembly}")

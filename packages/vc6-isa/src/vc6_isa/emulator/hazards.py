@@ -1,9 +1,9 @@
 """The rules the emulator checks, one code each, with the text its error messages cite.
 
-The compiled run loop reports a broken rule as a small integer (``H_*``); :data:`RULES` turns it
+The compiled run loop reports a broken rule as a small integer (`H_*`); `RULES` turns it
 into the reference rule number and a sentence. Rule numbers are those of
-``shared/reference/vc6-isa.md`` section 13 (``13.x/n``) or the section that states the rule.
-``STRICT_ONLY`` rules have a well-defined fallback and are only reported in strict mode;
+`shared/reference/vc6-isa.md` section 13 (`13.x/n`) or the section that states the rule.
+`STRICT_ONLY` rules have a well-defined fallback and are only reported in strict mode;
 the others cannot be emulated meaningfully (the hardware would hang or fault) and always raise.
 """
 
