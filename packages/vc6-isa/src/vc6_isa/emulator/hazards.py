@@ -98,3 +98,16 @@ STRICT_ONLY = frozenset({
     H_FLAGS_UNDEFINED, H_TWO_UNIFORMS, H_BRANCH_AFTER_UNIFA, H_MISALIGNED,
     H_UNIFA_ACROSS_SWITCH, H_RTOP_UNDEFINED,
 })  # fmt: skip
+
+
+def rule_anchor(rule: str) -> str:
+    """The anchor of a rule on the docs' hazard-rules page (`reference/rules.html`).
+
+    Args:
+        rule: A rule number as `RULES` gives it, such as `"13.6/32"` or `"4.8 (uapi)"`.
+
+    Returns:
+        The anchor, such as `"rule-13-6-32"`; the docs build fails if the page lacks it.
+    """
+    words = "".join(c if c.isalnum() else " " for c in rule.lower()).split()
+    return "rule-" + "-".join(words)
