@@ -113,7 +113,12 @@ def _one_line(exc: AssembleError) -> str:
     return f"{where}: {exc.message}" if where else exc.message
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of `vc6-isa` (the docs' command-line reference is generated from it).
+
+    Returns:
+        The parser, with the subcommands `dis` and `as`.
+    """
     parser = argparse.ArgumentParser(
         prog="vc6-isa",
         description="Disassemble and assemble VideoCore VI (V3D 4.2) QPU programs"
@@ -158,7 +163,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    args = _parser().parse_args(argv)
+    args = build_parser().parse_args(argv)
     try:
         args.run(args)
     except _InputError as exc:
