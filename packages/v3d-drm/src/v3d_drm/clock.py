@@ -54,7 +54,14 @@ HARDWARE_ITERATIONS = 1 << 20  # ~20 cycles per iteration: ~42 ms at 500 MHz, 84
 
 @dataclass(frozen=True)
 class ClockMeasurement:
-    """A QPU clock measurement. `modelled` is True when it comes from the emulator's cycle model."""
+    """A QPU clock measurement.
+
+    Attributes:
+        mhz: The clock in MHz.
+        modelled: True when it comes from the emulator's cycle model, not from a GPU.
+        cycles: The counted cycles the figure is computed from.
+        seconds: The time those cycles took (modelled on the emulator, wall time on a Pi).
+    """
 
     mhz: float
     modelled: bool
@@ -82,7 +89,21 @@ def _timed_run(dev: Device, iterations: int) -> tuple[int, float, float | None]:
 
 
 def gpu_clock_mhz(dev: Device, *, iterations: int | None = None) -> ClockMeasurement:
-    """The QPU clock in MHz, from a perfmon `cycle-count` over a timed loop (no root needed)."""
+    """Measure the QPU clock, from the `cycle-count` counter over a timed loop (no root needed).
+
+    On a Pi, two runs of different lengths are timed and their difference is used, so the
+    fixed cost of a job cancels out. On the emulator the figure is the cycle model's.
+
+    Args:
+        dev: The device to measure.
+        iterations: Loop iterations of the shorter run (default: enough for a stable figure).
+
+    Returns:
+        The measured (or modelled) clock.
+
+    Raises:
+        V3DError: The counts were inconsistent (try again), or the executor reported no timing.
+    """
     if dev.info.backend == "emulated":
         n = iterations or EMULATED_ITERATIONS
         cycles, _, modelled_seconds = _timed_run(dev, n)

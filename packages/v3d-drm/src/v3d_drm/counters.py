@@ -12,6 +12,15 @@ from typing import NamedTuple
 
 
 class Counter(NamedTuple):
+    """One hardware performance counter.
+
+    Attributes:
+        index: Its number in the kernel's table.
+        category: The unit it belongs to, such as `"QPU"`, `"TMU"` or `"CORE"`.
+        name: The kernel's name for it, such as `"cycle-count"`.
+        description: What it counts.
+    """
+
     index: int
     category: str
     name: str

@@ -36,7 +36,21 @@ UNIFORMS_ALIGNMENT = 4
 
 @dataclass(frozen=True)
 class CsdConfig:
-    """The cfg words of one dispatch and the fields they were computed from."""
+    """The cfg words of one compute dispatch and the values they were computed from.
+
+    Attributes:
+        cfg: The seven CSD cfg words, as the kernel receives them.
+        workgroups: Number of workgroups in x, y, z.
+        wg_size: Invocations per workgroup.
+        wgs_per_sg: Workgroups per supergroup.
+        batches_per_sg: Batches of 16 lanes per supergroup.
+        num_batches: Batches in the whole dispatch.
+        code_address: GPU address of the program.
+        uniforms_address: GPU address of the uniform stream.
+        threading: The program is 4-way threadable.
+        single_seg: The program's first `thrsw` ends it.
+        propagate_nan: Float ops propagate NaNs.
+    """
 
     cfg: tuple[int, int, int, int, int, int, int]
     workgroups: tuple[int, int, int]
@@ -51,6 +65,11 @@ class CsdConfig:
     propagate_nan: bool
 
     def describe(self) -> str:
+        """One line naming the dispatch, used in error messages.
+
+        Returns:
+            Such as `"CSD dispatch of 1x1x1 workgroups of 16 invocations (1 batches, ...)"`.
+        """
         x, y, z = self.workgroups
         return (
             f"CSD dispatch of {x}x{y}x{z} workgroups of {self.wg_size} invocations "
@@ -60,10 +79,18 @@ class CsdConfig:
 
 
 def choose_wgs_per_sg(num_wgs: int, wg_size: int) -> int:
-    """Mesa's v3d_csd_choose_workgroups_per_supergroup for a shader without barrier/subgroup ops.
+    """Choose the workgroups per supergroup as Mesa does (for programs without barriers).
 
-    Tries 1..16 workgroups per supergroup (never more than there are workgroups) and returns the
-    first count that fills the last batch exactly, else the first with the fewest idle lanes.
+    Tries 1 to 16 workgroups per supergroup (never more than there are workgroups) and takes the
+    first count that fills the last batch of 16 lanes exactly, else the first with the fewest
+    idle lanes.
+
+    Args:
+        num_wgs: Number of workgroups in the dispatch.
+        wg_size: Invocations per workgroup.
+
+    Returns:
+        The number of workgroups per supergroup, 1 to 16.
     """
     max_wgs = (wg_size * LANES_PER_BATCH) // wg_size  # max_batches = wg_size -> 16
     best, best_unused = 1, LANES_PER_BATCH
@@ -117,7 +144,29 @@ def compute_cfg(
     propagate_nan: bool = True,
     cfg4_is_count_minus_1: bool = True,
 ) -> CsdConfig:
-    """The cfg words for a dispatch, every input checked (InvalidArgument names the bad one)."""
+    """Compute the seven CSD cfg words of a dispatch, checking every input.
+
+    `Device.dispatch` calls this; the arguments mean what they mean there.
+
+    Args:
+        workgroups: Number of workgroups in x, y, z.
+        local_size: Invocations per workgroup in x, y, z (at most 256 in all).
+        code_address: GPU address of the program (8-byte aligned).
+        uniforms_address: GPU address of the uniform stream (4-byte aligned).
+        wgs_per_sg: Workgroups per supergroup, 1 to 16 (default: `choose_wgs_per_sg`).
+        batches: Override the number of batches of 16 lanes.
+        threading: The program is 4-way threadable.
+        single_seg: The program's first `thrsw` ends it.
+        propagate_nan: Float ops propagate NaNs.
+        cfg4_is_count_minus_1: cfg word 4 holds the batch count minus one (every kernel since
+            Linux 5.x; `DeviceInfo` says which).
+
+    Returns:
+        The cfg words with the values they were made from.
+
+    Raises:
+        InvalidArgument: An input is out of range or misaligned; the message names it.
+    """
     groups = _triple("workgroups", workgroups, MAX_WORKGROUPS_PER_DIM)
     local = _triple("local_size", local_size, MAX_WG_SIZE)
     wg_size = math.prod(local)
@@ -212,11 +261,19 @@ def _release_job(syncobj: Syncobj | None, staged: list) -> None:
 
 
 class Job:
-    """A submitted CSD job. `wait()` blocks until it completes; `done`, `stats` after that.
+    """A submitted compute job.
 
-    The job's temporary BOs (staged code/uniforms) and its syncobj are released when it is
-    waited for, or when the Job object is garbage collected (the kernel keeps BOs of a running
-    job alive by itself, so that is safe even before completion).
+    `wait()` blocks until it completes. The job's temporary buffers (code and uniforms staged by
+    `dispatch`) and its sync object are released when it is waited for, or when the Job object
+    is garbage collected (the kernel keeps the buffers of a running job alive by itself).
+
+    Attributes:
+        device: The device it runs on.
+        description: Its name in messages, such as `"CSD dispatch of 1x1x1 workgroups ..."`.
+        done: Whether it has been waited for.
+        stats: After `wait()`: on the emulator an `EmulatorStats` (modelled cycles, counts),
+            on a real GPU `None`.
+        modelled_seconds: After `wait()` on the emulator: the modelled run time; else `None`.
     """
 
     def __init__(
@@ -228,6 +285,16 @@ class Job:
         staged: list[BufferObject],
         perfmon: object | None,
     ) -> None:
+        """Track a submitted job (made by `Device.dispatch` and `Device.submit_csd`).
+
+        Args:
+            device: The device it was submitted to.
+            description: Its name in messages.
+            syncobj: The sync object signalled when it completes (`None` without sync objects).
+            bos: The buffers it uses, kept alive until it completes.
+            staged: Temporary buffers to free when it completes.
+            perfmon: The perfmon attached to it, if any.
+        """
         self.device = device
         self.description = description
         self.done = False
@@ -245,9 +312,19 @@ class Job:
         return None if self.done else self._syncobj
 
     def wait(self, timeout: float | None = None) -> Job:
-        """Wait for completion; GPUTimeout after `timeout` s; re-raise the executor's error.
+        """Wait until the job has completed, and raise what went wrong in it.
 
-        Waits on the job's syncobj (WAIT_BO on each of its BOs where syncobjs are unavailable).
+        Args:
+            timeout: Seconds to wait (default: no limit).
+
+        Returns:
+            The job itself, so `dev.dispatch(...).wait().stats` reads in one line.
+
+        Raises:
+            GPUTimeout: The job did not complete within `timeout`.
+            QPUError: On the emulator: the program broke a hazard rule (see the hazard-rules page).
+            MMUFault: The program accessed memory outside every buffer of the job.
+            InvalidArgument: The device was closed before the job was waited for.
         """
         if not self.done:
             if self.device.closed:

@@ -51,7 +51,24 @@ INSTALL_HINT = (
 
 @dataclass(frozen=True)
 class DeviceInfo:
-    """What GET_PARAM says about the GPU, decoded (reference 6.2/6.4), plus where it lives."""
+    """What the GPU says about itself (the kernel's GET_PARAM answers, decoded), and where it is.
+
+    Attributes:
+        version: The V3D version, `"4.2"` on a Pi 4.
+        version_full: The full version with revision, such as `"4.2.14.0"`.
+        ver: The kernel driver's version number, 42 for V3D 4.2.
+        cores: Number of V3D cores (1 on a Pi 4).
+        slices: Number of slices (2 on a Pi 4).
+        qpus_per_slice: QPUs in each slice (4 on a Pi 4).
+        qpus: QPUs in all (8 on a Pi 4).
+        tmus: Texture and memory units.
+        backend: `"kernel"` (a real GPU) or `"emulated"`.
+        node: The device node, such as `"/dev/dri/renderD128"`, or `"emulator"`.
+        executor: The executor's name on the emulated device, else `None`.
+        supports_perfmon: Whether performance counters can be read.
+        max_perf_counters: How many counters one perfmon can hold.
+        params: Every raw GET_PARAM answer, parameter number to value.
+    """
 
     version: str  # "4.2"
     version_full: str  # "4.2.14.0"
@@ -174,14 +191,24 @@ def _kernel(path: str) -> KernelBackend:
 
 
 def open(device: str | None = None, *, executor: Executor | str | None = None) -> Device:
-    """Open a V3D device.
+    """Open a V3D device: the Pi's GPU, or the emulator.
 
-    `device`: None picks the V3D render node if there is one (found by driver name), else the
-    emulated device if an executor is installed; `"emulator"` forces emulation; a path forces
-    that node. When `device` is left out, env `V3D_DEVICE` has the same meaning.
-    `executor`: for the emulated device, an executor object, an entry point name, or a
-    "module:callable" spec (default: env `V3D_EXECUTOR`, else the installed entry points).
-    Passing an executor without a device selects the emulated device.
+    Args:
+        device: `None` picks the V3D render node if there is one (found by asking each DRM node
+            for its driver name), else the emulator if one is installed; `"emulator"` forces the
+            emulator; a path such as `"/dev/dri/renderD128"` forces that node. Left out, the
+            environment variable `V3D_DEVICE` has the same meaning.
+        executor: For the emulated device: an executor object, an entry point name, or a
+            `"module:callable"` spec (default: env `V3D_EXECUTOR`, else the installed entry
+            points). Passing an executor without a device selects the emulated device.
+
+    Returns:
+        The open device; use it as a context manager or call `close()`.
+
+    Raises:
+        DeviceNotFound: No V3D node and no emulator were found (the message lists what was tried).
+        PermissionDenied: The node exists but the user may not open it (join the `render` group).
+        InvalidArgument: `executor` was given together with a device node.
     """
     if device is None:
         device = os.environ.get("V3D_DEVICE") or None
@@ -220,7 +247,14 @@ def _as_bo(device: Device, item: Any, role: str) -> BufferObject:
 
 
 class Device:
-    """An open V3D device (kernel or emulated). Use as a context manager or call close()."""
+    """An open V3D device, kernel or emulated.
+
+    Use it as a context manager (`with v3d_drm.open() as dev:`) or call `close()`: closing
+    releases every buffer, perfmon and job of the device.
+
+    Attributes:
+        info: The `DeviceInfo` of the GPU.
+    """
 
     def __init__(self, backend: Any) -> None:
         self.backend = backend
@@ -273,11 +307,29 @@ class Device:
     # --- memory ------------------------------------------------------------------------------------
 
     def alloc(self, nbytes: int) -> BufferObject:
-        """A new zero-filled BO of at least `nbytes` bytes (rounded up to the page size)."""
+        """Allocate a zero-filled buffer object.
+
+        Args:
+            nbytes: Size in bytes; rounded up to the page size.
+
+        Returns:
+            The new buffer, mapped into this process.
+
+        Raises:
+            InvalidArgument: `nbytes` is not a positive int, or the device is closed.
+        """
         return BufferObject(self, nbytes)
 
     def array(self, shape: Any, dtype: Any = np.float32) -> DeviceArray:
-        """A zero-filled numpy array in its own BO (default dtype float32, the QPU's float)."""
+        """Allocate a zero-filled numpy array in GPU memory (its own buffer object).
+
+        Args:
+            shape: The array's shape, as for `numpy.zeros`.
+            dtype: The element type (default float32, the QPU's float).
+
+        Returns:
+            The array; `.address` is its GPU address, to pass as a uniform.
+        """
         dtype = np.dtype(dtype)
         if dtype.hasobject:
             raise InvalidArgument(f"dtype {dtype} cannot live in GPU memory", value=dtype)
@@ -295,7 +347,15 @@ class Device:
             raise InvalidArgument(f"bad shape {shape!r}: {exc}", value=shape) from None
 
     def asarray(self, data: Any, dtype: Any = None) -> DeviceArray:
-        """A copy of `data` in a new BO."""
+        """Copy data into a new array in GPU memory.
+
+        Args:
+            data: Anything `numpy.asarray` accepts.
+            dtype: The element type (default: `data`'s own).
+
+        Returns:
+            The new array, holding a copy of `data`.
+        """
         source = np.asarray(data, dtype=dtype)
         out = self.array(source.shape, source.dtype)
         out[...] = source
@@ -304,10 +364,22 @@ class Device:
     # --- sync and perfmon --------------------------------------------------------------------------
 
     def syncobj(self, *, signaled: bool = False) -> Syncobj:
+        """Create a DRM sync object, to order jobs or wait for them.
+
+        Args:
+            signaled: Create it already signaled.
+
+        Returns:
+            The sync object.
+        """
         return Syncobj(self, signaled=signaled)
 
     def counter_table(self) -> tuple[Counter, ...]:
-        """The performance counters of this GPU (built in for V3D 4.2, else asked of the kernel)."""
+        """The performance counters of this GPU (built in for V3D 4.2, else asked of the kernel).
+
+        Returns:
+            One `Counter` (index, name, description) per hardware counter.
+        """
         if self._counter_table is None:
             if self.info.ver == 42:
                 self._counter_table = V3D42_COUNTERS
@@ -322,7 +394,18 @@ class Device:
         return self._counter_table
 
     def perfmon(self, names: Iterable[str | int]) -> Perfmon:
-        """A perfmon over the named counters (kernel names such as "cycle-count", or indices)."""
+        """Create a performance monitor over some counters.
+
+        Args:
+            names: Counter names as the kernel spells them (such as `"cycle-count"`) or their
+                indices; see `counter_table()`.
+
+        Returns:
+            The perfmon; pass it to `dispatch(..., perfmon=...)` and read `.values()` after the job.
+
+        Raises:
+            InvalidArgument: An unknown counter, or more than the GPU can count at once.
+        """
         if not self.info.supports_perfmon:
             raise V3DError("this kernel has no perfmon ioctls (needs Linux 5.15+)")
         pm = Perfmon(self, names)
@@ -344,7 +427,29 @@ class Device:
         _staged: Sequence[BufferObject] = (),
         _code_bytes: int = 8,
     ) -> Job:
-        """Submit seven raw cfg words (checked: counts, alignment, code/uniforms inside `bos`)."""
+        """Submit a compute job from seven raw cfg words (for callers that build them themselves).
+
+        `dispatch` computes the words for you; use this to replay a job exactly.
+
+        Args:
+            cfg: The seven CSD cfg words (or a `CsdConfig`); checked for counts, alignment, and code
+                and uniforms lying inside `bos`.
+            bos: Every buffer object or `DeviceArray` the job touches (at least one).
+            coef: The four CSD coefficient words (0 for compute programs).
+            perfmon: A perfmon of this device to attach to the job.
+            in_sync: A job or sync object this job waits for before it starts.
+            executor_options: Options for the emulator's executor (see the emulator reference);
+                ignored by a real GPU.
+            description: The job's name in error messages (default: made from `cfg`).
+
+        Returns:
+            The submitted job; `job.wait()` waits for it.
+
+        Raises:
+            InvalidArgument: A cfg word, `coef`, `bos`, `perfmon` or `in_sync` is not acceptable; the
+                message names it.
+            V3DError: The kernel refused the submission.
+        """
         staged = list(_staged)
         try:
             return self._submit(cfg, bos, coef, perfmon, in_sync, executor_options, description, staged, _code_bytes)
@@ -443,12 +548,40 @@ class Device:
         in_sync: Job | Syncobj | None = None,
         executor_options: Mapping[str, object] | None = None,
     ) -> Job:
-        """Run QPU code: computes and checks the cfg words (Mesa's rules), stages code/uniforms.
+        """Run a QPU program as a compute job.
 
-        `code`: a DeviceArray of uint64 words, or words (array-like, or an object with
-        `.words`) staged into a temporary BO freed with the job. `uniforms`: a DeviceArray of
-        uint32, or an array-like of uint32/int32/float32 values, staged likewise. `bos`: every
-        other BO or DeviceArray the program touches.
+        Computes and checks the CSD cfg words (Mesa's rules), copies code and uniforms given as host
+        data into a temporary buffer freed with the job, and submits it. Nothing reaches the GPU
+        unless every argument is valid.
+
+        Args:
+            code: The program: a `DeviceArray` of uint64 words, or words as an array-like or an
+                object with `.words` (such as an assembled `Program`).
+            uniforms: The uniform stream: a `DeviceArray` of uint32, or an array-like of
+                uint32/int32/float32 values.
+            workgroups: Number of workgroups in x, y, z.
+            local_size: Invocations per workgroup in x, y, z (at most 256 in all); 16 invocations
+                make one batch of 16 lanes.
+            wgs_per_sg: Workgroups per supergroup, 1 to 16 (default: chosen as Mesa does).
+            batches: Override the number of batches of 16 lanes (default: what `workgroups` and
+                `local_size` need). py-videocore6's `thread=` is this.
+            threading: The program is 4-way threadable: it uses only `rf0`-`rf31`, so each QPU
+                may run four batches at once (otherwise at most two).
+            single_seg: The program has no thread switches before its end: its first `thrsw` ends it.
+            propagate_nan: Float ops propagate NaNs (Mesa always sets this).
+            bos: Every other buffer object or `DeviceArray` the program reads or writes.
+            perfmon: A perfmon of this device to count the job's events.
+            in_sync: A job or sync object to wait for before this job starts.
+            executor_options: Options for the emulator, such as `{"trace": True}` or
+                `{"strict": False}`; see the emulator reference. A real GPU ignores them.
+
+        Returns:
+            The job. `job.wait()` waits for it and raises what went wrong (on the emulator, a
+            `QPUError` naming the broken hazard rule).
+
+        Raises:
+            InvalidArgument: A bad shape, count, address or buffer; the message names it.
+            V3DError: The kernel refused the job.
         """
         if self.closed:
             raise InvalidArgument(f"{self!r} is closed; open a new device")
@@ -499,7 +632,16 @@ class Device:
         return bo, code_address, uniforms_address
 
     def wait(self, *jobs: Job, timeout: float | None = None) -> None:
-        """Wait for several jobs of this device."""
+        """Wait for several jobs of this device.
+
+        Args:
+            *jobs: The jobs to wait for.
+            timeout: Seconds to wait for each job (default: no limit).
+
+        Raises:
+            InvalidArgument: A job belongs to another device.
+            GPUTimeout: A job did not finish in time.
+        """
         for job in jobs:
             if not isinstance(job, Job) or job.device is not self:
                 raise InvalidArgument(f"{job!r} is not a job of this device", value=job)
