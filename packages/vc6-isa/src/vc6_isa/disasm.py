@@ -135,7 +135,14 @@ def _branch_text(instr: BranchInstruction, target_label: str | None = None) -> s
 
 
 def disassemble_instruction(instr: Instruction) -> str:
-    """Mesa's text for one decoded instruction."""
+    """Mesa's disassembly text of one instruction.
+
+    Args:
+        instr: A decoded instruction.
+
+    Returns:
+        One line of text, byte for byte what Mesa's `v3d_qpu_disasm` prints.
+    """
     if instr.is_branch:
         return _branch_text(instr)
     return _alu_text(instr)
@@ -168,15 +175,22 @@ def disassemble(
     hex_words: bool = False,
     addresses: bool = False,
 ) -> str:
-    """Disassemble one word or a sequence of words into Mesa's text, one line per instruction.
+    """Disassemble one word or a program into Mesa's text, one line per instruction.
 
-    * `labels`: True to name the targets of relative branches `L<index>` and print
-      `L<index>:` lines before them (branches then show the label instead of the offset, text
-      that `vc6_isa.assemble_text` reads back); or a mapping index -> label name.
-    * `hex_words`: prefix each line with the word as `0x%016x`.
-    * `addresses`: prefix each line with the byte address (`%04x`, 8 bytes per word).
+    Args:
+        word_or_words: One instruction word, or a sequence of them (a list, a uint64 array, or
+            raw little-endian bytes).
+        labels: True to name the targets of relative branches `L<index>` and print `L<index>:`
+            lines before them (branches then show the label instead of the offset: text that
+            `assemble_text` reads back); or a mapping of instruction index to label name.
+        hex_words: Prefix each line with the word as `0x%016x`.
+        addresses: Prefix each line with the byte address (`%04x`, 8 bytes per word).
 
-    Raises `vc6_isa.DecodeError` for a word that is not an instruction.
+    Returns:
+        The text, lines joined with newlines.
+
+    Raises:
+        DecodeError: A word is not an instruction.
     """
     words = _as_words(word_or_words)
     instrs = [decode(w) for w in words]

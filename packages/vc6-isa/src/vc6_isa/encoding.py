@@ -683,8 +683,16 @@ def decode(word: int) -> Instruction:
 
     Fields Mesa ignores (operand muxes an op does not read, branch fields its target kind does
     not use) are set to zero, so two words that differ only there decode to equal values.
-    Raises `DecodeError` for every word Mesa rejects, and also when an operand reads a
-    small immediate with index 48-63 (Mesa accepts those but they have no defined value).
+
+    Args:
+        word: The instruction word, 0 to 2**64 - 1.
+
+    Returns:
+        An `AluInstruction` or a `BranchInstruction`.
+
+    Raises:
+        DecodeError: Mesa rejects the word, or an operand reads a small immediate with index
+            48-63 (Mesa accepts those, but they have no defined value).
     """
     word = int(word)
     if not 0 <= word < 1 << 64:
@@ -962,13 +970,21 @@ def _encode_branch(instr: BranchInstruction) -> int:
 
 @lru_cache(maxsize=1 << 16)
 def encode(instr: Instruction) -> int:
-    """Encode an instruction value into its 64-bit word (the inverse of `decode`).
+    """Encode an instruction into its 64-bit word (the inverse of `decode`).
 
-    Follows Mesa's packer (selector muxes at their lowest allowed value, fadd/faddnf and
-    fmin/fmax told apart by swapping operands) except where Mesa is wrong: `.l` inputs of
-    ftoin/ftoiz/ftouz/ftoc are encoded correctly, and `faddnf` with identical operands raises
-    instead of silently becoming `fadd`. Raises `EncodeError` saying what cannot be
-    encoded and why.
+    Follows Mesa's packer (selector muxes at their lowest allowed value; `fadd`/`faddnf` and
+    `fmin`/`fmax` told apart by the order of their operands, which the encoder may swap) except
+    where Mesa is wrong: `.l` inputs of `ftoin`/`ftoiz`/`ftouz`/`ftoc` are encoded correctly, and
+    `faddnf` with identical operands raises instead of silently becoming `fadd`.
+
+    Args:
+        instr: An `AluInstruction` or a `BranchInstruction`.
+
+    Returns:
+        The instruction word.
+
+    Raises:
+        EncodeError: The instruction cannot be encoded; the message says what and why.
     """
     if isinstance(instr, AluInstruction):
         return _encode_alu(instr)

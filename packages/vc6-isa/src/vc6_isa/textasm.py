@@ -66,7 +66,13 @@ _UDESTS = {text: code for code, text in enumerate(BRANCH_UDESTS) if text != "rf"
 
 @dataclass(frozen=True)
 class TextProgram:
-    """The result of `assemble_text`: the words and where the labels are."""
+    """A program assembled from text by `assemble_text`.
+
+    Attributes:
+        words: The instruction words (uint64, one per instruction).
+        labels: Label name to instruction index.
+        instructions: The decoded instruction of every word.
+    """
 
     words: np.ndarray  # uint64, one per instruction
     labels: dict[str, int] = field(default_factory=dict)  # label -> instruction index
@@ -82,18 +88,37 @@ class TextProgram:
         return int(self.words[index])
 
     def tolist(self) -> list[int]:
+        """The words as Python ints.
+
+        Returns:
+            One int per instruction.
+        """
         return [int(w) for w in self.words]
 
     def to_bytes(self) -> bytes:
-        """The program as raw little-endian 64-bit words (what the GPU reads)."""
+        """The program as the GPU reads it.
+
+        Returns:
+            Raw little-endian 64-bit words.
+        """
         return self.words.astype("<u8").tobytes()
 
 
 def assemble_text(source: str, *, filename: str | None = None) -> TextProgram:
     """Assemble Mesa-syntax text into instruction words.
 
-    `assemble_text(disassemble(words))` gives back words with the same text. Raises
-    `vc6_isa.TextAssembleError` (an `vc6_isa.AssembleError`) on the first error.
+    `assemble_text(disassemble(words, labels=True))` gives back words with the same text.
+
+    Args:
+        source: The program text, one instruction per line; labels end with `:`, comments start
+            with `#` or `//`.
+        filename: The file name to show in error messages.
+
+    Returns:
+        The words, labels and decoded instructions.
+
+    Raises:
+        TextAssembleError: The first error, with its line, column and what was expected there.
     """
     instructions, labels = parse_text(source, filename=filename)
     words = np.fromiter(

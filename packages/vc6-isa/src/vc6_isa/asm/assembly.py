@@ -56,10 +56,26 @@ class Assembly:
         return len(self.items)
 
     def qualified(self, name: str) -> str:
-        """`name` inside the current label namespaces (py-videocore6: `ns.inner.name`)."""
+        """A label name inside the current label namespaces.
+
+        Args:
+            name: The label as written.
+
+        Returns:
+            The full name, such as `"ns.inner.name"` (py-videocore6's spelling).
+        """
         return ".".join((*self.namespaces, name)) if self.namespaces else name
 
     def add_label(self, name: str, where: Where | None) -> None:
+        """Define a label at the next instruction (what `L.name` does).
+
+        Args:
+            name: The label, qualified with the current namespaces.
+            where: The source location, for error messages.
+
+        Raises:
+            AssembleError: The label is already defined.
+        """
         full = self.qualified(name)
         if full in self.labels:
             first = self.label_wheres.get(full)
@@ -73,6 +89,14 @@ class Assembly:
         self.label_wheres[full] = where
 
     def unused_label(self, pattern: str) -> str:
+        """A label name not yet used (for generated labels, such as a loop's).
+
+        Args:
+            pattern: A format string with one `{}` for a number.
+
+        Returns:
+            The first `pattern.format(n)` that is free.
+        """
         n = 0
         while self.qualified(pattern.format(n)) in self.labels:
             n += 1
@@ -172,7 +196,17 @@ class LabelNameSpace:
 
 
 def namespace(name: str) -> LabelNameSpace:
-    """A label namespace (py-videocore6 `namespace`), used as `with namespace('inner'):`."""
+    """A label namespace (py-videocore6's `namespace`), used as `with namespace('inner'):`.
+
+    Labels defined and referred to inside the block get the namespace's prefix, so a helper that
+    defines labels can be emitted twice.
+
+    Args:
+        name: The namespace's name.
+
+    Returns:
+        The context manager.
+    """
     return LabelNameSpace(None, name)
 
 

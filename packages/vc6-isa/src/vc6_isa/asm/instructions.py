@@ -427,7 +427,23 @@ def _rotate_onto(
 
 
 def rotate(dst: Register, src: Register, amount: int | Register, **kwargs: Any) -> ALU:
-    """Full rotation of accumulator `src` by `amount` lanes (-15..15 or r5) into `dst`."""
+    """Rotate an accumulator across all 16 lanes: lane j of `dst` gets lane j - `amount` of `src`.
+
+    A `mov` on the mul ALU with the `rot` signal. The source must not have been written by the
+    previous instruction (hazard rule 13.2/10).
+
+    Args:
+        dst: The destination.
+        src: An accumulator, `r0`-`r5`.
+        amount: -15 to 15, or `r5` for a rotation by r5's value.
+        **kwargs: `cond=` and `sig=` as for any instruction.
+
+    Returns:
+        The instruction; chain an add-ALU op onto it.
+
+    Raises:
+        AssembleError: A bad source, amount or option.
+    """
     where = _where()
     rec = ALU(NOP_HALF, NOP_HALF, (), where)
     _rotate_onto(rec, "rotate", dst, src, amount, kwargs, where)
@@ -438,7 +454,22 @@ def rotate(dst: Register, src: Register, amount: int | Register, **kwargs: Any) 
 def quad_rotate(
     dst: Register, src: Register, amount: int | Register, **kwargs: Any
 ) -> ALU:
-    """Rotation within each quad of register-file `src` by `amount` (-15..15 or r5)."""
+    """Rotate a register-file register within each quad of 4 lanes.
+
+    Lane 4q + j of `dst` gets lane 4q + ((j - `amount`) mod 4) of `src`.
+
+    Args:
+        dst: The destination.
+        src: A register-file register, `rf0`-`rf63`.
+        amount: -15 to 15, or `r5`.
+        **kwargs: `cond=` and `sig=` as for any instruction.
+
+    Returns:
+        The instruction.
+
+    Raises:
+        AssembleError: A bad source, amount or option.
+    """
     where = _where()
     rec = ALU(NOP_HALF, NOP_HALF, (), where)
     _rotate_onto(rec, "quad_rotate", dst, src, amount, kwargs, where)
@@ -517,17 +548,46 @@ def emit_branch(target: Any, options: dict, where: Where | None) -> Branch:
 
 
 def b(target: Any, **options: Any) -> Branch:
-    """Branch after 3 delay slots: `b(R.label, cond='na0')`, `b(link, cond='always')`,
-    `b(rf5, cond=...)`, `b(0x1000, absolute=True, cond=...)`; `set_link=True` writes the
-    link register. cond is `always` (default), `a0`, `na0`, `alla`, `anyna`,
-    `anya` or `allna`; `msfign='p'`/`'q'` as in Mesa."""
+    """Branch; the three instructions after it (its delay slots) always execute.
+
+    Examples: `b(R.label, cond='na0')`, `b(link)` (return), `b(rf5)` (to an address in a
+    register), `b(0x1000, absolute=True)`.
+
+    Args:
+        target: A label reference (`R.name`), `link`, a register, or an int offset or address.
+        **options: `cond`: `'always'` (default), `'a0'`, `'na0'`, `'alla'`, `'allna'`, `'anya'`
+            or `'anyna'` (flag A of lane 0, of all lanes, of any lane); `set_link=True` saves the
+            return address in the link register; `absolute=True` for an absolute int target;
+            `msfign='p'` or `'q'` as in Mesa.
+
+    Returns:
+        The branch; `.unif_addr(...)` also moves the uniform stream.
+
+    Raises:
+        AssembleError: An unknown option or target.
+    """
     return emit_branch(target, options, _where())
 
 
 def bu(target: Any, unif: Register | Link | None = None, *, unif_absolute: bool = False,
        **options: Any) -> Branch:  # fmt: skip
-    """Mesa's `bu`: a branch that also sets the uniform pointer;
-    `bu(R.x, None, cond=...)` is `b(R.x, cond=...).unif_addr()`."""
+    """Mesa's `bu`: a branch that also sets the uniform pointer.
+
+    `bu(R.x, None, cond=...)` is `b(R.x, cond=...).unif_addr()`.
+
+    Args:
+        target: As for `b`.
+        unif: The new uniform address: `None` (the branch target's uniforms), a register, or
+            `link`.
+        unif_absolute: The uniform address is absolute rather than relative.
+        **options: As for `b`.
+
+    Returns:
+        The branch.
+
+    Raises:
+        AssembleError: An unknown option or target.
+    """
     where = _where()
     _check_unif_target(unif, where)
     rec = emit_branch(target, options, where)
@@ -536,7 +596,17 @@ def bu(target: Any, unif: Register | Link | None = None, *, unif_absolute: bool 
 
 
 def raw(word: int) -> Raw:
-    """Append a raw 64-bit instruction word, unchecked."""
+    """Append a raw 64-bit instruction word, unchecked.
+
+    Args:
+        word: The instruction word.
+
+    Returns:
+        The appended item.
+
+    Raises:
+        AssembleError: `word` is not an int of at most 64 bits.
+    """
     where = _where()
     asm = current_assembly()
     try:

@@ -1,25 +1,24 @@
-"""The v3d-drm executor: runs one SUBMIT_CSD job on the emulated V3D 4.2 (8 QPUs x 16 lanes).
+"""The emulator as the executor of v3d-drm's emulated device (8 QPUs of 16 lanes).
 
-`Executor` is what the `v3d_drm.executors` entry point `emulator` returns. For each
-job it reads the seven CSD cfg words (reference vc6-isa.md section 15), decodes the program
-once (cached by its bytes), sets up the machine state arrays and calls the compiled run loop
-(core.py via dispatch.py). Broken rules come back as codes and become `QPUError`;
-accesses outside every BO become `v3d_drm.MMUFault`.
+`Executor` is what the `v3d_drm.executors` entry point `emulator` returns. For each job it
+reads the seven CSD cfg words, decodes the program once (cached by its bytes), sets up the
+machine state and runs the compiled loop. A broken hazard rule becomes a `QPUError`; an
+access outside every buffer becomes a `v3d_drm.MMUFault`.
 
-Executor options (`dispatch(..., executor_options={...})`):
+Options, given per job as `dev.dispatch(..., executor_options={...})`:
 
-* `strict` (bool, default True): check the hazard rules of reference section 13 (see
-  hazards.py). With False, rules that have a defined fallback are not checked; faults the
-  hardware could not survive (ldtmu with nothing pending, running off the program, MMU
-  faults, barrier deadlock, cycle budget) still raise.
-* `trace`: True (records in `job.stats.trace`), a callable receiving each
-  `TraceRecord`, or a text file object receiving one line per instruction.
+* `strict` (bool, default True): check the hazard rules (see the hazard-rules page). With
+  False, the rules that have a defined fallback are not checked; faults the hardware could
+  not survive (`ldtmu` with nothing pending, running off the program, memory faults, a
+  barrier that cannot complete, the cycle budget) still raise.
+* `trace`: True (records in `job.stats.trace`), a callable receiving each `TraceRecord`, or
+  a text file receiving one line per instruction.
 * `breakpoints`: an iterable of pcs (instruction indices, as in `Program.labels`), or a
   callable `f(snapshot) -> bool` asked after every instruction.
-* `on_break`: callable receiving the `Snapshot` at a breakpoint; execution continues
-  when it returns. Without it a breakpoint raises `Breakpoint` carrying the snapshot.
+* `on_break`: a callable receiving the `Snapshot` at a breakpoint; execution continues when
+  it returns. Without it a breakpoint raises `Breakpoint` carrying the snapshot.
 * `cycle_budget` (int): modelled cycles after which the job counts as hung (default 2**32).
-* `threads` (1, 2 or 4): thread slots per QPU, overriding what cfg[5] implies.
+* `threads` (1, 2 or 4): thread slots per QPU, overriding what the cfg words imply.
 * `cycle_model`: a `CycleModel` replacing the default parameters.
 
 Example (trace and a breakpoint):
@@ -111,7 +110,27 @@ class CycleModel:
 
 @dataclass
 class EmulatorStats:
-    """What one emulated job did (contract G). Cycle figures are modelled, not measured."""
+    """What one emulated job did: `job.stats` after `job.wait()` on the emulator.
+
+    Cycle and time figures come from the cycle model of a Pi 4: they are modelled, not measured.
+
+    Attributes:
+        modelled: Always True: the figures are the cycle model's.
+        cycles: Modelled GPU cycles of the job.
+        modelled_seconds: `cycles` at the modelled clock.
+        clock_mhz: The modelled QPU clock (500 MHz, a Pi 4's).
+        thread_instructions: Instructions executed, summed over all threads.
+        alu_utilisation: Share of the ALU issue slots (two per instruction slot, over all QPUs)
+            that did useful work (modelled).
+        tmu_requests: TMU lookups issued.
+        tmu_bytes: Bytes read and written through the TMU.
+        wall_seconds: How long the emulator took on this computer (not GPU time).
+        thread_instructions_per_second: The emulator's speed on this computer.
+        batches: Batches of 16 lanes that ran to their end.
+        sfu_operations: SFU operations (`recip`, `rsqrt`, `exp`, `log`, `sin`).
+        tmu_stall_cycles: Modelled cycles QPUs spent waiting for TMU data.
+        trace: The `TraceRecord`s, when the job ran with `executor_options={"trace": True}`.
+    """
 
     modelled: bool = True
     cycles: int = 0
@@ -140,11 +159,18 @@ class EmulatorStats:
 
 
 class QPUError(V3DError):
-    """A QPU program broke a rule of the hardware (reference vc6-isa.md section 13 etc.).
+    """A QPU program broke a hazard rule of the hardware; raised by `job.wait()` on the emulator.
 
-    Fields: `qpu`, `thread`, `pc` (instruction index), `disassembly` of the
-    instruction, `rule` (reference rule number), `registers` (name -> the 16 lane values of
-    the registers the instruction reads, as a uint32 array).
+    The message says the rule, then where, then the job; the rule's number is the one on the
+    hazard-rules page.
+
+    Attributes:
+        qpu: The QPU (0-7).
+        thread: The thread slot on that QPU.
+        pc: The instruction index in the program.
+        disassembly: Mesa's text of the instruction.
+        rule: The rule's number, such as `"13.6/32"`.
+        registers: Name to the 16 lane values (uint32) of the registers the instruction reads.
     """
 
     def __init__(self, message: str, *, qpu: int, thread: int, pc: int, disassembly: str,
@@ -160,7 +186,23 @@ class QPUError(V3DError):
 
 @dataclass(frozen=True)
 class Snapshot:
-    """Read-only state of one thread (arrays are copies marked read-only)."""
+    """The state of one thread at a breakpoint (arrays are read-only copies).
+
+    Attributes:
+        qpu: The QPU (0-7).
+        thread: The thread slot on that QPU.
+        batch: The batch (of 16 lanes) the thread runs.
+        pc: Index of the next instruction to execute.
+        disassembly: Mesa's text of that instruction.
+        rf: The register file, shape (64, 16), uint32.
+        acc: The accumulators `r0`-`r5`, shape (6, 16), uint32.
+        flag_a: Flag A of each lane (0 or 1).
+        flag_b: Flag B of each lane.
+        msf: The multisample flags of each lane (non-zero where the lane carries an invocation).
+        uniform_address: Address of the next uniform.
+        unifa_address: Address of the next `unifa`-stream word.
+        link: The link register.
+    """
 
     qpu: int
     thread: int
@@ -177,14 +219,25 @@ class Snapshot:
     link: int
 
     def register(self, name: str) -> np.ndarray:
-        """Lane values of `r0`-`r5` or `rf0`-`rf63`."""
+        """The lane values of one register.
+
+        Args:
+            name: `"r0"` to `"r5"` or `"rf0"` to `"rf63"`.
+
+        Returns:
+            Its 16 lane values (uint32).
+        """
         if name.startswith("rf"):
             return self.rf[int(name[2:])]
         return self.acc[int(name[1:])]
 
 
 class Breakpoint(V3DError):
-    """Raised at a breakpoint when no `on_break` callback is given; `.snapshot` holds the state."""
+    """Raised at a breakpoint when no `on_break` callback is given.
+
+    Attributes:
+        snapshot: The stopped thread's `Snapshot`.
+    """
 
     def __init__(self, snapshot: Snapshot) -> None:
         super().__init__(f"breakpoint: QPU {snapshot.qpu} thread {snapshot.thread} pc {snapshot.pc}: {snapshot.disassembly}")
@@ -193,7 +246,15 @@ class Breakpoint(V3DError):
 
 @dataclass(frozen=True)
 class TraceRecord:
-    """One executed instruction: who, where, what, and the values it wrote (dest -> 16 lanes)."""
+    """One executed instruction, as traced with `executor_options={"trace": ...}`.
+
+    Attributes:
+        qpu: The QPU (0-7).
+        thread: The thread slot on that QPU.
+        pc: The instruction index.
+        disassembly: Mesa's text of the instruction.
+        writes: Destination name to the 16 lane values it wrote.
+    """
 
     qpu: int
     thread: int
@@ -302,7 +363,19 @@ class _Job:
 
 
 def decode_cfg(cfg: tuple[int, ...]) -> dict[str, int]:
-    """The fields of the seven CSD cfg words (reference vc6-isa.md 15.2)."""
+    """The fields of the seven CSD cfg words, as the emulator reads them.
+
+    Args:
+        cfg: The seven cfg words.
+
+    Returns:
+        Field name to value: workgroup counts and offsets (`wg_x`, `off_x`, ...), `wg_size`,
+        `wgs_per_sg`, `batches_per_sg`, `batches`, `code`, `propagate_nan`, `single_seg`,
+        `four_threads`, `uniforms`.
+
+    Raises:
+        V3DError: There are not seven words.
+    """
     if len(cfg) != 7:
         raise V3DError(f"a CSD job needs 7 cfg words, got {len(cfg)}")
     c = [int(x) & 0xFFFFFFFF for x in cfg]
@@ -323,11 +396,24 @@ def decode_cfg(cfg: tuple[int, ...]) -> dict[str, int]:
 
 
 class Executor:
-    """The vc6-isa emulator as a v3d-drm executor (contract E). Zero-argument constructible."""
+    """The emulator, as the executor of v3d-drm's emulated device.
+
+    `v3d_drm.open("emulator")` creates one through the entry point; it can be constructed
+    without arguments.
+
+    Attributes:
+        name: `"vc6-isa emulator"`.
+    """
 
     name = "vc6-isa emulator"
 
     def __init__(self, cycle_model: CycleModel | None = None, nqpus: int = 8) -> None:
+        """Create an emulator.
+
+        Args:
+            cycle_model: The timing parameters (default: `CycleModel()`, a Pi 4).
+            nqpus: Number of QPUs to emulate (8 on a Pi 4).
+        """
         self.cycle_model = cycle_model or CycleModel()
         self.nqpus = nqpus
 
@@ -418,7 +504,19 @@ class Executor:
     # -- running -----------------------------------------------------------------------------
 
     def run_csd(self, job):
-        """Execute a CsdJob; returns a v3d_drm CsdResult with modelled counters and stats."""
+        """Run one compute job to completion.
+
+        Args:
+            job: The `v3d_drm.CsdJob`: cfg words, memory and options.
+
+        Returns:
+            A `v3d_drm.CsdResult` with modelled counters, the `EmulatorStats` and the modelled time.
+
+        Raises:
+            QPUError: The program broke a hazard rule.
+            MMUFault: The program accessed memory outside every buffer of the job.
+            Breakpoint: A breakpoint was reached and no `on_break` callback was given.
+        """
 
         opts = dict(job.options or {})
         start = time.perf_counter()
