@@ -68,7 +68,11 @@ _default: tuple[int, v3d_drm.Device] | None = None
 
 
 def default_device() -> v3d_drm.Device:
-    """The device used when a routine gets `device=None`: opened once per process."""
+    """The device a routine uses when it gets `device=None`, opened once per process.
+
+    Returns:
+        `v3d_drm.open()`: the Pi's GPU, or the emulator when there is none.
+    """
     global _default
     with _device_lock:
         if _default is None or _default[0] != os.getpid() or _default[1].closed:
@@ -88,7 +92,14 @@ def resolve_device(device: v3d_drm.Device | None) -> v3d_drm.Device:
 
 @dataclass
 class Recording:
-    """Jobs dispatched inside a `record` block, in dispatch order (each has `.stats`)."""
+    """The jobs dispatched inside a `record` block.
+
+    Attributes:
+        jobs: The jobs, in dispatch order; after the block each has `.stats` (on the emulator,
+            modelled cycles and counts).
+        perfmon: The perfmon attached to every job of the block, if one was given.
+        executor_options: The emulator options given to every job of the block, if any.
+    """
 
     jobs: list[v3d_drm.Job] = field(default_factory=list)
     perfmon: v3d_drm.Perfmon | None = None
@@ -106,14 +117,19 @@ def record(
     perfmon: v3d_drm.Perfmon | None = None,
     executor_options: Mapping[str, object] | None = None,
 ) -> Iterator[Recording]:
-    """Collect every Job dispatched by any vc6_kernels routine inside the block.
+    """Collect every job dispatched by any `vc6_kernels` routine inside the block.
 
-    `with vc6_kernels.record() as rec: sgemm(a, b)` then `rec.jobs[0].stats`. Blocks nest
-    (an outer block sees the jobs of inner ones) and are per thread / asyncio task. With
-    `perfmon` every job dispatched inside is attached to that performance monitor (the
-    innermost block that names one wins). `executor_options` are passed to the emulator for
-    every job inside (e.g. `{"strict": True, "trace": True}`; reference contract G); the
-    innermost block that gives them wins.
+    `with vc6_kernels.record() as rec: sgemm(a, b)`, then `rec.jobs[0].stats`. Blocks nest (an
+    outer block sees the jobs of inner ones) and are per thread and per asyncio task.
+
+    Args:
+        perfmon: A perfmon to attach to every job inside (the innermost block that names one
+            wins).
+        executor_options: Emulator options for every job inside, such as `{"trace": True}`
+            (the innermost block that gives them wins).
+
+    Yields:
+        The `Recording` the jobs are added to.
     """
     rec = Recording(perfmon=perfmon, executor_options=executor_options)
     token = _recordings.set(_recordings.get() + (rec,))

@@ -110,7 +110,17 @@ def _memset(asm: Any, *, itemsize: int) -> None:
 
 @functools.cache
 def program(itemsize: int = 4) -> Program:
-    """The assembled QPU program for elements of `itemsize` bytes (1, 2 or 4)."""
+    """The assembled QPU program of `memset`.
+
+    Args:
+        itemsize: The element size in bytes: 1, 2 or 4.
+
+    Returns:
+        The program (cached).
+
+    Raises:
+        KernelTypeError: `itemsize` is not 1, 2 or 4.
+    """
     if itemsize not in _SHIFT:
         raise C.KernelTypeError(f"memset: itemsize must be 1, 2 or 4, got {itemsize}")
     return assemble(_memset, itemsize=itemsize)
@@ -160,7 +170,23 @@ def _pattern(value: Any, dtype: np.dtype) -> int:
 
 
 def memset(out: Any, value: Any, *, device: v3d_drm.Device | None = None) -> np.ndarray:
-    """Fill `out` with `value` on the GPU; returns the filled array (numpy)."""
+    """Fill an array with one value on the GPU.
+
+    Args:
+        out: The array to fill: any shape, C-contiguous, writeable, with 1-, 2- or 4-byte
+            elements (int8/uint8/bool, int16/uint16/float16, int32/uint32/float32).
+        value: A scalar that fits `out`'s dtype.
+        device: The device to run on (default: `default_device()`, the Pi's GPU or the
+            emulator).
+
+    Returns:
+        The filled array, as numpy (`out` is filled in place as well).
+
+    Raises:
+        KernelTypeError: `out` has an unsupported dtype, or `value` is not a scalar.
+        KernelValueError: `value` does not fit the dtype, or `out` is not C-contiguous and
+            writeable.
+    """
     out = C.check_array(out, "out", None)
     if out.dtype.itemsize not in _SHIFT or out.dtype.kind not in "iufb":
         raise C.KernelTypeError(

@@ -151,8 +151,18 @@ def _scopy(asm: Any, *, words: int) -> None:
 
 @functools.cache
 def program(words: int = 4) -> Program:
-    """The assembled QPU program (any 4-byte dtype): `words=4` moves the body with vec4
-    lookups, `words=1` with 32-bit lookups (when source and destination disagree mod 16)."""
+    """The assembled QPU program of `scopy` (for any 4-byte dtype).
+
+    Args:
+        words: 4 to move the body with vec4 lookups, 1 with 32-bit lookups (used when source and
+            destination are not aligned alike modulo 16 bytes).
+
+    Returns:
+        The program (cached).
+
+    Raises:
+        KernelValueError: `words` is not 4 or 1.
+    """
     if words not in WORDS:
         raise C.KernelValueError(f"scopy: words must be 4 or 1, got {words}")
     return assemble(_scopy, words=words)
@@ -173,7 +183,23 @@ def split(src: int, dst: int, n: int) -> tuple[int, int, int, int, int]:
 def scopy(
     x: Any, out: Any = None, *, device: v3d_drm.Device | None = None
 ) -> np.ndarray:
-    """Copy the 1-D 4-byte-element array `x` (into `out` if given) on the GPU."""
+    """Copy a 1-D array of 4-byte elements on the GPU.
+
+    Args:
+        x: The source: any 4-byte dtype (float32, int32, uint32), numpy or `DeviceArray`.
+        out: Where to copy to: same shape, 4-byte elements, writeable, not overlapping `x`
+            (default: a new array).
+        device: The device to run on (default: `default_device()`, the Pi's GPU or the
+            emulator).
+
+    Returns:
+        The copy, as numpy: `out` itself when it is a numpy array (a `DeviceArray` `out` is
+        filled in place, and a numpy copy is returned).
+
+    Raises:
+        KernelTypeError: `x` does not have 4-byte elements.
+        KernelValueError: `out` has the wrong shape or dtype, is read-only, or overlaps `x`.
+    """
     x = C.check_array(x, "x", None, ndim=1)
     if x.dtype.itemsize != 4:
         raise C.KernelTypeError(

@@ -182,7 +182,11 @@ def _stencil(asm: Any) -> None:
 
 @functools.cache
 def program() -> Program:
-    """The assembled QPU program of one heat-flow step (any grid size)."""
+    """The assembled QPU program of one heat-flow step (for any grid size).
+
+    Returns:
+        The program (cached).
+    """
     return assemble(_stencil)
 
 
@@ -203,7 +207,26 @@ def reference(grid: np.ndarray, steps: int, k: float = 0.25) -> np.ndarray:
 def stencil(
     grid: Any, steps: int, *, k: float = 0.25, device: v3d_drm.Device | None = None
 ) -> np.ndarray:
-    """`steps` heat-flow steps of the 2-D float32 `grid` on the GPU (module docstring)."""
+    """Run heat-flow steps on a 2-D float32 grid on the GPU (QPULib's HeatMap step).
+
+    Every interior cell moves toward the mean of its 8 neighbours by the factor `k`; border
+    cells keep their value. The float32 operations and their order are fixed (see above), so
+    the result is bit-identical to the numpy reference.
+
+    Args:
+        grid: The H x W float32 grid, H and W at least 3.
+        steps: Number of steps, 0 or more.
+        k: The diffusion factor.
+        device: The device to run on (default: `default_device()`, the Pi's GPU or the
+            emulator).
+
+    Returns:
+        The grid after `steps` steps, as a new numpy array.
+
+    Raises:
+        KernelTypeError: `grid` is not a float32 matrix, `steps` not an int, or `k` not a number.
+        KernelValueError: The grid is smaller than 3 x 3 or too wide, or `steps` is negative.
+    """
     grid = C.check_array(grid, "grid", (np.dtype(np.float32),), ndim=2)
     h, w = grid.shape
     if h < 3 or w < 3:

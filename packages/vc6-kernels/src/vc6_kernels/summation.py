@@ -192,7 +192,14 @@ def bor_push_zero(reg: Any) -> None:
 
 @functools.cache
 def program(dtype: Any = np.float32) -> Program:
-    """The assembled QPU program for arrays of `dtype` (float32, int32 or uint32)."""
+    """The assembled QPU program of `summation`.
+
+    Args:
+        dtype: The element type: float32, int32 or uint32.
+
+    Returns:
+        The program (cached).
+    """
     dt = np.dtype(dtype)
     if dt not in DTYPES:
         raise C.KernelTypeError(f"summation: unsupported dtype {dt}")
@@ -228,9 +235,18 @@ def split(address: int, n: int) -> tuple[int, int, int, int]:
 
 
 def summation(x: Any, *, device: v3d_drm.Device | None = None) -> np.generic:
-    """Sum of the 1-D float32/int32/uint32 array `x` (numpy or DeviceArray), on the GPU.
+    """Sum a 1-D array on the GPU.
 
-    Returns a numpy scalar of `x.dtype`; integer sums wrap modulo 2**32.
+    Args:
+        x: The array: float32, int32 or uint32, numpy or `DeviceArray`, any length.
+        device: The device to run on (default: `default_device()`, the Pi's GPU or the
+            emulator).
+
+    Returns:
+        The sum as a numpy scalar of `x.dtype`; integer sums wrap modulo 2**32.
+
+    Raises:
+        KernelTypeError: `x` is not a 1-D array of a supported dtype.
     """
     x = C.check_array(x, "x", DTYPES, ndim=1)
     if not x.flags.c_contiguous:
