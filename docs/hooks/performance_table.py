@@ -49,8 +49,10 @@ def _calibration(result: dict) -> str:
 
 def _compare() -> str:
     rows = [
-        "| routine | problem | py-videocore6, Pi 4 (**measured**) | this project (**modelled**) "
-        "| modelled / measured time | model calibration error |",
+        (
+            "| routine | problem | py-videocore6, Pi 4 (**measured**) | this project (**modelled**) "
+            "| modelled / measured time | model calibration error |"
+        ),
         "|---|---|---|---|---|---|",
     ]
     for result in _run()["results"]:

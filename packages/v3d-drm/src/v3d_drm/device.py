@@ -87,6 +87,7 @@ class DeviceInfo:
 
     @property
     def emulated(self) -> bool:
+        """Whether this is the emulated device (`backend == "emulated"`)."""
         return self.backend == "emulated"
 
     @property
@@ -250,13 +251,23 @@ class Device:
     """An open V3D device, kernel or emulated.
 
     Use it as a context manager (`with v3d_drm.open() as dev:`) or call `close()`: closing
-    releases every buffer, perfmon and job of the device.
+    releases every buffer, perfmon and job of the device. Make one with `v3d_drm.open()`.
 
     Attributes:
         info: The `DeviceInfo` of the GPU.
+        backend: The backend answering the ioctls (the kernel's render node, or the emulator).
+        page_size: The host's page size; buffers are rounded up to it.
     """
 
     def __init__(self, backend: Any) -> None:
+        """Wrap an open backend and read the GPU's parameters (use `v3d_drm.open`).
+
+        Args:
+            backend: The kernel or emulated backend.
+
+        Raises:
+            DeviceNotFound: The GPU has no compute shader dispatch.
+        """
         self.backend = backend
         self.page_size = os.sysconf("SC_PAGE_SIZE")
         self._objects: weakref.WeakSet = weakref.WeakSet()  # BOs, perfmons, jobs to release at close
@@ -275,7 +286,17 @@ class Device:
         return self.backend.closed
 
     def ioctl(self, request: int, arg: ctypes.Structure, *, value: object = None, what: str = "") -> None:
-        """Issue an ioctl, turning failures into typed errors that name the ioctl and value."""
+        """Issue an ioctl, turning a failure into a typed error that names the ioctl and the value.
+
+        Args:
+            request: The ioctl request number.
+            arg: The ctypes structure passed and filled in.
+            value: The value to name in an error message (a handle, a size).
+            what: What was being done, for the error message.
+
+        Raises:
+            V3DError: The subclass that fits the errno (`PermissionDenied`, `InvalidArgument`, ...).
+        """
         if self.closed:
             raise InvalidArgument(f"{self!r} is closed; open a new device", ioctl=uapi.ioctl_name(request))
         try:
@@ -284,6 +305,17 @@ class Device:
             raise self.error(exc, request, value, what) from None
 
     def error(self, exc: OSError, request: int, value: object = None, what: str = "") -> V3DError:
+        """The typed error for a failed ioctl.
+
+        Args:
+            exc: The `OSError` the ioctl raised.
+            request: The ioctl request number.
+            value: The value to name in the message.
+            what: What was being done.
+
+        Returns:
+            The `V3DError` subclass that fits the errno, with a message saying how to fix it.
+        """
         return from_oserror(exc, uapi.ioctl_name(request), value, what)
 
     def _track(self, obj: object) -> None:

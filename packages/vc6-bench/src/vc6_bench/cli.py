@@ -109,7 +109,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None, *, platform: Platform | None = None,
          stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
-    """Run the CLI; return the exit code (the console script exits with it)."""
+    """Run the `vc6-bench` command.
+
+    Args:
+        argv: The arguments, without the program name (default: `sys.argv[1:]`).
+        platform: What the harness runs on (default: the real kernels and devices; tests pass a
+            fake).
+        stdout: Where results go (default: `sys.stdout`).
+        stderr: Where messages and progress go (default: `sys.stderr`).
+
+    Returns:
+        The exit code: 0 ok, 1 verification failed, 2 usage error, 3 no device.
+    """
     stdout = stdout if stdout is not None else sys.stdout
     stderr = stderr if stderr is not None else sys.stderr
     try:

@@ -53,7 +53,18 @@ def spread(values: list[float]) -> dict[str, float] | None:
 
 
 def check(result: Any, reference: np.ndarray, tolerance: Any, exact: bool) -> dict[str, Any]:
-    """Compare one result with its reference: errors, and whether it passes (exactly, or within tolerance)."""
+    """Compare one result with its reference.
+
+    Args:
+        result: What the routine returned.
+        reference: What it must equal (float64 where the routine is inexact).
+        tolerance: The allowed error per element (an array or a number); ignored when `exact`.
+        exact: Whether the result must match bit for bit.
+
+    Returns:
+        The verification record: whether it passed, the largest absolute and relative errors,
+        and a message when it failed.
+    """
     got = np.asarray(result)
     want = np.asarray(reference)
     if got.shape != want.shape:
@@ -219,7 +230,19 @@ def _rates(routine: Routine, problem: Problem, seconds: float | None, clock_mhz:
 
 
 def bench_routine(platform: Platform, dev: Any, routine: Routine, problem: Problem, settings: Settings) -> dict[str, Any]:
-    """Measure `routine` on `problem` by the method in the module docstring; return the result dict."""
+    """Measure one routine on one problem: warm up, time, verify, and compare with numpy.
+
+    Args:
+        platform: Access to the kernels and the clock (`RealPlatform` for the real ones).
+        dev: The open device.
+        routine: The routine to measure, from `ROUTINES`.
+        problem: The problem size.
+        settings: How many runs, the device's clock, and the progress callback.
+
+    Returns:
+        The result record, as `vc6-bench --json` prints it under `results` (GPU times labelled
+        modelled on the emulator).
+    """
     emulated = platform.is_emulated(dev)
     repeat = settings.repeat or (EMULATOR_REPEAT if emulated else HARDWARE_REPEAT)
     clock_mhz = ceilings.NOMINAL_CLOCK_MHZ

@@ -33,7 +33,12 @@ LAMBDA = 8.0
 
 @dataclass(frozen=True)
 class Problem:
-    """One problem size: named dimensions (`{"m":..,"n":..,"k":..}`) and a short label."""
+    """One problem size.
+
+    Attributes:
+        dims: Named dimensions, such as `{"m": 1024, "n": 1024, "k": 1024}`.
+        label: A short label for reports, such as `"1024x1024x1024"`.
+    """
 
     dims: Mapping[str, int]
     label: str
@@ -47,7 +52,27 @@ Inputs = dict[str, np.ndarray]
 
 @dataclass(frozen=True)
 class Routine:
-    """How to size, feed, run, time on numpy, and verify one routine (see the module docstring)."""
+    """How to size, feed, run, time on numpy, and verify one routine.
+
+    Attributes:
+        name: The subcommand name, such as `"sgemm"`.
+        summary: One line for the help text.
+        size_help: Help text of `--size`.
+        parse: Turns `--size`, `--shape` and `--steps` into a `Problem`.
+        default: The problem size on a Pi.
+        emulator_default: A smaller default on the emulator (`None`: the Pi's is quick enough).
+        warmup: A small problem for the warm-up run.
+        make_inputs: Makes the host input arrays for a problem, from a seeded generator.
+        outputs: The device arrays a problem needs (name to shape and dtype).
+        call: Runs the routine: `(kernels, device arrays, problem, device)`.
+        numpy: The numpy baseline, in float32 like the GPU.
+        reference: What the result must equal (float64 where the routine is inexact).
+        tolerance: The allowed error per element; `None` when the result must be exact.
+        flops: Floating-point operations of a problem.
+        bytes_moved: Compulsory memory traffic: each input read and each output written once.
+        ceilings: Which ceilings apply: `"flops"`, `"bandwidth"`.
+        exact: Whether the result must match the reference bit for bit (no `tolerance`).
+    """
 
     name: str
     summary: str

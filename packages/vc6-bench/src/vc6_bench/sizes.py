@@ -42,7 +42,18 @@ class Count:
 
 
 def parse_count(text: str) -> Count:
-    """Parse `"32Mi"` -> Count(33554432, False), `"64MiB"` -> Count(67108864, True)."""
+    """Parse a size with an optional binary suffix.
+
+    Args:
+        text: Such as `"1024"`, `"32Mi"` (elements) or `"64MiB"` (bytes).
+
+    Returns:
+        The count: `parse_count("32Mi")` is `Count(33554432, False, ...)`, `"64MiB"` gives
+        `Count(67108864, True, ...)`.
+
+    Raises:
+        SizeError: The text does not parse or is not positive.
+    """
     match = _COUNT.match(str(text))
     if match is None:
         raise SizeError(f"size {text!r} does not parse: give {_ACCEPTED}")
@@ -65,9 +76,21 @@ def elements_from(count: Count, itemsize: int) -> int:
 
 
 def parse_shape(text: str, ndim: int, what: str) -> tuple[int, ...]:
-    """Parse `"1000x300x777"` into `ndim` positive ints; `what` names the axes for messages.
+    """Parse a shape such as `"1000x300x777"`.
 
     Each axis may use the count suffixes (`1Kix1Ki`) but not `B`: a shape counts elements.
+
+    Args:
+        text: The shape.
+        ndim: How many axes it must have.
+        what: The axes' names for messages, such as `"MxNxK"`.
+
+    Returns:
+        `ndim` positive ints.
+
+    Raises:
+        SizeError: The text does not parse, has the wrong number of axes, or an axis is not
+            positive.
     """
     parts = re.split(r"[xX×]", str(text))
     problem = f"shape {text!r} does not parse: give {what} as {ndim} positive whole numbers joined by 'x'"

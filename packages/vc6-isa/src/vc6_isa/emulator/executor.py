@@ -240,6 +240,11 @@ class Breakpoint(V3DError):
     """
 
     def __init__(self, snapshot: Snapshot) -> None:
+        """Stop at a breakpoint.
+
+        Args:
+            snapshot: The stopped thread's state.
+        """
         super().__init__(f"breakpoint: QPU {snapshot.qpu} thread {snapshot.thread} pc {snapshot.pc}: {snapshot.disassembly}")
         self.snapshot = snapshot
 
