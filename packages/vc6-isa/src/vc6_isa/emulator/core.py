@@ -24,7 +24,6 @@ constants get an explicit signature (`jit_sig`) so that numba compiles them once
 """
 
 MASK32 = 0xFFFFFFFF
-POISON = 0xDEADBEEF  # what accumulators hold after a thread switch (reference 1.2: undefined)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -140,16 +139,22 @@ def start_batch(slot, batch, t0, regs, lanes, ts, jp):
     ny = jp[J_WG_Y]
     nz = jp[J_WG_Z]
     num_wgs = nx * ny * nz
+    # Batches past the ones the workgroup counts imply (Mesa's formula, reference 15.2) still
+    # run, cfg[4] + 1 of them, and all their lanes are active (hardware evidence, Appendix G.1:
+    # py-videocore6 runs one 16-invocation workgroup as 8 or 16 batches split by tidx).
+    whole = num_wgs // wgs_per_sg
+    implied = bps * whole + (((num_wgs - whole * wgs_per_sg) * wg_size + 15) >> 4)
+    extra = batch >= implied
     for lane in range(16):
         inv = within * 16 + lane
         wg_in_sg = inv // wg_size
         local = inv - wg_in_sg * wg_size
         wg = sg * wgs_per_sg + wg_in_sg
-        active = wg_in_sg < wgs_per_sg and wg < num_wgs
+        active = extra or (wg_in_sg < wgs_per_sg and wg < num_wgs)
+        if wg >= num_wgs:
+            wg = num_wgs - 1  # the payload repeats the last workgroup
         if not active:
-            # Lanes without an invocation: MSF = 0; payload repeats the batch's last workgroup.
-            wg = min(wg, num_wgs - 1)
-            local = 0
+            local = 0  # lanes without an invocation: MSF = 0
         x = wg % nx
         y = (wg // nx) % ny
         z = wg // (nx * ny)
@@ -161,10 +166,8 @@ def start_batch(slot, batch, t0, regs, lanes, ts, jp):
             z | ((wg_in_sg & 0xFFFF) << 16) | (local << jp[J_LOCAL_SHIFT])
         ) & MASK32
         lanes[slot, L_MSF, lane] = MSF_ACTIVE if active else 0
-        for r in range(6):
-            regs[slot, R_ACC + r, lane] = POISON
-        lanes[slot, L_FA, lane] = 0
-        lanes[slot, L_FB, lane] = 0
+        # r0-r5 and the flags belong to the QPU (Appendix G.2): a new batch finds whatever the
+        # QPU's last thread left (the strict checks treat them as undefined, T_VALID below).
         lanes[slot, L_RTOP, lane] = 0
     ts[slot, T_STATUS] = TS_RUN
     ts[slot, T_PC] = 0
@@ -200,6 +203,7 @@ def start_batch(slot, batch, t0, regs, lanes, ts, jp):
     ts[slot, T_INSTRS] = 0
     ts[slot, T_END_AGE] = -1
     ts[slot, T_BP_SKIP] = 0
+    ts[slot, T_THRSW_NEXT] = 0
 
 
 @jit_lean
@@ -237,24 +241,52 @@ def pick_thread(q, ts, qs, jp):
 
 
 @jit_lean
+def hand_over(slot, regs, lanes, ts, jp):
+    """Thread `slot` stops issuing (switch or end): the QPU's accumulators r0-r5 and flags are
+    what it left, for whichever thread of the QPU issues next.
+
+    The accumulators belong to the QPU, not to the thread (hardware evidence, reference 1.2 and
+    Appendix G.2: after a `thrsw` with no other thread on the QPU, r0-r3 keep their values);
+    the flags are treated the same way. Each slot keeps a copy that is valid while it issues,
+    so the hand-over copies them to the QPU's other slots. Those threads now see state another
+    thread wrote: strict mode flags their reads of it (`T_VALID`) until they write it again.
+    """
+    nt = jp[J_NTHREADS]
+    base = ts[slot, T_QPU] * nt
+    for k in range(nt):
+        other = base + k
+        if other == slot:
+            continue
+        for r in range(6):
+            for lane in range(16):
+                regs[other, R_ACC + r, lane] = regs[slot, R_ACC + r, lane]
+        for lane in range(16):
+            lanes[other, L_FA, lane] = lanes[slot, L_FA, lane]
+            lanes[other, L_FB, lane] = lanes[slot, L_FB, lane]
+        ts[other, T_VALID] &= ~(63 | V_FLAGS)
+
+
+@jit_lean
 def switch_out(slot, pc, regs, lanes, ts, qs, gs, jp, sg_arrive, sg_need, sg_time):
-    """A thread switch takes effect: poison what does not survive it (reference 1.2) and block the
-    thread at a barrier if it wrote syncb (12.4). Returns a hazard event or 0."""
+    """A thread switch takes effect: hand the QPU's accumulators and flags over (reference 1.2,
+    Appendix G.2) and block the thread at a barrier if it wrote syncb (12.4). Returns a hazard
+    event or 0."""
     q = ts[slot, T_QPU]
     if jp[J_STRICT] != 0:
         if ts[slot, T_TMU_SEQ] != 0:
             return hazard(gs, H_SWITCH_IN_SEQUENCE, slot, pc, 0)
         if ts[slot, T_UNIFA_AGE] < 3:
             return hazard(gs, H_UNIFA_ACROSS_SWITCH, slot, pc, 0)
-    for r in range(6):
-        for lane in range(16):
-            regs[slot, R_ACC + r, lane] = POISON
+    hand_over(slot, regs, lanes, ts, jp)
     # rtop only matters when a multop is waiting for its umul24 (a lone umul24 reads 0)
     pending = False
     for lane in range(16):
         if lanes[slot, L_RTOP, lane] != 0:
             pending = True
-    ts[slot, T_VALID] = 0 if pending else V_RTOP
+    keep = ts[slot, T_VALID] & (63 | V_FLAGS)
+    if jp[J_STRICT] == STRICT_MESA:
+        keep = 0  # Mesa's convention: nothing of r0-r5 and the flags survives a switch
+    ts[slot, T_VALID] = keep | (0 if pending else V_RTOP)
     ts[slot, T_READY] = qs[q, Q_TIME]
     nt = jp[J_NTHREADS]
     qs[q, Q_CUR] = slot
@@ -288,16 +320,17 @@ def switch_out(slot, pc, regs, lanes, ts, qs, gs, jp, sg_arrive, sg_need, sg_tim
 
 
 @jit_lean
-def end_thread(slot, pc, ts, qs, gs, jp, sg_need):
+def end_thread(slot, pc, regs, lanes, ts, qs, gs, jp, sg_need):
     """The thread-end thrsw's delay slots are done: check the program-end rules (13.5, 13.6) and
     free the slot."""
     if jp[J_STRICT] != 0:
         if ts[slot, T_FIFO_COUNT] != 0:
             return hazard(gs, H_END_RESULTS, slot, pc, ts[slot, T_FIFO_COUNT])
-        if ts[slot, T_WRITES] != 0:
+        if ts[slot, T_WRITES] != 0 and jp[J_STRICT] >= STRICT_MESA:
             return hazard(gs, H_END_WRITES, slot, pc, ts[slot, T_WRITES])
         if ts[slot, T_TMU_SEQ] != 0:
             return hazard(gs, H_SWITCH_IN_SEQUENCE, slot, pc, 0)
+    hand_over(slot, regs, lanes, ts, jp)
     q = ts[slot, T_QPU]
     # Outstanding TMU writes still occupy the thread slot until they complete.
     if ts[slot, T_WRITE_DONE] > qs[q, Q_TIME]:
@@ -504,14 +537,14 @@ def tmu_lookup(
         else:
             # regular load: nvec result words
             results = nvec
+    elif ndata == 0 and op < 8:
+        # cache operations (prefetch, clear, flush): no data, no result, whatever the type
+        # field says (hardware evidence, Appendix G.6: scopy's config byte 0x80 prefetches)
+        results = 0
     else:
         if esize != 4 or nvec != 1:
             return hazard(gs, H_TMU_OP, slot, pc, cfg)
-        if ndata == 0 and op < 8:
-            # cache operations (prefetch, clear, flush): no data, no result
-            results = 0
-        else:
-            results = 1
+        results = 1
     if results > 0:
         if ts[slot, T_FIFO_COUNT] + results > jp[J_FIFO]:
             if strict or ts[slot, T_FIFO_COUNT] + results > FIFO_CAP:
@@ -1167,7 +1200,7 @@ def exec_branch(slot, pc, prog, regs, lanes, ts, gs, jp, hosts, bases, sizes):
             return hazard(gs, H_BRANCH_IN_DELAY, slot, pc, 0)
         if ts[slot, T_THRSW_CD] > 0:
             return hazard(gs, H_BRANCH_IN_THRSW_DELAY, slot, pc, 0)
-        if ts[slot, T_UNIFA_AGE] <= 3:
+        if ts[slot, T_UNIFA_AGE] <= 3 and jp[J_STRICT] >= STRICT_MESA:
             return hazard(gs, H_BRANCH_AFTER_UNIFA, slot, pc, 0)
     cond = prog[pc, P_BCOND]
     msfign = prog[pc, P_MSFIGN]
@@ -1317,6 +1350,13 @@ def step(
                 ts[slot, T_MARKERS] += 1
                 ts[slot, T_FINAL] = 1
                 ts[slot, T_THRSW_CD] = 3
+            elif age == 2 and ts[slot, T_THRSW_END] == 0:
+                # A thrsw in the last delay slot of a pending switch runs on hardware
+                # (Appendix G.3; Mesa keeps them 3 apart). Model: the pending switch happens
+                # after this instruction, this one two instructions after the thread resumes.
+                if jp[J_STRICT] >= STRICT_MESA:
+                    return hazard(gs, H_THRSW_TOO_CLOSE, slot, pc, age)
+                ts[slot, T_THRSW_NEXT] = 1
             else:
                 if strict and age <= 2:
                     return hazard(gs, H_THRSW_TOO_CLOSE, slot, pc, age)
@@ -1373,11 +1413,17 @@ def step(
         ts[slot, T_THRSW_CD] -= 1
         if ts[slot, T_THRSW_CD] == 0:
             if ts[slot, T_THRSW_END] != 0:
-                ev = end_thread(slot, pc, ts, qs, gs, jp, sg_need)
+                ev = end_thread(slot, pc, regs, lanes, ts, qs, gs, jp, sg_need)
             else:
                 ev = switch_out(
                     slot, pc, regs, lanes, ts, qs, gs, jp, sg_arrive, sg_need, sg_time
                 )
+                if ts[slot, T_THRSW_NEXT] != 0:
+                    ts[slot, T_THRSW_NEXT] = 0
+                    ts[slot, T_THRSW_CD] = 2
+                    if ts[slot, T_FINAL] != 0:
+                        ts[slot, T_THRSW_END] = 1
+                        ts[slot, T_END_AGE] = 0  # the thrsw was the previous instruction
             if ev != 0:
                 return ev
             return -1

@@ -7,10 +7,14 @@ access outside every buffer becomes a `v3d_drm.MMUFault`.
 
 Options, given per job as `dev.dispatch(..., executor_options={...})`:
 
-* `strict` (bool, default True): check the hazard rules (see the hazard-rules page). With
-  False, the rules that have a defined fallback are not checked; faults the hardware could
-  not survive (`ldtmu` with nothing pending, running off the program, memory faults, a
-  barrier that cannot complete, the cycle budget) still raise.
+* `strict` (default True): check the hazard rules the hardware really has (see the
+  hazard-rules page); a program that runs correctly on a Pi 4 is never rejected. `"mesa"`
+  also checks Mesa's scheduling conventions that the hardware tolerates (`thrsw` two apart, a
+  branch right after a `unifa` write, stores not waited for at the end, any accumulator or
+  flag read after a thread switch). With False, the rules that have a defined fallback are
+  not checked; faults the hardware could not survive (`ldtmu` with nothing pending, running
+  off the program, memory faults, a barrier that cannot complete, the cycle budget) still
+  raise.
 * `trace`: True (records in `job.stats.trace`), a callable receiving each `TraceRecord`, or
   a text file receiving one line per instruction.
 * `breakpoints`: an iterable of pcs (instruction indices, as in `Program.labels`), or a
@@ -74,6 +78,9 @@ from . import hazards as H
 from . import layout as L
 from .dispatch import machine
 from .program import LoweredProgram, load_program
+
+#: What r0-r5 hold before any thread of a QPU wrote them (reference 1.2: undefined).
+UNDEFINED_ACCUMULATOR = 0xDEADBEEF
 
 # V3D 4.2 performance counter indices (uapi reference 5.4) the cycle model provides.
 CTR_QPU_IDLE = 13
@@ -367,6 +374,13 @@ class _Job:
                          self.hosts, self.bases, self.sizes))  # fmt: skip
 
 
+def _initial_registers(nslots: int) -> np.ndarray:
+    """Register rows of every slot; the accumulators start as a recognisable undefined value."""
+    regs = np.zeros((nslots, L.R_NROWS, 16), np.uint32)
+    regs[:, L.R_ACC :] = UNDEFINED_ACCUMULATOR
+    return regs
+
+
 def decode_cfg(cfg: tuple[int, ...]) -> dict[str, int]:
     """The fields of the seven CSD cfg words, as the emulator reads them.
 
@@ -398,6 +412,18 @@ def decode_cfg(cfg: tuple[int, ...]) -> dict[str, int]:
     f["four_threads"] = c[5] & 1
     f["uniforms"] = c[6]
     return f
+
+
+def strict_level(option: object) -> int:
+    """The `strict` executor option as a level of hazards.py (True = the hardware's rules)."""
+    if option is True or option == "hardware":
+        return H.STRICT_HARDWARE
+    if option == "mesa":
+        return H.STRICT_MESA
+    if option is False or option is None:
+        return H.STRICT_OFF
+    raise V3DError(f"executor option strict={option!r}: use True (the hardware's rules), 'mesa' "
+                   "(also Mesa's scheduling conventions) or False")
 
 
 class Executor:
@@ -455,7 +481,7 @@ class Executor:
         jp[L.J_NBATCHES] = f["batches"]
         local_bits = int(math.log2(1 << (max(f["wg_size"], 64) - 1).bit_length()))
         jp[L.J_LOCAL_SHIFT] = 32 - local_bits
-        jp[L.J_STRICT] = 1 if opts.get("strict", True) else 0
+        jp[L.J_STRICT] = strict_level(opts.get("strict", True))
         jp[L.J_SINGLE_SEG] = f["single_seg"]
         jp[L.J_BUDGET] = int(opts.get("cycle_budget") or (1 << 32))
         jp[L.J_ISSUE] = cm.issue_cycles
@@ -487,7 +513,7 @@ class Executor:
         qs[:, L.Q_CUR] = -1  # no thread issuing yet
         return _Job(
             prog=prog,
-            regs=np.zeros((nslots, L.R_NROWS, 16), np.uint32),
+            regs=_initial_registers(nslots),
             lanes=np.zeros((nslots, L.L_NROWS, 16), np.uint32),
             ts=ts,
             qs=qs,
@@ -627,7 +653,9 @@ class Executor:
         )
         if dump:
             msg += "\n  registers read by the instruction:" + dump
-        if code in H.STRICT_ONLY:
+        if code in H.MESA_ONLY:
+            msg += "\n  (strict level 'mesa', a Mesa convention the hardware tolerates; strict=True does not check it)"
+        elif code in H.STRICT_ONLY:
             msg += "\n  (strict mode; executor_options={'strict': False} turns this check off)"
         return QPUError(msg, qpu=qpu, thread=thread, pc=pc, disassembly=text, rule=rule, registers=regs)
 

@@ -135,7 +135,8 @@ T_THREAD = 33  # thread number reported by tidx
 T_INSTRS = 34
 T_END_AGE = 35  # -1, or instructions executed since the thread-end thrsw
 T_BP_SKIP = 36  # 1: do not stop at a breakpoint on the next instruction (resuming)
-T_NCOLS = 37
+T_THRSW_NEXT = 37  # 1: a thrsw sat in the last delay slot of the pending switch (Appendix G.3)
+T_NCOLS = 38
 
 TS_FREE = 0
 TS_RUN = 1
