@@ -19,11 +19,18 @@ def _sort_key(rule: str) -> tuple:
     return (*(int(p) for p in section.split(".")), int(number or 0))
 
 
+def _mode(code: int) -> str:
+    """When the emulator reports a check: `always`, in strict mode (`hardware`), or `mesa` only."""
+    if code in getattr(hazards, "MESA_ONLY", ()):
+        return "mesa"
+    return "hardware" if code in hazards.STRICT_ONLY else "always"
+
+
 def _table() -> str:
     rows = ["| rule | what the emulator reports | mode |", "|---|---|---|"]
     checks = sorted(hazards.RULES.items(), key=lambda item: _sort_key(item[1][0]))
     for code, (rule, what) in checks:
-        mode = "strict" if code in hazards.STRICT_ONLY else "always"
+        mode = _mode(code)
         anchor = hazards.rule_anchor(rule)
         rows.append(f"| [{rule}](#{anchor}) | {what} | {mode} |")
     return "\n".join(rows)

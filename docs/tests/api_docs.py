@@ -20,10 +20,10 @@ SEARCH_PATHS = [str(REPO_DIR / "packages" / p / "src") for p in ("v3d-drm", "vc6
 
 #: reST that mkdocstrings does not turn into Markdown: roles, double backticks, `::` blocks.
 REST_MARKUP = re.compile(
-    r":(?:py:)?(?:class|func|meth|data|attr|mod|exc|obj|const):`|(?<!`)``(?!`)|::\s*$", re.M
+    r":(?:py:)?(?:class|func|meth|data|attr|mod|exc|obj|const):`|(?<!`)``(?!`)|::\s*$", re.MULTILINE
 )
 
-_IDENT = re.compile(r"^::: ([\w.]+)", re.M)
+_IDENT = re.compile(r"^::: ([\w.]+)", re.MULTILINE)
 
 
 def _sections(obj: griffe.Object) -> dict[str, griffe.DocstringSection]:
@@ -65,9 +65,9 @@ def _function_problems(func: griffe.Function) -> list[str]:
     missing = [p for p in params if p not in _documented(sections.get("parameters"))]
     found = [f"parameter {p!r} not under Args" for p in missing]
     returns = str(func.returns) if func.returns is not None else "None"
-    if returns != "None" and func.name != "__init__" and "property" not in func.labels:
-        if "returns" not in sections and "yields" not in sections:
-            found.append(f"returns {returns} but has no Returns section")
+    gives = returns != "None" and func.name != "__init__" and "property" not in func.labels
+    if gives and "returns" not in sections and "yields" not in sections:
+        found.append(f"returns {returns} but has no Returns section")
     return found
 
 

@@ -6,7 +6,7 @@ import pytest
 
 griffe = pytest.importorskip("griffe", reason="griffe comes with mkdocstrings: pip install 'mkdocstrings[python]'")
 
-from api_docs import problems, rendered_objects  # noqa: E402
+from api_docs import problems, rendered_objects
 
 OBJECTS = list(rendered_objects())
 

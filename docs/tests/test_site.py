@@ -21,7 +21,7 @@ REPO_DIR = Path(__file__).resolve().parents[2]
 
 #: A Sphinx role as it reaches the page when nobody converts it: ":class:<code>X</code>".
 _RAW_ROLE = re.compile(r":(?:py:)?(?:class|func|meth|data|attr|mod|exc|obj|const):(?:<code>|`)")
-_PRE = re.compile(r"<pre\b.*?</pre>", re.S)
+_PRE = re.compile(r"<pre\b.*?</pre>", re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")
 _HREF = re.compile(r'href="([^"#]*)(?:#[^"]*)?"')
 
