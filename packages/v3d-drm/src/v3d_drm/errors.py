@@ -71,13 +71,14 @@ class MMUFault(V3DError):
         self.address = address
         self.nbytes = nbytes
         self.nearest = nearest
-        where = f"GPU access of {nbytes} byte(s) at {address:#010x} is outside every buffer object"
+        # What broke first, then where (`context`: one part per line, each at most 100 columns).
+        message = f"GPU access of {nbytes} byte(s) at {address:#010x} is outside every buffer object"
         if nearest is not None:
             base, size = nearest
-            where += f"; nearest BO is [{base:#010x}, {base + size:#010x})"
+            message += f"\n  nearest buffer: [{base:#010x}, {base + size:#010x})"
         if context:
-            where = f"{context}: {where}"
-        super().__init__(where, value=address)
+            message += f"\n{context}"
+        super().__init__(message, value=address)
 
 
 _FIXES = {

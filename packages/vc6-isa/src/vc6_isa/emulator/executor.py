@@ -55,6 +55,7 @@ with v3d_drm.open("emulator") as dev:
 from __future__ import annotations
 
 import math
+import textwrap
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -426,6 +427,35 @@ def strict_level(option: object) -> int:
                    "(also Mesa's scheduling conventions) or False")
 
 
+#: Error messages fit a terminal and the docs' code blocks: one part per line, at most this wide.
+MESSAGE_WIDTH = 100
+
+
+def _wrap(text: str, indent: str = "") -> str:
+    """`text` as lines of at most MESSAGE_WIDTH columns; continuation lines indented by two more."""
+    return textwrap.fill(text, MESSAGE_WIDTH, initial_indent=indent, subsequent_indent=indent + "  ",
+                         break_long_words=False, break_on_hyphens=False)  # fmt: skip
+
+
+def _hazard_message(rule: str, what: str, where: str, registers: Mapping[str, np.ndarray],
+                    job: str, level: str) -> str:  # fmt: skip
+    """A QPUError's text: what broke (the rule), where, the registers read, the job, the mode."""
+    lines = [_wrap(f"rule {rule}: {what}"),
+             f"  see the hazard rules page, reference/rules.html#{H.rule_anchor(rule)}",
+             _wrap(f"at {where}")]  # fmt: skip
+    if registers:
+        lines.append("registers read by the instruction (lanes 0-7, then 8-15):")
+        for name, values in registers.items():
+            words = [f"{int(v):#010x}" for v in values]
+            head = f"  {name:>5} = "
+            lines += [head + " ".join(words[:8]), " " * len(head) + " ".join(words[8:])]
+    if job:
+        lines.append(_wrap(f"job: {job}"))
+    if level:
+        lines.append(_wrap(level))
+    return "\n".join(lines)
+
+
 class Executor:
     """The emulator, as the executor of v3d-drm's emulated device.
 
@@ -459,7 +489,7 @@ class Executor:
         code = f["code"]
         idx = int(np.searchsorted(bases, code, side="right")) - 1
         if idx < 0 or code >= bases[idx] + sizes[idx]:
-            raise MMUFault(code, 8, nearest=job.memory.nearest(code), context=f"{job.description or 'CSD job'}: shader code address (cfg[5])")
+            raise MMUFault(code, 8, nearest=job.memory.nearest(code), context=_wrap(f"the program's address (cfg word 5) of {job.description or 'the CSD job'}"))
         prog = load_program(regions[idx][1], code - int(bases[idx]))
         threads = int(opts.get("threads") or (4 if f["four_threads"] else 2))
         if threads not in (1, 2, 4):
@@ -643,29 +673,24 @@ class Executor:
             detail = f" ({arg} cycles, executor option cycle_budget)"
         elif code == H.H_MISALIGNED:
             detail = f" (address {arg:#010x})"
-        dump = "".join(
-            f"\n    {name:>5} = [{', '.join(f'{int(v):#010x}' for v in vals)}]" for name, vals in regs.items()
-        )
-        where = f"{job.description}: " if getattr(job, "description", "") else ""
-        msg = (
-            f"{where}QPU {qpu} thread {thread} pc {pc} ({int(st.jp[L.J_CODE]) + 8 * pc:#010x}): `{text}` "
-            f"breaks rule {rule}: {what}{detail}"
-        )
-        if dump:
-            msg += "\n  registers read by the instruction:" + dump
         if code in H.MESA_ONLY:
-            msg += "\n  (strict level 'mesa', a Mesa convention the hardware tolerates; strict=True does not check it)"
+            level = "strict level 'mesa': a Mesa convention the hardware tolerates; strict=True does not check it"
         elif code in H.STRICT_ONLY:
-            msg += "\n  (strict mode; executor_options={'strict': False} turns this check off)"
+            level = "strict mode: executor_options={'strict': False} turns this check off"
+        else:
+            level = ""
+        address = int(st.jp[L.J_CODE]) + 8 * pc
+        msg = _hazard_message(rule, what + detail, f"QPU {qpu} thread {thread} pc {pc} ({address:#010x}): `{text}`",
+                              regs, getattr(job, "description", ""), level)
         return QPUError(msg, qpu=qpu, thread=thread, pc=pc, disassembly=text, rule=rule, registers=regs)
 
     def _mmu_error(self, job, st: _Job) -> MMUFault:
         gs = st.gs
         slot, pc, addr, n = (int(gs[k]) for k in (L.G_EV_SLOT, L.G_EV_PC, L.G_EV_ARG, L.G_EV_ARG2))
         qpu, thread, text, _ = self._where(st, slot, pc)
-        ctx = f"QPU {qpu} thread {thread} pc {pc}: `{text}`"
+        ctx = _wrap(f"at QPU {qpu} thread {thread} pc {pc}: `{text}`")
         if getattr(job, "description", ""):
-            ctx = f"{job.description}: {ctx}"
+            ctx += "\n" + _wrap(f"job: {job.description}")
         return MMUFault(addr, n, nearest=job.memory.nearest(addr), context=ctx)
 
     def _snapshot(self, st: _Job, slot: int, pc: int) -> Snapshot:
