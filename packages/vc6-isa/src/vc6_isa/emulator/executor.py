@@ -106,6 +106,15 @@ class CycleModel:
     * `batch_start_cycles`: cost of starting a batch on a free thread slot.
     * Thread switches cost nothing beyond their instructions (the next thread issues at once);
       SFU results and ALU results have no stall in the model.
+
+    Attributes:
+        clock_mhz: The modelled QPU clock (a Pi 4's 500 MHz).
+        issue_cycles: Cycles a QPU spends on one 16-lane instruction.
+        tmu_latency: Cycles from a TMU lookup to its data.
+        memory_bytes_per_cycle: Memory bandwidth shared by all QPUs, in bytes per cycle.
+        batch_start_cycles: Cycles to start a batch on a free thread slot.
+        scheduler_chunk: Instructions a QPU runs before the emulator moves on to the next
+            (how finely the QPUs are interleaved; not a hardware figure).
     """
 
     clock_mhz: float = 500.0
