@@ -58,6 +58,7 @@ def test_no_raw_rest_roles_or_double_backticks(site: Path) -> None:
         prose = _prose(page)
         assert "``" not in prose, f"{page.relative_to(site)} shows double backticks in its text"
         assert not re.search(r"\w::(\s|$)", prose), f"{page.relative_to(site)} shows a reST '::' marker"
+        assert "\\|" not in html.unescape(_TAG.sub(" ", text)), f"{page.relative_to(site)} shows an escaped pipe"
 
 
 def test_code_and_output_blocks_wrap_instead_of_clipping(site: Path) -> None:
