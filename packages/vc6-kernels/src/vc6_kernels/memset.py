@@ -10,7 +10,7 @@ or a view gives.
 **Design**
 
 The value is replicated into a 32-bit pattern. The 16-byte-aligned body is written with
-vec4 TMU stores (4 `tmud` words then `tmua`: 256 bytes per lookup, reference 12.1);
+vec4 TMU stores (4 `tmud` words then `tmua`: 256 bytes per lookup);
 QPU q writes blocks q, q+8, ... Stores need no results, so there is nothing to wait for
 inside the loop; the program ends with `tmuwt`. The unaligned head and the tail are
 written element by element with typed TMU stores (8-bit or 16-bit "unsigned" types, or

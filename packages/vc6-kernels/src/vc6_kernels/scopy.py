@@ -9,7 +9,7 @@ numpy. Any length, any 4-byte-aligned start.
 **Design**
 
 Same split as summation: a body of 256-byte blocks, QPU q taking blocks q, q+8, ..., and
-masked 32-bit edges. A body block is one vec4 TMU load (4 words per lane, reference 12.1)
+masked 32-bit edges. A body block is one vec4 TMU load (4 words per lane)
 and one vec4 TMU store (4 `tmud` writes then `tmua`). Two loads stay in flight (8 words,
 the batch's output-FIFO share), so each block's load latency overlaps the previous
 block's store. Loads and `ldtmu` are kept in separate instructions (Mesa's rule 13.1/1,

@@ -19,7 +19,7 @@ useful fmul *and* fadd -- where r5 holds A[i0+r, k] in all lanes and b is row k 
 * Broadcasting A costs no ALU op: the host packs op(A) into 16-row panels laid out k-major
   (`panel[k][r]`, zero rows below M), and the program walks a panel with the unifa
   stream: every other instruction carries `ldunifa`, which puts the next A value in all
-  16 lanes of r5 (reference 12.2). Each A value is used by two consecutive fmuls (the two
+  16 lanes of r5. Each A value is used by two consecutive fmuls (the two
   B vectors), so the signal slot of the other instruction is free for `ldtmu`.
 * B rows come from ordinary 32-bit TMU loads straight from the caller's B (any strides,
   so `trans_b` costs nothing but cache locality), issued D = 4 k steps ahead: the TMU
@@ -33,7 +33,7 @@ useful fmul *and* fadd -- where r5 holds A[i0+r, k] in all lanes and b is row k 
   three instructions of the next k step.
 * Edges: the panel is zero-padded in M; columns past N load a clamped (valid) column and
   are never stored; stores (and C loads for beta) are masked per lane with flag A computed
-  from `min(cols - 1 - lane, rows - 1 - r) < 0` (reference 10.1 step 6). K needs no
+  from `min(cols - 1 - lane, rows - 1 - r) < 0`. K needs no
   padding: the last D k steps are emitted without prefetch.
 
 **Limits**

@@ -26,7 +26,7 @@ each chunk needs three TMU loads (the up, mid and down rows at its 16 columns, a
 clamped inside the row), issued one chunk ahead so their latency overlaps the previous
 chunk's arithmetic. The column sums V of the previous, current and next chunk stay in
 registers, and the left and right neighbour sums come from full-lane rotations of V
-(`rot`, reference 10.10): lane 0 of the left rotation and lane 15 of the right one are
+(the `rot` signal): lane 0 of the left rotation and lane 15 of the right one are
 taken from the rotated previous / next chunk with a conditional move. So each chunk of
 16 cells costs 3 loads and 1 masked store instead of the 9 loads of a plain gather.
 

@@ -11,13 +11,13 @@ same 32-bit `add`). Any length (0 gives 0), any 4-byte-aligned start.
 The array is cut into a 16-byte-aligned *body* of 256-byte blocks (64 elements) and two
 *edges* (the 0-3 elements before the first 16-byte boundary, and whatever is left after the
 body). QPU q reads blocks q, q+8, q+16, ... with vec4 TMU loads (one lookup brings 4
-consecutive words to each lane, reference 12.1, configured through `tmuc`), keeping four
+consecutive words to each lane, configured through `tmuc`), keeping four
 lookups (8 words, the whole output FIFO of a non-4-way-threaded batch) in flight: every
 iteration pops one lookup's four words and issues the next, so TMU latency is hidden
 behind the lookup still queued. Each lane keeps four accumulators, one per vec4
 element. Edges use masked 32-bit lookups (lanes outside the range never touch memory) and
 add into the same accumulators. At the end each QPU adds its four accumulators, reduces its
-16 lanes with four rotate+add steps (`rot` on the mul ALU, reference 10.10) and stores
+16 lanes with four rotate+add steps (`rot` on the mul ALU) and stores
 lane 0; the host adds the 8 per-QPU partial sums.
 
 **Float summation order and error bound**
