@@ -81,13 +81,65 @@ def load(addr, size, hosts, bases, sizes):
 load_cold = jit_sig("int64(int64, int64, int64[::1], int64[::1], int64[::1])")(load.py_func)
 
 
+# The uniform streams do not see TMU writes of the same job (hardware evidence, reference 11.3
+# and Appendix G.5: a uniform read after a TMU write and tmuwt returns the old value). Model:
+# they read memory as it was when the job started. Before the TMU first writes into a page of
+# a BO, the page is copied aside; uniform reads of copied pages read the copy. ``hosts`` has
+# three parts (executor._memory_table): hosts[r] BO r's bytes, hosts[n + r] the copies (same
+# offsets), hosts[2n + r] one flag byte per page of BO r (1 = copied). Inferred, not observed:
+# ldunifa reads the same way (Mesa only loads SSBOs through unifa when the shader never writes
+# them), and TMU cache evictions that would make a write visible earlier are not modelled.
+
+
+@jit_lean
+def keep_old_page(r, off, hosts, bases, sizes):
+    """Copy the page of BO `r` holding byte offset `off` aside, once per job."""
+    n = bases.shape[0]
+    page = off >> UNIFORM_PAGE_SHIFT
+    flag = hosts[2 * n + r] + page
+    if peek8(flag) != 0:
+        return
+    start = page << UNIFORM_PAGE_SHIFT
+    end = min(start + (1 << UNIFORM_PAGE_SHIFT), sizes[r])
+    src = hosts[r]
+    dst = hosts[n + r]
+    k = start
+    while k + 4 <= end:
+        poke32(dst + k, peek32(src + k))
+        k += 4
+    while k < end:
+        poke8(dst + k, peek8(src + k))
+        k += 1
+    poke8(flag, 1)
+
+
+@jit_lean_inline
+def load_uniform(addr, hosts, bases, sizes):
+    """The 32-bit word a uniform stream (ldunif*, ldunifa*, tmuau, branch) reads at `addr`:
+    memory as at the start of the job; -1 when outside every BO."""
+    r = find_region(addr, 4, bases, sizes)
+    if r < 0:
+        return -1
+    n = bases.shape[0]
+    off = addr - bases[r]
+    if peek8(hosts[2 * n + r] + (off >> UNIFORM_PAGE_SHIFT)) != 0:
+        return peek32(hosts[n + r] + off)
+    return peek32(hosts[r] + off)
+
+
+load_uniform_cold = jit_sig("int64(int64, int64[::1], int64[::1], int64[::1])")(load_uniform.py_func)
+
+
 @jit_sig("boolean(int64, int64, int64, int64[::1], int64[::1], int64[::1])")
 def store(addr, size, value, hosts, bases, sizes):
-    """Write 1, 2 or 4 bytes little-endian; False when outside every BO."""
+    """TMU write of 1, 2 or 4 bytes little-endian; False when outside every BO."""
     r = find_region(addr, size, bases, sizes)
     if r < 0:
         return False
-    host = hosts[r] + (addr - bases[r])
+    off = addr - bases[r]
+    keep_old_page(r, off, hosts, bases, sizes)
+    keep_old_page(r, off + size - 1, hosts, bases, sizes)
+    host = hosts[r] + off
     if size == 4:
         poke32(host, value & MASK32)
         return True
@@ -114,7 +166,7 @@ def hazard(gs, code, slot, pc, arg):
 def next_uniform(slot, pc, ts, gs, hosts, bases, sizes):
     """Consume one word of the uniform stream; -1 on an MMU fault (event already set)."""
     addr = ts[slot, T_UNIF]
-    v = load_cold(addr, 4, hosts, bases, sizes)
+    v = load_uniform_cold(addr, hosts, bases, sizes)
     if v < 0:
         mmu_fault(gs, slot, pc, addr, 4)
         return -1
@@ -204,6 +256,7 @@ def start_batch(slot, batch, t0, regs, lanes, ts, jp):
     ts[slot, T_END_AGE] = -1
     ts[slot, T_BP_SKIP] = 0
     ts[slot, T_THRSW_NEXT] = 0
+    ts[slot, T_BR_UNIF_ALT] = -1
 
 
 @jit_lean
@@ -735,6 +788,8 @@ def write_dest(
         # unifa: the pointer comes from lane 0 (reference 12.2)
         ts[slot, T_UNIFA] = sc[vrow, 0]
         ts[slot, T_UNIFA_AGE] = 0
+        if ts[slot, T_BR_CD] > 0 and ts[slot, T_BR_UNIF_ALT] >= 0:
+            ts[slot, T_BR_UNIF] = ts[slot, T_BR_UNIF_ALT]  # see exec_branch (Appendix G.8)
         return 0
     if w == 11:
         k = ts[slot, T_TMU_NDATA]
@@ -1053,7 +1108,7 @@ def exec_alu(
         if strict and ts[slot, T_UNIFA_AGE] < 4:
             return hazard(gs, H_UNIFA_TOO_CLOSE, slot, pc, ts[slot, T_UNIFA_AGE])
         addr = ts[slot, T_UNIFA]
-        u = load_cold(addr, 4, hosts, bases, sizes)
+        u = load_uniform_cold(addr, hosts, bases, sizes)
         if u < 0:
             return mmu_fault(gs, slot, pc, addr, 4)
         ts[slot, T_UNIFA] = addr + 4
@@ -1240,6 +1295,7 @@ def exec_branch(slot, pc, prog, regs, lanes, ts, gs, jp, hosts, bases, sizes):
         ts[slot, T_LINK] = code + (pc + 4) * 8
     # uniform stream redirection (consumes a uniform for abs/rel whether or not taken)
     new_unif = -1
+    alt_unif = -1
     if prog[pc, P_UB] != 0:
         bdu = prog[pc, P_BDU]
         if bdu == 0 or bdu == 1:
@@ -1252,9 +1308,14 @@ def exec_branch(slot, pc, prog, regs, lanes, ts, gs, jp, hosts, bases, sizes):
                 su = u - (1 << 32) if u >= (1 << 31) else u
                 new_unif = (ts[slot, T_UNIF] + su) & MASK32
         elif bdu == 3:
-            new_unif = regs[
-                slot, prog[pc, P_RADDR_A], 1
-            ]  # lane 1 (observed on hardware, 9.2)
+            # From a register: lane 1 (observed on hardware, 9.2; py-videocore6
+            # test_uniform_branch_reg, test_unifa part 3). But with a unifa write in the branch's
+            # delay slots, test_unifa part 2 reads from lane 0's address on hardware (Appendix
+            # G.8). Inferred rule, consistent with all three: such a unifa write makes the branch
+            # take lane 0 (write_dest switches to T_BR_UNIF_ALT). UNCERTAIN; an equally consistent
+            # alternative is that the low 3 bits of the register's lane-1 address are ignored.
+            new_unif = regs[slot, prog[pc, P_RADDR_A], 1]
+            alt_unif = regs[slot, prog[pc, P_RADDR_A], 0]
         elif bdu == 2:
             new_unif = ts[slot, T_LINK]
     ts[slot, T_BR_AGE] = 0
@@ -1275,6 +1336,7 @@ def exec_branch(slot, pc, prog, regs, lanes, ts, gs, jp, hosts, bases, sizes):
     ts[slot, T_BR_CD] = 4  # decremented at the end of this instruction too
     ts[slot, T_BR_PC] = idx
     ts[slot, T_BR_UNIF] = new_unif
+    ts[slot, T_BR_UNIF_ALT] = alt_unif
     return 0
 
 
@@ -1526,7 +1588,7 @@ def fast_step(slot, pc, prog, regs, lanes, ts, qs, gs, jp, fifo, fifo_ready, hos
         mul_alu(mop, prog[pc, P_MAU], prog[pc, P_MBU], sc, 2, 3, 5, 7)
     u = 0
     if uaddr >= 0:
-        u = load(uaddr, 4, hosts, bases, sizes)
+        u = load_uniform(uaddr, hosts, bases, sizes)
         if (sig & (SIG_LDUNIF | SIG_LDUNIFRF)) != 0:
             ts[slot, T_UNIF] = uaddr + 4
             gs[G_UNIF_READS] += 1

@@ -372,7 +372,7 @@ class _Job:
     sg_arrive: np.ndarray
     sg_need: np.ndarray
     sg_time: np.ndarray
-    hosts: np.ndarray  # host address of each BO's bytes (what the machine reads and writes)
+    hosts: np.ndarray  # host address of each BO's bytes, then of their copies and page flags (core.py)
     regions: list  # the BO arrays themselves, kept alive while the machine uses ``hosts``
     bases: np.ndarray
     sizes: np.ndarray
@@ -540,6 +540,10 @@ class Executor:
         sg_need = np.full(nsg, f["batches_per_sg"], np.int64)
         sg_need[-1] = f["batches"] - (nsg - 1) * f["batches_per_sg"]
         mem8 = [a for _, a in regions]
+        # what the uniform streams read (core.py, keep_old_page): np.empty leaves the copies'
+        # pages uncommitted until the TMU first writes into the BO's page
+        copies = [np.empty(a.size, np.uint8) for a in mem8]
+        flags = [np.zeros((a.size >> L.UNIFORM_PAGE_SHIFT) + 1, np.uint8) for a in mem8]
         bp = np.zeros(0, np.uint8)
         breakpoints = opts.get("breakpoints")
         if breakpoints is not None and not callable(breakpoints):
@@ -565,8 +569,8 @@ class Executor:
             sg_arrive=np.zeros(nsg, np.int64),
             sg_need=sg_need,
             sg_time=np.zeros(nsg, np.int64),
-            hosts=np.array([a.ctypes.data for a in mem8], np.int64),
-            regions=mem8,
+            hosts=np.array([a.ctypes.data for a in mem8 + copies + flags], np.int64),
+            regions=mem8 + copies + flags,
             bases=bases,
             sizes=sizes,
         )
