@@ -96,3 +96,9 @@ def test_hazard_rules_have_the_anchors_error_messages_cite(site: Path) -> None:
     for rule, _ in hazards.RULES.values():
         anchor = hazards.rule_anchor(rule)
         assert f'id="{anchor}"' in page, f"rule {rule} has no anchor #{anchor} on the rules page"
+
+
+def test_pages_cite_only_what_the_site_publishes(site: Path) -> None:
+    """Readers have the site, not the team's working notes: no pointers into shared/."""
+    for page in _pages(site):
+        assert "shared/reference" not in _prose(page), f"{page.relative_to(site)} cites shared/reference"
