@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import linecache
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,7 +106,12 @@ def all_pages() -> list[Path]:
 
 def run_example(example: Example) -> str:
     """Run one example in a fresh `__main__` namespace and return what it printed."""
-    code = compile(example.source, f"docs/{example.id}", "exec")
+    filename = f"docs/{example.id}"
+    # Register the text the way IPython does for notebook cells, so that tracebacks show it
+    # and inspect.getsource() works (vc6_isa.lang compiles kernels from their source).
+    lines = example.source.splitlines(keepends=True)
+    linecache.cache[filename] = (len(example.source), None, lines, filename)
+    code = compile(example.source, filename, "exec")
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         exec(code, {"__name__": "__main__"})  # noqa: S102 - running the page's example is the point
