@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import ctypes
 import math
+import threading
 import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from . import uapi
-from .errors import InvalidArgument
+from .errors import GPUTimeout, InvalidArgument, JobCancelled
 
 if TYPE_CHECKING:
     from .bo import BufferObject
@@ -261,19 +262,20 @@ def _release_job(syncobj: Syncobj | None, staged: list) -> None:
 
 
 class Job:
-    """A submitted compute job.
+    """A submitted CSD job: wait for it, poll it, watch its progress, or stop it.
 
-    `wait()` blocks until it completes. The job's temporary buffers (code and uniforms staged by
-    `dispatch`) and its sync object are released when it is waited for, or when the Job object
-    is garbage collected (the kernel keeps the buffers of a running job alive by itself).
+    The job's temporary BOs (staged code/uniforms) and its syncobj are released when it has
+    completed and been waited for or polled, by `close()`, or when the Job object is garbage
+    collected (the backend keeps the BOs of a running job alive by itself, so that is safe even
+    before completion; dropping a Job does not stop it).
+
+    Every method may be called from any thread.
 
     Attributes:
-        device: The device it runs on.
-        description: Its name in messages, such as `"CSD dispatch of 1x1x1 workgroups ..."`.
-        done: Whether it has been waited for.
-        stats: After `wait()`: on the emulator an `EmulatorStats` (modelled cycles, counts),
-            on a real GPU `None`.
-        modelled_seconds: After `wait()` on the emulator: the modelled run time; else `None`.
+        device: the Device it was submitted on.
+        description: what it is, as error messages name it.
+        stats: what the executor reported (emulated device, e.g. `EmulatorStats`), else None.
+        modelled_seconds: the executor's modelled GPU time, else None.
     """
 
     def __init__(
@@ -297,9 +299,10 @@ class Job:
         """
         self.device = device
         self.description = description
-        self.done = False
         self.stats: object | None = None
         self.modelled_seconds: float | None = None
+        self._done = False
+        self._lock = threading.Lock()  # completion is recorded once, whoever notices it
         self._syncobj = syncobj
         self._bos = bos  # keeps the user's BOs (and arrays' BOs) alive while the job may run
         self._perfmon = perfmon
@@ -309,45 +312,122 @@ class Job:
     @property
     def syncobj(self) -> Syncobj | None:
         """The out-sync holding this job's fence (None once the job has been collected)."""
-        return None if self.done else self._syncobj
+        return None if self._done else self._syncobj
+
+    @property
+    def done(self) -> bool:
+        """True once the job has completed, successfully or not (asks the fence; never blocks or
+        raises: `wait()` reports the outcome)."""
+        if not self._done and not self.device.closed:
+            try:
+                self._block(0)
+            except GPUTimeout:
+                return False
+            self._collect()
+        return self._done
 
     def wait(self, timeout: float | None = None) -> Job:
-        """Wait until the job has completed, and raise what went wrong in it.
+        """Wait for completion and report how the job ended.
+
+        A job that has not completed within `timeout` seconds keeps running (as on a GPU):
+        wait again, poll `done`/`progress()`, or `cancel()` it. Ctrl-C during the wait
+        cancels the job (emulated device) and raises KeyboardInterrupt; the device stays usable.
 
         Args:
-            timeout: Seconds to wait (default: no limit).
+            timeout: seconds, or None to wait as long as it takes.
 
         Returns:
-            The job itself, so `dev.dispatch(...).wait().stats` reads in one line.
+            The job itself.
 
         Raises:
-            GPUTimeout: The job did not complete within `timeout`.
-            QPUError: On the emulator: the program broke a hazard rule (see the hazard-rules page).
-            MMUFault: The program accessed memory outside every buffer of the job.
-            InvalidArgument: The device was closed before the job was waited for.
+            GPUTimeout: not completed within `timeout` (the message names the job).
+            JobCancelled: the job was cancelled before it completed.
+            KeyboardInterrupt: Ctrl-C during the wait.
+            V3DError: whatever the executor raised (e.g. `QPUError`, `MMUFault`).
         """
-        if not self.done:
+        if not self._done:
             if self.device.closed:
                 raise InvalidArgument(f"cannot wait for {self.description}: its device is closed")
-            if self._syncobj is not None:
-                self._syncobj.wait(timeout, description=self.description)
-                report = self.device.backend.job_report(self._syncobj.handle)
-            else:
-                self.device._wait_bos(self._bos, timeout, self.description)
-                report = None
-            if report is not None:
-                self.stats, self.modelled_seconds, self._error = report.stats, report.modelled_seconds, report.error
-                if self._error is not None:
-                    self._error.add_note(f"while running {self.description}")
-            self.done = True
-            self._finalizer()
-            self._bos = []
+            try:
+                self._block(timeout)
+            except KeyboardInterrupt:
+                self.cancel("Ctrl-C (KeyboardInterrupt) while waiting for it")
+                raise
+            self._collect()
         if self._error is not None:
             raise self._error
         return self
 
+    def progress(self) -> float | None:
+        """How far the job is, in [0, 1]; cheap, never blocks, safe from any thread.
+
+        Returns:
+            On the emulated device, the fraction of its batches finished (updated a few dozen times
+            a second while it runs); on the kernel device `None` while it runs (the kernel does not
+            say); 1.0 once it has completed, successfully or not.
+        """
+        if self._done:
+            return 1.0
+        syncobj = self._syncobj
+        if syncobj is None or self.device.closed:
+            return None
+        return self.device.backend.job_progress(syncobj.handle)
+
+    def cancel(self, reason: str = "Job.cancel() was called") -> bool:
+        """Ask the job to stop; `wait()` then raises `JobCancelled`. Returns immediately.
+
+        Args:
+            reason: Why, as `JobCancelled` will say.
+
+        Returns:
+            True if a stop was requested; False if the job has already completed or cannot be
+            stopped (the kernel device has no way to cancel a job: its hang check resets the GPU
+            after 500 ms without progress).
+        """
+        syncobj = self._syncobj
+        if self._done or syncobj is None or self.device.closed:
+            return False
+        return self.device.backend.cancel_job(syncobj.handle, reason)
+
+    def close(self) -> None:
+        """Cancel the job if it is still running and release its syncobj and staged BOs."""
+        if not self.done:
+            self.cancel("Job.close() was called")
+            with self._lock:
+                if not self._done:
+                    self._done = True
+                    self._error = JobCancelled(f"{self.description} was closed before it completed")
+                    self._bos = []
+        self._finalizer()
+
+    def _block(self, timeout: float | None) -> None:
+        """Block until the job's fence signals (GPUTimeout after `timeout` s)."""
+        if self._syncobj is not None:
+            self._syncobj.wait(timeout, description=self.description, hint=self._timeout_hint())
+        else:
+            self.device._wait_bos(self._bos, timeout, self.description)
+
+    def _timeout_hint(self) -> str:
+        if self.device.info.emulated:
+            return "it is still running: wait again, poll job.done or job.progress(), or job.cancel() it"
+        return "it is still running (the kernel resets a GPU that makes no progress for 500 ms)"
+
+    def _collect(self) -> None:
+        """Record the outcome of the completed job (once) and release what it held."""
+        with self._lock:
+            if self._done:
+                return
+            report = self.device.backend.job_report(self._syncobj.handle) if self._syncobj is not None else None
+            if report is not None:
+                self.stats, self.modelled_seconds, self._error = report.stats, report.modelled_seconds, report.error
+                if self._error is not None:
+                    self._error.add_note(f"while running {self.description}")
+            self._done = True
+            self._bos = []
+        self._finalizer()
+
     def __repr__(self) -> str:
-        return f"<Job {'done' if self.done else 'in flight'}: {self.description}>"
+        return f"<Job {'done' if self._done else 'in flight'}: {self.description}>"
 
 
 def submit_struct(

@@ -10,6 +10,8 @@ import ctypes
 import errno
 import importlib
 import os
+import threading
+import time
 import warnings
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
@@ -33,6 +35,7 @@ from .csd import (
 )
 from .errors import (
     DeviceNotFound,
+    GPUTimeout,
     InvalidArgument,
     PermissionDenied,
     V3DError,
@@ -40,7 +43,7 @@ from .errors import (
 )
 from .executor import ENTRY_POINT_GROUP, Executor, find_executor
 from .perfmon import Perfmon
-from .sync import Syncobj
+from .sync import WAIT_SLICE_SECONDS, Syncobj, deadline_ns
 
 EMULATOR = "emulator"
 INSTALL_HINT = (
@@ -253,6 +256,13 @@ class Device:
     Use it as a context manager (`with v3d_drm.open() as dev:`) or call `close()`: closing
     releases every buffer, perfmon and job of the device. Make one with `v3d_drm.open()`.
 
+    Threads may share a device: allocating and freeing BOs, perfmons and syncobjs, dispatching
+    (each submit carries its own `executor_options` and description), waiting for and
+    cancelling jobs, and reading `Job.progress()` are safe from any thread. Not safe: closing
+    the device, or one of its BOs, while another thread still uses it; writing the same array
+    from two threads (numpy's rule). On the emulated device jobs run on one worker thread, one at
+    a time in submission order, like the kernel's CSD queue.
+
     Attributes:
         info: The `DeviceInfo` of the GPU.
         backend: The backend answering the ioctls (the kernel's render node, or the emulator).
@@ -271,6 +281,7 @@ class Device:
         self.backend = backend
         self.page_size = os.sysconf("SC_PAGE_SIZE")
         self._objects: weakref.WeakSet = weakref.WeakSet()  # BOs, perfmons, jobs to release at close
+        self._objects_lock = threading.Lock()  # WeakSet is not safe to change while close() walks it
         self._counter_table: tuple[Counter, ...] | None = None
         try:
             self.info = decode_info(self._read_params(), backend.kind, backend.node, backend.executor_name)
@@ -319,7 +330,8 @@ class Device:
         return from_oserror(exc, uapi.ioctl_name(request), value, what)
 
     def _track(self, obj: object) -> None:
-        self._objects.add(obj)
+        with self._objects_lock:
+            self._objects.add(obj)
 
     def _read_params(self) -> dict[int, int]:
         params = {}
@@ -516,9 +528,8 @@ class Device:
         out = self._out_syncobj()
         handles = (ctypes.c_uint32 * len(listed))(*listed)
         arg = submit_struct(config.cfg, coef, handles, in_handle, out.handle if out else 0, perfmon_id)
-        self.backend.prepare_submit(description, options)
         try:
-            self.backend.ioctl(uapi.DRM_IOCTL_V3D_SUBMIT_CSD, arg)
+            self.backend.submit_csd(arg, description=description, options=options)
         except OSError as exc:
             if out is not None:
                 out.close()
@@ -668,24 +679,38 @@ class Device:
 
         Args:
             *jobs: The jobs to wait for.
-            timeout: Seconds to wait for each job (default: no limit).
+            timeout: Seconds to wait for all of them together (default: no limit).
 
         Raises:
             InvalidArgument: A job belongs to another device.
-            GPUTimeout: A job did not finish in time.
+            GPUTimeout: The jobs did not all finish in time.
         """
         for job in jobs:
             if not isinstance(job, Job) or job.device is not self:
                 raise InvalidArgument(f"{job!r} is not a job of this device", value=job)
+        deadline = None if timeout is None else time.monotonic() + timeout
         for job in jobs:
-            job.wait(timeout)
+            job.wait(None if deadline is None else max(0.0, deadline - time.monotonic()))
 
     def _wait_bos(self, bos: Sequence[BufferObject], timeout: float | None, description: str) -> None:
-        """WAIT_BO on every BO of a job (the fallback without syncobjs; relative timeout)."""
-        timeout_ns = 0xFFFF_FFFF_FFFF_FFFF if timeout is None else int(timeout * 1e9)
+        """WAIT_BO on every BO of a job (the fallback without syncobjs), in slices of at most
+        `WAIT_SLICE_SECONDS` so that Ctrl-C is seen even if the kernel restarts the wait."""
+        deadline = deadline_ns(timeout)
         for bo in bos:
-            arg = uapi.drm_v3d_wait_bo(handle=bo.handle, timeout_ns=timeout_ns)
-            self.ioctl(uapi.DRM_IOCTL_V3D_WAIT_BO, arg, value=bo.handle, what=f"waiting for {description}")
+            while True:
+                left = max(0, deadline - time.monotonic_ns())
+                arg = uapi.drm_v3d_wait_bo(handle=bo.handle, timeout_ns=min(left, int(WAIT_SLICE_SECONDS * 1e9)))
+                try:
+                    self.backend.ioctl(uapi.DRM_IOCTL_V3D_WAIT_BO, arg)
+                    break
+                except OSError as exc:
+                    if exc.errno in (errno.ETIME, errno.ETIMEDOUT) and time.monotonic_ns() < deadline:
+                        continue
+                    error = self.error(exc, uapi.DRM_IOCTL_V3D_WAIT_BO, bo.handle, f"waiting for {description}")
+                    if isinstance(error, GPUTimeout):
+                        raise GPUTimeout(f"{description} did not complete within {timeout} s",
+                                         ioctl=error.ioctl, errno=error.errno, value=timeout) from None
+                    raise error from None
 
     # --- lifetime ----------------------------------------------------------------------------------
 
@@ -693,7 +718,9 @@ class Device:
         """Release every BO, perfmon and job of the device, then close it. Idempotent."""
         if self.closed:
             return
-        for obj in list(self._objects):
+        with self._objects_lock:
+            objects = list(self._objects)
+        for obj in objects:
             finalizer = getattr(obj, "_finalizer", None)
             if finalizer is not None:
                 finalizer()

@@ -54,6 +54,11 @@ class GPUTimeout(V3DError, TimeoutError):
     """A job did not complete within the requested time."""
 
 
+class JobCancelled(V3DError):
+    """A job was stopped before it completed: `Job.cancel()`/`Job.close()`, Ctrl-C during its
+    wait, or its device closing (emulated device; the kernel cannot cancel a job)."""
+
+
 class MMUFault(V3DError):
     """A GPU access outside every buffer object.
 

@@ -4,11 +4,18 @@ An executor is any object with `name: str` and `run_csd(job: CsdJob) -> CsdResul
 vc6-isa emulator is one; v3d-drm's tests use a tiny one. Executors are found through the entry
 point group `v3d_drm.executors` (each entry point is a zero-argument callable returning an
 executor) or passed directly to `v3d_drm.open(executor=...)`.
+
+The emulated backend calls `run_csd` on its own worker thread, one job at a time in submission
+order (the kernel runs one CSD job per queue). An executor that works in bounded slices should
+look at `job.control` between them: stop (by raising anything) once `control.cancelled` is
+set, and publish `control.progress`. One that never looks still works; its jobs then cannot be
+stopped before they end, only abandoned.
 """
 
 from __future__ import annotations
 
 import bisect
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -91,6 +98,37 @@ class GpuMemory:
         return base, data.size
 
 
+class JobControl:
+    """What passes between the emulated backend and an executor while a job runs (thread-safe).
+
+    Attributes:
+        progress: set by the executor: the fraction of the job done, in [0, 1] (for the vc6-isa
+            emulator, batches finished / batches), or None while unknown. Read by
+            `Job.progress()` from any thread.
+        reason: why the job was cancelled ("" until it is).
+    """
+
+    def __init__(self) -> None:
+        self._cancelled = threading.Event()
+        self.reason = ""
+        self.progress: float | None = None
+
+    @property
+    def cancelled(self) -> bool:
+        """True once someone asked the job to stop."""
+        return self._cancelled.is_set()
+
+    def cancel(self, reason: str) -> None:
+        """Ask the job to stop (from any thread); the first reason given is kept.
+
+        Args:
+            reason: Why the job is stopped.
+        """
+        if not self._cancelled.is_set():
+            self.reason = reason
+            self._cancelled.set()
+
+
 @dataclass(frozen=True)
 class CsdJob:
     """One compute job, as an executor receives it.
@@ -102,6 +140,7 @@ class CsdJob:
         perfmon_counters: Counter indices of the attached perfmon; empty if none.
         options: The `executor_options` of the dispatch.
         description: The job's name for messages.
+        control: Cancel requests in, progress out (see `JobControl`).
     """
 
     cfg: tuple[int, ...]  # the seven CSD cfg words exactly as submitted
@@ -110,6 +149,7 @@ class CsdJob:
     perfmon_counters: tuple[int, ...]  # V3D 4.2 counter indices of the attached perfmon, () if none
     options: Mapping[str, object] = field(default_factory=dict)  # executor_options of the submit
     description: str = ""  # human-readable job description for messages
+    control: JobControl = field(default_factory=JobControl)  # cancel requests in, progress out
 
 
 @dataclass(frozen=True)

@@ -1689,7 +1689,7 @@ def fast_run(slot, limit, prog, regs, lanes, ts, qs, gs, jp, fifo, fifo_ready, h
 # the scheduler
 
 
-@jit
+@jit_nogil
 def run(
     prog,
     regs,
@@ -1710,13 +1710,18 @@ def run(
     sizes,
 ):
     """Run the job until it ends (EV_DONE) or something needs Python (hazard, MMU fault, step,
-    breakpoint). Resumable: all state is in the arrays."""
+    breakpoint, the end of a bounded slice, the hang timer). Resumable: all state is in the
+    arrays, and a slice or the timer returns between scheduling rounds, where stopping changes
+    nothing about what runs next."""
     sc = np.zeros((16, 16), np.uint32)
     nq = jp[J_NQPU]
     nrows = jp[J_NROWS]
     single = gs[G_STEP] != 0
     gs[G_EVENT] = EV_NONE
     while True:
+        if gs[G_SLICE_END] > 0 and gs[G_INSTRS] >= gs[G_SLICE_END]:
+            gs[G_EVENT] = EV_SLICE
+            return EV_SLICE
         fill_free_slots(regs, lanes, ts, qs, gs, jp)
         if gs[G_LIVE] == 0:
             gs[G_EVENT] = EV_DONE
@@ -1742,6 +1747,11 @@ def run(
                 if ts[s, T_STATUS] == TS_BARRIER:
                     return hazard(gs, H_BARRIER_DEADLOCK, s, ts[s, T_PC], ts[s, T_SG])
             return hazard(gs, H_BARRIER_DEADLOCK, 0, 0, 0)
+        if gs[G_HANG_AT] > 0 and best_t > gs[G_HANG_AT]:
+            gs[G_EVENT] = EV_TIMER
+            gs[G_EV_SLOT] = best_slot
+            gs[G_EV_PC] = ts[best_slot, T_PC]
+            return EV_TIMER
         q = best_q
         slot = best_slot
         qs[q, Q_CUR] = slot

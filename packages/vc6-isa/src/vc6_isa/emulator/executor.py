@@ -21,9 +21,23 @@ Options, given per job as `dev.dispatch(..., executor_options={...})`:
   callable `f(snapshot) -> bool` asked after every instruction.
 * `on_break`: a callable receiving the `Snapshot` at a breakpoint; execution continues when
   it returns. Without it a breakpoint raises `Breakpoint` carrying the snapshot.
-* `cycle_budget` (int): modelled cycles after which the job counts as hung (default 2**32).
+* `hang_timeout` (float seconds of modelled GPU time, default 0.5; None or 0 turns it off):
+  the kernel's hang check. Every `hang_timeout` of modelled time the job must have started a
+  new batch since the previous check, else it is reported as a hang (a `QPUError` saying
+  "hangs", naming the QPU, thread, pc and the loop it is in), as the kernel would reset the
+  GPU. So a single-batch job, or the tail of a dispatch once its last batch has started, must
+  end within 0.5-1 s of modelled time, as on a Pi.
+* `cycle_budget` (int): modelled cycles after which the job counts as hung whatever its
+  progress (default 2**32).
 * `threads` (1, 2 or 4): thread slots per QPU, overriding what the cfg words imply.
 * `cycle_model`: a `CycleModel` replacing the default parameters.
+
+Jobs run in bounded slices of about `SLICE_SECONDS` of wall time (the run loop releases the
+GIL meanwhile): between slices the executor publishes `job.control.progress` (batches
+finished / batches) and stops with `v3d_drm.JobCancelled` once `job.control` is cancelled.
+Slicing does not change what runs: the loop stops between scheduling rounds. Trace
+callbacks, `on_break` and `breakpoints` callables run on the thread that runs the job (the
+emulated device's worker thread), not on the thread that waits for it.
 
 Example (trace and a breakpoint):
 
@@ -63,9 +77,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 try:  # v3d-drm is a dependency; the fallback only keeps this module importable alone
-    from v3d_drm import MMUFault, V3DError
+    from v3d_drm import JobCancelled, MMUFault, V3DError
 except ImportError:  # pragma: no cover
     class V3DError(Exception):  # type: ignore[no-redef]
+        pass
+
+    class JobCancelled(V3DError):  # type: ignore[no-redef]
         pass
 
     class MMUFault(V3DError):  # type: ignore[no-redef]
@@ -90,6 +107,13 @@ CTR_QPU_WAIT_TMU = 17
 CTR_CYCLE_COUNT = 32
 CTR_COMPUTE_ACTIVE = 86
 MODELLED_COUNTERS = (CTR_QPU_IDLE, CTR_QPU_VALID_INSTR, CTR_QPU_WAIT_TMU, CTR_CYCLE_COUNT, CTR_COMPUTE_ACTIVE)
+
+#: Wall time aimed at for one slice of the run loop: a cancelled job stops, and Job.progress()
+#: moves, within about this long. The loop's instruction count per slice adapts to reach it.
+SLICE_SECONDS = 0.02
+_SLICE_FIRST, _SLICE_MIN, _SLICE_MAX = 1 << 16, 1 << 10, 1 << 26  # thread-instructions
+#: The kernel's CSD job timeout (uapi reference 4.8: 500 ms, re-armed while batches are issued).
+HANG_TIMEOUT_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -377,7 +401,9 @@ class _Job:
     bases: np.ndarray
     sizes: np.ndarray
 
-    def run(self) -> int:
+    def run(self, instructions: int = 0) -> int:
+        """Run until an event; with `instructions` > 0, return EV_SLICE after about that many."""
+        self.gs[L.G_SLICE_END] = self.gs[L.G_INSTRS] + instructions if instructions > 0 else 0
         m = machine()
         return int(m.run(self.prog.table, self.regs, self.lanes, self.ts, self.qs, self.gs, self.jp, self.fp,
                          self.fifo, self.fifo_ready, self.bp, self.sg_arrive, self.sg_need, self.sg_time,
@@ -389,6 +415,77 @@ def _initial_registers(nslots: int) -> np.ndarray:
     regs = np.zeros((nslots, L.R_NROWS, 16), np.uint32)
     regs[:, L.R_ACC :] = UNDEFINED_ACCUMULATOR
     return regs
+
+
+def _next_slice(instructions: int, seconds: float) -> int:
+    """Thread-instructions for the next slice, aiming at SLICE_SECONDS (at most 4x change)."""
+    if seconds <= 0:
+        return min(_SLICE_MAX, instructions * 4)
+    scaled = int(instructions * min(4.0, max(0.25, SLICE_SECONDS / seconds)))
+    return max(_SLICE_MIN, min(_SLICE_MAX, scaled))
+
+
+class _HangTimer:
+    """The kernel's CSD hang check (uapi reference 4.8, v3d_csd_job_timedout) on modelled time.
+
+    Every `seconds` of modelled GPU time the timer expires (the run loop returns EV_TIMER once
+    every QPU's clock has passed the expiry). The job is progressing if the count of batches
+    still to be started (the kernel reads CSD_CURRENT_CFG4) differs from the one recorded at
+    the previous expiry, initially 0; then it is recorded and the timer re-armed, else the job
+    hangs. UNCERTAIN (reference 4.8): whether the hardware counter falls as batches start or as
+    they end; "start" is chosen here (G_NEXT_BATCH).
+    """
+
+    def __init__(self, st: _Job, seconds: object, clock_mhz: float) -> None:
+        self.st = st
+        try:
+            self.seconds = float(seconds or 0)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            self.seconds = -1.0
+        if not self.seconds >= 0:  # also NaN
+            raise V3DError(f"executor option hang_timeout={seconds!r}: use seconds > 0, or None to turn it off")
+        self.window = max(1, round(self.seconds * clock_mhz * 1e6))  # in cycles
+        self.recorded = 0
+        st.gs[L.G_HANG_AT] = self.window if self.seconds > 0 else 0
+
+    def progressed(self) -> bool:
+        """At an expiry: re-arm and return True if the job has progressed, else False."""
+        gs, jp = self.st.gs, self.st.jp
+        remaining = int(jp[L.J_NBATCHES] - gs[L.G_NEXT_BATCH])
+        if remaining == self.recorded:
+            return False
+        self.recorded = remaining
+        gs[L.G_HANG_AT] += self.window
+        return True
+
+
+def _branch_target(row: np.ndarray, pc: int, code: int) -> int | None:
+    """Instruction index a branch at `pc` jumps to, when it is known without running."""
+    offset = int(row[L.P_OFFSET])
+    if row[L.P_BDI] == 1:
+        return pc + 4 + offset // 8
+    if row[L.P_BDI] == 0:
+        return (offset - code) // 8
+    return None  # to the link register or a register: only known at run time
+
+
+def _loop_around(st: _Job, pc: int) -> str:
+    """Describe the innermost backward branch whose loop (target .. branch + 3 delay slots)
+    contains `pc`."""
+    table, code = st.prog.table, int(st.jp[L.J_CODE])
+    best = None
+    for b in range(len(table)):
+        if table[b, L.P_KIND] != L.K_BRANCH:
+            continue
+        target = _branch_target(table[b], b, code)
+        inside = target is not None and target <= b and target <= pc <= b + 3
+        if inside and (best is None or b - target < best[1] - best[0]):
+            best = (target, b)
+    if best is None:
+        return f"in no loop closed by a backward branch to a known target around pc {pc}"
+    target, b = best
+    branch = _disasm(st.prog.instructions[b], int(st.prog.words[b]))
+    return f"in the loop pc {target}..{b + 3}: `{branch}` at pc {b} jumps back to pc {target}"
 
 
 def decode_cfg(cfg: tuple[int, ...]) -> dict[str, int]:
@@ -447,11 +544,13 @@ def _wrap(text: str, indent: str = "") -> str:
 
 
 def _hazard_message(rule: str, what: str, where: str, registers: Mapping[str, np.ndarray],
-                    job: str, level: str) -> str:  # fmt: skip
-    """A QPUError's text: what broke (the rule), where, the registers read, the job, the mode."""
+                    job: str, level: str, context: tuple[str, ...] = ()) -> str:  # fmt: skip
+    """A QPUError's text: what broke (the rule), where (and `context` lines about the place),
+    the registers read, the job, the mode."""
     lines = [_wrap(f"rule {rule}: {what}"),
              f"  see the hazard rules page, reference/rules.html#{H.rule_anchor(rule)}",
              _wrap(f"at {where}")]  # fmt: skip
+    lines += [_wrap(line, "  ") for line in context]
     if registers:
         lines.append("registers read by the instruction (lanes 0-7, then 8-15):")
         for name, values in registers.items():
@@ -601,8 +700,23 @@ class Executor:
         on_break = opts.get("on_break")
         stepping = bool(trace) or callable(breakpoints)
         st.gs[L.G_STEP] = 1 if stepping else 0
+        control = getattr(job, "control", None)
+        timer = _HangTimer(st, opts.get("hang_timeout", HANG_TIMEOUT_SECONDS), stats.clock_mhz)
+        per_slice = _SLICE_FIRST
         while True:
-            ev = st.run()
+            if control is not None and control.cancelled:
+                raise JobCancelled(f"{job.description or 'CSD job'} was stopped: {control.reason}")
+            t = time.perf_counter()
+            ev = st.run(per_slice)
+            if ev == L.EV_SLICE:
+                per_slice = _next_slice(per_slice, time.perf_counter() - t)
+                if control is not None:
+                    control.progress = int(st.gs[L.G_ENDED]) / int(st.jp[L.J_NBATCHES])
+                continue
+            if ev == L.EV_TIMER:
+                if not timer.progressed():
+                    raise self._hang_error(job, st, timer.seconds)
+                continue
             if ev == L.EV_DONE:
                 break
             if ev == L.EV_STEP:
@@ -695,6 +809,30 @@ class Executor:
         address = int(st.jp[L.J_CODE]) + 8 * pc
         msg = _hazard_message(rule, what + detail, f"QPU {qpu} thread {thread} pc {pc} ({address:#010x}): `{text}`",
                               regs, getattr(job, "description", ""), level)
+        return QPUError(msg, qpu=qpu, thread=thread, pc=pc, disassembly=text, rule=rule, registers=regs)
+
+    def _hang_error(self, job, st: _Job, seconds: float) -> QPUError:
+        slot, pc = int(st.gs[L.G_EV_SLOT]), int(st.gs[L.G_EV_PC])
+        qpu, thread, text, instr = self._where(st, slot, pc)
+        address = int(st.jp[L.J_CODE]) + 8 * pc
+        context = [_loop_around(st, pc)]
+        others = [
+            f"QPU {int(st.ts[s, L.T_QPU])} thread {int(st.ts[s, L.T_THREAD])} pc {int(st.ts[s, L.T_PC])}"
+            for s in range(len(st.ts)) if s != slot and st.ts[s, L.T_STATUS] != L.TS_FREE
+        ]
+        if others:
+            context.append(f"other live threads: {', '.join(others[:8])}{', ...' if len(others) > 8 else ''}")
+        regs = {name: st.regs[slot, row].copy() for name, row in _registers_read(instr)}
+        rule = "4.8 (uapi)"
+        msg = _hazard_message(
+            rule,
+            f"the job hangs: no new batch started in {seconds:g} s of modelled GPU time "
+            "(a Pi's kernel resets the GPU after 500 ms without progress)",
+            f"QPU {qpu} thread {thread} pc {pc} ({address:#010x}): `{text}`", regs,
+            getattr(job, "description", ""),
+            "executor option hang_timeout sets this limit (modelled seconds; None: no limit)",
+            tuple(context),
+        )
         return QPUError(msg, qpu=qpu, thread=thread, pc=pc, disassembly=text, rule=rule, registers=regs)
 
     def _mmu_error(self, job, st: _Job) -> MMUFault:

@@ -175,7 +175,9 @@ G_STEP = 13  # 1: return after every instruction (trace / breakpoints)
 G_ENDED = 14  # threads ended
 G_SFU = 15  # SFU operations
 G_EV_ARG2 = 16
-G_NCOLS = 17
+G_SLICE_END = 17  # run returns EV_SLICE once G_INSTRS reaches this (0: run to the end)
+G_HANG_AT = 18  # modelled cycle at which the hang timer expires: run returns EV_TIMER (0: off)
+G_NCOLS = 19
 
 EV_NONE = 0
 EV_DONE = 1
@@ -183,6 +185,8 @@ EV_HAZARD = 2
 EV_MMU = 3
 EV_STEP = 4
 EV_BREAK = 5
+EV_SLICE = 6  # a bounded slice of work is over (resume with run)
+EV_TIMER = 7  # the hang timer expired (G_EV_SLOT/G_EV_PC: the thread that would issue next)
 
 # ---- job parameters (int64 [col]) -------------------------------------------------------
 J_NQPU = 0
