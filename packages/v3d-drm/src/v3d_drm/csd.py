@@ -74,7 +74,8 @@ class CsdConfig:
         x, y, z = self.workgroups
         return (
             f"CSD dispatch of {x}x{y}x{z} workgroups of {self.wg_size} invocations "
-            f"({self.num_batches} batches, {self.wgs_per_sg} WGs/supergroup), "
+            f"({self.num_batches} batch{'es' if self.num_batches != 1 else ''}, "
+            f"{self.wgs_per_sg} WG{'s' if self.wgs_per_sg != 1 else ''}/supergroup), "
             f"code {self.code_address:#010x}, uniforms {self.uniforms_address:#010x}"
         )
 

@@ -42,14 +42,18 @@ from .errors import (
     from_oserror,
 )
 from .executor import ENTRY_POINT_GROUP, Executor, find_executor
+from .install_hint import emulator_install_command
 from .perfmon import Perfmon
 from .sync import WAIT_SLICE_SECONDS, Syncobj, deadline_ns
 
 EMULATOR = "emulator"
-INSTALL_HINT = (
-    "install an executor for the emulated device: pip install vc6-isa "
-    f"(it registers the entry point group {ENTRY_POINT_GROUP!r}), or pass open(executor=...)"
-)
+
+
+def _install_hint() -> str:
+    return (
+        f"install the emulator, which registers the entry point group {ENTRY_POINT_GROUP!r}:\n"
+        f"  {emulator_install_command()}\nor pass open(executor=...)"
+    )
 
 
 @dataclass(frozen=True)
@@ -164,7 +168,7 @@ def _load_executor(spec: str | None, tried: list[str]) -> Executor:
     search = find_executor(spec)
     if search.executor is None:
         lines = "\n  ".join(tried + list(search.tried))
-        fix = INSTALL_HINT
+        fix = _install_hint()
         if any("failed to load" in line for line in search.tried):
             fix = ("an executor is installed but does not load (see above): update or reinstall the "
                    "package that provides it, or pass open(executor=...)")
@@ -183,15 +187,21 @@ def _emulated(executor: Executor | str | None, tried: list[str]) -> EmulatedBack
     return EmulatedBackend(executor)
 
 
-def _kernel(path: str) -> KernelBackend:
+def _kernel(path: str, origin: str = "") -> KernelBackend:
+    """Open the render node `path`; `origin` names where the path came from, for messages."""
+    named = f"{origin}={path}: " if origin else ""
+    fix = (f"; set {origin} to {EMULATOR!r} or a V3D render node such as /dev/dri/renderD128, or unset it"
+           if origin else "")
     try:
         return KernelBackend(path)
     except PermissionError as exc:
-        raise from_oserror(exc, "open", path, f"cannot open {path}") from None
+        raise from_oserror(exc, "open", path, f"{named}cannot open {path}") from None
     except FileNotFoundError:
-        raise DeviceNotFound(f"{path} does not exist", value=path) from None
+        raise DeviceNotFound(f"{named}{path} does not exist{fix}", value=path) from None
     except OSError as exc:
-        raise DeviceNotFound(f"{path} is not a V3D device: {exc.strerror or exc}", errno=exc.errno, value=path) from None
+        raise DeviceNotFound(
+            f"{named}{path} is not a V3D device: {exc.strerror or exc}{fix}", errno=exc.errno, value=path
+        ) from None
 
 
 def open(device: str | None = None, *, executor: Executor | str | None = None) -> Device:
@@ -214,14 +224,15 @@ def open(device: str | None = None, *, executor: Executor | str | None = None) -
         PermissionDenied: The node exists but the user may not open it (join the `render` group).
         InvalidArgument: `executor` was given together with a device node.
     """
-    if device is None:
-        device = os.environ.get("V3D_DEVICE") or None
+    origin = ""
+    if device is None and os.environ.get("V3D_DEVICE"):
+        device, origin = os.environ["V3D_DEVICE"], "V3D_DEVICE"
     if device == EMULATOR or (device is None and executor is not None):
         return Device(_emulated(executor, [f"device {EMULATOR!r} requested"] if device else []))
     if device is not None:
         if executor is not None:
             raise InvalidArgument(f"executor= only applies to the emulated device, not {device}", value=device)
-        return Device(_kernel(device))
+        return Device(_kernel(device, origin))
     node, tried = find_v3d_node()
     if node is not None:
         return Device(_kernel(node))

@@ -43,6 +43,7 @@ class Settings:
     repeat: int | None = None
     clock_mhz: float | None = None  # the device's QPU clock, to turn counted cycles into seconds
     progress: Callable[[str], None] = field(default=lambda label: None)
+    watch: Callable[[list[Any]], None] = field(default=lambda jobs: None)  # the jobs of the run under way
 
 
 def spread(values: list[float]) -> dict[str, float] | None:
@@ -172,9 +173,10 @@ class _Run:
 
 
 def _run_once(platform: Platform, dev: Any, routine: Routine, problem: Problem, staged: _Staged,
-              reference: np.ndarray, tolerance: Any) -> _Run:
+              reference: np.ndarray, tolerance: Any, watch: Callable[[list[Any]], None]) -> _Run:
     kernels = platform.kernels()
     with kernels.record() as recording, platform.counting(dev) as counters:
+        watch(recording.jobs)
         start = time.perf_counter()
         returned = routine.call(kernels, staged.arrays, problem, dev)
         wall = time.perf_counter() - start
@@ -255,14 +257,15 @@ def bench_routine(platform: Platform, dev: Any, routine: Routine, problem: Probl
     warmup_problem = routine.warmup if emulated else problem
     checks, runs, staging = [], [], []
     settings.progress("warm-up")
-    checks.append(_warm_up(platform, dev, routine, warmup_problem, problem, inputs, reference, tolerance))
+    checks.append(_warm_up(platform, dev, routine, warmup_problem, problem, inputs, reference, tolerance,
+                           settings.watch))
     if checks[-1]["passed"]:
         staged = _Staged(dev, routine, problem, inputs)
         try:
             for index in range(repeat):
                 settings.progress(f"run {index + 1}/{repeat}")
                 staging.append(staged.refill())
-                run = _run_once(platform, dev, routine, problem, staged, reference, tolerance)
+                run = _run_once(platform, dev, routine, problem, staged, reference, tolerance, settings.watch)
                 runs.append(run)
                 checks.append(run.check)
                 if not run.check["passed"]:
@@ -315,7 +318,8 @@ def bench_routine(platform: Platform, dev: Any, routine: Routine, problem: Probl
 
 
 def _warm_up(platform: Platform, dev: Any, routine: Routine, warmup_problem: Problem, problem: Problem,
-             inputs: Mapping[str, np.ndarray], reference: np.ndarray, tolerance: Any) -> dict[str, Any]:
+             inputs: Mapping[str, np.ndarray], reference: np.ndarray, tolerance: Any,
+             watch: Callable[[list[Any]], None]) -> dict[str, Any]:
     """One verified run that is not timed; on a smaller problem when `warmup_problem` differs."""
     if warmup_problem != problem:
         inputs = routine.make_inputs(warmup_problem, np.random.default_rng(SEED + 1))
@@ -324,7 +328,7 @@ def _warm_up(platform: Platform, dev: Any, routine: Routine, warmup_problem: Pro
     staged = _Staged(dev, routine, warmup_problem, inputs)
     try:
         staged.refill()
-        return _run_once(platform, dev, routine, warmup_problem, staged, reference, tolerance).check
+        return _run_once(platform, dev, routine, warmup_problem, staged, reference, tolerance, watch).check
     finally:
         staged.close()
 

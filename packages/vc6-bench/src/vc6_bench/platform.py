@@ -11,7 +11,7 @@ import importlib.metadata
 import inspect
 import os
 import platform as _host
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -73,6 +73,9 @@ class Platform:
     def empty_job(self, dev: Any) -> Any:
         """Submit an empty compute job and wait for it; return the finished job."""
         raise NotImplementedError
+
+    def warm_up(self, dev: Any, note: Callable[[str], None]) -> None:
+        """Do the device's one-time preparation (the emulator's compile) now, telling `note`."""
 
     @contextmanager
     def counting(self, dev: Any) -> Iterator[dict[str, int]]:
@@ -138,6 +141,11 @@ class RealPlatform(Platform):
 
         measured = v3d_drm.gpu_clock_mhz(dev)
         return float(measured.mhz), bool(measured.modelled)
+
+    def warm_up(self, dev: Any, note: Callable[[str], None]) -> None:
+        from v3d_drm.warmup import warm_up
+
+        warm_up(dev, note)
 
     def empty_job(self, dev: Any) -> Any:
         job = dev.dispatch(_empty_program(), np.zeros(1, np.uint32))

@@ -2,7 +2,9 @@
 
 `v3d_drm.open("emulator")` finds `Executor` through the `v3d_drm.executors` entry
 point; `job.stats` of an emulated dispatch is an `EmulatorStats`. See executor.py for
-the executor options (strict, trace, breakpoints, cycle_budget, ...).
+the executor options (strict, trace, breakpoints, cycle_budget, ...). With numba the machine is
+compiled once per source version: `compiled()` says whether that is still due, `warm_up()`
+does it now.
 """
 
 from .executor import (
@@ -15,6 +17,7 @@ from .executor import (
     TraceRecord,
     decode_cfg,
 )
+from .warmup import compiled, warm_up
 
 __all__ = [
     "Breakpoint",
@@ -24,5 +27,7 @@ __all__ = [
     "QPUError",
     "Snapshot",
     "TraceRecord",
+    "compiled",
     "decode_cfg",
+    "warm_up",
 ]

@@ -192,6 +192,15 @@ def _cache_dir() -> Path:
         return path
 
 
+def machine_path(source: str | None = None) -> Path:
+    """Where the machine module of this source version is (or will be) written."""
+    source = generate_source() if source is None else source
+    digest = hashlib.sha1(source.encode())
+    for dep in ("semantics.py", "fp.py", "jit.py", "layout.py", "hazards.py"):
+        digest.update((_HERE / dep).read_bytes())
+    return _cache_dir() / f"vc6_machine_{digest.hexdigest()[:16]}.py"
+
+
 _MACHINE: ModuleType | None = None
 
 
@@ -201,11 +210,8 @@ def machine() -> ModuleType:
     if _MACHINE is not None:
         return _MACHINE
     source = generate_source()
-    digest = hashlib.sha1(source.encode())
-    for dep in ("semantics.py", "fp.py", "jit.py", "layout.py", "hazards.py"):
-        digest.update((_HERE / dep).read_bytes())
-    name = f"vc6_machine_{digest.hexdigest()[:16]}"
-    path = _cache_dir() / f"{name}.py"
+    path = machine_path(source)
+    name = path.stem
     if not path.exists() or path.read_text() != source:
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(source)

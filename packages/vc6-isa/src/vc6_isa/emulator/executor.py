@@ -96,6 +96,7 @@ from . import hazards as H
 from . import layout as L
 from .dispatch import machine
 from .program import LoweredProgram, load_program
+from .warmup import COMPILE_SECONDS, compiled
 
 #: What r0-r5 hold before any thread of a QPU wrote them (reference 1.2: undefined).
 UNDEFINED_ACCUMULATOR = 0xDEADBEEF
@@ -192,9 +193,10 @@ class EmulatorStats:
         return (
             f"{self.cycles} cycles (modelled), {self.modelled_seconds * 1e3:.3f} ms at "
             f"{self.clock_mhz:g} MHz (modelled); {self.thread_instructions} thread-instructions "
-            f"in {self.batches} batches; ALU utilisation {self.alu_utilisation:.1%} (modelled); "
+            f"in {self.batches} batch{'es' if self.batches != 1 else ''}; ALU utilisation "
+            f"{self.alu_utilisation:.1%} (modelled); "
             f"{self.tmu_requests} TMU lookups, {self.tmu_bytes} bytes; emulator wall time "
-            f"{self.wall_seconds:.3f} s ({self.thread_instructions_per_second / 1e6:.2f} M "
+            f"{self.wall_seconds:.3g} s ({self.thread_instructions_per_second / 1e6:.3g} M "
             "thread-instructions/s)"
         )
 
@@ -575,6 +577,9 @@ class Executor:
     """
 
     name = "vc6-isa emulator"
+    #: The one-time numba compile, asked about by ``v3d_drm.warmup`` (see warmup.py).
+    compiled = staticmethod(compiled)
+    compile_seconds = COMPILE_SECONDS
 
     def __init__(self, cycle_model: CycleModel | None = None, nqpus: int = 8) -> None:
         """Create an emulator.
