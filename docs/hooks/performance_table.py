@@ -41,10 +41,11 @@ def _rate(routine: str, result: dict, seconds: float) -> str:
 
 
 def _calibration(result: dict) -> str:
-    for key, value in result["gpu"].items():
-        if "calibration" in key:
-            return str(value)
-    return "not yet calibrated"
+    """The model's calibration error as the run reports it (`gpu.calibration_error`, a fraction)."""
+    error = result["gpu"].get("calibration_error")
+    if error is None:
+        return "not yet calibrated"
+    return f"±{error * 100:.0f}%" if isinstance(error, (int, float)) else str(error)
 
 
 def _compare() -> str:
