@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import v3d_drm
+from test_emulator_support import epilogue
 from vc6_isa.asm import *
 from vc6_isa.compat import Array, Driver, DriverError
 
@@ -20,15 +21,7 @@ def lane_ids(asm):
     add(r1, r1, r2)
     shl(r0, r1, 2).mov(tmud, r1)
     add(tmua, rf0, r0)
-    tmuwt()
-    nop(sig=thrsw)
-    nop(sig=thrsw)
-    nop()
-    nop()
-    nop(sig=thrsw)
-    nop()
-    nop()
-    nop()
+    epilogue()
 
 
 @pytest.fixture(scope="module")

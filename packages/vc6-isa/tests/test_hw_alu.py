@@ -1,7 +1,9 @@
 """Port of py-videocore6 tests/test_alu.py (ran on a Pi 4): ALU ops with pack/unpack modifiers.
 
-One program per group of cases: load one (or two) 16-lane input vectors, then for each case
-apply the op to r1 (and r2) into r0 with the modifiers and store r0 as one output row. Float
+One program per group of cases (test_asm_pyvc6's qpu_binary_ops / qpu_unary_ops, py-videocore6's
+programs): load one (or two) 16-lane input vectors (the two loads issued with thrsw's two
+instructions apart, reference Appendix G.3), then for each case apply the op to r1 (and r2) into
+r0 with the modifiers and store r0 as one output row. Float
 results are compared with numpy models at the tolerance the hardware tests used (rtol 1e-2),
 integer results exactly.
 """
@@ -11,9 +13,8 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
-import vc6_isa.asm as dsl
-from hw_support import finish, pi, run, seeded
-from vc6_isa.asm import *
+from hw_support import pi, run, seeded
+from test_asm_pyvc6 import qpu_binary_ops, qpu_unary_ops
 
 F32, F16, I32, U32 = np.float32, np.float16, np.int32, np.uint32
 
@@ -70,59 +71,6 @@ SELECT = {
 }  # fmt: skip
 
 
-def _operand(reg, modifier, how):
-    return reg if modifier is None else getattr(reg, how)(modifier)
-
-
-@qpu
-def binary_cases(asm, cases):
-    # uniforms: input a, input b, output
-    eidx(r0, sig=ldunif)
-    mov(rf0, r5, sig=ldunif)
-    mov(rf2, r5, sig=ldunif)
-    shl(r3, 4, 4).mov(rf1, r5)
-    shl(r0, r0, 2)
-    add(rf0, rf0, r0)
-    add(rf2, rf2, r0)
-    add(rf1, rf1, r0)
-    # two loads, each issued with a thrsw, the second two instructions after the first: the
-    # hardware runs this (reference Appendix G.3)
-    mov(tmua, rf0, sig=thrsw).add(rf0, rf0, r3)
-    nop()
-    mov(tmua, rf2, sig=thrsw).add(rf2, rf2, r3)
-    nop(sig=ldtmu(r1))
-    nop()
-    nop(sig=ldtmu(r2))
-    for op, pack, unpack_a, unpack_b in cases:
-        getattr(dsl, op)(_operand(r0, pack, "pack"), _operand(r1, unpack_a, "unpack"),
-                         _operand(r2, unpack_b, "unpack"))  # fmt: skip
-        mov(tmud, r0)
-        mov(tmua, rf1)
-        tmuwt().add(rf1, rf1, r3)
-    finish()
-
-
-@qpu
-def unary_cases(asm, cases):
-    # uniforms: input, output
-    eidx(r0, sig=ldunif)
-    mov(rf0, r5, sig=ldunif)
-    shl(r3, 4, 4).mov(rf1, r5)
-    shl(r0, r0, 2)
-    add(rf0, rf0, r0)
-    add(rf1, rf1, r0)
-    mov(tmua, rf0, sig=thrsw).add(rf0, rf0, r3)
-    nop()
-    nop()
-    nop(sig=ldtmu(r1))
-    for op, pack, unpack in cases:
-        getattr(dsl, op)(_operand(r0, pack, "pack"), _operand(r1, unpack, "unpack"))
-        mov(tmud, r0)
-        mov(tmua, rf1)
-        tmuwt().add(rf1, rf1, r3)
-    finish()
-
-
 def _row_of(dtype):
     return 64 // np.dtype(dtype).itemsize
 
@@ -147,7 +95,7 @@ def _binary_group(rng, ops, dst, src_a, src_b):
     (dt_out, packs), (dt_a, mods_a), (dt_b, mods_b) = dst, src_a, src_b
     cases = list(itertools.product(ops, packs, mods_a, mods_b))
     with pi() as drv:
-        code = drv.program(binary_cases, cases)
+        code = drv.program(qpu_binary_ops, ops, packs, mods_a, mods_b)
         a = drv.alloc(_row_of(dt_a), dtype=dt_a)
         b = drv.alloc(_row_of(dt_b), dtype=dt_b)
         out = drv.alloc((len(cases), _row_of(dt_out)), dtype=dt_out)
@@ -166,7 +114,7 @@ def _unary_group(rng, ops, dst, src):
     (dt_out, packs), (dt_in, mods) = dst, src
     cases = list(itertools.product(ops, packs, mods))
     with pi() as drv:
-        code = drv.program(unary_cases, cases)
+        code = drv.program(qpu_unary_ops, ops, packs, mods)
         x = drv.alloc(_row_of(dt_in), dtype=dt_in)
         out = drv.alloc((len(cases), _row_of(dt_out)), dtype=dt_out)
         unif = drv.alloc(2, dtype=np.uint32)

@@ -1,12 +1,13 @@
 """Port of py-videocore6 tests/test_sfu.py (ran on a Pi 4): the special functions, through the
-legacy magic registers (result in r4 two instructions later) and as add-ALU ops."""
+legacy magic registers (result in r4 two instructions later) and as add-ALU ops (whose
+result the next instruction reads). The programs are py-videocore6's (re-typed in
+test_asm_pyvc6)."""
 
 from __future__ import annotations
 
 import numpy as np
-import vc6_isa.asm as dsl
-from hw_support import finish, pi, run, seeded
-from vc6_isa.asm import *
+from hw_support import pi, run, seeded
+from test_asm_pyvc6 import qpu_sfu_ops, qpu_sfu_regs
 
 
 def _sin_of_half_turns(x):
@@ -22,45 +23,6 @@ MODEL = {
     "log": np.log2,
     "sin": _sin_of_half_turns,
 }
-
-
-def _load_input():
-    """uniforms: input, output. r1 = input[lane], rf1 = output + 4 * lane, r3 = 64."""
-    eidx(r0, sig=ldunif)
-    mov(rf0, r5, sig=ldunif)
-    shl(r3, 4, 4).mov(rf1, r5)
-    shl(r0, r0, 2)
-    add(rf0, rf0, r0)
-    add(rf1, rf1, r0)
-    mov(tmua, rf0, sig=thrsw).add(rf0, rf0, r3)
-    nop()
-    nop()
-    nop(sig=ldtmu(r1))
-
-
-def _store(value):
-    mov(tmud, value)
-    mov(tmua, rf1)
-    tmuwt().add(rf1, rf1, r3)
-
-
-@qpu
-def through_magic_registers(asm, names):
-    _load_input()
-    for name in names:
-        mov(getattr(dsl, name), r1)
-        nop()  # r4 is written two instructions after the SFU write
-        _store(r4)
-    finish()
-
-
-@qpu
-def as_alu_ops(asm, names):
-    _load_input()
-    for name in names:
-        getattr(dsl, name)(rf2, r1)  # the next instruction reads rf2 (it waits for the SFU)
-        _store(rf2)
-    finish()
 
 
 def _check(program, names, domain, rng):
@@ -83,11 +45,11 @@ def _squares(x):
 
 def test_sfu_regs():
     rng = seeded("test_sfu_regs")
-    _check(through_magic_registers, ["recip", "exp", "sin"], lambda x: x, rng)
-    _check(through_magic_registers, ["rsqrt", "log", "rsqrt2"], _squares, rng)
+    _check(qpu_sfu_regs, ["recip", "exp", "sin"], lambda x: x, rng)
+    _check(qpu_sfu_regs, ["rsqrt", "log", "rsqrt2"], _squares, rng)
 
 
 def test_sfu_ops():
     rng = seeded("test_sfu_ops")
-    _check(as_alu_ops, ["recip", "exp", "sin"], lambda x: x, rng)
-    _check(as_alu_ops, ["rsqrt", "log", "rsqrt2"], _squares, rng)
+    _check(qpu_sfu_ops, ["recip", "exp", "sin"], lambda x: x, rng)
+    _check(qpu_sfu_ops, ["rsqrt", "log", "rsqrt2"], _squares, rng)

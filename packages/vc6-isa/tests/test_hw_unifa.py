@@ -1,90 +1,24 @@
-# ruff: noqa: B018  (DSL labels are expressions: `L.name` places a label)
 """Port of py-videocore6 tests/test_unifa.py (ran on a Pi 4): the second uniform stream (unifa)
 next to the ordinary one, including a unifa write in a branch's delay slots and branches right
-after unifa writes (reference Appendix G.4, G.8)."""
+after unifa writes (reference Appendix G.4, G.8). The program is py-videocore6's (re-typed in
+test_asm_pyvc6): part 1 reads src0 through unifa alone; part 2 redirects the ordinary stream to
+src0 by a branch from a register while a unifa write in the branch's first delay slot points
+unifa at src1, and the two streams interleave; part 3 moves both streams every pass (the branch
+reading lane 1, which a quad rotation loaded with src1's address), alternating their loads. It
+ends without waiting for its TMU writes (tmuwt), which works on hardware."""
 
 from __future__ import annotations
 
 import numpy as np
-from hw_support import finish, pi, run, seeded
-from vc6_isa.asm import *
-
-N, SRC0, SRC1, DST, STEP = rf0, rf1, rf2, rf3, rf4
-
-
-def _emit_r5():
-    mov(tmud, r5)
-    mov(tmua, DST).add(DST, DST, STEP)
-
-
-@qpu
-def two_uniform_streams(asm):
-    for reg in (N, SRC0, SRC1, DST):
-        nop(sig=ldunifrf(reg))
-    eidx(r0)
-    shl(r0, r0, 2)
-    add(SRC0, SRC0, r0)
-    add(SRC1, SRC1, r0)
-    add(DST, DST, r0)
-    shl(STEP, 4, 4)
-
-    # part 1: src0 through unifa alone (the address comes from lane 0)
-    mov(unifa, SRC0)
-    nop()
-    nop()
-    sub(r0, N, 1, cond="pushz")  # the first ldunifa is the fourth instruction after the write
-    L.part1
-    nop(sig=ldunifa)
-    b(R.part1, cond="na0")
-    mov(tmud, r5)
-    mov(tmua, DST).add(DST, DST, STEP)
-    sub(r0, r0, 1, cond="pushz")
-
-    # part 2: the ordinary stream redirected to src0 by a branch, and unifa set to src1 in the
-    # branch's first delay slot; the two streams interleave
-    b(R.part2, cond="always").unif_addr(SRC0)
-    mov(unifa, SRC1)
-    sub(r0, N, 1, cond="pushz")
-    nop()
-    L.part2
-    nop(sig=ldunif)
-    mov(tmud, r5, sig=ldunifa)
-    mov(tmua, DST).add(DST, DST, STEP)
-    b(R.part2, cond="na0")
-    _emit_r5()
-    sub(r0, r0, 1, cond="pushz")
-
-    # part 3: each pass moves the ordinary stream (by a branch reading lane 1 of src1, rotated
-    # so that lane 1 holds src1's address) and the unifa stream, alternating their loads
-    quad_rotate(SRC1, SRC1, 1)
-    shr(r0, N, 1)
-    mov(unifa, SRC0).add(SRC0, SRC0, 4)
-    L.part3
-    b(R.part3_body, cond="always").unif_addr(SRC1)
-    add(SRC1, SRC1, 8)
-    sub(r0, r0, 1, cond="pushz")
-    nop()
-    L.part3_body
-    nop(sig=ldunif)
-    mov(tmud, r5)
-    mov(tmua, DST, sig=ldunifa).mov(unifa, SRC0)
-    mov(tmud, r5)
-    add(DST, DST, STEP)
-    add(SRC0, SRC0, 8)
-    mov(tmua, DST, sig=ldunifa).add(DST, DST, STEP)
-    mov(tmud, r5, sig=ldunif)
-    b(R.part3, cond="na0")
-    mov(tmua, DST).add(DST, DST, STEP)
-    mov(tmud, r5)
-    mov(tmua, DST).add(DST, DST, STEP)
-    finish()  # no tmuwt: the hardware completes the writes with the job
+from hw_support import pi, run, seeded
+from test_asm_pyvc6 import qpu_unifa
 
 
 def test_unifa():
     n = 548  # even: part 3 makes two loads of each stream per pass
     rng = seeded("test_unifa")
     with pi() as drv:
-        code = drv.program(two_uniform_streams)
+        code = drv.program(qpu_unifa)
         unif = drv.alloc(4, dtype=np.uint32)
         src0 = drv.alloc(n, dtype=np.uint32)
         src1 = drv.alloc(n, dtype=np.uint32)

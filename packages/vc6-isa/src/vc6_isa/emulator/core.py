@@ -85,10 +85,12 @@ load_cold = jit_sig("int64(int64, int64, int64[::1], int64[::1], int64[::1])")(l
 # and Appendix G.5: a uniform read after a TMU write and tmuwt returns the old value). Model:
 # they read memory as it was when the job started. Before the TMU first writes into a page of
 # a BO, the page is copied aside; uniform reads of copied pages read the copy. ``hosts`` has
-# three parts (executor._memory_table): hosts[r] BO r's bytes, hosts[n + r] the copies (same
-# offsets), hosts[2n + r] one flag byte per page of BO r (1 = copied). Inferred, not observed:
-# ldunifa reads the same way (Mesa only loads SSBOs through unifa when the shader never writes
-# them), and TMU cache evictions that would make a write visible earlier are not modelled.
+# three parts (built by Executor._prepare): hosts[r] BO r's bytes, hosts[n + r] the copies (same
+# offsets), hosts[2n + r] one flag byte per page of BO r (1 = copied). ldunifa reads the same
+# way: Mesa (nir_to_vir.c, ntq_emit_load_unifa) uses unifa for SSBOs only when they are
+# read-only, since "ldunifa won't see the shader writes to that address (possibly because
+# ldunifa doesn't read from the L2T cache)". Not modelled: L2T evictions that would make a
+# write visible to the uniform streams earlier.
 
 
 @jit_lean
@@ -301,8 +303,10 @@ def hand_over(slot, regs, lanes, ts, jp):
     The accumulators belong to the QPU, not to the thread (hardware evidence, reference 1.2 and
     Appendix G.2: after a `thrsw` with no other thread on the QPU, r0-r3 keep their values);
     the flags are treated the same way. Each slot keeps a copy that is valid while it issues,
-    so the hand-over copies them to the QPU's other slots. Those threads now see state another
-    thread wrote: strict mode flags their reads of it (`T_VALID`) until they write it again.
+    so the hand-over copies them to the QPU's other slots. Where that changes what another
+    thread left there, the value it will read was clobbered: strict mode reports the read
+    (`T_VALID`) until the thread writes it again. Equal values (say, both threads keep the
+    same constant in r3) are not clobbered.
     """
     nt = jp[J_NTHREADS]
     base = ts[slot, T_QPU] * nt
@@ -311,12 +315,22 @@ def hand_over(slot, regs, lanes, ts, jp):
         if other == slot:
             continue
         for r in range(6):
+            changed = False
             for lane in range(16):
-                regs[other, R_ACC + r, lane] = regs[slot, R_ACC + r, lane]
+                if regs[other, R_ACC + r, lane] != regs[slot, R_ACC + r, lane]:
+                    regs[other, R_ACC + r, lane] = regs[slot, R_ACC + r, lane]
+                    changed = True
+            if changed:
+                ts[other, T_VALID] &= ~(1 << r)
+        changed = False
         for lane in range(16):
-            lanes[other, L_FA, lane] = lanes[slot, L_FA, lane]
-            lanes[other, L_FB, lane] = lanes[slot, L_FB, lane]
-        ts[other, T_VALID] &= ~(63 | V_FLAGS)
+            if (lanes[other, L_FA, lane] != lanes[slot, L_FA, lane]
+                    or lanes[other, L_FB, lane] != lanes[slot, L_FB, lane]):
+                lanes[other, L_FA, lane] = lanes[slot, L_FA, lane]
+                lanes[other, L_FB, lane] = lanes[slot, L_FB, lane]
+                changed = True
+        if changed:
+            ts[other, T_VALID] &= ~V_FLAGS
 
 
 @jit_lean
