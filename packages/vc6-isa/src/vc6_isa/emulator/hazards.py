@@ -85,7 +85,7 @@ RULES: dict[int, tuple[str, str]] = {
     H_UNSUPPORTED_MAGIC: ("8", "write to a magic address that compute shaders cannot use (texture/TLB/VPM/reserved)"),
     H_UNSUPPORTED_SIGNAL: ("5.1", "signal not available to compute shaders (ldvary/ldtlb/ldtlbu)"),
     H_RF_4THREAD: ("1.3", "rf32-rf63 accessed by a 4-way threaded program (only rf0-rf31 belong to the thread)"),
-    H_ACC_UNDEFINED: ("1.2", "accumulator read while undefined: at thread start, after another thread of the QPU changed it since this one wrote it (Appendix G.2), or ('mesa' level) after a thread switch"),
+    H_ACC_UNDEFINED: ("1.2", "accumulator read while undefined: at thread start, after another thread of the QPU changed it since this one wrote it, or ('mesa' level) after a thread switch"),
     H_FLAGS_UNDEFINED: ("1.2", "flags read while undefined: at thread start, after another thread of the QPU changed them since this one set them, or ('mesa' level) after a thread switch"),
     H_BARRIER_DEADLOCK: ("12.4", "barrier can never complete: the rest of the supergroup cannot become resident or has ended"),
     H_BRANCH_TARGET: ("9.2", "branch target outside the program"),
