@@ -362,14 +362,21 @@ def _describe(t: LangType) -> str:
 
 
 def kernel(func: Callable | None = None, *, threads: int = 1) -> Any:
-    """Decorator: make `func` a QPU kernel compiled from its source (see the module doc).
+    """Decorator: make `func` a QPU kernel compiled from its source.
 
     `@kernel` runs one thread per QPU: 64 registers, 8 TMU results in flight, no thread
     switches. `@kernel(threads=2)` or `@kernel(threads=4)` compiles for 2 or 4 threads per
-    QPU (4: 32 registers and 4 TMU results in flight; reference 1.2, 12.1): each `receive()`
-    that waits for data requested since the last switch first switches to another thread
-    (`thrsw`), so with more batches than QPUs (`num_qpus` up to 8 x threads) one batch
+    QPU (4: 32 registers and 4 TMU results in flight; hazard rules 1.2 and 12.1): each
+    `receive()` that waits for data requested since the last switch first switches to another
+    thread (`thrsw`), so with more batches than QPUs (`num_qpus` up to 8 x threads) one batch
     computes while another waits for memory.
+
+    Args:
+        func: The kernel function (when used as `@kernel` without parentheses).
+        threads: Threads per QPU: 1, 2 or 4.
+
+    Returns:
+        The `Kernel`, or with `func` left out, a decorator that makes one.
 
     Raises:
         LangError: When the function's source cannot be read.
