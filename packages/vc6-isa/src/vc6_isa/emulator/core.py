@@ -1,26 +1,26 @@
 # ruff: noqa: F821, PLR1730, SIM102
 """The emulator's run loop: all QPUs, threads, the batch scheduler, TMU queues and cycle counts.
 
-This file is a *template*: :mod:`vc6_isa.emulator.dispatch` pastes it after the op dispatch it
-generates from the ISA table (``add_alu``/``mul_alu`` and the ``A_*``/``M_*`` op ids used below)
+This file is a *template*: `vc6_isa.emulator.dispatch` pastes it after the op dispatch it
+generates from the ISA table (`add_alu`/`mul_alu` and the `A_*`/`M_*` op ids used below)
 and compiles the result with numba (or runs it as plain Python when numba is missing). Do not
 import it directly.
 
 Everything here works on flat arrays (layout.py) so that numba compiles it to machine code;
-there is no Python object per lane or per instruction. :func:`run` executes until the job ends or
+there is no Python object per lane or per instruction. `run` executes until the job ends or
 something needs Python: a broken rule (hazard code), an MMU fault, or, in trace/breakpoint mode,
-after every instruction. All state lives in the arrays, so calling :func:`run` again resumes.
+after every instruction. All state lives in the arrays, so calling `run` again resumes.
 
 Conventions: register values are uint32 stored in uint32 arrays; arithmetic is done on Python /
-int64 integers and masked with ``& MASK32`` before storing.
+int64 integers and masked with `& MASK32` before storing.
 
-Speed (benchmarks/emulator_speed.py): every function but :func:`run` is compiled without numba's
-reference counting (``jit_lean``: array arguments cost nothing per call), memory is reached by
+Speed (benchmarks/emulator_speed.py): every function but `run` is compiled without numba's
+reference counting (`jit_lean`: array arguments cost nothing per call), memory is reached by
 host address (hostmem.py), and the common instruction shape (program.fast_path_shape) runs in
-:func:`fast_run`, many instructions per call, with the general :func:`step` as the fallback for
-everything else. Compile time: ``inline='always'`` (``*_inline``) only for small helpers of the
+`fast_run`, many instructions per call, with the general `step` as the fallback for
+everything else. Compile time: `inline='always'` (`*_inline`) only for small helpers of the
 fast path, since numba types every inlined copy again; functions whose callers pass literal
-constants get an explicit signature (``jit_sig``) so that numba compiles them once.
+constants get an explicit signature (`jit_sig`) so that numba compiles them once.
 """
 
 MASK32 = 0xFFFFFFFF
@@ -63,7 +63,7 @@ def mmu_fault(gs, slot, pc, addr, nbytes):
 def load(addr, size, hosts, bases, sizes):
     """Read a little-endian value of 1, 2 or 4 bytes; -1 when outside every BO.
 
-    ``hosts[r]`` is the host address of BO ``r``'s bytes (the executor keeps the arrays
+    `hosts[r]` is the host address of BO `r`'s bytes (the executor keeps the arrays
     alive while the job runs), so memory is reached without passing arrays of arrays.
     """
     r = find_region(addr, size, bases, sizes)
@@ -95,7 +95,7 @@ load_cold = jit_sig("int64(int64, int64, int64[::1], int64[::1], int64[::1])")(l
 
 @jit_lean
 def keep_old_page(r, off, hosts, bases, sizes):
-    """Copy the page of BO ``r`` holding byte offset ``off`` aside, once per job."""
+    """Copy the page of BO `r` holding byte offset `off` aside, once per job."""
     n = bases.shape[0]
     page = off >> UNIFORM_PAGE_SHIFT
     flag = hosts[2 * n + r] + page
@@ -117,7 +117,7 @@ def keep_old_page(r, off, hosts, bases, sizes):
 
 @jit_lean_inline
 def load_uniform(addr, hosts, bases, sizes):
-    """The 32-bit word a uniform stream (ldunif*, ldunifa*, tmuau, branch) reads at ``addr``:
+    """The 32-bit word a uniform stream (ldunif*, ldunifa*, tmuau, branch) reads at `addr`:
     memory as at the start of the job; -1 when outside every BO."""
     r = find_region(addr, 4, bases, sizes)
     if r < 0:
@@ -183,7 +183,7 @@ def next_uniform(slot, pc, ts, gs, hosts, bases, sizes):
 
 @jit_lean
 def start_batch(slot, batch, t0, regs, lanes, ts, jp):
-    """Start ``batch`` on thread slot ``slot``: payload rf0/rf2, MSF, uniform pointer (ref. 15.3)."""
+    """Start `batch` on thread slot `slot`: payload rf0/rf2, MSF, uniform pointer (ref. 15.3)."""
     bps = jp[J_BATCHES_PER_SG]
     sg = batch // bps
     within = batch - sg * bps
@@ -281,7 +281,7 @@ def fill_free_slots(regs, lanes, ts, qs, gs, jp):
 
 @jit_lean
 def pick_thread(q, ts, qs, jp):
-    """The slot QPU ``q`` issues from next: its current thread if still runnable, otherwise the
+    """The slot QPU `q` issues from next: its current thread if still runnable, otherwise the
     next runnable one in round-robin order; -1 when none is runnable."""
     nt = jp[J_NTHREADS]
     cur = qs[q, Q_CUR]
@@ -298,15 +298,15 @@ def pick_thread(q, ts, qs, jp):
 
 @jit_lean
 def hand_over(slot, regs, lanes, ts, jp):
-    """Thread ``slot`` stops issuing (switch or end): the QPU's accumulators r0-r5 and flags are
+    """Thread `slot` stops issuing (switch or end): the QPU's accumulators r0-r5 and flags are
     what it left, for whichever thread of the QPU issues next.
 
     The accumulators belong to the QPU, not to the thread (hardware evidence, reference 1.2 and
-    Appendix G.2: after a ``thrsw`` with no other thread on the QPU, r0-r3 keep their values);
+    Appendix G.2: after a `thrsw` with no other thread on the QPU, r0-r3 keep their values);
     the flags are treated the same way. Each slot keeps a copy that is valid while it issues,
     so the hand-over copies them to the QPU's other slots. Where that changes what another
     thread left there, the value it will read was clobbered: strict mode reports the read
-    (``T_VALID``) until the thread writes it again. Equal values (say, both threads keep the
+    (`T_VALID`) until the thread writes it again. Equal values (say, both threads keep the
     same constant in r3) are not clobbered.
     """
     nt = jp[J_NTHREADS]
@@ -425,7 +425,7 @@ def end_thread(slot, pc, regs, lanes, ts, qs, gs, jp, sg_need):
 
 @jit_lean_inline
 def source_row(mux, raddr_a, raddr_b, smimm):
-    """Row of ``regs`` an operand mux reads; -2 for the small immediate."""
+    """Row of `regs` an operand mux reads; -2 for the small immediate."""
     if mux < 6:
         return R_ACC + mux
     if mux == 6:
@@ -437,7 +437,7 @@ def source_row(mux, raddr_a, raddr_b, smimm):
 
 @jit_lean
 def check_read(slot, rrow, regs, ts, gs, jp, pc):
-    """Strict-mode checks for reading register row ``rrow`` (reference 1.2, 1.3, 13.2/6)."""
+    """Strict-mode checks for reading register row `rrow` (reference 1.2, 1.3, 13.2/6)."""
     if rrow < 0:
         return 0
     if rrow >= R_ACC:
@@ -463,7 +463,7 @@ def load_operand(slot, rrow, imm, regs, sc, k):
 
 @jit_lean_inline
 def cond_mask(cond, slot, lanes, sc, k):
-    """Lanes an ``ifa``/``ifb``/``ifna``/``ifnb`` write reaches, from the flags before this
+    """Lanes an `ifa`/`ifb`/`ifna`/`ifnb` write reaches, from the flags before this
     instruction (reference 10.1 step 6)."""
     for i in range(16):
         if cond == 0:
@@ -631,8 +631,8 @@ def tmu_lookup(
     bases,
     sizes,
 ):
-    """Issue one general-memory TMU lookup (reference 12.1): ``addrs`` are the per-lane byte
-    addresses, ``mask`` the lanes enabled by the tmua write's condition, ``cfg`` the lookup's
+    """Issue one general-memory TMU lookup (reference 12.1): `addrs` are the per-lane byte
+    addresses, `mask` the lanes enabled by the tmua write's condition, `cfg` the lookup's
     configuration byte. Writes go to memory at once; read results are queued in the thread's
     output FIFO with the modelled time at which they arrive."""
     strict = jp[J_STRICT] != 0
@@ -808,7 +808,7 @@ def tmu_lookup(
 
 @jit_lean
 def tmu_atomic(op, ndata, old, d0, d1):
-    """New memory value of a 32-bit TMU atomic (reference 12.1 op codes); the FIFO gets ``old``."""
+    """New memory value of a 32-bit TMU atomic (reference 12.1 op codes); the FIFO gets `old`."""
     if ndata == 0:
         if op == 8:
             return (old + 1) & MASK32
@@ -895,7 +895,7 @@ def write_dest(
     sizes,
 ):
     """Write 16 lane values to a destination (rf, accumulator or magic address, reference 8).
-    ``mask`` holds the lanes the write's condition enables. Returns an event or 0."""
+    `mask` holds the lanes the write's condition enables. Returns an event or 0."""
     if magic == 0:
         if w >= 32 and jp[J_NTHREADS] == 4 and jp[J_STRICT] != 0:
             return hazard(gs, H_RF_4THREAD, slot, pc, w)
@@ -1504,7 +1504,7 @@ def step(
     sizes,
     sc,
 ):
-    """Issue one instruction of thread ``slot``. Returns 0, an event (EV_*), or -1 when the thread
+    """Issue one instruction of thread `slot`. Returns 0, an event (EV_*), or -1 when the thread
     switched out or ended (the scheduler must pick again)."""
     q = ts[slot, T_QPU]
     pc = ts[slot, T_PC]
@@ -1650,13 +1650,13 @@ def write_masked(slot, row, sc, vrow, mrow, regs):
 @jit_lean_inline
 def fast_step(slot, pc, prog, regs, lanes, ts, qs, gs, jp, fifo, fifo_ready, hosts, bases, sizes, sc):
     """Issue one instruction of the common shape (program.fast_path_shape: pure ALU ops into
-    rf/r0-r4, optional ldunif/ldunifa/ldtmu) with the same effects as :func:`step`.
+    rf/r0-r4, optional ldunif/ldunifa/ldtmu) with the same effects as `step`.
 
-    Returns -1 when it did nothing because the general path must run (a check of :func:`step`
+    Returns -1 when it did nothing because the general path must run (a check of `step`
     might fire, or the thread is in a delay slot of an SFU or a thread switch), 0 when the
     instruction was issued, or an event (EV_HAZARD for the cycle budget, as step).
     Everything that could raise a hazard is checked before any state changes, so falling back
-    to :func:`step` reproduces every message exactly.
+    to `step` reproduces every message exactly.
     """
     if ts[slot, T_R4_CD] != 0 or ts[slot, T_THRSW_CD] != 0 or ts[slot, T_END_AGE] >= 0:
         return -1
@@ -1812,9 +1812,9 @@ def fast_step(slot, pc, prog, regs, lanes, ts, qs, gs, jp, fifo, fifo_ready, hos
 
 @jit_lean
 def fast_run(slot, limit, prog, regs, lanes, ts, qs, gs, jp, fifo, fifo_ready, hosts, bases, sizes, sc):
-    """Issue up to ``limit`` consecutive fast-path instructions of thread ``slot`` (one call for
+    """Issue up to `limit` consecutive fast-path instructions of thread `slot` (one call for
     a whole stretch of them). Returns how many were issued; stops at the first instruction that
-    needs :func:`step`, or at an event (then recorded in gs[G_EVENT], as for step)."""
+    needs `step`, or at an event (then recorded in gs[G_EVENT], as for step)."""
     nrows = jp[J_NROWS]
     k = 0
     while k < limit:

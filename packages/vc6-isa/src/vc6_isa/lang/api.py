@@ -143,5 +143,12 @@ class Inline:
 
 
 def inline(func: Callable) -> Inline:
-    """Decorator: compile `func` into every kernel that calls it (QPULib's C++ helpers)."""
+    """Decorator: compile `func` into every kernel that calls it (QPULib's C++ helpers).
+
+    Args:
+        func: The helper, written in the kernel language.
+
+    Returns:
+        The helper, marked for inlining.
+    """
     return Inline(func)

@@ -1,20 +1,20 @@
 """The IR backend of the frontend: instruction selection into blocks of `ir.Op`.
 
 Every language operation becomes one or a few machine ops (reference sections 10.2-10.6):
-Int compares are ``sub``/``min`` with a flag push (``min(b, a).pushc`` is a < b, as Mesa's
-ilt), Float compares ``fcmp`` with ``pushz``/``pushn``/``pushc``; a `Bool` is materialised
-with ``vfla``/``vflna`` (non-zero where true) so that it can be combined (``and``/``or``
-with ``pushz``) and re-loaded into flag A later. Per-lane ``if`` keeps a mask `Bool`;
-assignments under it are conditional writes (``ifa``/``ifna``), fused into the op that
-computes the value when that op was the last one emitted. ``any``/``all`` become branches
-on flag A over all lanes (``anya``/``alla``/``anyna``/``allna``, reference 9.1).
+Int compares are `sub`/`min` with a flag push (`min(b, a).pushc` is a < b, as Mesa's
+ilt), Float compares `fcmp` with `pushz`/`pushn`/`pushc`; a `Bool` is materialised
+with `vfla`/`vflna` (non-zero where true) so that it can be combined (`and`/`or`
+with `pushz`) and re-loaded into flag A later. Per-lane `if` keeps a mask `Bool`;
+assignments under it are conditional writes (`ifa`/`ifna`), fused into the op that
+computes the value when that op was the last one emitted. `any`/`all` become branches
+on flag A over all lanes (`anya`/`alla`/`anyna`/`allna`, reference 9.1).
 
-Constants that are not small immediates, the parameters and ``num_qpus()`` arrive as uniforms
+Constants that are not small immediates, the parameters and `num_qpus()` arrive as uniforms
 read into registers at the start (so no uniform is ever consumed after a branch). Pure ops
 are shared within a block (local CSE), and inside loops those whose operands are all
 first-block values are computed once at the end of the first block. Loops are laid out with
-their test at the bottom (one branch per trip). With ``threads`` > 1, a ``receive()`` that
-waits for data requested since the last switch starts with a ``thrsw``.
+their test at the bottom (one branch per trip). With `threads` > 1, a `receive()` that
+waits for data requested since the last switch starts with a `thrsw`.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ __all__ = ["Builder", "CondH"]
 
 
 class CondH:
-    """A `Bool` vector: register ``m`` is non-zero in the lanes where it holds."""
+    """A `Bool` vector: register `m` is non-zero in the lanes where it holds."""
 
     __slots__ = ("m",)
 
@@ -76,7 +76,7 @@ class Builder:
         layout: Blocks in program order (the first starts with the prologue).
         uses: How many ops read each VReg so far.
         no_acc: VRegs that must live in the register file (SFU destinations).
-        has_stores: Whether the program writes memory (then it ends with ``tmuwt``).
+        has_stores: Whether the program writes memory (then it ends with `tmuwt`).
     """
 
     def __init__(self, threads: int = 1, hoist: bool = True) -> None:
@@ -173,7 +173,7 @@ class Builder:
         return hit
 
     def _written(self, dst: Any) -> None:
-        """Forget available results that read ``dst`` (a variable just written)."""
+        """Forget available results that read `dst` (a variable just written)."""
         if self.avail:
             self.avail = {k: v for k, v in self.avail.items() if dst not in k[1]}
 
@@ -225,7 +225,7 @@ class Builder:
         return op
 
     def move(self, dst: Any, x: Any, masked: bool) -> None:
-        """dst = x (under the current mask when ``masked``), fused into x's op when possible."""
+        """dst = x (under the current mask when `masked`), fused into x's op when possible."""
         x = self.operand(x)
         op = self._retargetable(x)
         # an SFU result or a TMU pop goes to a register, unconditionally: writing it straight
@@ -255,7 +255,7 @@ class Builder:
         return "ifa" if self.ensure_flags(self.mask) else "ifna"
 
     def ensure_flags(self, c: CondH) -> bool:
-        """Make flag A hold ``c`` or its negation; returns True when A == c."""
+        """Make flag A hold `c` or its negation; returns True when A == c."""
         if self.flags is not None and self.flags[0] is c:
             return self.flags[1]
         self.emit("or", None, c.m, c.m, pf="pushz")
@@ -273,7 +273,7 @@ class Builder:
         return var
 
     def pin(self, x: Any) -> None:
-        """``x`` is bound to a name: never fuse another assignment into the op defining it."""
+        """`x` is bound to a name: never fuse another assignment into the op defining it."""
         if isinstance(x, CondH):
             self.homes.add(x.m)
         elif isinstance(x, VReg):
@@ -523,7 +523,7 @@ class Builder:
         self.mask = outer
 
     def _branch_on(self, u: Any, when: bool, target: Block) -> None:
-        """End the current block with a branch to ``target`` taken when ``u`` is ``when``."""
+        """End the current block with a branch to `target` taken when `u` is `when`."""
         c = u.cond.h
         if self.mask is not None:
             if u.kind == "any":

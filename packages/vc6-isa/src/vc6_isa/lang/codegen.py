@@ -1,8 +1,8 @@
 """From scheduled blocks to instruction words: operand muxes, branches and the program end.
 
 The program is dispatched single-segment (reference 14 (b)), so it ends at its first
-``thrsw``: after the last block comes ``tmuwt`` (when the kernel stores; it waits for the TMU
-writes, reference 12.1) and ``thrsw`` with two ``nop`` delay slots that write no register
+`thrsw`: after the last block comes `tmuwt` (when the kernel stores; it waits for the TMU
+writes, reference 12.1) and `thrsw` with two `nop` delay slots that write no register
 (reference 13.5/26-28). Branches are relative: the offset counts from the instruction after
 the third delay slot (reference 9.2).
 """
@@ -34,8 +34,8 @@ class Compiled:
 
     Attributes:
         words: The program (numpy uint64).
-        uniforms: What each uniform word carries, in stream order: ``("param", i)``,
-            ``("const", bits)`` or ``("num_qpus",)``.
+        uniforms: What each uniform word carries, in stream order: `("param", i)`,
+            `("const", bits)` or `("num_qpus",)`.
         labels: Instruction index -> label name (block starts that are branch targets).
     """
 
@@ -116,7 +116,7 @@ def _schedule(
     b: Block, ops: list[Op], where: dict[VReg, tuple[str, int]], limit: int
 ) -> list[Instr]:
     """One block's instructions: its ops cut at thread switches, each part scheduled on its
-    own, a ``thrsw`` ending each part but the last, then the branch."""
+    own, a `thrsw` ending each part but the last, then the branch."""
     parts: list[list[Op]] = [[]]
     for op in ops:
         if op.name == "thrsw":

@@ -34,13 +34,15 @@ class SourceInfo:
 class LangError(Exception):
     """A kernel uses something outside the language, mixes types, or cannot be compiled.
 
-    Raised at compile time, before any device is touched. ``str(err)`` reads::
+    Raised at compile time, before any device is touched. `str(err)` reads:
 
-        Int + Float needs an explicit conversion
-          File "demo.py", line 7, in kernel gcd
-            a = p[0] + 1.5
-                ^^^^^^^^^^
-        fix: write to_float(x) or to_int(x) so both operands have the same type
+    ```text
+    Int + Float needs an explicit conversion
+      File "demo.py", line 7, in kernel gcd
+        a = p[0] + 1.5
+            ^^^^^^^^^^
+    fix: write to_float(x) or to_int(x) so both operands have the same type
+    ```
 
     Attributes:
         what: What is wrong.

@@ -3,14 +3,14 @@
 * `gcd` / `gcd_unrolled`: greatest common divisors of 16 pairs (Euclid by subtraction); the
   second unrolls four steps of the loop body with `static_range`.
 * `rot3d_1`, `rot3d_2`, `rot3d_3`: rotate points about the z axis; version 1 loads and
-  stores with ``p[i]``, version 2 gathers one block ahead, version 3 also splits the blocks
+  stores with `p[i]`, version 2 gathers one block ahead, version 3 also splits the blocks
   over `num_qpus()` QPUs. Versions 2 and 3 read one block (per QPU) past the end of the
   arrays, as QPULib's do: give the arrays that much slack (`rot3d_slack`).
 * `heat_step`: one Jacobi step of QPULib's heat-flow example, written with its cursors
   (`cursor_init`, `cursor_prime`, `cursor_advance`, `shift_left`, `shift_right` as `@inline`
   helpers); `heat_reference` does the same float32 operations in the same order in numpy.
   QPULib's original keeps the edges cold with zero padding around the grid; this one keeps
-  the border cells fixed (a per-lane ``if``), and its grids need one spare row after the last
+  the border cells fixed (a per-lane `if`), and its grids need one spare row after the last
   (the cursors read one block ahead).
 """
 
@@ -129,14 +129,14 @@ def rot3d_slack(num_qpus: int = 8) -> int:
 
 @inline
 def cursor_init(p):
-    """Start a cursor on the row at ``p``: ask for its first block; returns the next address."""
+    """Start a cursor on the row at `p`: ask for its first block; returns the next address."""
     gather(p)
     return p + 16
 
 
 @inline
 def cursor_prime(addr):
-    """Receive the first block (it becomes ``next``) and ask for the second."""
+    """Receive the first block (it becomes `next`) and ask for the second."""
     nxt = receive()
     gather(addr)
     return nxt

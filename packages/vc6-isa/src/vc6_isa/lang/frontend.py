@@ -43,7 +43,7 @@ FIFO_LIMIT = 8
 
 
 def fifo_limit(threads: int) -> int:
-    """Outstanding TMU result words per batch for a kernel compiled for ``threads``."""
+    """Outstanding TMU result words per batch for a kernel compiled for `threads`."""
     return min(FIFO_LIMIT, 16 // threads)
 
 
@@ -61,7 +61,7 @@ class Var:
 
 @dataclass
 class RV:
-    """A runtime value: its type and the backend's handle. ``var`` is the variable it was read
+    """A runtime value: its type and the backend's handle. `var` is the variable it was read
     from (so that binding it elsewhere can snapshot it)."""
 
     type: LangType
@@ -71,7 +71,7 @@ class RV:
 
 @dataclass
 class Uniform:
-    """``any(c)`` / ``all(c)`` (possibly negated): a condition the whole batch agrees on."""
+    """`any(c)` / `all(c)` (possibly negated): a condition the whole batch agrees on."""
 
     kind: str
     negated: bool
@@ -148,11 +148,11 @@ def mutable_names(fn: ast.FunctionDef) -> set[str]:
     """Names that need a variable (a home register written by every assignment).
 
     A name whose bindings (parameter, assignments) all sit in the same statement list, at the
-    same control-flow nesting (``static_range`` loops do not count: they are unrolled), is
-    rebound like a ``let``: each assignment simply names a new value, and no copy is made. A
-    name also bound inside a runtime loop, a branch or a per-lane ``if`` other than where it was
+    same control-flow nesting (`static_range` loops do not count: they are unrolled), is
+    rebound like a `let`: each assignment simply names a new value, and no copy is made. A
+    name also bound inside a runtime loop, a branch or a per-lane `if` other than where it was
     first bound must merge values at run time, so it becomes a variable; so does the target of
-    a runtime ``for``.
+    a runtime `for`.
     """
     paths: dict[str, set[tuple[int, ...]]] = {}
     forced: set[str] = set()
@@ -191,7 +191,7 @@ class Walker:
 
     Args:
         func: The Python function.
-        tree: Its parsed ``FunctionDef``.
+        tree: Its parsed `FunctionDef`.
         source: Where its text came from (for errors).
         shared: Backend and FIFO state shared with the walkers of inlined helpers.
     """
@@ -350,7 +350,7 @@ class Walker:
             )
 
     def aug_assign(self, s: ast.AugAssign) -> None:
-        """``x op= v`` and ``p[i] op= v`` (the pointer and index are evaluated once)."""
+        """`x op= v` and `p[i] op= v` (the pointer and index are evaluated once)."""
         t = s.target
         if isinstance(t, ast.Name):
             cur = self.expr(ast.Name(t.id, ast.Load(), **_pos(t)))
@@ -363,7 +363,7 @@ class Walker:
             raise self.error(t, "only a name or p[i] can be updated with an operator")
 
     def bind(self, name: str, value: Any, node: ast.AST) -> None:
-        """Bind ``name`` at its (first) assignment."""
+        """Bind `name` at its (first) assignment."""
         if name in self.mutable and not isinstance(value, tuple):
             t = self.type_of(value, node)
             if t is BOOL and not isinstance(value, RV):
@@ -621,7 +621,7 @@ class Walker:
         raise self.error(node, f"{self.describe(v)} cannot be a kernel value")
 
     def operand(self, v: Any, t: LangType, node: ast.AST) -> Any:
-        """``v`` as an operand of type ``t``: a backend handle or ("imm", type, value)."""
+        """`v` as an operand of type `t`: a backend handle or ("imm", type, value)."""
         if isinstance(v, RV):
             if v.type != t:
                 raise self.error(

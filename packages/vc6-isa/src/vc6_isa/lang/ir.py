@@ -1,8 +1,8 @@
 """The compiler's IR: basic blocks of machine-level ops over virtual registers.
 
-One `Op` is one add-ALU or mul-ALU operation, or one signal (``ldtmu``, ``ldunifrf``), with
-the op names of the encoding table (`vc6_isa.encoding`), plus the pseudo-ops ``mov`` (either
-ALU) and ``rot`` (the mul-ALU ``mov`` with the ``rot`` signal). Virtual registers are written
+One `Op` is one add-ALU or mul-ALU operation, or one signal (`ldtmu`, `ldunifrf`), with
+the op names of the encoding table (`vc6_isa.encoding`), plus the pseudo-ops `mov` (either
+ALU) and `rot` (the mul-ALU `mov` with the `rot` signal). Virtual registers are written
 more than once (a variable is one register that each assignment writes, conditionally under
 a per-lane mask), which is the IR's replacement for SSA phis: liveness is computed on the CFG
 (`regalloc`), so a conditional write counts as a read of its destination too.
@@ -36,7 +36,7 @@ class VReg:
     """A virtual register: one 16-lane value or variable.
 
     Attributes:
-        id: Unique number (the printed name is ``v<id>``).
+        id: Unique number (the printed name is `v<id>`).
         need_acc: Must live in an accumulator (the source of a full-lane rotation).
         line: (source, line) of its first definition (for errors).
     """
@@ -54,8 +54,8 @@ class VReg:
 
 @dataclass(frozen=True)
 class Fixed:
-    """A physical or magic register the compiler names directly: ``rf0`` (the payload),
-    ``r5`` (rotation amount), ``r5rep``, ``tmua``, ``tmud``."""
+    """A physical or magic register the compiler names directly: `rf0` (the payload),
+    `r5` (rotation amount), `r5rep`, `tmua`, `tmud`."""
 
     name: str
 
@@ -65,7 +65,7 @@ class Fixed:
 
 @dataclass(frozen=True)
 class Imm:
-    """A small-immediate operand (reference 7): ``bits`` is one of the 48 encodable patterns."""
+    """A small-immediate operand (reference 7): `bits` is one of the 48 encodable patterns."""
 
     bits: int
 
@@ -87,16 +87,16 @@ class Op:
     """One machine operation.
 
     Attributes:
-        name: Encoding-table op name, or ``mov`` / ``rot`` / ``ldtmu`` / ``ldunifrf``.
+        name: Encoding-table op name, or `mov` / `rot` / `ldtmu` / `ldunifrf`.
         dst: Destination (VReg, Fixed, or None for no destination).
         srcs: Operands (VReg, Fixed or Imm).
-        cond: ``ifa`` / ``ifna``: write only in lanes where flag A is set / clear.
-        pf: ``pushz`` / ``pushn`` / ``pushc``: push a flag from the result.
-        rot: Rotation amount (1..15) or `R5`, for ``rot``.
-        unpack: Input unpack of operand a (``abs`` for Float abs).
-        uniform: For ``ldunifrf``, what the uniform word carries.
-        tmu_read: A ``tmua`` write that requests a read (a gather or a load), whose result a
-            later ``ldtmu`` pops.
+        cond: `ifa` / `ifna`: write only in lanes where flag A is set / clear.
+        pf: `pushz` / `pushn` / `pushc`: push a flag from the result.
+        rot: Rotation amount (1..15) or `R5`, for `rot`.
+        unpack: Input unpack of operand a (`abs` for Float abs).
+        uniform: For `ldunifrf`, what the uniform word carries.
+        tmu_read: A `tmua` write that requests a read (a gather or a load), whose result a
+            later `ldtmu` pops.
         line: Kernel source line.
     """
 
@@ -139,8 +139,8 @@ class Op:
 
 @dataclass(eq=False)
 class Branch:
-    """A block's conditional or unconditional jump: ``cond`` is None or a branch condition
-    (``anya``, ``alla``, ``anyna``, ``allna``) read from flag A."""
+    """A block's conditional or unconditional jump: `cond` is None or a branch condition
+    (`anya`, `alla`, `anyna`, `allna`) read from flag A."""
 
     cond: str | None
     target: Block
@@ -149,7 +149,7 @@ class Branch:
 
 @dataclass(eq=False)
 class Block:
-    """A basic block: ops, then an optional branch; otherwise it falls through. ``fifo_in`` is
+    """A basic block: ops, then an optional branch; otherwise it falls through. `fifo_in` is
     the number of TMU reads outstanding when it starts (the frontend tracks it statically)."""
 
     id: int
@@ -162,7 +162,7 @@ class Block:
 
 
 def alus_for(name: str) -> tuple[str, ...]:
-    """Which ALUs can run an op (``sig`` for signal ops)."""
+    """Which ALUs can run an op (`sig` for signal ops)."""
     if name in ("ldtmu", "ldunifrf"):
         return ("sig",)
     if name == "mov":

@@ -1,9 +1,9 @@
 """`@kernel`: compile a restricted Python function for the QPUs, call it like a function.
 
-``kernel(*args, num_qpus=n)`` compiles once per argument types (cached), stages numpy arrays
+`kernel(*args, num_qpus=n)` compiles once per argument types (cached), stages numpy arrays
 into device memory (DeviceArrays are used in place), passes scalars as uniforms, dispatches
-``n`` batches of 16 lanes, one per QPU (``me()`` is the batch number), waits, and copies the
-numpy arrays back. ``kernel.interpret(...)`` runs the same source semantics in numpy instead.
+`n` batches of 16 lanes, one per QPU (`me()` is the batch number), waits, and copies the
+numpy arrays back. `kernel.interpret(...)` runs the same source semantics in numpy instead.
 """
 
 from __future__ import annotations
@@ -55,13 +55,18 @@ class Program:
 
     @property
     def words(self) -> np.ndarray:
+        """The instruction words (uint64, one per instruction)."""
         return self.code.words
 
     def __len__(self) -> int:
         return len(self.code.words)
 
     def disassemble(self) -> str:
-        """Mesa's text for every instruction, with the branch targets labelled."""
+        """Mesa's text for every instruction, with the branch targets labelled.
+
+        Returns:
+            The program's text, one line per instruction or label.
+        """
         from ..disasm import disassemble
 
         return disassemble(self.code.words, labels=self.code.labels)
@@ -108,7 +113,7 @@ class Kernel:
     Attributes:
         func: The Python function.
         name: Its name.
-        last_job: The `v3d_drm.Job` of the latest call (``.stats`` has the modelled cycles).
+        last_job: The `v3d_drm.Job` of the latest call (`.stats` has the modelled cycles).
     """
 
     def __init__(self, func: Callable, threads: int = 1) -> None:
@@ -133,7 +138,14 @@ class Kernel:
     # ---- types and compilation --------------------------------------------------------------
 
     def types_for(self, args: tuple) -> tuple[LangType, ...]:
-        """The parameter types a call with ``args`` compiles for (annotations win)."""
+        """The parameter types a call with `args` compiles for (annotations win).
+
+        Args:
+            args: The call's arguments.
+
+        Returns:
+            One language type per parameter.
+        """
         if len(args) != len(self.params):
             raise KernelArgumentError(
                 f"{self.name}() takes {len(self.params)} argument(s) "
@@ -218,7 +230,14 @@ class Kernel:
         return Program(types, code, time.perf_counter() - t0, n_ops)
 
     def disassemble(self, *args: Any) -> str:
-        """The compiled program's assembly (Mesa's syntax); args as for `compile`."""
+        """The compiled program's assembly (Mesa's syntax).
+
+        Args:
+            *args: Arguments (or their types) as for `compile`.
+
+        Returns:
+            The disassembly text.
+        """
         return self.compile(*args).disassemble()
 
     # ---- running ----------------------------------------------------------------------------
@@ -250,13 +269,13 @@ class Kernel:
 
         Args:
             *args: One per parameter: numpy arrays (copied to device memory and back after
-                the run), ``v3d_drm`` DeviceArrays (used in place), Python or numpy scalars.
-            num_qpus: How many batches of 16 lanes run it, one per QPU (``me()`` is the
-                batch number); up to 8, or 8 x threads for a kernel with ``threads`` > 1.
-            device: The ``v3d_drm.Device``; by default one opened once per process.
+                the run), `v3d_drm` DeviceArrays (used in place), Python or numpy scalars.
+            num_qpus: How many batches of 16 lanes run it, one per QPU (`me()` is the
+                batch number); up to 8, or 8 x threads for a kernel with `threads` > 1.
+            device: The `v3d_drm.Device`; by default one opened once per process.
 
         Returns:
-            The `v3d_drm.Job` (``job.stats`` holds the emulator's modelled cycles).
+            The `v3d_drm.Job` (`job.stats` holds the emulator's modelled cycles).
 
         Raises:
             LangError: The kernel cannot be compiled (before any device is touched).
@@ -310,7 +329,7 @@ class Kernel:
 
         Args:
             *args: As for a call; arrays must be C-contiguous numpy arrays.
-            num_qpus: How many batches to run (one after another, ``me()`` = 0, 1, ...).
+            num_qpus: How many batches to run (one after another, `me()` = 0, 1, ...).
 
         Raises:
             LangError: The kernel is outside the language, or a lane reads or writes
@@ -365,18 +384,25 @@ def _describe(t: LangType) -> str:
 
 
 def kernel(func: Callable | None = None, *, threads: int = 1) -> Any:
-    """Decorator: make `func` a QPU kernel compiled from its source (see the module doc).
+    """Decorator: make `func` a QPU kernel compiled from its source.
 
-    ``@kernel`` runs one thread per QPU: 64 registers, 8 TMU results in flight, no thread
-    switches. ``@kernel(threads=2)`` or ``@kernel(threads=4)`` compiles for 2 or 4 threads per
-    QPU (4: 32 registers and 4 TMU results in flight; reference 1.2, 12.1): each ``receive()``
-    that waits for data requested since the last switch first switches to another thread
-    (``thrsw``), so with more batches than QPUs (``num_qpus`` up to 8 x threads) one batch
+    `@kernel` runs one thread per QPU: 64 registers, 8 TMU results in flight, no thread
+    switches. `@kernel(threads=2)` or `@kernel(threads=4)` compiles for 2 or 4 threads per
+    QPU (4: 32 registers and 4 TMU results in flight; hazard rules 1.2 and 12.1): each
+    `receive()` that waits for data requested since the last switch first switches to another
+    thread (`thrsw`), so with more batches than QPUs (`num_qpus` up to 8 x threads) one batch
     computes while another waits for memory.
+
+    Args:
+        func: The kernel function (when used as `@kernel` without parentheses).
+        threads: Threads per QPU: 1, 2 or 4.
+
+    Returns:
+        The `Kernel`, or with `func` left out, a decorator that makes one.
 
     Raises:
         LangError: When the function's source cannot be read.
-        KernelArgumentError: ``threads`` is not 1, 2 or 4.
+        KernelArgumentError: `threads` is not 1, 2 or 4.
     """
     if func is None:
         return lambda f: kernel(f, threads=threads)

@@ -1,10 +1,10 @@
 """Dead-code elimination on the IR: ops whose results nothing reads, flag pushes nothing uses.
 
-Side effects survive: ``ldtmu`` keeps popping the TMU queue (its destination becomes null),
-TMU writes and stores stay. An unread ``ldunifrf`` goes, and with it its uniform word (the
+Side effects survive: `ldtmu` keeps popping the TMU queue (its destination becomes null),
+TMU writes and stores stay. An unread `ldunifrf` goes, and with it its uniform word (the
 kernel's uniform list is made from the loads that remain). Flags never live across blocks
 (the builder re-derives them at each block start), so a push is dead when no condition,
-``vfla``/``vflna`` or the block's branch reads flag A before the next push.
+`vfla`/`vflna` or the block's branch reads flag A before the next push.
 """
 
 from __future__ import annotations

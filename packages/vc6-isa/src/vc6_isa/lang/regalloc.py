@@ -1,6 +1,6 @@
 """Register allocation: liveness on the CFG, then linear scan over live intervals.
 
-Physical registers are ``("rf", n)`` and ``("acc", n)``. The register file offers rf3-rf63
+Physical registers are `("rf", n)` and `("acc", n)`. The register file offers rf3-rf63
 (rf0-rf2 hold the dispatch payload and must not be read in the last three instructions,
 reference 13.5/27; the compiler reads rf0 once, for `me()`), 32 entries fewer when the
 program is 4-way threaded (reference 1.3). The accumulators r0-r3 take short-lived values

@@ -3,23 +3,23 @@
 Works after register allocation, on physical registers. For each block it builds the
 dependence graph (read-after-write with the result latency, write-after-read with latency 0
 since both ALUs read before either writes, write-after-write), plus ordered chains for the
-flags, the TMU requests (``tmud``/``tmua`` writes), the TMU pops (``ldtmu``), the uniform
-stream and ``rtop``. A pop depends on the request it returns, and a read request may move
+flags, the TMU requests (`tmud`/`tmua` writes), the TMU pops (`ldtmu`), the uniform
+stream and `rtop`. A pop depends on the request it returns, and a read request may move
 ahead of earlier pops only while the output FIFO has room (the frontend tracks its depth
 statically; reference 12.1, 13.6/31); a pop is asked to come `TMU_SOFT_LATENCY` instructions
 after its request when other work can fill the gap. Then it fills instructions cycle by cycle
 with the ready ops of greatest height (the flag compare of the block's branch first),
 checking what one instruction can hold (reference 13.1): one add op, one mul op and one
 signal; two register-file read ports (one when a small immediate or a rotation takes
-``raddr_b``); one small immediate; one flag write and an encodable condition pair; one
-peripheral access (TMU write, ``ldtmu``, SFU); distinct destinations. Latencies (reference
+`raddr_b`); one small immediate; one flag write and an encodable condition pair; one
+peripheral access (TMU write, `ldtmu`, SFU); distinct destinations. Latencies (reference
 11.1, 13.2): ALU results at t+1; SFU results at t+2; a rotated accumulator, and r5 as a
 rotation amount, not written by the previous instruction.
 
 The block's branch goes as early as its flags allow but with at most three instructions
 after it, so the branch's delay slots execute the block's own last instructions (reference
-9.2); missing slots are filled with ``nop``. A thread switch (``thrsw``, kernels with
-``threads`` > 1) goes on the third-last instruction before the switch point, with two quiet
+9.2); missing slots are filled with `nop`. A thread switch (`thrsw`, kernels with
+`threads` > 1) goes on the third-last instruction before the switch point, with two quiet
 delay slots, at least three instructions after the previous one and never near a branch
 (reference 13.3/14, 13.4).
 """
@@ -66,7 +66,7 @@ class Node:
 
 @dataclass
 class Instr:
-    """One instruction being filled: at most one op per slot (``add``, ``mul``, ``sig``)."""
+    """One instruction being filled: at most one op per slot (`add`, `mul`, `sig`)."""
 
     add: Node | None = None
     mul: Node | None = None
@@ -155,7 +155,7 @@ def _edge(p: Node, n: Node, lat: int) -> None:
 
 
 def build_graph(nodes: list[Node], fifo_in: int = 0) -> None:
-    """Dependences of one block's nodes (``fifo_in``: TMU reads outstanding at its start)."""
+    """Dependences of one block's nodes (`fifo_in`: TMU reads outstanding at its start)."""
     last_w: dict[Any, Node] = {}
     readers: dict[Any, list[Node]] = {}
     edge = _edge
@@ -187,7 +187,7 @@ def build_graph(nodes: list[Node], fifo_in: int = 0) -> None:
 
 
 def _heights(nodes: list[Node], urgent: Node | None = None, boost: int = 0) -> None:
-    """Longest latency path to the block's end; ``urgent`` counts as at least ``boost``."""
+    """Longest latency path to the block's end; `urgent` counts as at least `boost`."""
     for n in reversed(nodes):
         n.height = 1 + max((lat + s.height for s, lat in n.succs), default=0)
         if n is urgent:
@@ -210,7 +210,7 @@ def _flags_ok(instr: Instr, extra: tuple[str, Node] | None) -> bool:
 
 
 def fits(instr: Instr, n: Node, slot: str) -> bool:
-    """Can ``n`` go into ``instr``'s ``slot`` (``add``, ``mul`` or ``sig``)?"""
+    """Can `n` go into `instr`'s `slot` (`add`, `mul` or `sig`)?"""
     if getattr(instr, slot) is not None:
         return False
     others = instr.nodes()
@@ -331,8 +331,8 @@ def _quiet_slot(ins: Instr) -> bool:
 
 
 def place_thrsw(instrs: list[Instr], earliest: int) -> int:
-    """Put a ``thrsw`` on one of the last instructions so that its two delay slots end the
-    list (padding with ``nop`` when needed), at ``earliest`` or later; returns its index."""
+    """Put a `thrsw` on one of the last instructions so that its two delay slots end the
+    list (padding with `nop` when needed), at `earliest` or later; returns its index."""
     j = max(len(instrs) - 3, earliest, 0)
     while True:
         while len(instrs) < j + 3:

@@ -1,7 +1,7 @@
 """The value types of the language: 16-lane `Int`, `Float`, `Bool` vectors and `Ptr[T]`.
 
-`Int`, `Float` and `Ptr` are what kernels name in annotations (``p: Ptr[Int]``) and call as
-constructors (``Int(0)``, ``Float(k + 1)``); outside a kernel calling them raises `LangError`.
+`Int`, `Float` and `Ptr` are what kernels name in annotations (`p: Ptr[Int]`) and call as
+constructors (`Int(0)`, `Float(k + 1)`); outside a kernel calling them raises `LangError`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ __all__ = ["BOOL", "FLOAT", "INT", "Float", "Int", "LangType", "Ptr", "ptr_of"]
 
 @dataclass(frozen=True)
 class LangType:
-    """A value type: ``kind`` is ``int``, ``float``, ``bool`` or ``ptr`` (then ``elem`` is the
+    """A value type: `kind` is `int`, `float`, `bool` or `ptr` (then `elem` is the
     element type, `INT` or `FLOAT`)."""
 
     kind: str
@@ -44,7 +44,7 @@ def ptr_of(elem: LangType) -> LangType:
 
 
 class _TypeName:
-    """``Int`` / ``Float``: an annotation, and a constructor inside kernels."""
+    """`Int` / `Float`: an annotation, and a constructor inside kernels."""
 
     def __init__(self, name: str, lang_type: LangType) -> None:
         self.__name__ = name
@@ -61,7 +61,7 @@ class _TypeName:
 
 
 class _PtrName:
-    """``Ptr[Int]`` / ``Ptr[Float]``: a pointer parameter's annotation."""
+    """`Ptr[Int]` / `Ptr[Float]`: a pointer parameter's annotation."""
 
     __name__ = "Ptr"
 
