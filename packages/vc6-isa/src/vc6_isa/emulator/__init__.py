@@ -39,9 +39,9 @@ __all__ = [
     "Snapshot",
     "TraceRecord",
     "calibration_program",
+    "compiled",
     "decode_cfg",
     "modelled_label",
     "parameter_table",
-    "compiled",
     "warm_up",
 ]
