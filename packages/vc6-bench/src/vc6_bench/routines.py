@@ -72,6 +72,8 @@ class Routine:
         bytes_moved: Compulsory memory traffic: each input read and each output written once.
         ceilings: Which ceilings apply: `"flops"`, `"bandwidth"`.
         exact: Whether the result must match the reference bit for bit (no `tolerance`).
+        py_videocore6: The py-videocore6 program of the calibration that this routine is
+            compared with (its name there and its record-size problem), or `None`.
     """
 
     name: str
