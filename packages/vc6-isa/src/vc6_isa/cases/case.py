@@ -74,12 +74,14 @@ class CaseRun:
         inputs: The input buffers as they were staged.
         job: The finished ``v3d_drm.Job`` (``job.stats`` on the emulator).
         program: The assembled program that ran.
+        addresses: The GPU address each buffer had during the job.
     """
 
     outputs: Buffers
     inputs: Buffers
     job: Any
     program: Program
+    addresses: dict[str, int]
 
 
 def run_case(dev: Any, case: Case, *, executor_options: Mapping[str, object] | None = None,
@@ -109,7 +111,8 @@ def run_case(dev: Any, case: Case, *, executor_options: Mapping[str, object] | N
                            executor_options=executor_options, **dict(case.dispatch))
         job.wait()
         outputs = {name: np.array(array, copy=True) for name, array in arrays.items()}
+        addresses = {name: int(array.address) for name, array in arrays.items()}
     finally:
         for array in arrays.values():
             array.close()
-    return CaseRun(outputs=outputs, inputs=inputs, job=job, program=program)
+    return CaseRun(outputs=outputs, inputs=inputs, job=job, program=program, addresses=addresses)
