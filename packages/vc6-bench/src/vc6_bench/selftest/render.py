@@ -28,8 +28,8 @@ def render_text(document: dict[str, Any]) -> str:
     timed = [r for r in results if r.get("timing") and r["kind"] == "kernel"]
     if timed:
         tolerance = document["settings"]["timing_tolerance"]
-        lines += ["", f"timing (kernels; median of {document['settings']['repeat']} run(s) after 1 warm-up; "
-                      f"flagged beyond +-{tolerance:.0%}):"]
+        lines += ["", (f"timing (kernels; median of {document['settings']['repeat']} run(s) after 1 warm-up; "
+                      f"flagged beyond +-{tolerance:.0%}):")]
         lines += _timing_lines(timed)
     lines += ["", _summary_line(document["summary"])]
     return "\n".join(lines) + "\n"
@@ -90,8 +90,8 @@ def _expectation_lines(entry: dict[str, Any]) -> list[str]:
             return []
         return [f"      documented expectation: GPU {expectation['hardware']}; emulator {expectation['emulator']}"]
     verification = entry.get("verification") or {}
-    return [f"      against numpy: GPU {_check(verification.get('hardware'))}; "
-            f"emulator {_check(verification.get('emulator'))}"]
+    return [(f"      against numpy: GPU {_check(verification.get('hardware'))}; "
+            f"emulator {_check(verification.get('emulator'))}")]
 
 
 def _check(check: dict[str, Any] | None) -> str:
