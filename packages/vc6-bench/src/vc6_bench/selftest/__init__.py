@@ -7,10 +7,23 @@
     print(selftest.render_text(report))
 """
 
-from .compare import Comparison, Difference, differences
-from .provenance import Origin, ProvenanceExecutor
-from .render import render_text
-from .run import FORMAT, Options, Program, programs, run
+from importlib import import_module
+from typing import Any
+
+# Re-exported lazily: ``vc6-bench`` imports the subcommand's options at start-up, and the runner
+# brings in the emulator and the case library (about 2 s), which only ``selftest`` itself needs.
+_EXPORTS = {
+    "Comparison": "compare", "Difference": "compare", "differences": "compare",
+    "Origin": "provenance", "ProvenanceExecutor": "provenance",
+    "render_text": "render",
+    "FORMAT": "defaults", "Options": "runner", "Program": "runner", "programs": "runner", "run": "runner",
+}
 
 __all__ = ["FORMAT", "Comparison", "Difference", "Options", "Origin", "Program", "ProvenanceExecutor",
            "differences", "programs", "render_text", "run"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

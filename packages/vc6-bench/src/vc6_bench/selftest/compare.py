@@ -25,6 +25,7 @@ class Difference:
         flat: Position of the word in the buffer, counting words from 0.
         hardware: The word the hardware (or the device under test) left.
         emulator: The word the emulator left.
+        nbytes: Bytes per word (4, or 1 for byte buffers).
     """
 
     buffer: str
@@ -32,6 +33,7 @@ class Difference:
     flat: int
     hardware: int
     emulator: int
+    nbytes: int = 4
 
     @property
     def bits(self) -> int:
@@ -96,5 +98,5 @@ def differences(hardware: Mapping[str, np.ndarray], emulator: Mapping[str, np.nd
         differing += count
         for flat in np.flatnonzero(mask)[: max(limit - len(listed), 0)].tolist():
             where = tuple(int(i) for i in np.unravel_index(flat, want.shape))
-            listed.append(Difference(name, where, int(flat), int(got[where]), int(want[where])))
+            listed.append(Difference(name, where, int(flat), int(got[where]), int(want[where]), want.itemsize))
     return Comparison(compared, differing, listed)

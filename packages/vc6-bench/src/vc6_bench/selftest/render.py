@@ -88,7 +88,7 @@ def _expectation_lines(entry: dict[str, Any]) -> list[str]:
         expectation = entry.get("expectation") or {}
         if expectation.get("hardware") is None:
             return []
-        return [f"      documented expectation: GPU {expectation['hardware']}; emulator {expectation['emulator']}"]
+        return [f"      documented expectation: GPU {_short(expectation['hardware'])}; emulator {_short(expectation['emulator'])}"]
     verification = entry.get("verification") or {}
     return [(f"      against numpy: GPU {_check(verification.get('hardware'))}; "
             f"emulator {_check(verification.get('emulator'))}")]
@@ -97,7 +97,12 @@ def _expectation_lines(entry: dict[str, Any]) -> list[str]:
 def _check(check: dict[str, Any] | None) -> str:
     if check is None:
         return "-"
-    return "passed" if check["passed"] else f"FAILED ({check.get('message')})"
+    return "passed" if check["passed"] else _short(f"FAILED ({check.get('message')})")
+
+
+def _short(text: str, limit: int = 60) -> str:
+    """``text`` cut to ``limit`` characters (the JSON report has it whole)."""
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
 
 
 def _timing_lines(timed: list[dict[str, Any]]) -> list[str]:
