@@ -114,7 +114,7 @@ def cli_run(argv, monkeypatch=None):
 
 
 def test_without_a_pi_it_says_so_in_one_line_and_exits_3(monkeypatch):
-    import v3d_drm.backends.kernel as kernel
+    from v3d_drm.backends import kernel
 
     monkeypatch.delenv(selftest.command.FAKE_HARDWARE_ENV, raising=False)
     monkeypatch.setattr(kernel, "find_v3d_node", lambda: (None, ["no DRM nodes in /dev/dri"]))
@@ -151,7 +151,7 @@ def test_cli_json_goes_to_stdout_clean_and_an_unperturbed_fake_agrees(monkeypatc
     (["--device", "emulator"], "not 'emulator'"),
 ])
 def test_usage_errors_exit_2(argv, message):
-    code, out, err = cli_run(argv)
+    code, _out, err = cli_run(argv)
     assert code == 2 and message in err
 
 

@@ -13,7 +13,12 @@ from typing import Any, TextIO
 from ..platform import Platform, RealPlatform
 from ..progress import Progress
 from ..report import render_json
-from .defaults import DEFAULT_MAX_LANES, DEFAULT_TIMING_TOLERANCE, DEFAULT_TRACE_LIMIT, SIZES
+from .defaults import (
+    DEFAULT_MAX_LANES,
+    DEFAULT_TIMING_TOLERANCE,
+    DEFAULT_TRACE_LIMIT,
+    SIZES,
+)
 
 __all__ = ["FAKE_HARDWARE_ENV", "add_arguments", "main"]
 
@@ -50,7 +55,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace, stdout: TextIO, stderr: TextIO, platform: Platform | None = None) -> int:
     """Run the subcommand; return the exit code."""
     from .render import render_text
-    from .runner import Options, programs, run  # the emulator and the cases: imported only when used
+    from .runner import (  # the emulator and the cases: imported only when used
+        Options,
+        programs,
+        run,
+    )
 
     if args.format == "csv":
         stderr.write("vc6-bench selftest: error: the report has no CSV form; use --json or the default text\n")

@@ -39,8 +39,14 @@ from vc6_isa.emulator import Executor
 from .. import method
 from ..platform import PERFMON_COUNTERS, Platform, RealPlatform
 from ..routines import ROUTINES, Problem, Routine
-from .defaults import DEFAULT_MAX_LANES, DEFAULT_TIMING_TOLERANCE, DEFAULT_TRACE_LIMIT, FORMAT, SIZES
 from .compare import Comparison, Difference, as_words, differences
+from .defaults import (
+    DEFAULT_MAX_LANES,
+    DEFAULT_TIMING_TOLERANCE,
+    DEFAULT_TRACE_LIMIT,
+    FORMAT,
+    SIZES,
+)
 from .provenance import Origin, ProvenanceExecutor
 
 __all__ = ["FORMAT", "Options", "Program", "programs", "run"]
