@@ -13,11 +13,14 @@ when the address register's values are known from the trace (``or``/``mov`` or `
 registers), else None.
 
 Limits: a store that writes a word's old value again leaves no trace (the earlier writer is
-reported); accumulators read across a thread switch are followed per thread.
+reported); accumulators read across a thread switch are followed per thread; a store whose
+address register is not known from the trace is attributed only when the memory is small enough to
+scan whole (``FULL_SCAN_WORDS``).
 """
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -32,6 +35,8 @@ __all__ = ["Origin", "ProvenanceExecutor"]
 _TMUD = encoding.MAGIC_ADDRESSES["tmud"]
 _STORE_ADDRESS = frozenset({encoding.MAGIC_ADDRESSES["tmua"], encoding.MAGIC_ADDRESSES["tmuau"]})
 _MOVES = frozenset({"mov", "fmov"})
+#: Memories up to this many words are scanned whole after a store whose addresses are unknown.
+FULL_SCAN_WORDS = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -89,9 +94,11 @@ class _Tracer:
     def __init__(self, instructions: tuple, memory: Any, found: dict[int, Origin]) -> None:
         self.instructions = instructions
         self.found = found
-        self.regions = [(base, data.view(np.uint32) if data.size % 4 == 0 else data[: data.size // 4 * 4].view(np.uint32))
-                        for base, data in memory.regions()]
-        self.before = [words.copy() for _, words in self.regions]
+        regions = sorted(memory.regions(), key=lambda region: region[0])
+        self.bases = [base for base, _ in regions]
+        self.words = [data[: data.size // 4 * 4].view(np.uint32) for _, data in regions]
+        self.before = [words.copy() for words in self.words]
+        self.total_words = sum(words.size for words in self.words)
         self.writers: dict[tuple[int, int], dict[str, Step]] = {}
         self.values: dict[tuple[int, int], dict[str, np.ndarray]] = {}
         self.pending: dict[tuple[int, int], list[Step | None]] = {}
@@ -138,18 +145,35 @@ class _Tracer:
         return None
 
     def _changed(self, step: Step, addresses: np.ndarray | None, data: list[Step | None]) -> None:
-        """Attribute every word that changed since the last store to ``step``."""
-        for region, ((base, words), before) in enumerate(zip(self.regions, self.before)):
-            changed = np.flatnonzero(words != before)
-            if changed.size == 0:
+        """Attribute to ``step`` every word its lookup changed: the words at the lanes' addresses,
+        or (address register unknown) every word of a small enough memory."""
+        nwords = max(len(data), 1)
+        if addresses is not None:
+            starts = addresses.astype(np.int64) & ~3
+            candidates = np.unique((starts[:, None] + 4 * np.arange(nwords)).reshape(-1))
+            places = [self._place(int(address)) for address in candidates]
+            places = [p for p in places if p is not None]
+        elif self.total_words <= FULL_SCAN_WORDS:
+            places = [(r, int(i)) for r, (words, before) in enumerate(zip(self.words, self.before))
+                      for i in np.flatnonzero(words != before)]
+        else:
+            return
+        for region, index in places:
+            if self.words[region][index] == self.before[region][index]:
                 continue
-            before[changed] = words[changed]
+            self.before[region][index] = self.words[region][index]
             self.written.add(region)
-            for index in changed.tolist():
-                address = base + 4 * index
-                lane, word = _lane_of(address, addresses, max(len(data), 1))
-                produced = data[min(word, len(data) - 1)] if data else None
-                self.found[address] = Origin(step, produced, lane)
+            address = self.bases[region] + 4 * index
+            lane, word = _lane_of(address, addresses, nwords)
+            produced = data[min(word, len(data) - 1)] if data else None
+            self.found[address] = Origin(step, produced, lane)
+
+    def _place(self, address: int) -> tuple[int, int] | None:
+        """(region, word index) of a GPU address, None outside every region."""
+        region = bisect.bisect_right(self.bases, address) - 1
+        if region < 0 or address - self.bases[region] >= 4 * self.words[region].size:
+            return None
+        return region, (address - self.bases[region]) // 4
 
 
 def _lane_of(address: int, addresses: np.ndarray | None, nwords: int) -> tuple[int | None, int]:
@@ -194,5 +218,5 @@ class ProvenanceExecutor:
         program = load_program(data, code - base)
         tracer = _Tracer(program.instructions, job.memory, self.origins)
         result = self.inner.run_csd(replace(job, options={**dict(job.options or {}), "trace": tracer}))
-        self.stored = [(tracer.regions[i][0], tracer.regions[i][1].copy()) for i in sorted(tracer.written)]
+        self.stored = [(tracer.bases[i], tracer.words[i].copy()) for i in sorted(tracer.written)]
         return result
