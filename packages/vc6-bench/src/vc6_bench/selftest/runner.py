@@ -509,6 +509,7 @@ def _kernel_timing(hardware: _KernelSide, emulated: _KernelSide, repeat: int, ha
             "cycles": modelled_cycles,
             "seconds": modelled_seconds,
             "clock_mhz": float(stats[0].clock_mhz) if stats else None,
+            "thread_instructions": sum(int(s.thread_instructions) for s in stats) if stats else None,
             "counters": model_counters,
         },
         "ratio": ratio,
