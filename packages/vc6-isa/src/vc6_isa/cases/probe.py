@@ -31,6 +31,8 @@ __all__ = ["end_program", "epilogue", "load_rows", "prologue", "store"]
 
 #: Bytes between output rows: 16 lanes of 32 bits.
 ROW_BYTES = 64
+#: The first register of the layout (rf10 output pointer, rf11 row bytes, rf12 input pointer).
+LAYOUT_REGISTER = 10
 
 
 def prologue() -> None:
@@ -53,7 +55,13 @@ def load_rows(rows: int) -> None:
     """rf0 .. rf<rows-1> = the rows of a (rows, 16) uint32 input whose address is the next uniform.
 
     Uses rf12 as the read pointer (needs :func:`prologue` first for rf11 = 64).
+
+    Raises:
+        ValueError: More than 10 rows (rf10 onwards hold the layout's pointers).
     """
+    if not 0 <= rows <= LAYOUT_REGISTER:
+        raise ValueError(f"load_rows loads at most {LAYOUT_REGISTER} rows into rf0..rf9 (rf10-rf12 hold the "
+                         f"probe layout's pointers), got {rows}")
     nop(sig=ldunif)
     eidx(r0)
     shl(r0, r0, 2)
