@@ -125,7 +125,8 @@ def _timing_lines(timed: list[dict[str, Any]]) -> list[str]:
 
 def _counter_hint(timing: dict[str, Any]) -> str:
     """The perf counter whose measured/modelled ratio is furthest from 1: where the time went."""
-    ratios = {k: v for k, v in timing.get("counter_ratios", {}).items() if k != "cycle-count" and v}
+    ratios = {k: v for k, v in timing.get("counter_ratios", {}).items()
+              if k not in ("cycle-count", "compute-active-cycles") and v}
     if not ratios:
         return ""
     name = max(ratios, key=lambda k: max(ratios[k], 1 / ratios[k]))

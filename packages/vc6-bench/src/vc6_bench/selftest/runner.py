@@ -11,10 +11,10 @@ and at the Pi-default size) with identical inputs on both devices:
    reference) is checked on both sides too, so a report says which side agrees with it.
 2. Timing (kernels): vc6-bench's method (:mod:`vc6_bench.method`): inputs staged once, outputs
    poisoned before every run, one warm-up run, then ``repeat`` timed runs with the perf counters
-   attached; the median measured cycle count (``cycle-count``) is compared with the cycle
-   model's, and the timing is flagged when they differ by more than ``timing_tolerance``. Cases
-   are timed too (their cycle counts are recorded, never flagged: a few hundred instructions are
-   dominated by job start-up).
+   attached; the median measured ``compute-active-cycles`` (the cycles the compute dispatcher was
+   busy) is compared with the cycle model's, and the timing is flagged when they differ by more
+   than ``timing_tolerance``. Cases are timed too (their cycle counts are recorded, never flagged:
+   a few hundred instructions are dominated by job start-up).
 
 The result is one JSON-ready document (:func:`run`); :mod:`.render` prints it as text.
 """
@@ -324,7 +324,7 @@ def _verdict(case: Case, outputs: Mapping[str, np.ndarray], inputs: Mapping[str,
 
 
 def _case_timing(hardware_counters: Mapping[str, int], model_job: Any, model_counters: Mapping[str, int]) -> dict[str, Any]:
-    measured = hardware_counters.get("cycle-count")
+    measured = hardware_counters.get(_cycle_counter([dict(hardware_counters)]))
     modelled = int(model_job.stats.cycles) if getattr(model_job, "stats", None) is not None else model_counters.get("cycle-count")
     return {
         "measured_cycles": measured,
@@ -480,7 +480,8 @@ def _kernel_timing(hardware: _KernelSide, emulated: _KernelSide, repeat: int, ha
     stats = [job.stats for job in emulated.jobs if getattr(job, "stats", None) is not None]
     modelled_cycles = sum(int(s.cycles) for s in stats) if stats else None
     modelled_seconds = sum(float(s.modelled_seconds) for s in stats) if stats else None
-    cycles = [c["cycle-count"] for c in hardware.counters if "cycle-count" in c]
+    counter = _cycle_counter(hardware.counters)
+    cycles = [c[counter] for c in hardware.counters if counter in c]
     measured_cycles = statistics.median(cycles) if cycles else None
     wall = statistics.median(hardware.walls) if hardware.walls else None
     measured_seconds = measured_cycles / (clock_mhz * 1e6) if measured_cycles and clock_mhz else None
@@ -499,6 +500,7 @@ def _kernel_timing(hardware: _KernelSide, emulated: _KernelSide, repeat: int, ha
             "source": "emulated device under test (perf counters modelled by its executor)" if hardware_emulated
                       else "perf counters and wall clock of the GPU",
             "cycles": method.spread([float(c) for c in cycles]),
+            "cycles_counter": counter if cycles else None,
             "seconds": measured_seconds,
             "clock_mhz": clock_mhz,
             "wall_seconds": method.spread(hardware.walls),
@@ -520,6 +522,13 @@ def _kernel_timing(hardware: _KernelSide, emulated: _KernelSide, repeat: int, ha
         "tolerance": options.timing_tolerance,
         "flagged": ratio is not None and abs(ratio - 1) > options.timing_tolerance,
     }
+
+
+def _cycle_counter(runs: list[dict[str, int]]) -> str:
+    """The perf counter a job's duration is read from: ``compute-active-cycles`` counts only while
+    the CSD is busy; ``cycle-count`` also counts from the job's end until the perfmon is read
+    (the read stops it, uapi reference 5.6), so it is the fallback."""
+    return "compute-active-cycles" if any("compute-active-cycles" in r for r in runs) else "cycle-count"
 
 
 def _median_counters(runs: list[dict[str, int]]) -> dict[str, int]:
