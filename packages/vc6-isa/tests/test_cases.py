@@ -74,3 +74,26 @@ def test_load_rows_refuses_to_clobber_the_layout_registers():
 
     with pytest.raises(Exception, match="at most 10 rows"):
         assemble(kernel)
+
+
+def test_a_case_with_its_own_uniform_layout_and_no_out_buffer(dev):
+    """The shape of a ported py-videocore6 test: its own buffers, uniforms in its own order."""
+    from vc6_isa.asm import add, eidx, ldunif, mov, nop, r0, r1, r5, shl, tmua, tmud
+    from vc6_isa.cases import Case, epilogue
+
+    @qpu
+    def kernel(asm):
+        nop(sig=ldunif)  # the constant (first uniform here)
+        mov(r1, r5, sig=ldunif)  # then the buffer's address
+        eidx(r0)
+        shl(r0, r0, 2)
+        add(tmud, r1, r0)
+        add(tmua, r5, r0)
+        epilogue()
+
+    case = Case("test.own_layout", "own uniform layout", kernel, rows=0,
+                buffers=lambda: {"x": np.zeros(16, np.uint32)},
+                uniforms=lambda addresses: [1000, addresses["x"]])
+    result = run_case(dev, case)
+    assert "out" not in result.outputs
+    np.testing.assert_array_equal(result.outputs["x"], 1000 + 4 * np.arange(16))

@@ -9,7 +9,7 @@ buffer as it stands afterwards, so two devices can be compared word for word
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,11 +37,13 @@ class Case:
         name: Dotted name, e.g. ``"alu.integer_ops"`` (the group, then the case).
         summary: One line: what hardware behaviour the case exercises.
         kernel: The ``@qpu`` function (takes only the assembly) that builds the program.
-        rows: Rows of the (rows, 16) uint32 ``out`` buffer the program stores into.
+        rows: Rows of the (rows, 16) uint32 ``out`` buffer the program stores into (0: no
+            ``out``; the program writes only into its buffers).
         buffers: Builds the input buffers (deterministic: seeded inside); each is staged into
-            its own BO, and the program may read and write it. Their addresses are the uniforms
-            after the ``out`` address, in order.
-        uniforms: Uniform values after the buffer addresses.
+            its own BO, and the program may read and write it.
+        uniforms: Uniform values after the addresses of ``out`` and the buffers (in that order);
+            or a function of those addresses (by buffer name) returning every uniform, for
+            programs with their own uniform layout (py-videocore6's tests, for instance).
         dispatch: Extra ``Device.dispatch`` keyword arguments (``local_size``, ``workgroups``,
             ``threading`` ...).
         verify: Asserts the documented facts (hardware-validated where the source says so) on
@@ -55,7 +57,7 @@ class Case:
     kernel: Callable[..., Any]
     rows: int
     buffers: Callable[[], Buffers] = _no_buffers
-    uniforms: tuple[int, ...] = ()
+    uniforms: tuple[int, ...] | Callable[[Mapping[str, int]], Sequence[int]] = ()
     dispatch: Mapping[str, Any] = field(default_factory=dict)
     verify: Callable[[Buffers, Buffers], None] | None = None
     device_dependent: Mapping[int, str] = field(default_factory=dict)
@@ -102,16 +104,20 @@ def run_case(dev: Any, case: Case, *, executor_options: Mapping[str, object] | N
     inputs = case.buffers()
     arrays = {}
     try:
-        arrays["out"] = dev.array((case.rows, 16), np.uint32)
-        arrays["out"][...] = POISON
+        if case.rows:
+            arrays["out"] = dev.array((case.rows, 16), np.uint32)
+            arrays["out"][...] = POISON
         for name, host in inputs.items():
             arrays[name] = dev.asarray(host)
-        uniforms = [arrays[name].address for name in arrays] + list(case.uniforms)
+        addresses = {name: int(array.address) for name, array in arrays.items()}
+        if callable(case.uniforms):
+            uniforms = list(case.uniforms(addresses))
+        else:
+            uniforms = [*addresses.values(), *case.uniforms]
         job = dev.dispatch(program, uniforms, bos=list(arrays.values()), perfmon=perfmon,
                            executor_options=executor_options, **dict(case.dispatch))
         job.wait()
         outputs = {name: np.array(array, copy=True) for name, array in arrays.items()}
-        addresses = {name: int(array.address) for name, array in arrays.items()}
     finally:
         for array in arrays.values():
             array.close()
