@@ -80,7 +80,7 @@ def main(args: argparse.Namespace, stdout: TextIO, stderr: TextIO, platform: Pla
     if hardware is None:
         stderr.write(f"vc6-bench selftest: {problem}\n")
         return EXIT_NO_PI if problem.startswith("no Raspberry Pi GPU") else EXIT_USAGE
-    progress = Progress(total=len(selected), stream=stderr, enabled=not args.no_progress)
+    progress = Progress(total=len(selected) + 1, stream=stderr, enabled=not args.no_progress)
     options = Options(only=args.only, sizes=sizes, repeat=args.repeat, timing_tolerance=args.timing_tolerance,
                       max_lanes=args.max_lanes, trace_limit=args.trace_limit, progress=progress.step)
     try:

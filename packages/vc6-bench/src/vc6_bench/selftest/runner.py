@@ -147,6 +147,7 @@ def run(hardware: Any, *, model: Executor | None = None, options: Options | None
     selected = programs(options.only, options.sizes)
     devices = Devices(hardware, model)
     try:
+        options.progress("device identification and clocks")
         document = _header(platform, devices, options)
         clock = document["hardware"]["clock_mhz"]
         results = []
