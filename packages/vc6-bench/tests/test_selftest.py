@@ -147,12 +147,17 @@ def test_cli_json_goes_to_stdout_clean_and_an_unperturbed_fake_agrees(monkeypatc
 @pytest.mark.parametrize("argv, message", [
     (["--only", "nothing-like-this"], "matches no program"),
     (["--sizes", "huge"], "unknown size"),
-    (["--csv"], "no CSV form"),
     (["--device", "emulator"], "not 'emulator'"),
 ])
 def test_usage_errors_exit_2(argv, message):
     code, _out, err = cli_run(argv)
     assert code == 2 and message in err
+
+
+def test_csv_given_before_the_subcommand_is_refused():
+    out, err = io.StringIO(), io.StringIO()
+    assert cli.main(["--csv", "selftest", "--no-progress"], stdout=out, stderr=err) == 2
+    assert "no CSV form" in err.getvalue() and out.getvalue() == ""
 
 
 def test_list_names_every_program():

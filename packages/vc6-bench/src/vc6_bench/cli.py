@@ -104,7 +104,6 @@ def build_parser() -> argparse.ArgumentParser:
         _common_options(commands.add_parser(name, help=text, description=text), suppress=True)
     selftest = commands.add_parser("selftest", help=selftest_command.SUMMARY, description=selftest_command.SUMMARY,
                                    epilog="Exit codes: 0 agrees, 1 differs, 2 usage error, 3 no Pi GPU here.")
-    _common_options(selftest, suppress=True)
     selftest_command.add_arguments(selftest)
     return parser
 

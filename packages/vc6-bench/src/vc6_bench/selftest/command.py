@@ -30,7 +30,16 @@ SUMMARY = "check the emulator and its cycle model against this Pi's GPU (writes 
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The selftest's own options (the common ones are added by the main parser)."""
+    """The selftest's options. Those the main parser also has (given before ``selftest``) default to
+    SUPPRESS here, so that an option given after the subcommand wins and one given before stays."""
+    parser.add_argument("--device", default=argparse.SUPPRESS, metavar="NODE",
+                        help="the V3D render node (default: the one whose DRM driver is v3d)")
+    parser.add_argument("--json", dest="format", action="store_const", const="json", default=argparse.SUPPRESS,
+                        help="print the JSON report instead of the text")
+    parser.add_argument("--repeat", type=int, default=argparse.SUPPRESS, metavar="N",
+                        help="timed runs per kernel on the GPU, after one warm-up (default 5)")
+    parser.add_argument("--no-progress", action="store_true", default=argparse.SUPPRESS,
+                        help="never draw the progress bar")
     parser.add_argument("--report", default=DEFAULT_REPORT, metavar="PATH",
                         help=f"where to write the JSON report (default {DEFAULT_REPORT}; '' writes none)")
     parser.add_argument("--only", metavar="NAMES",
