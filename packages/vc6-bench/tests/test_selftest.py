@@ -165,3 +165,25 @@ def test_list_names_every_program():
     names = out.split()
     assert code == 0 and names == [p.name for p in selftest.programs()]
     assert len(names) == len(CASES) + 10
+
+
+def test_ground_truth_loader_keeps_only_matching_hardware_measurements(tmp_path):
+    from vc6_bench.selftest.truth import ReportError, load_ground_truth
+
+    document = run_selftest(perturb.slow_memory(1.5), "kernel.memset,kernel.scopy")
+    fake = tmp_path / "fake.json"
+    fake.write_text(json.dumps(document))
+    assert load_ground_truth([fake]) == []  # measured on an emulated device: not ground truth
+    # the same report as if a Pi had made it, with one program's values differing
+    document["hardware"]["emulated"] = False
+    for truth in document["ground_truth"]:
+        truth["from_hardware"] = True
+    document["ground_truth"][0]["values_match"] = False
+    pi = tmp_path / "pi.json"
+    pi.write_text(json.dumps(document))
+    (truth,) = load_ground_truth([pi])
+    assert truth.program == "vc6_kernels.memset" and truth.cycles_counter == "compute-active-cycles"
+    assert truth.measured_cycles > truth.modelled_cycles > 0
+    (tmp_path / "other.json").write_text('{"format": "something-else"}')
+    with pytest.raises(ReportError, match="is not 'vc6-bench-selftest/1'"):
+        load_ground_truth([tmp_path / "other.json"])

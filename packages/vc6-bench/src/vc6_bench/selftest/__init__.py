@@ -16,11 +16,12 @@ _EXPORTS = {
     "Comparison": "compare", "Difference": "compare", "differences": "compare",
     "Origin": "provenance", "ProvenanceExecutor": "provenance",
     "render_text": "render",
+    "GroundTruth": "truth", "load_ground_truth": "truth",
     "FORMAT": "defaults", "Options": "runner", "Program": "runner", "programs": "runner", "run": "runner",
 }
 
-__all__ = ["FORMAT", "Comparison", "Difference", "Options", "Origin", "Program", "ProvenanceExecutor",
-           "differences", "programs", "render_text", "run"]
+__all__ = ["FORMAT", "Comparison", "Difference", "GroundTruth", "Options", "Origin", "Program",
+           "ProvenanceExecutor", "differences", "load_ground_truth", "programs", "render_text", "run"]
 
 
 def __getattr__(name: str) -> Any:
