@@ -46,10 +46,13 @@ def test_the_emulator_against_itself_agrees_on_every_case_and_small_kernel():
         assert entry["verification"]["hardware"]["passed"]
 
 
-def test_a_flipped_bit_in_any_case_is_reported_with_program_lane_and_instruction():
-    flipper = perturb.FlipResultBit(bit=0, pick=0)
-    document = run_selftest(flipper, CASE_NAMES)
-    assert document["summary"]["values_differ"] == list(CASES)
+@pytest.mark.parametrize("pick", [0, -1])
+def test_a_flipped_bit_in_any_case_is_reported_with_program_lane_and_instruction(pick):
+    # flip the first (last) word each case stores: for the cases whose first out row is left out
+    # of the comparison (tidx: the hardware's choice of QPU), the last word, which is compared
+    names = [name for name, case in CASES.items() if (0 in case.device_dependent) == (pick == -1)]
+    document = run_selftest(perturb.FlipResultBit(bit=0, pick=pick), ",".join(names))
+    assert document["summary"]["values_differ"] == names
     for entry in document["programs"]:
         values = entry["values"]
         assert values["differing_words"] == 1, entry["name"]
@@ -187,3 +190,11 @@ def test_ground_truth_loader_keeps_only_matching_hardware_measurements(tmp_path)
     (tmp_path / "other.json").write_text('{"format": "something-else"}')
     with pytest.raises(ReportError, match="is not 'vc6-bench-selftest/1'"):
         load_ground_truth([tmp_path / "other.json"])
+
+
+def test_only_selects_by_exact_name_prefix_or_glob():
+    assert [p.name for p in selftest.programs("branch.conditions[0x00f0/msfign=q]")] == ["branch.conditions[0x00f0/msfign=q]"]
+    assert len(selftest.programs("branch.conditions[0x00f0")) == 3
+    assert [p.name for p in selftest.programs("kernel.*:pi")] == [f"kernel.{n}:pi" for n in
+                                                                  ("sgemm", "summation", "scopy", "memset", "stencil")]
+    assert all("," not in p.name for p in selftest.programs())  # --only splits on commas

@@ -19,7 +19,7 @@ from vc6_isa.emulator.semantics import SEMANTICS
 def test_case_names_are_unique_and_grouped():
     names = [case.name for case in CASES.values()]
     assert len(names) == len(set(names))
-    assert {name.split(".")[0] for name in names} == {"alu", "sfu", "branch", "signal", "tmu", "unifa", "op"}
+    assert {name.split(".")[0] for name in names} == {"alu", "sfu", "branch", "signal", "tmu", "unifa", "thread", "barrier", "program", "op"}
 
 
 def test_the_sweep_covers_every_value_op_of_the_table_but_the_skipped():

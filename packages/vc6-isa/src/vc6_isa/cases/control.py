@@ -98,7 +98,7 @@ def _branch_case(pattern: int, msfign: str | None) -> Case:
         assert (out[0, BRANCH_LOCAL_SIZE:] == POISON).all()  # per-pixel TMU store: inactive lanes skipped
 
     return Case(
-        name=f"branch.conditions[pattern={pattern:#06x},msfign={msfign or '-'}]",
+        name=f"branch.conditions[{pattern:#06x}/msfign={msfign or '-'}]",
         summary="every branch condition on one flag pattern, in a partial batch",
         kernel=kernel, rows=1, uniforms=(pattern,), dispatch={"local_size": (BRANCH_LOCAL_SIZE, 1, 1)},
         verify=verify,
