@@ -198,3 +198,15 @@ def test_only_selects_by_exact_name_prefix_or_glob():
     assert [p.name for p in selftest.programs("kernel.*:pi")] == [f"kernel.{n}:pi" for n in
                                                                   ("sgemm", "summation", "scopy", "memset", "stencil")]
     assert all("," not in p.name for p in selftest.programs())  # --only splits on commas
+
+
+def test_a_wrong_word_in_a_row_left_out_of_the_comparison_still_shows_in_the_expectation():
+    # bit 0 of batch 0's tidx: thread 0 becomes 1 (or 2 becomes 3), which 2-thread mode never numbers
+    document = run_selftest(perturb.FlipResultBit(bit=0, pick=0), "thread.two_threads_payload")
+    (entry,) = document["programs"]
+    assert entry["values"]["differing_words"] == 0 and entry["values"]["skipped"]
+    assert entry["expectation"]["hardware"].startswith("FAILED") and entry["expectation"]["emulator"] == "passed"
+    assert document["summary"]["expectation_differs"] == ["thread.two_threads_payload"]
+    assert not document["summary"]["agree"]
+    text = selftest.render_text(document)
+    assert "documented expectation: GPU FAILED" in text and "1 meet their documented expectation on one side only" in text

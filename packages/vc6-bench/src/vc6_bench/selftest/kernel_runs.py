@@ -69,6 +69,7 @@ def run_kernel_program(platform: Platform, devices: Devices, program: Program, o
     origins, note = _kernel_origins(platform, devices, routine, problem, inputs, comparison, emulated, options)
     entry["values"] = values_entry(comparison, origins, note, {})
     entry["verification"] = {"hardware": hardware.check, "emulator": emulated.check,
+                             "sides_disagree": hardware.check["passed"] != emulated.check["passed"],
                              "against": "numpy reference" + ("" if routine.exact else " in float64, within the routine's bound")}
     entry["timing"] = _kernel_timing(hardware, emulated, repeat, hardware_emulated, clock_mhz, options)
     entry["error"] = None

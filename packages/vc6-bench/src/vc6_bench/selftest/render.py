@@ -82,7 +82,8 @@ def _step(step: dict[str, Any]) -> str:
 
 
 def _expectation_lines(entry: dict[str, Any]) -> list[str]:
-    if not entry["values"]["differing_words"]:
+    checked = entry.get("expectation") or entry.get("verification") or {}
+    if not entry["values"]["differing_words"] and not checked.get("sides_disagree"):
         return []
     if entry["kind"] == "case":
         expectation = entry.get("expectation") or {}
@@ -147,6 +148,8 @@ def _summary_line(summary: dict[str, Any]) -> str:
         parts.append(f"{len(summary['values_differ'])} differ in values ({summary['differing_words']} words)")
     if summary["timing_differs"]:
         parts.append(f"{len(summary['timing_differs'])} differ in timing")
+    if summary["expectation_differs"]:
+        parts.append(f"{len(summary['expectation_differs'])} meet their documented expectation on one side only")
     if summary["errors"]:
         parts.append(f"{len(summary['errors'])} raised errors")
     return f"summary: of {summary['programs']} programs, " + "; ".join(parts)

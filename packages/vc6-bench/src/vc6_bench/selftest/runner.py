@@ -231,11 +231,14 @@ def _summary(results: list[dict[str, Any]]) -> dict[str, Any]:
     failed = [r["name"] for r in results if r.get("error")]
     differing = [r["name"] for r in results if r.get("values") and r["values"]["differing_words"]]
     slow = [r["name"] for r in results if r.get("timing") and r["timing"].get("flagged")]
+    expectations = [r["name"] for r in results
+                    if (r.get("expectation") or r.get("verification") or {}).get("sides_disagree")]
     return {
         "programs": len(results),
         "errors": failed,
         "values_differ": differing,
         "differing_words": sum(r["values"]["differing_words"] for r in results if r.get("values")),
         "timing_differs": slow,
-        "agree": not (failed or differing or slow),
+        "expectation_differs": expectations,
+        "agree": not (failed or differing or slow or expectations),
     }
