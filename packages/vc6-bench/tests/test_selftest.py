@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 import jsonschema
+import numpy as np
 import pytest
 import v3d_drm
 from vc6_bench import cli, selftest
@@ -210,3 +211,21 @@ def test_a_wrong_word_in_a_row_left_out_of_the_comparison_still_shows_in_the_exp
     assert not document["summary"]["agree"]
     text = selftest.render_text(document)
     assert "documented expectation: GPU FAILED" in text and "1 meet their documented expectation on one side only" in text
+
+
+SWEEP = np.random.default_rng(17)
+COMPARED_CASES = [name for name, case in CASES.items() if not case.device_dependent]
+
+
+@pytest.mark.parametrize("name, pick, bit", [
+    (COMPARED_CASES[int(SWEEP.integers(len(COMPARED_CASES)))], int(SWEEP.integers(6)), int(SWEEP.integers(32)))
+    for _ in range(12)
+])
+def test_random_single_bit_flips_are_each_reported_exactly(name, pick, bit):
+    flipper = perturb.FlipResultBit(bit=bit, pick=pick)
+    document = run_selftest(flipper, name)
+    (entry,) = [e for e in document["programs"] if e["name"] == name]
+    (diff,) = entry["values"]["differences"]
+    assert int(diff["bits"], 16) == 1 << bit
+    assert int(diff["hardware"], 16) ^ int(diff["emulator"], 16) == 1 << bit
+    assert diff["lane"] is not None and diff["instruction"] is not None and diff["stored_by"] is not None
