@@ -229,3 +229,22 @@ def test_random_single_bit_flips_are_each_reported_exactly(name, pick, bit):
     assert int(diff["bits"], 16) == 1 << bit
     assert int(diff["hardware"], 16) ^ int(diff["emulator"], 16) == 1 << bit
     assert diff["lane"] is not None and diff["instruction"] is not None and diff["stored_by"] is not None
+
+
+class _FailingGpu:
+    """An executor whose every job fails, as a GPU that faults would."""
+
+    name = "always faults (perturbed)"
+
+    def run_csd(self, job):
+        raise v3d_drm.V3DError("simulated GPU fault")
+
+
+def test_a_program_that_fails_on_the_gpu_is_reported_and_the_rest_still_run():
+    document = run_selftest(_FailingGpu(), "alu.flags,kernel.scopy")
+    assert [e["name"] for e in document["programs"]] == ["alu.flags", "kernel.scopy:small"]
+    for entry in document["programs"]:
+        assert "simulated GPU fault" in entry["error"] and entry["values"] is None
+    assert document["summary"]["errors"] == ["alu.flags", "kernel.scopy:small"] and not document["summary"]["agree"]
+    assert document["hardware"]["clock_mhz"] is None and "simulated GPU fault" in document["hardware"]["clock_error"]
+    assert "ERROR: V3DError: simulated GPU fault" in selftest.render_text(document)
