@@ -247,4 +247,4 @@ def test_a_program_that_fails_on_the_gpu_is_reported_and_the_rest_still_run():
         assert "simulated GPU fault" in entry["error"] and entry["values"] is None
     assert document["summary"]["errors"] == ["alu.flags", "kernel.scopy:small"] and not document["summary"]["agree"]
     assert document["hardware"]["clock_mhz"] is None and "simulated GPU fault" in document["hardware"]["clock_error"]
-    assert "ERROR: V3DError: simulated GPU fault" in selftest.render_text(document)
+    assert "ERROR: on the GPU: V3DError: simulated GPU fault" in selftest.render_text(document)

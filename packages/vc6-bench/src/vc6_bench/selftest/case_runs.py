@@ -10,7 +10,7 @@ from vc6_isa.cases import Case, run_case
 
 from .compare import Comparison, differences
 from .devices import Devices, cycle_counter, perfmon
-from .entry import origins_at, values_entry
+from .entry import both_sides, origins_at, values_entry
 from .provenance import Origin
 
 if TYPE_CHECKING:
@@ -23,11 +23,11 @@ def run_case_program(devices: Devices, case: Case, options: Options) -> dict[str
     """Run one case on both devices; its entry: values, the documented expectation, cycle counts."""
     entry: dict[str, Any] = {"kind": "case", "name": case.name, "summary": case.summary}
     program = case.program()
-    try:
-        hardware, hardware_counters = _case_side(devices.hardware, case, program)
-        emulated, model_counters = _case_side(devices.model, case, program)
-    except Exception as error:  # noqa: BLE001 - a program that fails on one side is a finding
-        return {**entry, "error": f"{type(error).__name__}: {error}", "values": None, "timing": None}
+    gpu, model, error = both_sides(lambda: _case_side(devices.hardware, case, program),
+                                   lambda: _case_side(devices.model, case, program))
+    if error is not None:
+        return {**entry, "error": error, "values": None, "timing": None}
+    (hardware, hardware_counters), (emulated, model_counters) = gpu, model
     skip = {"out": dict(case.device_dependent)}
     comparison = differences(hardware.outputs, emulated.outputs, skip_rows=skip, limit=options.max_lanes)
     origins, note = _case_origins(devices, case, program, comparison, emulated.job, options)

@@ -3,13 +3,32 @@ word with its lane and the instructions behind it."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from .compare import Comparison, Difference
 from .provenance import Origin, ProvenanceExecutor
 
-__all__ = ["lane_entry", "origins_at", "values_entry"]
+__all__ = ["both_sides", "lane_entry", "origins_at", "values_entry"]
+
+T = TypeVar("T")
+
+
+def both_sides(on_gpu: Callable[[], T], on_emulator: Callable[[], T]) -> tuple[T | None, T | None, str | None]:
+    """Run a program on the GPU, then on the emulator; an exception on either side is a finding.
+
+    Returns:
+        ``(GPU result, emulator result, None)``, or None results and the error, naming the side.
+    """
+    try:
+        gpu = on_gpu()
+    except Exception as error:  # noqa: BLE001 - a program that fails on one side is reported, not raised
+        return None, None, f"on the GPU: {type(error).__name__}: {error}"
+    try:
+        emulator = on_emulator()
+    except Exception as error:  # noqa: BLE001 - idem
+        return gpu, None, f"on the emulator: {type(error).__name__}: {error}"
+    return gpu, emulator, None
 
 
 def origins_at(listed: list[Difference], addresses: Mapping[str, int],

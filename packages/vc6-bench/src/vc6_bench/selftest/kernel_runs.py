@@ -16,7 +16,7 @@ from ..platform import Platform
 from ..routines import Problem, Routine
 from .compare import Comparison, as_words, differences
 from .devices import Devices, cycle_counter
-from .entry import origins_at, values_entry
+from .entry import both_sides, origins_at, values_entry
 from .provenance import Origin
 
 if TYPE_CHECKING:
@@ -60,11 +60,11 @@ def run_kernel_program(platform: Platform, devices: Devices, program: Program, o
     tolerance = None if routine.exact else routine.tolerance(inputs, problem, reference)
     hardware_emulated = platform.is_emulated(devices.hardware)
     repeat = options.repeat or (method.EMULATOR_REPEAT if hardware_emulated else method.HARDWARE_REPEAT)
-    try:
-        hardware = _kernel_side(platform, devices.hardware, routine, problem, inputs, reference, tolerance, repeat)
-        emulated = _kernel_side(platform, devices.model, routine, problem, inputs, reference, tolerance, 1, warmup=False)
-    except Exception as error:  # noqa: BLE001 - a program that fails on one side is a finding
-        return {**entry, "error": f"{type(error).__name__}: {error}", "values": None, "timing": None}
+    hardware, emulated, error = both_sides(
+        lambda: _kernel_side(platform, devices.hardware, routine, problem, inputs, reference, tolerance, repeat),
+        lambda: _kernel_side(platform, devices.model, routine, problem, inputs, reference, tolerance, 1, warmup=False))
+    if error is not None:
+        return {**entry, "error": error, "values": None, "timing": None}
     comparison = differences(hardware.buffers, emulated.buffers, limit=options.max_lanes)
     origins, note = _kernel_origins(platform, devices, routine, problem, inputs, comparison, emulated, options)
     entry["values"] = values_entry(comparison, origins, note, {})
