@@ -165,7 +165,7 @@ def test_csv_given_before_the_subcommand_is_refused():
 
 
 def test_list_names_every_program():
-    code, out, _ = cli_run(["--list"])
+    code, out, _ = cli_run(["--list", "--ports", ""])
     names = out.split()
     assert code == 0 and names == [p.name for p in selftest.programs()]
     assert len(names) == len(CASES) + 10
@@ -248,3 +248,32 @@ def test_a_program_that_fails_on_the_gpu_is_reported_and_the_rest_still_run():
     assert document["summary"]["errors"] == ["alu.flags", "kernel.scopy:small"] and not document["summary"]["agree"]
     assert document["hardware"]["clock_mhz"] is None and "simulated GPU fault" in document["hardware"]["clock_error"]
     assert "ERROR: on the GPU: V3DError: simulated GPU fault" in selftest.render_text(document)
+
+
+PORTS = Path(__file__).resolve().parents[2] / "vc6-isa" / "tests"
+
+
+def test_the_ported_py_videocore6_tests_are_found_in_a_checkout():
+    from vc6_bench.selftest.ports import find_ports
+
+    ports, note = find_ports(PORTS)
+    assert note is None and len(ports) >= 50
+    assert all(port.name.startswith("pyvc6.") for port in ports)
+    missing, why = find_ports(PORTS.parent / "nowhere")
+    assert missing == [] and "hw_support.py" in why and "--ports" in why
+
+
+PORT_SAMPLE = "pyvc6.tmu.test_tmu_write,pyvc6.alu.test_unary_ops,pyvc6.branch.test_branch_abs_reg,pyvc6.parallel.test_barrier"
+
+
+def test_ported_tests_agree_with_themselves_and_a_flipped_bit_in_them_is_reported():
+    same = run_selftest(Executor(), PORT_SAMPLE, ports=str(PORTS))
+    assert same["summary"]["agree"] and len(same["programs"]) == 4
+    assert all(e["expectation"]["hardware"] == "passed" for e in same["programs"])
+    flipped = run_selftest(perturb.FlipResultBit(bit=5), PORT_SAMPLE, ports=str(PORTS))
+    for entry in flipped["programs"]:
+        assert entry["values"]["differing_words"] >= 1, entry["name"]
+        for diff in entry["values"]["differences"]:
+            assert diff["bits"] == "0x00000020" and "tmua" in diff["stored_by"]["disassembly"]
+        assert entry["expectation"]["hardware"].startswith("FAILED")  # the hardware-asserted values
+        assert entry["expectation"]["emulator"] == "passed"

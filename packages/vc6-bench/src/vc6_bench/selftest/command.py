@@ -54,6 +54,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--trace-limit", type=int, default=DEFAULT_TRACE_LIMIT, metavar="N",
                         help="thread-instructions above which differences are not traced to instructions "
                              f"(default {DEFAULT_TRACE_LIMIT})")
+    parser.add_argument("--ports", metavar="DIR",
+                        help="the ported py-videocore6 hardware tests (default: packages/vc6-isa/tests under the "
+                             "current directory, i.e. a clone of the repository; '' leaves them out)")
     parser.add_argument("--list", action="store_true", help="list the programs and exit")
     parser.add_argument("--fake-hardware", metavar="EXECUTOR", default=os.environ.get(FAKE_HARDWARE_ENV) or None,
                         help="for testing the selftest without a Pi: use an emulated device with this executor "
@@ -68,6 +71,7 @@ def main(args: argparse.Namespace, stdout: TextIO, stderr: TextIO, platform: Pla
         Options,
         programs,
         run,
+        select_ports,
     )
 
     if args.format == "csv":
@@ -75,7 +79,7 @@ def main(args: argparse.Namespace, stdout: TextIO, stderr: TextIO, platform: Pla
         return EXIT_USAGE
     try:
         sizes = tuple(s.strip() for s in args.sizes.split(",") if s.strip())
-        selected = programs(args.only, sizes)
+        selected = programs(args.only, sizes, select_ports(args.ports)[0])
     except ValueError as error:
         stderr.write(f"vc6-bench selftest: error: {error}\n")
         return EXIT_USAGE
@@ -91,7 +95,8 @@ def main(args: argparse.Namespace, stdout: TextIO, stderr: TextIO, platform: Pla
         return EXIT_NO_PI if problem.startswith("no Raspberry Pi GPU") else EXIT_USAGE
     progress = Progress(total=len(selected) + 1, stream=stderr, enabled=not args.no_progress)
     options = Options(only=args.only, sizes=sizes, repeat=args.repeat, timing_tolerance=args.timing_tolerance,
-                      max_lanes=args.max_lanes, trace_limit=args.trace_limit, progress=progress.step)
+                      max_lanes=args.max_lanes, trace_limit=args.trace_limit, ports=args.ports,
+                      progress=progress.step)
     try:
         document = run(hardware, options=options, platform=platform or RealPlatform())
     finally:

@@ -23,6 +23,8 @@ def render_text(document: dict[str, Any]) -> str:
         lines.append("NOTE: the 'hardware' is an EMULATED device (test mode): its differences are deliberate")
     results = document["programs"]
     lines += ["", f"values (every word compared; {len(results)} programs):"]
+    if document.get("ports_note"):
+        lines.append(f"  note: {document['ports_note']}")
     for entry in results:
         lines += _value_lines(entry)
     timed = [r for r in results if r.get("timing") and r["kind"] == "kernel"]
@@ -86,7 +88,7 @@ def _expectation_lines(entry: dict[str, Any]) -> list[str]:
     checked = entry.get("expectation") or entry.get("verification") or {}
     if not entry["values"]["differing_words"] and not checked.get("sides_disagree"):
         return []
-    if entry["kind"] == "case":
+    if entry["kind"] in ("case", "port"):
         expectation = entry.get("expectation") or {}
         if expectation.get("hardware") is None:
             return []

@@ -45,6 +45,7 @@ from .defaults import (
 )
 from .devices import Devices
 from .kernel_runs import run_kernel_program
+from .ports import Port, find_ports, run_port
 
 __all__ = ["FORMAT", "Options", "Program", "programs", "run"]
 
@@ -52,29 +53,32 @@ __all__ = ["FORMAT", "Options", "Program", "programs", "run"]
 
 @dataclass(frozen=True)
 class Program:
-    """One program of the selftest: a case, or a routine at a size.
+    """One program of the selftest: a case, a ported py-videocore6 test, or a routine at a size.
 
     Attributes:
-        name: ``"alu.float_ops"`` or ``"kernel.sgemm:small"``.
-        case: The case (None for a kernel).
-        routine: The routine (None for a case).
+        name: ``"alu.float_ops"``, ``"pyvc6.tmu.test_tmu_write"`` or ``"kernel.sgemm:small"``.
+        case: The case (None otherwise).
+        port: The ported test (None otherwise).
+        routine: The routine (None otherwise).
         size: ``"small"`` or ``"pi"`` for a kernel.
         problem: The kernel's problem size.
     """
 
     name: str
     case: Case | None = None
+    port: Port | None = None
     routine: Routine | None = None
     size: str | None = None
     problem: Problem | None = None
 
 
-def programs(only: str | None = None, sizes: tuple[str, ...] = SIZES) -> list[Program]:
-    """The selftest's programs, in order.
+def programs(only: str | None = None, sizes: tuple[str, ...] = SIZES, ports: list[Port] | None = None) -> list[Program]:
+    """The selftest's programs, in order: cases, ported tests, kernels.
 
     Args:
         only: Comma-separated name prefixes or globs to keep (``"alu.,kernel.*:small"``).
         sizes: Kernel sizes to include.
+        ports: The ported py-videocore6 tests to include (:func:`.ports.find_ports`).
 
     Returns:
         The programs.
@@ -83,6 +87,7 @@ def programs(only: str | None = None, sizes: tuple[str, ...] = SIZES) -> list[Pr
         ValueError: An unknown size.
     """
     found = [Program(name, case=case) for name, case in CASES.items()]
+    found += [Program(port.name, port=port) for port in ports or ()]
     for size in sizes:
         if size not in SIZES:
             raise ValueError(f"unknown size {size!r}: use {' or '.join(SIZES)}")
@@ -113,6 +118,8 @@ class Options:
             kernel's timing is reported as differing.
         max_lanes: Differing words listed per program (all are counted).
         trace_limit: Thread-instructions above which a program's differences are not traced.
+        ports: Directory of the ported py-videocore6 tests (None: ``packages/vc6-isa/tests``
+            under the current directory, if there); ``""`` leaves them out.
         progress: Called with a label as each step starts.
     """
 
@@ -122,6 +129,7 @@ class Options:
     timing_tolerance: float = DEFAULT_TIMING_TOLERANCE
     max_lanes: int = DEFAULT_MAX_LANES
     trace_limit: int = DEFAULT_TRACE_LIMIT
+    ports: str | None = None
     progress: Callable[[str], None] = field(default=lambda label: None)
 
 
@@ -144,7 +152,10 @@ def run(hardware: Any, *, model: Executor | None = None, options: Options | None
     """
     options = options or Options()
     platform = platform or RealPlatform()
-    selected = programs(options.only, options.sizes)
+    ports, ports_note = select_ports(options.ports)
+    if options.only and "pyvc6" not in options.only:
+        ports_note = None  # the selection names no port: whether they were found does not matter
+    selected = programs(options.only, options.sizes, ports)
     devices = Devices(hardware, model)
     try:
         options.progress("device identification and clocks")
@@ -155,14 +166,24 @@ def run(hardware: Any, *, model: Executor | None = None, options: Options | None
             options.progress(program.name)
             if program.case is not None:
                 results.append(run_case_program(devices, program.case, options))
+            elif program.port is not None:
+                results.append(run_port(devices, program.port, options.max_lanes, options.trace_limit))
             else:
                 results.append(run_kernel_program(platform, devices, program, options, clock))
     finally:
         devices.close()
+    document["ports_note"] = ports_note
     document["programs"] = results
     document["ground_truth"] = [_ground_truth(r, document) for r in results if r.get("timing") and r["kind"] == "kernel"]
     document["summary"] = _summary(results)
     return document
+
+
+def select_ports(directory: str | None) -> tuple[list[Port], str | None]:
+    """The ported py-videocore6 tests ``Options.ports`` names, and why some are missing."""
+    if directory == "":
+        return [], "py-videocore6 ports left out (--ports '')"
+    return find_ports(directory)
 
 
 def _header(platform: Platform, devices: Devices, options: Options) -> dict[str, Any]:
