@@ -66,16 +66,16 @@ def slow_memory(factor: float = 1.5) -> Executor:
     """The emulator with every memory latency of its cycle model ``factor`` times longer and every
     memory bandwidth ``factor`` times lower (a zero-argument factory for ``module:callable``).
 
-    Parameters are found by name (``*latency*``, ``*bytes_per_cycle*``), so this follows the cycle
-    model as it is recalibrated.
+    Parameters are found by name (`*latency*` and `*cycles_per_line*` grow, `*gbps*` and
+    `*bytes_per_cycle*` shrink), so this follows the cycle model as it is recalibrated.
     """
     model = CycleModel()
     changes = {}
     for spec in dataclasses.fields(model):
         value = getattr(model, spec.name)
-        if "latency" in spec.name:
-            changes[spec.name] = type(value)(value * factor)
-        elif "bytes_per_cycle" in spec.name:
+        if "latency" in spec.name or "cycles_per_line" in spec.name:
+            changes[spec.name] = type(value)(round(value * factor))
+        elif "bytes_per_cycle" in spec.name or "gbps" in spec.name:
             changes[spec.name] = value / factor
     executor = Executor(cycle_model=dataclasses.replace(model, **changes))
     executor.name = f"vc6-isa emulator + memory {factor:g}x slower (perturbed)"
