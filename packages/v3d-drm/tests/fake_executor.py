@@ -3,10 +3,15 @@
 It records each job, optionally writes a 32-bit marker at ``options["marker_address"]`` through
 GpuMemory (so an address outside every BO raises MMUFault, like the real emulator), raises
 ``options["raise"]`` if given, and models time from the clock-loop program's shape: the first
-uniform is taken as the loop count, 4 cycles per instruction at ``clock_mhz``.
+uniform is taken as the loop count, 4 cycles per instruction at ``clock_mhz``. With
+``options["spin"]`` (seconds) it first works that long in 1 ms slices the way an interruptible
+executor should: publishing ``job.control.progress`` and stopping once ``job.control`` is
+cancelled. Its stats echo the job's options and description, so tests can see which job got what.
 """
 
 from __future__ import annotations
+
+import time
 
 import numpy as np
 from v3d_drm import CsdJob, CsdResult
@@ -34,14 +39,25 @@ class FakeExecutor:
             job.memory.view(int(job.options["marker_address"]), 4)[:] = marker.view(np.uint8)
         if "raise" in job.options:
             raise job.options["raise"]  # type: ignore[misc]
+        self._spin(job, float(job.options.get("spin", 0)))  # type: ignore[arg-type]
         loop_count = int(job.memory.view(job.cfg[6], 4).view(np.uint32)[0])
         cycles = 4 * clock_loop_instructions(loop_count)
         counters = {i: (cycles if i == CYCLE_COUNT else 1000 + i) for i in job.perfmon_counters}
         return CsdResult(
             counters=counters,
-            stats={"loop_count": loop_count, "cycles": cycles},
+            stats={"loop_count": loop_count, "cycles": cycles, "options": dict(job.options),
+                   "description": job.description},
             modelled_seconds=cycles / (self.clock_mhz * 1e6),
         )
+
+    @staticmethod
+    def _spin(job: CsdJob, seconds: float) -> None:
+        start = time.monotonic()
+        while (elapsed := time.monotonic() - start) < seconds:
+            if job.control.cancelled:
+                raise RuntimeError("stopped")  # the backend reports JobCancelled
+            job.control.progress = elapsed / seconds
+            time.sleep(0.001)
 
     @staticmethod
     def _copy_to_bo_end(job: CsdJob, address: int) -> np.ndarray:

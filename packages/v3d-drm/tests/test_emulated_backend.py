@@ -115,6 +115,8 @@ def submit(be, handles, request=uapi.DRM_IOCTL_V3D_SUBMIT_CSD, struct=uapi.drm_v
     arg = struct(bo_handles=ctypes.addressof(arr) if handles else 0, bo_handle_count=len(handles), **fields)
     arg.cfg[:] = [1 << 16, 1 << 16, 1 << 16, 0x110, 0, 0x20000, 0x20000]
     be.ioctl(request, arg)
+    # The submit returns at once, as on the kernel; WAIT_BO on a listed BO waits for the job.
+    be.ioctl(uapi.DRM_IOCTL_V3D_WAIT_BO, uapi.drm_v3d_wait_bo(handle=handles[0], timeout_ns=10**10))
     return arg
 
 

@@ -199,5 +199,6 @@ def test_2000_dispatches_leak_nothing():
             if i % 2:
                 job.wait()  # the others are collected unwaited
         del job
+        dev.dispatch(code, [out.address], bos=[out]).wait()  # jobs run in order: all have ended
         gc.collect()
         assert state() == before

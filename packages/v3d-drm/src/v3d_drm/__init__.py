@@ -14,11 +14,12 @@ from .errors import (
     DeviceNotFound,
     GPUTimeout,
     InvalidArgument,
+    JobCancelled,
     MMUFault,
     PermissionDenied,
     V3DError,
 )
-from .executor import CsdJob, CsdResult, Executor, GpuMemory
+from .executor import CsdJob, CsdResult, Executor, GpuMemory, JobControl
 from .perfmon import Perfmon
 from .sync import Syncobj
 
@@ -39,6 +40,8 @@ __all__ = [
     "GpuMemory",
     "InvalidArgument",
     "Job",
+    "JobCancelled",
+    "JobControl",
     "MMUFault",
     "Perfmon",
     "PermissionDenied",

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import ctypes
 import math
+import threading
 import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from . import uapi
-from .errors import InvalidArgument
+from .errors import GPUTimeout, InvalidArgument, JobCancelled
 
 if TYPE_CHECKING:
     from .bo import BufferObject
@@ -36,7 +37,21 @@ UNIFORMS_ALIGNMENT = 4
 
 @dataclass(frozen=True)
 class CsdConfig:
-    """The cfg words of one dispatch and the fields they were computed from."""
+    """The cfg words of one compute dispatch and the values they were computed from.
+
+    Attributes:
+        cfg: The seven CSD cfg words, as the kernel receives them.
+        workgroups: Number of workgroups in x, y, z.
+        wg_size: Invocations per workgroup.
+        wgs_per_sg: Workgroups per supergroup.
+        batches_per_sg: Batches of 16 lanes per supergroup.
+        num_batches: Batches in the whole dispatch.
+        code_address: GPU address of the program.
+        uniforms_address: GPU address of the uniform stream.
+        threading: The program is 4-way threadable.
+        single_seg: The program's first `thrsw` ends it.
+        propagate_nan: Float ops propagate NaNs.
+    """
 
     cfg: tuple[int, int, int, int, int, int, int]
     workgroups: tuple[int, int, int]
@@ -51,6 +66,11 @@ class CsdConfig:
     propagate_nan: bool
 
     def describe(self) -> str:
+        """One line naming the dispatch, used in error messages.
+
+        Returns:
+            Such as `"CSD dispatch of 1x1x1 workgroups of 16 invocations (1 batches, ...)"`.
+        """
         x, y, z = self.workgroups
         return (
             f"CSD dispatch of {x}x{y}x{z} workgroups of {self.wg_size} invocations "
@@ -61,10 +81,18 @@ class CsdConfig:
 
 
 def choose_wgs_per_sg(num_wgs: int, wg_size: int) -> int:
-    """Mesa's v3d_csd_choose_workgroups_per_supergroup for a shader without barrier/subgroup ops.
+    """Choose the workgroups per supergroup as Mesa does (for programs without barriers).
 
-    Tries 1..16 workgroups per supergroup (never more than there are workgroups) and returns the
-    first count that fills the last batch exactly, else the first with the fewest idle lanes.
+    Tries 1 to 16 workgroups per supergroup (never more than there are workgroups) and takes the
+    first count that fills the last batch of 16 lanes exactly, else the first with the fewest
+    idle lanes.
+
+    Args:
+        num_wgs: Number of workgroups in the dispatch.
+        wg_size: Invocations per workgroup.
+
+    Returns:
+        The number of workgroups per supergroup, 1 to 16.
     """
     max_wgs = (wg_size * LANES_PER_BATCH) // wg_size  # max_batches = wg_size -> 16
     best, best_unused = 1, LANES_PER_BATCH
@@ -118,7 +146,29 @@ def compute_cfg(
     propagate_nan: bool = True,
     cfg4_is_count_minus_1: bool = True,
 ) -> CsdConfig:
-    """The cfg words for a dispatch, every input checked (InvalidArgument names the bad one)."""
+    """Compute the seven CSD cfg words of a dispatch, checking every input.
+
+    `Device.dispatch` calls this; the arguments mean what they mean there.
+
+    Args:
+        workgroups: Number of workgroups in x, y, z.
+        local_size: Invocations per workgroup in x, y, z (at most 256 in all).
+        code_address: GPU address of the program (8-byte aligned).
+        uniforms_address: GPU address of the uniform stream (4-byte aligned).
+        wgs_per_sg: Workgroups per supergroup, 1 to 16 (default: `choose_wgs_per_sg`).
+        batches: Override the number of batches of 16 lanes.
+        threading: The program is 4-way threadable.
+        single_seg: The program's first `thrsw` ends it.
+        propagate_nan: Float ops propagate NaNs.
+        cfg4_is_count_minus_1: cfg word 4 holds the batch count minus one (every kernel since
+            Linux 5.x; `DeviceInfo` says which).
+
+    Returns:
+        The cfg words with the values they were made from.
+
+    Raises:
+        InvalidArgument: An input is out of range or misaligned; the message names it.
+    """
     groups = _triple("workgroups", workgroups, MAX_WORKGROUPS_PER_DIM)
     local = _triple("local_size", local_size, MAX_WG_SIZE)
     wg_size = math.prod(local)
@@ -213,11 +263,20 @@ def _release_job(syncobj: Syncobj | None, staged: list) -> None:
 
 
 class Job:
-    """A submitted CSD job. ``wait()`` blocks until it completes; ``done``, ``stats`` after that.
+    """A submitted CSD job: wait for it, poll it, watch its progress, or stop it.
 
-    The job's temporary BOs (staged code/uniforms) and its syncobj are released when it is
-    waited for, or when the Job object is garbage collected (the kernel keeps BOs of a running
-    job alive by itself, so that is safe even before completion).
+    The job's temporary BOs (staged code/uniforms) and its syncobj are released when it has
+    completed and been waited for or polled, by `close()`, or when the Job object is garbage
+    collected (the backend keeps the BOs of a running job alive by itself, so that is safe even
+    before completion; dropping a Job does not stop it).
+
+    Every method may be called from any thread.
+
+    Attributes:
+        device: the Device it was submitted on.
+        description: what it is, as error messages name it.
+        stats: what the executor reported (emulated device, e.g. `EmulatorStats`), else None.
+        modelled_seconds: the executor's modelled GPU time, else None.
     """
 
     def __init__(
@@ -229,11 +288,22 @@ class Job:
         staged: list[BufferObject],
         perfmon: object | None,
     ) -> None:
+        """Track a submitted job (made by `Device.dispatch` and `Device.submit_csd`).
+
+        Args:
+            device: The device it was submitted to.
+            description: Its name in messages.
+            syncobj: The sync object signalled when it completes (`None` without sync objects).
+            bos: The buffers it uses, kept alive until it completes.
+            staged: Temporary buffers to free when it completes.
+            perfmon: The perfmon attached to it, if any.
+        """
         self.device = device
         self.description = description
-        self.done = False
         self.stats: object | None = None
         self.modelled_seconds: float | None = None
+        self._done = False
+        self._lock = threading.Lock()  # completion is recorded once, whoever notices it
         self._syncobj = syncobj
         self._bos = bos  # keeps the user's BOs (and arrays' BOs) alive while the job may run
         self._perfmon = perfmon
@@ -243,41 +313,128 @@ class Job:
     @property
     def syncobj(self) -> Syncobj | None:
         """The out-sync holding this job's fence (None once the job has been collected)."""
-        return None if self.done else self._syncobj
+        return None if self._done else self._syncobj
+
+    @property
+    def done(self) -> bool:
+        """True once the job has completed, successfully or not (asks the fence; never blocks or
+        raises: `wait()` reports the outcome)."""
+        if not self._done and not self.device.closed:
+            try:
+                self._block(0)
+            except GPUTimeout:
+                return False
+            self._collect()
+        return self._done
 
     def wait(self, timeout: float | None = None) -> Job:
-        """Wait for completion; GPUTimeout after ``timeout`` s; re-raise the executor's error.
+        """Wait for completion and report how the job ended.
 
-        Waits on the job's syncobj (WAIT_BO on each of its BOs where syncobjs are unavailable).
+        A job that has not completed within `timeout` seconds keeps running (as on a GPU):
+        wait again, poll `done`/`progress()`, or `cancel()` it. Ctrl-C during the wait
+        cancels the job (emulated device) and raises KeyboardInterrupt; the device stays usable.
+
+        Args:
+            timeout: seconds, or None to wait as long as it takes.
+
+        Returns:
+            The job itself.
+
+        Raises:
+            GPUTimeout: not completed within `timeout` (the message names the job).
+            JobCancelled: the job was cancelled before it completed.
+            KeyboardInterrupt: Ctrl-C during the wait.
+            V3DError: whatever the executor raised (e.g. `QPUError`, `MMUFault`).
         """
-        if not self.done:
+        if not self._done:
             if self.device.closed:
                 raise InvalidArgument(f"cannot wait for {self.description}: its device is closed")
-            if self._syncobj is not None:
-                self._syncobj.wait(timeout, description=self.description)
-                report = self.device.backend.job_report(self._syncobj.handle)
-            else:
-                self.device._wait_bos(self._bos, timeout, self.description)
-                report = None
-            if report is not None:
-                self.stats, self.modelled_seconds, self._error = report.stats, report.modelled_seconds, report.error
-                if self._error is not None:
-                    self._error.add_note(f"while running {self.description}")
-            self.done = True
-            self._finalizer()
-            self._bos = []
+            try:
+                self._block(timeout)
+            except KeyboardInterrupt:
+                self.cancel("Ctrl-C (KeyboardInterrupt) while waiting for it")
+                raise
+            self._collect()
         if self._error is not None:
             raise self._error
         return self
 
+    def progress(self) -> float | None:
+        """How far the job is, in [0, 1]; cheap, never blocks, safe from any thread.
+
+        Returns:
+            On the emulated device, the fraction of its batches finished (updated a few dozen times
+            a second while it runs); on the kernel device `None` while it runs (the kernel does not
+            say); 1.0 once it has completed, successfully or not.
+        """
+        if self._done:
+            return 1.0
+        syncobj = self._syncobj
+        if syncobj is None or self.device.closed:
+            return None
+        return self.device.backend.job_progress(syncobj.handle)
+
+    def cancel(self, reason: str = "Job.cancel() was called") -> bool:
+        """Ask the job to stop; `wait()` then raises `JobCancelled`. Returns immediately.
+
+        Args:
+            reason: Why, as `JobCancelled` will say.
+
+        Returns:
+            True if a stop was requested; False if the job has already completed or cannot be
+            stopped (the kernel device has no way to cancel a job: its hang check resets the GPU
+            after 500 ms without progress).
+        """
+        syncobj = self._syncobj
+        if self._done or syncobj is None or self.device.closed:
+            return False
+        return self.device.backend.cancel_job(syncobj.handle, reason)
+
+    def close(self) -> None:
+        """Cancel the job if it is still running and release its syncobj and staged BOs."""
+        if not self.done:
+            self.cancel("Job.close() was called")
+            with self._lock:
+                if not self._done:
+                    self._done = True
+                    self._error = JobCancelled(f"{self.description} was closed before it completed")
+                    self._bos = []
+        self._finalizer()
+
+    def _block(self, timeout: float | None) -> None:
+        """Block until the job's fence signals (GPUTimeout after `timeout` s)."""
+        if self._syncobj is not None:
+            self._syncobj.wait(timeout, description=self.description, hint=self._timeout_hint())
+        else:
+            self.device._wait_bos(self._bos, timeout, self.description)
+
+    def _timeout_hint(self) -> str:
+        if self.device.info.emulated:
+            return "it is still running: wait again, poll job.done or job.progress(), or job.cancel() it"
+        return "it is still running (the kernel resets a GPU that makes no progress for 500 ms)"
+
+    def _collect(self) -> None:
+        """Record the outcome of the completed job (once) and release what it held."""
+        with self._lock:
+            if self._done:
+                return
+            report = self.device.backend.job_report(self._syncobj.handle) if self._syncobj is not None else None
+            if report is not None:
+                self.stats, self.modelled_seconds, self._error = report.stats, report.modelled_seconds, report.error
+                if self._error is not None:
+                    self._error.add_note(f"while running {self.description}")
+            self._done = True
+            self._bos = []
+        self._finalizer()
+
     def __repr__(self) -> str:
-        return f"<Job {'done' if self.done else 'in flight'}: {self.description}>"
+        return f"<Job {'done' if self._done else 'in flight'}: {self.description}>"
 
 
 def submit_struct(
     cfg: Sequence[int], coef: Sequence[int], handles: ctypes.Array, in_sync: int, out_sync: int, perfmon_id: int
 ) -> uapi.drm_v3d_submit_csd:
-    """Fill the 88-byte SUBMIT_CSD argument (``handles`` is a ctypes __u32 array of BO handles)."""
+    """Fill the 88-byte SUBMIT_CSD argument (`handles` is a ctypes __u32 array of BO handles)."""
     arg = uapi.drm_v3d_submit_csd()
     arg.cfg[:] = list(cfg)
     arg.coef[:] = list(coef)

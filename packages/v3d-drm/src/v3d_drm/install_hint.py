@@ -1,9 +1,9 @@
 """The pip command that installs the emulator (vc6-isa) next to this v3d-drm, for fix hints.
 
 A hint must work when followed literally, so it names this interpreter's pip (the venv that
-imported v3d-drm, not whichever ``pip`` is first on PATH) and installs vc6-isa the way v3d-drm
-itself was installed, as recorded by pip in ``direct_url.json`` (PEP 610): from the same source
-tree (``packages/vc6-isa`` beside ``packages/v3d-drm``), or from the folder of wheels v3d-drm's
+imported v3d-drm, not whichever `pip` is first on PATH) and installs vc6-isa the way v3d-drm
+itself was installed, as recorded by pip in `direct_url.json` (PEP 610): from the same source
+tree (`packages/vc6-isa` beside `packages/v3d-drm`), or from the folder of wheels v3d-drm's
 own wheel came from; otherwise by name from the package index.
 """
 
@@ -21,7 +21,7 @@ EMULATOR_REQUIREMENT = "vc6-isa[fast]"  # with numba: the emulator compiled, not
 
 
 def _installed_from() -> dict | None:
-    """v3d-drm's ``direct_url.json`` (None when it was installed by name from an index)."""
+    """v3d-drm's `direct_url.json` (None when it was installed by name from an index)."""
     try:
         text = metadata.distribution("v3d-drm").read_text("direct_url.json")
         return json.loads(text) if text else None
@@ -30,7 +30,7 @@ def _installed_from() -> dict | None:
 
 
 def emulator_install_command(direct_url: dict | None = None, python: str | None = None) -> str:
-    """A shell command that installs vc6-isa into ``python`` (default: this interpreter).
+    """A shell command that installs vc6-isa into `python` (default: this interpreter).
 
     Args:
         direct_url: v3d-drm's PEP 610 record; read from the installed distribution when None.

@@ -1,8 +1,8 @@
-"""A live status line for command-line tools (``python -m v3d_drm``, ``vc6-bench``).
+"""A live status line for command-line tools (`python -m v3d_drm`, `vc6-bench`).
 
 On a terminal, one line on the status stream (stderr) is redrawn by a background thread every
 `INTERVAL` seconds once the command has run for `SHOW_AFTER` seconds: the caller's
-``describe()`` text and the elapsed time, so the screen keeps moving during a long emulated job
+`describe()` text and the elapsed time, so the screen keeps moving during a long emulated job
 (between the emulator's slices; a compiled call that holds the GIL pauses it). Anything else
 written to the terminal goes through `StatusLine.above`, which erases the live line first, so
 output and status never mix. On anything but a terminal (a pipe, a file, a CI log) nothing is
@@ -37,9 +37,9 @@ class StatusLine:
     """A redrawn line on a terminal, plain notes elsewhere. Use as a context manager.
 
     Args:
-        stream: where the status goes (default ``sys.stderr``).
+        stream: where the status goes (default `sys.stderr`).
         describe: returns the text of the live line (called from the drawing thread).
-        enabled: False draws nothing and prints no notes (``--no-progress``).
+        enabled: False draws nothing and prints no notes (`--no-progress`).
         show_after: seconds before the live line first appears.
     """
 
@@ -96,7 +96,7 @@ class StatusLine:
             self._drawn = False
 
     def above(self, out: TextIO, text: str) -> None:
-        """Write ``text`` to ``out`` (stdout, say) with the live line out of its way."""
+        """Write `text` to `out` (stdout, say) with the live line out of its way."""
         with self._lock:
             self._erase()
             out.write(text)

@@ -15,6 +15,10 @@ if TYPE_CHECKING:
     from .device import Device
 
 INT64_MAX = (1 << 63) - 1
+#: Longest single blocking wait ioctl. Waits are issued in slices this long, so the waiting
+#: thread returns to Python (where Ctrl-C raises KeyboardInterrupt) at least this often, even
+#: where the kernel restarts an interrupted wait by itself (SA_RESTART handlers).
+WAIT_SLICE_SECONDS = 0.1
 
 
 def _destroy(backend, handle: int) -> None:
@@ -35,7 +39,7 @@ def deadline_ns(timeout: float | None) -> int:
 
 
 class Syncobj:
-    """One syncobj handle. ``signaled=True`` creates it with a signalled fence (valid as in_sync)."""
+    """One syncobj handle. `signaled=True` creates it with a signalled fence (valid as in_sync)."""
 
     def __init__(self, device: Device, *, signaled: bool = False) -> None:
         self.device = device
@@ -48,30 +52,47 @@ class Syncobj:
     def closed(self) -> bool:
         return not self._finalizer.alive or self.device.closed
 
-    def wait(self, timeout: float | None = None, *, description: str = "") -> None:
-        """Block until the fence signals; GPUTimeout after ``timeout`` seconds.
+    def wait(self, timeout: float | None = None, *, description: str = "", hint: str = "") -> None:
+        """Block until the fence signals; GPUTimeout after `timeout` seconds.
 
         WAIT_FOR_SUBMIT makes a syncobj that holds no fence yet wait for one instead of failing.
+        The wait is a series of SYNCOBJ_WAITs of at most `WAIT_SLICE_SECONDS`, so Ctrl-C raises
+        KeyboardInterrupt promptly on either backend.
+
+        Args:
+            timeout: seconds, or None to wait as long as it takes.
+            description: names the job in the timeout message.
+            hint: appended to the timeout message (what the caller can do next).
+
+        Raises:
+            GPUTimeout: the fence did not signal within `timeout`.
         """
         self._check_open()
+        deadline = deadline_ns(timeout)
         handles = (ctypes.c_uint32 * 1)(self.handle)
-        wait = uapi.drm_syncobj_wait(
-            handles=ctypes.addressof(handles),
-            timeout_nsec=deadline_ns(timeout),
-            count_handles=1,
-            flags=uapi.DRM_SYNCOBJ_WAIT_FLAGS_WAIT_ALL | uapi.DRM_SYNCOBJ_WAIT_FLAGS_WAIT_FOR_SUBMIT,
-        )
-        try:
-            self.device.backend.ioctl(uapi.DRM_IOCTL_SYNCOBJ_WAIT, wait)
-        except OSError as exc:
-            if exc.errno in (errno.ETIME, errno.ETIMEDOUT):
+        while True:
+            slice_end = min(deadline, time.monotonic_ns() + int(WAIT_SLICE_SECONDS * 1e9))
+            wait = uapi.drm_syncobj_wait(
+                handles=ctypes.addressof(handles),
+                timeout_nsec=slice_end,
+                count_handles=1,
+                flags=uapi.DRM_SYNCOBJ_WAIT_FLAGS_WAIT_ALL | uapi.DRM_SYNCOBJ_WAIT_FLAGS_WAIT_FOR_SUBMIT,
+            )
+            try:
+                self.device.backend.ioctl(uapi.DRM_IOCTL_SYNCOBJ_WAIT, wait)
+                return
+            except OSError as exc:
+                if exc.errno not in (errno.ETIME, errno.ETIMEDOUT):
+                    raise self.device.error(exc, uapi.DRM_IOCTL_SYNCOBJ_WAIT, self.handle) from None
+                if slice_end < deadline:
+                    continue
                 raise GPUTimeout(
-                    f"{description or 'syncobj ' + str(self.handle)} did not complete within {timeout} s",
+                    f"{description or 'syncobj ' + str(self.handle)} did not complete within {timeout} s"
+                    + (f"; {hint}" if hint else ""),
                     ioctl="DRM_IOCTL_SYNCOBJ_WAIT",
                     errno=exc.errno,
                     value=timeout,
                 ) from None
-            raise self.device.error(exc, uapi.DRM_IOCTL_SYNCOBJ_WAIT, self.handle) from None
 
     def reset(self) -> None:
         """Drop the fence (back to "no fence")."""

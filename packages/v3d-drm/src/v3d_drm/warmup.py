@@ -3,7 +3,7 @@
 The vc6-isa emulator compiles its machine with numba the first time a job runs (once per
 source version, tens of seconds, then cached on disk). Left alone, that wait happens inside the
 user's first job with nothing on the screen to explain it. An executor with such one-time work
-offers ``compiled() -> bool`` (True when nothing is due, cheap to ask) and ``compile_seconds``
+offers `compiled() -> bool` (True when nothing is due, cheap to ask) and `compile_seconds`
 (a typical duration, for the message); `warm_up` asks it and, when the work is due, announces
 it and runs the smallest job so that it happens now. Other executors and the kernel device
 need nothing.
@@ -32,7 +32,7 @@ def needs_warm_up(dev: Device) -> bool:
 
 
 def warm_up(dev: Device, note: Callable[[str], None] | None = None) -> float | None:
-    """Do the executor's one-time work now, announcing it through ``note``.
+    """Do the executor's one-time work now, announcing it through `note`.
 
     Args:
         dev: an open device; nothing happens unless it is emulated and its executor has work due.

@@ -1,4 +1,4 @@
-"""The ``vc6-bench`` command line: one subcommand per routine, plus ``clock``, ``info`` and ``all``.
+"""The `vc6-bench` command line: one subcommand per routine, plus `clock`, `info` and `all`.
 
 Exit codes: 0 all results verified, 1 a result failed verification (or the routine raised),
 2 usage error (bad size, shape, option or device name), 3 no device.
@@ -24,6 +24,7 @@ from .report import (
     title_lines,
 )
 from .routines import ROUTINES, Problem, Routine
+from .selftest import command as selftest_command
 from .sizes import Count, SizeError, parse_count, parse_shape
 
 __all__ = ["EXIT_NO_DEVICE", "EXIT_OK", "EXIT_USAGE", "EXIT_VERIFY", "build_parser", "main"]
@@ -109,6 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
         ("info", "device, kernel and package versions"),
     ):
         _common_options(commands.add_parser(name, help=text, description=text), suppress=True)
+    selftest = commands.add_parser("selftest", help=selftest_command.SUMMARY, description=selftest_command.SUMMARY,
+                                   epilog="Exit codes: 0 agrees, 1 differs, 2 usage error, 3 no Pi GPU here.")
+    selftest_command.add_arguments(selftest)
     return parser
 
 
@@ -117,13 +121,26 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None, *, platform: Platform | None = None,
          stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
-    """Run the CLI; return the exit code (the console script exits with it)."""
+    """Run the `vc6-bench` command.
+
+    Args:
+        argv: The arguments, without the program name (default: `sys.argv[1:]`).
+        platform: What the harness runs on (default: the real kernels and devices; tests pass a
+            fake).
+        stdout: Where results go (default: `sys.stdout`).
+        stderr: Where messages and progress go (default: `sys.stderr`).
+
+    Returns:
+        The exit code: 0 ok, 1 verification failed, 2 usage error, 3 no device.
+    """
     stdout = stdout if stdout is not None else sys.stdout
     stderr = stderr if stderr is not None else sys.stderr
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as exit_:  # argparse has printed usage and a one-line error
         return int(exit_.code or 0)
+    if args.command == "selftest":
+        return selftest_command.main(args, stdout, stderr, platform)
     platform = platform if platform is not None else RealPlatform()
     try:
         return _run(args, platform, stdout, stderr)
@@ -222,7 +239,7 @@ def _default_problem(args: argparse.Namespace, routine: Routine, emulated: bool)
 
 
 def _work_ratio(routine: Routine, big: Problem, small: Problem) -> float:
-    """How many times more work ``big`` is than ``small`` (flops, or bytes when there are none)."""
+    """How many times more work `big` is than `small` (flops, or bytes when there are none)."""
     if routine.flops(small):
         return routine.flops(big) / routine.flops(small)
     return routine.bytes_moved(big) / routine.bytes_moved(small)
@@ -231,7 +248,7 @@ def _work_ratio(routine: Routine, big: Problem, small: Problem) -> float:
 def _bench_all(args: argparse.Namespace, platform: Platform, dev: Any, names: list[str],
                explicit: dict[str, Problem | None], document: dict[str, Any], progress: Progress,
                done: Callable[[dict[str, Any]], None]) -> list[dict[str, Any]]:
-    """Measure each routine; ``done`` receives each result as soon as it is complete."""
+    """Measure each routine; `done` receives each result as soon as it is complete."""
     emulated = document["device"]["emulated"]
     repeat = _repeat(args, emulated)
     results = []

@@ -1,11 +1,11 @@
 """Progress on stderr: a live bar on a terminal, plain lines in a log, nothing for short runs.
 
 On a terminal the bar (steps done, the current step, the running job's own progress when its
-``Job.progress()`` reports one, elapsed time) is redrawn from a background thread by
+`Job.progress()` reports one, elapsed time) is redrawn from a background thread by
 `v3d_drm.status.StatusLine`, so it moves during a long emulated job, and the report lines
 printed through `Progress.above` appear above it. Anywhere else (a pipe, a file, a CI log) each
 step that starts once the run has lasted `SHOW_AFTER_SECONDS` gets one plain line, and nothing
-is ever redrawn. Standard output carries only the report, so ``--json``/``--csv`` stay clean.
+is ever redrawn. Standard output carries only the report, so `--json`/`--csv` stay clean.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ BAR_WIDTH = 24
 
 
 class Progress:
-    """Counts ``total`` steps; ``step(label)`` marks the start of the next one."""
+    """Counts `total` steps; `step(label)` marks the start of the next one."""
 
     def __init__(self, total: int, stream: TextIO | None = None, enabled: bool = True) -> None:
         self.status = StatusLine(stream, describe=self.describe, enabled=enabled, show_after=SHOW_AFTER_SECONDS)
@@ -48,7 +48,7 @@ class Progress:
         return text if fraction is None else f"{text}, job {fraction:.0%}"
 
     def step(self, label: str) -> None:
-        """Start the next step; ``label`` says what it is."""
+        """Start the next step; `label` says what it is."""
         self.done = min(self.done + 1, self.total)
         self.label = label
         self.jobs = []
@@ -60,7 +60,7 @@ class Progress:
             self.status.note(f"{self.done}/{self.total} {label} ({self.status.elapsed():.1f} s)")
 
     def watch(self, jobs: list[Any]) -> None:
-        """Show the progress of the last job in ``jobs`` (a list the caller keeps appending to)."""
+        """Show the progress of the last job in `jobs` (a list the caller keeps appending to)."""
         self.jobs = jobs
 
     def note(self, text: str) -> None:
@@ -68,7 +68,7 @@ class Progress:
         self.status.note(text)
 
     def above(self, out: TextIO, text: str) -> None:
-        """Write report text to ``out`` without mixing it with the bar."""
+        """Write report text to `out` without mixing it with the bar."""
         self.status.above(out, text)
 
     def finish(self) -> None:
@@ -77,7 +77,7 @@ class Progress:
 
 
 def _job_progress(jobs: list[Any]) -> float | None:
-    """The running job's ``progress()`` (0..1), when it has one (v3d-drm jobs that report it)."""
+    """The running job's `progress()` (0..1), when it has one (v3d-drm jobs that report it)."""
     if not jobs:
         return None
     progress = getattr(jobs[-1], "progress", None)  # never ask ``done`` here: it may collect the job

@@ -13,6 +13,8 @@ import json
 import math
 from typing import Any
 
+from vc6_isa.emulator.cycle_model import CALIBRATION_ERROR
+
 from . import ceilings
 
 __all__ = [
@@ -29,8 +31,9 @@ __all__ = [
 
 EMULATOR_BANNER = (
     "EMULATOR: no Raspberry Pi GPU here. GPU times and the rates derived from them are MODELLED by the\n"
-    "emulator's cycle model of a 500 MHz Pi 4 (labelled 'modelled'). The emulator's own wall time is\n"
-    "reported apart and is not Pi 4 performance."
+    "emulator's cycle model of a 500 MHz Pi 4 (labelled 'modelled'), calibrated on py-videocore6's Pi 4\n"
+    f"timings to ±{CALIBRATION_ERROR * 100:.0f}% (benchmarks/calibrate.py). The emulator's own wall time is "
+    "reported apart\nand is not Pi 4 performance."
 )
 
 
@@ -100,7 +103,7 @@ def banner_lines(document: dict[str, Any]) -> list[str]:
 
 
 def device_lines(document: dict[str, Any]) -> list[str]:
-    """The device line (with its clock), and what ``info`` and ``clock`` print."""
+    """The device line (with its clock), and what `info` and `clock` print."""
     device = document.get("device")
     lines = [_device_line(device)] if device else []
     if document["command"] == "info":
@@ -147,7 +150,8 @@ def _info_lines(document: dict[str, Any]) -> list[str]:
     return lines
 
 
-_SUMMARY_COLUMNS = ("routine", "size", "GPU time", "Gflop/s", "MB/s", "% of ceiling", "numpy", "speed-up", "check")
+_SUMMARY_COLUMNS = ("routine", "size", "GPU time", "Gflop/s", "MB/s", "% of ceiling", "numpy", "speed-up",
+                    "vs py-videocore6", "check")
 
 
 def _summary(results: list[dict[str, Any]]) -> list[str]:
@@ -166,14 +170,22 @@ def _summary(results: list[dict[str, Any]]) -> list[str]:
             _shares(gpu) + (mark if _shares(gpu) != "-" else ""),
             _seconds(((r.get("baseline") or {}).get("seconds") or {}).get("median")),
             _speedup((r.get("baseline") or {}).get("speedup")) + (mark if (r.get("baseline") or {}).get("speedup") else ""),
+            _ratio((r.get("py_videocore6") or {}).get("speedup")) + (mark if (r.get("py_videocore6") or {}).get("speedup") else ""),
             _verdict(r["verification"]),
         ))
     widths = [max(len(row[i]) for row in rows) for i in range(len(_SUMMARY_COLUMNS))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     if modelled:
-        lines.append("* modelled (emulator cycle model of a 500 MHz Pi 4); numpy is timed on this host's CPU")
+        lines.append(f"* modelled by the emulator's cycle model of a 500 MHz Pi 4 (calibrated on py-videocore6's Pi 4 "
+                     f"timings{_band(results)}); numpy is timed on this host's CPU")
     return lines
+
+
+def _band(results: list[dict[str, Any]]) -> str:
+    """", ±N% calibration error" of the modelled figures in ``results`` ("" if none carry one)."""
+    errors = {(r.get("gpu") or {}).get("calibration_error") for r in results} - {None}
+    return "".join(f", ±{e * 100:.0f}% calibration error" for e in sorted(errors))
 
 
 def _details(r: dict[str, Any]) -> list[str]:
@@ -189,10 +201,11 @@ def _details(r: dict[str, Any]) -> list[str]:
     gpu = r.get("gpu")
     if gpu and gpu.get("seconds"):
         label = "modelled" if gpu["modelled"] else "measured"
-        lines.append(f"  {f'GPU time ({label})':<22}{_spread_text(gpu['seconds'])}")
+        band = f" (±{gpu['calibration_error'] * 100:.0f}% calibration error)" if gpu.get("calibration_error") else ""
+        lines.append(f"  {f'GPU time ({label})':<22}{_spread_text(gpu['seconds'])}{band}")
         rate = _rate_text(gpu)
         if rate:
-            lines.append(f"  {f'rate ({label})':<22}{rate}")
+            lines.append(f"  {f'rate ({label})':<22}{rate}{band}")
     emulator = r.get("emulator")
     if emulator:
         lines.append(
@@ -202,7 +215,7 @@ def _details(r: dict[str, Any]) -> list[str]:
         )
         lines.append(
             f"  {'cycle model':<22}{emulator['modelled_cycles']} cycles at {emulator['modelled_clock_mhz']:.0f} MHz "
-            f"(modelled), ALU utilisation {emulator['alu_utilisation']:.1%} (modelled), "
+            f"(modelled{_band([r])}), ALU utilisation {emulator['alu_utilisation']:.1%} (modelled), "
             f"TMU {emulator['tmu_requests']} requests / {_bytes_text(emulator['tmu_bytes'])}"
         )
     counters = r.get("counters")
@@ -225,7 +238,16 @@ def _details(r: dict[str, Any]) -> list[str]:
     baseline = r.get("baseline")
     if baseline and baseline.get("seconds"):
         lines.append(f"  {'numpy baseline':<22}{_baseline_text(baseline)}")
+    pv6 = r.get("py_videocore6")
+    if pv6:
+        lines.append(f"  {'py-videocore6':<22}{_pv6_text(pv6)}")
     return lines
+
+
+def _pv6_text(pv6: dict[str, Any]) -> str:
+    speedup = f"; this routine {_ratio(pv6['speedup'])} as fast ({pv6['speedup_note']})" if pv6["speedup"] else ""
+    return (f"{pv6['program']}: {_seconds(pv6['measured_seconds'])} measured on a Pi 4, "
+            f"{_seconds(pv6['modelled_seconds'])} modelled{speedup}")
 
 
 def _verification_text(v: dict[str, Any]) -> str:
@@ -309,6 +331,10 @@ def _number(value: float | None) -> str:
 
 def _speedup(value: float | None) -> str:
     return "-" if value is None else f"{value:.3g}x"
+
+
+def _ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}x"
 
 
 def _bytes_text(nbytes: int) -> str:

@@ -29,16 +29,26 @@ class Backend(Protocol):
         """Issue one ioctl; raise OSError with the kernel's errno on failure."""
 
     def mmap(self, length: int, offset: int) -> mmap.mmap:
-        """Map ``length`` bytes of the device file at ``offset`` (an MMAP_BO offset), shared, RW."""
+        """Map `length` bytes of the device file at `offset` (an MMAP_BO offset), shared, RW."""
 
     def munmap(self, mapping: mmap.mmap) -> None:
         """Unmap (deferred to the last export if numpy arrays still use the mapping)."""
 
-    def prepare_submit(self, description: str, options: Mapping[str, object]) -> None:
-        """Describe the next SUBMIT_CSD (the emulator passes both to its executor)."""
+    def submit_csd(
+        self, arg: ctypes.Structure, *, description: str, options: Mapping[str, object]
+    ) -> None:
+        """SUBMIT_CSD with what travels with this one job: its description and executor options
+        (used by the emulated backend, ignored by the kernel). Safe to call from any thread."""
 
     def job_report(self, syncobj: int) -> JobReport | None:
-        """The report of the job whose fence ``syncobj`` holds (emulated only)."""
+        """The report of the completed job whose fence `syncobj` holds (emulated only)."""
+
+    def job_progress(self, syncobj: int) -> float | None:
+        """Fraction done of the job whose fence `syncobj` holds; None if unknown (kernel)."""
+
+    def cancel_job(self, syncobj: int, reason: str) -> bool:
+        """Ask the job whose fence `syncobj` holds to stop; False if it cannot be (kernel) or
+        has already completed."""
 
     def close(self) -> None:
         """Close the device file; the kernel then releases every handle of it."""

@@ -7,9 +7,18 @@ offset is MMAP_OFFSET_BASE + the BO's GPU address, so offsets are unique, page a
 >= 4 GiB like the kernel's fake offsets. Freed ranges are hole-punched, so a reused range reads
 as zeros (kernel BOs start zeroed).
 
-A SUBMIT_CSD runs synchronously: the job (contract E: cfg, coef, a view of every live BO, the
-perfmon's counter indices) goes to the executor, and the out-sync fence is signalled when it
-returns, whether it raised or not; the exception is kept for Job.wait() to re-raise.
+A SUBMIT_CSD returns at once, like the kernel's: the job (contract E: cfg, coef, a view of every
+live BO, the perfmon's counter indices, its own executor options and description) is queued for
+the device's worker thread, which runs jobs one at a time in submission order (the kernel's one
+CSD job in flight per queue, so in-syncs on earlier jobs of this device are met by the order).
+The job's fence (in its out-syncs and on every listed BO, for WAIT_BO) signals when the executor
+returns, whether it raised or not; the exception is kept for Job.wait() to re-raise. Listed BOs
+stay allocated while their job may run (reference 3.5). A job can be cancelled
+(`cancel_job`, and every job when the device closes): the executor is asked to stop through
+`CsdJob.control`.
+
+Thread safety: every ioctl takes one lock, and blocking waits release it while they wait, so any
+number of threads may share the device; nothing about a submit is kept between calls.
 
 Behaviour follows the reference's section 9.2 (handles per fd from 1 with the lowest free reused,
 size-tolerant structs, errno per ioctl as in section 2.5).
@@ -17,6 +26,8 @@ size-tolerant structs, errno per ioctl as in section 2.5).
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import ctypes
 import errno
 import heapq
@@ -32,7 +43,8 @@ import numpy as np
 
 from .. import uapi
 from ..counters import V3D42_COUNTERS
-from ..executor import CsdJob, CsdResult, Executor, GpuMemory
+from ..errors import JobCancelled
+from ..executor import CsdJob, CsdResult, Executor, GpuMemory, JobControl
 from .base import JobReport, close_mapping
 
 PAGE_SIZE = mmap.PAGESIZE
@@ -44,6 +56,10 @@ GPU_VA_ALIGNMENT = 128 * 1024
 MMAP_OFFSET_BASE = 1 << 32
 #: Total BO memory the emulated device may hand out (the kernel pins shmem pages; ENOMEM beyond RAM).
 MEMORY_LIMIT = 2 << 30
+#: How long closing the device waits for the job in flight to stop after cancelling it (seconds).
+#: The vc6-isa emulator stops within one slice (tens of ms); an executor that never looks at
+#: ``CsdJob.control`` is abandoned after this (its thread finishes the job in the background).
+CLOSE_JOIN_SECONDS = 2.0
 
 #: GET_PARAM answers of a Raspberry Pi 4 (BCM2711, V3D 4.2.14) on a 6.12 kernel (reference 6.3).
 PI4_PARAMS: dict[int, int] = {
@@ -69,6 +85,10 @@ DRIVER_NAME, DRIVER_DATE, DRIVER_DESC = b"v3d", b"20180419", b"Broadcom V3D grap
 
 def _fail(code: int) -> None:
     raise OSError(code, os.strerror(code))
+
+
+def _cancelled(job: CsdJob) -> JobCancelled:
+    return JobCancelled(f"{job.description} was stopped before it completed: {job.control.reason}")
 
 
 def _punch_hole(fd: int, offset: int, length: int) -> bool:
@@ -141,11 +161,25 @@ class _Bo:
     mapping: mmap.mmap | None
     handle_open: bool = True
     user_mappings: int = 0
+    jobs: int = 0  # queued or running jobs that listed the BO (they keep it allocated)
+    fence: _Fence | None = None  # the fence of the last job that listed it (for WAIT_BO)
 
 
 @dataclass
 class _Fence:
     report: JobReport | None = None  # None for a stub fence (SIGNALED syncobj)
+    signalled: bool = True  # False while its job is queued or running
+    control: JobControl | None = None  # the job's control (None for a stub fence)
+
+
+@dataclass
+class _Work:
+    """One submitted job waiting for (or on) the worker thread."""
+
+    job: CsdJob
+    fence: _Fence
+    listed: list  # the _Bo of every listed handle, kept allocated until the job ends
+    perfmon: _Perfmon | None
 
 
 @dataclass
@@ -172,7 +206,12 @@ class EmulatedBackend:
         self._fd = os.memfd_create("v3d-emulated-bo-memory", os.MFD_CLOEXEC)
         os.ftruncate(self._fd, MMAP_OFFSET_BASE + GPU_VA_SIZE)  # sparse: costs nothing until used
         self._lock = threading.RLock()
-        self._fence_installed = threading.Condition(self._lock)
+        self._changed = threading.Condition(self._lock)  # a fence signalled, a job queued, closed
+        self._queue: collections.deque[_Work] = collections.deque()
+        self._running: _Work | None = None
+        self._worker: threading.Thread | None = None
+        self._depth = threading.local()  # how deep this thread is inside the lock
+        self._deferred: collections.deque[Callable[[], None]] = collections.deque()
         self._va = _AddressSpace()
         self._bytes_in_use = 0
         self._bos: dict[int, _Bo] = {}  # by GPU address (one object per BO, handle or not)
@@ -182,8 +221,6 @@ class EmulatedBackend:
         self._syncobj_ids = _IdAllocator()
         self._perfmons: dict[int, _Perfmon] = {}
         self._perfmon_ids = _IdAllocator()
-        self._next_description = ""
-        self._next_options: Mapping[str, object] = {}
         self._mapping_finalizers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._handlers: dict[int, tuple[int, type, Callable]] = {}
         for request, handler in self._handler_table().items():
@@ -209,7 +246,7 @@ class EmulatedBackend:
             u.DRM_IOCTL_V3D_GET_PARAM: self._get_param,
             u.DRM_IOCTL_V3D_GET_BO_OFFSET: self._get_bo_offset,
             u.DRM_IOCTL_V3D_SUBMIT_TFU: self._not_emulated,
-            u.DRM_IOCTL_V3D_SUBMIT_CSD: self._submit_csd,
+            u.DRM_IOCTL_V3D_SUBMIT_CSD: self._submit_csd,  # no description or options
             u.DRM_IOCTL_V3D_PERFMON_CREATE: self._perfmon_create,
             u.DRM_IOCTL_V3D_PERFMON_DESTROY: self._perfmon_destroy,
             u.DRM_IOCTL_V3D_PERFMON_GET_VALUES: self._perfmon_get_values,
@@ -218,6 +255,27 @@ class EmulatedBackend:
         }
 
     # --- the Backend interface ---------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _inside(self):
+        """Hold the lock. Garbage collection can run a finalizer (a forgotten BO's GEM_CLOSE or
+        unmap) in this very thread while it is in here, walking a dict: such calls are deferred
+        to the end of the outermost section instead of changing state under that walk."""
+        with self._lock:
+            depth = getattr(self._depth, "n", 0)
+            self._depth.n = depth + 1
+            try:
+                yield
+            finally:
+                self._depth.n = depth
+                while depth == 0 and self._deferred:
+                    self._deferred.popleft()()
+
+    def _defer_if_inside(self, call: Callable[[], None]) -> bool:
+        if getattr(self._depth, "n", 0) == 0:
+            return False
+        self._deferred.append(call)
+        return True
 
     def fileno(self) -> int:
         return self._fd
@@ -231,11 +289,17 @@ class EmulatedBackend:
         if entry is None:
             _fail(errno.EINVAL if user.type == uapi.DRM_IOCTL_BASE else errno.ENOTTY)
         kernel_request, struct, handler = entry
-        with self._lock:
+        if self._defer_if_inside(lambda: self._quietly(request, arg)):
+            return  # a finalizer's release (see _inside): done when the outer call ends
+        with self._inside():
             if request == kernel_request and type(arg) is struct:
                 handler(arg)
                 return
             self._marshalled(user, uapi.decode_request(kernel_request), struct, handler, arg)
+
+    def _quietly(self, request: int, arg: ctypes.Structure) -> None:
+        with contextlib.suppress(OSError):  # finalizers ignore failures to release
+            self.ioctl(request, arg)
 
     @staticmethod
     def _marshalled(user, kernel, struct, handler, arg) -> None:
@@ -254,7 +318,7 @@ class EmulatedBackend:
                 ctypes.memmove(ctypes.addressof(arg), ctypes.addressof(karg), n)
 
     def mmap(self, length: int, offset: int) -> mmap.mmap:
-        with self._lock:
+        with self._inside():
             bo = self._bos.get(offset - MMAP_OFFSET_BASE)
             if bo is None or length <= 0 or length > bo.size or self.closed:
                 _fail(errno.EINVAL)
@@ -271,20 +335,50 @@ class EmulatedBackend:
             if finalizer is not None:
                 finalizer()
 
-    def prepare_submit(self, description: str, options: Mapping[str, object]) -> None:
-        self._next_description = description
-        self._next_options = dict(options)
+    def submit_csd(self, arg: uapi.drm_v3d_submit_csd, *, description: str, options: Mapping[str, object]) -> None:
+        """SUBMIT_CSD carrying this job's own description and executor options."""
+        if self.closed:
+            _fail(errno.EBADF)
+        with self._inside():
+            self._submit_csd(arg, description, options)
 
     def job_report(self, syncobj: int) -> JobReport | None:
-        with self._lock:
-            obj = self._syncobjs.get(syncobj)
-            return obj.fence.report if obj is not None and obj.fence is not None else None
+        fence = self._fence_of(syncobj)
+        return fence.report if fence is not None and fence.signalled else None
+
+    def job_progress(self, syncobj: int) -> float | None:
+        """Cheap (no lock: one dict lookup and attribute reads); 1.0 once the fence signalled."""
+        fence = self._fence_of(syncobj)
+        if fence is None:
+            return None
+        if fence.signalled:
+            return 1.0
+        return fence.control.progress if fence.control is not None else None
+
+    def cancel_job(self, syncobj: int, reason: str) -> bool:
+        fence = self._fence_of(syncobj)
+        if fence is None or fence.signalled or fence.control is None:
+            return False
+        fence.control.cancel(reason)
+        return True
+
+    def _fence_of(self, syncobj: int) -> _Fence | None:
+        obj = self._syncobjs.get(syncobj)
+        return obj.fence if obj is not None else None
 
     def close(self) -> None:
-        with self._lock:
+        """Cancel every queued and running job, wait (bounded) for the worker, release everything."""
+        with self._inside():
             if self.closed:
                 return
             self.closed = True
+            for work in [*self._queue, *([self._running] if self._running else [])]:
+                work.job.control.cancel("its device was closed")
+            self._changed.notify_all()
+        worker = self._worker
+        if worker is not None and worker is not threading.current_thread():
+            worker.join(CLOSE_JOIN_SECONDS)
+        with self._inside():
             self._handles.clear()
             self._syncobjs.clear()
             self._perfmons.clear()
@@ -296,13 +390,15 @@ class EmulatedBackend:
     # --- BO lifetime -------------------------------------------------------------------------------
 
     def _unmapped(self, bo: _Bo) -> None:
-        with self._lock:
+        if self._defer_if_inside(lambda: self._unmapped(bo)):
+            return
+        with self._inside():
             bo.user_mappings -= 1
             self._maybe_free(bo)
 
     def _maybe_free(self, bo: _Bo) -> None:
-        """Free a BO once it has neither a handle nor a user mapping (reference 3.6)."""
-        if bo.handle_open or bo.user_mappings > 0 or self._bos.get(bo.address) is not bo:
+        """Free a BO once it has no handle, no user mapping and no job (reference 3.6)."""
+        if bo.handle_open or bo.user_mappings > 0 or bo.jobs > 0 or self._bos.get(bo.address) is not bo:
             return
         del self._bos[bo.address]
         bo.data = None
@@ -387,18 +483,15 @@ class EmulatedBackend:
         for_submit = arg.flags & uapi.DRM_SYNCOBJ_WAIT_FLAGS_WAIT_FOR_SUBMIT
         if not for_submit and any(o.fence is None for o in objs):
             _fail(errno.EINVAL)
-        # Every installed fence is already signalled (jobs run at submit); only a missing fence
-        # with WAIT_FOR_SUBMIT can block, until another thread submits or the deadline passes.
+        # Blocks until the fences signal (or, with WAIT_FOR_SUBMIT, are installed and signal),
+        # releasing the lock meanwhile, so other threads' ioctls and the worker go on.
         wait_all = arg.flags & uapi.DRM_SYNCOBJ_WAIT_FLAGS_WAIT_ALL
         while True:
-            ready = [i for i, o in enumerate(objs) if o.fence is not None]
+            ready = [i for i, o in enumerate(objs) if o.fence is not None and o.fence.signalled]
             if ready and (not wait_all or len(ready) == len(objs)):
                 arg.first_signaled = ready[0]
                 return
-            remaining = (arg.timeout_nsec - time.monotonic_ns()) / 1e9
-            if remaining <= 0:
-                _fail(errno.ETIME)
-            self._fence_installed.wait(remaining)
+            self._wait_until(arg.timeout_nsec)
 
     def _syncobj_reset(self, arg: uapi.drm_syncobj_array) -> None:
         if arg.pad:
@@ -411,7 +504,17 @@ class EmulatedBackend:
             _fail(errno.EINVAL)
         for obj in self._syncobj_array(arg.handles, arg.count_handles):
             obj.fence = _Fence()
-        self._fence_installed.notify_all()
+        self._changed.notify_all()
+
+    def _wait_until(self, deadline_ns: int) -> None:
+        """Wait (lock released) until something changes or the CLOCK_MONOTONIC deadline; ETIME
+        once it has passed. Interruptible: Ctrl-C in the waiting thread raises KeyboardInterrupt."""
+        if self.closed:
+            _fail(errno.EBADF)  # closed by another thread while this one waited
+        remaining = (deadline_ns - time.monotonic_ns()) / 1e9
+        if remaining <= 0:
+            _fail(errno.ETIME)
+        self._changed.wait(min(remaining, threading.TIMEOUT_MAX))
 
     # --- V3D ioctls --------------------------------------------------------------------------------
 
@@ -461,9 +564,20 @@ class EmulatedBackend:
     def _wait_bo(self, arg: uapi.drm_v3d_wait_bo) -> None:
         if arg.pad:
             _fail(errno.EINVAL)
-        self._lookup_bo(arg.handle, errno.EINVAL)  # every job of this device has completed
+        bo = self._lookup_bo(arg.handle, errno.EINVAL)
+        # Jobs complete in order, so the last job that listed the BO is the one to wait for.
+        deadline = time.monotonic_ns() + min(arg.timeout_ns, (1 << 62))
+        while bo.fence is not None and not bo.fence.signalled:
+            try:
+                self._wait_until(deadline)
+            except OSError:
+                arg.timeout_ns = 0
+                raise
+        arg.timeout_ns = max(0, deadline - time.monotonic_ns())
 
-    def _submit_csd(self, arg: uapi.drm_v3d_submit_csd) -> None:
+    def _submit_csd(
+        self, arg: uapi.drm_v3d_submit_csd, description: str = "", options: Mapping[str, object] | None = None
+    ) -> None:
         # The kernel's checks, in its order (reference 4.1 / 2.5).
         if arg.pad:
             _fail(errno.EINVAL)
@@ -488,26 +602,56 @@ class EmulatedBackend:
             perfmon = self._perfmons.get(arg.perfmon_id)
             if perfmon is None:
                 _fail(errno.ENOENT)
-        description, options = self._next_description, self._next_options
-        self._next_description, self._next_options = "", {}
         job = CsdJob(
             cfg=tuple(arg.cfg),
             coef=tuple(arg.coef),
             memory=GpuMemory([(bo.address, bo.data) for bo in self._bos.values() if bo.data is not None]),
             perfmon_counters=perfmon.counters if perfmon is not None else (),
-            options=options,
+            options=dict(options or {}),
             description=description or f"CSD job cfg={[hex(w) for w in arg.cfg]}",
         )
-        report = self._run(job)
-        if perfmon is not None:
-            for slot, index in enumerate(perfmon.counters):
-                perfmon.values[slot] += int(report.counters.get(index, 0))
-        del listed  # the fence of every listed BO is this one: already signalled (WAIT_BO returns)
+        fence = _Fence(signalled=False, control=job.control)
+        listed = list({id(bo): bo for bo in listed}.values())
+        for bo in listed:
+            bo.jobs += 1
+            bo.fence = fence
         for handle in out_handles:
             out_sync = self._syncobjs.get(handle) if handle else None  # unknown: ignored
             if out_sync is not None:
-                out_sync.fence = _Fence(report)
-        self._fence_installed.notify_all()
+                out_sync.fence = fence
+        self._queue.append(_Work(job, fence, listed, perfmon))
+        if self._worker is None:
+            self._worker = threading.Thread(target=self._work, name="v3d-emulated-csd", daemon=True)
+            self._worker.start()
+        self._changed.notify_all()
+
+    # --- the worker: the emulated GPU's CSD queue -------------------------------------------------
+
+    def _work(self) -> None:
+        """Run queued jobs in order until the device is closed and the queue is empty."""
+        while True:
+            with self._inside():
+                while not self._queue and not self.closed:
+                    self._changed.wait()
+                if not self._queue:
+                    return
+                work = self._running = self._queue.popleft()
+            report = self._run(work.job)
+            with self._inside():
+                self._complete(work, report)
+
+    def _complete(self, work: _Work, report: JobReport) -> None:
+        """Signal the job's fence, account its perfmon, let go of its BOs."""
+        self._running = None
+        if work.perfmon is not None:
+            for slot, index in enumerate(work.perfmon.counters):
+                work.perfmon.values[slot] += int(report.counters.get(index, 0))
+        work.fence.report = report
+        work.fence.signalled = True
+        for bo in work.listed:
+            bo.jobs -= 1
+            self._maybe_free(bo)
+        self._changed.notify_all()
 
     def _multi_sync(self, pointer: int) -> tuple[list[int], list[int]]:
         """Walk the extension chain of a submit: the in- and out-sync handles of its MULTI_SYNC.
@@ -537,15 +681,18 @@ class EmulatedBackend:
         return in_handles, [sem.handle for sem in outs]
 
     def _run(self, job: CsdJob) -> JobReport:
-        """Run a job on the executor; a failure is recorded, never raised from the ioctl."""
+        """Run a job on the executor; a failure is recorded for Job.wait(), never raised here."""
+        if job.control.cancelled:
+            return JobReport(None, None, {}, _cancelled(job))
         try:
             result = self.executor.run_csd(job)
             if not isinstance(result, CsdResult):
                 raise TypeError(
                     f"executor {self.executor_name!r} returned {type(result).__name__}, not CsdResult"
                 )
-        except Exception as exc:  # noqa: BLE001 - the job "ran" and failed; Job.wait() re-raises it
-            return JobReport(None, None, {}, exc)
+        except BaseException as exc:  # noqa: BLE001 - the job "ran" and failed; Job.wait() re-raises it
+            # (BaseException too: an exception that ended this thread would leave the fence unsignalled)
+            return JobReport(None, None, {}, _cancelled(job) if job.control.cancelled else exc)
         return JobReport(result.stats, result.modelled_seconds, dict(result.counters), None)
 
     def _perfmon_create(self, arg: uapi.drm_v3d_perfmon_create) -> None:

@@ -106,11 +106,20 @@ class KernelBackend:
     def munmap(self, mapping: mmap.mmap) -> None:
         close_mapping(mapping)
 
-    def prepare_submit(self, description: str, options: Mapping[str, object]) -> None:
-        """Nothing to do: the hardware has no use for a description or executor options."""
+    def submit_csd(
+        self, arg: ctypes.Structure, *, description: str, options: Mapping[str, object]
+    ) -> None:
+        """The plain ioctl: the hardware has no use for a description or executor options."""
+        self.ioctl(uapi.DRM_IOCTL_V3D_SUBMIT_CSD, arg)
 
     def job_report(self, syncobj: int) -> JobReport | None:
         return None
+
+    def job_progress(self, syncobj: int) -> float | None:
+        return None  # the kernel does not expose a job's progress
+
+    def cancel_job(self, syncobj: int, reason: str) -> bool:
+        return False  # no ioctl cancels a job; the kernel resets a GPU that stops progressing
 
     def close(self) -> None:
         if not self.closed:

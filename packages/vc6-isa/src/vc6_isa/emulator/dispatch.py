@@ -1,10 +1,10 @@
 """Build the compiled machine: op dispatch generated from the ISA table + the core run loop.
 
-Adding an op is one row in :mod:`vc6_isa.encoding` plus one function in
-:mod:`vc6_isa.emulator.semantics`: this module writes, for every op of ``ADD_OPS``/``MUL_OPS``
-that has a per-lane semantics function, one branch of an ``if op == k`` chain (with the op's
+Adding an op is one row in `vc6_isa.encoding` plus one function in
+`vc6_isa.emulator.semantics`: this module writes, for every op of `ADD_OPS`/`MUL_OPS`
+that has a per-lane semantics function, one branch of an `if op == k` chain (with the op's
 input unpacks), so the run loop calls the op without any Python-level lookup. Ops that need
-machine state (``tidx``, ``eidx``, flag reads, ``tmuwt``, ``multop``/``umul24``, ``fdx``/``fdy``,
+machine state (`tidx`, `eidx`, flag reads, `tmuwt`, `multop`/`umul24`, `fdx`/`fdy`,
 ...) are handled by name in core.py; ops with neither are reported as unsupported when executed.
 
 The generated dispatch and the text of core.py are written together to one file in a cache
@@ -128,12 +128,15 @@ def generate_source() -> str:
         "        # one compiled version whatever literal constants the callers pass",
         "        return numba.njit(signature, cache=True, error_model='numpy', _nrt=False)",
         "    jit_lean_inline = numba.njit(inline='always', cache=True, error_model='numpy', _nrt=False)",
+        "    # the run loop's entry releases the GIL: other Python threads go on during a slice",
+        "    jit_nogil = numba.njit(cache=True, error_model='numpy', nogil=True)",
         "else:",
         "    jit_inline = jit",
         "    jit_lean = jit",
         "    def jit_sig(signature):",
         "        return jit",
         "    jit_lean_inline = jit",
+        "    jit_nogil = jit",
         "from vc6_isa.emulator.layout import *",
         "from vc6_isa.emulator.hazards import *",
         "from vc6_isa.emulator.hostmem import peek8, peek32, poke8, poke32",

@@ -2,9 +2,9 @@
 
 With numba, the machine (dispatch.py + core.py) is compiled the first time a job runs, once per
 source version, and numba caches the result on disk (next to the generated module in
-``~/.cache/vc6_isa``, or under ``NUMBA_CACHE_DIR``); later processes load it in a second or two.
+`~/.cache/vc6_isa`, or under `NUMBA_CACHE_DIR`); later processes load it in a second or two.
 `compiled` answers cheaply whether that first compile is still due, so that a command can say
-so before the wait; `warm_up` does it at once. ``Executor.compiled`` / ``compile_seconds`` are
+so before the wait; `warm_up` does it at once. `Executor.compiled` / `compile_seconds` are
 what `v3d_drm.warmup` asks of an executor.
 """
 
@@ -24,11 +24,14 @@ ENTRY = "run"
 
 
 def compiled() -> bool:
-    """True when no compile is due: numba is off, or the machine is compiled in this process or
-    in numba's on-disk cache for this CPU.
+    """Whether the emulator's machine is ready without a compile.
 
     Costs the machine's import (about a second, needed by the first job anyway) unless the
     machine was never generated here, in which case the answer is False at once.
+
+    Returns:
+        True when no compile is due: numba is off, or the machine is compiled in this process or
+        in numba's on-disk cache for this CPU.
     """
     if not JIT_ENABLED:
         return True

@@ -1,0 +1,284 @@
+# ruff: noqa: F811, B018  (pytest fixtures imported from test_emulator_support; DSL labels are expressions)
+"""Emulated jobs that can be stopped, the kernel's hang check, progress, and threads sharing a
+device: the emulator runs in bounded slices on the device's worker thread."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import v3d_drm
+from test_emulator_support import dev, end_program, epilogue, probe, prologue, store  # noqa: F401
+from v3d_drm import GPUTimeout, JobCancelled
+from vc6_isa.asm import *
+from vc6_isa.emulator import QPUError
+from vc6_isa.emulator import executor as emulator_executor
+
+
+@qpu
+def forever(asm):
+    L.top
+    b(R.top)
+    nop()
+    nop()
+    nop()
+    end_program()
+
+
+@qpu
+def counted_loop(asm):
+    """Every lane: loop (first uniform after the output address) times, then store the count."""
+    prologue()
+    nop(sig=ldunif)
+    mov(r1, r5)
+    mov(r2, 0)
+    L.loop
+    sub(r1, r1, 1, cond="pushz")
+    b(R.loop, cond="na0")
+    add(r2, r2, 1)
+    nop()
+    nop()
+    store(r2)
+    epilogue()
+
+
+@pytest.fixture
+def own_dev():
+    """A device of the test's own: closing it stops whatever a failed test left running."""
+    with v3d_drm.open("emulator") as device:
+        yield device
+
+
+def loop_job(dev, count: int, batches: int, options=None):
+    out = dev.array((1, 16), np.uint32)  # every batch stores the same row
+    job = dev.dispatch(assemble(counted_loop), [out.address, count], workgroups=(batches, 1, 1), bos=[out],
+                       executor_options=options)  # fmt: skip
+    return job, out
+
+
+def test_endless_loop_times_out_on_time_other_threads_run_and_cancel_stops_it(own_dev):
+    dev = own_dev
+    probe(dev, counted_loop, 1, [1])  # the machine is loaded (the first job of a process loads it)
+    job = dev.dispatch(assemble(forever), [], executor_options={"hang_timeout": None})
+    ticks = []
+    stop = threading.Event()
+
+    def ticker():
+        while not stop.is_set():
+            ticks.append(time.monotonic())
+            time.sleep(0.005)
+
+    thread = threading.Thread(target=ticker)
+    thread.start()
+    start = time.monotonic()
+    try:
+        with pytest.raises(GPUTimeout, match=r"1x1x1 workgroups.*did not complete within 0.5 s; it is still running"):
+            job.wait(timeout=0.5)
+        waited = time.monotonic() - start
+    finally:
+        stop.set()
+        thread.join()
+    assert 0.5 <= waited < 1.0
+    assert max(np.diff(ticks)) < 0.2  # the emulator lets other Python threads run
+    assert not job.done and job.progress() == 0.0  # one batch, not finished
+    assert job.cancel()
+    start = time.monotonic()
+    with pytest.raises(JobCancelled, match="stopped before it completed: Job.cancel"):
+        job.wait()
+    assert time.monotonic() - start < 0.5
+    out, _ = probe(dev, counted_loop, 1, [3])  # the device is still usable
+    assert out[0].tolist() == [3] * 16
+
+
+def test_closing_the_device_stops_an_endless_job_promptly():
+    dev = v3d_drm.open("emulator")
+    job = dev.dispatch(assemble(forever), [], executor_options={"hang_timeout": None})
+    while job.progress() is None:  # running (past the machine's load)
+        time.sleep(0.01)
+    start = time.monotonic()
+    dev.close()
+    assert time.monotonic() - start < 0.5
+    assert not dev.backend._worker.is_alive()
+
+
+def test_a_hang_names_qpu_thread_pc_and_the_loop(own_dev):
+    job = own_dev.dispatch(assemble(forever), [], executor_options={"hang_timeout": 1e-4})
+    with pytest.raises(QPUError) as info:
+        job.wait(timeout=60)
+    error = info.value
+    assert (error.qpu, error.thread, error.rule) == (0, 0, "4.8 (uapi)")
+    assert 0 <= error.pc <= 3
+    text = str(error)
+    assert "the job hangs: no new batch started in 0.0001 s of modelled GPU time" in text
+    assert "in the loop pc 0..3: `b -32` at pc 0 jumps back to pc 0" in text
+    assert "executor option hang_timeout" in text
+
+
+@pytest.mark.parametrize("bad", [-1, "soon", float("nan")])
+def test_a_bad_hang_timeout_is_a_clear_error(dev, bad):
+    with pytest.raises(v3d_drm.V3DError, match="executor option hang_timeout=.*use seconds > 0"):
+        dev.dispatch(assemble(forever), [], executor_options={"hang_timeout": bad}).wait(timeout=30)
+
+
+def test_the_hang_check_is_the_kernels_batch_progress_rule(own_dev):
+    dev = own_dev
+    # one batch of the loop, to learn its modelled length
+    job, out = loop_job(dev, 2000, 1)
+    one = job.wait().stats.cycles
+    # a job many times longer than the window survives while new batches keep starting ...
+    window_s = one / 500e6 * 3
+    job, out = loop_job(dev, 2000, 256, {"hang_timeout": window_s})
+    timed = job.wait().stats
+    assert timed.cycles > 20 * one and (np.array(out) == 2000).all()
+    # ... and the timer changes nothing about the run
+    job, _ = loop_job(dev, 2000, 256, {"hang_timeout": None})
+    untimed = job.wait().stats
+    assert (timed.cycles, timed.thread_instructions) == (untimed.cycles, untimed.thread_instructions)
+    # a single batch longer than the window hangs, with the same window
+    job, _ = loop_job(dev, 2000 * 8, 1, {"hang_timeout": window_s})
+    with pytest.raises(QPUError, match="the job hangs"):
+        job.wait()
+
+
+def test_slices_do_not_change_what_runs_and_progress_moves(dev, monkeypatch):
+    job, out = loop_job(dev, 300, 96)
+    whole = job.wait().stats
+    expected = np.array(out)
+    slices = []
+    original = emulator_executor._next_slice
+
+    def tiny(instructions, seconds):
+        slices.append(instructions)
+        return original(instructions, seconds) and 257
+
+    monkeypatch.setattr(emulator_executor, "_SLICE_FIRST", 257)
+    monkeypatch.setattr(emulator_executor, "_next_slice", tiny)
+    job, out = loop_job(dev, 300, 96)
+    seen = []
+    while not job.done:
+        seen.append(job.progress())
+    sliced = job.wait().stats
+    assert len(slices) > 100
+    assert (sliced.cycles, sliced.thread_instructions, sliced.batches) == (whole.cycles, whole.thread_instructions, whole.batches)
+    np.testing.assert_array_equal(np.array(out), expected)
+    fractions = [p for p in seen if p is not None]
+    assert fractions == sorted(fractions) and any(0 < p < 1 for p in fractions)
+    assert job.progress() == 1.0
+
+
+@qpu
+def store_without_tmuwt(asm, immediate):
+    """out[lane] = value + 4 * lane + immediate; ends without tmuwt (strict level "mesa": rule
+    13.6/32; otherwise the store lands, as on the hardware)."""
+    eidx(r0, sig=ldunif)  # r5 = out address
+    shl(r0, r0, 2)
+    add(r1, r5, r0, sig=ldunif)  # r1 = out + 4 * lane; r5 = value
+    add(r2, r5, r0)
+    add(tmud, r2, immediate)
+    mov(tmua, r1)
+    end_program()
+
+
+def test_threads_sharing_a_device_each_get_their_own_options_programs_and_buffers(dev):
+    threads, jobs_each = 4, 60
+    checked, swaps, errors = [], [], []
+    programs = [assemble(store_without_tmuwt, immediate=t + 1) for t in range(threads)]
+
+    def worker(t: int) -> None:
+        try:
+            for i in range(jobs_each):
+                out = dev.array(16, np.uint32)
+                value = 1000 * t + 10 * i
+                strict = "mesa" if (i + t) % 2 == 0 else False  # 13.6/32 is a Mesa-level rule
+                job = dev.dispatch(programs[t], [out.address, value], bos=[out],
+                                   executor_options={"strict": "mesa" if strict else False})
+                try:
+                    job.wait()
+                    outcome = "ran"
+                except QPUError as exc:
+                    # the message names this thread's own job (on its "job:" line, maybe wrapped)
+                    own = " ".join(job.description.split()) in " ".join(str(exc).split())
+                    outcome = "13.6/32" if exc.rule == "13.6/32" and own else str(exc)
+                if outcome != ("13.6/32" if strict else "ran"):
+                    swaps.append((t, i, strict, outcome))
+                elif not strict and out.tolist() != [value + 4 * lane + t + 1 for lane in range(16)]:
+                    swaps.append((t, i, strict, out.tolist()))
+                checked.append((t, i))
+                out.bo.close()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    pool = [threading.Thread(target=worker, args=(t,)) for t in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    assert errors == [] and swaps == []
+    assert len(checked) == threads * jobs_each
+
+
+@qpu
+def plus_one(asm):
+    """data[lane] += 1 (first uniform: the address of data)."""
+    eidx(r0, sig=ldunif)
+    shl(r0, r0, 2)
+    add(r1, r5, r0)
+    mov(tmua, r1)
+    nop(sig=ldtmu(r2))
+    add(tmud, r2, 1)
+    mov(tmua, r1)
+    epilogue()
+
+
+CTRL_C_CHILD = textwrap.dedent("""
+    import json, sys, time
+    import numpy as np, v3d_drm
+    from vc6_isa.asm import assemble
+    sys.path.insert(0, sys.argv[1])
+    from test_emulator_jobs import forever, plus_one
+
+    dev = v3d_drm.open("emulator")
+    job = dev.dispatch(assemble(forever), [], executor_options={"hang_timeout": None})
+    while job.progress() is None:
+        time.sleep(0.01)
+    print("waiting", flush=True)
+    try:
+        job.wait()
+        result = {"interrupted": False}
+    except KeyboardInterrupt:
+        result = {"interrupted": True, "at": time.monotonic()}
+    try:
+        job.wait(timeout=2)
+    except v3d_drm.JobCancelled as exc:
+        result["cancelled"] = str(exc)
+    data = dev.asarray(np.arange(16, dtype=np.uint32) * 3)
+    dev.dispatch(assemble(plus_one), [data.address], bos=[data]).wait(timeout=30)
+    result["after"] = data.tolist()
+    print(json.dumps(result), flush=True)
+""")
+
+
+def test_ctrl_c_during_a_wait_interrupts_within_half_a_second_and_stops_the_job():
+    child = subprocess.Popen([sys.executable, "-c", CTRL_C_CHILD, str(Path(__file__).parent)], stdout=subprocess.PIPE, text=True,
+                             env=dict(os.environ, V3D_DEVICE="emulator"))  # fmt: skip
+    try:
+        assert child.stdout.readline().strip() == "waiting"
+        time.sleep(0.5)
+        sent = time.monotonic()
+        child.send_signal(signal.SIGINT)
+        result = json.loads(child.stdout.readline())
+    finally:
+        child.kill()
+        child.wait()
+    assert result["interrupted"] and result["at"] - sent < 0.5
+    assert "stopped before it completed: Ctrl-C" in result["cancelled"]
+    assert result["after"] == [3 * lane + 1 for lane in range(16)]
