@@ -987,6 +987,27 @@ def qpu_unifa(asm):
     mov(tmud, r5)
     mov(tmua, dst).add(dst, dst, inc)
     sub(r0, r0, 1, cond="pushz")
+    quad_rotate(src1, src1, 1)  # lane 1 <- lane 0: the address the branch below takes
+    shr(r0, n, 1)
+    mov(unifa, src0).add(src0, src0, 4)
+    L.l2
+    b(R.l3, cond="always").unif_addr(src1)
+    add(src1, src1, 8)
+    sub(r0, r0, 1, cond="pushz")
+    nop()
+    L.l3
+    nop(sig=ldunif)
+    mov(tmud, r5)
+    mov(tmua, dst, sig=ldunifa).mov(unifa, src0)
+    mov(tmud, r5)
+    add(dst, dst, inc)
+    add(src0, src0, 8)
+    mov(tmua, dst, sig=ldunifa).add(dst, dst, inc)
+    mov(tmud, r5, sig=ldunif)
+    b(R.l2, cond="na0")
+    mov(tmua, dst).add(dst, dst, inc)
+    mov(tmud, r5)
+    mov(tmua, dst).add(dst, dst, inc)
     program_end(asm)
 
 

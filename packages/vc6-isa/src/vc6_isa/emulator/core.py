@@ -24,7 +24,6 @@ constants get an explicit signature (``jit_sig``) so that numba compiles them on
 """
 
 MASK32 = 0xFFFFFFFF
-POISON = 0xDEADBEEF  # what accumulators hold after a thread switch (reference 1.2: undefined)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -82,13 +81,67 @@ def load(addr, size, hosts, bases, sizes):
 load_cold = jit_sig("int64(int64, int64, int64[::1], int64[::1], int64[::1])")(load.py_func)
 
 
+# The uniform streams do not see TMU writes of the same job (hardware evidence, reference 11.3
+# and Appendix G.5: a uniform read after a TMU write and tmuwt returns the old value). Model:
+# they read memory as it was when the job started. Before the TMU first writes into a page of
+# a BO, the page is copied aside; uniform reads of copied pages read the copy. ``hosts`` has
+# three parts (built by Executor._prepare): hosts[r] BO r's bytes, hosts[n + r] the copies (same
+# offsets), hosts[2n + r] one flag byte per page of BO r (1 = copied). ldunifa reads the same
+# way: Mesa (nir_to_vir.c, ntq_emit_load_unifa) uses unifa for SSBOs only when they are
+# read-only, since "ldunifa won't see the shader writes to that address (possibly because
+# ldunifa doesn't read from the L2T cache)". Not modelled: L2T evictions that would make a
+# write visible to the uniform streams earlier.
+
+
+@jit_lean
+def keep_old_page(r, off, hosts, bases, sizes):
+    """Copy the page of BO ``r`` holding byte offset ``off`` aside, once per job."""
+    n = bases.shape[0]
+    page = off >> UNIFORM_PAGE_SHIFT
+    flag = hosts[2 * n + r] + page
+    if peek8(flag) != 0:
+        return
+    start = page << UNIFORM_PAGE_SHIFT
+    end = min(start + (1 << UNIFORM_PAGE_SHIFT), sizes[r])
+    src = hosts[r]
+    dst = hosts[n + r]
+    k = start
+    while k + 4 <= end:
+        poke32(dst + k, peek32(src + k))
+        k += 4
+    while k < end:
+        poke8(dst + k, peek8(src + k))
+        k += 1
+    poke8(flag, 1)
+
+
+@jit_lean_inline
+def load_uniform(addr, hosts, bases, sizes):
+    """The 32-bit word a uniform stream (ldunif*, ldunifa*, tmuau, branch) reads at ``addr``:
+    memory as at the start of the job; -1 when outside every BO."""
+    r = find_region(addr, 4, bases, sizes)
+    if r < 0:
+        return -1
+    n = bases.shape[0]
+    off = addr - bases[r]
+    if peek8(hosts[2 * n + r] + (off >> UNIFORM_PAGE_SHIFT)) != 0:
+        return peek32(hosts[n + r] + off)
+    return peek32(hosts[r] + off)
+
+
+load_uniform_cold = jit_sig("int64(int64, int64[::1], int64[::1], int64[::1])")(load_uniform.py_func)
+
+
 @jit_sig("boolean(int64, int64, int64, int64[::1], int64[::1], int64[::1])")
 def store(addr, size, value, hosts, bases, sizes):
-    """Write 1, 2 or 4 bytes little-endian; False when outside every BO."""
+    """TMU write of 1, 2 or 4 bytes little-endian; False when outside every BO."""
     r = find_region(addr, size, bases, sizes)
     if r < 0:
         return False
-    host = hosts[r] + (addr - bases[r])
+    off = addr - bases[r]
+    keep_old_page(r, off, hosts, bases, sizes)
+    keep_old_page(r, off + size - 1, hosts, bases, sizes)
+    host = hosts[r] + off
     if size == 4:
         poke32(host, value & MASK32)
         return True
@@ -115,7 +168,7 @@ def hazard(gs, code, slot, pc, arg):
 def next_uniform(slot, pc, ts, gs, hosts, bases, sizes):
     """Consume one word of the uniform stream; -1 on an MMU fault (event already set)."""
     addr = ts[slot, T_UNIF]
-    v = load_cold(addr, 4, hosts, bases, sizes)
+    v = load_uniform_cold(addr, hosts, bases, sizes)
     if v < 0:
         mmu_fault(gs, slot, pc, addr, 4)
         return -1
@@ -140,16 +193,22 @@ def start_batch(slot, batch, t0, regs, lanes, ts, jp):
     ny = jp[J_WG_Y]
     nz = jp[J_WG_Z]
     num_wgs = nx * ny * nz
+    # Batches past the ones the workgroup counts imply (Mesa's formula, reference 15.2) still
+    # run, cfg[4] + 1 of them, and all their lanes are active (hardware evidence, Appendix G.1:
+    # py-videocore6 runs one 16-invocation workgroup as 8 or 16 batches split by tidx).
+    whole = num_wgs // wgs_per_sg
+    implied = bps * whole + (((num_wgs - whole * wgs_per_sg) * wg_size + 15) >> 4)
+    extra = batch >= implied
     for lane in range(16):
         inv = within * 16 + lane
         wg_in_sg = inv // wg_size
         local = inv - wg_in_sg * wg_size
         wg = sg * wgs_per_sg + wg_in_sg
-        active = wg_in_sg < wgs_per_sg and wg < num_wgs
+        active = extra or (wg_in_sg < wgs_per_sg and wg < num_wgs)
+        if wg >= num_wgs:
+            wg = num_wgs - 1  # the payload repeats the last workgroup
         if not active:
-            # Lanes without an invocation: MSF = 0; payload repeats the batch's last workgroup.
-            wg = min(wg, num_wgs - 1)
-            local = 0
+            local = 0  # lanes without an invocation: MSF = 0
         x = wg % nx
         y = (wg // nx) % ny
         z = wg // (nx * ny)
@@ -161,10 +220,8 @@ def start_batch(slot, batch, t0, regs, lanes, ts, jp):
             z | ((wg_in_sg & 0xFFFF) << 16) | (local << jp[J_LOCAL_SHIFT])
         ) & MASK32
         lanes[slot, L_MSF, lane] = MSF_ACTIVE if active else 0
-        for r in range(6):
-            regs[slot, R_ACC + r, lane] = POISON
-        lanes[slot, L_FA, lane] = 0
-        lanes[slot, L_FB, lane] = 0
+        # r0-r5 and the flags belong to the QPU (Appendix G.2): a new batch finds whatever the
+        # QPU's last thread left (the strict checks treat them as undefined, T_VALID below).
         lanes[slot, L_RTOP, lane] = 0
     ts[slot, T_STATUS] = TS_RUN
     ts[slot, T_PC] = 0
@@ -200,6 +257,8 @@ def start_batch(slot, batch, t0, regs, lanes, ts, jp):
     ts[slot, T_INSTRS] = 0
     ts[slot, T_END_AGE] = -1
     ts[slot, T_BP_SKIP] = 0
+    ts[slot, T_THRSW_NEXT] = 0
+    ts[slot, T_BR_UNIF_ALT] = -1
 
 
 @jit_lean
@@ -237,24 +296,64 @@ def pick_thread(q, ts, qs, jp):
 
 
 @jit_lean
+def hand_over(slot, regs, lanes, ts, jp):
+    """Thread ``slot`` stops issuing (switch or end): the QPU's accumulators r0-r5 and flags are
+    what it left, for whichever thread of the QPU issues next.
+
+    The accumulators belong to the QPU, not to the thread (hardware evidence, reference 1.2 and
+    Appendix G.2: after a ``thrsw`` with no other thread on the QPU, r0-r3 keep their values);
+    the flags are treated the same way. Each slot keeps a copy that is valid while it issues,
+    so the hand-over copies them to the QPU's other slots. Where that changes what another
+    thread left there, the value it will read was clobbered: strict mode reports the read
+    (``T_VALID``) until the thread writes it again. Equal values (say, both threads keep the
+    same constant in r3) are not clobbered.
+    """
+    nt = jp[J_NTHREADS]
+    base = ts[slot, T_QPU] * nt
+    for k in range(nt):
+        other = base + k
+        if other == slot:
+            continue
+        for r in range(6):
+            changed = False
+            for lane in range(16):
+                if regs[other, R_ACC + r, lane] != regs[slot, R_ACC + r, lane]:
+                    regs[other, R_ACC + r, lane] = regs[slot, R_ACC + r, lane]
+                    changed = True
+            if changed:
+                ts[other, T_VALID] &= ~(1 << r)
+        changed = False
+        for lane in range(16):
+            if (lanes[other, L_FA, lane] != lanes[slot, L_FA, lane]
+                    or lanes[other, L_FB, lane] != lanes[slot, L_FB, lane]):
+                lanes[other, L_FA, lane] = lanes[slot, L_FA, lane]
+                lanes[other, L_FB, lane] = lanes[slot, L_FB, lane]
+                changed = True
+        if changed:
+            ts[other, T_VALID] &= ~V_FLAGS
+
+
+@jit_lean
 def switch_out(slot, pc, regs, lanes, ts, qs, gs, jp, sg_arrive, sg_need, sg_time):
-    """A thread switch takes effect: poison what does not survive it (reference 1.2) and block the
-    thread at a barrier if it wrote syncb (12.4). Returns a hazard event or 0."""
+    """A thread switch takes effect: hand the QPU's accumulators and flags over (reference 1.2,
+    Appendix G.2) and block the thread at a barrier if it wrote syncb (12.4). Returns a hazard
+    event or 0."""
     q = ts[slot, T_QPU]
     if jp[J_STRICT] != 0:
         if ts[slot, T_TMU_SEQ] != 0:
             return hazard(gs, H_SWITCH_IN_SEQUENCE, slot, pc, 0)
         if ts[slot, T_UNIFA_AGE] < 3:
             return hazard(gs, H_UNIFA_ACROSS_SWITCH, slot, pc, 0)
-    for r in range(6):
-        for lane in range(16):
-            regs[slot, R_ACC + r, lane] = POISON
+    hand_over(slot, regs, lanes, ts, jp)
     # rtop only matters when a multop is waiting for its umul24 (a lone umul24 reads 0)
     pending = False
     for lane in range(16):
         if lanes[slot, L_RTOP, lane] != 0:
             pending = True
-    ts[slot, T_VALID] = 0 if pending else V_RTOP
+    keep = ts[slot, T_VALID] & (63 | V_FLAGS)
+    if jp[J_STRICT] == STRICT_MESA:
+        keep = 0  # Mesa's convention: nothing of r0-r5 and the flags survives a switch
+    ts[slot, T_VALID] = keep | (0 if pending else V_RTOP)
     ts[slot, T_READY] = qs[q, Q_TIME]
     nt = jp[J_NTHREADS]
     qs[q, Q_CUR] = slot
@@ -288,16 +387,17 @@ def switch_out(slot, pc, regs, lanes, ts, qs, gs, jp, sg_arrive, sg_need, sg_tim
 
 
 @jit_lean
-def end_thread(slot, pc, ts, qs, gs, jp, sg_need):
+def end_thread(slot, pc, regs, lanes, ts, qs, gs, jp, sg_need):
     """The thread-end thrsw's delay slots are done: check the program-end rules (13.5, 13.6) and
     free the slot."""
     if jp[J_STRICT] != 0:
         if ts[slot, T_FIFO_COUNT] != 0:
             return hazard(gs, H_END_RESULTS, slot, pc, ts[slot, T_FIFO_COUNT])
-        if ts[slot, T_WRITES] != 0:
+        if ts[slot, T_WRITES] != 0 and jp[J_STRICT] >= STRICT_MESA:
             return hazard(gs, H_END_WRITES, slot, pc, ts[slot, T_WRITES])
         if ts[slot, T_TMU_SEQ] != 0:
             return hazard(gs, H_SWITCH_IN_SEQUENCE, slot, pc, 0)
+    hand_over(slot, regs, lanes, ts, jp)
     q = ts[slot, T_QPU]
     # Outstanding TMU writes still occupy the thread slot until they complete.
     if ts[slot, T_WRITE_DONE] > qs[q, Q_TIME]:
@@ -504,14 +604,14 @@ def tmu_lookup(
         else:
             # regular load: nvec result words
             results = nvec
+    elif ndata == 0 and op < 8:
+        # cache operations (prefetch, clear, flush): no data, no result, whatever the type
+        # field says (hardware evidence, Appendix G.6: scopy's config byte 0x80 prefetches)
+        results = 0
     else:
         if esize != 4 or nvec != 1:
             return hazard(gs, H_TMU_OP, slot, pc, cfg)
-        if ndata == 0 and op < 8:
-            # cache operations (prefetch, clear, flush): no data, no result
-            results = 0
-        else:
-            results = 1
+        results = 1
     if results > 0:
         if ts[slot, T_FIFO_COUNT] + results > jp[J_FIFO]:
             if strict or ts[slot, T_FIFO_COUNT] + results > FIFO_CAP:
@@ -702,6 +802,8 @@ def write_dest(
         # unifa: the pointer comes from lane 0 (reference 12.2)
         ts[slot, T_UNIFA] = sc[vrow, 0]
         ts[slot, T_UNIFA_AGE] = 0
+        if ts[slot, T_BR_CD] > 0 and ts[slot, T_BR_UNIF_ALT] >= 0:
+            ts[slot, T_BR_UNIF] = ts[slot, T_BR_UNIF_ALT]  # see exec_branch (Appendix G.8)
         return 0
     if w == 11:
         k = ts[slot, T_TMU_NDATA]
@@ -1020,7 +1122,7 @@ def exec_alu(
         if strict and ts[slot, T_UNIFA_AGE] < 4:
             return hazard(gs, H_UNIFA_TOO_CLOSE, slot, pc, ts[slot, T_UNIFA_AGE])
         addr = ts[slot, T_UNIFA]
-        u = load_cold(addr, 4, hosts, bases, sizes)
+        u = load_uniform_cold(addr, hosts, bases, sizes)
         if u < 0:
             return mmu_fault(gs, slot, pc, addr, 4)
         ts[slot, T_UNIFA] = addr + 4
@@ -1167,7 +1269,7 @@ def exec_branch(slot, pc, prog, regs, lanes, ts, gs, jp, hosts, bases, sizes):
             return hazard(gs, H_BRANCH_IN_DELAY, slot, pc, 0)
         if ts[slot, T_THRSW_CD] > 0:
             return hazard(gs, H_BRANCH_IN_THRSW_DELAY, slot, pc, 0)
-        if ts[slot, T_UNIFA_AGE] <= 3:
+        if ts[slot, T_UNIFA_AGE] <= 3 and jp[J_STRICT] >= STRICT_MESA:
             return hazard(gs, H_BRANCH_AFTER_UNIFA, slot, pc, 0)
     cond = prog[pc, P_BCOND]
     msfign = prog[pc, P_MSFIGN]
@@ -1207,6 +1309,7 @@ def exec_branch(slot, pc, prog, regs, lanes, ts, gs, jp, hosts, bases, sizes):
         ts[slot, T_LINK] = code + (pc + 4) * 8
     # uniform stream redirection (consumes a uniform for abs/rel whether or not taken)
     new_unif = -1
+    alt_unif = -1
     if prog[pc, P_UB] != 0:
         bdu = prog[pc, P_BDU]
         if bdu == 0 or bdu == 1:
@@ -1219,9 +1322,14 @@ def exec_branch(slot, pc, prog, regs, lanes, ts, gs, jp, hosts, bases, sizes):
                 su = u - (1 << 32) if u >= (1 << 31) else u
                 new_unif = (ts[slot, T_UNIF] + su) & MASK32
         elif bdu == 3:
-            new_unif = regs[
-                slot, prog[pc, P_RADDR_A], 1
-            ]  # lane 1 (observed on hardware, 9.2)
+            # From a register: lane 1 (observed on hardware, 9.2; py-videocore6
+            # test_uniform_branch_reg, test_unifa part 3). But with a unifa write in the branch's
+            # delay slots, test_unifa part 2 reads from lane 0's address on hardware (Appendix
+            # G.8). Inferred rule, consistent with all three: such a unifa write makes the branch
+            # take lane 0 (write_dest switches to T_BR_UNIF_ALT). UNCERTAIN; an equally consistent
+            # alternative is that the low 3 bits of the register's lane-1 address are ignored.
+            new_unif = regs[slot, prog[pc, P_RADDR_A], 1]
+            alt_unif = regs[slot, prog[pc, P_RADDR_A], 0]
         elif bdu == 2:
             new_unif = ts[slot, T_LINK]
     ts[slot, T_BR_AGE] = 0
@@ -1242,6 +1350,7 @@ def exec_branch(slot, pc, prog, regs, lanes, ts, gs, jp, hosts, bases, sizes):
     ts[slot, T_BR_CD] = 4  # decremented at the end of this instruction too
     ts[slot, T_BR_PC] = idx
     ts[slot, T_BR_UNIF] = new_unif
+    ts[slot, T_BR_UNIF_ALT] = alt_unif
     return 0
 
 
@@ -1317,6 +1426,13 @@ def step(
                 ts[slot, T_MARKERS] += 1
                 ts[slot, T_FINAL] = 1
                 ts[slot, T_THRSW_CD] = 3
+            elif age == 2 and ts[slot, T_THRSW_END] == 0:
+                # A thrsw in the last delay slot of a pending switch runs on hardware
+                # (Appendix G.3; Mesa keeps them 3 apart). Model: the pending switch happens
+                # after this instruction, this one two instructions after the thread resumes.
+                if jp[J_STRICT] >= STRICT_MESA:
+                    return hazard(gs, H_THRSW_TOO_CLOSE, slot, pc, age)
+                ts[slot, T_THRSW_NEXT] = 1
             else:
                 if strict and age <= 2:
                     return hazard(gs, H_THRSW_TOO_CLOSE, slot, pc, age)
@@ -1373,11 +1489,17 @@ def step(
         ts[slot, T_THRSW_CD] -= 1
         if ts[slot, T_THRSW_CD] == 0:
             if ts[slot, T_THRSW_END] != 0:
-                ev = end_thread(slot, pc, ts, qs, gs, jp, sg_need)
+                ev = end_thread(slot, pc, regs, lanes, ts, qs, gs, jp, sg_need)
             else:
                 ev = switch_out(
                     slot, pc, regs, lanes, ts, qs, gs, jp, sg_arrive, sg_need, sg_time
                 )
+                if ts[slot, T_THRSW_NEXT] != 0:
+                    ts[slot, T_THRSW_NEXT] = 0
+                    ts[slot, T_THRSW_CD] = 2
+                    if ts[slot, T_FINAL] != 0:
+                        ts[slot, T_THRSW_END] = 1
+                        ts[slot, T_END_AGE] = 0  # the thrsw was the previous instruction
             if ev != 0:
                 return ev
             return -1
@@ -1480,7 +1602,7 @@ def fast_step(slot, pc, prog, regs, lanes, ts, qs, gs, jp, fifo, fifo_ready, hos
         mul_alu(mop, prog[pc, P_MAU], prog[pc, P_MBU], sc, 2, 3, 5, 7)
     u = 0
     if uaddr >= 0:
-        u = load(uaddr, 4, hosts, bases, sizes)
+        u = load_uniform(uaddr, hosts, bases, sizes)
         if (sig & (SIG_LDUNIF | SIG_LDUNIFRF)) != 0:
             ts[slot, T_UNIF] = uaddr + 4
             gs[G_UNIF_READS] += 1

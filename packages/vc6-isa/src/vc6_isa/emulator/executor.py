@@ -8,10 +8,13 @@ accesses outside every BO become :class:`v3d_drm.MMUFault`.
 
 Executor options (``dispatch(..., executor_options={...})``):
 
-* ``strict`` (bool, default True): check the hazard rules of reference section 13 (see
-  hazards.py). With False, rules that have a defined fallback are not checked; faults the
-  hardware could not survive (ldtmu with nothing pending, running off the program, MMU
-  faults, barrier deadlock, cycle budget) still raise.
+* ``strict`` (default True): check the hazard rules of reference section 13 (see
+  hazards.py) that the hardware really has; a program that runs correctly on a Pi 4 is never
+  rejected (reference Appendix G). ``"mesa"`` also checks Mesa's scheduling conventions that
+  the hardware tolerates (thrsw two apart, a branch right after a unifa write, any accumulator
+  or flag read after a thread switch). With False, rules that have a defined fallback are not
+  checked; faults the hardware could not survive (ldtmu with nothing pending, running off the
+  program, MMU faults, barrier deadlock, cycle budget) still raise.
 * ``trace``: True (records in ``job.stats.trace``), a callable receiving each
   :class:`TraceRecord`, or a text file object receiving one line per instruction.
 * ``breakpoints``: an iterable of pcs (instruction indices, as in ``Program.labels``), or a
@@ -90,6 +93,9 @@ from . import hazards as H
 from . import layout as L
 from .dispatch import machine
 from .program import LoweredProgram, load_program
+
+#: What r0-r5 hold before any thread of a QPU wrote them (reference 1.2: undefined).
+UNDEFINED_ACCUMULATOR = 0xDEADBEEF
 
 # V3D 4.2 performance counter indices (uapi reference 5.4) the cycle model provides.
 CTR_QPU_IDLE = 13
@@ -311,7 +317,7 @@ class _Job:
     sg_arrive: np.ndarray
     sg_need: np.ndarray
     sg_time: np.ndarray
-    hosts: np.ndarray  # host address of each BO's bytes (what the machine reads and writes)
+    hosts: np.ndarray  # host address of each BO's bytes, then of their copies and page flags (core.py)
     regions: list  # the BO arrays themselves, kept alive while the machine uses ``hosts``
     bases: np.ndarray
     sizes: np.ndarray
@@ -396,6 +402,13 @@ def _loop_around(st: _Job, pc: int) -> str:
     return f"in the loop pc {target}..{b + 3}: `{branch}` at pc {b} jumps back to pc {target}"
 
 
+def _initial_registers(nslots: int) -> np.ndarray:
+    """Register rows of every slot; the accumulators start as a recognisable undefined value."""
+    regs = np.zeros((nslots, L.R_NROWS, 16), np.uint32)
+    regs[:, L.R_ACC :] = UNDEFINED_ACCUMULATOR
+    return regs
+
+
 def decode_cfg(cfg: tuple[int, ...]) -> dict[str, int]:
     """The fields of the seven CSD cfg words (reference vc6-isa.md 15.2)."""
     if len(cfg) != 7:
@@ -415,6 +428,18 @@ def decode_cfg(cfg: tuple[int, ...]) -> dict[str, int]:
     f["four_threads"] = c[5] & 1
     f["uniforms"] = c[6]
     return f
+
+
+def strict_level(option: object) -> int:
+    """The ``strict`` executor option as a level of hazards.py (True = the hardware's rules)."""
+    if option is True or option == "hardware":
+        return H.STRICT_HARDWARE
+    if option == "mesa":
+        return H.STRICT_MESA
+    if option is False or option is None:
+        return H.STRICT_OFF
+    raise V3DError(f"executor option strict={option!r}: use True (the hardware's rules), 'mesa' "
+                   "(also Mesa's scheduling conventions) or False")
 
 
 class Executor:
@@ -459,7 +484,7 @@ class Executor:
         jp[L.J_NBATCHES] = f["batches"]
         local_bits = int(math.log2(1 << (max(f["wg_size"], 64) - 1).bit_length()))
         jp[L.J_LOCAL_SHIFT] = 32 - local_bits
-        jp[L.J_STRICT] = 1 if opts.get("strict", True) else 0
+        jp[L.J_STRICT] = strict_level(opts.get("strict", True))
         jp[L.J_SINGLE_SEG] = f["single_seg"]
         jp[L.J_BUDGET] = int(opts.get("cycle_budget") or (1 << 32))
         jp[L.J_ISSUE] = cm.issue_cycles
@@ -479,6 +504,10 @@ class Executor:
         sg_need = np.full(nsg, f["batches_per_sg"], np.int64)
         sg_need[-1] = f["batches"] - (nsg - 1) * f["batches_per_sg"]
         mem8 = [a for _, a in regions]
+        # what the uniform streams read (core.py, keep_old_page): np.empty leaves the copies'
+        # pages uncommitted until the TMU first writes into the BO's page
+        copies = [np.empty(a.size, np.uint8) for a in mem8]
+        flags = [np.zeros((a.size >> L.UNIFORM_PAGE_SHIFT) + 1, np.uint8) for a in mem8]
         bp = np.zeros(0, np.uint8)
         breakpoints = opts.get("breakpoints")
         if breakpoints is not None and not callable(breakpoints):
@@ -493,7 +522,7 @@ class Executor:
         gs[L.G_SLICE_END] = gs[L.G_HANG_AT] = L.NEVER
         return _Job(
             prog=prog,
-            regs=np.zeros((nslots, L.R_NROWS, 16), np.uint32),
+            regs=_initial_registers(nslots),
             lanes=np.zeros((nslots, L.L_NROWS, 16), np.uint32),
             ts=ts,
             qs=qs,
@@ -506,8 +535,8 @@ class Executor:
             sg_arrive=np.zeros(nsg, np.int64),
             sg_need=sg_need,
             sg_time=np.zeros(nsg, np.int64),
-            hosts=np.array([a.ctypes.data for a in mem8], np.int64),
-            regions=mem8,
+            hosts=np.array([a.ctypes.data for a in mem8 + copies + flags], np.int64),
+            regions=mem8 + copies + flags,
             bases=bases,
             sizes=sizes,
         )
@@ -636,7 +665,9 @@ class Executor:
         )
         if dump:
             msg += "\n  registers read by the instruction:" + dump
-        if code in H.STRICT_ONLY:
+        if code in H.MESA_ONLY:
+            msg += "\n  (strict level 'mesa', a Mesa convention the hardware tolerates; strict=True does not check it)"
+        elif code in H.STRICT_ONLY:
             msg += "\n  (strict mode; executor_options={'strict': False} turns this check off)"
         return QPUError(msg, qpu=qpu, thread=thread, pc=pc, disassembly=text, rule=rule, registers=regs)
 

@@ -135,7 +135,9 @@ T_THREAD = 33  # thread number reported by tidx
 T_INSTRS = 34
 T_END_AGE = 35  # -1, or instructions executed since the thread-end thrsw
 T_BP_SKIP = 36  # 1: do not stop at a breakpoint on the next instruction (resuming)
-T_NCOLS = 37
+T_THRSW_NEXT = 37  # 1: a thrsw sat in the last delay slot of the pending switch (Appendix G.3)
+T_BR_UNIF_ALT = 38  # uniform pointer of the pending branch if a unifa write lands in its delay slots
+T_NCOLS = 39
 
 TS_FREE = 0
 TS_RUN = 1
@@ -221,5 +223,7 @@ J_NCOLS = 26
 # float parameters
 F_BUS_BYTES = 0  # bytes per cycle per QPU share of the memory bus
 F_NCOLS = 1
+
+UNIFORM_PAGE_SHIFT = 12  # pages of BO memory copied aside for the uniform streams (core.py)
 
 FIFO_CAP = 64  # physical depth of the emulated FIFO (the architectural limit is checked separately)
