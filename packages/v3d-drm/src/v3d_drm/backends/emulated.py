@@ -212,6 +212,8 @@ class EmulatedBackend:
         self._worker: threading.Thread | None = None
         self._depth = threading.local()  # how deep this thread is inside the lock
         self._deferred: collections.deque[Callable[[], None]] = collections.deque()
+        self._warm_lock = threading.Lock()
+        self._warm = False
         self._va = _AddressSpace()
         self._bytes_in_use = 0
         self._bos: dict[int, _Bo] = {}  # by GPU address (one object per BO, handle or not)
@@ -339,8 +341,20 @@ class EmulatedBackend:
         """SUBMIT_CSD carrying this job's own description and executor options."""
         if self.closed:
             _fail(errno.EBADF)
+        self._warm_up()
         with self._inside():
             self._submit_csd(arg, description, options)
+
+    def _warm_up(self) -> None:
+        """Once per device, before its first job: the executor's optional ``warm_up()`` (the
+        vc6-isa emulator loads or compiles its machine), here in the submitting thread, so that
+        a one-time compile is not mistaken for a slow job by a wait's timeout."""
+        with self._warm_lock:
+            if not self._warm:
+                self._warm = True
+                warm_up = getattr(self.executor, "warm_up", None)
+                if callable(warm_up):
+                    warm_up()
 
     def job_report(self, syncobj: int) -> JobReport | None:
         fence = self._fence_of(syncobj)
