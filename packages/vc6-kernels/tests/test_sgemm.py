@@ -96,7 +96,7 @@ def test_inner_loop_dual_issue_share():
         for use_beta in (False, True):
             assert dual_issue_share(program(k, use_beta)) >= 0.75
     # the share is counted from the words, so a loop without fmul+fadd would fail
-    assert 0.9 < dual_issue_share(program(1024)) < 1.0
+    assert 0.85 < dual_issue_share(program(1024)) < 1.0  # 32 of 37: 4 B loads + the branch
 
 
 def test_program_is_cached_and_inspectable():

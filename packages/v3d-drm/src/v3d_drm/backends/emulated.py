@@ -14,8 +14,8 @@ CSD job in flight per queue, so in-syncs on earlier jobs of this device are met 
 The job's fence (in its out-syncs and on every listed BO, for WAIT_BO) signals when the executor
 returns, whether it raised or not; the exception is kept for Job.wait() to re-raise. Listed BOs
 stay allocated while their job may run (reference 3.5). A job can be cancelled
-(``cancel_job``, and every job when the device closes): the executor is asked to stop through
-``CsdJob.control``.
+(`cancel_job`, and every job when the device closes): the executor is asked to stop through
+`CsdJob.control`.
 
 Thread safety: every ioctl takes one lock, and blocking waits release it while they wait, so any
 number of threads may share the device; nothing about a submit is kept between calls.

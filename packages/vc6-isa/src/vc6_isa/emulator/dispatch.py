@@ -1,10 +1,10 @@
 """Build the compiled machine: op dispatch generated from the ISA table + the core run loop.
 
-Adding an op is one row in :mod:`vc6_isa.encoding` plus one function in
-:mod:`vc6_isa.emulator.semantics`: this module writes, for every op of ``ADD_OPS``/``MUL_OPS``
-that has a per-lane semantics function, one branch of an ``if op == k`` chain (with the op's
+Adding an op is one row in `vc6_isa.encoding` plus one function in
+`vc6_isa.emulator.semantics`: this module writes, for every op of `ADD_OPS`/`MUL_OPS`
+that has a per-lane semantics function, one branch of an `if op == k` chain (with the op's
 input unpacks), so the run loop calls the op without any Python-level lookup. Ops that need
-machine state (``tidx``, ``eidx``, flag reads, ``tmuwt``, ``multop``/``umul24``, ``fdx``/``fdy``,
+machine state (`tidx`, `eidx`, flag reads, `tmuwt`, `multop`/`umul24`, `fdx`/`fdy`,
 ...) are handled by name in core.py; ops with neither are reported as unsupported when executed.
 
 The generated dispatch and the text of core.py are written together to one file in a cache
@@ -192,6 +192,15 @@ def _cache_dir() -> Path:
         return path
 
 
+def machine_path(source: str | None = None) -> Path:
+    """Where the machine module of this source version is (or will be) written."""
+    source = generate_source() if source is None else source
+    digest = hashlib.sha1(source.encode())
+    for dep in ("semantics.py", "fp.py", "jit.py", "layout.py", "hazards.py"):
+        digest.update((_HERE / dep).read_bytes())
+    return _cache_dir() / f"vc6_machine_{digest.hexdigest()[:16]}.py"
+
+
 _MACHINE: ModuleType | None = None
 
 
@@ -201,11 +210,8 @@ def machine() -> ModuleType:
     if _MACHINE is not None:
         return _MACHINE
     source = generate_source()
-    digest = hashlib.sha1(source.encode())
-    for dep in ("semantics.py", "fp.py", "jit.py", "layout.py", "hazards.py"):
-        digest.update((_HERE / dep).read_bytes())
-    name = f"vc6_machine_{digest.hexdigest()[:16]}"
-    path = _cache_dir() / f"{name}.py"
+    path = machine_path(source)
+    name = path.stem
     if not path.exists() or path.read_text() != source:
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(source)

@@ -2,14 +2,14 @@
 
 `jit` compiles a function with numba in nopython mode when numba is importable, and
 leaves it plain Python otherwise, so the same source runs (slowly) without numba.
-Set the environment variable ``VC6_NO_JIT=1`` to force the plain-Python path, e.g. to
+Set the environment variable `VC6_NO_JIT=1` to force the plain-Python path, e.g. to
 debug with pdb or to check that results do not depend on the compiler.
 
-``error_model="numpy"``: integer/float division follows numpy (no Python exception
+`error_model="numpy"`: integer/float division follows numpy (no Python exception
 checks in the compiled code); the emulator's code never divides by zero on purpose.
 
 Compile time: importing this module sets numba's LLVM optimisation level to `OPT_LEVEL`
-(numba's default is 3) unless the environment variable ``NUMBA_OPT`` is set. Measured on an
+(numba's default is 3) unless the environment variable `NUMBA_OPT` is set. Measured on an
 empty cache (first emulated job, CPU seconds): level 3 takes 34 s, level 1 22 s, at the same
 run speed (benchmarks/emulator_speed.py): the machine is branchy scalar code that -O3's extra
 passes (vectorisers, aggressive unrolling) do not speed up. The level cannot change results:

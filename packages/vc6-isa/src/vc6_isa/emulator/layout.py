@@ -1,10 +1,10 @@
 """Column numbers of the arrays that hold a decoded program and the machine state.
 
-The emulator's hot loop (:mod:`vc6_isa.emulator.core`) runs under numba, which handles flat
-integer arrays far better than objects. A decoded program is therefore an ``int64`` table with
-one row per instruction word and the ``P_*`` columns below; the machine state is a handful of
-arrays indexed by the ``T_*`` (per thread slot), ``Q_*`` (per QPU), ``G_*`` (whole job) and
-``L_*`` (per-lane rows) constants. Plain module-level integers: numba folds them into the
+The emulator's hot loop (`vc6_isa.emulator.core`) runs under numba, which handles flat
+integer arrays far better than objects. A decoded program is therefore an `int64` table with
+one row per instruction word and the `P_*` columns below; the machine state is a handful of
+arrays indexed by the `T_*` (per thread slot), `Q_*` (per QPU), `G_*` (whole job) and
+`L_*` (per-lane rows) constants. Plain module-level integers: numba folds them into the
 compiled code as constants.
 """
 
@@ -137,7 +137,8 @@ T_END_AGE = 35  # -1, or instructions executed since the thread-end thrsw
 T_BP_SKIP = 36  # 1: do not stop at a breakpoint on the next instruction (resuming)
 T_THRSW_NEXT = 37  # 1: a thrsw sat in the last delay slot of the pending switch (Appendix G.3)
 T_BR_UNIF_ALT = 38  # uniform pointer of the pending branch if a unifa write lands in its delay slots
-T_NCOLS = 39
+T_UNIFA_LINE = 39  # cache line the unifa stream last fetched (-1: none; a unifa write resets it)
+T_NCOLS = 40
 
 TS_FREE = 0
 TS_RUN = 1
@@ -151,7 +152,7 @@ V_ALL = 255
 Q_TIME = 0  # modelled cycle counter of the QPU
 Q_CUR = 1  # thread slot currently issuing (-1: none)
 Q_CHUNK = 2  # instructions issued since the scheduler last picked this QPU
-Q_BUS = 3  # modelled time at which this QPU's share of the memory bus is free
+Q_TMU_QUEUE = 3  # next entry of this QPU's ring of outstanding TMU lookups (memory model)
 Q_IDLE = 4  # cycles with no runnable thread
 Q_TMU_STALL = 5  # cycles stalled on ldtmu / tmuwt
 Q_BUSY = 6  # cycles spent issuing instructions
@@ -218,11 +219,30 @@ J_BATCH_START = 24  # cycles to start a batch on a thread slot
 J_THREAD_NUM_STRIDE = (
     25  # thread number = slot index on the QPU * stride (2-thread mode: 2)
 )
-J_NCOLS = 26
+# memory model (executor.CycleModel; offsets into fp are computed by the executor)
+J_QPUS_PER_SLICE = 26
+J_TMU_LINE_CYCLES = 27  # TMU occupancy per distinct cache line of a lookup
+J_LINE_SHIFT = 28  # log2 of the cache line size
+J_TMU_QUEUE = 29  # outstanding TMU lookups per QPU before a new one stalls
+J_CAL_BUCKET = 30  # cycles per bucket of a resource calendar
+J_CAL_N = 31  # buckets per calendar
+J_L2_SETS = 32
+J_L2_WAYS = 33
+J_F_CAL = 34  # fp offset of the calendars
+J_F_L2 = 35  # fp offset of the L2T tags (then their last-use stamps)
+J_F_TQ = 36  # fp offset of the per-QPU rings of lookup completion times
+J_UNIFA_LAT = 37  # cycles from a unifa-stream line request to its data
+J_NCOLS = 38
 
-# float parameters
-F_BUS_BYTES = 0  # bytes per cycle per QPU share of the memory bus
-F_NCOLS = 1
+# float parameters, then the memory model's state (fp[J_F_CAL:], laid out by the executor):
+# one calendar per shared resource (resource 0: the memory bus behind L2T; 1 + s: the TMU of
+# slice s), each J_CAL_N buckets of remaining capacity in cycles; the L2T tags and stamps; the
+# per-QPU rings of TMU lookup completion times.
+F_READ_COST = 0  # memory-bus cycles per byte read from DRAM
+F_WRITE_COST = 1  # memory-bus cycles per byte written to DRAM
+F_L2_CLOCK = 2  # L2T access counter (LRU stamps)
+F_CAL_BASE = 3  # F_CAL_BASE + r: first bucket index held by resource r's calendar (r < 8)
+F_NCOLS = 11
 
 UNIFORM_PAGE_SHIFT = 12  # pages of BO memory copied aside for the uniform streams (core.py)
 
