@@ -24,6 +24,7 @@ from .report import (
     title_lines,
 )
 from .routines import ROUTINES, Problem, Routine
+from .selftest import command as selftest_command
 from .sizes import Count, SizeError, parse_count, parse_shape
 
 __all__ = ["EXIT_NO_DEVICE", "EXIT_OK", "EXIT_USAGE", "EXIT_VERIFY", "build_parser", "main"]
@@ -109,6 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
         ("info", "device, kernel and package versions"),
     ):
         _common_options(commands.add_parser(name, help=text, description=text), suppress=True)
+    selftest = commands.add_parser("selftest", help=selftest_command.SUMMARY, description=selftest_command.SUMMARY,
+                                   epilog="Exit codes: 0 agrees, 1 differs, 2 usage error, 3 no Pi GPU here.")
+    selftest_command.add_arguments(selftest)
     return parser
 
 
@@ -135,6 +139,8 @@ def main(argv: Sequence[str] | None = None, *, platform: Platform | None = None,
         args = build_parser().parse_args(argv)
     except SystemExit as exit_:  # argparse has printed usage and a one-line error
         return int(exit_.code or 0)
+    if args.command == "selftest":
+        return selftest_command.main(args, stdout, stderr, platform)
     platform = platform if platform is not None else RealPlatform()
     try:
         return _run(args, platform, stdout, stderr)
