@@ -9,7 +9,9 @@ The emulated backend calls `run_csd` on its own worker thread, one job at a time
 order (the kernel runs one CSD job per queue). An executor that works in bounded slices should
 look at `job.control` between them: stop (by raising anything) once `control.cancelled` is
 set, and publish `control.progress`. One that never looks still works; its jobs then cannot be
-stopped before they end, only abandoned.
+stopped before they end, only abandoned. An optional `warm_up()` is called once per device,
+in the thread of its first submit (for one-time work, such as compiling, that a wait's timeout
+should not count).
 """
 
 from __future__ import annotations

@@ -22,11 +22,12 @@ Options, given per job as `dev.dispatch(..., executor_options={...})`:
 * `on_break`: a callable receiving the `Snapshot` at a breakpoint; execution continues when
   it returns. Without it a breakpoint raises `Breakpoint` carrying the snapshot.
 * `hang_timeout` (float seconds of modelled GPU time, default 0.5; None or 0 turns it off):
-  the kernel's hang check. Every `hang_timeout` of modelled time the job must have started a
-  new batch since the previous check, else it is reported as a hang (a `QPUError` saying
-  "hangs", naming the QPU, thread, pc and the loop it is in), as the kernel would reset the
-  GPU. So a single-batch job, or the tail of a dispatch once its last batch has started, must
-  end within 0.5-1 s of modelled time, as on a Pi.
+  the kernel's hang check. Every `hang_timeout` of modelled time (after the first period)
+  the job must have started a new batch since the previous check, else it is reported as a
+  hang (a `QPUError` saying "hangs", naming the QPU, thread, pc and the loop it is in), as
+  the kernel would reset the GPU. So a single-batch job, or the tail of a dispatch once its
+  last batch has started, must end within 0.5-1 s of modelled time, as on a Pi (see
+  `_HangTimer` for the evidence).
 * `cycle_budget` (int): modelled cycles after which the job counts as hung whatever its
   progress (default 2**32).
 * `threads` (1, 2 or 4): thread slots per QPU, overriding what the cfg words imply.
@@ -411,11 +412,6 @@ def _memory_model_state(cm: CycleModel, nq: int, jp: np.ndarray) -> np.ndarray:
     return fp
 
 
-def _initial_registers(nslots: int) -> np.ndarray:
-    """Register rows of every slot; the accumulators start as a recognisable undefined value."""
-    regs = np.zeros((nslots, L.R_NROWS, 16), np.uint32)
-    regs[:, L.R_ACC :] = UNDEFINED_ACCUMULATOR
-    return regs
 
 
 def _next_slice(instructions: int, seconds: float) -> int:
@@ -432,9 +428,15 @@ class _HangTimer:
     Every `seconds` of modelled GPU time the timer expires (the run loop returns EV_TIMER once
     every QPU's clock has passed the expiry). The job is progressing if the count of batches
     still to be started (the kernel reads CSD_CURRENT_CFG4) differs from the one recorded at
-    the previous expiry, initially 0; then it is recorded and the timer re-armed, else the job
-    hangs. UNCERTAIN (reference 4.8): whether the hardware counter falls as batches start or as
-    they end; "start" is chosen here (G_NEXT_BATCH).
+    the previous expiry; then it is recorded and the timer re-armed, else the job hangs.
+
+    The first expiry always counts as progress. The reference reads the kernel as recording 0
+    first, which would reset at 0.5 s every job whose batches have all started; but on a Pi 4
+    py-videocore6's sgemm example, one dispatch of 8 batches (one per QPU), took 0.5546 s
+    (its README) and was not reset. Presumably the register reads batches-1 counting past 0
+    (UNCERTAIN). So a stuck job is reported between one and two windows after its last batch
+    started. UNCERTAIN (reference 4.8): whether the counter falls as batches start or as they
+    end; "start" is chosen here (G_NEXT_BATCH).
     """
 
     def __init__(self, st: _Job, seconds: object, clock_mhz: float) -> None:
@@ -446,18 +448,25 @@ class _HangTimer:
         if not self.seconds >= 0:  # also NaN
             raise V3DError(f"executor option hang_timeout={seconds!r}: use seconds > 0, or None to turn it off")
         self.window = max(1, round(self.seconds * clock_mhz * 1e6))  # in cycles
-        self.recorded = 0
+        self.recorded: int | None = None  # nothing equals it: the first expiry passes
+        self.checks = 0  # expiries so far
         st.gs[L.G_HANG_AT] = self.window if self.seconds > 0 else L.NEVER
 
     def progressed(self) -> bool:
         """At an expiry: re-arm and return True if the job has progressed, else False."""
         gs, jp = self.st.gs, self.st.jp
         remaining = int(jp[L.J_NBATCHES] - gs[L.G_NEXT_BATCH])
+        self.checks += 1
         if remaining == self.recorded:
             return False
         self.recorded = remaining
         gs[L.G_HANG_AT] += self.window
         return True
+
+    def window_text(self) -> str:
+        """Where the failed check lies, for the error message."""
+        now = self.checks * self.seconds
+        return f"between the hang checks at {now - self.seconds:g} s and {now:g} s of modelled GPU time"
 
 
 def _branch_target(row: np.ndarray, pc: int, code: int) -> int | None:
@@ -487,6 +496,13 @@ def _loop_around(st: _Job, pc: int) -> str:
     target, b = best
     branch = _disasm(st.prog.instructions[b], int(st.prog.words[b]))
     return f"in the loop pc {target}..{b + 3}: `{branch}` at pc {b} jumps back to pc {target}"
+
+
+def _initial_registers(nslots: int) -> np.ndarray:
+    """Register rows of every slot; the accumulators start as a recognisable undefined value."""
+    regs = np.zeros((nslots, L.R_NROWS, 16), np.uint32)
+    regs[:, L.R_ACC :] = UNDEFINED_ACCUMULATOR
+    return regs
 
 
 def decode_cfg(cfg: tuple[int, ...]) -> dict[str, int]:
@@ -681,6 +697,25 @@ class Executor:
 
     # -- running -----------------------------------------------------------------------------
 
+    def warm_up(self) -> None:
+        """Load the compiled machine (compile it, the first time on this host: ~30 s) by running
+        an empty job. The emulated backend calls this once, at a device's first submit, in the
+        submitting thread, so that compile time does not count against ``Job.wait(timeout)``."""
+        from v3d_drm.executor import CsdJob, GpuMemory
+
+        from ..asm import assemble, nop, qpu, thrsw
+
+        @qpu
+        def empty(asm):  # the multi-segment program end (reference 14 a)
+            for signal in (thrsw, thrsw, None, None, thrsw, None, None):
+                nop(sig=signal) if signal else nop()
+
+        words = np.array(assemble(empty).words, np.uint64)
+        base, memory = 0x10000, np.zeros(256, np.uint8)
+        memory[: words.nbytes] = words.view(np.uint8)
+        cfg = (1 << 16, 1 << 16, 1 << 16, 0x110, 0, base, base + 128)  # one batch of 16 lanes
+        self.run_csd(CsdJob(cfg=cfg, coef=(0, 0, 0, 0), memory=GpuMemory([(base, memory)]), perfmon_counters=()))
+
     def run_csd(self, job):
         """Run one compute job to completion.
 
@@ -720,7 +755,7 @@ class Executor:
                 continue
             if ev == L.EV_TIMER:
                 if not timer.progressed():
-                    raise self._hang_error(job, st, timer.seconds)
+                    raise self._hang_error(job, st, timer.window_text())
                 continue
             if ev == L.EV_DONE:
                 break
@@ -815,7 +850,7 @@ class Executor:
                               regs, getattr(job, "description", ""), level)
         return QPUError(msg, qpu=qpu, thread=thread, pc=pc, disassembly=text, rule=rule, registers=regs)
 
-    def _hang_error(self, job, st: _Job, seconds: float) -> QPUError:
+    def _hang_error(self, job, st: _Job, when: str) -> QPUError:
         slot, pc = int(st.gs[L.G_EV_SLOT]), int(st.gs[L.G_EV_PC])
         qpu, thread, text, instr = self._where(st, slot, pc)
         address = int(st.jp[L.J_CODE]) + 8 * pc
@@ -830,11 +865,11 @@ class Executor:
         rule = "4.8 (uapi)"
         msg = _hazard_message(
             rule,
-            f"the job hangs: no new batch started in {seconds:g} s of modelled GPU time "
-            "(a Pi's kernel resets the GPU after 500 ms without progress)",
+            f"the job hangs: no new batch started {when} "
+            "(a Pi's kernel checks every 500 ms and resets the GPU without progress)",
             f"QPU {qpu} thread {thread} pc {pc} ({address:#010x}): `{text}`", regs,
             getattr(job, "description", ""),
-            "executor option hang_timeout sets this limit (modelled seconds; None: no limit)",
+            "executor option hang_timeout sets the period (modelled seconds; None: no checks)",
             tuple(context),
         )
         return QPUError(msg, qpu=qpu, thread=thread, pc=pc, disassembly=text, rule=rule, registers=regs)
