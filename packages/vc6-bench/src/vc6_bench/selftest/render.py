@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from vc6_isa.emulator.cycle_model import modelled_label
+
 from ..report import _seconds
 
 __all__ = ["render_text"]
@@ -119,7 +121,7 @@ def _timing_lines(timed: list[dict[str, Any]]) -> list[str]:
             entry["name"],
             _cycles(cycles, measured.get("seconds")) if cycles is not None
             else f"wall {_seconds((measured.get('wall_seconds') or {}).get('median'))}",
-            _cycles(modelled.get("cycles"), modelled.get("seconds")) + " (modelled)",
+            _cycles(modelled.get("cycles"), modelled.get("seconds")) + f" ({modelled_label()})",
             f"{timing['ratio']:.3f}" if timing["ratio"] is not None else "-",
             "DIFFERS" + _counter_hint(timing) if timing["flagged"] else "",
         ))
@@ -134,7 +136,7 @@ def _case_timing_lines(timed: list[dict[str, Any]]) -> list[str]:
         return []
     median = ratios[len(ratios) // 2]
     return ["", "timing (cases; recorded, not flagged: job start-up dominates programs this short):",
-            (f"  measured/modelled cycles: median {median:.3f}, range {ratios[0]:.3f} to {ratios[-1]:.3f} "
+            (f"  measured/modelled cycles ({modelled_label()}): median {median:.3f}, range {ratios[0]:.3f} to {ratios[-1]:.3f} "
             f"over {len(ratios)} cases")]
 
 
