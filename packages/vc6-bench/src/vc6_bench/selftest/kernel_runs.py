@@ -77,7 +77,7 @@ def run_kernel_program(platform: Platform, devices: Devices, program: Program, o
 
 
 def run_routine(platform: Platform, dev: Any, routine: Routine, problem: Problem) -> _KernelSide:
-    """One run of ``routine`` on ``dev`` as the selftest's modelled side makes it: vc6-bench's
+    """One run of `routine` on `dev` as the selftest's modelled side makes it: vc6-bench's
     seeded inputs, no warm-up; its buffers, jobs and verification against numpy."""
     inputs = routine.make_inputs(problem, np.random.default_rng(method.SEED))
     reference = routine.reference(inputs, problem)
@@ -87,7 +87,7 @@ def run_routine(platform: Platform, dev: Any, routine: Routine, problem: Problem
 
 def _kernel_side(platform: Platform, dev: Any, routine: Routine, problem: Problem, inputs: Mapping[str, np.ndarray],
                  reference: np.ndarray, tolerance: Any, repeat: int, warmup: bool = True) -> _KernelSide:
-    """vc6-bench's method on one device: stage once, (warm up,) then ``repeat`` runs, each with the
+    """vc6-bench's method on one device: stage once, (warm up,) then `repeat` runs, each with the
     inputs re-staged, the outputs poisoned and the perf counters attached; keeps the last result."""
     kernels = platform.kernels()
     staged = method._Staged(dev, routine, problem, inputs)

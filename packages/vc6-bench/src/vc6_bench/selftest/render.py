@@ -1,7 +1,7 @@
 """The selftest report as text: one line per program, every differing word under its program with
 the instruction behind it, then the kernels' measured against modelled times.
 
-The JSON document (:func:`vc6_bench.selftest.run`) is the source; this is a view of it.
+The JSON document (`vc6_bench.selftest.run`) is the source; this is a view of it.
 """
 
 from __future__ import annotations
@@ -18,7 +18,14 @@ NAME_WIDTH = 44
 
 
 def render_text(document: dict[str, Any]) -> str:
-    """The report as lines of text (ends with a newline)."""
+    """The report as lines of text.
+
+    Args:
+        document: A report of `run` (or read back from its JSON).
+
+    Returns:
+        The text, ending with a newline.
+    """
     lines = ["vc6-bench selftest: the GPU against the emulator, bit for bit and cycle for cycle",
              _device_line("hardware", document["hardware"]), _device_line("emulator", document["model"])]
     if document["hardware"]["emulated"]:
@@ -107,7 +114,7 @@ def _check(check: dict[str, Any] | None) -> str:
 
 
 def _short(text: str, limit: int = 60) -> str:
-    """``text`` cut to ``limit`` characters (the JSON report has it whole)."""
+    """`text` cut to `limit` characters (the JSON report has it whole)."""
     return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
 
 

@@ -1,17 +1,17 @@
 """Read selftest reports as ground truth for the cycle model's calibration.
 
-Each report's ``ground_truth`` list holds one measured kernel time per timed program. For the
-calibration only entries measured on a GPU (``from_hardware``) whose values matched the emulator
-(the GPU ran the same computation) count; :func:`load_ground_truth` keeps exactly those.
+Each report's `ground_truth` list holds one measured kernel time per timed program. For the
+calibration only entries measured on a GPU (`from_hardware`) whose values matched the emulator
+(the GPU ran the same computation) count; `load_ground_truth` keeps exactly those.
 
     from vc6_bench.selftest.truth import load_ground_truth
     for truth in load_ground_truth(["pi4-a.json", "pi4-b.json"]):
         print(truth.program, truth.problem["dims"], truth.measured_cycles, truth.modelled_cycles)
         print("today's model:", model_cycles(truth))
 
-:func:`model_cycles` runs an entry's program again (the same routine, problem size and seeded
+`model_cycles` runs an entry's program again (the same routine, problem size and seeded
 inputs as the selftest's kernel run) on an emulator with a given cycle model, so a changed model
-can be checked against every report ever made (``benchmarks/calibrate.py --report``).
+can be checked against every report ever made (`benchmarks/calibrate.py --report`).
 """
 
 from __future__ import annotations
@@ -39,18 +39,18 @@ class GroundTruth:
     """One kernel time measured on a Pi 4's GPU.
 
     Attributes:
-        program: ``"vc6_kernels.sgemm"`` and so on.
-        problem: ``{"label": ..., "dims": {...}}`` as vc6-bench names the size.
+        program: `"vc6_kernels.sgemm"` and so on.
+        problem: `{"label": ..., "dims": {...}}` as vc6-bench names the size.
         clock_mhz: The QPU clock measured on that Pi.
-        measured_cycles: Median busy cycles of the job(s) (perf counter ``cycles_counter``).
-        cycles_counter: ``"compute-active-cycles"`` (or ``"cycle-count"`` where absent).
-        measured_seconds: ``measured_cycles`` at ``clock_mhz``.
+        measured_cycles: Median busy cycles of the job(s) (perf counter `cycles_counter`).
+        cycles_counter: `"compute-active-cycles"` (or `"cycle-count"` where absent).
+        measured_seconds: `measured_cycles` at `clock_mhz`.
         wall_seconds: Median wall time of the routine call (host work included).
         counters: Median value of every perf counter read.
         modelled_cycles: What the cycle model of that report's version predicted.
         source: The report's path, and the device that ran it.
         from_hardware: False for a report whose "hardware" was an emulated device (kept only by
-            ``load_ground_truth(..., include_emulated=True)``, to test the calibration's plumbing).
+            `load_ground_truth(..., include_emulated=True)`, to test the calibration's plumbing).
     """
 
     program: str
@@ -67,20 +67,20 @@ class GroundTruth:
 
 
 def load_ground_truth(paths: Iterable[str | Path], include_emulated: bool = False) -> list[GroundTruth]:
-    """The usable ground truth of every report in ``paths``.
+    """The usable ground truth of every report in `paths`.
 
     Args:
         paths: Selftest JSON reports.
         include_emulated: Also keep entries "measured" on an emulated device under test
-            (``vc6-bench selftest --fake-hardware``): never evidence about a Pi, but they exercise
+            (`vc6-bench selftest --fake-hardware`): never evidence about a Pi, but they exercise
             the calibration's code without one.
 
     Returns:
-        Entries measured on a GPU (or, with ``include_emulated``, on any device under test) whose
+        Entries measured on a GPU (or, with `include_emulated`, on any device under test) whose
         values matched the emulator, in file order.
 
     Raises:
-        ReportError: A file that is not a selftest report of format ``vc6-bench-selftest/1``.
+        ReportError: A file that is not a selftest report of format `vc6-bench-selftest/1`.
     """
     found = []
     for path in paths:
@@ -105,14 +105,14 @@ def load_ground_truth(paths: Iterable[str | Path], include_emulated: bool = Fals
 
 
 def model_cycles(truth: GroundTruth, model: CycleModel | None = None) -> int:
-    """The cycles ``model`` gives the program of ``truth``, run as the selftest runs its kernels.
+    """The cycles `model` gives the program of `truth`, run as the selftest runs its kernels.
 
     The routine, the problem size and the seeded inputs are the selftest's (one run on a fresh
     emulator, no warm-up, as its modelled side); the result is verified against numpy first.
 
     Args:
-        truth: An entry of :func:`load_ground_truth`.
-        model: The cycle model (default: today's, ``CycleModel()``).
+        truth: An entry of `load_ground_truth`.
+        model: The cycle model (default: today's, `CycleModel()`).
 
     Returns:
         The modelled cycles of the run's jobs, summed.
