@@ -16,7 +16,7 @@ import v3d_drm
 from vc6_bench import cli, selftest
 from vc6_bench.selftest import perturb
 from vc6_isa.cases import CASES, alu
-from vc6_isa.emulator import Executor
+from vc6_isa.emulator import Executor, modelled_label
 
 SCHEMA = json.loads((Path(__file__).parent / "selftest.schema.json").read_text())
 CASE_NAMES = ",".join(CASES)
@@ -104,6 +104,9 @@ def test_a_slower_memory_model_is_reported_as_a_timing_difference_for_every_smal
     assert all(t["from_hardware"] is False and t["measured_cycles"] > t["modelled_cycles"] for t in truth)
     text = selftest.render_text(document)
     assert text.count("DIFFERS (furthest counter: QPU-total-clk-cycles-waiting-TMU") == 5
+    # every modelled figure carries the calibration band
+    modelled = [line for line in text.splitlines() if " cycles = " in line]
+    assert len(modelled) == 5 and all(modelled_label() in line for line in modelled)
 
 
 def test_a_timing_difference_within_the_tolerance_is_not_flagged():

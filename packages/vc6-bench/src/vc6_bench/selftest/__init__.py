@@ -1,4 +1,4 @@
-"""``vc6-bench selftest``: check the emulator and the cycle model against a Raspberry Pi 4's GPU.
+"""`vc6-bench selftest`: check the emulator and the cycle model against a Raspberry Pi 4's GPU.
 
     import v3d_drm
     from vc6_bench import selftest

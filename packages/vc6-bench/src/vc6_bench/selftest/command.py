@@ -1,4 +1,4 @@
-"""The ``vc6-bench selftest`` subcommand: its options, choosing the device under test, the output.
+"""The `vc6-bench selftest` subcommand: its options, choosing the device under test, the output.
 
 Exit codes: 0 the GPU agrees with the emulator and its cycle model, 1 something differs (the
 report says what), 2 usage error, 3 no Raspberry Pi GPU here.
@@ -30,7 +30,7 @@ SUMMARY = "check the emulator and its cycle model against this Pi's GPU (writes 
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The selftest's options. Those the main parser also has (given before ``selftest``) default to
+    """The selftest's options. Those the main parser also has (given before `selftest`) default to
     SUPPRESS here, so that an option given after the subcommand wins and one given before stays."""
     parser.add_argument("--device", default=argparse.SUPPRESS, metavar="NODE",
                         help="the V3D render node (default: the one whose DRM driver is v3d)")

@@ -1,7 +1,7 @@
 """Bit-for-bit comparison of what two devices left in the same buffers.
 
 Buffers are compared as 32-bit words (the QPU's word; bytes for anything smaller), so a float
-``-0.0`` against ``+0.0`` or two different NaNs count as differences, as they must.
+`-0.0` against `+0.0` or two different NaNs count as differences, as they must.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ class Difference:
     """One word that differs.
 
     Attributes:
-        buffer: Name of the buffer (``"out"``, an input name, or a kernel's result).
-        index: Index of the word in the buffer's word view (a row and a lane for ``(rows, 16)``
+        buffer: Name of the buffer (`"out"`, an input name, or a kernel's result).
+        index: Index of the word in the buffer's word view (a row and a lane for `(rows, 16)`
             probe outputs, one number for a flat buffer).
         flat: Position of the word in the buffer, counting words from 0.
         hardware: The word the hardware (or the device under test) left.
@@ -42,7 +42,7 @@ class Difference:
 
 
 def as_words(array: np.ndarray) -> np.ndarray:
-    """``array`` as 32-bit words in its own shape (the last axis scaled), or bytes if it cannot be."""
+    """`array` as 32-bit words in its own shape (the last axis scaled), or bytes if it cannot be."""
     data = np.ascontiguousarray(np.asarray(array))
     if data.ndim == 0:
         data = data.reshape(1)
@@ -53,12 +53,12 @@ def as_words(array: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Comparison:
-    """The outcome of :func:`differences`.
+    """The outcome of `differences`.
 
     Attributes:
         compared: Words compared.
         differing: Words that differ (all of them, counted).
-        listed: The first ``limit`` of them, in buffer order.
+        listed: The first `limit` of them, in buffer order.
     """
 
     compared: int

@@ -55,7 +55,7 @@ def perfmon(dev: Any) -> Iterator[Any]:
 
 
 def cycle_counter(runs: list[dict[str, int]]) -> str:
-    """The perf counter a job's duration is read from: ``compute-active-cycles`` counts only while
-    the CSD is busy; ``cycle-count`` also counts from the job's end until the perfmon is read
+    """The perf counter a job's duration is read from: `compute-active-cycles` counts only while
+    the CSD is busy; `cycle-count` also counts from the job's end until the perfmon is read
     (the read stops it, uapi reference 5.6), so it is the fallback."""
     return "compute-active-cycles" if any("compute-active-cycles" in r for r in runs) else "cycle-count"

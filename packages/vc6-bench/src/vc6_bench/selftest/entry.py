@@ -18,7 +18,7 @@ def both_sides(on_gpu: Callable[[], T], on_emulator: Callable[[], T]) -> tuple[T
     """Run a program on the GPU, then on the emulator; an exception on either side is a finding.
 
     Returns:
-        ``(GPU result, emulator result, None)``, or None results and the error, naming the side.
+        `(GPU result, emulator result, None)`, or None results and the error, naming the side.
     """
     try:
         gpu = on_gpu()
@@ -54,7 +54,7 @@ def origins_at(listed: list[Difference], addresses: Mapping[str, int],
 
 def values_entry(comparison: Comparison, origins: Mapping[tuple[str, int], Origin], note: str | None,
                  skip: Mapping[str, Mapping[int, str]]) -> dict[str, Any]:
-    """The ``values`` of a program's entry: counts, skipped rows, and one entry per listed word."""
+    """The `values` of a program's entry: counts, skipped rows, and one entry per listed word."""
     return {
         "compared_words": comparison.compared,
         "differing_words": comparison.differing,

@@ -22,7 +22,7 @@ from .provenance import Origin
 if TYPE_CHECKING:
     from .runner import Options, Program
 
-__all__ = ["run_kernel_program"]
+__all__ = ["run_kernel_program", "run_routine"]
 
 
 @dataclass
@@ -76,9 +76,18 @@ def run_kernel_program(platform: Platform, devices: Devices, program: Program, o
     return entry
 
 
+def run_routine(platform: Platform, dev: Any, routine: Routine, problem: Problem) -> _KernelSide:
+    """One run of `routine` on `dev` as the selftest's modelled side makes it: vc6-bench's
+    seeded inputs, no warm-up; its buffers, jobs and verification against numpy."""
+    inputs = routine.make_inputs(problem, np.random.default_rng(method.SEED))
+    reference = routine.reference(inputs, problem)
+    tolerance = None if routine.exact else routine.tolerance(inputs, problem, reference)
+    return _kernel_side(platform, dev, routine, problem, inputs, reference, tolerance, 1, warmup=False)
+
+
 def _kernel_side(platform: Platform, dev: Any, routine: Routine, problem: Problem, inputs: Mapping[str, np.ndarray],
                  reference: np.ndarray, tolerance: Any, repeat: int, warmup: bool = True) -> _KernelSide:
-    """vc6-bench's method on one device: stage once, (warm up,) then ``repeat`` runs, each with the
+    """vc6-bench's method on one device: stage once, (warm up,) then `repeat` runs, each with the
     inputs re-staged, the outputs poisoned and the perf counters attached; keeps the last result."""
     kernels = platform.kernels()
     staged = method._Staged(dev, routine, problem, inputs)

@@ -1,12 +1,12 @@
 """Deliberately wrong emulators, to test the selftest without a Pi (and to show its report).
 
-Each is a ``v3d_drm`` executor: pass one to ``v3d_drm.open(executor=...)``, or name a factory
-below as ``module:callable`` in ``vc6-bench selftest --fake-hardware`` (or the environment variable
-``VC6_SELFTEST_FAKE_HARDWARE``), and the selftest treats that emulated device as "the hardware".
+Each is a `v3d_drm` executor: pass one to `v3d_drm.open(executor=...)`, or name a factory
+below as `module:callable` in `vc6-bench selftest --fake-hardware` (or the environment variable
+`VC6_SELFTEST_FAKE_HARDWARE`), and the selftest treats that emulated device as "the hardware".
 
-* :class:`FlipResultBit`: the emulator, except that after each job one bit of one word the job
+* `FlipResultBit`: the emulator, except that after each job one bit of one word the job
   wrote is flipped, as a GPU that computes one result bit differently would show it.
-* :func:`slow_memory`: the emulator with a slower memory model (TMU latency up, bus bandwidth
+* `slow_memory`: the emulator with a slower memory model (TMU latency up, bus bandwidth
   down), as a GPU whose memory is slower than the cycle model says would time.
 """
 
@@ -22,10 +22,10 @@ __all__ = ["FlipResultBit", "flip_bit", "slow_memory"]
 
 
 class FlipResultBit:
-    """Runs each job on ``inner``, then flips bit ``bit`` of one 32-bit word the job changed.
+    """Runs each job on `inner`, then flips bit `bit` of one 32-bit word the job changed.
 
-    The word is the ``pick``-th changed word in address order (negative counts from the end;
-    None: the middle one). :attr:`flipped` lists ``(GPU address, bit)`` of every flip made.
+    The word is the `pick`-th changed word in address order (negative counts from the end;
+    None: the middle one). `flipped` lists `(GPU address, bit)` of every flip made.
 
     Args:
         inner: The executor that computes (default: the vc6-isa emulator).
@@ -40,6 +40,14 @@ class FlipResultBit:
         self.flipped: list[tuple[int, int]] = []
 
     def run_csd(self, job: Any) -> Any:
+        """Run one compute job on the inner executor, then flip the bit (the executor protocol).
+
+        Args:
+            job: The job, as `v3d_drm`'s emulated backend hands it over.
+
+        Returns:
+            The inner executor's result.
+        """
         regions = [(base, _words(data)) for base, data in job.memory.regions()]
         before = [words.copy() for _, words in regions]
         result = self.inner.run_csd(job)
@@ -58,16 +66,26 @@ def _words(data: np.ndarray) -> np.ndarray:
 
 
 def flip_bit() -> FlipResultBit:
-    """The emulator with bit 0 of the middle stored word of each job flipped (``module:callable`` form)."""
+    """The emulator with bit 0 of the middle stored word of each job flipped (`module:callable` form).
+
+    Returns:
+        The perturbed executor.
+    """
     return FlipResultBit()
 
 
 def slow_memory(factor: float = 1.5) -> Executor:
-    """The emulator with every memory latency of its cycle model ``factor`` times longer and every
-    memory bandwidth ``factor`` times lower (a zero-argument factory for ``module:callable``).
+    """The emulator with every memory latency of its cycle model `factor` times longer and every
+    memory bandwidth `factor` times lower (a zero-argument factory for `module:callable`).
 
     Parameters are found by name (`*latency*` and `*cycles_per_line*` grow, `*gbps*` and
     `*bytes_per_cycle*` shrink), so this follows the cycle model as it is recalibrated.
+
+    Args:
+        factor: How many times slower the memory is.
+
+    Returns:
+        The perturbed executor (its `name` says so).
     """
     model = CycleModel()
     changes = {}

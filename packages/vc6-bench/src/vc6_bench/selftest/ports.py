@@ -1,10 +1,10 @@
-"""py-videocore6's hardware tests, as ported in a source checkout (``packages/vc6-isa/tests/
-test_hw_*.py``), run on the GPU and on the emulator and compared dispatch by dispatch.
+"""py-videocore6's hardware tests, as ported in a source checkout (`packages/vc6-isa/tests/
+test_hw_*.py`), run on the GPU and on the emulator and compared dispatch by dispatch.
 
 The ports are pytest functions that build their programs and arrays through
-:mod:`vc6_isa.compat` (py-videocore6's ``Driver``, one BO: a code area, then the arrays) obtained
-from ``hw_support.pi()``, and assert what the hardware produced. Each is run once per device
-with ``pi`` returning a ``Driver`` on that device and the driver's dispatches recorded: the data
+`vc6_isa.compat` (py-videocore6's `Driver`, one BO: a code area, then the arrays) obtained
+from `hw_support.pi()`, and assert what the hardware produced. Each is run once per device
+with `pi` returning a `Driver` on that device and the driver's dispatches recorded: the data
 area before the first job of a dispatch and after the last one is waited for. Two recordings are
 compared word for word, over the words either side's dispatch changed (the host writes absolute
 addresses into some arrays, which differ between devices and are left alone). A third run on
@@ -12,7 +12,7 @@ the tracing emulator names the instruction behind each differing word. The test'
 assertions are the documented expectation of each side.
 
 They are test files, not part of the installed package: the selftest finds them under the
-current directory (a clone of the repository) or where ``--ports`` points, and needs pytest for
+current directory (a clone of the repository) or where `--ports` points, and needs pytest for
 the few that are parametrized with it.
 """
 
@@ -45,7 +45,7 @@ class Port:
     """One ported hardware test (one parameter set of it).
 
     Attributes:
-        name: ``"pyvc6.tmu.test_tmu_write"`` (with ``[value]`` for a parameter).
+        name: `"pyvc6.tmu.test_tmu_write"` (with `[value]` for a parameter).
         module: The imported test module.
         function: The test function.
         arguments: Keyword arguments of this parameter set.
@@ -58,7 +58,7 @@ class Port:
 
 
 def find_ports(directory: Path | str | None = None) -> tuple[list[Port], str | None]:
-    """The ported tests in ``directory`` (default: ``PORTS_DIR`` under the current directory).
+    """The ported tests in `directory` (default: `PORTS_DIR` under the current directory).
 
     Returns:
         The ports, and a note saying why some or all could not be loaded (None when all were).
@@ -83,7 +83,7 @@ def find_ports(directory: Path | str | None = None) -> tuple[list[Port], str | N
 
 
 def _parameter_sets(name: str, module: Any, function: Callable[..., None]) -> list[Port]:
-    """One port per pytest parameter set (single-argument ``parametrize`` marks only)."""
+    """One port per pytest parameter set (single-argument `parametrize` marks only)."""
     marks = [m for m in getattr(function, "pytestmark", []) if m.name == "parametrize"]
     if not marks:
         return [Port(name, module, function)]
@@ -103,7 +103,7 @@ class _Dispatch:
 
 @contextmanager
 def _recorded(port: Port, device: Any, tracer: Any = None) -> Iterator[list[_Dispatch]]:
-    """Inside: ``pi()`` of the port's module gives Drivers on ``device``; their dispatches are recorded."""
+    """Inside: `pi()` of the port's module gives Drivers on `device`; their dispatches are recorded."""
     from vc6_isa.compat import Driver
 
     dispatches: list[_Dispatch] = []
@@ -145,7 +145,7 @@ def _recorded(port: Port, device: Any, tracer: Any = None) -> Iterator[list[_Dis
 
 
 def _run(port: Port, device: Any, tracer: Any = None) -> tuple[list[_Dispatch], str]:
-    """Run the port on ``device``: its recorded dispatches and the verdict of its assertions."""
+    """Run the port on `device`: its recorded dispatches and the verdict of its assertions."""
     with _recorded(port, device, tracer) as dispatches:
         try:
             port.function(**port.arguments)

@@ -2,20 +2,20 @@
 
 A differing output word is only useful in a bug report if it names the instruction behind it. The
 QPUs write memory only through TMU stores, and the emulator performs a store at the instruction
-that writes ``tmua`` (or another TMU lookup register). :class:`ProvenanceExecutor` runs a job
-on the emulator with its ``trace`` option, and after every instruction that writes a TMU register
+that writes `tmua` (or another TMU lookup register). `ProvenanceExecutor` runs a job
+on the emulator with its `trace` option, and after every instruction that writes a TMU register
 compares GPU memory with what it held before: each word that changed was stored by that
 instruction. It also follows the data back: the store's data came from the thread's last
-``tmud`` writes, and when such a write is a plain move (``or x, y, y``, ``mov``, ``fmov`` without
+`tmud` writes, and when such a write is a plain move (`or x, y, y`, `mov`, `fmov` without
 modifiers) the value was produced by the instruction that last wrote the moved register (an ALU
-op, an SFU write, a ``ldtmu`` load...). The lane is the one whose store address covers the word,
-when the address register's values are known from the trace (``or``/``mov`` or ``add`` of
+op, an SFU write, a `ldtmu` load...). The lane is the one whose store address covers the word,
+when the address register's values are known from the trace (`or`/`mov` or `add` of
 registers), else None.
 
 Limits: a store that writes a word's old value again leaves no trace (the earlier writer is
 reported); accumulators read across a thread switch are followed per thread; a store whose
 address register is not known from the trace is attributed only when the memory is small enough to
-scan whole (``FULL_SCAN_WORDS``).
+scan whole (`FULL_SCAN_WORDS`).
 """
 
 from __future__ import annotations
@@ -58,8 +58,8 @@ class Origin:
 
     Attributes:
         stored_by: The instruction whose TMU lookup wrote the word.
-        produced_by: The instruction that computed the stored value (the store's ``tmud`` write
-            itself when it is not a plain move); None when no ``tmud`` write preceded the store.
+        produced_by: The instruction that computed the stored value (the store's `tmud` write
+            itself when it is not a plain move); None when no `tmud` write preceded the store.
         lane: The lane whose store address covers the word, None when it is not known.
     """
 
@@ -69,7 +69,7 @@ class Origin:
 
 
 def _operand(instr: AluInstruction, mux: int) -> str | None:
-    """The register a source mux reads (``r0``-``r5``, ``rfN``), None for a small immediate."""
+    """The register a source mux reads (`r0`-`r5`, `rfN`), None for a small immediate."""
     if mux < 6:
         return f"r{mux}"
     if mux == encoding.MUX_A:
@@ -145,7 +145,7 @@ class _Tracer:
         return None
 
     def _changed(self, step: Step, addresses: np.ndarray | None, data: list[Step | None]) -> None:
-        """Attribute to ``step`` every word its lookup changed: the words at the lanes' addresses,
+        """Attribute to `step` every word its lookup changed: the words at the lanes' addresses,
         or (address register unknown) every word of a small enough memory."""
         nwords = max(len(data), 1)
         if addresses is not None:
@@ -177,7 +177,7 @@ class _Tracer:
 
 
 def _lane_of(address: int, addresses: np.ndarray | None, nwords: int) -> tuple[int | None, int]:
-    """(lane, word within the lane's vector) of a store whose lanes start at ``addresses``."""
+    """(lane, word within the lane's vector) of a store whose lanes start at `addresses`."""
     if addresses is None:
         return None, 0
     offsets = address - addresses.astype(np.int64)
@@ -189,11 +189,11 @@ def _lane_of(address: int, addresses: np.ndarray | None, nwords: int) -> tuple[i
 
 
 class ProvenanceExecutor:
-    """An executor that runs jobs on ``inner`` (the vc6-isa emulator) and records, for every word
-    of GPU memory a job stores, the :class:`Origin` of its value (in :attr:`origins`, by GPU address).
+    """An executor that runs jobs on `inner` (the vc6-isa emulator) and records, for every word
+    of GPU memory a job stores, the `Origin` of its value (in `origins`, by GPU address).
 
     Args:
-        inner: The emulator executor (its ``trace`` option is used).
+        inner: The emulator executor (its `trace` option is used).
     """
 
     def __init__(self, inner: Any) -> None:
@@ -203,9 +203,15 @@ class ProvenanceExecutor:
         self.stored: list[tuple[int, np.ndarray]] = []
 
     def locate(self, words: np.ndarray) -> int | None:
-        """The GPU address of the region the last job stored into that starts with ``words``.
+        """The GPU address of the region the last job stored into that starts with `words`.
 
         For routines that return a copy of a buffer they allocated themselves.
+
+        Args:
+            words: The start of the stored data, as 32-bit words.
+
+        Returns:
+            The region's GPU address, or None when no region the last job stored into starts so.
         """
         for base, stored in self.stored:
             if stored.size >= words.size and np.array_equal(stored[: words.size], words.reshape(-1)):
@@ -213,6 +219,14 @@ class ProvenanceExecutor:
         return None
 
     def run_csd(self, job: Any) -> Any:
+        """Run one compute job on the inner executor with a tracer attached (the executor protocol).
+
+        Args:
+            job: The job, as `v3d_drm`'s emulated backend hands it over.
+
+        Returns:
+            The inner executor's result.
+        """
         code = int(job.cfg[5]) & ~7
         base, data = next((b, d) for b, d in job.memory.regions() if b <= code < b + d.size)
         program = load_program(data, code - base)

@@ -1,12 +1,14 @@
 """The selftest report as text: one line per program, every differing word under its program with
 the instruction behind it, then the kernels' measured against modelled times.
 
-The JSON document (:func:`vc6_bench.selftest.run`) is the source; this is a view of it.
+The JSON document (`vc6_bench.selftest.run`) is the source; this is a view of it.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from vc6_isa.emulator.cycle_model import modelled_label
 
 from ..report import _seconds
 
@@ -16,7 +18,14 @@ NAME_WIDTH = 44
 
 
 def render_text(document: dict[str, Any]) -> str:
-    """The report as lines of text (ends with a newline)."""
+    """The report as lines of text.
+
+    Args:
+        document: A report of `run` (or read back from its JSON).
+
+    Returns:
+        The text, ending with a newline.
+    """
     lines = ["vc6-bench selftest: the GPU against the emulator, bit for bit and cycle for cycle",
              _device_line("hardware", document["hardware"]), _device_line("emulator", document["model"])]
     if document["hardware"]["emulated"]:
@@ -105,7 +114,7 @@ def _check(check: dict[str, Any] | None) -> str:
 
 
 def _short(text: str, limit: int = 60) -> str:
-    """``text`` cut to ``limit`` characters (the JSON report has it whole)."""
+    """`text` cut to `limit` characters (the JSON report has it whole)."""
     return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
 
 
@@ -119,7 +128,7 @@ def _timing_lines(timed: list[dict[str, Any]]) -> list[str]:
             entry["name"],
             _cycles(cycles, measured.get("seconds")) if cycles is not None
             else f"wall {_seconds((measured.get('wall_seconds') or {}).get('median'))}",
-            _cycles(modelled.get("cycles"), modelled.get("seconds")) + " (modelled)",
+            _cycles(modelled.get("cycles"), modelled.get("seconds")) + f" ({modelled_label()})",
             f"{timing['ratio']:.3f}" if timing["ratio"] is not None else "-",
             "DIFFERS" + _counter_hint(timing) if timing["flagged"] else "",
         ))
@@ -134,7 +143,7 @@ def _case_timing_lines(timed: list[dict[str, Any]]) -> list[str]:
         return []
     median = ratios[len(ratios) // 2]
     return ["", "timing (cases; recorded, not flagged: job start-up dominates programs this short):",
-            (f"  measured/modelled cycles: median {median:.3f}, range {ratios[0]:.3f} to {ratios[-1]:.3f} "
+            (f"  measured/modelled cycles ({modelled_label()}): median {median:.3f}, range {ratios[0]:.3f} to {ratios[-1]:.3f} "
             f"over {len(ratios)} cases")]
 
 

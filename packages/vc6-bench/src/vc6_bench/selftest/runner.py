@@ -1,22 +1,22 @@
 """Run every hardware-behaviour program on the GPU and on the emulator, compare, time, report.
 
-For each program (the cases of :mod:`vc6_isa.cases`, then the vc6-kernels routines at a small
+For each program (the cases of `vc6_isa.cases`, then the vc6-kernels routines at a small
 and at the Pi-default size) with identical inputs on both devices:
 
-1. Values: every buffer the program leaves is compared word for word (:mod:`.compare`). Each
+1. Values: every buffer the program leaves is compared word for word (`compare`). Each
    differing word is listed with its buffer, index and lane, both values, the bits that differ,
    and the instruction behind it: the program is run once more on a tracing emulator
-   (:mod:`.provenance`), which names the store that wrote the word and the instruction that
-   computed the stored value. The documented expectation (a case's ``verify``, a routine's numpy
+   (`provenance`), which names the store that wrote the word and the instruction that
+   computed the stored value. The documented expectation (a case's `verify`, a routine's numpy
    reference) is checked on both sides too, so a report says which side agrees with it.
-2. Timing (kernels): vc6-bench's method (:mod:`vc6_bench.method`): inputs staged once, outputs
-   poisoned before every run, one warm-up run, then ``repeat`` timed runs with the perf counters
-   attached; the median measured ``compute-active-cycles`` (the cycles the compute dispatcher was
+2. Timing (kernels): vc6-bench's method (`vc6_bench.method`): inputs staged once, outputs
+   poisoned before every run, one warm-up run, then `repeat` timed runs with the perf counters
+   attached; the median measured `compute-active-cycles` (the cycles the compute dispatcher was
    busy) is compared with the cycle model's, and the timing is flagged when they differ by more
-   than ``timing_tolerance``. Cases are timed too (their cycle counts are recorded, never flagged:
+   than `timing_tolerance`. Cases are timed too (their cycle counts are recorded, never flagged:
    a few hundred instructions are dominated by job start-up).
 
-The result is one JSON-ready document (:func:`run`); :mod:`.render` prints it as text.
+The result is one JSON-ready document (`run`); `render` prints it as text.
 """
 
 from __future__ import annotations
@@ -56,11 +56,11 @@ class Program:
     """One program of the selftest: a case, a ported py-videocore6 test, or a routine at a size.
 
     Attributes:
-        name: ``"alu.float_ops"``, ``"pyvc6.tmu.test_tmu_write"`` or ``"kernel.sgemm:small"``.
+        name: `"alu.float_ops"`, `"pyvc6.tmu.test_tmu_write"` or `"kernel.sgemm:small"`.
         case: The case (None otherwise).
         port: The ported test (None otherwise).
         routine: The routine (None otherwise).
-        size: ``"small"`` or ``"pi"`` for a kernel.
+        size: `"small"` or `"pi"` for a kernel.
         problem: The kernel's problem size.
     """
 
@@ -76,9 +76,9 @@ def programs(only: str | None = None, sizes: tuple[str, ...] = SIZES, ports: lis
     """The selftest's programs, in order: cases, ported tests, kernels.
 
     Args:
-        only: Comma-separated name prefixes or globs to keep (``"alu.,kernel.*:small"``).
+        only: Comma-separated name prefixes or globs to keep (`"alu.,kernel.*:small"`).
         sizes: Kernel sizes to include.
-        ports: The ported py-videocore6 tests to include (:func:`.ports.find_ports`).
+        ports: The ported py-videocore6 tests to include (`ports.find_ports`).
 
     Returns:
         The programs.
@@ -102,7 +102,7 @@ def programs(only: str | None = None, sizes: tuple[str, ...] = SIZES, ports: lis
 
 
 def _matches(name: str, pattern: str) -> bool:
-    """A name matches a pattern it starts with, or a glob (``*``, ``?``; brackets are literal)."""
+    """A name matches a pattern it starts with, or a glob (`*`, `?`; brackets are literal)."""
     return name.startswith(pattern) or fnmatch.fnmatchcase(name, pattern.replace("[", "[[]"))
 
 
@@ -112,14 +112,14 @@ class Options:
 
     Attributes:
         only: Comma-separated globs of program names to run (None: all).
-        sizes: Kernel sizes: ``"small"`` (vc6-bench's warm-up size) and/or ``"pi"`` (its default).
+        sizes: Kernel sizes: `"small"` (vc6-bench's warm-up size) and/or `"pi"` (its default).
         repeat: Timed runs per kernel on the hardware (None: vc6-bench's default for the device).
         timing_tolerance: Relative difference of measured and modelled cycles above which a
             kernel's timing is reported as differing.
         max_lanes: Differing words listed per program (all are counted).
         trace_limit: Thread-instructions above which a program's differences are not traced.
-        ports: Directory of the ported py-videocore6 tests (None: ``packages/vc6-isa/tests``
-            under the current directory, if there); ``""`` leaves them out.
+        ports: Directory of the ported py-videocore6 tests (None: `packages/vc6-isa/tests`
+            under the current directory, if there); `""` leaves them out.
         progress: Called with a label as each step starts.
     """
 
@@ -138,10 +138,10 @@ class Options:
 
 def run(hardware: Any, *, model: Executor | None = None, options: Options | None = None,
         platform: Platform | None = None) -> dict[str, Any]:
-    """Compare ``hardware`` with the emulator on every selftest program; return the report.
+    """Compare `hardware` with the emulator on every selftest program; return the report.
 
     Args:
-        hardware: The device under test: a ``v3d_drm.Device`` on a V3D render node (or, to test
+        hardware: The device under test: a `v3d_drm.Device` on a V3D render node (or, to test
             the selftest itself, an emulated device with a perturbed executor).
         model: The emulator executor to compare with (default: vc6-isa's, as installed).
         options: What to run and how.
@@ -180,7 +180,7 @@ def run(hardware: Any, *, model: Executor | None = None, options: Options | None
 
 
 def select_ports(directory: str | None) -> tuple[list[Port], str | None]:
-    """The ported py-videocore6 tests ``Options.ports`` names, and why some are missing."""
+    """The ported py-videocore6 tests `Options.ports` names, and why some are missing."""
     if directory == "":
         return [], "py-videocore6 ports left out (--ports '')"
     return find_ports(directory)

@@ -1,7 +1,7 @@
 """Hardware-behaviour cases: small QPU programs, with seeded inputs, that pin down one behaviour
 each (ALU, SFU, flags, branches, signals, TMU, unifa, threads, barriers), and a sweep of every ALU op of the
-encoding table over corner-case operands (:mod:`vc6_isa.cases.ops`). The emulator tests assert their documented
-results; ``vc6-bench selftest`` runs them on a Pi and on the emulator and compares word for word.
+encoding table over corner-case operands (`vc6_isa.cases.ops`). The emulator tests assert their documented
+results; `vc6-bench selftest` runs them on a Pi and on the emulator and compares word for word.
 
     from vc6_isa.cases import CASES, run_case
     with v3d_drm.open() as dev:

@@ -1,8 +1,8 @@
 """ALU and SFU cases: integer and float ops, pack and unpack, flags (push, update, conditional
 writes), small immediates, r5 broadcasts, rotation, multop/umul24, SFU results.
 
-Each case loads seeded 16-lane inputs into rf0.. (:func:`~vc6_isa.cases.probe.load_rows`), computes,
-and stores one result per row; ``verify`` holds the expected values, lane by lane, in numpy.
+Each case loads seeded 16-lane inputs into rf0.. (`vc6_isa.cases.probe.load_rows`), computes,
+and stores one result per row; `verify` holds the expected values, lane by lane, in numpy.
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ def _u32(values: np.ndarray) -> np.ndarray:
 
 def _rows_case(name: str, summary: str, rows_in: Callable[[np.random.Generator], np.ndarray],
                body: Callable[[], None], rows_out: int, verify: Callable[[np.ndarray, np.ndarray], None]) -> Case:
-    """A case whose inputs are rows of 16 lanes in rf0.. and whose outputs are ``rows_out`` rows."""
+    """A case whose inputs are rows of 16 lanes in rf0.. and whose outputs are `rows_out` rows."""
 
     def buffers() -> Buffers:
         return {"rows": np.atleast_2d(rows_in(_rng(name)))}

@@ -1,10 +1,10 @@
 """What a hardware-behaviour case is, and how to run one on any V3D device.
 
-A :class:`Case` is a small QPU program in the probe layout (:mod:`vc6_isa.cases.probe`) with
+A `Case` is a small QPU program in the probe layout (`vc6_isa.cases.probe`) with
 everything needed to run it the same way anywhere: seeded input buffers, uniforms and dispatch
-settings. :func:`run_case` runs it on a ``v3d_drm`` device (the emulator or a Pi) and returns every
+settings. `run_case` runs it on a `v3d_drm` device (the emulator or a Pi) and returns every
 buffer as it stands afterwards, so two devices can be compared word for word
-(``vc6-bench selftest``) and a test can assert the documented facts (``Case.verify``).
+(`vc6-bench selftest`) and a test can assert the documented facts (`Case.verify`).
 """
 
 from __future__ import annotations
@@ -34,21 +34,21 @@ class Case:
     """One hardware-behaviour program with its inputs.
 
     Attributes:
-        name: Dotted name, e.g. ``"alu.integer_ops"`` (the group, then the case).
+        name: Dotted name, e.g. `"alu.integer_ops"` (the group, then the case).
         summary: One line: what hardware behaviour the case exercises.
-        kernel: The ``@qpu`` function (takes only the assembly) that builds the program.
-        rows: Rows of the (rows, 16) uint32 ``out`` buffer the program stores into (0: no
-            ``out``; the program writes only into its buffers).
+        kernel: The `@qpu` function (takes only the assembly) that builds the program.
+        rows: Rows of the (rows, 16) uint32 `out` buffer the program stores into (0: no
+            `out`; the program writes only into its buffers).
         buffers: Builds the input buffers (deterministic: seeded inside); each is staged into
             its own BO, and the program may read and write it.
-        uniforms: Uniform values after the addresses of ``out`` and the buffers (in that order);
+        uniforms: Uniform values after the addresses of `out` and the buffers (in that order);
             or a function of those addresses (by buffer name) returning every uniform, for
             programs with their own uniform layout (py-videocore6's tests, for instance).
-        dispatch: Extra ``Device.dispatch`` keyword arguments (``local_size``, ``workgroups``,
-            ``threading`` ...).
+        dispatch: Extra `Device.dispatch` keyword arguments (`local_size`, `workgroups`,
+            `threading` ...).
         verify: Asserts the documented facts (hardware-validated where the source says so) on
-            ``(outputs, inputs)``; None when the case states no expected values.
-        device_dependent: ``out`` rows whose values depend on the device (e.g. a code address),
+            `(outputs, inputs)`; None when the case states no expected values.
+        device_dependent: `out` rows whose values depend on the device (e.g. a code address),
             mapped to why; they are left out of device-to-device comparisons.
     """
 
@@ -63,18 +63,22 @@ class Case:
     device_dependent: Mapping[int, str] = field(default_factory=dict)
 
     def program(self) -> Program:
-        """The assembled program."""
+        """The case's kernel, assembled.
+
+        Returns:
+            The assembled program.
+        """
         return assemble(self.kernel)
 
 
 @dataclass
 class CaseRun:
-    """The outcome of :func:`run_case`.
+    """The outcome of `run_case`.
 
     Attributes:
-        outputs: ``"out"`` and every input buffer, copied back after the job.
+        outputs: `"out"` and every input buffer, copied back after the job.
         inputs: The input buffers as they were staged.
-        job: The finished ``v3d_drm.Job`` (``job.stats`` on the emulator).
+        job: The finished `v3d_drm.Job` (`job.stats` on the emulator).
         program: The assembled program that ran.
         addresses: The GPU address each buffer had during the job.
     """
@@ -88,13 +92,13 @@ class CaseRun:
 
 def run_case(dev: Any, case: Case, *, executor_options: Mapping[str, object] | None = None,
              perfmon: Any = None, program: Program | None = None) -> CaseRun:
-    """Run ``case`` once on ``dev`` (a ``v3d_drm.Device``) and read every buffer back.
+    """Run `case` once on `dev` (a `v3d_drm.Device`) and read every buffer back.
 
     Args:
         dev: The device to run on.
         case: The case.
         executor_options: Passed to the emulator (ignored by a real GPU).
-        perfmon: A ``v3d_drm.Perfmon`` of ``dev`` to attach to the job.
+        perfmon: A `v3d_drm.Perfmon` of `dev` to attach to the job.
         program: The assembled program, when the caller already has it.
 
     Returns:

@@ -54,7 +54,7 @@ BRANCH_LOCAL_SIZE = 6
 
 
 def branch_taken(cond: str, flags: np.ndarray, active: np.ndarray, msfign: str | None) -> bool:
-    """Whether a branch with ``cond`` is taken, given flag A per lane and the active lanes."""
+    """Whether a branch with `cond` is taken, given flag A per lane and the active lanes."""
     keep = np.ones(16, bool)
     if msfign == "p":
         keep = active

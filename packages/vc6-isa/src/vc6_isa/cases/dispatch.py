@@ -1,8 +1,8 @@
 """Dispatch, thread and barrier cases: 8 QPUs, 2 and 4 threads per QPU, the payload (rf0/rf2),
 tidx, the MSF of a partial batch, a barrier across a supergroup, a single-segment program end.
 
-Which QPU and thread slot runs a batch is the hardware's choice, so the rows holding ``tidx`` are
-left out of device-to-device comparisons; their ``verify`` checks what must hold whatever the
+Which QPU and thread slot runs a batch is the hardware's choice, so the rows holding `tidx` are
+left out of device-to-device comparisons; their `verify` checks what must hold whatever the
 choice (every QPU used, the thread numbers of 2- and 4-thread mode: reference 1.2, UNCERTAIN).
 """
 

@@ -2,11 +2,11 @@
 op, whether the emulator computes what the QPU computes (float specials, denormals, NaN payloads,
 integer extremes, shift counts past 31, f16 halves).
 
-The ops are read from :mod:`vc6_isa.encoding` (every add- and mul-ALU op that writes a result
+The ops are read from `vc6_isa.encoding` (every add- and mul-ALU op that writes a result
 from one or two operands and has a pure value semantics in the emulator), so a new op row is
 swept without an edit here. Each op runs in its plain form (no pack, no unpack) on the two
 operand rows below and rotations of them; the rows are stored in a fixed order (see
-:func:`operand_rows`), so row k of ``out`` is the op on the k-th operand pair.
+`operand_rows`), so row k of `out` is the op on the k-th operand pair.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def swept_ops() -> list[tuple[str, str]]:
 
 
 def _word(alu: str, name: str, a: int, b: int) -> int:
-    """The instruction ``name r0, rf<a>[, rf<b>]`` in the given ALU, the other ALU idle."""
+    """The instruction `name r0, rf<a>[, rf<b>]` in the given ALU, the other ALU idle."""
     spec = (encoding.ADD_OPS if alu == "add" else encoding.MUL_OPS)[name]
     op = AluOp(name, waddr=0, magic=True, a=encoding.MUX_A, b=encoding.MUX_B if spec.nsrc == 2 else 0)
     instr = AluInstruction(add=op if alu == "add" else NOP_ADD, mul=op if alu == "mul" else NOP_MUL,

@@ -2,8 +2,8 @@
 the 16 lanes of the k-th value the program stores, so an output word names its lane (the column)
 and, through the store that wrote it, the instruction that produced it.
 
-A probe program starts with :func:`prologue` (rf10 = output + 4 * lane, rf11 = 64 bytes, one row),
-writes each value with :func:`store`, and ends with :func:`epilogue` (``tmuwt`` + the
+A probe program starts with `prologue` (rf10 = output + 4 * lane, rf11 = 64 bytes, one row),
+writes each value with `store`, and ends with `epilogue` (`tmuwt` + the
 multi-segment program end of reference vc6-isa.md section 14). Registers rf10 and rf11 belong to
 the layout; a case uses any others.
 """
@@ -45,7 +45,7 @@ def prologue() -> None:
 
 
 def store(src) -> None:
-    """Write the 16 lanes of ``src`` to the next output row."""
+    """Write the 16 lanes of `src` to the next output row."""
     mov(tmud, src)
     mov(tmua, rf[10])
     add(rf[10], rf[10], rf[11])
@@ -54,7 +54,7 @@ def store(src) -> None:
 def load_rows(rows: int) -> None:
     """rf0 .. rf<rows-1> = the rows of a (rows, 16) uint32 input whose address is the next uniform.
 
-    Uses rf12 as the read pointer (needs :func:`prologue` first for rf11 = 64).
+    Uses rf12 as the read pointer (needs `prologue` first for rf11 = 64).
 
     Raises:
         ValueError: More than 10 rows (rf10 onwards hold the layout's pointers).

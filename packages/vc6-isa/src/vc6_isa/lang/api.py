@@ -14,6 +14,7 @@ import textwrap
 from collections.abc import Callable
 
 from .errors import LangError, SourceInfo
+from .types import Float, Int, Ptr
 
 __all__ = [
     "BUILTIN_NAMES",
@@ -39,50 +40,198 @@ __all__ = [
 ]
 
 
-def _marker(name: str, doc: str) -> Callable:
+def _builtin(func: Callable) -> Callable:
+    """Make ``func`` a marker: the compiler recognises it by its ``lang_builtin`` name; called
+    from ordinary Python it raises `LangError` (a kernel's body is never run by Python). The
+    definitions below exist for their names, signatures and docstrings."""
+    name = func.__name__
+
+    @functools.wraps(func)
     def marker(*args, **kwargs):
         raise LangError(
             f"{name}() can only be used inside a @kernel or @inline function",
             "call it from a kernel's body; kernels are compiled, not run by Python",
         )
 
-    marker.__name__ = marker.__qualname__ = name
-    marker.__doc__ = doc
     marker.lang_builtin = name  # type: ignore[attr-defined]
     return marker
 
 
-index = _marker("index", "The lane number 0..15 (an `Int`).")
-me = _marker(
-    "me", "This QPU's number 0..num_qpus()-1 (an `Int`, the same in every lane)."
-)
-num_qpus = _marker("num_qpus", "How many QPUs run the kernel (the call's `num_qpus=`).")
-gather = _marker(
-    "gather", "`gather(p)`: start a per-lane load of `*p`; `receive()` gets the result."
-)
-receive = _marker(
-    "receive",
-    "`receive()`: the oldest gathered vector (type of its pointer's element).",
-)
-store = _marker("store", "`store(v, p)`: write lane i of `v` to `p`'s lane i.")
-rotate = _marker(
-    "rotate",
-    "`rotate(x, n)`: lane i gets lane (i - n) mod 16 of `x`; n a constant or Int.",
-)
-static_range = _marker(
-    "static_range",
-    "`for k in static_range(...)`: unrolled at compile time (k a constant).",
-)
-to_float = _marker("to_float", "`Int` -> `Float` (round to nearest even).")
-to_int = _marker("to_int", "`Float` -> `Int` (toward zero, saturating).")
-sqrt = _marker("sqrt", "Square root (SFU: recip(rsqrt(x))).")
-recip = _marker("recip", "1 / x (SFU).")
-rsqrt = _marker("rsqrt", "1 / sqrt(x) (SFU).")
-exp2 = _marker("exp2", "2 ** x (SFU).")
-log2 = _marker("log2", "log2(x) (SFU).")
-sin = _marker(
-    "sin", "sin(x) of x in radians (argument reduction + the SFU's sin(pi * t))."
-)
+@_builtin
+def index() -> Int:
+    """The lane number, 0..15 in lanes 0..15.
+
+    Returns:
+        An `Int`.
+    """
+
+
+@_builtin
+def me() -> Int:
+    """This QPU's number, 0..num_qpus()-1.
+
+    Returns:
+        An `Int`, the same in every lane.
+    """
+
+
+@_builtin
+def num_qpus() -> Int:
+    """How many QPUs run the kernel (the call's `num_qpus=`).
+
+    Returns:
+        An `Int`, the same in every lane.
+    """
+
+
+@_builtin
+def gather(p: Ptr) -> None:
+    """Start a per-lane load of `*p` (a TMU read); `receive()` gets the result.
+
+    Args:
+        p: The address of each lane's element.
+    """
+
+
+@_builtin
+def receive() -> Int | Float:
+    """The oldest gathered vector.
+
+    Returns:
+        The loaded vector, of its pointer's element type.
+    """
+
+
+@_builtin
+def store(v: Int | Float, p: Ptr) -> None:
+    """Write lane i of `v` to lane i's address in `p`.
+
+    Args:
+        v: The values.
+        p: Where each lane's value goes.
+    """
+
+
+@_builtin
+def rotate(x: Int | Float, n: int | Int) -> Int | Float:
+    """Rotate across lanes: lane i gets lane (i - n) mod 16 of `x`.
+
+    Args:
+        x: The vector.
+        n: A constant, or an `Int` (its lane 0 is used).
+
+    Returns:
+        The rotated vector.
+    """
+
+
+@_builtin
+def static_range(*bounds: int) -> range:
+    """`for k in static_range(...)`: a loop unrolled at compile time (`k` is a constant).
+
+    Args:
+        *bounds: Constant `stop`, or `start, stop[, step]`, as for `range`.
+
+    Returns:
+        The loop's constant values.
+    """
+
+
+@_builtin
+def to_float(x: Int) -> Float:
+    """Convert to `Float`, rounding to nearest even.
+
+    Args:
+        x: The integers.
+
+    Returns:
+        The floats.
+    """
+
+
+@_builtin
+def to_int(x: Float) -> Int:
+    """Convert to `Int`, rounding toward zero and saturating.
+
+    Args:
+        x: The floats.
+
+    Returns:
+        The integers.
+    """
+
+
+@_builtin
+def sqrt(x: Float) -> Float:
+    """Square root (SFU: recip(rsqrt(x))).
+
+    Args:
+        x: The operands.
+
+    Returns:
+        The square roots.
+    """
+
+
+@_builtin
+def recip(x: Float) -> Float:
+    """1 / x (SFU).
+
+    Args:
+        x: The operands.
+
+    Returns:
+        The reciprocals.
+    """
+
+
+@_builtin
+def rsqrt(x: Float) -> Float:
+    """1 / sqrt(x) (SFU).
+
+    Args:
+        x: The operands.
+
+    Returns:
+        The reciprocal square roots.
+    """
+
+
+@_builtin
+def exp2(x: Float) -> Float:
+    """2 ** x (SFU).
+
+    Args:
+        x: The exponents.
+
+    Returns:
+        The powers of two.
+    """
+
+
+@_builtin
+def log2(x: Float) -> Float:
+    """log2(x) (SFU).
+
+    Args:
+        x: The operands.
+
+    Returns:
+        The base-2 logarithms.
+    """
+
+
+@_builtin
+def sin(x: Float) -> Float:
+    """sin(x) of x in radians (argument reduction + the SFU's sin(pi * t)).
+
+    Args:
+        x: The angles.
+
+    Returns:
+        The sines.
+    """
+
 
 #: Marker functions by name (what the frontend dispatches on).
 BUILTIN_NAMES = frozenset(
