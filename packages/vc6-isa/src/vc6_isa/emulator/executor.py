@@ -699,8 +699,11 @@ class Executor:
 
     def warm_up(self) -> None:
         """Load the compiled machine (compile it, the first time on this host: ~30 s) by running
-        an empty job. The emulated backend calls this once, at a device's first submit, in the
-        submitting thread, so that compile time does not count against ``Job.wait(timeout)``."""
+        an empty job.
+
+        The emulated backend calls this once, at a device's first submit, in the submitting
+        thread, so that compile time does not count against `Job.wait(timeout)`.
+        """
         from v3d_drm.executor import CsdJob, GpuMemory
 
         from ..asm import assemble, nop, qpu, thrsw
