@@ -92,7 +92,7 @@ from ..instruction import AluInstruction, BranchInstruction, Instruction
 from . import hazards as H
 from . import layout as L
 from .cycle_model import CycleModel, modelled_label
-from .dispatch import machine
+from .machine.run import run as run_machine
 from .program import LoweredProgram, load_program
 
 #: What r0-r5 hold before any thread of a QPU wrote them (reference 1.2: undefined).
@@ -302,8 +302,7 @@ class _Job:
     def run(self, instructions: int = 0) -> int:
         """Run until an event; with ``instructions`` > 0, return EV_SLICE after about that many."""
         self.gs[L.G_SLICE_END] = self.gs[L.G_INSTRS] + instructions if instructions > 0 else L.NEVER
-        m = machine()
-        return int(m.run(self.prog.table, self.regs, self.lanes, self.ts, self.qs, self.gs, self.jp, self.fp,
+        return int(run_machine(self.prog.table, self.regs, self.lanes, self.ts, self.qs, self.gs, self.jp, self.fp,
                          self.fifo, self.fifo_ready, self.bp, self.sg_arrive, self.sg_need, self.sg_time,
                          self.hosts, self.bases, self.sizes))  # fmt: skip
 

@@ -76,14 +76,14 @@ def _drop_stale_numba_cache(package_dir: Path) -> None:
     """
     try:
         digest = hashlib.sha1()
-        for source in sorted(package_dir.glob("*.py")):
-            digest.update(source.name.encode())
+        for source in sorted(package_dir.rglob("*.py")):
+            digest.update(str(source.relative_to(package_dir)).encode())
             digest.update(source.read_bytes())
         cache_dir = package_dir / "__pycache__"
         stamp = cache_dir / "vc6-numba-sources.sha1"
         if stamp.exists() and stamp.read_text() == digest.hexdigest():
             return
-        for cached in [*cache_dir.glob("*.nbi"), *cache_dir.glob("*.nbc")]:
+        for cached in [*package_dir.rglob("__pycache__/*.nbi"), *package_dir.rglob("__pycache__/*.nbc")]:
             cached.unlink(missing_ok=True)
         cache_dir.mkdir(exist_ok=True)
         tmp = cache_dir / f"vc6-numba-sources.{os.getpid()}.tmp"
@@ -103,4 +103,27 @@ if _numba is not None:
 else:
     jit = _plain
 
-__all__ = ["JIT_ENABLED", "jit"]
+# The machine's variants (vc6_isa.emulator.machine). ``lean``: compiled without numba's reference
+# counting, so array arguments cost nothing per call. ``inline``: inlined into every caller (only
+# small helpers of the fast path: numba types every inlined copy again, which costs compile
+# time). ``jit_sig``: one compiled version whatever literal constants the callers pass.
+# ``jit_nogil``: the run loop's entry releases the GIL, so other Python threads go on during a
+# slice.
+if _numba is not None:
+    jit_lean = _numba.njit(cache=True, error_model="numpy", _nrt=False)
+    jit_lean_inline = _numba.njit(inline="always", cache=True, error_model="numpy", _nrt=False)
+    jit_nogil = _numba.njit(cache=True, error_model="numpy", nogil=True)
+
+    def jit_sig(signature: str) -> Callable[[F], F]:
+        """`jit_lean` with an explicit numba signature."""
+        return _numba.njit(signature, cache=True, error_model="numpy", _nrt=False)
+
+else:
+    jit_lean = jit_lean_inline = jit_nogil = _plain
+
+    def jit_sig(signature: str) -> Callable[[F], F]:
+        """Plain Python: the signature only matters to numba."""
+        return _plain
+
+
+__all__ = ["JIT_ENABLED", "jit", "jit_lean", "jit_lean_inline", "jit_nogil", "jit_sig"]
