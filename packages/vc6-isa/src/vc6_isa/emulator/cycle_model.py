@@ -1,7 +1,7 @@
 """The emulator's cycle model: its parameters, the Pi 4 timings that fixed them, and its error.
 
 Everything the emulator reports in cycles or seconds comes from :class:`CycleModel`'s
-parameters (applied by core.py's run loop), is *modelled*, not measured, and carries the band
+parameters (applied by the machine, `vc6_isa.emulator.machine`), is *modelled*, not measured, and carries the band
 :data:`CALIBRATION_ERROR`. :func:`modelled_label` is the one label every printer uses.
 
 Calibration (``benchmarks/calibrate.py`` reruns it): py-videocore6's examples, whose times on a

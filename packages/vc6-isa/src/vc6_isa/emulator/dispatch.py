@@ -145,7 +145,7 @@ def generate_source() -> str:
     out.append("# magic write addresses (reference 8), from the table's classes")
     for name in ("NOP", "UNIFA", "R5REP"):
         out.append(f"WADDR_{name} = {getattr(encoding, 'WADDR_' + name)}")
-    for name in ("tmud", "tmua", "tmuau", "tmuc", "syncb"):
+    for name in ("r4", "r5", "tmud", "tmua", "tmuau", "tmuc", "syncb"):
         out.append(f"WADDR_{name.upper()} = {encoding.MAGIC_ADDRESSES[name]}")
     out += _magic_range("MAGIC_SFU", encoding.MAGIC_SFU)
     out += ["", ""]

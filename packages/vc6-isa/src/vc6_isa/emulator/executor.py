@@ -3,7 +3,7 @@
 :class:`Executor` is what the ``v3d_drm.executors`` entry point ``emulator`` returns. For each
 job it reads the seven CSD cfg words (reference vc6-isa.md section 15), decodes the program
 once (cached by its bytes), sets up the machine state arrays and calls the compiled run loop
-(core.py via dispatch.py). Broken rules come back as codes and become :class:`QPUError`;
+(`vc6_isa.emulator.machine`). Broken rules come back as codes and become :class:`QPUError`;
 accesses outside every BO become :class:`v3d_drm.MMUFault`.
 
 Executor options (``dispatch(..., executor_options={...})``):
@@ -72,27 +72,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
-
-try:  # v3d-drm is a dependency; the fallback only keeps this module importable alone
-    from v3d_drm import JobCancelled, MMUFault, V3DError
-except ImportError:  # pragma: no cover
-    class V3DError(Exception):  # type: ignore[no-redef]
-        pass
-
-    class JobCancelled(V3DError):  # type: ignore[no-redef]
-        pass
-
-    class MMUFault(V3DError):  # type: ignore[no-redef]
-        def __init__(self, address, nbytes=1, *, nearest=None, context=""):
-            super().__init__(f"{context}: MMU fault at {address:#x}")
-            self.address, self.nbytes, self.nearest = address, nbytes, nearest
+from v3d_drm import JobCancelled, MMUFault, V3DError, csd
 
 from .. import encoding
 from ..instruction import AluInstruction, BranchInstruction, Instruction
 from . import hazards as H
 from . import layout as L
 from .cycle_model import CycleModel, modelled_label
-from .machine.run import run as run_machine
+from .jit import JIT_ENABLED, optimisation_level
 from .program import LoweredProgram, load_program
 
 #: What r0-r5 hold before any thread of a QPU wrote them (reference 1.2: undefined).
@@ -294,7 +281,7 @@ class _Job:
     sg_arrive: np.ndarray
     sg_need: np.ndarray
     sg_time: np.ndarray
-    hosts: np.ndarray  # host address of each BO's bytes, then of their copies and page flags (core.py)
+    hosts: np.ndarray  # host address of each BO's bytes, then of their copies and page flags (machine/memory.py)
     regions: list  # the BO arrays themselves, kept alive while the machine uses ``hosts``
     bases: np.ndarray
     sizes: np.ndarray
@@ -302,9 +289,17 @@ class _Job:
     def run(self, instructions: int = 0) -> int:
         """Run until an event; with ``instructions`` > 0, return EV_SLICE after about that many."""
         self.gs[L.G_SLICE_END] = self.gs[L.G_INSTRS] + instructions if instructions > 0 else L.NEVER
-        return int(run_machine(self.prog.table, self.regs, self.lanes, self.ts, self.qs, self.gs, self.jp, self.fp,
-                         self.fifo, self.fifo_ready, self.bp, self.sg_arrive, self.sg_need, self.sg_time,
-                         self.hosts, self.bases, self.sizes))  # fmt: skip
+        # imported here: the machine's modules are only needed (and compiled) once a job runs, and
+        # `python -m vc6_isa.emulator.dispatch` can regenerate machine/ops.py even when it is stale
+        from .machine.run import run as run_machine
+
+        args = (self.prog.table, self.regs, self.lanes, self.ts, self.qs, self.gs, self.jp, self.fp,
+                self.fifo, self.fifo_ready, self.bp, self.sg_arrive, self.sg_need, self.sg_time,
+                self.hosts, self.bases, self.sizes)  # fmt: skip
+        if JIT_ENABLED and not run_machine.signatures:  # this call compiles (or loads) the machine
+            with optimisation_level():
+                return int(run_machine(*args))
+        return int(run_machine(*args))
 
 
 def _memory_model_state(cm: CycleModel, nq: int, jp: np.ndarray) -> np.ndarray:
@@ -417,23 +412,27 @@ def _loop_around(st: _Job, pc: int) -> str:
 
 
 def decode_cfg(cfg: tuple[int, ...]) -> dict[str, int]:
-    """The fields of the seven CSD cfg words (reference vc6-isa.md 15.2)."""
-    if len(cfg) != 7:
-        raise V3DError(f"a CSD job needs 7 cfg words, got {len(cfg)}")
-    c = [int(x) & 0xFFFFFFFF for x in cfg]
-    f = {}
-    for i, axis in enumerate("xyz"):
-        f[f"wg_{axis}"] = (c[i] >> 16) or 65536  # the hardware reads a zero count as 65536
-        f[f"off_{axis}"] = c[i] & 0xFFFF
-    f["wg_size"] = (c[3] & 0xFF) or 256  # 256 is encoded as 0 (UNCERTAIN, reference 15.2)
-    f["wgs_per_sg"] = ((c[3] >> 8) & 0xF) or 16
-    f["batches_per_sg"] = ((c[3] >> 12) & 0xFF) + 1
-    f["batches"] = c[4] + 1
-    f["code"] = c[5] & ~7
-    f["propagate_nan"] = (c[5] >> 2) & 1
-    f["single_seg"] = (c[5] >> 1) & 1
-    f["four_threads"] = c[5] & 1
-    f["uniforms"] = c[6]
+    """The fields of the seven CSD cfg words (reference vc6-isa.md 15.2), as the executor uses them.
+
+    The words are checked and decoded by the driver's decoder (`v3d_drm.csd.decode_cfg`, one set
+    of rules for both: a zero workgroup count or batch count is an error, cfg[4] holds the batch
+    count minus 1); this adds the workgroup offsets (bits 15:0 of cfg[0..2]).
+
+    Raises:
+        v3d_drm.InvalidArgument: the words are not seven valid cfg words.
+    """
+    config = csd.decode_cfg(cfg)
+    f = {f"wg_{axis}": n for axis, n in zip("xyz", config.workgroups)}
+    f.update({f"off_{axis}": w & 0xFFFF for axis, w in zip("xyz", config.cfg)})
+    f["wg_size"] = config.wg_size
+    f["wgs_per_sg"] = config.wgs_per_sg
+    f["batches_per_sg"] = config.batches_per_sg
+    f["batches"] = config.num_batches
+    f["code"] = config.code_address
+    f["propagate_nan"] = int(config.propagate_nan)
+    f["single_seg"] = int(config.single_seg)
+    f["four_threads"] = int(config.threading)
+    f["uniforms"] = config.uniforms_address
     return f
 
 
@@ -510,7 +509,7 @@ class Executor:
         sg_need = np.full(nsg, f["batches_per_sg"], np.int64)
         sg_need[-1] = f["batches"] - (nsg - 1) * f["batches_per_sg"]
         mem8 = [a for _, a in regions]
-        # what the uniform streams read (core.py, keep_old_page): np.empty leaves the copies'
+        # what the uniform streams read (machine/memory.py, keep_old_page): np.empty leaves the copies'
         # pages uncommitted until the TMU first writes into the BO's page
         copies = [np.empty(a.size, np.uint8) for a in mem8]
         flags = [np.zeros((a.size >> L.UNIFORM_PAGE_SHIFT) + 1, np.uint8) for a in mem8]

@@ -8,22 +8,25 @@ debug with pdb or to check that results do not depend on the compiler.
 ``error_model="numpy"``: integer/float division follows numpy (no Python exception
 checks in the compiled code); the emulator's code never divides by zero on purpose.
 
-Compile time: importing this module sets numba's LLVM optimisation level to `OPT_LEVEL`
-(numba's default is 3) unless the environment variable ``NUMBA_OPT`` is set. Measured on an
-empty cache (first emulated job, CPU seconds): level 3 takes 34 s, level 1 22 s, at the same
-run speed (benchmarks/emulator_speed.py): the machine is branchy scalar code that -O3's extra
-passes (vectorisers, aggressive unrolling) do not speed up. The level cannot change results:
-numba compiles without fast-math, so LLVM keeps IEEE semantics at every level. The setting
-is process-wide (numba builds its machine-code generator once, with the level it finds at
-the first compile), so it also applies to other numba code compiled in the same process.
+Compile time: the machine is compiled at numba's LLVM optimisation level `OPT_LEVEL` (numba's
+default is 3) unless the environment variable ``NUMBA_OPT`` is set: the executor compiles it
+inside `optimisation_level`, which sets the level for that block only. Measured on an empty
+cache (first emulated job, CPU seconds): level 3 takes 34 s, level 1 22 s, at the same run speed
+(benchmarks/emulator_speed.py): the machine is branchy scalar code that -O3's extra passes
+(vectorisers, aggressive unrolling) do not speed up. The level cannot change results: numba
+compiles without fast-math, so LLVM keeps IEEE semantics at every level. numba reads the level
+for its optimisation passes at each compile; only its machine-code generator, built once per
+process at the first compile, keeps the level it found then.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import os
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
@@ -93,10 +96,29 @@ def _drop_stale_numba_cache(package_dir: Path) -> None:
         pass
 
 
+@contextlib.contextmanager
+def optimisation_level() -> Iterator[None]:
+    """numba compiles at `OPT_LEVEL` while the block runs (unless ``NUMBA_OPT`` is set).
+
+    For the executor's calls into the machine, whose first call compiles it; the previous level
+    is restored afterwards, so other numba code in the process keeps its own.
+    """
+    if _numba is None or "NUMBA_OPT" in os.environ:
+        yield
+        return
+    with _OPT_LOCK:  # threads entering together must not restore each other's level
+        saved = _numba.config.OPT
+        _numba.config.OPT = type(saved)(OPT_LEVEL)
+        try:
+            yield
+        finally:
+            _numba.config.OPT = saved
+
+
+_OPT_LOCK = threading.Lock()
+
+
 if _numba is not None:
-    if "NUMBA_OPT" not in os.environ:
-        # before any compile, so that the machine-code generator gets the level too
-        _numba.config.OPT = type(_numba.config.OPT)(OPT_LEVEL)
     _drop_stale_numba_cache(Path(__file__).resolve().parent)
     jit = _numba.njit(cache=True, error_model="numpy")
     JIT_ENABLED = True
@@ -126,4 +148,4 @@ else:
         return _plain
 
 
-__all__ = ["JIT_ENABLED", "jit", "jit_lean", "jit_lean_inline", "jit_nogil", "jit_sig"]
+__all__ = ["JIT_ENABLED", "jit", "jit_lean", "jit_lean_inline", "jit_nogil", "jit_sig", "optimisation_level"]

@@ -17,9 +17,7 @@ from ..hazards import (
 from ..jit import jit_lean
 from ..layout import (
     EV_MMU,
-    FIFO_CAP,
     G_SFU,
-    G_USEFUL,
     J_LINE_SHIFT,
     J_STRICT,
     L_FA,
@@ -36,7 +34,6 @@ from ..layout import (
     P_APACK,
     P_APF,
     P_AUF,
-    P_AUSEFUL,
     P_AW,
     P_IMM,
     P_MA,
@@ -49,7 +46,6 @@ from ..layout import (
     P_MPACK,
     P_MPF,
     P_MUF,
-    P_MUSEFUL,
     P_MW,
     P_RADDR_A,
     P_RADDR_B,
@@ -72,7 +68,6 @@ from ..layout import (
     SIG_SMIMM,
     SIG_WRTMUC,
     T_FIFO_COUNT,
-    T_FIFO_HEAD,
     T_LINK,
     T_PREV_ACC,
     T_PREV_RF0,
@@ -94,6 +89,7 @@ from ..layout import (
 )
 from ..semantics import pack_f32, unpack_f32
 from .destinations import write_dest
+from .effects import pop_tmu_result, retire_alu
 from .memory import MASK32, hazard, load_uniform_cold, mmu_fault, next_uniform
 from .memory_model import unifa_line_fetch
 from .operands import check_read, cond_mask, load_operand, source_row, write_flags
@@ -127,6 +123,9 @@ from .ops import (
     M_MULTOP,
     M_NOP,
     M_UMUL24,
+    MAGIC_SFU_FIRST,
+    MAGIC_SFU_LAST,
+    WADDR_R4,
     add_alu,
     derivative,
     mul_alu,
@@ -348,13 +347,13 @@ def exec_alu(
             for which in range(2):
                 w = prog[pc, P_AW] if which == 0 else prog[pc, P_MW]
                 m = prog[pc, P_AM] if which == 0 else prog[pc, P_MM]
-                if w >= 0 and m != 0 and (w == 4 or (w >= 19 and w <= 24)):
+                if w >= 0 and m != 0 and (w == WADDR_R4 or MAGIC_SFU_FIRST <= w <= MAGIC_SFU_LAST):
                     return hazard(gs, H_R4_WRITE_EARLY, slot, pc, w)
         if ts[slot, T_THRSW_CD] > 0 and ts[slot, T_THRSW_END] == 0:
             for which in range(2):
                 w = prog[pc, P_AW] if which == 0 else prog[pc, P_MW]
                 m = prog[pc, P_AM] if which == 0 else prog[pc, P_MM]
-                if w >= 19 and w <= 24 and m != 0:
+                if MAGIC_SFU_FIRST <= w <= MAGIC_SFU_LAST and m != 0:
                     return hazard(gs, H_SFU_IN_THRSW_DELAY, slot, pc, w)
     if (sig & (SIG_LDVARY | SIG_LDTLB | SIG_LDTLBU)) != 0:
         return hazard(gs, H_UNSUPPORTED_SIGNAL, slot, pc, sig)
@@ -408,15 +407,9 @@ def exec_alu(
     if (sig & SIG_LDTMU) != 0:
         if ts[slot, T_FIFO_COUNT] == 0:
             return hazard(gs, H_LDTMU_EMPTY, slot, pc, 0)
-        head = ts[slot, T_FIFO_HEAD]
-        ready = fifo_ready[slot, head]
-        if ready > qs[q, Q_TIME]:
-            qs[q, Q_TMU_STALL] += ready - qs[q, Q_TIME]
-            qs[q, Q_TIME] = ready
+        head = pop_tmu_result(slot, q, ts, qs, fifo_ready)
         for i in range(16):
             sc[sigval_row, i] = fifo[slot, head, i]
-        ts[slot, T_FIFO_HEAD] = (head + 1) % FIFO_CAP
-        ts[slot, T_FIFO_COUNT] -= 1
         sig_writes = True
     if (sig & SIG_WRTMUC) != 0:
         # Texture configuration word (reference 11.4); general accesses take their
@@ -528,9 +521,5 @@ def exec_alu(
             rf2 = w
         elif w <= 5:
             prev_acc |= 1 << w
-    ts[slot, T_PREV_ACC] = prev_acc
-    ts[slot, T_PREV_RF0] = rf0
-    ts[slot, T_PREV_RF1] = rf1
-    ts[slot, T_PREV_RF2] = rf2
-    gs[G_USEFUL] += prog[pc, P_AUSEFUL] + prog[pc, P_MUSEFUL]
+    retire_alu(slot, pc, prog, ts, gs, prev_acc, rf0, rf1, rf2)
     return 0

@@ -1,7 +1,7 @@
 """Destinations: writing results to registers, accumulators and magic addresses."""
 
 from ..hazards import H_RF_4THREAD, H_TMUD_TOO_MANY, H_UNSUPPORTED_MAGIC
-from ..jit import jit_lean, jit_sig
+from ..jit import jit_sig
 from ..layout import (
     EV_MMU,
     G_SFU,
@@ -24,31 +24,21 @@ from ..layout import (
     T_VALID,
 )
 from .memory import hazard, next_uniform
-from .ops import sfu_eval
+from .ops import (
+    MAGIC_SFU_FIRST,
+    MAGIC_SFU_LAST,
+    WADDR_NOP,
+    WADDR_R5,
+    WADDR_R5REP,
+    WADDR_SYNCB,
+    WADDR_TMUA,
+    WADDR_TMUAU,
+    WADDR_TMUC,
+    WADDR_TMUD,
+    WADDR_UNIFA,
+    sfu_eval,
+)
 from .tmu import tmu_lookup
-
-# ----------------------------------------------------------------------------------------------
-# destinations
-
-
-@jit_lean
-def magic_class(w):
-    """0 register-like (r0-r5, null, r5rep), 1 TMU, 2 SFU, 3 TSY, 4 TLB, 5 VPM, 6 unifa, 7 other."""
-    if w <= 6 or w == 55:
-        return 0
-    if w == 9:
-        return 6
-    if w == 11 or w == 12 or w == 13 or w == 10 or (w >= 32 and w <= 46):
-        return 1
-    if w >= 19 and w <= 24:
-        return 2
-    if w >= 16 and w <= 18:
-        return 3
-    if w == 7 or w == 8:
-        return 4
-    if w == 14 or w == 15:
-        return 5
-    return 7
 
 
 @jit_sig(
@@ -87,28 +77,28 @@ def write_dest(
             if sc[mrow, i] != 0:
                 regs[slot, w, i] = sc[vrow, i]
         return 0
-    if w <= 4:
+    if w < WADDR_R5:
         for i in range(16):
             if sc[mrow, i] != 0:
                 regs[slot, R_ACC + w, i] = sc[vrow, i]
         ts[slot, T_VALID] |= 1 << w
         return 0
-    if w == 5:
+    if w == WADDR_R5:
         # ALU writes to r5 broadcast lane 4q to quad q (reference 10.9); signals fill every lane.
         for i in range(16):
             if sc[mrow, i] != 0:
                 regs[slot, R_ACC + 5, i] = sc[vrow, (i >> 2) << 2] if from_alu else sc[vrow, i]
         ts[slot, T_VALID] |= 32
         return 0
-    if w == 6:
+    if w == WADDR_NOP:
         return 0
-    if w == 55:
+    if w == WADDR_R5REP:
         for i in range(16):
             if sc[mrow, i] != 0:
                 regs[slot, R_ACC + 5, i] = sc[vrow, 0]
         ts[slot, T_VALID] |= 32
         return 0
-    if w == 9:
+    if w == WADDR_UNIFA:
         # unifa: the pointer comes from lane 0 (reference 12.2)
         ts[slot, T_UNIFA] = sc[vrow, 0]
         ts[slot, T_UNIFA_AGE] = 0
@@ -116,7 +106,7 @@ def write_dest(
         if ts[slot, T_BR_CD] > 0 and ts[slot, T_BR_UNIF_ALT] >= 0:
             ts[slot, T_BR_UNIF] = ts[slot, T_BR_UNIF_ALT]  # see exec_branch (Appendix G.8)
         return 0
-    if w == 11:
+    if w == WADDR_TMUD:
         k = ts[slot, T_TMU_NDATA]
         if k >= 4:
             return hazard(gs, H_TMUD_TOO_MANY, slot, pc, k + 1)
@@ -125,13 +115,13 @@ def write_dest(
         ts[slot, T_TMU_NDATA] = k + 1
         ts[slot, T_TMU_SEQ] = 1
         return 0
-    if w == 32:
+    if w == WADDR_TMUC:
         # tmuc: configuration register for the following lookups (one byte each)
         ts[slot, T_TMU_CFG] = sc[vrow, 0]
         ts[slot, T_TMU_SEQ] = 1
         return 0
-    if w == 12 or w == 13:
-        if w == 13:
+    if w == WADDR_TMUA or w == WADDR_TMUAU:
+        if w == WADDR_TMUAU:
             u = next_uniform(slot, pc, ts, gs, hosts, bases, sizes)
             if u < 0:
                 return EV_MMU
@@ -159,14 +149,14 @@ def write_dest(
             bases,
             sizes,
         )
-    if w == 18:
+    if w == WADDR_SYNCB:
         # syncb: barrier at the next thread switch (reference 12.4)
         ts[slot, T_BARRIER] = 1
         return 0
-    if w >= 19 and w <= 24:
+    if MAGIC_SFU_FIRST <= w <= MAGIC_SFU_LAST:
         # legacy SFU: r4 receives the result at t+2 (reference 11.1)
         for i in range(16):
-            lanes[slot, L_R4PEND, i] = sfu_eval(w - 19, sc[vrow, i])
+            lanes[slot, L_R4PEND, i] = sfu_eval(w - MAGIC_SFU_FIRST, sc[vrow, i])
         ts[slot, T_R4_CD] = 2
         gs[G_SFU] += 1
         return 0

@@ -1,7 +1,6 @@
 """Issue: one instruction of one thread (general path) and the fast path for the common shape."""
 
 from ..hazards import (
-    H_BUDGET,
     H_END_RF_WRITE,
     H_END_TMUWT,
     H_PAST_END,
@@ -12,12 +11,6 @@ from ..hazards import (
 )
 from ..jit import jit_lean, jit_lean_inline
 from ..layout import (
-    FIFO_CAP,
-    G_INSTRS,
-    G_UNIF_READS,
-    G_USEFUL,
-    J_BUDGET,
-    J_ISSUE,
     J_LINE_SHIFT,
     J_NROWS,
     J_NTHREADS,
@@ -34,7 +27,6 @@ from ..layout import (
     P_AOP,
     P_APF,
     P_AUF,
-    P_AUSEFUL,
     P_AW,
     P_FAST,
     P_IMM,
@@ -48,16 +40,12 @@ from ..layout import (
     P_MOP,
     P_MPF,
     P_MUF,
-    P_MUSEFUL,
     P_MW,
     P_RADDR_A,
     P_RADDR_B,
     P_SIG,
     P_SIGADDR,
     P_SIGMAGIC,
-    Q_BUSY,
-    Q_TIME,
-    Q_TMU_STALL,
     R_ACC,
     SIG_LDTMU,
     SIG_LDUNIF,
@@ -67,14 +55,9 @@ from ..layout import (
     SIG_SMIMM,
     SIG_THRSW,
     T_BR_AGE,
-    T_BR_CD,
-    T_BR_PC,
-    T_BR_UNIF,
     T_END_AGE,
     T_FIFO_COUNT,
-    T_FIFO_HEAD,
     T_FINAL,
-    T_INSTRS,
     T_MARKERS,
     T_PC,
     T_PREV_ACC,
@@ -96,7 +79,14 @@ from ..layout import (
 )
 from .alu import exec_alu
 from .branches import exec_branch
-from .memory import find_region, hazard, load_uniform
+from .effects import (
+    advance_pc,
+    begin_issue,
+    over_budget,
+    pop_tmu_result,
+    retire_alu,
+)
+from .memory import consumed_uniform, find_region, hazard, load_uniform
 from .operands import cond_mask, load_operand, source_row, write_flags
 from .ops import A_NOP, A_TMUWT, M_NOP, add_alu, mul_alu
 from .threads import end_thread, switch_out
@@ -140,15 +130,7 @@ def step(
             for i in range(16):
                 regs[slot, R_ACC + 4, i] = lanes[slot, L_R4PEND, i]
             ts[slot, T_VALID] |= 16
-    ts[slot, T_THRSW_AGE] += 1
-    ts[slot, T_BR_AGE] += 1
-    ts[slot, T_UNIFA_AGE] += 1
-    if ts[slot, T_END_AGE] >= 0:
-        ts[slot, T_END_AGE] += 1
-    qs[q, Q_TIME] += jp[J_ISSUE]
-    qs[q, Q_BUSY] += jp[J_ISSUE]
-    gs[G_INSTRS] += 1
-    ts[slot, T_INSTRS] += 1
+    begin_issue(slot, q, ts, qs, gs, jp)
     if kind == K_BRANCH:
         ev = exec_branch(
             slot, pc, prog, regs, lanes, ts, gs, jp, hosts, bases, sizes
@@ -221,18 +203,10 @@ def step(
                 return hazard(gs, H_END_RF_WRITE, slot, pc, 0)
             if ts[slot, T_END_AGE] == 2 and prog[pc, P_AOP] == A_TMUWT:
                 return hazard(gs, H_END_TMUWT, slot, pc, 0)
-    if qs[q, Q_TIME] > jp[J_BUDGET]:
-        return hazard(gs, H_BUDGET, slot, pc, jp[J_BUDGET])
-    # advance the PC, landing a pending branch after its third delay slot
-    nxt = pc + 1
-    if ts[slot, T_BR_CD] > 0:
-        ts[slot, T_BR_CD] -= 1
-        if ts[slot, T_BR_CD] == 0:
-            nxt = ts[slot, T_BR_PC]
-            if ts[slot, T_BR_UNIF] >= 0:
-                ts[slot, T_UNIF] = ts[slot, T_BR_UNIF]
-                ts[slot, T_BR_UNIF] = -1
-    ts[slot, T_PC] = nxt
+    ev = over_budget(slot, pc, q, qs, gs, jp)
+    if ev != 0:
+        return ev
+    advance_pc(slot, pc, ts)
     if ts[slot, T_THRSW_CD] > 0:
         ts[slot, T_THRSW_CD] -= 1
         if ts[slot, T_THRSW_CD] == 0:
@@ -254,8 +228,6 @@ def step(
     return 0
 
 
-# ----------------------------------------------------------------------------------------------
-# the fast path
 
 
 @jit_lean_inline
@@ -335,13 +307,7 @@ def fast_step(slot, pc, prog, regs, lanes, ts, qs, gs, jp, fifo, fifo_ready, hos
         return -1
     # ---- from here on nothing can fail except the cycle budget, checked where step does
     q = ts[slot, T_QPU]
-    ts[slot, T_THRSW_AGE] += 1
-    ts[slot, T_BR_AGE] += 1
-    ts[slot, T_UNIFA_AGE] += 1
-    qs[q, Q_TIME] += jp[J_ISSUE]
-    qs[q, Q_BUSY] += jp[J_ISSUE]
-    gs[G_INSTRS] += 1
-    ts[slot, T_INSTRS] += 1
+    begin_issue(slot, q, ts, qs, gs, jp)
     for which in range(2):
         cond_mask(acond if which == 0 else mcond, slot, lanes, sc, 10 + which)
     aop = prog[pc, P_AOP]
@@ -354,19 +320,12 @@ def fast_step(slot, pc, prog, regs, lanes, ts, qs, gs, jp, fifo, fifo_ready, hos
     if uaddr >= 0:
         u = load_uniform(uaddr, hosts, bases, sizes)
         if (sig & (SIG_LDUNIF | SIG_LDUNIFRF)) != 0:
-            ts[slot, T_UNIF] = uaddr + 4
-            gs[G_UNIF_READS] += 1
+            consumed_uniform(slot, uaddr, ts, gs)
         else:
             ts[slot, T_UNIFA] = uaddr + 4
     head = -1
     if (sig & SIG_LDTMU) != 0:
-        head = ts[slot, T_FIFO_HEAD]
-        ready = fifo_ready[slot, head]
-        if ready > qs[q, Q_TIME]:
-            qs[q, Q_TMU_STALL] += ready - qs[q, Q_TIME]
-            qs[q, Q_TIME] = ready
-        ts[slot, T_FIFO_HEAD] = (head + 1) % FIFO_CAP
-        ts[slot, T_FIFO_COUNT] -= 1
+        head = pop_tmu_result(slot, q, ts, qs, fifo_ready)
     apf = prog[pc, P_APF]
     auf = prog[pc, P_AUF]
     mpf = prog[pc, P_MPF]
@@ -410,22 +369,11 @@ def fast_step(slot, pc, prog, regs, lanes, ts, qs, gs, jp, fifo, fifo_ready, hos
             valid |= 1 << sw
             prev_acc |= 1 << sw
     ts[slot, T_VALID] = valid
-    ts[slot, T_PREV_ACC] = prev_acc
-    ts[slot, T_PREV_RF0] = rf0
-    ts[slot, T_PREV_RF1] = rf1
-    ts[slot, T_PREV_RF2] = rf2
-    gs[G_USEFUL] += prog[pc, P_AUSEFUL] + prog[pc, P_MUSEFUL]
-    if qs[q, Q_TIME] > jp[J_BUDGET]:
-        return hazard(gs, H_BUDGET, slot, pc, jp[J_BUDGET])
-    nxt = pc + 1
-    if ts[slot, T_BR_CD] > 0:
-        ts[slot, T_BR_CD] -= 1
-        if ts[slot, T_BR_CD] == 0:
-            nxt = ts[slot, T_BR_PC]
-            if ts[slot, T_BR_UNIF] >= 0:
-                ts[slot, T_UNIF] = ts[slot, T_BR_UNIF]
-                ts[slot, T_BR_UNIF] = -1
-    ts[slot, T_PC] = nxt
+    retire_alu(slot, pc, prog, ts, gs, prev_acc, rf0, rf1, rf2)
+    ev = over_budget(slot, pc, q, qs, gs, jp)
+    if ev != 0:
+        return ev
+    advance_pc(slot, pc, ts)
     return 0
 
 

@@ -19,8 +19,6 @@ from ..layout import (
 MASK32 = 0xFFFFFFFF
 
 
-# ----------------------------------------------------------------------------------------------
-# memory
 
 
 @jit_lean_inline
@@ -157,6 +155,13 @@ def hazard(gs, code, slot, pc, arg):
     return EV_HAZARD
 
 
+@jit_lean_inline
+def consumed_uniform(slot, addr, ts, gs):
+    """The uniform stream of ``slot`` moves past the word it read at ``addr``."""
+    ts[slot, T_UNIF] = addr + 4
+    gs[G_UNIF_READS] += 1
+
+
 @jit_sig("int64(int64, int64, int64[:, ::1], int64[::1], int64[::1], int64[::1], int64[::1])")
 def next_uniform(slot, pc, ts, gs, hosts, bases, sizes):
     """Consume one word of the uniform stream; -1 on an MMU fault (event already set)."""
@@ -165,6 +170,5 @@ def next_uniform(slot, pc, ts, gs, hosts, bases, sizes):
     if v < 0:
         mmu_fault(gs, slot, pc, addr, 4)
         return -1
-    ts[slot, T_UNIF] = addr + 4
-    gs[G_UNIF_READS] += 1
+    consumed_uniform(slot, addr, ts, gs)
     return v

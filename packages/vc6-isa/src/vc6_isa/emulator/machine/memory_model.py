@@ -24,9 +24,6 @@ from ..layout import (
     T_UNIFA_LINE,
 )
 
-# ----------------------------------------------------------------------------------------------
-# memory model (parameters and their sources: executor.CycleModel)
-
 
 @jit_lean
 def cal_book(fp, jp, res, t, demand):

@@ -6,9 +6,6 @@ from ..layout import J_NTHREADS, L_FA, L_FB, R_ACC, T_R4_CD, T_VALID
 from ..semantics import flag_z_n
 from .memory import hazard
 
-# ----------------------------------------------------------------------------------------------
-# operands and flags
-
 
 @jit_lean_inline
 def source_row(mux, raddr_a, raddr_b, smimm):

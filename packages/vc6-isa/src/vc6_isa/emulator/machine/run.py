@@ -37,9 +37,6 @@ from .issue import fast_run, step
 from .memory import hazard
 from .threads import fill_free_slots, pick_thread
 
-# ----------------------------------------------------------------------------------------------
-# the scheduler
-
 
 @jit_nogil
 def run(

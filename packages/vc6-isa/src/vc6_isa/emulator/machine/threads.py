@@ -83,9 +83,6 @@ from ..layout import (
 from .memory import MASK32, hazard
 from .ops import MSF_ACTIVE
 
-# ----------------------------------------------------------------------------------------------
-# batches and threads
-
 
 @jit_lean
 def start_batch(slot, batch, t0, regs, lanes, ts, jp):

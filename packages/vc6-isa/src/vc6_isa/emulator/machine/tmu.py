@@ -32,9 +32,6 @@ from ..layout import (
 from .memory import MASK32, hazard, load_cold, mmu_fault, store
 from .memory_model import cal_book, l2_access, tmu_queue_wait
 
-# ----------------------------------------------------------------------------------------------
-# TMU
-
 
 @jit_lean
 def tmu_lookup(
