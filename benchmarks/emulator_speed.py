@@ -89,7 +89,7 @@ def cold_compile_seconds() -> tuple[float, float]:
     numba cache is empty (so it includes numba compiling the machine). CPU seconds are what a
     shared machine does not distort."""
     with tempfile.TemporaryDirectory() as cache:
-        env = dict(os.environ, VC6_EMULATOR_CACHE=cache, NUMBA_CACHE_DIR=cache)
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache)
         cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
         here = os.path.dirname(os.path.abspath(__file__))
         code = (
