@@ -80,6 +80,7 @@ from . import hazards as H
 from . import layout as L
 from .cycle_model import CycleModel, modelled_label
 from .jit import JIT_ENABLED, optimisation_level
+from .machine.state import Machine
 from .program import LoweredProgram, load_program
 
 #: What r0-r5 hold before any thread of a QPU wrote them (reference 1.2: undefined).
@@ -265,41 +266,24 @@ def _registers_written(instr: Instruction | None) -> list[tuple[str, int]]:
 
 @dataclass
 class _Job:
-    """The machine state arrays of one job (see layout.py)."""
+    """One job: its decoded program, the machine's state record and the BO arrays it points into."""
 
     prog: LoweredProgram
-    regs: np.ndarray
-    lanes: np.ndarray
-    ts: np.ndarray
-    qs: np.ndarray
-    gs: np.ndarray
-    jp: np.ndarray
-    fp: np.ndarray
-    fifo: np.ndarray
-    fifo_ready: np.ndarray
-    bp: np.ndarray
-    sg_arrive: np.ndarray
-    sg_need: np.ndarray
-    sg_time: np.ndarray
-    hosts: np.ndarray  # host address of each BO's bytes, then of their copies and page flags (machine/memory.py)
-    regions: list  # the BO arrays themselves, kept alive while the machine uses ``hosts``
-    bases: np.ndarray
-    sizes: np.ndarray
+    m: Machine
+    regions: list  # the BO arrays themselves, kept alive while the machine uses ``m.hosts``
 
     def run(self, instructions: int = 0) -> int:
         """Run until an event; with ``instructions`` > 0, return EV_SLICE after about that many."""
-        self.gs[L.G_SLICE_END] = self.gs[L.G_INSTRS] + instructions if instructions > 0 else L.NEVER
+        gs = self.m.gs
+        gs[L.G_SLICE_END] = gs[L.G_INSTRS] + instructions if instructions > 0 else L.NEVER
         # imported here: the machine's modules are only needed (and compiled) once a job runs, and
         # `python -m vc6_isa.emulator.dispatch` can regenerate machine/ops.py even when it is stale
         from .machine.run import run as run_machine
 
-        args = (self.prog.table, self.regs, self.lanes, self.ts, self.qs, self.gs, self.jp, self.fp,
-                self.fifo, self.fifo_ready, self.bp, self.sg_arrive, self.sg_need, self.sg_time,
-                self.hosts, self.bases, self.sizes)  # fmt: skip
         if JIT_ENABLED and not run_machine.signatures:  # this call compiles (or loads) the machine
             with optimisation_level():
-                return int(run_machine(*args))
-        return int(run_machine(*args))
+                return int(run_machine(self.m))
+        return int(run_machine(self.m))
 
 
 def _memory_model_state(cm: CycleModel, nq: int, jp: np.ndarray) -> np.ndarray:
@@ -369,11 +353,11 @@ class _HangTimer:
             raise V3DError(f"executor option hang_timeout={seconds!r}: use seconds > 0, or None to turn it off")
         self.window = max(1, round(self.seconds * clock_mhz * 1e6))  # in cycles
         self.recorded = 0
-        st.gs[L.G_HANG_AT] = self.window if self.seconds > 0 else L.NEVER
+        st.m.gs[L.G_HANG_AT] = self.window if self.seconds > 0 else L.NEVER
 
     def progressed(self) -> bool:
         """At an expiry: re-arm and return True if the job has progressed, else False."""
-        gs, jp = self.st.gs, self.st.jp
+        gs, jp = self.st.m.gs, self.st.m.jp
         remaining = int(jp[L.J_NBATCHES] - gs[L.G_NEXT_BATCH])
         if remaining == self.recorded:
             return False
@@ -395,7 +379,7 @@ def _branch_target(row: np.ndarray, pc: int, code: int) -> int | None:
 def _loop_around(st: _Job, pc: int) -> str:
     """Describe the innermost backward branch whose loop (target .. branch + 3 delay slots)
     contains ``pc``."""
-    table, code = st.prog.table, int(st.jp[L.J_CODE])
+    table, code = st.prog.table, int(st.m.jp[L.J_CODE])
     best = None
     for b in range(len(table)):
         if table[b, L.P_KIND] != L.K_BRANCH:
@@ -525,25 +509,29 @@ class Executor:
         qs[:, L.Q_CUR] = -1  # no thread issuing yet
         gs = np.zeros(L.G_NCOLS, np.int64)
         gs[L.G_SLICE_END] = gs[L.G_HANG_AT] = L.NEVER
+        regions = mem8 + copies + flags
         return _Job(
             prog=prog,
-            regs=_initial_registers(nslots),
-            lanes=np.zeros((nslots, L.L_NROWS, 16), np.uint32),
-            ts=ts,
-            qs=qs,
-            gs=gs,
-            jp=jp,
-            fp=fp,
-            fifo=np.zeros((nslots, L.FIFO_CAP, 16), np.uint32),
-            fifo_ready=np.zeros((nslots, L.FIFO_CAP), np.int64),
-            bp=bp,
-            sg_arrive=np.zeros(nsg, np.int64),
-            sg_need=sg_need,
-            sg_time=np.zeros(nsg, np.int64),
-            hosts=np.array([a.ctypes.data for a in mem8 + copies + flags], np.int64),
-            regions=mem8 + copies + flags,
-            bases=bases,
-            sizes=sizes,
+            m=Machine(
+                prog=prog.table,
+                regs=_initial_registers(nslots),
+                lanes=np.zeros((nslots, L.L_NROWS, 16), np.uint32),
+                ts=ts,
+                qs=qs,
+                gs=gs,
+                jp=jp,
+                fp=fp,
+                fifo=np.zeros((nslots, L.FIFO_CAP, 16), np.uint32),
+                fifo_ready=np.zeros((nslots, L.FIFO_CAP), np.int64),
+                bp=bp,
+                sg_arrive=np.zeros(nsg, np.int64),
+                sg_need=sg_need,
+                sg_time=np.zeros(nsg, np.int64),
+                hosts=np.array([a.ctypes.data for a in regions], np.int64),
+                bases=bases,
+                sizes=sizes,
+            ),
+            regions=regions,
         )
 
     # -- running -----------------------------------------------------------------------------
@@ -559,7 +547,7 @@ class Executor:
         breakpoints = opts.get("breakpoints")
         on_break = opts.get("on_break")
         stepping = bool(trace) or callable(breakpoints)
-        st.gs[L.G_STEP] = 1 if stepping else 0
+        st.m.gs[L.G_STEP] = 1 if stepping else 0
         control = getattr(job, "control", None)
         timer = _HangTimer(st, opts.get("hang_timeout", HANG_TIMEOUT_SECONDS), stats.clock_mhz)
         per_slice = _SLICE_FIRST
@@ -571,7 +559,7 @@ class Executor:
             if ev == L.EV_SLICE:
                 per_slice = _next_slice(per_slice, time.perf_counter() - t)
                 if control is not None:
-                    control.progress = int(st.gs[L.G_ENDED]) / int(st.jp[L.J_NBATCHES])
+                    control.progress = int(st.m.gs[L.G_ENDED]) / int(st.m.jp[L.J_NBATCHES])
                 continue
             if ev == L.EV_TIMER:
                 if not timer.progressed():
@@ -584,13 +572,13 @@ class Executor:
                 if trace:
                     self._trace(st, trace, stats)
                 if callable(breakpoints):
-                    snap = self._snapshot(st, int(st.gs[L.G_EV_SLOT]), int(st.ts[int(st.gs[L.G_EV_SLOT]), L.T_PC]))
+                    snap = self._snapshot(st, int(st.m.gs[L.G_EV_SLOT]), int(st.m.ts[int(st.m.gs[L.G_EV_SLOT]), L.T_PC]))
                     if breakpoints(snap):
                         self._stop(snap, on_break)
                 continue
             if ev == L.EV_BREAK:
-                slot = int(st.gs[L.G_EV_SLOT])
-                self._stop(self._snapshot(st, slot, int(st.gs[L.G_EV_PC])), on_break)
+                slot = int(st.m.gs[L.G_EV_SLOT])
+                self._stop(self._snapshot(st, slot, int(st.m.gs[L.G_EV_PC])), on_break)
                 continue
             if ev == L.EV_MMU:
                 raise self._mmu_error(job, st)
@@ -607,7 +595,7 @@ class Executor:
         from v3d_drm.executor import CsdResult
 
         cm = (job.options or {}).get("cycle_model") or self.cycle_model
-        qs, gs = st.qs, st.gs
+        qs, gs = st.m.qs, st.m.gs
         tmu_bytes = int(gs[L.G_TMU_RBYTES] + gs[L.G_TMU_WBYTES])
         cycles = int(qs[:, L.Q_TIME].max())
         nq = len(qs)
@@ -636,23 +624,23 @@ class Executor:
     # -- reporting ---------------------------------------------------------------------------
 
     def _where(self, st: _Job, slot: int, pc: int) -> tuple[int, int, str, Instruction | None]:
-        qpu = int(st.ts[slot, L.T_QPU])
-        thread = int(st.ts[slot, L.T_THREAD])
+        qpu = int(st.m.ts[slot, L.T_QPU])
+        thread = int(st.m.ts[slot, L.T_THREAD])
         instr = st.prog.instructions[pc] if 0 <= pc < len(st.prog.instructions) else None
         word = int(st.prog.words[pc]) if 0 <= pc < len(st.prog.words) else 0
         return qpu, thread, _disasm(instr, word), instr
 
     def _hazard_error(self, job, st: _Job) -> QPUError:
-        gs = st.gs
+        gs = st.m.gs
         code, slot, pc, arg = (int(gs[k]) for k in (L.G_EV_CODE, L.G_EV_SLOT, L.G_EV_PC, L.G_EV_ARG))
         qpu, thread, text, instr = self._where(st, slot, pc)
         rule, what = H.RULES.get(code, ("?", f"hazard code {code}"))
         if code == H.H_PAST_END and pc >= len(st.prog.instructions):
             text = "<past the last decoded word>"
-        regs = {name: st.regs[slot, row].copy() for name, row in _registers_read(instr)}
+        regs = {name: st.m.regs[slot, row].copy() for name, row in _registers_read(instr)}
         detail = ""
         if code in (H.H_FIFO_OVERFLOW, H.H_END_RESULTS):
-            detail = f" ({arg} words outstanding, limit {int(st.jp[L.J_FIFO])} with {int(st.jp[L.J_NTHREADS])} threads per QPU)"
+            detail = f" ({arg} words outstanding, limit {int(st.m.jp[L.J_FIFO])} with {int(st.m.jp[L.J_NTHREADS])} threads per QPU)"
         elif code == H.H_BRANCH_TARGET:
             detail = f" (target {arg:#010x})"
         elif code == H.H_BUDGET:
@@ -664,7 +652,7 @@ class Executor:
         )
         where = f"{job.description}: " if getattr(job, "description", "") else ""
         msg = (
-            f"{where}QPU {qpu} thread {thread} pc {pc} ({int(st.jp[L.J_CODE]) + 8 * pc:#010x}): `{text}` "
+            f"{where}QPU {qpu} thread {thread} pc {pc} ({int(st.m.jp[L.J_CODE]) + 8 * pc:#010x}): `{text}` "
             f"breaks rule {rule}: {what}{detail}"
         )
         if dump:
@@ -676,18 +664,18 @@ class Executor:
         return QPUError(msg, qpu=qpu, thread=thread, pc=pc, disassembly=text, rule=rule, registers=regs)
 
     def _hang_error(self, job, st: _Job, seconds: float) -> QPUError:
-        slot, pc = int(st.gs[L.G_EV_SLOT]), int(st.gs[L.G_EV_PC])
+        slot, pc = int(st.m.gs[L.G_EV_SLOT]), int(st.m.gs[L.G_EV_PC])
         qpu, thread, text, instr = self._where(st, slot, pc)
         where = f"{job.description}: " if getattr(job, "description", "") else ""
-        address = int(st.jp[L.J_CODE]) + 8 * pc
+        address = int(st.m.jp[L.J_CODE]) + 8 * pc
         lines = [
             f"{where}QPU {qpu} thread {thread} pc {pc} ({address:#010x}): `{text}`: the job hangs: "
             + f"no new batch started in {seconds:g} s of modelled GPU time",
             "  " + _loop_around(st, pc),
         ]
         others = [
-            f"QPU {int(st.ts[s, L.T_QPU])} thread {int(st.ts[s, L.T_THREAD])} pc {int(st.ts[s, L.T_PC])}"
-            for s in range(len(st.ts)) if s != slot and st.ts[s, L.T_STATUS] != L.TS_FREE
+            f"QPU {int(st.m.ts[s, L.T_QPU])} thread {int(st.m.ts[s, L.T_THREAD])} pc {int(st.m.ts[s, L.T_PC])}"
+            for s in range(len(st.m.ts)) if s != slot and st.m.ts[s, L.T_STATUS] != L.TS_FREE
         ]
         if others:
             lines.append(f"  other live threads: {', '.join(others[:8])}{', ...' if len(others) > 8 else ''}")
@@ -695,12 +683,12 @@ class Executor:
             "  a Pi's kernel resets the GPU after 500 ms without progress (rule 4.8 (uapi));",
             "  executor option hang_timeout sets this limit (modelled seconds; None: no limit)",
         ]
-        regs = {name: st.regs[slot, row].copy() for name, row in _registers_read(instr)}
+        regs = {name: st.m.regs[slot, row].copy() for name, row in _registers_read(instr)}
         return QPUError("\n".join(lines), qpu=qpu, thread=thread, pc=pc, disassembly=text, rule="4.8 (uapi)",
                         registers=regs)  # fmt: skip
 
     def _mmu_error(self, job, st: _Job) -> MMUFault:
-        gs = st.gs
+        gs = st.m.gs
         slot, pc, addr, n = (int(gs[k]) for k in (L.G_EV_SLOT, L.G_EV_PC, L.G_EV_ARG, L.G_EV_ARG2))
         qpu, thread, text, _ = self._where(st, slot, pc)
         ctx = f"QPU {qpu} thread {thread} pc {pc}: `{text}`"
@@ -717,17 +705,17 @@ class Executor:
             return a
 
         return Snapshot(
-            qpu=qpu, thread=thread, batch=int(st.ts[slot, L.T_BATCH]), pc=pc, disassembly=text,
-            rf=ro(st.regs[slot, :64]), acc=ro(st.regs[slot, L.R_ACC:]),
-            flag_a=ro(st.lanes[slot, L.L_FA]), flag_b=ro(st.lanes[slot, L.L_FB]), msf=ro(st.lanes[slot, L.L_MSF]),
-            uniform_address=int(st.ts[slot, L.T_UNIF]), unifa_address=int(st.ts[slot, L.T_UNIFA]),
-            link=int(st.ts[slot, L.T_LINK]),
+            qpu=qpu, thread=thread, batch=int(st.m.ts[slot, L.T_BATCH]), pc=pc, disassembly=text,
+            rf=ro(st.m.regs[slot, :64]), acc=ro(st.m.regs[slot, L.R_ACC:]),
+            flag_a=ro(st.m.lanes[slot, L.L_FA]), flag_b=ro(st.m.lanes[slot, L.L_FB]), msf=ro(st.m.lanes[slot, L.L_MSF]),
+            uniform_address=int(st.m.ts[slot, L.T_UNIF]), unifa_address=int(st.m.ts[slot, L.T_UNIFA]),
+            link=int(st.m.ts[slot, L.T_LINK]),
         )  # fmt: skip
 
     def _trace(self, st: _Job, trace, stats: EmulatorStats) -> None:
-        slot, pc = int(st.gs[L.G_EV_SLOT]), int(st.gs[L.G_EV_PC])
+        slot, pc = int(st.m.gs[L.G_EV_SLOT]), int(st.m.gs[L.G_EV_PC])
         qpu, thread, text, instr = self._where(st, slot, pc)
-        writes = {name: st.regs[slot, row].copy() for name, row in _registers_written(instr)}
+        writes = {name: st.m.regs[slot, row].copy() for name, row in _registers_written(instr)}
         rec = TraceRecord(qpu, thread, pc, text, writes)
         if trace is True:
             stats.trace.append(rec)

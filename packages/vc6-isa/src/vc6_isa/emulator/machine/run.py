@@ -39,29 +39,15 @@ from .threads import fill_free_slots, pick_thread
 
 
 @jit_nogil
-def run(
-    prog,
-    regs,
-    lanes,
-    ts,
-    qs,
-    gs,
-    jp,
-    fp,
-    fifo,
-    fifo_ready,
-    bp,
-    sg_arrive,
-    sg_need,
-    sg_time,
-    hosts,
-    bases,
-    sizes,
-):
-    """Run the job until it ends (EV_DONE) or something needs Python (hazard, MMU fault, step,
-    breakpoint, the end of a bounded slice, the hang timer). Resumable: all state is in the
-    arrays, and a slice or the timer returns between scheduling rounds, where stopping changes
-    nothing about what runs next."""
+def run(m):
+    """Run the job whose state is ``m`` (a `state.Machine`) until it ends (EV_DONE) or something
+    needs Python (hazard, MMU fault, step, breakpoint, the end of a bounded slice, the hang
+    timer). Resumable: all state is in the arrays, and a slice or the timer returns between
+    scheduling rounds, where stopping changes nothing about what runs next."""
+    prog, regs, lanes, ts, qs, gs, jp, fp = m.prog, m.regs, m.lanes, m.ts, m.qs, m.gs, m.jp, m.fp
+    fifo, fifo_ready, bp = m.fifo, m.fifo_ready, m.bp
+    sg_arrive, sg_need, sg_time = m.sg_arrive, m.sg_need, m.sg_time
+    hosts, bases, sizes = m.hosts, m.bases, m.sizes
     sc = np.zeros((16, 16), np.uint32)
     nq = jp[J_NQPU]
     nrows = jp[J_NROWS]
