@@ -6,16 +6,16 @@ assembler rewrites module globals on every @qpu call and re-packs each instructi
 
 Three programs, each assembled several times (best run reported):
 
-* ``sgemm``: a py-videocore6-style sgemm kernel (dual issue, rotations, TMU loads, loops with
+* `sgemm`: a py-videocore6-style sgemm kernel (dual issue, rotations, TMU loads, loops with
   labels and branches), about 1,100 instructions, many of them repeated with other registers;
-* ``summation``: a streaming loop unrolled 32 times (long runs of identical instructions);
-* ``distinct``: 4,096 instructions that are all different (the worst case: every one is encoded).
+* `summation`: a streaming loop unrolled 32 times (long runs of identical instructions);
+* `distinct`: 4,096 instructions that are all different (the worst case: every one is encoded).
 
-Two cache states: ``cold`` empties the DSL's word cache and the encoder's cache before each run
-(what the first assembly of a kernel in a process sees), ``warm`` keeps them (assembling the same
+Two cache states: `cold` empties the DSL's word cache and the encoder's cache before each run
+(what the first assembly of a kernel in a process sees), `warm` keeps them (assembling the same
 kernel again, e.g. with other arguments that change few instructions).
 
-Run: ``python benchmarks/asm_speed.py [--repeat N]``; exits 1 if the headline figure (sgemm,
+Run: `python benchmarks/asm_speed.py [--repeat N]`; exits 1 if the headline figure (sgemm,
 cold) is below the goal.
 """
 
@@ -113,7 +113,7 @@ def distinct(asm, n=4096):
 
 
 def rate(kernel, cold: bool, repeat: int) -> tuple[float, int]:
-    """Best instructions/second over ``repeat`` runs, and the program length."""
+    """Best instructions/second over `repeat` runs, and the program length."""
     best, length = 0.0, 0
     if not cold:
         assemble(kernel)  # fill the caches once

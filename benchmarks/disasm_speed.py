@@ -20,7 +20,7 @@ ENCODE_GOAL = 190_000
 
 
 def valid_words(count: int, seed: int = 42) -> list[int]:
-    """``count`` distinct random words that decode and re-encode (Mesa-valid instructions)."""
+    """`count` distinct random words that decode and re-encode (Mesa-valid instructions)."""
     rng = random.Random(seed)
     words: dict[int, None] = {}
     while len(words) < count:
@@ -37,7 +37,7 @@ def valid_words(count: int, seed: int = 42) -> list[int]:
 
 
 def best_rate(run, items: int, repeat: int, before=None) -> float:
-    """Items per second of the fastest of ``repeat`` runs."""
+    """Items per second of the fastest of `repeat` runs."""
     best = float("inf")
     for _ in range(repeat):
         if before:

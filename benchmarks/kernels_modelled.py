@@ -4,10 +4,10 @@
                                                           [--sgemm-size 1024]
 
 For each routine: the cycle model's time for a 500 MHz Pi 4, the Gflop/s or MB/s that implies,
-the ALU utilisation (all three *modelled*, from ``job.stats``), and the emulator's own wall time
+the ALU utilisation (all three *modelled*, from `job.stats`), and the emulator's own wall time
 (which is how long this machine took to emulate it, not GPU performance). For sgemm also the
 static share of inner-loop instructions that dual-issue a useful fmul and fadd (goal >= 75%),
-and the wall time of the 1024^3 run (goal for ``vc6-bench sgemm --size 1024``: < 60 s).
+and the wall time of the 1024^3 run (goal for `vc6-bench sgemm --size 1024`: < 60 s).
 Every result is verified against numpy before its figures are printed.
 """
 

@@ -1,6 +1,6 @@
 """MkDocs hook: fill the ISA summary's tables from vc6_isa.encoding, the one source of ISA facts.
 
-A page writes a marker such as ``<!-- isa:add-ops -->`` on a line of its own; at build time the
+A page writes a marker such as `<!-- isa:add-ops -->` on a line of its own; at build time the
 marker becomes a Markdown table made from the encoding table, so the site can never disagree
 with the encoder, decoder, disassembler and emulator (they are all derived from the same data).
 Markers: add-ops, mul-ops, signals, magic, small-immediates.
@@ -33,15 +33,27 @@ def _modifiers(spec) -> str:
     return ", ".join(parts)
 
 
+def _result_ready(spec) -> str:
+    """When the op's result can be read, by the hazard rules (see the hazard-rules page)."""
+    if not spec.has_dst:
+        return "(no result)"
+    if spec.sfu is not None:  # rule 13.2/11: an SFU op's result lands at t+2; a read at t+1 stalls
+        return "t+2 (a read at t+1 stalls)"
+    return "t+1"
+
+
 def _ops_table(ops: Mapping) -> str:
     rows = [
-        "| op | opcode(s) | sources | writes a destination | modifiers |",
-        "|---|---|---|---|---|",
+        "| op | what it computes (per lane) | sources | result readable at | opcode(s) | modifiers |",
+        "|---|---|---|---|---|---|",
     ]
     for name, spec in ops.items():
+        if not spec.meaning:
+            raise ValueError(f"encoding row {spec.alu} {name!r} has no meaning= text")
+        meaning = spec.meaning.replace("|", "\\|")
         rows.append(
-            f"| `{name}` | {_opcode_text(spec)} | {spec.nsrc} | {'yes' if spec.has_dst else 'no'} "
-            f"| {_modifiers(spec)} |"
+            f"| `{name}` | {meaning} | {spec.nsrc} | {_result_ready(spec)} "
+            f"| {_opcode_text(spec)} | {_modifiers(spec)} |"
         )
     return "\n".join(rows)
 
@@ -89,5 +101,5 @@ def _replace(match: re.Match) -> str:
 
 
 def on_page_markdown(markdown: str, **kwargs) -> str:
-    """Replace every ``<!-- isa:NAME -->`` marker line with the generated table."""
+    """Replace every `<!-- isa:NAME -->` marker line with the generated table."""
     return _MARKER.sub(_replace, markdown)

@@ -2,7 +2,7 @@
 
 The pages show what the examples print on the emulator (modelled cycle counts, `tidx` as the
 emulator schedules batches), so every example runs on the emulator, even on a Pi: the device
-choice is forced through ``V3D_DEVICE`` for the duration of each test, and vc6_kernels'
+choice is forced through `V3D_DEVICE` for the duration of each test, and vc6_kernels'
 per-process default device is set aside so a real device opened by other tests is not reused.
 """
 

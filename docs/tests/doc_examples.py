@@ -2,17 +2,17 @@
 
 The convention (also explained to readers on docs/docs-tests.md):
 
-* A fenced ``python`` block is a *runnable example* when the next non-blank line after its
-  closing fence is exactly ``Output:`` and a fenced ``text`` block follows that.
-* The example runs in a fresh namespace (as ``__main__``), on the default device, which is the
-  emulator on a machine without a Pi; its standard output must equal the ``text`` block.
-* Lines are compared after removing trailing spaces. In the expected text, ``…`` (one
+* A fenced `python` block is a *runnable example* when the next non-blank line after its
+  closing fence is exactly `Output:` and a fenced `text` block follows that.
+* The example runs in a fresh namespace (as `__main__`), on the default device, which is the
+  emulator on a machine without a Pi; its standard output must equal the `text` block.
+* Lines are compared after removing trailing spaces. In the expected text, `…` (one
   character, U+2026) stands for any run of characters within one line: it is the placeholder
   for values that change from run to run, such as wall-clock times. Nothing else is fuzzy.
 
-Python blocks without an ``Output:`` block are fragments shown for reading; they are not run.
+Python blocks without an `Output:` block are fragments shown for reading; they are not run.
 A fragment quoted from the project's source is marked by the line
-``<!-- quote: path/from/repo/root.py -->`` right before its fence; the test then checks that
+`<!-- quote: path/from/repo/root.py -->` right before its fence; the test then checks that
 the fragment's lines still appear, in order, in that file, so quotations cannot go stale either.
 """
 
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import linecache
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,7 +52,7 @@ class Example:
 
 
 def _read_fence(lines: list[str], start: int) -> tuple[str, str, int]:
-    """Return (language, body, index after the closing fence) of the fence opening at ``start``."""
+    """Return (language, body, index after the closing fence) of the fence opening at `start`."""
     match = _FENCE_OPEN.match(lines[start].strip())
     assert match is not None
     ticks, language = match.group(1), match.group(2)
@@ -104,8 +105,13 @@ def all_pages() -> list[Path]:
 
 
 def run_example(example: Example) -> str:
-    """Run one example in a fresh ``__main__`` namespace and return what it printed."""
-    code = compile(example.source, f"docs/{example.id}", "exec")
+    """Run one example in a fresh `__main__` namespace and return what it printed."""
+    filename = f"docs/{example.id}"
+    # Register the text the way IPython does for notebook cells, so that tracebacks show it
+    # and inspect.getsource() works (vc6_isa.lang compiles kernels from their source).
+    lines = example.source.splitlines(keepends=True)
+    linecache.cache[filename] = (len(example.source), None, lines, filename)
+    code = compile(example.source, filename, "exec")
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         exec(code, {"__name__": "__main__"})  # noqa: S102 - running the page's example is the point
@@ -124,7 +130,7 @@ def _line_matches(expected: str, actual: str) -> bool:
 
 
 def output_matches(expected: str, actual: str) -> bool:
-    """True when ``actual`` equals ``expected`` line by line, ``…`` matching anything in a line."""
+    """True when `actual` equals `expected` line by line, `…` matching anything in a line."""
     want, got = _normalise(expected), _normalise(actual)
     return len(want) == len(got) and all(
         _line_matches(w, g) for w, g in zip(want, got, strict=True)
@@ -146,7 +152,7 @@ class Quote:
 
 
 def find_quotes(page: Path) -> list[Quote]:
-    """Every ``<!-- quote: path -->`` fragment of one page."""
+    """Every `<!-- quote: path -->` fragment of one page."""
     lines = page.read_text(encoding="utf-8").splitlines()
     rel = page.relative_to(DOCS_DIR).as_posix()
     quotes = []

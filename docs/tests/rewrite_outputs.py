@@ -2,7 +2,7 @@
 
     python docs/tests/rewrite_outputs.py docs/cookbook/hello.md
 
-A printed line that matches a line of the old Output block containing the ``…`` placeholder
+A printed line that matches a line of the old Output block containing the `…` placeholder
 is written as that placeholder line, so volatile values stay hidden; new volatile lines must
 be given a placeholder by hand. Review the diff before committing: the page must show what
 the code really prints, which is exactly what this writes.
@@ -17,7 +17,7 @@ from doc_examples import _line_matches, find_examples, run_example
 
 
 def rewrite(page: Path) -> int:
-    """Rewrite every Output block of ``page``; return how many examples it ran."""
+    """Rewrite every Output block of `page`; return how many examples it ran."""
     lines = page.read_text(encoding="utf-8").splitlines()
     examples = find_examples(page.resolve())
     for example in reversed(

@@ -65,7 +65,7 @@ def test_quoted_source_is_still_in_the_file(quote) -> None:
 
 
 def test_every_output_block_belongs_to_an_example() -> None:
-    """An ``Output:`` line not right after a python block would be shown but never checked."""
+    """An `Output:` line not right after a python block would be shown but never checked."""
     for page in all_pages():
         shown = sum(
             1

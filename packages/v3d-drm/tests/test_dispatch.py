@@ -100,7 +100,7 @@ def test_executor_errors_are_re_raised_by_wait(dev):
         job.wait()
     assert info.value.address == out.address + out.bo.size
     assert info.value.nearest == (out.bo.address, out.bo.size)
-    assert "nearest BO" in str(info.value)
+    assert "nearest buffer" in str(info.value)
     assert any("while running CSD dispatch" in note for note in info.value.__notes__)
     with pytest.raises(MMUFault):
         job.wait()  # still reports the failure

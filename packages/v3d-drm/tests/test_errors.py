@@ -32,7 +32,10 @@ def test_errno_mapping():
 def test_mmu_fault_message():
     fault = MMUFault(0x1234, 4, nearest=(0x20000, 0x1000), context="job 3")
     assert fault.address == 0x1234 and fault.nearest == (0x20000, 0x1000)
-    assert "0x00001234" in str(fault) and "[0x00020000, 0x00021000)" in str(fault) and str(fault).startswith("job 3")
+    # what broke first, then the nearest buffer, then the context, one part per line
+    lines = str(fault).splitlines()
+    assert lines[0] == "GPU access of 4 byte(s) at 0x00001234 is outside every buffer object"
+    assert "[0x00020000, 0x00021000)" in lines[1] and lines[-1] == "job 3"
 
 
 def test_ioctl_names_come_from_the_table():

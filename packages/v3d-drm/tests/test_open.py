@@ -14,6 +14,7 @@ from v3d_drm import device as device_module
 from v3d_drm import executor as executor_module
 from v3d_drm.__main__ import main
 from v3d_drm.backends import kernel
+from v3d_drm.install_hint import emulator_install_command
 
 TESTS = Path(__file__).parent
 
@@ -55,7 +56,32 @@ def test_no_entry_points_at_all(no_gpu, monkeypatch):
     set_entry_points(monkeypatch)
     with pytest.raises(DeviceNotFound, match="no entry point in group 'v3d_drm.executors'") as info:
         v3d_drm.open()
-    assert "pip install vc6-isa" in str(info.value)
+    assert "-m pip install" in str(info.value) and "vc6-isa" in str(info.value)
+
+
+def test_the_install_hint_installs_the_way_v3d_drm_was_installed(tmp_path):
+    python = "/venv/bin/python"
+    tree = tmp_path / "packages"
+    for name in ("v3d-drm", "vc6-isa"):
+        (tree / name).mkdir(parents=True)
+        (tree / name / "pyproject.toml").write_text("")
+    from_tree = {"url": f"file://{tree / 'v3d-drm'}", "dir_info": {"editable": True}}
+    assert emulator_install_command(from_tree, python) == (
+        f"/venv/bin/python -m pip install -e '{tree / 'vc6-isa'}[fast]'"
+    )
+    (tmp_path / "v3d_drm-0.1.0-py3-none-any.whl").write_text("")
+    (tmp_path / "vc6_isa-0.1.0-py3-none-any.whl").write_text("")
+    from_wheel = {"url": f"file://{tmp_path}/v3d_drm-0.1.0-py3-none-any.whl", "archive_info": {}}
+    assert emulator_install_command(from_wheel, python) == (
+        f"/venv/bin/python -m pip install --find-links {tmp_path} 'vc6-isa[fast]'"
+    )
+    assert emulator_install_command({}, python) == "/venv/bin/python -m pip install 'vc6-isa[fast]'"
+
+
+def test_a_bad_v3d_device_variable_is_named(no_gpu, monkeypatch):
+    monkeypatch.setenv("V3D_DEVICE", "bogus")
+    with pytest.raises(DeviceNotFound, match="^V3D_DEVICE=bogus: bogus does not exist; set V3D_DEVICE to"):
+        v3d_drm.open()
 
 
 def test_a_broken_entry_point_is_skipped_for_a_working_one(no_gpu, monkeypatch):

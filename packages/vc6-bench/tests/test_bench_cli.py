@@ -7,7 +7,7 @@ import jsonschema
 import numpy as np
 import pytest
 from fakes import FakeKernels, FakePlatform
-from vc6_bench import cli, method
+from vc6_bench import cli, method, report
 from vc6_bench.report import EMULATOR_BANNER
 from vc6_bench.routines import ROUTINES
 
@@ -86,7 +86,10 @@ def test_unknown_device_path_exits_2_on_the_real_platform():
 def test_no_device_exits_3():
     code, out, err = run(["sgemm", "--size", "8"], FakePlatform(missing=True))
     assert code == cli.EXIT_NO_DEVICE
-    assert out == "" and "no V3D render node" in err
+    assert out == "vc6-bench 0.1.0 sgemm\n"  # the title streams before the device is opened
+    assert "no V3D render node" in err
+    _, json_out, _ = run(["sgemm", "--size", "8", "--json"], FakePlatform(missing=True))
+    assert json_out == ""
 
 
 def test_a_good_run_exits_0_and_closes_everything():
@@ -179,6 +182,29 @@ def test_the_emulator_table_says_modelled_and_keeps_the_emulator_wall_time_apart
     assert "emulator (this host)" in table and "not the Pi's" in table
     assert "repeat lowered to 1 on the emulator" in table
     assert "counters (modelled)" in table and "counters (perfmon)" not in table
+    device = next(line for line in table.splitlines() if line.startswith("device: "))
+    assert "QPU clock 500.0 MHz (modelled)" in device
+
+
+def test_clock_says_qpu_clock_once():
+    code, table, _ = run(["clock"])
+    assert code == cli.EXIT_OK
+    assert table.splitlines()[-1] == "QPU clock: 500.0 MHz (modelled)"
+
+
+def test_all_streams_each_routine_then_the_summary():
+    code, table, _ = run(["all"])
+    assert code == cli.EXIT_OK
+    lines = table.splitlines()
+    details = [i for i, line in enumerate(lines) if line.startswith(("sgemm:", "stencil:"))]
+    summary = lines.index(next(line for line in lines if line.startswith("routine ")))
+    assert details[0] < details[-1] < summary
+
+
+def test_rates_keep_four_figures():
+    assert [report._number(v) for v in (1.0, 0.99992, 28.834, 4000.4, 4.19e6)] == [
+        "1.000", "0.9999", "28.83", "4000", "4.19e+06"
+    ]
 
 
 def test_the_hardware_table_has_no_modelled_figures():

@@ -12,38 +12,17 @@ test) row of the file.
 from __future__ import annotations
 
 import itertools
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
+from mesa_vectors import DISASM_FILE, vectors_dir
 from vc6_isa.asm import *
-
-VECTORS_NAME = "vc6-mesa-disasm-public.tsv"
-
-
-def _vectors_path() -> Path | None:
-    env = os.environ.get("VC6_VECTORS")
-    candidates = [Path(env)] if env else []
-    candidates.append(Path(__file__).resolve().parents[3] / ".." / "shared" / "vectors")
-    for candidate in candidates:
-        path = candidate / VECTORS_NAME if candidate.is_dir() else candidate
-        if path.is_file():
-            return path
-    return None
 
 
 @pytest.fixture(scope="module")
 def vectors() -> dict[int, str]:
     """word -> source tag of every row of the golden vectors file."""
-    path = _vectors_path()
-    if path is None:
-        message = (
-            f"{VECTORS_NAME} not found (set VC6_VECTORS or put it in ../shared/vectors)"
-        )
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+    path = vectors_dir() / DISASM_FILE
     rows = {}
     with open(path, encoding="utf-8") as f:
         next(f)

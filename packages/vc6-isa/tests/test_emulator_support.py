@@ -3,6 +3,7 @@
 A probe kernel starts with :func:`prologue` (rf10 = out + 4 * lane, rf11 = 64), writes each
 16-lane value it wants to check with :func:`store` (row k of a (rows, 16) uint32 output) and
 ends with :func:`epilogue` (tmuwt + the multi-segment program end of reference section 14).
+Those helpers live in :mod:`vc6_isa.cases.probe` (shared with the hardware-behaviour cases).
 """
 
 from __future__ import annotations
@@ -11,53 +12,7 @@ import numpy as np
 import pytest
 import v3d_drm
 from vc6_isa.asm import *
-from vc6_isa.asm import (
-    add,
-    eidx,
-    ldunif,
-    mov,
-    nop,
-    r0,
-    r5,
-    rf,
-    shl,
-    thrsw,
-    tmua,
-    tmud,
-    tmuwt,
-)
-
-
-def prologue() -> None:
-    """rf10 = first uniform + 4 * lane; rf11 = 64 (one output row)."""
-    eidx(r0, sig=ldunif)
-    shl(r0, r0, 2)
-    add(rf[10], r5, r0)
-    mov(rf[11], 1)
-    shl(rf[11], rf[11], 6)
-
-
-def store(src) -> None:
-    """Write the 16 lanes of ``src`` to the next output row."""
-    mov(tmud, src)
-    mov(tmua, rf[10])
-    add(rf[10], rf[10], rf[11])
-
-
-def end_program() -> None:
-    """Multi-segment program end (reference 14 a)."""
-    nop(sig=thrsw)
-    nop(sig=thrsw)
-    nop()
-    nop()
-    nop(sig=thrsw)
-    nop()
-    nop()
-
-
-def epilogue() -> None:
-    tmuwt()
-    end_program()
+from vc6_isa.cases.probe import end_program, epilogue, prologue, store  # noqa: F401 - re-exported to the tests
 
 
 @pytest.fixture(scope="session")

@@ -126,3 +126,13 @@ def test_module_entry_point_uses_exit_codes(tmp_path):
     )
     assert ok.returncode == 0
     assert ok.stdout.decode().rstrip("\n") == disassemble(0x3C203186BB800000)
+
+
+def test_dis_takes_instruction_words_as_arguments(tmp_path, capsys):
+    assert main(["dis", "0x3c203192bb814000", "3c203186bb800000"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "barrierid syncb               ; nop                         ; thrsw",
+        "nop                           ; nop                         ; thrsw",
+    ]
+    assert main(["dis", "0x3c203192bb814000", "nonsense"]) == 1
+    assert "'nonsense' is not a hex instruction word" in capsys.readouterr().err

@@ -1,48 +1,26 @@
-"""Golden vectors from Mesa's V3D 4.2 disassembler (see shared/vectors/README.md).
+"""Golden vectors from Mesa's V3D 4.2 disassembler (see data/README.md).
 
 Every row must disassemble to Mesa's exact text, re-encode to Mesa's canonical word (or, for
 Mesa's PACKFAIL/BADPACK rows, refuse / encode correctly), and survive the text round trip
 disassemble -> assemble_text -> encode. Every invalid word must raise DecodeError.
 
-The public vector files are found through $VC6_VECTORS or at ../shared/vectors next to the
-repository. Without them the public tests fail when $CI is set and skip otherwise; a committed
-sample (tests/data/) always runs.
+The public vector files ship in tests/data/ ($VC6_VECTORS overrides the folder; see
+mesa_vectors.py), so every test here runs on a plain clone.
 """
 
 from __future__ import annotations
 
 import csv
-import os
 from pathlib import Path
 
 import pytest
 import vc6_isa
+from mesa_vectors import DISASM_FILE, INVALID_FILE, vectors_dir
 from vc6_isa.encoding import LINK_BIT
 
-DATA = Path(__file__).parent / "data"
-REPO_ROOT = Path(__file__).resolve().parents[3]
-DISASM_FILE = "vc6-mesa-disasm-public.tsv"
-INVALID_FILE = "vc6-mesa-invalid-public.tsv"
-# Row counts stated by the vectors README.
+# Row counts of the files (data/README.md).
 PUBLIC_DISASM_ROWS = 7235
 PUBLIC_INVALID_ROWS = 2001
-
-
-def _public_dir() -> Path:
-    env = os.environ.get("VC6_VECTORS")
-    directory = Path(env) if env else REPO_ROOT.parent / "shared" / "vectors"
-    if (
-        not (directory / DISASM_FILE).is_file()
-        or not (directory / INVALID_FILE).is_file()
-    ):
-        reason = (
-            f"public vectors not found in {directory} (set VC6_VECTORS to the folder holding"
-            f" {DISASM_FILE} and {INVALID_FILE})"
-        )
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return directory
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -50,20 +28,16 @@ def _rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle, delimiter="\t"))
 
 
-@pytest.fixture(scope="module", params=["sample", "public"])
-def disasm_rows(request) -> list[dict[str, str]]:
-    if request.param == "sample":
-        return _rows(DATA / "vc6-mesa-disasm-sample.tsv")
-    rows = _rows(_public_dir() / DISASM_FILE)
+@pytest.fixture(scope="module")
+def disasm_rows() -> list[dict[str, str]]:
+    rows = _rows(vectors_dir() / DISASM_FILE)
     assert len(rows) == PUBLIC_DISASM_ROWS
     return rows
 
 
-@pytest.fixture(scope="module", params=["sample", "public"])
-def invalid_rows(request) -> list[dict[str, str]]:
-    if request.param == "sample":
-        return _rows(DATA / "vc6-mesa-invalid-sample.tsv")
-    rows = _rows(_public_dir() / INVALID_FILE)
+@pytest.fixture(scope="module")
+def invalid_rows() -> list[dict[str, str]]:
+    rows = _rows(vectors_dir() / INVALID_FILE)
     assert len(rows) == PUBLIC_INVALID_ROWS
     return rows
 
@@ -126,8 +100,7 @@ def test_reencoding_matches_mesa(disasm_rows):
             )
     assert not failures, _report(failures, len(disasm_rows))
     assert sum(counts.values()) == len(disasm_rows)
-    if len(disasm_rows) == PUBLIC_DISASM_ROWS:
-        assert counts == {"word": 7206, "PACKFAIL": 6, "BADPACK": 23}
+    assert counts == {"word": 7206, "PACKFAIL": 6, "BADPACK": 23}
 
 
 def test_invalid_words_raise_decode_error(invalid_rows):

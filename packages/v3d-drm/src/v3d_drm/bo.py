@@ -41,12 +41,29 @@ def _release(backend, handle: int, mapping, views: list) -> None:
 
 
 class BufferObject:
-    """GPU memory: ``.handle``, ``.size`` (page-rounded), ``.address`` (GPU), ``.buffer`` (memoryview).
+    """A block of GPU memory (a DRM buffer object), mapped into this process.
 
-    Create with ``Device.alloc(nbytes)``.
+    Create one with `Device.alloc(nbytes)`; most code uses `Device.array` instead, which wraps a
+    buffer in a numpy array. Closing the device closes its buffers.
+
+    Attributes:
+        handle: The DRM handle.
+        address: The buffer's GPU address, as the QPUs see it.
+        size: Size in bytes, rounded up to the page size.
+        device: The device it belongs to.
     """
 
     def __init__(self, device: Device, nbytes: int) -> None:
+        """Allocate and map a buffer (use `Device.alloc`).
+
+        Args:
+            device: The device to allocate on.
+            nbytes: Size in bytes, 1 to 2**32 - 1; rounded up to the page size.
+
+        Raises:
+            InvalidArgument: `nbytes` is not an int in range.
+            V3DError: The kernel refused the allocation.
+        """
         if isinstance(nbytes, bool) or not isinstance(nbytes, (int, np.integer)):
             raise InvalidArgument(f"BO size must be an int number of bytes, got {nbytes!r}", value=nbytes)
         nbytes = int(nbytes)
@@ -100,7 +117,15 @@ class BufferObject:
         self.close()
 
     def contains(self, address: int, nbytes: int = 1) -> bool:
-        """Whether [address, address + nbytes) lies inside this BO."""
+        """Whether a range of GPU addresses lies inside this buffer.
+
+        Args:
+            address: First GPU address of the range.
+            nbytes: Length of the range in bytes.
+
+        Returns:
+            True if `[address, address + nbytes)` is inside the buffer.
+        """
         return self.address <= address and address + nbytes <= self.address + self.size
 
     def _check_open(self) -> None:
@@ -119,7 +144,7 @@ class BufferObject:
 
 
 class DeviceArray(np.ndarray):
-    """A numpy array whose memory is a BO: ``.address`` (GPU address of element 0), ``.addresses()``.
+    """A numpy array whose memory is a BO: `.address` (GPU address of element 0), `.addresses()`.
 
     Views and slices stay DeviceArrays over the same BO (address = address of their first element);
     results of computations live in ordinary memory and come back as plain ndarrays.
@@ -169,7 +194,11 @@ class DeviceArray(np.ndarray):
         return self._require_bo()._gpu_address_of(self.ctypes.data)
 
     def addresses(self) -> np.ndarray:
-        """GPU address of every element (uint32, same shape), for passing per-lane addresses."""
+        """The GPU address of every element, for passing per-lane addresses.
+
+        Returns:
+            A uint32 array of the same shape as this one.
+        """
         offsets = np.zeros(self.shape, dtype=np.int64)
         for axis, (length, stride) in enumerate(zip(self.shape, self.strides)):
             shape = [1] * self.ndim

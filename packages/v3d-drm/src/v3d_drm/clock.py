@@ -1,7 +1,7 @@
 """Measure the QPU clock from the cycle counter of a timed job, without root.
 
 py-videocore6 reads the counter registers through /dev/mem (root only); here a DRM perfmon
-counting ``cycle-count`` is attached to a job that spins in a counted loop (reference 5.6 A).
+counting `cycle-count` is attached to a job that spins in a counted loop (reference 5.6 A).
 On hardware two loop lengths are timed and the clock is the difference of cycles over the
 difference of wall time, which cancels submit/wait overheads. On the emulated device the
 executor's modelled time is used instead and the result is labelled modelled.
@@ -44,7 +44,7 @@ CLOCK_LOOP_PROGRAM: tuple[int, ...] = (
 
 
 def clock_loop_instructions(n: int) -> int:
-    """Instructions the program executes for ``n`` loop iterations (2 set-up, 5 per iteration, 7 end)."""
+    """Instructions the program executes for `n` loop iterations (2 set-up, 5 per iteration, 7 end)."""
     return 2 + 5 * n + 7
 
 
@@ -54,7 +54,14 @@ HARDWARE_ITERATIONS = 1 << 20  # ~20 cycles per iteration: ~42 ms at 500 MHz, 84
 
 @dataclass(frozen=True)
 class ClockMeasurement:
-    """A QPU clock measurement. ``modelled`` is True when it comes from the emulator's cycle model."""
+    """A QPU clock measurement.
+
+    Attributes:
+        mhz: The clock in MHz.
+        modelled: True when it comes from the emulator's cycle model, not from a GPU.
+        cycles: The counted cycles the figure is computed from.
+        seconds: The time those cycles took (modelled on the emulator, wall time on a Pi).
+    """
 
     mhz: float
     modelled: bool
@@ -82,7 +89,21 @@ def _timed_run(dev: Device, iterations: int) -> tuple[int, float, float | None]:
 
 
 def gpu_clock_mhz(dev: Device, *, iterations: int | None = None) -> ClockMeasurement:
-    """The QPU clock in MHz, from a perfmon ``cycle-count`` over a timed loop (no root needed)."""
+    """Measure the QPU clock, from the `cycle-count` counter over a timed loop (no root needed).
+
+    On a Pi, two runs of different lengths are timed and their difference is used, so the
+    fixed cost of a job cancels out. On the emulator the figure is the cycle model's.
+
+    Args:
+        dev: The device to measure.
+        iterations: Loop iterations of the shorter run (default: enough for a stable figure).
+
+    Returns:
+        The measured (or modelled) clock.
+
+    Raises:
+        V3DError: The counts were inconsistent (try again), or the executor reported no timing.
+    """
     if dev.info.backend == "emulated":
         n = iterations or EMULATED_ITERATIONS
         cycles, _, modelled_seconds = _timed_run(dev, n)

@@ -2,7 +2,7 @@
 
 Index, category, name and description of each counter exactly as the kernel reports them through
 DRM_IOCTL_V3D_PERFMON_GET_COUNTER on a V3D 4.2 (Linux 6.11+); the index is the source number given to
-PERFMON_CREATE and the order of the deprecated ``V3D_PERFCNT_*`` enum of ``v3d_drm.h``. The emulated
+PERFMON_CREATE and the order of the deprecated `V3D_PERFCNT_*` enum of `v3d_drm.h`. The emulated
 backend answers GET_COUNTER from this table and perfmons look names up in it.
 """
 
@@ -12,6 +12,15 @@ from typing import NamedTuple
 
 
 class Counter(NamedTuple):
+    """One hardware performance counter.
+
+    Attributes:
+        index: Its number in the kernel's table.
+        category: The unit it belongs to, such as `"QPU"`, `"TMU"` or `"CORE"`.
+        name: The kernel's name for it, such as `"cycle-count"`.
+        description: What it counts.
+    """
+
     index: int
     category: str
     name: str

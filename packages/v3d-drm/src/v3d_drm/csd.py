@@ -37,7 +37,21 @@ UNIFORMS_ALIGNMENT = 4
 
 @dataclass(frozen=True)
 class CsdConfig:
-    """The cfg words of one dispatch and the fields they were computed from."""
+    """The cfg words of one compute dispatch and the values they were computed from.
+
+    Attributes:
+        cfg: The seven CSD cfg words, as the kernel receives them.
+        workgroups: Number of workgroups in x, y, z.
+        wg_size: Invocations per workgroup.
+        wgs_per_sg: Workgroups per supergroup.
+        batches_per_sg: Batches of 16 lanes per supergroup.
+        num_batches: Batches in the whole dispatch.
+        code_address: GPU address of the program.
+        uniforms_address: GPU address of the uniform stream.
+        threading: The program is 4-way threadable.
+        single_seg: The program's first `thrsw` ends it.
+        propagate_nan: Float ops propagate NaNs.
+    """
 
     cfg: tuple[int, int, int, int, int, int, int]
     workgroups: tuple[int, int, int]
@@ -52,19 +66,33 @@ class CsdConfig:
     propagate_nan: bool
 
     def describe(self) -> str:
+        """One line naming the dispatch, used in error messages.
+
+        Returns:
+            Such as `"CSD dispatch of 1x1x1 workgroups of 16 invocations (1 batches, ...)"`.
+        """
         x, y, z = self.workgroups
         return (
             f"CSD dispatch of {x}x{y}x{z} workgroups of {self.wg_size} invocations "
-            f"({self.num_batches} batches, {self.wgs_per_sg} WGs/supergroup), "
+            f"({self.num_batches} batch{'es' if self.num_batches != 1 else ''}, "
+            f"{self.wgs_per_sg} WG{'s' if self.wgs_per_sg != 1 else ''}/supergroup), "
             f"code {self.code_address:#010x}, uniforms {self.uniforms_address:#010x}"
         )
 
 
 def choose_wgs_per_sg(num_wgs: int, wg_size: int) -> int:
-    """Mesa's v3d_csd_choose_workgroups_per_supergroup for a shader without barrier/subgroup ops.
+    """Choose the workgroups per supergroup as Mesa does (for programs without barriers).
 
-    Tries 1..16 workgroups per supergroup (never more than there are workgroups) and returns the
-    first count that fills the last batch exactly, else the first with the fewest idle lanes.
+    Tries 1 to 16 workgroups per supergroup (never more than there are workgroups) and takes the
+    first count that fills the last batch of 16 lanes exactly, else the first with the fewest
+    idle lanes.
+
+    Args:
+        num_wgs: Number of workgroups in the dispatch.
+        wg_size: Invocations per workgroup.
+
+    Returns:
+        The number of workgroups per supergroup, 1 to 16.
     """
     max_wgs = (wg_size * LANES_PER_BATCH) // wg_size  # max_batches = wg_size -> 16
     best, best_unused = 1, LANES_PER_BATCH
@@ -118,7 +146,29 @@ def compute_cfg(
     propagate_nan: bool = True,
     cfg4_is_count_minus_1: bool = True,
 ) -> CsdConfig:
-    """The cfg words for a dispatch, every input checked (InvalidArgument names the bad one)."""
+    """Compute the seven CSD cfg words of a dispatch, checking every input.
+
+    `Device.dispatch` calls this; the arguments mean what they mean there.
+
+    Args:
+        workgroups: Number of workgroups in x, y, z.
+        local_size: Invocations per workgroup in x, y, z (at most 256 in all).
+        code_address: GPU address of the program (8-byte aligned).
+        uniforms_address: GPU address of the uniform stream (4-byte aligned).
+        wgs_per_sg: Workgroups per supergroup, 1 to 16 (default: `choose_wgs_per_sg`).
+        batches: Override the number of batches of 16 lanes.
+        threading: The program is 4-way threadable.
+        single_seg: The program's first `thrsw` ends it.
+        propagate_nan: Float ops propagate NaNs.
+        cfg4_is_count_minus_1: cfg word 4 holds the batch count minus one (every kernel since
+            Linux 5.x; `DeviceInfo` says which).
+
+    Returns:
+        The cfg words with the values they were made from.
+
+    Raises:
+        InvalidArgument: An input is out of range or misaligned; the message names it.
+    """
     groups = _triple("workgroups", workgroups, MAX_WORKGROUPS_PER_DIM)
     local = _triple("local_size", local_size, MAX_WG_SIZE)
     wg_size = math.prod(local)
@@ -216,7 +266,7 @@ class Job:
     """A submitted CSD job: wait for it, poll it, watch its progress, or stop it.
 
     The job's temporary BOs (staged code/uniforms) and its syncobj are released when it has
-    completed and been waited for or polled, by ``close()``, or when the Job object is garbage
+    completed and been waited for or polled, by `close()`, or when the Job object is garbage
     collected (the backend keeps the BOs of a running job alive by itself, so that is safe even
     before completion; dropping a Job does not stop it).
 
@@ -225,7 +275,7 @@ class Job:
     Attributes:
         device: the Device it was submitted on.
         description: what it is, as error messages name it.
-        stats: what the executor reported (emulated device, e.g. ``EmulatorStats``), else None.
+        stats: what the executor reported (emulated device, e.g. `EmulatorStats`), else None.
         modelled_seconds: the executor's modelled GPU time, else None.
     """
 
@@ -238,6 +288,16 @@ class Job:
         staged: list[BufferObject],
         perfmon: object | None,
     ) -> None:
+        """Track a submitted job (made by `Device.dispatch` and `Device.submit_csd`).
+
+        Args:
+            device: The device it was submitted to.
+            description: Its name in messages.
+            syncobj: The sync object signalled when it completes (`None` without sync objects).
+            bos: The buffers it uses, kept alive until it completes.
+            staged: Temporary buffers to free when it completes.
+            perfmon: The perfmon attached to it, if any.
+        """
         self.device = device
         self.description = description
         self.stats: object | None = None
@@ -258,7 +318,7 @@ class Job:
     @property
     def done(self) -> bool:
         """True once the job has completed, successfully or not (asks the fence; never blocks or
-        raises: ``wait()`` reports the outcome)."""
+        raises: `wait()` reports the outcome)."""
         if not self._done and not self.device.closed:
             try:
                 self._block(0)
@@ -270,8 +330,8 @@ class Job:
     def wait(self, timeout: float | None = None) -> Job:
         """Wait for completion and report how the job ended.
 
-        A job that has not completed within ``timeout`` seconds keeps running (as on a GPU):
-        wait again, poll ``done``/``progress()``, or ``cancel()`` it. Ctrl-C during the wait
+        A job that has not completed within `timeout` seconds keeps running (as on a GPU):
+        wait again, poll `done`/`progress()`, or `cancel()` it. Ctrl-C during the wait
         cancels the job (emulated device) and raises KeyboardInterrupt; the device stays usable.
 
         Args:
@@ -281,10 +341,10 @@ class Job:
             The job itself.
 
         Raises:
-            GPUTimeout: not completed within ``timeout`` (the message names the job).
+            GPUTimeout: not completed within `timeout` (the message names the job).
             JobCancelled: the job was cancelled before it completed.
             KeyboardInterrupt: Ctrl-C during the wait.
-            V3DError: whatever the executor raised (e.g. ``QPUError``, ``MMUFault``).
+            V3DError: whatever the executor raised (e.g. `QPUError`, `MMUFault`).
         """
         if not self._done:
             if self.device.closed:
@@ -302,9 +362,10 @@ class Job:
     def progress(self) -> float | None:
         """How far the job is, in [0, 1]; cheap, never blocks, safe from any thread.
 
-        On the emulated device: the fraction of its batches finished (vc6-isa emulator), updated
-        a few dozen times a second while it runs. On the kernel device: None while it runs (the
-        kernel does not say). 1.0 once it has completed, successfully or not.
+        Returns:
+            On the emulated device, the fraction of its batches finished (updated a few dozen times
+            a second while it runs); on the kernel device `None` while it runs (the kernel does not
+            say); 1.0 once it has completed, successfully or not.
         """
         if self._done:
             return 1.0
@@ -314,7 +375,10 @@ class Job:
         return self.device.backend.job_progress(syncobj.handle)
 
     def cancel(self, reason: str = "Job.cancel() was called") -> bool:
-        """Ask the job to stop; ``wait()`` then raises JobCancelled. Returns immediately.
+        """Ask the job to stop; `wait()` then raises `JobCancelled`. Returns immediately.
+
+        Args:
+            reason: Why, as `JobCancelled` will say.
 
         Returns:
             True if a stop was requested; False if the job has already completed or cannot be
@@ -338,7 +402,7 @@ class Job:
         self._finalizer()
 
     def _block(self, timeout: float | None) -> None:
-        """Block until the job's fence signals (GPUTimeout after ``timeout`` s)."""
+        """Block until the job's fence signals (GPUTimeout after `timeout` s)."""
         if self._syncobj is not None:
             self._syncobj.wait(timeout, description=self.description, hint=self._timeout_hint())
         else:
@@ -370,7 +434,7 @@ class Job:
 def submit_struct(
     cfg: Sequence[int], coef: Sequence[int], handles: ctypes.Array, in_sync: int, out_sync: int, perfmon_id: int
 ) -> uapi.drm_v3d_submit_csd:
-    """Fill the 88-byte SUBMIT_CSD argument (``handles`` is a ctypes __u32 array of BO handles)."""
+    """Fill the 88-byte SUBMIT_CSD argument (`handles` is a ctypes __u32 array of BO handles)."""
     arg = uapi.drm_v3d_submit_csd()
     arg.cfg[:] = list(cfg)
     arg.coef[:] = list(coef)

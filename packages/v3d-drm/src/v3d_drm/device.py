@@ -1,6 +1,6 @@
 """Opening a V3D device and using it: BOs, arrays, dispatch, perfmons.
 
-The Device talks to its backend only through ``backend.ioctl(request, struct)`` and mmap, so the
+The Device talks to its backend only through `backend.ioctl(request, struct)` and mmap, so the
 same code drives the real render node and the emulated device.
 """
 
@@ -42,19 +42,40 @@ from .errors import (
     from_oserror,
 )
 from .executor import ENTRY_POINT_GROUP, Executor, find_executor
+from .install_hint import emulator_install_command
 from .perfmon import Perfmon
 from .sync import WAIT_SLICE_SECONDS, Syncobj, deadline_ns
 
 EMULATOR = "emulator"
-INSTALL_HINT = (
-    "install an executor for the emulated device: pip install vc6-isa "
-    f"(it registers the entry point group {ENTRY_POINT_GROUP!r}), or pass open(executor=...)"
-)
+
+
+def _install_hint() -> str:
+    return (
+        f"install the emulator, which registers the entry point group {ENTRY_POINT_GROUP!r}:\n"
+        f"  {emulator_install_command()}\nor pass open(executor=...)"
+    )
 
 
 @dataclass(frozen=True)
 class DeviceInfo:
-    """What GET_PARAM says about the GPU, decoded (reference 6.2/6.4), plus where it lives."""
+    """What the GPU says about itself (the kernel's GET_PARAM answers, decoded), and where it is.
+
+    Attributes:
+        version: The V3D version, `"4.2"` on a Pi 4.
+        version_full: The full version with revision, such as `"4.2.14.0"`.
+        ver: The kernel driver's version number, 42 for V3D 4.2.
+        cores: Number of V3D cores (1 on a Pi 4).
+        slices: Number of slices (2 on a Pi 4).
+        qpus_per_slice: QPUs in each slice (4 on a Pi 4).
+        qpus: QPUs in all (8 on a Pi 4).
+        tmus: Texture and memory units.
+        backend: `"kernel"` (a real GPU) or `"emulated"`.
+        node: The device node, such as `"/dev/dri/renderD128"`, or `"emulator"`.
+        executor: The executor's name on the emulated device, else `None`.
+        supports_perfmon: Whether performance counters can be read.
+        max_perf_counters: How many counters one perfmon can hold.
+        params: Every raw GET_PARAM answer, parameter number to value.
+    """
 
     version: str  # "4.2"
     version_full: str  # "4.2.14.0"
@@ -73,6 +94,7 @@ class DeviceInfo:
 
     @property
     def emulated(self) -> bool:
+        """Whether this is the emulated device (`backend == "emulated"`)."""
         return self.backend == "emulated"
 
     @property
@@ -146,7 +168,7 @@ def _load_executor(spec: str | None, tried: list[str]) -> Executor:
     search = find_executor(spec)
     if search.executor is None:
         lines = "\n  ".join(tried + list(search.tried))
-        fix = INSTALL_HINT
+        fix = _install_hint()
         if any("failed to load" in line for line in search.tried):
             fix = ("an executor is installed but does not load (see above): update or reinstall the "
                    "package that provides it, or pass open(executor=...)")
@@ -165,35 +187,52 @@ def _emulated(executor: Executor | str | None, tried: list[str]) -> EmulatedBack
     return EmulatedBackend(executor)
 
 
-def _kernel(path: str) -> KernelBackend:
+def _kernel(path: str, origin: str = "") -> KernelBackend:
+    """Open the render node `path`; `origin` names where the path came from, for messages."""
+    named = f"{origin}={path}: " if origin else ""
+    fix = (f"; set {origin} to {EMULATOR!r} or a V3D render node such as /dev/dri/renderD128, or unset it"
+           if origin else "")
     try:
         return KernelBackend(path)
     except PermissionError as exc:
-        raise from_oserror(exc, "open", path, f"cannot open {path}") from None
+        raise from_oserror(exc, "open", path, f"{named}cannot open {path}") from None
     except FileNotFoundError:
-        raise DeviceNotFound(f"{path} does not exist", value=path) from None
+        raise DeviceNotFound(f"{named}{path} does not exist{fix}", value=path) from None
     except OSError as exc:
-        raise DeviceNotFound(f"{path} is not a V3D device: {exc.strerror or exc}", errno=exc.errno, value=path) from None
+        raise DeviceNotFound(
+            f"{named}{path} is not a V3D device: {exc.strerror or exc}{fix}", errno=exc.errno, value=path
+        ) from None
 
 
 def open(device: str | None = None, *, executor: Executor | str | None = None) -> Device:
-    """Open a V3D device.
+    """Open a V3D device: the Pi's GPU, or the emulator.
 
-    ``device``: None picks the V3D render node if there is one (found by driver name), else the
-    emulated device if an executor is installed; ``"emulator"`` forces emulation; a path forces
-    that node. When ``device`` is left out, env ``V3D_DEVICE`` has the same meaning.
-    ``executor``: for the emulated device, an executor object, an entry point name, or a
-    "module:callable" spec (default: env ``V3D_EXECUTOR``, else the installed entry points).
-    Passing an executor without a device selects the emulated device.
+    Args:
+        device: `None` picks the V3D render node if there is one (found by asking each DRM node
+            for its driver name), else the emulator if one is installed; `"emulator"` forces the
+            emulator; a path such as `"/dev/dri/renderD128"` forces that node. Left out, the
+            environment variable `V3D_DEVICE` has the same meaning.
+        executor: For the emulated device: an executor object, an entry point name, or a
+            `"module:callable"` spec (default: env `V3D_EXECUTOR`, else the installed entry
+            points). Passing an executor without a device selects the emulated device.
+
+    Returns:
+        The open device; use it as a context manager or call `close()`.
+
+    Raises:
+        DeviceNotFound: No V3D node and no emulator were found (the message lists what was tried).
+        PermissionDenied: The node exists but the user may not open it (join the `render` group).
+        InvalidArgument: `executor` was given together with a device node.
     """
-    if device is None:
-        device = os.environ.get("V3D_DEVICE") or None
+    origin = ""
+    if device is None and os.environ.get("V3D_DEVICE"):
+        device, origin = os.environ["V3D_DEVICE"], "V3D_DEVICE"
     if device == EMULATOR or (device is None and executor is not None):
         return Device(_emulated(executor, [f"device {EMULATOR!r} requested"] if device else []))
     if device is not None:
         if executor is not None:
             raise InvalidArgument(f"executor= only applies to the emulated device, not {device}", value=device)
-        return Device(_kernel(device))
+        return Device(_kernel(device, origin))
     node, tried = find_v3d_node()
     if node is not None:
         return Device(_kernel(node))
@@ -223,17 +262,33 @@ def _as_bo(device: Device, item: Any, role: str) -> BufferObject:
 
 
 class Device:
-    """An open V3D device (kernel or emulated). Use as a context manager or call close().
+    """An open V3D device, kernel or emulated.
+
+    Use it as a context manager (`with v3d_drm.open() as dev:`) or call `close()`: closing
+    releases every buffer, perfmon and job of the device. Make one with `v3d_drm.open()`.
 
     Threads may share a device: allocating and freeing BOs, perfmons and syncobjs, dispatching
-    (each submit carries its own ``executor_options`` and description), waiting for and
-    cancelling jobs, and reading ``Job.progress()`` are safe from any thread. Not safe: closing
+    (each submit carries its own `executor_options` and description), waiting for and
+    cancelling jobs, and reading `Job.progress()` are safe from any thread. Not safe: closing
     the device, or one of its BOs, while another thread still uses it; writing the same array
     from two threads (numpy's rule). On the emulated device jobs run on one worker thread, one at
     a time in submission order, like the kernel's CSD queue.
+
+    Attributes:
+        info: The `DeviceInfo` of the GPU.
+        backend: The backend answering the ioctls (the kernel's render node, or the emulator).
+        page_size: The host's page size; buffers are rounded up to it.
     """
 
     def __init__(self, backend: Any) -> None:
+        """Wrap an open backend and read the GPU's parameters (use `v3d_drm.open`).
+
+        Args:
+            backend: The kernel or emulated backend.
+
+        Raises:
+            DeviceNotFound: The GPU has no compute shader dispatch.
+        """
         self.backend = backend
         self.page_size = os.sysconf("SC_PAGE_SIZE")
         self._objects: weakref.WeakSet = weakref.WeakSet()  # BOs, perfmons, jobs to release at close
@@ -253,7 +308,17 @@ class Device:
         return self.backend.closed
 
     def ioctl(self, request: int, arg: ctypes.Structure, *, value: object = None, what: str = "") -> None:
-        """Issue an ioctl, turning failures into typed errors that name the ioctl and value."""
+        """Issue an ioctl, turning a failure into a typed error that names the ioctl and the value.
+
+        Args:
+            request: The ioctl request number.
+            arg: The ctypes structure passed and filled in.
+            value: The value to name in an error message (a handle, a size).
+            what: What was being done, for the error message.
+
+        Raises:
+            V3DError: The subclass that fits the errno (`PermissionDenied`, `InvalidArgument`, ...).
+        """
         if self.closed:
             raise InvalidArgument(f"{self!r} is closed; open a new device", ioctl=uapi.ioctl_name(request))
         try:
@@ -262,6 +327,17 @@ class Device:
             raise self.error(exc, request, value, what) from None
 
     def error(self, exc: OSError, request: int, value: object = None, what: str = "") -> V3DError:
+        """The typed error for a failed ioctl.
+
+        Args:
+            exc: The `OSError` the ioctl raised.
+            request: The ioctl request number.
+            value: The value to name in the message.
+            what: What was being done.
+
+        Returns:
+            The `V3DError` subclass that fits the errno, with a message saying how to fix it.
+        """
         return from_oserror(exc, uapi.ioctl_name(request), value, what)
 
     def _track(self, obj: object) -> None:
@@ -286,11 +362,29 @@ class Device:
     # --- memory ------------------------------------------------------------------------------------
 
     def alloc(self, nbytes: int) -> BufferObject:
-        """A new zero-filled BO of at least ``nbytes`` bytes (rounded up to the page size)."""
+        """Allocate a zero-filled buffer object.
+
+        Args:
+            nbytes: Size in bytes; rounded up to the page size.
+
+        Returns:
+            The new buffer, mapped into this process.
+
+        Raises:
+            InvalidArgument: `nbytes` is not a positive int, or the device is closed.
+        """
         return BufferObject(self, nbytes)
 
     def array(self, shape: Any, dtype: Any = np.float32) -> DeviceArray:
-        """A zero-filled numpy array in its own BO (default dtype float32, the QPU's float)."""
+        """Allocate a zero-filled numpy array in GPU memory (its own buffer object).
+
+        Args:
+            shape: The array's shape, as for `numpy.zeros`.
+            dtype: The element type (default float32, the QPU's float).
+
+        Returns:
+            The array; `.address` is its GPU address, to pass as a uniform.
+        """
         dtype = np.dtype(dtype)
         if dtype.hasobject:
             raise InvalidArgument(f"dtype {dtype} cannot live in GPU memory", value=dtype)
@@ -308,7 +402,15 @@ class Device:
             raise InvalidArgument(f"bad shape {shape!r}: {exc}", value=shape) from None
 
     def asarray(self, data: Any, dtype: Any = None) -> DeviceArray:
-        """A copy of ``data`` in a new BO."""
+        """Copy data into a new array in GPU memory.
+
+        Args:
+            data: Anything `numpy.asarray` accepts.
+            dtype: The element type (default: `data`'s own).
+
+        Returns:
+            The new array, holding a copy of `data`.
+        """
         source = np.asarray(data, dtype=dtype)
         out = self.array(source.shape, source.dtype)
         out[...] = source
@@ -317,10 +419,22 @@ class Device:
     # --- sync and perfmon --------------------------------------------------------------------------
 
     def syncobj(self, *, signaled: bool = False) -> Syncobj:
+        """Create a DRM sync object, to order jobs or wait for them.
+
+        Args:
+            signaled: Create it already signaled.
+
+        Returns:
+            The sync object.
+        """
         return Syncobj(self, signaled=signaled)
 
     def counter_table(self) -> tuple[Counter, ...]:
-        """The performance counters of this GPU (built in for V3D 4.2, else asked of the kernel)."""
+        """The performance counters of this GPU (built in for V3D 4.2, else asked of the kernel).
+
+        Returns:
+            One `Counter` (index, name, description) per hardware counter.
+        """
         if self._counter_table is None:
             if self.info.ver == 42:
                 self._counter_table = V3D42_COUNTERS
@@ -335,7 +449,18 @@ class Device:
         return self._counter_table
 
     def perfmon(self, names: Iterable[str | int]) -> Perfmon:
-        """A perfmon over the named counters (kernel names such as "cycle-count", or indices)."""
+        """Create a performance monitor over some counters.
+
+        Args:
+            names: Counter names as the kernel spells them (such as `"cycle-count"`) or their
+                indices; see `counter_table()`.
+
+        Returns:
+            The perfmon; pass it to `dispatch(..., perfmon=...)` and read `.values()` after the job.
+
+        Raises:
+            InvalidArgument: An unknown counter, or more than the GPU can count at once.
+        """
         if not self.info.supports_perfmon:
             raise V3DError("this kernel has no perfmon ioctls (needs Linux 5.15+)")
         pm = Perfmon(self, names)
@@ -357,7 +482,29 @@ class Device:
         _staged: Sequence[BufferObject] = (),
         _code_bytes: int = 8,
     ) -> Job:
-        """Submit seven raw cfg words (checked: counts, alignment, code/uniforms inside ``bos``)."""
+        """Submit a compute job from seven raw cfg words (for callers that build them themselves).
+
+        `dispatch` computes the words for you; use this to replay a job exactly.
+
+        Args:
+            cfg: The seven CSD cfg words (or a `CsdConfig`); checked for counts, alignment, and code
+                and uniforms lying inside `bos`.
+            bos: Every buffer object or `DeviceArray` the job touches (at least one).
+            coef: The four CSD coefficient words (0 for compute programs).
+            perfmon: A perfmon of this device to attach to the job.
+            in_sync: A job or sync object this job waits for before it starts.
+            executor_options: Options for the emulator's executor (see the emulator reference);
+                ignored by a real GPU.
+            description: The job's name in error messages (default: made from `cfg`).
+
+        Returns:
+            The submitted job; `job.wait()` waits for it.
+
+        Raises:
+            InvalidArgument: A cfg word, `coef`, `bos`, `perfmon` or `in_sync` is not acceptable; the
+                message names it.
+            V3DError: The kernel refused the submission.
+        """
         staged = list(_staged)
         try:
             return self._submit(cfg, bos, coef, perfmon, in_sync, executor_options, description, staged, _code_bytes)
@@ -455,12 +602,40 @@ class Device:
         in_sync: Job | Syncobj | None = None,
         executor_options: Mapping[str, object] | None = None,
     ) -> Job:
-        """Run QPU code: computes and checks the cfg words (Mesa's rules), stages code/uniforms.
+        """Run a QPU program as a compute job.
 
-        ``code``: a DeviceArray of uint64 words, or words (array-like, or an object with
-        ``.words``) staged into a temporary BO freed with the job. ``uniforms``: a DeviceArray of
-        uint32, or an array-like of uint32/int32/float32 values, staged likewise. ``bos``: every
-        other BO or DeviceArray the program touches.
+        Computes and checks the CSD cfg words (Mesa's rules), copies code and uniforms given as host
+        data into a temporary buffer freed with the job, and submits it. Nothing reaches the GPU
+        unless every argument is valid.
+
+        Args:
+            code: The program: a `DeviceArray` of uint64 words, or words as an array-like or an
+                object with `.words` (such as an assembled `Program`).
+            uniforms: The uniform stream: a `DeviceArray` of uint32, or an array-like of
+                uint32/int32/float32 values.
+            workgroups: Number of workgroups in x, y, z.
+            local_size: Invocations per workgroup in x, y, z (at most 256 in all); 16 invocations
+                make one batch of 16 lanes.
+            wgs_per_sg: Workgroups per supergroup, 1 to 16 (default: chosen as Mesa does).
+            batches: Override the number of batches of 16 lanes (default: what `workgroups` and
+                `local_size` need). py-videocore6's `thread=` is this.
+            threading: The program is 4-way threadable: it uses only `rf0`-`rf31`, so each QPU
+                may run four batches at once (otherwise at most two).
+            single_seg: The program has no thread switches before its end: its first `thrsw` ends it.
+            propagate_nan: Float ops propagate NaNs (Mesa always sets this).
+            bos: Every other buffer object or `DeviceArray` the program reads or writes.
+            perfmon: A perfmon of this device to count the job's events.
+            in_sync: A job or sync object to wait for before this job starts.
+            executor_options: Options for the emulator, such as `{"trace": True}` or
+                `{"strict": False}`; see the emulator reference. A real GPU ignores them.
+
+        Returns:
+            The job. `job.wait()` waits for it and raises what went wrong (on the emulator, a
+            `QPUError` naming the broken hazard rule).
+
+        Raises:
+            InvalidArgument: A bad shape, count, address or buffer; the message names it.
+            V3DError: The kernel refused the job.
         """
         if self.closed:
             raise InvalidArgument(f"{self!r} is closed; open a new device")
@@ -511,7 +686,16 @@ class Device:
         return bo, code_address, uniforms_address
 
     def wait(self, *jobs: Job, timeout: float | None = None) -> None:
-        """Wait for several jobs of this device; ``timeout`` (seconds) covers them all."""
+        """Wait for several jobs of this device.
+
+        Args:
+            *jobs: The jobs to wait for.
+            timeout: Seconds to wait for all of them together (default: no limit).
+
+        Raises:
+            InvalidArgument: A job belongs to another device.
+            GPUTimeout: The jobs did not all finish in time.
+        """
         for job in jobs:
             if not isinstance(job, Job) or job.device is not self:
                 raise InvalidArgument(f"{job!r} is not a job of this device", value=job)
@@ -565,7 +749,7 @@ class Device:
 
 
 def _words(data: Any, dtype: type, role: str) -> np.ndarray | None:
-    """Host data as a flat array of ``dtype`` words, or None for a DeviceArray (used in place).
+    """Host data as a flat array of `dtype` words, or None for a DeviceArray (used in place).
 
     Integers must fit the word (negative values are taken as two's complement); float32 data
     is accepted as uniforms and passed bit for bit.

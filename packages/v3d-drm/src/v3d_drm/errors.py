@@ -1,7 +1,7 @@
 """The typed errors of v3d-drm.
 
 Every error says what went wrong, which ioctl (if any) reported it, the errno, the offending
-value and, where there is one, how to fix it. Catch ``V3DError`` to catch them all.
+value and, where there is one, how to fix it. Catch `V3DError` to catch them all.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import os
 class V3DError(Exception):
     """Base class of every v3d-drm error.
 
-    Attributes: ``ioctl`` (C macro name or None), ``errno`` (int or None), ``value`` (the
+    Attributes: `ioctl` (C macro name or None), `errno` (int or None), `value` (the
     offending value, or None).
     """
 
@@ -55,14 +55,14 @@ class GPUTimeout(V3DError, TimeoutError):
 
 
 class JobCancelled(V3DError):
-    """A job was stopped before it completed: ``Job.cancel()``/``Job.close()``, Ctrl-C during its
+    """A job was stopped before it completed: `Job.cancel()`/`Job.close()`, Ctrl-C during its
     wait, or its device closing (emulated device; the kernel cannot cancel a job)."""
 
 
 class MMUFault(V3DError):
     """A GPU access outside every buffer object.
 
-    ``address`` is the faulting GPU address; ``nearest`` the (base, size) of the closest BO, or None.
+    `address` is the faulting GPU address; `nearest` the (base, size) of the closest BO, or None.
     """
 
     def __init__(
@@ -76,13 +76,14 @@ class MMUFault(V3DError):
         self.address = address
         self.nbytes = nbytes
         self.nearest = nearest
-        where = f"GPU access of {nbytes} byte(s) at {address:#010x} is outside every buffer object"
+        # What broke first, then where (`context`: one part per line, each at most 100 columns).
+        message = f"GPU access of {nbytes} byte(s) at {address:#010x} is outside every buffer object"
         if nearest is not None:
             base, size = nearest
-            where += f"; nearest BO is [{base:#010x}, {base + size:#010x})"
+            message += f"\n  nearest buffer: [{base:#010x}, {base + size:#010x})"
         if context:
-            where = f"{context}: {where}"
-        super().__init__(where, value=address)
+            message += f"\n{context}"
+        super().__init__(message, value=address)
 
 
 _FIXES = {

@@ -1,15 +1,17 @@
 """The executor contract: what the emulated backend hands to whatever runs a compute job.
 
-An executor is any object with ``name: str`` and ``run_csd(job: CsdJob) -> CsdResult``. The
+An executor is any object with `name: str` and `run_csd(job: CsdJob) -> CsdResult`. The
 vc6-isa emulator is one; v3d-drm's tests use a tiny one. Executors are found through the entry
-point group ``v3d_drm.executors`` (each entry point is a zero-argument callable returning an
-executor) or passed directly to ``v3d_drm.open(executor=...)``.
+point group `v3d_drm.executors` (each entry point is a zero-argument callable returning an
+executor) or passed directly to `v3d_drm.open(executor=...)`.
 
-The emulated backend calls ``run_csd`` on its own worker thread, one job at a time in submission
+The emulated backend calls `run_csd` on its own worker thread, one job at a time in submission
 order (the kernel runs one CSD job per queue). An executor that works in bounded slices should
-look at ``job.control`` between them: stop (by raising anything) once ``control.cancelled`` is
-set, and publish ``control.progress``. One that never looks still works; its jobs then cannot be
-stopped before they end, only abandoned.
+look at `job.control` between them: stop (by raising anything) once `control.cancelled` is
+set, and publish `control.progress`. One that never looks still works; its jobs then cannot be
+stopped before they end, only abandoned. An optional `warm_up()` is called once per device,
+in the thread of its first submit (for one-time work, such as compiling, that a wait's timeout
+should not count).
 """
 
 from __future__ import annotations
@@ -31,22 +33,42 @@ PREFERRED_EXECUTORS = ("emulator",)
 
 
 class GpuMemory:
-    """The emulated GPU address space: every live BO of the device as (address, bytes).
+    """The emulated GPU address space: every live buffer of the device, by GPU address.
 
-    Executors read and write BO memory through it; the arrays are views of the BOs' shared
-    memory, so writes are what the user sees through the BO's mmap.
+    Executors read and write buffer memory through it; the arrays are views of the buffers'
+    shared memory, so a write is what the user sees through the buffer's mapping.
     """
 
     def __init__(self, regions: list[tuple[int, np.ndarray]]) -> None:
+        """Wrap the buffers of a job.
+
+        Args:
+            regions: `(GPU address, uint8 array over the whole buffer)` for every buffer.
+        """
         self._regions = sorted(regions, key=lambda r: r[0])
         self._bases = [base for base, _ in self._regions]
 
     def regions(self) -> list[tuple[int, np.ndarray]]:
-        """(GPU address, writable uint8 array over the whole BO), sorted by address."""
+        """Every buffer of the address space.
+
+        Returns:
+            `(GPU address, writable uint8 array over the whole buffer)` pairs, sorted by address.
+        """
         return list(self._regions)
 
     def view(self, address: int, nbytes: int) -> np.ndarray:
-        """A writable uint8 view of [address, address + nbytes); MMUFault if not inside one BO."""
+        """A writable byte view of a range of GPU addresses.
+
+        Args:
+            address: First GPU address.
+            nbytes: Length in bytes.
+
+        Returns:
+            A uint8 array over `[address, address + nbytes)`.
+
+        Raises:
+            MMUFault: The range is not inside one buffer.
+        """
         i = bisect.bisect_right(self._bases, address) - 1
         if i >= 0 and nbytes >= 0:
             base, data = self._regions[i]
@@ -56,7 +78,15 @@ class GpuMemory:
         raise MMUFault(address, nbytes, nearest=self.nearest(address))
 
     def nearest(self, address: int) -> tuple[int, int] | None:
-        """(base, size) of the BO closest to ``address`` (containing it, if one does)."""
+        """The buffer closest to an address, for error messages.
+
+        Args:
+            address: A GPU address.
+
+        Returns:
+            `(base address, size)` of the buffer containing `address`, else of the nearest one;
+            `None` if there are no buffers.
+        """
         if not self._regions:
             return None
 
@@ -76,7 +106,7 @@ class JobControl:
     Attributes:
         progress: set by the executor: the fraction of the job done, in [0, 1] (for the vc6-isa
             emulator, batches finished / batches), or None while unknown. Read by
-            ``Job.progress()`` from any thread.
+            `Job.progress()` from any thread.
         reason: why the job was cancelled ("" until it is).
     """
 
@@ -91,7 +121,11 @@ class JobControl:
         return self._cancelled.is_set()
 
     def cancel(self, reason: str) -> None:
-        """Ask the job to stop (from any thread); the first reason given is kept."""
+        """Ask the job to stop (from any thread); the first reason given is kept.
+
+        Args:
+            reason: Why the job is stopped.
+        """
         if not self._cancelled.is_set():
             self.reason = reason
             self._cancelled.set()
@@ -99,7 +133,17 @@ class JobControl:
 
 @dataclass(frozen=True)
 class CsdJob:
-    """One SUBMIT_CSD as the executor sees it."""
+    """One compute job, as an executor receives it.
+
+    Attributes:
+        cfg: The seven CSD cfg words, exactly as submitted.
+        coef: The four coefficient words.
+        memory: The GPU address space at submit time.
+        perfmon_counters: Counter indices of the attached perfmon; empty if none.
+        options: The `executor_options` of the dispatch.
+        description: The job's name for messages.
+        control: Cancel requests in, progress out (see `JobControl`).
+    """
 
     cfg: tuple[int, ...]  # the seven CSD cfg words exactly as submitted
     coef: tuple[int, ...]  # the four coef words
@@ -112,7 +156,13 @@ class CsdJob:
 
 @dataclass(frozen=True)
 class CsdResult:
-    """What an executor reports back for one job."""
+    """What an executor reports back for one job.
+
+    Attributes:
+        counters: Counter index to value (modelled), for the attached perfmon.
+        stats: Anything the executor wants users to see as `job.stats`.
+        modelled_seconds: The modelled GPU time of the job, if the executor models time.
+    """
 
     counters: Mapping[int, int] = field(default_factory=dict)  # counter index -> value (modelled)
     stats: object | None = None  # exposed to users as Job.stats
@@ -121,11 +171,30 @@ class CsdResult:
 
 @runtime_checkable
 class Executor(Protocol):
-    """Runs CSD jobs for the emulated backend."""
+    """What runs compute jobs for the emulated device.
+
+    An executor is found through the `v3d_drm.executors` entry point (the emulator in `vc6_isa`
+    is one) or passed to `v3d_drm.open(executor=...)`.
+
+    Attributes:
+        name: The executor's name, shown in `DeviceInfo.executor`.
+    """
 
     name: str
 
-    def run_csd(self, job: CsdJob) -> CsdResult: ...
+    def run_csd(self, job: CsdJob) -> CsdResult:
+        """Run one job to completion.
+
+        Args:
+            job: The job: its cfg words, memory and options.
+
+        Returns:
+            Its counters, statistics and modelled time.
+
+        Raises:
+            V3DError: The program failed; `Job.wait` re-raises this error to the user.
+        """
+        ...
 
 
 @dataclass(frozen=True)
@@ -137,9 +206,9 @@ class ExecutorSearch:
 
 
 def find_executor(name: str | None = None) -> ExecutorSearch:
-    """Load the first working executor from the ``v3d_drm.executors`` entry points.
+    """Load the first working executor from the `v3d_drm.executors` entry points.
 
-    ``name`` restricts the search to one entry point. Loading errors (an entry point whose
+    `name` restricts the search to one entry point. Loading errors (an entry point whose
     module does not import yet, a callable that raises) are recorded, not raised, so the caller
     can explain what was tried.
     """

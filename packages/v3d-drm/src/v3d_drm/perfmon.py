@@ -1,7 +1,7 @@
 """Performance monitors over the DRM perfmon ioctls (no root needed, unlike /dev/mem).
 
-``dev.perfmon(["cycle-count", "QPU-total-idle-clk-cycles"])`` creates one; attach it to a
-dispatch with ``perfmon=``; ``pm.values()`` reads the 64-bit totals as a dict. Totals accumulate
+`dev.perfmon(["cycle-count", "QPU-total-idle-clk-cycles"])` creates one; attach it to a
+dispatch with `perfmon=`; `pm.values()` reads the 64-bit totals as a dict. Totals accumulate
 over every job the perfmon was attached to (the kernel has no reset).
 """
 
@@ -56,9 +56,22 @@ def _destroy(backend, perfmon_id: int) -> None:
 
 
 class Perfmon:
-    """A set of up to 32 hardware counters, attached to jobs with ``perfmon=``."""
+    """A set of up to 32 hardware performance counters, attached to jobs with `perfmon=`.
+
+    Create one with `Device.perfmon(names)`. On the emulator the counters come from the cycle
+    model and are modelled, not measured.
+    """
 
     def __init__(self, device: Device, names: Iterable[str | int]) -> None:
+        """Create the perfmon in the kernel (use `Device.perfmon`).
+
+        Args:
+            device: The device whose jobs it counts.
+            names: Counter names (such as `"cycle-count"`) or indices.
+
+        Raises:
+            InvalidArgument: An unknown counter, or more counters than the GPU counts at once.
+        """
         self.device = device
         self.counters = resolve_counters(names, device.counter_table())
         create = uapi.drm_v3d_perfmon_create(ncounters=len(self.counters))
@@ -76,7 +89,13 @@ class Perfmon:
         return not self._finalizer.alive or self.device.closed
 
     def values(self) -> dict[str, int]:
-        """Counter name -> total so far. Wait for the jobs first: there is no implicit sync."""
+        """Read the counters: their totals over every job attached so far.
+
+        Wait for the jobs first: reading does not wait for them.
+
+        Returns:
+            Counter name to value.
+        """
         self._check_open()
         out = (ctypes.c_uint64 * len(self.counters))()
         arg = uapi.drm_v3d_perfmon_get_values(id=self.id, values_ptr=ctypes.addressof(out))
@@ -84,6 +103,7 @@ class Perfmon:
         return {counter.name: int(value) for counter, value in zip(self.counters, out)}
 
     def close(self) -> None:
+        """Destroy the perfmon in the kernel. Idempotent."""
         self._finalizer()
 
     def __enter__(self) -> Self:

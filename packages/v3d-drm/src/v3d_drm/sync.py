@@ -39,7 +39,7 @@ def deadline_ns(timeout: float | None) -> int:
 
 
 class Syncobj:
-    """One syncobj handle. ``signaled=True`` creates it with a signalled fence (valid as in_sync)."""
+    """One syncobj handle. `signaled=True` creates it with a signalled fence (valid as in_sync)."""
 
     def __init__(self, device: Device, *, signaled: bool = False) -> None:
         self.device = device
@@ -53,7 +53,7 @@ class Syncobj:
         return not self._finalizer.alive or self.device.closed
 
     def wait(self, timeout: float | None = None, *, description: str = "", hint: str = "") -> None:
-        """Block until the fence signals; GPUTimeout after ``timeout`` seconds.
+        """Block until the fence signals; GPUTimeout after `timeout` seconds.
 
         WAIT_FOR_SUBMIT makes a syncobj that holds no fence yet wait for one instead of failing.
         The wait is a series of SYNCOBJ_WAITs of at most `WAIT_SLICE_SECONDS`, so Ctrl-C raises
@@ -65,7 +65,7 @@ class Syncobj:
             hint: appended to the timeout message (what the caller can do next).
 
         Raises:
-            GPUTimeout: the fence did not signal within ``timeout``.
+            GPUTimeout: the fence did not signal within `timeout`.
         """
         self._check_open()
         deadline = deadline_ns(timeout)

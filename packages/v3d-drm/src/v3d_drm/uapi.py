@@ -1,10 +1,10 @@
 """The kernel's user-space ABI for V3D, as ctypes structures and ioctl request numbers.
 
-Everything here mirrors Linux ``include/uapi/drm/drm.h`` and ``include/uapi/drm/v3d_drm.h``
+Everything here mirrors Linux `include/uapi/drm/drm.h` and `include/uapi/drm/v3d_drm.h`
 (the 6.12 headers): struct names, field names and macro names are the C ones, so code can be
 read side by side with the kernel header. Request numbers are computed from direction, type,
-number and ``ctypes.sizeof`` of the argument struct exactly like the C ``_IOWR`` family, never
-typed in. ``tests/test_abi.py`` compiles the real header with gcc and compares every struct
+number and `ctypes.sizeof` of the argument struct exactly like the C `_IOWR` family, never
+typed in. `tests/test_abi.py` compiles the real header with gcc and compares every struct
 size, field offset and request number with this module.
 """
 
@@ -529,7 +529,7 @@ def ioctl_name(request: int) -> str:
 def field_paths(struct: type, prefix: str = "") -> list[tuple[str, int, int]]:
     """(C member designator, offset, size) of every field, descending into nested structs.
 
-    The designator is what C's offsetof accepts, e.g. ``v71.ioc`` for the TFU's nested struct.
+    The designator is what C's offsetof accepts, e.g. `v71.ioc` for the TFU's nested struct.
     """
     out = []
     for name, ctype, *_ in struct._fields_:
@@ -542,7 +542,7 @@ def field_paths(struct: type, prefix: str = "") -> list[tuple[str, int, int]]:
 
 
 def c_string(array: ctypes.Array) -> str:
-    """Decode a NUL-terminated ``__u8[N]`` field."""
+    """Decode a NUL-terminated `__u8[N]` field."""
     raw = bytes(array)
     return raw.split(b"\0", 1)[0].decode("utf-8", "replace")
 

@@ -34,7 +34,7 @@ MEMORY_BUS_BYTES = 4
 
 
 def peak_flops_at(clock_mhz: float) -> float:
-    """Peak float32 flop/s of the 8 QPUs at ``clock_mhz``."""
+    """Peak float32 flop/s of the 8 QPUs at `clock_mhz`."""
     return QPUS * LANES * _FLOPS_PER_LANE_PER_INSTRUCTION / _CLOCKS_PER_INSTRUCTION * clock_mhz * 1e6
 
 

@@ -1,4 +1,4 @@
-"""The ``vc6-bench`` command line: one subcommand per routine, plus ``clock``, ``info`` and ``all``.
+"""The `vc6-bench` command line: one subcommand per routine, plus `clock`, `info` and `all`.
 
 Exit codes: 0 all results verified, 1 a result failed verification (or the routine raised),
 2 usage error (bad size, shape, option or device name), 3 no device.
@@ -8,14 +8,23 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 from . import method
 from .platform import DeviceError, Platform, RealPlatform
 from .progress import Progress
-from .report import render_csv, render_json, render_table
+from .report import (
+    banner_lines,
+    device_lines,
+    render_csv,
+    render_json,
+    result_lines,
+    summary_lines,
+    title_lines,
+)
 from .routines import ROUTINES, Problem, Routine
+from .selftest import command as selftest_command
 from .sizes import Count, SizeError, parse_count, parse_shape
 
 __all__ = ["EXIT_NO_DEVICE", "EXIT_OK", "EXIT_USAGE", "EXIT_VERIFY", "build_parser", "main"]
@@ -101,6 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
         ("info", "device, kernel and package versions"),
     ):
         _common_options(commands.add_parser(name, help=text, description=text), suppress=True)
+    selftest = commands.add_parser("selftest", help=selftest_command.SUMMARY, description=selftest_command.SUMMARY,
+                                   epilog="Exit codes: 0 agrees, 1 differs, 2 usage error, 3 no Pi GPU here.")
+    selftest_command.add_arguments(selftest)
     return parser
 
 
@@ -109,13 +121,26 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None, *, platform: Platform | None = None,
          stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
-    """Run the CLI; return the exit code (the console script exits with it)."""
+    """Run the `vc6-bench` command.
+
+    Args:
+        argv: The arguments, without the program name (default: `sys.argv[1:]`).
+        platform: What the harness runs on (default: the real kernels and devices; tests pass a
+            fake).
+        stdout: Where results go (default: `sys.stdout`).
+        stderr: Where messages and progress go (default: `sys.stderr`).
+
+    Returns:
+        The exit code: 0 ok, 1 verification failed, 2 usage error, 3 no device.
+    """
     stdout = stdout if stdout is not None else sys.stdout
     stderr = stderr if stderr is not None else sys.stderr
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as exit_:  # argparse has printed usage and a one-line error
         return int(exit_.code or 0)
+    if args.command == "selftest":
+        return selftest_command.main(args, stdout, stderr, platform)
     platform = platform if platform is not None else RealPlatform()
     try:
         return _run(args, platform, stdout, stderr)
@@ -128,23 +153,51 @@ def main(argv: Sequence[str] | None = None, *, platform: Platform | None = None,
 
 
 def _run(args: argparse.Namespace, platform: Platform, stdout: TextIO, stderr: TextIO) -> int:
+    """Measure and report. A table streams as it is known (title at once, the banner once the
+    device is open, the device line after the clock, each routine when measured, the summary
+    last); JSON and CSV are written whole at the end."""
     names = list(ROUTINES) if args.command == "all" else [args.command] if args.command in ROUTINES else []
     # Sizes given on the command line are checked before any device is opened.
     explicit = {name: _explicit_problem(args, ROUTINES[name]) for name in names}
-    dev = platform.open(args.device)
-    try:
-        document = _document(args, platform, dev)
-        if names:
-            document["results"] = _bench_all(args, platform, dev, names, explicit, document, stderr)
-    finally:
-        close = getattr(dev, "close", None)
-        if close is not None:
-            close()
-    renderer = {"json": render_json, "csv": render_csv, "table": render_table}[args.format]
-    stdout.write(renderer(document))
+    document: dict[str, Any] = {"tool": PROG, "schema_version": SCHEMA_VERSION, "command": args.command}
+    table = args.format == "table"
+    with Progress(total=2 + len(names) * (4 + (args.repeat or 1)), stream=stderr,
+                  enabled=not args.no_progress) as progress:
+
+        def show(lines: list[str]) -> None:
+            if table and lines:
+                progress.above(stdout, "\n".join(lines) + "\n")
+
+        versions = platform.versions()
+        show(title_lines({**document, "versions": versions}))
+        progress.step("opening the device")
+        dev = platform.open(args.device)
+        try:
+            document["device"] = _device(platform, dev)
+            progress.total = 2 + len(names) * (4 + _repeat(args, document["device"]["emulated"]))
+            show(banner_lines(document))
+            progress.step("preparing the emulator" if document["device"]["emulated"] else "the device's clock")
+            platform.warm_up(dev, progress.note)
+            _clock(platform, dev, document["device"])
+            document["versions"] = versions
+            show(device_lines(document))
+            if names:
+                document["results"] = _bench_all(args, platform, dev, names, explicit, document, progress,
+                                                 lambda result: show(result_lines(result)))
+                show(summary_lines(document["results"]))
+        finally:
+            close = getattr(dev, "close", None)
+            if close is not None:
+                close()
+    if not table:
+        stdout.write({"json": render_json, "csv": render_csv}[args.format](document))
     failed = [r["routine"] for r in document.get("results", []) if not r["verification"]["passed"]]
     stderr.writelines(f"{PROG}: verification FAILED for {name}\n" for name in failed)
     return EXIT_VERIFY if failed else EXIT_OK
+
+
+def _repeat(args: argparse.Namespace, emulated: bool) -> int:
+    return args.repeat or (method.EMULATOR_REPEAT if emulated else method.HARDWARE_REPEAT)
 
 
 def _explicit_problem(args: argparse.Namespace, routine: Routine) -> Problem | None:
@@ -156,21 +209,18 @@ def _explicit_problem(args: argparse.Namespace, routine: Routine) -> Problem | N
     return routine.parse(size, shape, steps)
 
 
-def _document(args: argparse.Namespace, platform: Platform, dev: Any) -> dict[str, Any]:
+def _device(platform: Platform, dev: Any) -> dict[str, Any]:
     device = platform.device_info(dev)
     device["emulated"] = platform.is_emulated(dev)
+    return device
+
+
+def _clock(platform: Platform, dev: Any, device: dict[str, Any]) -> None:
     try:
         device["clock_mhz"], device["clock_modelled"] = platform.clock(dev)
     except Exception as error:  # noqa: BLE001 - the clock is reported, never needed: say why it is missing
         device["clock_mhz"], device["clock_modelled"] = None, device["emulated"]
         device["clock_error"] = f"{type(error).__name__}: {error}"
-    return {
-        "tool": PROG,
-        "schema_version": SCHEMA_VERSION,
-        "command": args.command,
-        "device": device,
-        "versions": platform.versions(),
-    }
 
 
 def _default_problem(args: argparse.Namespace, routine: Routine, emulated: bool) -> tuple[Problem, str | None]:
@@ -189,33 +239,34 @@ def _default_problem(args: argparse.Namespace, routine: Routine, emulated: bool)
 
 
 def _work_ratio(routine: Routine, big: Problem, small: Problem) -> float:
-    """How many times more work ``big`` is than ``small`` (flops, or bytes when there are none)."""
+    """How many times more work `big` is than `small` (flops, or bytes when there are none)."""
     if routine.flops(small):
         return routine.flops(big) / routine.flops(small)
     return routine.bytes_moved(big) / routine.bytes_moved(small)
 
 
 def _bench_all(args: argparse.Namespace, platform: Platform, dev: Any, names: list[str],
-               explicit: dict[str, Problem | None], document: dict[str, Any], stderr: TextIO) -> list[dict[str, Any]]:
+               explicit: dict[str, Problem | None], document: dict[str, Any], progress: Progress,
+               done: Callable[[dict[str, Any]], None]) -> list[dict[str, Any]]:
+    """Measure each routine; `done` receives each result as soon as it is complete."""
     emulated = document["device"]["emulated"]
-    repeat = args.repeat or (method.EMULATOR_REPEAT if emulated else method.HARDWARE_REPEAT)
-    progress = Progress(total=len(names) * (4 + repeat), stream=stderr, enabled=not args.no_progress)
+    repeat = _repeat(args, emulated)
     results = []
-    try:
-        for name in names:
-            routine = ROUTINES[name]
-            problem, note = (explicit[name], None) if explicit[name] is not None else _default_problem(args, routine, emulated)
-            settings = method.Settings(repeat=args.repeat, clock_mhz=document["device"]["clock_mhz"], progress=lambda label, n=name: progress.step(f"{n}: {label}"))
-            try:
-                result = method.bench_routine(platform, dev, routine, problem, settings)
-            except Exception as error:  # noqa: BLE001 - a routine that raises has no verified result
-                result = method.failed_result(routine, problem, repeat, emulated, f"{type(error).__name__}: {error}")
-            result["problem"]["note"] = note
-            result["device"] = document["device"]
-            result["versions"] = document["versions"]
-            results.append(result)
-    finally:
-        progress.finish()
+    for name in names:
+        routine = ROUTINES[name]
+        problem, note = (explicit[name], None) if explicit[name] is not None else _default_problem(args, routine, emulated)
+        settings = method.Settings(repeat=args.repeat, clock_mhz=document["device"]["clock_mhz"],
+                                   progress=lambda label, n=name: progress.step(f"{n}: {label}"),
+                                   watch=progress.watch)
+        try:
+            result = method.bench_routine(platform, dev, routine, problem, settings)
+        except Exception as error:  # noqa: BLE001 - a routine that raises has no verified result
+            result = method.failed_result(routine, problem, repeat, emulated, f"{type(error).__name__}: {error}")
+        result["problem"]["note"] = note
+        result["device"] = document["device"]
+        result["versions"] = document["versions"]
+        results.append(result)
+        done(result)
     return results
 
 

@@ -4,7 +4,7 @@
    routine rounds), once.
 2. Stage the inputs into device arrays (timed, reported as staging, never as GPU time).
 3. Warm up once (on the emulator, on a small problem: that is enough to compile its JIT).
-4. Time ``repeat`` runs of the routine on the device-resident arrays; before each run the inputs are
+4. Time `repeat` runs of the routine on the device-resident arrays; before each run the inputs are
    staged again and the outputs are filled with NaN, so a run that leaves stale data cannot pass.
    Every run is verified against the reference. On the emulator the GPU time is the cycle model's
    modelled time (deterministic); the emulator's own wall time is kept apart.
@@ -39,22 +39,34 @@ REL_ERROR_DEFINITION = "max |result - reference| / max |reference| (normwise)"
 
 @dataclass
 class Settings:
-    """How one routine is measured; ``repeat`` None means the backend's default."""
+    """How one routine is measured; `repeat` None means the backend's default."""
 
     repeat: int | None = None
     clock_mhz: float | None = None  # the device's QPU clock, to turn counted cycles into seconds
     progress: Callable[[str], None] = field(default=lambda label: None)
+    watch: Callable[[list[Any]], None] = field(default=lambda jobs: None)  # the jobs of the run under way
 
 
 def spread(values: list[float]) -> dict[str, float] | None:
-    """min, median and max of ``values`` (None when there are none)."""
+    """min, median and max of `values` (None when there are none)."""
     if not values:
         return None
     return {"min": min(values), "median": statistics.median(values), "max": max(values), "runs": len(values)}
 
 
 def check(result: Any, reference: np.ndarray, tolerance: Any, exact: bool) -> dict[str, Any]:
-    """Compare one result with its reference: errors, and whether it passes (exactly, or within tolerance)."""
+    """Compare one result with its reference.
+
+    Args:
+        result: What the routine returned.
+        reference: What it must equal (float64 where the routine is inexact).
+        tolerance: The allowed error per element (an array or a number); ignored when `exact`.
+        exact: Whether the result must match bit for bit.
+
+    Returns:
+        The verification record: whether it passed, the largest absolute and relative errors,
+        and a message when it failed.
+    """
     got = np.asarray(result)
     want = np.asarray(reference)
     if got.shape != want.shape:
@@ -162,9 +174,10 @@ class _Run:
 
 
 def _run_once(platform: Platform, dev: Any, routine: Routine, problem: Problem, staged: _Staged,
-              reference: np.ndarray, tolerance: Any) -> _Run:
+              reference: np.ndarray, tolerance: Any, watch: Callable[[list[Any]], None]) -> _Run:
     kernels = platform.kernels()
     with kernels.record() as recording, platform.counting(dev) as counters:
+        watch(recording.jobs)
         start = time.perf_counter()
         returned = routine.call(kernels, staged.arrays, problem, dev)
         wall = time.perf_counter() - start
@@ -220,7 +233,19 @@ def _rates(routine: Routine, problem: Problem, seconds: float | None, clock_mhz:
 
 
 def bench_routine(platform: Platform, dev: Any, routine: Routine, problem: Problem, settings: Settings) -> dict[str, Any]:
-    """Measure ``routine`` on ``problem`` by the method in the module docstring; return the result dict."""
+    """Measure one routine on one problem: warm up, time, verify, and compare with numpy.
+
+    Args:
+        platform: Access to the kernels and the clock (`RealPlatform` for the real ones).
+        dev: The open device.
+        routine: The routine to measure, from `ROUTINES`.
+        problem: The problem size.
+        settings: How many runs, the device's clock, and the progress callback.
+
+    Returns:
+        The result record, as `vc6-bench --json` prints it under `results` (GPU times labelled
+        modelled on the emulator).
+    """
     emulated = platform.is_emulated(dev)
     repeat = settings.repeat or (EMULATOR_REPEAT if emulated else HARDWARE_REPEAT)
     clock_mhz = ceilings.NOMINAL_CLOCK_MHZ
@@ -233,14 +258,15 @@ def bench_routine(platform: Platform, dev: Any, routine: Routine, problem: Probl
     warmup_problem = routine.warmup if emulated else problem
     checks, runs, staging = [], [], []
     settings.progress("warm-up")
-    checks.append(_warm_up(platform, dev, routine, warmup_problem, problem, inputs, reference, tolerance))
+    checks.append(_warm_up(platform, dev, routine, warmup_problem, problem, inputs, reference, tolerance,
+                           settings.watch))
     if checks[-1]["passed"]:
         staged = _Staged(dev, routine, problem, inputs)
         try:
             for index in range(repeat):
                 settings.progress(f"run {index + 1}/{repeat}")
                 staging.append(staged.refill())
-                run = _run_once(platform, dev, routine, problem, staged, reference, tolerance)
+                run = _run_once(platform, dev, routine, problem, staged, reference, tolerance, settings.watch)
                 runs.append(run)
                 checks.append(run.check)
                 if not run.check["passed"]:
@@ -295,8 +321,9 @@ def bench_routine(platform: Platform, dev: Any, routine: Routine, problem: Probl
 
 
 def _warm_up(platform: Platform, dev: Any, routine: Routine, warmup_problem: Problem, problem: Problem,
-             inputs: Mapping[str, np.ndarray], reference: np.ndarray, tolerance: Any) -> dict[str, Any]:
-    """One verified run that is not timed; on a smaller problem when ``warmup_problem`` differs."""
+             inputs: Mapping[str, np.ndarray], reference: np.ndarray, tolerance: Any,
+             watch: Callable[[list[Any]], None]) -> dict[str, Any]:
+    """One verified run that is not timed; on a smaller problem when `warmup_problem` differs."""
     if warmup_problem != problem:
         inputs = routine.make_inputs(warmup_problem, np.random.default_rng(SEED + 1))
         reference = routine.reference(inputs, warmup_problem)
@@ -304,7 +331,7 @@ def _warm_up(platform: Platform, dev: Any, routine: Routine, warmup_problem: Pro
     staged = _Staged(dev, routine, warmup_problem, inputs)
     try:
         staged.refill()
-        return _run_once(platform, dev, routine, warmup_problem, staged, reference, tolerance).check
+        return _run_once(platform, dev, routine, warmup_problem, staged, reference, tolerance, watch).check
     finally:
         staged.close()
 

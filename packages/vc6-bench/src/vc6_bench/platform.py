@@ -1,6 +1,6 @@
 """The one place vc6-bench touches the layers under it (v3d-drm, vc6-kernels, vc6-isa).
 
-The harness asks a :class:`Platform` for a device, the kernels, the clock, an empty job and the
+The harness asks a `Platform` for a device, the kernels, the clock, an empty job and the
 versions; tests hand the CLI a fake platform instead, so the measuring and reporting code is tested
 without depending on the layers' speed or state.
 """
@@ -11,7 +11,7 @@ import importlib.metadata
 import inspect
 import os
 import platform as _host
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -21,7 +21,7 @@ __all__ = ["DeviceError", "NoDevice", "Platform", "RealPlatform", "UnknownDevice
 
 
 class DeviceError(Exception):
-    """Opening the requested device failed; ``exit_code`` is what the CLI exits with."""
+    """Opening the requested device failed; `exit_code` is what the CLI exits with."""
 
     exit_code = 3
 
@@ -49,10 +49,10 @@ PACKAGES = ("vc6-bench", "vc6-kernels", "vc6-isa", "v3d-drm", "numpy", "numba")
 
 
 class Platform:
-    """What the harness needs from below. :class:`RealPlatform` is the one the console script uses."""
+    """What the harness needs from below. `RealPlatform` is the one the console script uses."""
 
     def open(self, device: str | None) -> Any:
-        """Open a device (``None``: the driver's default); raise NoDevice or UnknownDevice."""
+        """Open a device (`None`: the driver's default); raise NoDevice or UnknownDevice."""
         raise NotImplementedError
 
     def kernels(self) -> Any:
@@ -73,6 +73,9 @@ class Platform:
     def empty_job(self, dev: Any) -> Any:
         """Submit an empty compute job and wait for it; return the finished job."""
         raise NotImplementedError
+
+    def warm_up(self, dev: Any, note: Callable[[str], None]) -> None:
+        """Do the device's one-time preparation (the emulator's compile) now, telling `note`."""
 
     @contextmanager
     def counting(self, dev: Any) -> Iterator[dict[str, int]]:
@@ -138,6 +141,11 @@ class RealPlatform(Platform):
 
         measured = v3d_drm.gpu_clock_mhz(dev)
         return float(measured.mhz), bool(measured.modelled)
+
+    def warm_up(self, dev: Any, note: Callable[[str], None]) -> None:
+        from v3d_drm.warmup import warm_up
+
+        warm_up(dev, note)
 
     def empty_job(self, dev: Any) -> Any:
         job = dev.dispatch(_empty_program(), np.zeros(1, np.uint32))

@@ -17,7 +17,17 @@ from vc6_isa.emulator.cycle_model import CALIBRATION_ERROR
 
 from . import ceilings
 
-__all__ = ["EMULATOR_BANNER", "render_csv", "render_json", "render_table"]
+__all__ = [
+    "EMULATOR_BANNER",
+    "banner_lines",
+    "device_lines",
+    "render_csv",
+    "render_json",
+    "render_table",
+    "result_lines",
+    "summary_lines",
+    "title_lines",
+]
 
 EMULATOR_BANNER = (
     "EMULATOR: no Raspberry Pi GPU here. GPU times and the rates derived from them are MODELLED by the\n"
@@ -73,42 +83,64 @@ def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def render_table(document: dict[str, Any]) -> str:
-    lines = [f"vc6-bench {document['versions'].get('vc6-bench') or ''} {document['command']}".rstrip()]
+    """The whole table: what the CLI streams piece by piece, in the same order."""
+    lines = title_lines(document) + banner_lines(document) + device_lines(document)
+    for result in document.get("results", []):
+        lines += result_lines(result)
+    lines += summary_lines(document.get("results", []))
+    return "\n".join(lines) + "\n"
+
+
+def title_lines(document: dict[str, Any]) -> list[str]:
+    """The first line: tool, version, command (known before any device is opened)."""
+    return [f"vc6-bench {document['versions'].get('vc6-bench') or ''} {document['command']}".rstrip()]
+
+
+def banner_lines(document: dict[str, Any]) -> list[str]:
+    """The EMULATOR banner when the device is emulated (known once it is open)."""
     device = document.get("device")
-    if device and device.get("emulated"):
-        lines += [EMULATOR_BANNER]
-    if device:
-        lines.append(_device_line(device))
+    return EMULATOR_BANNER.splitlines() if device and device.get("emulated") else []
+
+
+def device_lines(document: dict[str, Any]) -> list[str]:
+    """The device line (with its clock), and what `info` and `clock` print."""
+    device = document.get("device")
+    lines = [_device_line(device)] if device else []
     if document["command"] == "info":
         lines += _info_lines(document)
     elif document["command"] == "clock":
         lines.append(_clock_line(document["device"]))
-    else:
-        results = document["results"]
-        if len(results) > 1:
-            lines += ["", *_summary(results)]
-        for result in results:
-            lines += ["", *_details(result)]
-    return "\n".join(lines) + "\n"
+    return lines
+
+
+def result_lines(result: dict[str, Any]) -> list[str]:
+    """One routine's details, printed as soon as it has been measured."""
+    return ["", *_details(result)]
+
+
+def summary_lines(results: list[dict[str, Any]]) -> list[str]:
+    """The one-row-per-routine table, after the details, when there is more than one routine."""
+    return ["", *_summary(results)] if len(results) > 1 else []
 
 
 def _device_line(device: dict[str, Any]) -> str:
     where = device.get("node") or device.get("executor") or ""
     return (
         f"device: {device['backend']}{f' ({where})' if where else ''}, V3D {device['v3d_version']}, "
-        f"{device['qpus']} QPUs, {_clock_text(device)}"
+        f"{device['qpus']} QPUs, QPU clock {_clock_text(device)}"
     )
 
 
 def _clock_text(device: dict[str, Any]) -> str:
     if device.get("clock_mhz") is None:
-        return "clock unknown"
+        return "unknown"
     how = "modelled" if device["clock_modelled"] else "measured from the perf counters"
-    return f"QPU clock {device['clock_mhz']:.1f} MHz ({how})"
+    return f"{device['clock_mhz']:.1f} MHz ({how})"
 
 
 def _clock_line(device: dict[str, Any]) -> str:
-    return f"QPU clock: {_clock_text(device)}"
+    why = f" ({device['clock_error']})" if device.get("clock_mhz") is None and device.get("clock_error") else ""
+    return f"QPU clock: {_clock_text(device)}{why}"
 
 
 def _info_lines(document: dict[str, Any]) -> list[str]:
@@ -138,7 +170,7 @@ def _summary(results: list[dict[str, Any]]) -> list[str]:
             _shares(gpu) + (mark if _shares(gpu) != "-" else ""),
             _seconds(((r.get("baseline") or {}).get("seconds") or {}).get("median")),
             _speedup((r.get("baseline") or {}).get("speedup")) + (mark if (r.get("baseline") or {}).get("speedup") else ""),
-            _speedup((r.get("py_videocore6") or {}).get("speedup")) + (mark if (r.get("py_videocore6") or {}).get("speedup") else ""),
+            _ratio((r.get("py_videocore6") or {}).get("speedup")) + (mark if (r.get("py_videocore6") or {}).get("speedup") else ""),
             _verdict(r["verification"]),
         ))
     widths = [max(len(row[i]) for row in rows) for i in range(len(_SUMMARY_COLUMNS))]
@@ -213,7 +245,7 @@ def _details(r: dict[str, Any]) -> list[str]:
 
 
 def _pv6_text(pv6: dict[str, Any]) -> str:
-    speedup = f"; this routine {pv6['speedup']:.2f}x as fast ({pv6['speedup_note']})" if pv6["speedup"] else ""
+    speedup = f"; this routine {_ratio(pv6['speedup'])} as fast ({pv6['speedup_note']})" if pv6["speedup"] else ""
     return (f"{pv6['program']}: {_seconds(pv6['measured_seconds'])} measured on a Pi 4, "
             f"{_seconds(pv6['modelled_seconds'])} modelled{speedup}")
 
@@ -294,11 +326,15 @@ def _number(value: float | None) -> str:
         return "-"
     if value >= 1e5:
         return f"{value:.3g}"
-    return f"{value:.4g}" if value < 100 else f"{value:.0f}"
+    return f"{value:#.4g}" if value < 100 else f"{value:.0f}"  # '#': 1.000, not a bare 1
 
 
 def _speedup(value: float | None) -> str:
     return "-" if value is None else f"{value:.3g}x"
+
+
+def _ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}x"
 
 
 def _bytes_text(nbytes: int) -> str:

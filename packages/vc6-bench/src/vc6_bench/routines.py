@@ -4,7 +4,7 @@ For each routine: its name, how a size is given and its default sizes (on a Pi, 
 the emulator where the Pi default would take too long there), how to build inputs, how to call the
 vc6-kernels routine on device-resident arrays, its numpy baseline (timed on the CPU), the float64
 reference it is verified against, the tolerance (or exactness), and the flops and bytes it must move.
-The measuring code (:mod:`vc6_bench.method`) knows nothing routine-specific.
+The measuring code (`vc6_bench.method`) knows nothing routine-specific.
 """
 
 from __future__ import annotations
@@ -33,7 +33,12 @@ LAMBDA = 8.0
 
 @dataclass(frozen=True)
 class Problem:
-    """One problem size: named dimensions (``{"m":..,"n":..,"k":..}``) and a short label."""
+    """One problem size.
+
+    Attributes:
+        dims: Named dimensions, such as `{"m": 1024, "n": 1024, "k": 1024}`.
+        label: A short label for reports, such as `"1024x1024x1024"`.
+    """
 
     dims: Mapping[str, int]
     label: str
@@ -47,7 +52,29 @@ Inputs = dict[str, np.ndarray]
 
 @dataclass(frozen=True)
 class Routine:
-    """How to size, feed, run, time on numpy, and verify one routine (see the module docstring)."""
+    """How to size, feed, run, time on numpy, and verify one routine.
+
+    Attributes:
+        name: The subcommand name, such as `"sgemm"`.
+        summary: One line for the help text.
+        size_help: Help text of `--size`.
+        parse: Turns `--size`, `--shape` and `--steps` into a `Problem`.
+        default: The problem size on a Pi.
+        emulator_default: A smaller default on the emulator (`None`: the Pi's is quick enough).
+        warmup: A small problem for the warm-up run.
+        make_inputs: Makes the host input arrays for a problem, from a seeded generator.
+        outputs: The device arrays a problem needs (name to shape and dtype).
+        call: Runs the routine: `(kernels, device arrays, problem, device)`.
+        numpy: The numpy baseline, in float32 like the GPU.
+        reference: What the result must equal (float64 where the routine is inexact).
+        tolerance: The allowed error per element; `None` when the result must be exact.
+        flops: Floating-point operations of a problem.
+        bytes_moved: Compulsory memory traffic: each input read and each output written once.
+        ceilings: Which ceilings apply: `"flops"`, `"bandwidth"`.
+        exact: Whether the result must match the reference bit for bit (no `tolerance`).
+        py_videocore6: The py-videocore6 program of the calibration that this routine is
+            compared with (its name there and its record-size problem), or `None`.
+    """
 
     name: str
     summary: str
@@ -172,7 +199,7 @@ STENCIL_K = 0.25
 
 
 def stencil_numpy(grid: np.ndarray, steps: int, k: float = STENCIL_K) -> np.ndarray:
-    """QPULib's heat-flow step, ``steps`` times: each interior cell moves toward the mean of its 8
+    """QPULib's heat-flow step, `steps` times: each interior cell moves toward the mean of its 8
     neighbours by the factor k, c' = c - k (c - mean); the border cells keep their value.
 
     Evaluated in float32 in vc6-kernels' documented order of operations (column sums
@@ -316,5 +343,5 @@ ROUTINES: dict[str, Routine] = {
 
 
 def routine_names() -> list[str]:
-    """Routine names in table order (the order ``vc6-bench all`` runs them)."""
+    """Routine names in table order (the order `vc6-bench all` runs them)."""
     return list(ROUTINES)

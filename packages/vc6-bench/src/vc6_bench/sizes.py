@@ -1,9 +1,9 @@
-"""Parse problem sizes written the way people write them: ``1024``, ``32Mi``, ``64MiB``, ``1000x300x777``.
+"""Parse problem sizes written the way people write them: `1024`, `32Mi`, `64MiB`, `1000x300x777`.
 
-A count may carry a decimal suffix (``k`` = 10**3, ``M``, ``G``) or a binary one (``Ki`` = 2**10,
-``Mi``, ``Gi``). A trailing ``B`` makes it a byte count (``64MiB``, ``4kB``, ``512B``): routines
+A count may carry a decimal suffix (`k` = 10**3, `M`, `G`) or a binary one (`Ki` = 2**10,
+`Mi`, `Gi`). A trailing `B` makes it a byte count (`64MiB`, `4kB`, `512B`): routines
 whose size is a number of float32 elements turn bytes into elements by dividing by 4, and refuse a
-byte count that is not a whole number of elements. Every error is a :class:`SizeError` whose message
+byte count that is not a whole number of elements. Every error is a `SizeError` whose message
 says what was wrong and what is accepted, so the CLI can print it on one line and exit 2.
 """
 
@@ -34,7 +34,7 @@ class SizeError(ValueError):
 
 @dataclass(frozen=True)
 class Count:
-    """A parsed size: ``value`` units, where the unit is bytes when ``is_bytes`` else elements."""
+    """A parsed size: `value` units, where the unit is bytes when `is_bytes` else elements."""
 
     value: int
     is_bytes: bool
@@ -42,7 +42,18 @@ class Count:
 
 
 def parse_count(text: str) -> Count:
-    """Parse ``"32Mi"`` -> Count(33554432, False), ``"64MiB"`` -> Count(67108864, True)."""
+    """Parse a size with an optional binary suffix.
+
+    Args:
+        text: Such as `"1024"`, `"32Mi"` (elements) or `"64MiB"` (bytes).
+
+    Returns:
+        The count: `parse_count("32Mi")` is `Count(33554432, False, ...)`, `"64MiB"` gives
+        `Count(67108864, True, ...)`.
+
+    Raises:
+        SizeError: The text does not parse or is not positive.
+    """
     match = _COUNT.match(str(text))
     if match is None:
         raise SizeError(f"size {text!r} does not parse: give {_ACCEPTED}")
@@ -53,7 +64,7 @@ def parse_count(text: str) -> Count:
 
 
 def elements_from(count: Count, itemsize: int) -> int:
-    """Number of elements of ``itemsize`` bytes that ``count`` names (bytes are divided exactly)."""
+    """Number of elements of `itemsize` bytes that `count` names (bytes are divided exactly)."""
     if not count.is_bytes:
         return count.value
     if count.value % itemsize:
@@ -65,9 +76,21 @@ def elements_from(count: Count, itemsize: int) -> int:
 
 
 def parse_shape(text: str, ndim: int, what: str) -> tuple[int, ...]:
-    """Parse ``"1000x300x777"`` into ``ndim`` positive ints; ``what`` names the axes for messages.
+    """Parse a shape such as `"1000x300x777"`.
 
-    Each axis may use the count suffixes (``1Kix1Ki``) but not ``B``: a shape counts elements.
+    Each axis may use the count suffixes (`1Kix1Ki`) but not `B`: a shape counts elements.
+
+    Args:
+        text: The shape.
+        ndim: How many axes it must have.
+        what: The axes' names for messages, such as `"MxNxK"`.
+
+    Returns:
+        `ndim` positive ints.
+
+    Raises:
+        SizeError: The text does not parse, has the wrong number of axes, or an axis is not
+            positive.
     """
     parts = re.split(r"[xX×]", str(text))
     problem = f"shape {text!r} does not parse: give {what} as {ndim} positive whole numbers joined by 'x'"

@@ -1,7 +1,7 @@
 """vc6_isa: the VideoCore VI (V3D 4.2) QPU instruction set.
 
-The ISA table, encoder and decoder live in :mod:`vc6_isa.encoding`, Mesa-exact disassembly in
-:mod:`vc6_isa.disasm`, the text assembler in :mod:`vc6_isa.textasm`; this module re-exports their public API.
+The ISA table, encoder and decoder live in `vc6_isa.encoding`, Mesa-exact disassembly in
+`vc6_isa.disasm`, the text assembler in `vc6_isa.textasm`; this module re-exports their public API.
 """
 
 from .disasm import disassemble, disassemble_instruction

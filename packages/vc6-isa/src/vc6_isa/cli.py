@@ -1,15 +1,19 @@
-"""The ``vc6-isa`` command: disassemble and assemble QPU programs.
+"""The `vc6-isa` command: disassemble and assemble QPU programs.
 
     vc6-isa dis FILE [--hex] [--addresses] [--no-labels]   # binary or hex words -> Mesa text
+    vc6-isa dis WORD [WORD ...]                             # e.g. vc6-isa dis 0x3c203192bb814000
     vc6-isa as FILE -o OUT [--hex]                          # Mesa text -> binary (or hex words)
 
-``FILE`` may be ``-`` for standard input. Exit status: 0 on success, 1 when the input is not a
-valid program (one ``vc6-isa: error: ...`` line on stderr), 2 on a usage error.
+`FILE` may be `-` for standard input; an argument of `dis` that is no file but a hex word
+(up to 16 digits, `0x` optional) is that instruction word. Exit status: 0 on success, 1 when
+the input is not a valid program (one `vc6-isa: error: ...` line on stderr), 2 on a usage
+error.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -31,7 +35,7 @@ class _InputError(Exception):
 
 
 def read_words(data: bytes, name: str = "input") -> np.ndarray:
-    """Words of a program file: one hex word per line (``#`` comments allowed), or raw
+    """Words of a program file: one hex word per line (`#` comments allowed), or raw
     little-endian 64-bit words. Text is recognised when every non-blank line is a hex word."""
     text = _as_text(data)
     if text is not None:
@@ -65,9 +69,21 @@ def _read(path: str) -> bytes:
         raise _InputError(f"cannot read {path}: {exc.strerror}") from None
 
 
+def _dis_input(sources: list[str]) -> tuple[np.ndarray, str]:
+    """(words, name for messages) from `dis`'s arguments: one file (or -), or hex words."""
+    if len(sources) == 1 and (sources[0] == "-" or os.path.exists(sources[0])):
+        name = "<stdin>" if sources[0] == "-" else sources[0]
+        return read_words(_read(sources[0]), name), name
+    if all(_HEX_WORD.fullmatch(source) for source in sources):
+        return np.array([int(source, 16) for source in sources], dtype=np.uint64), "arguments"
+    if len(sources) == 1:
+        _read(sources[0])  # reports why the file cannot be read
+    bad = next(source for source in sources if not _HEX_WORD.fullmatch(source))
+    raise _InputError(f"{bad!r} is not a hex instruction word (give one FILE, or words such as 0x3c203186bb800000)")
+
+
 def _dis(args: argparse.Namespace) -> None:
-    name = "<stdin>" if args.file == "-" else args.file
-    words = read_words(_read(args.file), name)
+    words, name = _dis_input(args.file)
     for index, word in enumerate(words):
         try:
             decode(int(word))
@@ -113,7 +129,12 @@ def _one_line(exc: AssembleError) -> str:
     return f"{where}: {exc.message}" if where else exc.message
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of `vc6-isa` (the docs' command-line reference is generated from it).
+
+    Returns:
+        The parser, with the subcommands `dis` and `as`.
+    """
     parser = argparse.ArgumentParser(
         prog="vc6-isa",
         description="Disassemble and assemble VideoCore VI (V3D 4.2) QPU programs"
@@ -125,7 +146,10 @@ def _parser() -> argparse.ArgumentParser:
         help="disassemble a program (raw little-endian words or one hex word per line)",
     )
     dis.add_argument(
-        "file", metavar="FILE", help="program file, or - for standard input"
+        "file",
+        metavar="FILE|WORD",
+        nargs="+",
+        help="program file, - for standard input, or instruction words in hex (0x3c203186bb800000)",
     )
     dis.add_argument(
         "--hex", action="store_true", help="show each instruction word in hex"
@@ -158,7 +182,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    args = _parser().parse_args(argv)
+    args = build_parser().parse_args(argv)
     try:
         args.run(args)
     except _InputError as exc:

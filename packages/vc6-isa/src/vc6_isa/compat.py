@@ -141,13 +141,21 @@ class Dispatcher:
                 self._driver._wait(job, self.timeout_sec)
 
     def dispatch(self, code: Array, *args: Any, **kwargs: Any) -> Job:
-        """Submit one dispatch with py-videocore6's cfg words; returns the `v3d_drm.Job`.
+        """Submit one dispatch with py-videocore6's cfg words.
 
         Arguments, by position or name: `local_invocation=None` ((16, 1, 1) if None),
         `uniforms=None`, `workgroup=(1, 1, 1)`, `wgs_per_sg=16`, `thread=1` (the number of
         batches), `propagate_nan=False`, `single_seg=False`, `threading=False` (4-way
         threading). The older form with a uniforms address as the second argument is
         recognised as in `Driver.execute`.
+
+        Args:
+            code: The program, as `Driver.program` returned it.
+            *args: The remaining arguments by position, in py-videocore6's order (above).
+            **kwargs: The same arguments by name.
+
+        Returns:
+            The submitted `v3d_drm.Job`.
 
         Raises:
             InvalidArgument: a malformed argument (nothing is submitted).
@@ -246,6 +254,13 @@ class Driver:
     def alloc(self, shape: Any, dtype: Any = np.float64) -> Array:
         """A new array in the data area (numpy's default dtype, float64, as py-videocore6).
 
+        Args:
+            shape: The array's shape.
+            dtype: The element type.
+
+        Returns:
+            The array, zero-filled.
+
         Raises:
             DriverError: the driver is closed, or the data area is full.
         """
@@ -256,8 +271,15 @@ class Driver:
         return array
 
     def program(self, prog: Callable[..., Any] | list[int], *args: Any, **kwargs: Any) -> Array:
-        """Assemble `prog` (a @qpu function, with its arguments) or take a list of words, and
-        place it in the code area; returns the uint64 array of its words.
+        """Place a program in the code area.
+
+        Args:
+            prog: A `@qpu` function, or a list of instruction words.
+            *args: Positional arguments for `prog`.
+            **kwargs: Keyword arguments for `prog`.
+
+        Returns:
+            The uint64 array of its words, to pass to `execute`.
 
         Raises:
             DriverError: the driver is closed, or the code area is full.
@@ -276,18 +298,37 @@ class Driver:
         return code
 
     def dump_code(self, code: list[int], *, file: Any = None) -> None:
-        """Print each word as hex, one per line."""
+        """Print each word as hex, one per line.
+
+        Args:
+            code: The instruction words.
+            file: Where to print (default: standard output).
+        """
         for word in code:
             print(f"{int(word):#018x}", file=file)
 
     def dump_program(self, prog: Callable[..., Any], *args: Any, file: Any = None, **kwargs: Any) -> None:
-        """Assemble `prog` and print its words."""
+        """Assemble a program and print its words.
+
+        Args:
+            prog: A `@qpu` function.
+            *args: Positional arguments for `prog`.
+            file: Where to print (default: standard output).
+            **kwargs: Keyword arguments for `prog`.
+        """
         self.dump_code(list(assemble(prog, *args, **kwargs).words), file=file)
 
     # -- running -----------------------------------------------------------------------------
 
     def compute_shader_dispatcher(self, timeout_sec: float = 10) -> Dispatcher:
-        """A dispatcher whose `with` block waits (up to `timeout_sec`) for its dispatches."""
+        """A dispatcher whose `with` block waits for its dispatches.
+
+        Args:
+            timeout_sec: How long the block waits for each dispatch.
+
+        Returns:
+            The dispatcher.
+        """
         self._check_open()
         return Dispatcher(self, timeout_sec)
 
@@ -300,6 +341,11 @@ class Driver:
         `execute(code, uniforms, timeout_sec, workgroup, ...)` (a uniforms address as the
         second argument) is recognised; there `workgroup` defaults to (16, 1, 1) and gives both
         the workgroup count and the workgroup size, as it did in py-videocore6 then.
+
+        Args:
+            code: The program, as `program` returned it.
+            *args: The remaining arguments by position, in py-videocore6's order (above).
+            **kwargs: The same arguments by name.
 
         Raises:
             InvalidArgument: a malformed argument (nothing is submitted).

@@ -1,14 +1,14 @@
 """Mesa-exact disassembly of V3D 4.2 instructions.
 
-The text is byte for byte what Mesa's ``v3d_qpu_disasm()`` prints for V3D 4.2 (Mesa 22.0 -
-24.0 format): the add part padded to column 30, ``; `` and the mul part, then, if a signal is
-printed, padding to column 60 and ``; sig`` for each. Branches print as
-``b[u][.cond][p|q]  target[, utarget]``. Names, operand counts and modifiers come from the tables
-in :mod:`vc6_isa.encoding`.
+The text is byte for byte what Mesa's `v3d_qpu_disasm()` prints for V3D 4.2 (Mesa 22.0 -
+24.0 format): the add part padded to column 30, `; ` and the mul part, then, if a signal is
+printed, padding to column 60 and `; sig` for each. Branches print as
+`b[u][.cond][p|q]  target[, utarget]`. Names, operand counts and modifiers come from the tables
+in `vc6_isa.encoding`.
 
 Two choices where Mesa's output is undefined (those words are absent from the golden vectors):
-magic addresses 56-63 print as ``waddr UNKNOWN n`` (Mesa reads past its name table), and a
-small immediate with index 48-63 never reaches the printer because :func:`decode` rejects it.
+magic addresses 56-63 print as `waddr UNKNOWN n` (Mesa reads past its name table), and a
+small immediate with index 48-63 never reaches the printer because `decode` rejects it.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def _dest(waddr: int, magic: bool) -> str:
 
 
 def format_small_immediate(index: int) -> str:
-    """Text of small immediate ``index``: decimal for -16..15, else ``0x%08x``."""
+    """Text of small immediate `index`: decimal for -16..15, else `0x%08x`."""
     value = SMALL_IMMEDIATES[index]
     signed = value - (1 << 32) if value & 0x80000000 else value
     return str(signed) if -16 <= signed <= 15 else f"0x{value:08x}"
@@ -135,14 +135,21 @@ def _branch_text(instr: BranchInstruction, target_label: str | None = None) -> s
 
 
 def disassemble_instruction(instr: Instruction) -> str:
-    """Mesa's text for one decoded instruction."""
+    """Mesa's disassembly text of one instruction.
+
+    Args:
+        instr: A decoded instruction.
+
+    Returns:
+        One line of text, byte for byte what Mesa's `v3d_qpu_disasm` prints.
+    """
     if instr.is_branch:
         return _branch_text(instr)
     return _alu_text(instr)
 
 
 def branch_target(instr: BranchInstruction, index: int) -> int | None:
-    """Instruction index a relative branch at ``index`` jumps to (None if not relative).
+    """Instruction index a relative branch at `index` jumps to (None if not relative).
 
     A relative offset counts bytes from the instruction after the three delay slots.
     """
@@ -168,15 +175,22 @@ def disassemble(
     hex_words: bool = False,
     addresses: bool = False,
 ) -> str:
-    """Disassemble one word or a sequence of words into Mesa's text, one line per instruction.
+    """Disassemble one word or a program into Mesa's text, one line per instruction.
 
-    * ``labels``: True to name the targets of relative branches ``L<index>`` and print
-      ``L<index>:`` lines before them (branches then show the label instead of the offset, text
-      that :func:`vc6_isa.assemble_text` reads back); or a mapping index -> label name.
-    * ``hex_words``: prefix each line with the word as ``0x%016x``.
-    * ``addresses``: prefix each line with the byte address (``%04x``, 8 bytes per word).
+    Args:
+        word_or_words: One instruction word, or a sequence of them (a list, a uint64 array, or
+            raw little-endian bytes).
+        labels: True to name the targets of relative branches `L<index>` and print `L<index>:`
+            lines before them (branches then show the label instead of the offset: text that
+            `assemble_text` reads back); or a mapping of instruction index to label name.
+        hex_words: Prefix each line with the word as `0x%016x`.
+        addresses: Prefix each line with the byte address (`%04x`, 8 bytes per word).
 
-    Raises :class:`vc6_isa.DecodeError` for a word that is not an instruction.
+    Returns:
+        The text, lines joined with newlines.
+
+    Raises:
+        DecodeError: A word is not an instruction.
     """
     words = _as_words(word_or_words)
     instrs = [decode(w) for w in words]

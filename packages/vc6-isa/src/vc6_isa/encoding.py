@@ -2,17 +2,19 @@
 
 Everything the rest of vc6_isa knows about instruction words is written once in this module:
 the add- and mul-ALU opcode tables, the signal table, the condition/flag field, the small
-immediates, the magic write addresses and the branch fields. As in Mesa's ``qpu_pack.c``, one
+immediates, the magic write addresses and the branch fields. As in Mesa's `qpu_pack.c`, one
 table serves both directions: the decoder finds the first row matching a word, the encoder
 starts from a row and fills in operands and modifiers. The disassembler, text assembler, DSL
 and emulator read these tables; nobody else keeps a list of ops.
 
-Bit layout of an ALU word (Mesa ``qpu_pack.c``)::
+Bit layout of an ALU word (Mesa `qpu_pack.c`):
 
-    63:58 op_mul  57:53 sig  52:46 cond  45 mm  44 ma  43:38 waddr_m  37:32 waddr_a
-    31:24 op_add  23:21 mul_b  20:18 mul_a  17:15 add_b  14:12 add_a  11:6 raddr_a  5:0 raddr_b
+```text
+63:58 op_mul  57:53 sig  52:46 cond  45 mm  44 ma  43:38 waddr_m  37:32 waddr_a
+31:24 op_add  23:21 mul_b  20:18 mul_a  17:15 add_b  14:12 add_a  11:6 raddr_a  5:0 raddr_b
+```
 
-``op_mul == 0`` marks a branch (sig bits 4:3 = 0b10) or an invalid word.
+`op_mul == 0` marks a branch (sig bits 4:3 = 0b10) or an invalid word.
 """
 
 from __future__ import annotations
@@ -110,26 +112,27 @@ _ANY = tuple(range(8))
 class OpSpec:
     """One add- or mul-ALU operation: how it is encoded and what it reads and writes.
 
-    ``opcodes`` is the inclusive range of the opcode field. ``mux_a``/``mux_b`` are the mux values
+    `opcodes` is the inclusive range of the opcode field. `mux_a`/`mux_b` are the mux values
     the row accepts: for operands all eight, for a mux used as an opcode extension the selector
-    values (the encoder writes the lowest). ``layout`` says where the modifiers live:
+    values (the encoder writes the lowest). `layout` says where the modifiers live:
 
-    * ``fbin``  (fadd faddnf fsub fmin fmax fcmp): opcode[5:4] output pack, [3:2] a unpack,
+    * `fbin`  (fadd faddnf fsub fmin fmax fcmp): opcode[5:4] output pack, [3:2] a unpack,
       [1:0] b unpack (f32 codes);
-    * ``vfpack``: opcode[3:2]/[1:0] a/b unpack, ``abs`` not encodable (those codes are other ops);
-    * ``fround`` (fround ftrunc ffloor fceil fdx fdy): output pack in mux_b[1:0], a unpack in
-      opcode[3:2] (opcodes +4 and +8 replicate the row for ``.l`` and ``.h``);
-    * ``ftoi`` (ftoin ftoiz ftouz ftoc): a unpack in opcode[3:2] as fround, no pack;
-    * ``vf16`` (vfmin vfmax): opcode[2:0] is the f16 unpack of a;
-    * ``fmul``: opcode[5:4] = pack + 1, [3:2]/[1:0] a/b unpack;
-    * ``fmov``: opcode bit 0 and mux_b[2] hold the pack, mux_b[1:0] the a unpack;
-    * ``vfmul``: opcode - 4 is the f16 unpack of a;
-    * ``None``: no modifiers.
+    * `vfpack`: opcode[3:2]/[1:0] a/b unpack, `abs` not encodable (those codes are other ops);
+    * `fround` (fround ftrunc ffloor fceil fdx fdy): output pack in mux_b[1:0], a unpack in
+      opcode[3:2] (opcodes +4 and +8 replicate the row for `.l` and `.h`);
+    * `ftoi` (ftoin ftoiz ftouz ftoc): a unpack in opcode[3:2] as fround, no pack;
+    * `vf16` (vfmin vfmax): opcode[2:0] is the f16 unpack of a;
+    * `fmul`: opcode[5:4] = pack + 1, [3:2]/[1:0] a/b unpack;
+    * `fmov`: opcode bit 0 and mux_b[2] hold the pack, mux_b[1:0] the a unpack;
+    * `vfmul`: opcode - 4 is the f16 unpack of a;
+    * `None`: no modifiers.
 
-    ``order`` is ``"low"``/``"high"`` for the pairs told apart by operand order (fadd/faddnf,
-    fmin/fmax, Section 3.2 of the reference); ``waddr_selector`` the waddr_a value that selects a
-    stvpm* op; ``ma`` the value of the ``ma`` bit that selects an ldvpm*_in/_out variant (such ops
-    only write the register file); ``sfu`` the magic address whose SFU function the op runs.
+    `order` is `"low"`/`"high"` for the pairs told apart by operand order (fadd/faddnf,
+    fmin/fmax, Section 3.2 of the reference); `waddr_selector` the waddr_a value that selects a
+    stvpm* op; `ma` the value of the `ma` bit that selects an ldvpm*_in/_out variant (such ops
+    only write the register file); `sfu` the magic address whose SFU function the op runs.
+    `meaning` says in one line what the op computes (the docs' instruction reference prints it).
     """
 
     name: str
@@ -144,6 +147,7 @@ class OpSpec:
     waddr_selector: int | None = None
     ma: int | None = None
     sfu: int | None = None
+    meaning: str = ""  # what the op computes, one line (published in the instruction reference)
 
     # Derived from ``layout`` once (the encoder checks them for every instruction):
     pack: bool = field(init=False)  # takes an f32 output pack (.l/.h)
@@ -212,113 +216,113 @@ def _r(lo: int, hi: int) -> tuple[int, ...]:
 # mux_a 0 is ``flnafirst`` rather than ``vpmsetup``). Opcodes 48-52, 112-119 and 190-191 have no
 # row on V3D 4.2 and do not decode.
 _ADD_ROWS: tuple[OpSpec, ...] = (
-    _add("fadd", 0, 47, layout="fbin", order="low"),
-    _add("faddnf", 0, 47, layout="fbin", order="high"),
-    _add("vfpack", 53, 55, layout="vfpack"),
-    _add("add", 56),
+    _add("fadd", 0, 47, layout="fbin", order="low", meaning="a + b (f32)"),
+    _add("faddnf", 0, 47, layout="fbin", order="high", meaning="a + b (f32); same result as fadd for ordinary inputs, differs only on special values"),
+    _add("vfpack", 53, 55, layout="vfpack", meaning="two f16 in one word: low half = f16(a), high half = f16(b)"),
+    _add("add", 56, meaning="a + b, 32-bit wrap-around; C = carry out of bit 31"),
     _add("vfpack", 57, 59, layout="vfpack"),
-    _add("sub", 60),
+    _add("sub", 60, meaning="a - b, 32-bit wrap-around; C = borrow (a < b unsigned)"),
     _add("vfpack", 61, 63, layout="vfpack"),
-    _add("fsub", 64, 111, layout="fbin"),
-    _add("min", 120),
-    _add("max", 121),
-    _add("umin", 122),
-    _add("umax", 123),
-    _add("shl", 124),
-    _add("shr", 125),
-    _add("asr", 126),
-    _add("ror", 127),
-    _add("fmin", 128, 175, layout="fbin", order="low"),
-    _add("fmax", 128, 175, layout="fbin", order="high"),
-    _add("vfmin", 176, 180, layout="vf16"),
-    _add("and", 181),
-    _add("or", 182),
-    _add("xor", 183),
-    _add("vadd", 184),
-    _add("vsub", 185),
-    _add("not", 186, mux_b=(0,), nsrc=1),
-    _add("neg", 186, mux_b=(1,), nsrc=1),
-    _add("flapush", 186, mux_b=(2,), nsrc=1),
-    _add("flbpush", 186, mux_b=(3,), nsrc=1),
-    _add("flpop", 186, mux_b=(4,), nsrc=1),
-    _add("recip", 186, mux_b=(5,), nsrc=1, sfu=19),
-    _add("setmsf", 186, mux_b=(6,), nsrc=1),
-    _add("setrevf", 186, mux_b=(7,), nsrc=1),
-    _add("nop", 187, mux_b=(0,), mux_a=(0,), nsrc=0, dst=False),
-    _add("tidx", 187, mux_b=(0,), mux_a=(1,), nsrc=0),
-    _add("eidx", 187, mux_b=(0,), mux_a=(2,), nsrc=0),
-    _add("lr", 187, mux_b=(0,), mux_a=(3,), nsrc=0),
-    _add("vfla", 187, mux_b=(0,), mux_a=(4,), nsrc=0),
-    _add("vflna", 187, mux_b=(0,), mux_a=(5,), nsrc=0),
-    _add("vflb", 187, mux_b=(0,), mux_a=(6,), nsrc=0),
-    _add("vflnb", 187, mux_b=(0,), mux_a=(7,), nsrc=0),
+    _add("fsub", 64, 111, layout="fbin", meaning="a - b (f32)"),
+    _add("min", 120, meaning="signed minimum; C = a > b (signed)"),
+    _add("max", 121, meaning="signed maximum"),
+    _add("umin", 122, meaning="unsigned minimum"),
+    _add("umax", 123, meaning="unsigned maximum"),
+    _add("shl", 124, meaning="a << (b & 31)"),
+    _add("shr", 125, meaning="a >> (b & 31), logical"),
+    _add("asr", 126, meaning="a >> (b & 31), arithmetic (sign-filling)"),
+    _add("ror", 127, meaning="a rotated right by (b & 31) bits"),
+    _add("fmin", 128, 175, layout="fbin", order="low", meaning="minimum of a and b (f32)"),
+    _add("fmax", 128, 175, layout="fbin", order="high", meaning="maximum of a and b (f32)"),
+    _add("vfmin", 176, 180, layout="vf16", meaning="per f16 half: min(a, b)"),
+    _add("and", 181, meaning="a & b"),
+    _add("or", 182, meaning="a | b"),
+    _add("xor", 183, meaning="a ^ b"),
+    _add("vadd", 184, meaning="per 16-bit half integer add (not used by Mesa or py-videocore6)"),
+    _add("vsub", 185, meaning="per 16-bit half integer subtract (not used by Mesa or py-videocore6)"),
+    _add("not", 186, mux_b=(0,), nsrc=1, meaning="~a"),
+    _add("neg", 186, mux_b=(1,), nsrc=1, meaning="-a, 32-bit wrap-around"),
+    _add("flapush", 186, mux_b=(2,), nsrc=1, meaning="(a << 2) | (3 if flag A else 0): saves flag A into a word"),
+    _add("flbpush", 186, mux_b=(3,), nsrc=1, meaning="(a << 2) | (3 if flag B else 0): saves flag B into a word"),
+    _add("flpop", 186, mux_b=(4,), nsrc=1, meaning="a >> 2 (logical): drops the last saved flag"),
+    _add("recip", 186, mux_b=(5,), nsrc=1, sfu=19, meaning="SFU: 1 / a"),
+    _add("setmsf", 186, mux_b=(6,), nsrc=1, meaning="sets the lane's multisample flags to a (fragment shaders)"),
+    _add("setrevf", 186, mux_b=(7,), nsrc=1, meaning="sets the reverse-face flag to a (fragment shaders)"),
+    _add("nop", 187, mux_b=(0,), mux_a=(0,), nsrc=0, dst=False, meaning="no operation"),
+    _add("tidx", 187, mux_b=(0,), mux_a=(1,), nsrc=0, meaning="(core << 6) | (qpu << 2) | thread, the same in every lane"),
+    _add("eidx", 187, mux_b=(0,), mux_a=(2,), nsrc=0, meaning="the lane number, 0 to 15"),
+    _add("lr", 187, mux_b=(0,), mux_a=(3,), nsrc=0, meaning="the link register: the return address saved by a branch with link"),
+    _add("vfla", 187, mux_b=(0,), mux_a=(4,), nsrc=0, meaning="0x00010001 where flag A is set, else 0"),
+    _add("vflna", 187, mux_b=(0,), mux_a=(5,), nsrc=0, meaning="0x00010001 where flag A is clear, else 0"),
+    _add("vflb", 187, mux_b=(0,), mux_a=(6,), nsrc=0, meaning="0x00010001 where flag B is set, else 0"),
+    _add("vflnb", 187, mux_b=(0,), mux_a=(7,), nsrc=0, meaning="0x00010001 where flag B is clear, else 0"),
     # fxcd/fycd: mux_a 0-2 / 4-6 probably carry an output pack (UNCERTAIN); Mesa ignores it.
-    _add("fxcd", 187, mux_b=(1,), mux_a=_r(0, 2), nsrc=0),
-    _add("xcd", 187, mux_b=(1,), mux_a=(3,), nsrc=0),
-    _add("fycd", 187, mux_b=(1,), mux_a=_r(4, 6), nsrc=0),
-    _add("ycd", 187, mux_b=(1,), mux_a=(7,), nsrc=0),
-    _add("msf", 187, mux_b=(2,), mux_a=(0,), nsrc=0),
-    _add("revf", 187, mux_b=(2,), mux_a=(1,), nsrc=0),
+    _add("fxcd", 187, mux_b=(1,), mux_a=_r(0, 2), nsrc=0, meaning="pixel-centre x as f32 (fragment shaders)"),
+    _add("xcd", 187, mux_b=(1,), mux_a=(3,), nsrc=0, meaning="pixel x as an integer (fragment shaders)"),
+    _add("fycd", 187, mux_b=(1,), mux_a=_r(4, 6), nsrc=0, meaning="pixel-centre y as f32 (fragment shaders)"),
+    _add("ycd", 187, mux_b=(1,), mux_a=(7,), nsrc=0, meaning="pixel y as an integer (fragment shaders)"),
+    _add("msf", 187, mux_b=(2,), mux_a=(0,), nsrc=0, meaning="the lane's multisample flags: non-zero where the lane carries an invocation"),
+    _add("revf", 187, mux_b=(2,), mux_a=(1,), nsrc=0, meaning="the reverse-face flag (fragment shaders)"),
     # Mesa quirk: the V3D 3.3 name comes first, so the 4.x instance-id op prints as vdwwt.
-    _add("vdwwt", 187, mux_b=(2,), mux_a=(2,), nsrc=0),
-    _add("iid", 187, mux_b=(2,), mux_a=(2,), nsrc=0),
-    _add("sampid", 187, mux_b=(2,), mux_a=(3,), nsrc=0),
-    _add("barrierid", 187, mux_b=(2,), mux_a=(4,), nsrc=0),
-    _add("tmuwt", 187, mux_b=(2,), mux_a=(5,), nsrc=0),
-    _add("vpmwt", 187, mux_b=(2,), mux_a=(6,), nsrc=0),
-    _add("flafirst", 187, mux_b=(2,), mux_a=(7,), nsrc=0),
-    _add("flnafirst", 187, mux_b=(3,), mux_a=(0,), nsrc=0),
+    _add("vdwwt", 187, mux_b=(2,), mux_a=(2,), nsrc=0, meaning="instance id (vertex shaders); Mesa prints the 4.2 op iid under this older name"),
+    _add("iid", 187, mux_b=(2,), mux_a=(2,), nsrc=0, meaning="instance id (vertex shaders); printed as vdwwt"),
+    _add("sampid", 187, mux_b=(2,), mux_a=(3,), nsrc=0, meaning="sample index (fragment shaders)"),
+    _add("barrierid", 187, mux_b=(2,), mux_a=(4,), nsrc=0, meaning="a barrier id; writing it to syncb waits for the whole workgroup"),
+    _add("tmuwt", 187, mux_b=(2,), mux_a=(5,), nsrc=0, meaning="waits until every TMU write of this thread has completed"),
+    _add("vpmwt", 187, mux_b=(2,), mux_a=(6,), nsrc=0, meaning="waits until VPM writes have completed (vertex and geometry shaders)"),
+    _add("flafirst", 187, mux_b=(2,), mux_a=(7,), nsrc=0, meaning="1 in the lowest lane whose flag A is set, 0 elsewhere"),
+    _add("flnafirst", 187, mux_b=(3,), mux_a=(0,), nsrc=0, meaning="1 in the lowest lane whose flag A is clear, 0 elsewhere"),
     # V3D 3.3 op that Mesa still decodes on 4.2; its operand is mux_a.
-    _add("vpmsetup", 187, mux_b=(3,), nsrc=1),
-    _add("ldvpmv_in", 188, mux_b=(0,), nsrc=1, ma=0),
-    _add("ldvpmv_out", 188, mux_b=(0,), nsrc=1, ma=1),
-    _add("ldvpmd_in", 188, mux_b=(1,), nsrc=1, ma=0),
-    _add("ldvpmd_out", 188, mux_b=(1,), nsrc=1, ma=1),
+    _add("vpmsetup", 187, mux_b=(3,), nsrc=1, meaning="VPM set-up of V3D 3.3; no meaning on 4.2"),
+    _add("ldvpmv_in", 188, mux_b=(0,), nsrc=1, ma=0, meaning="VPM read, input segment, uniform offset a (vertex and geometry shaders)"),
+    _add("ldvpmv_out", 188, mux_b=(0,), nsrc=1, ma=1, meaning="VPM read, output segment, uniform offset a (vertex and geometry shaders)"),
+    _add("ldvpmd_in", 188, mux_b=(1,), nsrc=1, ma=0, meaning="VPM read, input segment, per-lane offset a (vertex and geometry shaders)"),
+    _add("ldvpmd_out", 188, mux_b=(1,), nsrc=1, ma=1, meaning="VPM read, output segment, per-lane offset a (vertex and geometry shaders)"),
     # ldvpmp has no _out variant: ma is its magic flag, but Mesa refuses a magic destination.
-    _add("ldvpmp", 188, mux_b=(2,), nsrc=1, ma=0),
-    _add("rsqrt", 188, mux_b=(3,), nsrc=1, sfu=20),
-    _add("exp", 188, mux_b=(4,), nsrc=1, sfu=21),
-    _add("log", 188, mux_b=(5,), nsrc=1, sfu=22),
-    _add("sin", 188, mux_b=(6,), nsrc=1, sfu=23),
-    _add("rsqrt2", 188, mux_b=(7,), nsrc=1, sfu=24),
-    _add("ldvpmg_in", 189, ma=0),
-    _add("ldvpmg_out", 189, ma=1),
-    _add("fcmp", 192, 239, layout="fbin"),
-    _add("vfmax", 240, 244, layout="vf16"),
-    _add("fround", 245, mux_b=_r(0, 2), nsrc=1, layout="fround"),
-    _add("ftoin", 245, mux_b=(3,), nsrc=1, layout="ftoi"),
-    _add("ftrunc", 245, mux_b=_r(4, 6), nsrc=1, layout="fround"),
-    _add("ftoiz", 245, mux_b=(7,), nsrc=1, layout="ftoi"),
-    _add("ffloor", 246, mux_b=_r(0, 2), nsrc=1, layout="fround"),
-    _add("ftouz", 246, mux_b=(3,), nsrc=1, layout="ftoi"),
-    _add("fceil", 246, mux_b=_r(4, 6), nsrc=1, layout="fround"),
-    _add("ftoc", 246, mux_b=(7,), nsrc=1, layout="ftoi"),
-    _add("fdx", 247, mux_b=_r(0, 2), nsrc=1, layout="fround"),
-    _add("fdy", 247, mux_b=_r(4, 6), nsrc=1, layout="fround"),
+    _add("ldvpmp", 188, mux_b=(2,), nsrc=1, ma=0, meaning="packed VPM read (vertex and geometry shaders)"),
+    _add("rsqrt", 188, mux_b=(3,), nsrc=1, sfu=20, meaning="SFU: 1 / sqrt(a)"),
+    _add("exp", 188, mux_b=(4,), nsrc=1, sfu=21, meaning="SFU: 2 ** a"),
+    _add("log", 188, mux_b=(5,), nsrc=1, sfu=22, meaning="SFU: log2(a)"),
+    _add("sin", 188, mux_b=(6,), nsrc=1, sfu=23, meaning="SFU: sin(pi * a), for a in [-0.5, 0.5]"),
+    _add("rsqrt2", 188, mux_b=(7,), nsrc=1, sfu=24, meaning="SFU: 1 / sqrt(a), a second variant"),
+    _add("ldvpmg_in", 189, ma=0, meaning="VPM read, input segment, at row a and column b"),
+    _add("ldvpmg_out", 189, ma=1, meaning="VPM read, output segment, at row a and column b"),
+    _add("fcmp", 192, 239, layout="fbin", meaning="a - b (f32), used for its flags: Z a == b, N a < b, C a <= b"),
+    _add("vfmax", 240, 244, layout="vf16", meaning="per f16 half: max(a, b)"),
+    _add("fround", 245, mux_b=_r(0, 2), nsrc=1, layout="fround", meaning="a rounded to the nearest integral value, ties to even (f32 result)"),
+    _add("ftoin", 245, mux_b=(3,), nsrc=1, layout="ftoi", meaning="f32 to int32, rounding to nearest even"),
+    _add("ftrunc", 245, mux_b=_r(4, 6), nsrc=1, layout="fround", meaning="a rounded toward zero (f32 result)"),
+    _add("ftoiz", 245, mux_b=(7,), nsrc=1, layout="ftoi", meaning="f32 to int32, rounding toward zero"),
+    _add("ffloor", 246, mux_b=_r(0, 2), nsrc=1, layout="fround", meaning="a rounded toward minus infinity (f32 result)"),
+    _add("ftouz", 246, mux_b=(3,), nsrc=1, layout="ftoi", meaning="f32 to uint32, rounding toward zero; negative inputs give 0"),
+    _add("fceil", 246, mux_b=_r(4, 6), nsrc=1, layout="fround", meaning="a rounded toward plus infinity (f32 result)"),
+    _add("ftoc", 246, mux_b=(7,), nsrc=1, layout="ftoi", meaning="f32 to a sample-coverage mask (fragment shaders)"),
+    _add("fdx", 247, mux_b=_r(0, 2), nsrc=1, layout="fround", meaning="horizontal derivative within a quad: right lane minus left lane"),
+    _add("fdy", 247, mux_b=_r(4, 6), nsrc=1, layout="fround", meaning="vertical derivative within a quad: bottom lane minus top lane"),
     # The three stvpm ops share opcode 248; waddr_a selects which, and there is no destination.
-    _add("stvpmv", 248, dst=False, waddr_selector=0),
-    _add("stvpmd", 248, dst=False, waddr_selector=1),
-    _add("stvpmp", 248, dst=False, waddr_selector=2),
+    _add("stvpmv", 248, dst=False, waddr_selector=0, meaning="VPM write of b at uniform offset a (vertex and geometry shaders)"),
+    _add("stvpmd", 248, dst=False, waddr_selector=1, meaning="VPM write of b at per-lane offset a (vertex and geometry shaders)"),
+    _add("stvpmp", 248, dst=False, waddr_selector=2, meaning="packed VPM write (vertex and geometry shaders)"),
     # itof/utof: Mesa <= 24.0 (the generation the golden vectors show) treats mux_b 0-2 / 4-6 as
     # one op and neither prints nor encodes an output pack.
-    _add("itof", 252, mux_b=_r(0, 2), nsrc=1),
-    _add("clz", 252, mux_b=(3,), nsrc=1),
-    _add("utof", 252, mux_b=_r(4, 6), nsrc=1),
+    _add("itof", 252, mux_b=_r(0, 2), nsrc=1, meaning="int32 to f32"),
+    _add("clz", 252, mux_b=(3,), nsrc=1, meaning="number of leading zero bits of a (32 for 0)"),
+    _add("utof", 252, mux_b=_r(4, 6), nsrc=1, meaning="uint32 to f32"),
 )
 
 # The mul-ALU table. Opcode 0 is not a mul op (branch or invalid), 11-13 do not decode.
 _MUL_ROWS: tuple[OpSpec, ...] = (
-    _mul("add", 1),
-    _mul("sub", 2),
-    _mul("umul24", 3),
-    _mul("vfmul", 4, 8, layout="vfmul"),
-    _mul("smul24", 9),
-    _mul("multop", 10),
-    _mul("fmov", 14, nsrc=1, layout="fmov"),
+    _mul("add", 1, meaning="a + b, 32-bit wrap-around"),
+    _mul("sub", 2, meaning="a - b, 32-bit wrap-around"),
+    _mul("umul24", 3, meaning="(a & 0xffffff) * (b & 0xffffff) + the high part left by multop, then clears it"),
+    _mul("vfmul", 4, 8, layout="vfmul", meaning="per f16 half: a * b"),
+    _mul("smul24", 9, meaning="a * b of the sign-extended low 24 bits, 32-bit wrap-around"),
+    _mul("multop", 10, meaning="computes the high part of a 32 x 32-bit product for the next umul24"),
+    _mul("fmov", 14, nsrc=1, layout="fmov", meaning="a after its input unpack, then the output pack: abs, f32 <-> f16"),
     _mul("fmov", 15, mux_b=_r(0, 3), nsrc=1, layout="fmov"),
-    _mul("nop", 15, mux_b=(4,), mux_a=(0,), nsrc=0, dst=False),
-    _mul("mov", 15, mux_b=(7,), nsrc=1),
-    _mul("fmul", 16, 63, layout="fmul"),
+    _mul("nop", 15, mux_b=(4,), mux_a=(0,), nsrc=0, dst=False, meaning="no operation"),
+    _mul("mov", 15, mux_b=(7,), nsrc=1, meaning="a, bit for bit"),
+    _mul("fmul", 16, 63, layout="fmul", meaning="a * b (f32)"),
 )
 
 
@@ -679,8 +683,16 @@ def decode(word: int) -> Instruction:
 
     Fields Mesa ignores (operand muxes an op does not read, branch fields its target kind does
     not use) are set to zero, so two words that differ only there decode to equal values.
-    Raises :class:`DecodeError` for every word Mesa rejects, and also when an operand reads a
-    small immediate with index 48-63 (Mesa accepts those but they have no defined value).
+
+    Args:
+        word: The instruction word, 0 to 2**64 - 1.
+
+    Returns:
+        An `AluInstruction` or a `BranchInstruction`.
+
+    Raises:
+        DecodeError: Mesa rejects the word, or an operand reads a small immediate with index
+            48-63 (Mesa accepts those, but they have no defined value).
     """
     word = int(word)
     if not 0 <= word < 1 << 64:
@@ -958,13 +970,21 @@ def _encode_branch(instr: BranchInstruction) -> int:
 
 @lru_cache(maxsize=1 << 16)
 def encode(instr: Instruction) -> int:
-    """Encode an instruction value into its 64-bit word (the inverse of :func:`decode`).
+    """Encode an instruction into its 64-bit word (the inverse of `decode`).
 
-    Follows Mesa's packer (selector muxes at their lowest allowed value, fadd/faddnf and
-    fmin/fmax told apart by swapping operands) except where Mesa is wrong: ``.l`` inputs of
-    ftoin/ftoiz/ftouz/ftoc are encoded correctly, and ``faddnf`` with identical operands raises
-    instead of silently becoming ``fadd``. Raises :class:`EncodeError` saying what cannot be
-    encoded and why.
+    Follows Mesa's packer (selector muxes at their lowest allowed value; `fadd`/`faddnf` and
+    `fmin`/`fmax` told apart by the order of their operands, which the encoder may swap) except
+    where Mesa is wrong: `.l` inputs of `ftoin`/`ftoiz`/`ftouz`/`ftoc` are encoded correctly, and
+    `faddnf` with identical operands raises instead of silently becoming `fadd`.
+
+    Args:
+        instr: An `AluInstruction` or a `BranchInstruction`.
+
+    Returns:
+        The instruction word.
+
+    Raises:
+        EncodeError: The instruction cannot be encoded; the message says what and why.
     """
     if isinstance(instr, AluInstruction):
         return _encode_alu(instr)

@@ -1,8 +1,8 @@
 """The errors every part of vc6_isa raises for bad input.
 
 They live in one module so that the encoder, decoder, text assembler and the Python DSL all
-raise the same types: callers catch :class:`AssembleError` whichever assembler they used.
-All derive from :class:`ValueError` (the input was wrong, not the program's state).
+raise the same types: callers catch `AssembleError` whichever assembler they used.
+All derive from `ValueError` (the input was wrong, not the program's state).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ class EncodeError(ISAError):
 
 
 class AssembleError(ISAError):
-    """Assembly source is wrong; ``line``/``column`` (1-based) say where, when known."""
+    """Assembly source is wrong; `line`/`column` (1-based) say where, when known."""
 
     def __init__(
         self,
@@ -68,4 +68,4 @@ class AssembleError(ISAError):
 
 
 class TextAssembleError(AssembleError):
-    """An error in text assembly source (:func:`vc6_isa.assemble_text`)."""
+    """An error in text assembly source (`vc6_isa.assemble_text`)."""

@@ -1,18 +1,20 @@
 """Text assembler for Mesa's disassembly syntax.
 
-Reads what :func:`vc6_isa.disassemble` prints, one instruction per line::
+Reads what `vc6_isa.disassemble` prints, one instruction per line:
 
-    loop:                                   # a label (alone or before an instruction)
-    fadd r1, r1, r5 ; nop ; thrsw           // '#' and '//' start comments
-    sub.pushz rf2, rf2, 1 ; mov r0, r1
-    b.na0  loop                             # branch target: label, byte offset or
-    bu  zero_addr+0x00000100, a:unif        # zero_addr+0x..., lri, rfN
+```text
+loop:                                   # a label (alone or before an instruction)
+fadd r1, r1, r5 ; nop ; thrsw           // '#' and '//' start comments
+sub.pushz rf2, rf2, 1 ; mov r0, r1
+b.na0  loop                             # branch target: label, byte offset or
+bu  zero_addr+0x00000100, a:unif        # zero_addr+0x..., lri, rfN
+```
 
-An ALU line is ``add-op ; mul-op ; signals...``; the mul part may be left out (it is then
-``nop``), and a line holding a single mul-only op (``fmul``, ``mov`` ...) gets an add ``nop``.
+An ALU line is `add-op ; mul-op ; signals...`; the mul part may be left out (it is then
+`nop`), and a line holding a single mul-only op (`fmul`, `mov` ...) gets an add `nop`.
 Register-file operands are given by number; the assembler assigns the two read ports itself
 (port B is taken by a small immediate). Op names, modifiers, signals and magic registers come
-from the tables in :mod:`vc6_isa.encoding`. Errors raise :class:`TextAssembleError` with the line
+from the tables in `vc6_isa.encoding`. Errors raise `TextAssembleError` with the line
 and column and what was expected there.
 """
 
@@ -64,7 +66,13 @@ _UDESTS = {text: code for code, text in enumerate(BRANCH_UDESTS) if text != "rf"
 
 @dataclass(frozen=True)
 class TextProgram:
-    """The result of :func:`assemble_text`: the words and where the labels are."""
+    """A program assembled from text by `assemble_text`.
+
+    Attributes:
+        words: The instruction words (uint64, one per instruction).
+        labels: Label name to instruction index.
+        instructions: The decoded instruction of every word.
+    """
 
     words: np.ndarray  # uint64, one per instruction
     labels: dict[str, int] = field(default_factory=dict)  # label -> instruction index
@@ -80,18 +88,37 @@ class TextProgram:
         return int(self.words[index])
 
     def tolist(self) -> list[int]:
+        """The words as Python ints.
+
+        Returns:
+            One int per instruction.
+        """
         return [int(w) for w in self.words]
 
     def to_bytes(self) -> bytes:
-        """The program as raw little-endian 64-bit words (what the GPU reads)."""
+        """The program as the GPU reads it.
+
+        Returns:
+            Raw little-endian 64-bit words.
+        """
         return self.words.astype("<u8").tobytes()
 
 
 def assemble_text(source: str, *, filename: str | None = None) -> TextProgram:
     """Assemble Mesa-syntax text into instruction words.
 
-    ``assemble_text(disassemble(words))`` gives back words with the same text. Raises
-    :class:`vc6_isa.TextAssembleError` (an :class:`vc6_isa.AssembleError`) on the first error.
+    `assemble_text(disassemble(words, labels=True))` gives back words with the same text.
+
+    Args:
+        source: The program text, one instruction per line; labels end with `:`, comments start
+            with `#` or `//`.
+        filename: The file name to show in error messages.
+
+    Returns:
+        The words, labels and decoded instructions.
+
+    Raises:
+        TextAssembleError: The first error, with its line, column and what was expected there.
     """
     instructions, labels = parse_text(source, filename=filename)
     words = np.fromiter(
@@ -604,7 +631,7 @@ def _order_preference(op: _OpText) -> tuple[int, ...]:
 def _split_with_columns(
     text: str, separator: str, column: int
 ) -> list[tuple[str, int]]:
-    """Split ``text`` at ``separator``; each piece stripped, with its 1-based column."""
+    """Split `text` at `separator`; each piece stripped, with its 1-based column."""
     pieces = []
     start = 0
     for piece in text.split(separator):

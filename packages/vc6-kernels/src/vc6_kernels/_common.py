@@ -1,10 +1,10 @@
 """What every routine shares: the default device, job recording, argument checks, staging of
 numpy arrays into device memory, dispatch on all eight QPUs, and small QPU-program helpers.
 
-Every routine runs one CSD dispatch of 8 batches (``workgroups=(8, 1, 1)``, 16 lanes each), one
+Every routine runs one CSD dispatch of 8 batches (`workgroups=(8, 1, 1)`, 16 lanes each), one
 thread per QPU (64 registers, TMU output FIFO of 16 words), dispatched single-segment so that the
-program ends at its first ``thrsw`` (reference 14 (b)). The QPU number is the workgroup id X,
-read from the payload in rf0 (reference 15.3), not from ``tidx``, so it does not depend on how
+program ends at its first `thrsw` (reference 14 (b)). The QPU number is the workgroup id X,
+read from the payload in rf0 (reference 15.3), not from `tidx`, so it does not depend on how
 the hardware places batches.
 """
 
@@ -68,7 +68,11 @@ _default: tuple[int, v3d_drm.Device] | None = None
 
 
 def default_device() -> v3d_drm.Device:
-    """The device used when a routine gets ``device=None``: opened once per process."""
+    """The device a routine uses when it gets `device=None`, opened once per process.
+
+    Returns:
+        `v3d_drm.open()`: the Pi's GPU, or the emulator when there is none.
+    """
     global _default
     with _device_lock:
         if _default is None or _default[0] != os.getpid() or _default[1].closed:
@@ -88,7 +92,14 @@ def resolve_device(device: v3d_drm.Device | None) -> v3d_drm.Device:
 
 @dataclass
 class Recording:
-    """Jobs dispatched inside a :func:`record` block, in dispatch order (each has ``.stats``)."""
+    """The jobs dispatched inside a `record` block.
+
+    Attributes:
+        jobs: The jobs, in dispatch order; after the block each has `.stats` (on the emulator,
+            modelled cycles and counts).
+        perfmon: The perfmon attached to every job of the block, if one was given.
+        executor_options: The emulator options given to every job of the block, if any.
+    """
 
     jobs: list[v3d_drm.Job] = field(default_factory=list)
     perfmon: v3d_drm.Perfmon | None = None
@@ -106,14 +117,19 @@ def record(
     perfmon: v3d_drm.Perfmon | None = None,
     executor_options: Mapping[str, object] | None = None,
 ) -> Iterator[Recording]:
-    """Collect every Job dispatched by any vc6_kernels routine inside the block.
+    """Collect every job dispatched by any `vc6_kernels` routine inside the block.
 
-    ``with vc6_kernels.record() as rec: sgemm(a, b)`` then ``rec.jobs[0].stats``. Blocks nest
-    (an outer block sees the jobs of inner ones) and are per thread / asyncio task. With
-    ``perfmon`` every job dispatched inside is attached to that performance monitor (the
-    innermost block that names one wins). ``executor_options`` are passed to the emulator for
-    every job inside (e.g. ``{"strict": True, "trace": True}``; reference contract G); the
-    innermost block that gives them wins.
+    `with vc6_kernels.record() as rec: sgemm(a, b)`, then `rec.jobs[0].stats`. Blocks nest (an
+    outer block sees the jobs of inner ones) and are per thread and per asyncio task.
+
+    Args:
+        perfmon: A perfmon to attach to every job inside (the innermost block that names one
+            wins).
+        executor_options: Emulator options for every job inside, such as `{"trace": True}`
+            (the innermost block that gives them wins).
+
+    Yields:
+        The `Recording` the jobs are added to.
     """
     rec = Recording(perfmon=perfmon, executor_options=executor_options)
     token = _recordings.set(_recordings.get() + (rec,))
@@ -129,7 +145,7 @@ def dispatch(
     uniforms: Sequence[int] | np.ndarray,
     bos: Sequence[Any],
 ) -> v3d_drm.Job:
-    """Run ``program`` once on all 8 QPUs (one thread each) and record the job."""
+    """Run `program` once on all 8 QPUs (one thread each) and record the job."""
     perfmons = [r.perfmon for r in _recordings.get() if r.perfmon is not None]
     options = [
         r.executor_options for r in _recordings.get() if r.executor_options is not None
@@ -163,7 +179,7 @@ def check_array(
     dtypes: Sequence[np.dtype] | None,
     ndim: int | tuple[int, ...] | None = None,
 ) -> np.ndarray:
-    """``x`` as an ndarray (no copy for arrays), with its dtype, rank and layout checked."""
+    """`x` as an ndarray (no copy for arrays), with its dtype, rank and layout checked."""
     if not isinstance(x, np.ndarray):
         if isinstance(x, (list, tuple)) or np.isscalar(x):
             raise KernelTypeError(
@@ -208,7 +224,7 @@ class Staged:
         return arr
 
     def device_copy(self, dev: v3d_drm.Device, x: np.ndarray) -> v3d_drm.DeviceArray:
-        """``x`` itself when it already lives in device memory, else a fresh device copy."""
+        """`x` itself when it already lives in device memory, else a fresh device copy."""
         if is_device_array(x):
             return x
         arr = self.new(dev, x.shape, x.dtype)
@@ -248,7 +264,7 @@ def fresh_label(stem: str) -> str:
 
 
 def qpu_number(dst: Any, tmp: Any) -> None:
-    """``dst`` = workgroup id X (bits 15:0 of payload rf0) = this batch's QPU number 0..7.
+    """`dst` = workgroup id X (bits 15:0 of payload rf0) = this batch's QPU number 0..7.
 
     Must run before anything writes rf0."""
     from vc6_isa.asm import rf0
@@ -259,7 +275,7 @@ def qpu_number(dst: Any, tmp: Any) -> None:
 
 def end_program() -> None:
     """Thread end for a single-segment dispatch (reference 14 (b)): wait for TMU writes, then
-    ``thrsw`` with two delay slots that write no register-file entry (13.5/26, 13.5/28)."""
+    `thrsw` with two delay slots that write no register-file entry (13.5/26, 13.5/28)."""
     tmuwt()
     nop(sig=thrsw)
     nop()
@@ -267,7 +283,7 @@ def end_program() -> None:
 
 
 def branch_to(label: str, cond: str | None = None) -> None:
-    """A branch followed by three ``nop`` delay slots."""
+    """A branch followed by three `nop` delay slots."""
     if cond is None:
         b(getattr(R, label))
     else:
@@ -291,14 +307,14 @@ def scalar_range(
     regs: Sequence[Any],
     body: Any,
 ) -> None:
-    """Loop over elements ``0 .. n-1`` of a range, 16 per lookup group, group g on QPU g % 8.
+    """Loop over elements `0 .. n-1` of a range, 16 per lookup group, group g on QPU g % 8.
 
-    ``addrs`` are registers holding the byte address of element 0 of each array walked (all
-    with element size ``1 << shift``); ``n`` a register with the element count (overwritten
-    with the byte count); ``regs`` free register-file entries: an offset, a step and one
-    per-lane address per array. For each group, ``body(lane_addrs)`` is emitted with flag A
+    `addrs` are registers holding the byte address of element 0 of each array walked (all
+    with element size `1 << shift`); `n` a register with the element count (overwritten
+    with the byte count); `regs` free register-file entries: an offset, a step and one
+    per-lane address per array. For each group, `body(lane_addrs)` is emitted with flag A
     set exactly in the lanes whose element index is < n (the lanes a masked access must touch)
-    and ``lane_addrs`` the per-lane element addresses. No lane outside the range touches memory,
+    and `lane_addrs` the per-lane element addresses. No lane outside the range touches memory,
     so any length and any element alignment work. The loop waits for each lookup (no
     prefetch): it only handles array edges and short arrays.
     """

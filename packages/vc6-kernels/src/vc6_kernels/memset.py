@@ -1,27 +1,31 @@
 """memset: fill an array of 1-, 2- or 4-byte elements with one value on the 8 QPUs.
 
-What it computes
-    ``memset(out, value)`` sets every element of ``out`` (any shape, C-contiguous, dtype with
-    itemsize 1, 2 or 4: int8/uint8/bool, int16/uint16/float16, int32/uint32/float32) to
-    ``value`` and returns the filled array as numpy. Any length, any alignment the allocator
-    or a view gives.
+**What it computes**
 
-Design
-    The value is replicated into a 32-bit pattern. The 16-byte-aligned body is written with
-    vec4 TMU stores (4 ``tmud`` words then ``tmua``: 256 bytes per lookup, reference 12.1);
-    QPU q writes blocks q, q+8, ... Stores need no results, so there is nothing to wait for
-    inside the loop; the program ends with ``tmuwt``. The unaligned head and the tail are
-    written element by element with typed TMU stores (8-bit or 16-bit "unsigned" types, or
-    32-bit) masked per lane, so no byte outside the array is touched.
+`memset(out, value)` sets every element of `out` (any shape, C-contiguous, dtype with
+itemsize 1, 2 or 4: int8/uint8/bool, int16/uint16/float16, int32/uint32/float32) to
+`value` and returns the filled array as numpy. Any length, any alignment the allocator
+or a view gives.
 
-Limits
-    Elements wider than 4 bytes are refused (fill them as a uint32 view instead).
+**Design**
 
-Figures
-    64 MiB on the emulator (``benchmarks/kernels_modelled.py``): 17.80 ms, 3,770 MB/s -- *modelled*
-    by the calibrated cycle model (±4% calibration error): the model's write roof.
-    py-videocore6's memset in the same model: 17.81 ms (it measured 17.89 ms, 3,752 MB/s, on a
-    real Pi 4), so 1.00x.
+The value is replicated into a 32-bit pattern. The 16-byte-aligned body is written with
+vec4 TMU stores (4 `tmud` words then `tmua`: 256 bytes per lookup);
+QPU q writes blocks q, q+8, ... Stores need no results, so there is nothing to wait for
+inside the loop; the program ends with `tmuwt`. The unaligned head and the tail are
+written element by element with typed TMU stores (8-bit or 16-bit "unsigned" types, or
+32-bit) masked per lane, so no byte outside the array is touched.
+
+**Limits**
+
+Elements wider than 4 bytes are refused (fill them as a uint32 view instead).
+
+**Figures**
+
+64 MiB on the emulator (`benchmarks/kernels_modelled.py`): 17.80 ms, 3,770 MB/s -- *modelled*
+by the calibrated cycle model (±4% calibration error): the model's write roof.
+py-videocore6's memset in the same model: 17.81 ms (it measured 17.89 ms, 3,752 MB/s, on a
+real Pi 4), so 1.00x.
 """
 
 from __future__ import annotations
@@ -108,14 +112,24 @@ def _memset(asm: Any, *, itemsize: int) -> None:
 
 @functools.cache
 def program(itemsize: int = 4) -> Program:
-    """The assembled QPU program for elements of ``itemsize`` bytes (1, 2 or 4)."""
+    """The assembled QPU program of `memset`.
+
+    Args:
+        itemsize: The element size in bytes: 1, 2 or 4.
+
+    Returns:
+        The program (cached).
+
+    Raises:
+        KernelTypeError: `itemsize` is not 1, 2 or 4.
+    """
     if itemsize not in _SHIFT:
         raise C.KernelTypeError(f"memset: itemsize must be 1, 2 or 4, got {itemsize}")
     return assemble(_memset, itemsize=itemsize)
 
 
 def _pattern(value: Any, dtype: np.dtype) -> int:
-    """``value`` as one element of ``dtype``, replicated into a 32-bit word."""
+    """`value` as one element of `dtype`, replicated into a 32-bit word."""
     if isinstance(value, (np.ndarray, list, tuple)) or not np.isscalar(value):
         raise C.KernelTypeError(f"value must be a scalar, not {type(value).__name__}")
     if dtype.kind in "iu":
@@ -158,7 +172,23 @@ def _pattern(value: Any, dtype: np.dtype) -> int:
 
 
 def memset(out: Any, value: Any, *, device: v3d_drm.Device | None = None) -> np.ndarray:
-    """Fill ``out`` with ``value`` on the GPU; returns the filled array (numpy)."""
+    """Fill an array with one value on the GPU.
+
+    Args:
+        out: The array to fill: any shape, C-contiguous, writeable, with 1-, 2- or 4-byte
+            elements (int8/uint8/bool, int16/uint16/float16, int32/uint32/float32).
+        value: A scalar that fits `out`'s dtype.
+        device: The device to run on (default: `default_device()`, the Pi's GPU or the
+            emulator).
+
+    Returns:
+        The filled array, as numpy (`out` is filled in place as well).
+
+    Raises:
+        KernelTypeError: `out` has an unsupported dtype, or `value` is not a scalar.
+        KernelValueError: `value` does not fit the dtype, or `out` is not C-contiguous and
+            writeable.
+    """
     out = C.check_array(out, "out", None)
     if out.dtype.itemsize not in _SHIFT or out.dtype.kind not in "iufb":
         raise C.KernelTypeError(

@@ -1,29 +1,33 @@
 """scopy: copy a 1-D array of 4-byte elements (float32, int32, uint32, ...) on the 8 QPUs.
 
-What it computes
-    ``scopy(x, out=None)`` returns a copy of ``x`` (bit-exact: the words are moved, never
-    converted); with ``out`` it fills ``out`` (same length and itemsize 4) and returns it as
-    numpy. Any length, any 4-byte-aligned start.
+**What it computes**
 
-Design
-    Same split as summation: a body of 256-byte blocks, QPU q taking blocks q, q+8, ..., and
-    masked 32-bit edges. A body block is one vec4 TMU load (4 words per lane, reference 12.1)
-    and one vec4 TMU store (4 ``tmud`` writes then ``tmua``). Two loads stay in flight (8 words,
-    the batch's output-FIFO share), so each block's load latency overlaps the previous
-    block's store. Loads and ``ldtmu`` are kept in separate instructions (Mesa's rule 13.1/1,
-    which py-videocore6's hardware examples also follow for scopy).
+`scopy(x, out=None)` returns a copy of `x` (bit-exact: the words are moved, never
+converted); with `out` it fills `out` (same length and itemsize 4) and returns it as
+numpy. Any length, any 4-byte-aligned start.
 
-Limits
-    The vec4 body needs ``x`` and ``out`` to have the same address modulo 16 (fresh device
-    arrays always do); otherwise the body uses 32-bit lookups (8 in flight, 4 times as many
-    lookups and instructions). ``x`` and ``out`` must not overlap.
+**Design**
 
-Figures
-    16 Mi float32 on the emulator (``benchmarks/kernels_modelled.py``): 27.03 ms, 2,483 MB/s
-    copied -- *modelled* by the calibrated cycle model (±4% calibration error): the model's
-    roof for a copy, whose reads and writes share one memory bus (64 MiB / 7.27 GB/s +
-    64 MiB / 3.77 GB/s). py-videocore6's scopy in the same model: 27.03 ms (it measured
-    27.69 ms, 2,424 MB/s, on a real Pi 4), so 1.00x.
+Same split as summation: a body of 256-byte blocks, QPU q taking blocks q, q+8, ..., and
+masked 32-bit edges. A body block is one vec4 TMU load (4 words per lane)
+and one vec4 TMU store (4 `tmud` writes then `tmua`). Two loads stay in flight (8 words,
+the batch's output-FIFO share), so each block's load latency overlaps the previous
+block's store. Loads and `ldtmu` are kept in separate instructions (Mesa's rule 13.1/1,
+which py-videocore6's hardware examples also follow for scopy).
+
+**Limits**
+
+The vec4 body needs `x` and `out` to have the same address modulo 16 (fresh device
+arrays always do); otherwise the body uses 32-bit lookups (8 in flight, 4 times as many
+lookups and instructions). `x` and `out` must not overlap.
+
+**Figures**
+
+16 Mi float32 on the emulator (`benchmarks/kernels_modelled.py`): 27.03 ms, 2,483 MB/s
+copied -- *modelled* by the calibrated cycle model (±4% calibration error): the model's
+roof for a copy, whose reads and writes share one memory bus (64 MiB / 7.27 GB/s +
+64 MiB / 3.77 GB/s). py-videocore6's scopy in the same model: 27.03 ms (it measured
+27.69 ms, 2,424 MB/s, on a real Pi 4), so 1.00x.
 """
 
 from __future__ import annotations
@@ -149,8 +153,18 @@ def _scopy(asm: Any, *, words: int) -> None:
 
 @functools.cache
 def program(words: int = 4) -> Program:
-    """The assembled QPU program (any 4-byte dtype): ``words=4`` moves the body with vec4
-    lookups, ``words=1`` with 32-bit lookups (when source and destination disagree mod 16)."""
+    """The assembled QPU program of `scopy` (for any 4-byte dtype).
+
+    Args:
+        words: 4 to move the body with vec4 lookups, 1 with 32-bit lookups (used when source and
+            destination are not aligned alike modulo 16 bytes).
+
+    Returns:
+        The program (cached).
+
+    Raises:
+        KernelValueError: `words` is not 4 or 1.
+    """
     if words not in WORDS:
         raise C.KernelValueError(f"scopy: words must be 4 or 1, got {words}")
     return assemble(_scopy, words=words)
@@ -158,7 +172,7 @@ def program(words: int = 4) -> Program:
 
 def split(src: int, dst: int, n: int) -> tuple[int, int, int, int, int]:
     """(words per lookup, head, blocks per QPU, body elements, tail) for 4-byte arrays at
-    ``src``/``dst``."""
+    `src`/`dst`."""
     words = 4 if (src - dst) % 16 == 0 else 1
     head = min(n, ((-src) % 16) // 4) if words == 4 else 0
     blocks = (n - head) // (C.NUM_QPUS * block(words))
@@ -171,7 +185,23 @@ def split(src: int, dst: int, n: int) -> tuple[int, int, int, int, int]:
 def scopy(
     x: Any, out: Any = None, *, device: v3d_drm.Device | None = None
 ) -> np.ndarray:
-    """Copy the 1-D 4-byte-element array ``x`` (into ``out`` if given) on the GPU."""
+    """Copy a 1-D array of 4-byte elements on the GPU.
+
+    Args:
+        x: The source: any 4-byte dtype (float32, int32, uint32), numpy or `DeviceArray`.
+        out: Where to copy to: same shape, 4-byte elements, writeable, not overlapping `x`
+            (default: a new array).
+        device: The device to run on (default: `default_device()`, the Pi's GPU or the
+            emulator).
+
+    Returns:
+        The copy, as numpy: `out` itself when it is a numpy array (a `DeviceArray` `out` is
+        filled in place, and a numpy copy is returned).
+
+    Raises:
+        KernelTypeError: `x` does not have 4-byte elements.
+        KernelValueError: `out` has the wrong shape or dtype, is read-only, or overlaps `x`.
+    """
     x = C.check_array(x, "x", None, ndim=1)
     if x.dtype.itemsize != 4:
         raise C.KernelTypeError(

@@ -1,56 +1,60 @@
-"""sgemm: single-precision matrix multiply ``C = alpha * op(A) @ op(B) + beta * C`` on the 8 QPUs.
+"""sgemm: single-precision matrix multiply `C = alpha * op(A) @ op(B) + beta * C` on the 8 QPUs.
 
-What it computes
-    ``sgemm(a, b, c=None, alpha=1.0, beta=0.0, trans_a=False, trans_b=False)`` returns the
-    float32 M x N result for any M, N, K >= 1 (``op(X)`` is ``X.T`` when ``trans_X``). With
-    ``beta == 0`` C is not read (BLAS semantics: NaNs in an old C do not leak through). When
-    ``c`` is given it is also updated in place.
+**What it computes**
 
-Design (register-blocked outer product, the broadcast operand on the unifa stream)
-    C is cut into 8 x 64 tiles; QPU q computes tiles q, q+8, ... (tiles ordered column block
-    by column block, so the 8 QPUs working at the same time read the same B columns, which
-    L2T then serves once). For one tile, lane l accumulates C[i0+r, j0+16b+l] for r = 0..7 and
-    blocks b = 0..3 in 32 registers. Each k step is 32 instructions
-    ``fadd acc, acc, r0 ; fmul r0, r5, b`` -- every one issues a useful fmul *and* fadd --
-    where r5 holds A[i0+r, k] in all lanes and b is block b of row k of B (four 16-lane
-    vectors, columns j0.., j0+16.., j0+32.., j0+48..).
+`sgemm(a, b, c=None, alpha=1.0, beta=0.0, trans_a=False, trans_b=False)` returns the
+float32 M x N result for any M, N, K >= 1 (`op(X)` is `X.T` when `trans_X`). With
+`beta == 0` C is not read (BLAS semantics: NaNs in an old C do not leak through). When
+`c` is given it is also updated in place.
 
-    * Broadcasting A costs no ALU op: the host packs op(A) into 8-row panels laid out k-major
-      (``panel[k][r]``, zero rows below M), and the program walks a panel with the unifa
-      stream: every fourth instruction carries ``ldunifa``, which puts the next A value in all
-      16 lanes of r5 (reference 12.2). Each A value is used by four consecutive fmuls (the four
-      B vectors), so the other signal slots are free for ``ldtmu``.
-    * Why 8 x 64 and not 16 x 32 (the earlier shape): the calibrated cycle model charges every
-      new 64-byte line of the unifa stream a full memory round trip (no published timing pins
-      the uniform cache, so it is modelled conservatively, see
-      ``vc6_isa.emulator.cycle_model``). A 16-row panel enters a new line every k step, an
-      8-row panel every second one: 1.22x faster in the model although the loop has two more
-      instructions.
-    * B rows come from ordinary 32-bit TMU loads straight from the caller's B (any strides,
-      so ``trans_b`` costs nothing but cache locality), issued D = 2 k steps ahead: the TMU
-      output FIFO holds the prefetched rows (8 words, the whole FIFO share), and each block is
-      popped (``ldtmu``) in the instruction of its last use in the previous row (the last one
-      at the start of its own step). Latency hidden: a k step of 37 instructions.
-    * Per k step the overhead is 4 instructions (four ``tmua`` writes, the last paired with the
-      add that both advances the B address and sets the loop flag, since the address runs up
-      to zero). With the loop branch, the inner loop is 37 instructions of which 32 dual-issue
-      fmul and fadd: 86% (see :func:`dual_issue_share`); the branch's three delay slots hold
-      the first three instructions of the next k step.
-    * Edges: the panel is zero-padded in M; columns past N load a clamped (valid) column and
-      are never stored; stores (and C loads for beta) are masked per lane with flag A computed
-      from ``min(cols - 1 - 16b - lane, rows - 1 - r) < 0`` (reference 10.1 step 6). K needs
-      no padding: the last D k steps are emitted without prefetch.
+**Design (register-blocked outer product, the broadcast operand on the unifa stream)**
 
-Limits
-    float32 only; A is repacked on the host (O(MK) copy, the GEMM packing step); B and C are
-    used in place when they are DeviceArrays. One batch per QPU (no thread switches).
+C is cut into 8 x 64 tiles; QPU q computes tiles q, q+8, ... (tiles ordered column block
+by column block, so the 8 QPUs working at the same time read the same B columns, which
+L2T then serves once). For one tile, lane l accumulates C[i0+r, j0+16b+l] for r = 0..7 and
+blocks b = 0..3 in 32 registers. Each k step is 32 instructions
+`fadd acc, acc, r0 ; fmul r0, r5, b` -- every one issues a useful fmul *and* fadd --
+where r5 holds A[i0+r, k] in all lanes and b is block b of row k of B (four 16-lane
+vectors, columns j0.., j0+16.., j0+32.., j0+48..).
 
-Figures
-    1024^3 on the emulator (``benchmarks/kernels_modelled.py``): 105.9 ms, 20.3 Gflop/s (63% of
-    the 32 Gflop/s peak), ALU utilisation 68.6% -- *modelled* by the calibrated cycle model of
-    a 500 MHz Pi 4 (±4% calibration error; its unifa-stream cost is a conservative assumption
-    on top), not measured; 78.0 M thread-instructions. py-videocore6's sgemm in the same model
-    takes 551.0 ms (it measured 554.6 ms, 3.878 Gflop/s, on a real Pi 4): 5.2x.
+* Broadcasting A costs no ALU op: the host packs op(A) into 8-row panels laid out k-major
+  (`panel[k][r]`, zero rows below M), and the program walks a panel with the unifa
+  stream: every fourth instruction carries `ldunifa`, which puts the next A value in all
+  16 lanes of r5 (reference 12.2). Each A value is used by four consecutive fmuls (the four
+  B vectors), so the other signal slots are free for `ldtmu`.
+* Why 8 x 64 and not 16 x 32 (the earlier shape): the calibrated cycle model charges every
+  new 64-byte line of the unifa stream a full memory round trip (no published timing pins
+  the uniform cache, so it is modelled conservatively, see
+  `vc6_isa.emulator.cycle_model`). A 16-row panel enters a new line every k step, an
+  8-row panel every second one: 1.22x faster in the model although the loop has two more
+  instructions.
+* B rows come from ordinary 32-bit TMU loads straight from the caller's B (any strides,
+  so `trans_b` costs nothing but cache locality), issued D = 2 k steps ahead: the TMU
+  output FIFO holds the prefetched rows (8 words, the whole FIFO share), and each block is
+  popped (`ldtmu`) in the instruction of its last use in the previous row (the last one
+  at the start of its own step). Latency hidden: a k step of 37 instructions.
+* Per k step the overhead is 4 instructions (four `tmua` writes, the last paired with the
+  add that both advances the B address and sets the loop flag, since the address runs up
+  to zero). With the loop branch, the inner loop is 37 instructions of which 32 dual-issue
+  fmul and fadd: 86% (see `dual_issue_share`); the branch's three delay slots hold
+  the first three instructions of the next k step.
+* Edges: the panel is zero-padded in M; columns past N load a clamped (valid) column and
+  are never stored; stores (and C loads for beta) are masked per lane with flag A computed
+  from `min(cols - 1 - 16b - lane, rows - 1 - r) < 0` (reference 10.1 step 6). K needs
+  no padding: the last D k steps are emitted without prefetch.
+
+**Limits**
+
+float32 only; A is repacked on the host (O(MK) copy, the GEMM packing step); B and C are
+used in place when they are DeviceArrays. One batch per QPU (no thread switches).
+
+**Figures**
+
+1024^3 on the emulator (`benchmarks/kernels_modelled.py`): 105.9 ms, 20.3 Gflop/s (63% of
+the 32 Gflop/s peak), ALU utilisation 68.6% -- *modelled* by the calibrated cycle model of
+a 500 MHz Pi 4 (±4% calibration error; its unifa-stream cost is a conservative assumption
+on top), not measured; 78.0 M thread-instructions. py-videocore6's sgemm in the same model
+takes 551.0 ms (it measured 554.6 ms, 3.878 Gflop/s, on a real Pi 4): 5.2x.
 """
 
 from __future__ import annotations
@@ -265,8 +269,15 @@ def _sgemm(asm: Any, *, prefetch: int, use_beta: bool) -> None:
 
 @functools.cache
 def program(k: int = 1024, use_beta: bool = False) -> Program:
-    """The assembled QPU program for inner dimension ``k`` (only min(k, 4) matters) and
-    whether C is read (``beta != 0``)."""
+    """The assembled QPU program of `sgemm`.
+
+    Args:
+        k: The inner dimension (only `min(k, 4)` changes the program).
+        use_beta: Whether the program reads C (`beta != 0`).
+
+    Returns:
+        The program (cached).
+    """
     if k < 1:
         raise C.KernelValueError(f"sgemm: K must be >= 1, got {k}")
     return _assembled(min(k, PREFETCH), bool(use_beta))
@@ -278,8 +289,16 @@ def _assembled(prefetch: int, use_beta: bool) -> Program:
 
 
 def dual_issue_share(prog: Program) -> float:
-    """Static share of inner-loop instructions that issue a useful ``fmul`` and ``fadd``
-    together: the loop runs from label ``kloop`` to its branch plus the three delay slots."""
+    """The share of inner-loop instructions that issue a useful `fmul` and `fadd` together.
+
+    Counted statically, from label `kloop` to its branch plus the branch's three delay slots.
+
+    Args:
+        prog: An sgemm program, from `program()`.
+
+    Returns:
+        The share, 0 to 1 (0.91 for this kernel).
+    """
     start = prog.labels["kloop"]
     words = [decode(int(w)) for w in prog.words]
     end = next(i for i in range(start, len(words)) if words[i].is_branch) + 3
@@ -313,7 +332,30 @@ def sgemm(
     trans_b: bool = False,
     device: v3d_drm.Device | None = None,
 ) -> np.ndarray:
-    """``alpha * op(a) @ op(b) + beta * c`` in float32 on the GPU (see the module docstring)."""
+    """Single-precision matrix multiply on the GPU: `alpha * op(a) @ op(b) + beta * c`.
+
+    `op(x)` is `x.T` when `trans_x` is set. Any M, N, K >= 1. With `beta == 0`, `c` is not read
+    (BLAS semantics: NaNs in an old `c` do not leak through).
+
+    Args:
+        a: The M x K matrix (K x M with `trans_a`), float32, numpy or `DeviceArray`.
+        b: The K x N matrix (N x K with `trans_b`), float32.
+        c: An M x N float32 matrix; when given it is also updated in place.
+        alpha: Scale of the product.
+        beta: Scale of `c`; non-zero needs `c`.
+        trans_a: Use `a.T`.
+        trans_b: Use `b.T` (costs nothing but cache locality).
+        device: The device to run on (default: `default_device()`, the Pi's GPU or the
+            emulator).
+
+    Returns:
+        The M x N float32 result, as a numpy array.
+
+    Raises:
+        KernelTypeError: An argument is not a float32 matrix.
+        KernelValueError: The shapes do not match, `c` is read-only or overlaps `a` or `b`, or
+            `beta != 0` without `c`.
+    """
     f32 = (np.dtype(np.float32),)
     a = C.check_array(a, "a", f32, ndim=2)
     b = C.check_array(b, "b", f32, ndim=2)

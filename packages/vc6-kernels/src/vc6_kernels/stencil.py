@@ -1,43 +1,51 @@
 """stencil: QPULib's heat-flow step, repeated on the GPU.
 
-What it computes
-    ``stencil(grid, steps, k=0.25)`` applies ``steps`` times, to a float32 H x W grid (H, W >= 3),
-    the step of QPULib's HeatMap example: every interior cell c moves toward the mean of its
-    8 neighbours by the factor k, ``c' = c - k * (c - mean)``; border cells keep their value.
-    Every step reads the previous step's grid (Jacobi, not in place). The float32 operations
-    and their order are, per interior cell (x, y), with V = (up + mid) + down the vertical sum
-    of a column::
+**What it computes**
 
-        S    = ((V[x-1] + V[x+1]) + grid[y-1, x]) + grid[y+1, x]
-        out  = c - (c - S * 0.125) * k
+`stencil(grid, steps, k=0.25)` applies `steps` times, to a float32 H x W grid (H, W >= 3),
+the step of QPULib's HeatMap example: every interior cell c moves toward the mean of its
+8 neighbours by the factor k, `c' = c - k * (c - mean)`; border cells keep their value.
+Every step reads the previous step's grid (Jacobi, not in place). The float32 operations
+and their order are, per interior cell (x, y), with V = (up + mid) + down the vertical sum
+of a column:
 
-    each rounded to nearest even, so a numpy float32 evaluation in that order
-    (:func:`reference`) gives the same bits.
+```text
+S    = ((V[x-1] + V[x+1]) + grid[y-1, x]) + grid[y+1, x]
+out  = c - (c - S * 0.125) * k
+```
 
-Design
-    One dispatch per step, alternating between two device buffers (ping-pong; both start as
-    copies of the grid so borders are already right); nothing is copied back until the end.
-    QPU q computes rows 1+q, 9+q, ... For a row it walks 16-column chunks left to right:
-    each chunk needs three TMU loads (the up, mid and down rows at its 16 columns, addresses
-    clamped inside the row), issued one chunk ahead so their latency overlaps the previous
-    chunk's arithmetic. The column sums V of the previous, current and next chunk stay in
-    registers, and the left and right neighbour sums come from full-lane rotations of V
-    (``rot``, reference 10.10): lane 0 of the left rotation and lane 15 of the right one are
-    taken from the rotated previous / next chunk with a conditional move. So each chunk of
-    16 cells costs 3 loads and 1 masked store instead of the 9 loads of a plain gather.
+each rounded to nearest even, so a numpy float32 evaluation in that order
+(`reference`) gives the same bits.
 
-Limits
-    float32 only; W up to 4 Mi columns. Each step is a separate job (a global barrier).
+**Design**
 
-Figures
-    512 x 512 x 10 steps on the emulator (``benchmarks/kernels_modelled.py``): 7.49 ms,
-    3.82 Gflop/s counting QPULib's 11 flops per cell, ALU utilisation 43.7% -- *modelled* by the
-    calibrated cycle model (±4% calibration error), GPU time only (each step is one job; a Pi
-    adds about 70 us of host dispatch per job). Reading and writing the grid once per step
-    (1 MiB each way) would take 4.2 ms at the model's read and write rates (the neighbour rows
-    it loads again mostly hit L2T); the program reaches 56% of that roof because it is bound by
-    its own instruction issue, about 43 instructions per 16-cell chunk. py-videocore6 has no
-    stencil.
+One dispatch per step, alternating between two device buffers (ping-pong; both start as
+copies of the grid so borders are already right); nothing is copied back until the end.
+QPU q computes rows 1+q, 9+q, ... For a row it walks 16-column chunks left to right:
+each chunk needs three TMU loads (the up, mid and down rows at its 16 columns, addresses
+clamped inside the row), issued two chunks ahead so their latency overlaps the previous
+chunk's arithmetic. The column sums V of the previous, current and next chunk stay in
+registers, and the left and right neighbour sums come from full-lane rotations of V
+(the `rot` signal): lane 0 of the left rotation and lane 15 of the right one are
+taken from the rotated previous / next chunk with a conditional move. So each chunk of
+16 cells costs 3 loads and 1 masked store instead of the 9 loads of a plain gather.
+
+**Limits**
+
+float32 only; W up to 4 Mi columns. Each step is a separate job (a global barrier).
+
+**Figures**
+
+512 x 512 x 10 steps on the emulator (`benchmarks/kernels_modelled.py`): 6.60 ms,
+4.34 Gflop/s counting QPULib's 11 flops per cell, ALU utilisation 49.6% -- *modelled* by the
+calibrated cycle model (±4% calibration error), GPU time only (each step is one job; a Pi
+adds about 70 us of host dispatch per job). Reading and writing the grid once per step
+(1 MiB each way) would take 4.2 ms at the model's read and write rates (the neighbour rows
+it loads again mostly hit L2T); the program reaches 64% of that roof because it is bound by
+its own instruction issue: 36 instructions per 16-cell chunk (the window shift sits in the
+loop branch's delay slots, register copies ride on the pops' free ALUs, and the loads of
+chunk + 2 go out before chunk + 1 is popped; 42 instructions and 7.49 ms before).
+py-videocore6 has no stencil.
 """
 
 from __future__ import annotations
@@ -49,8 +57,10 @@ import numpy as np
 import v3d_drm
 from vc6_isa.asm import (
     Program,
+    R,
     add,
     assemble,
+    b,
     bor,
     eidx,
     fadd,
@@ -118,8 +128,13 @@ def _stencil(asm: Any) -> None:
         add(tmua, down, r0)
         sub(colload, colload, -16)
 
-    def pop(u: Any, m: Any, d: Any, v: Any) -> None:
-        nop(sig=ldtmu(u))
+    def pop(u: Any, m: Any, d: Any, v: Any, *, copy_cur: bool = False) -> None:
+        """Pop one chunk's three rows and sum them into ``v``; with ``copy_cur`` the first pop
+        also copies vcur and vprev to r1 and r2 (its ALUs are free)."""
+        if copy_cur:
+            mov(r1, vcur, sig=ldtmu(u)).mov(r2, vprev)
+        else:
+            nop(sig=ldtmu(u))
         nop(sig=ldtmu(m))
         nop(sig=ldtmu(d))
         fadd(r0, u, m)
@@ -140,14 +155,11 @@ def _stencil(asm: Any) -> None:
     issue()
     mov(ccount, nchunks)
     C.label("chunk")
-    pop(un, mn, dn, vnext)
-    issue()
-    mov(r1, vcur)
-    mov(r2, vprev)
-    mov(r3, vnext)
+    issue()  # chunk + 2, before popping chunk + 1: a whole iteration of lead (6 words queued)
+    pop(un, mn, dn, vnext, copy_cur=True)
     rotate(r0, r1, 1)  # left neighbour sums, lanes 1..15
     rotate(r4, r2, 1)  # lane 0: the previous chunk's lane 15
-    bor(null, lane, lane, cond="pushz")
+    bor(null, lane, lane, cond="pushz").mov(r3, vnext)
     mov(r0, r4, cond="ifa")
     rotate(r2, r1, -1)  # right neighbour sums, lanes 0..14
     rotate(r4, r3, -1)  # lane 15: the next chunk's lane 0
@@ -164,11 +176,12 @@ def _stencil(asm: Any) -> None:
     shl(r1, colst, 2)
     add(r1, outrow, r1).mov(tmud, r0)
     mov(tmua, r1, cond="ifa").sub(colst, colst, -16)
+    sub(ccount, ccount, 1, cond="pushz")
+    b(R.chunk, cond="na0")
+    # delay slots: shift the chunk window (harmless after the last chunk: the next row reloads)
     mov(vprev, vcur).mov(vcur, vnext)
     mov(uc, un).mov(mc, mn)
     mov(dc, dn)
-    sub(ccount, ccount, 1, cond="pushz")
-    C.branch_to("chunk", cond="na0")
     for _ in range(3):  # the loads of the chunk after the last
         nop(sig=ldtmu(r0))
     add(yoff, yoff, stride8)
@@ -180,7 +193,11 @@ def _stencil(asm: Any) -> None:
 
 @functools.cache
 def program() -> Program:
-    """The assembled QPU program of one heat-flow step (any grid size)."""
+    """The assembled QPU program of one heat-flow step (for any grid size).
+
+    Returns:
+        The program (cached).
+    """
     return assemble(_stencil)
 
 
@@ -201,7 +218,26 @@ def reference(grid: np.ndarray, steps: int, k: float = 0.25) -> np.ndarray:
 def stencil(
     grid: Any, steps: int, *, k: float = 0.25, device: v3d_drm.Device | None = None
 ) -> np.ndarray:
-    """``steps`` heat-flow steps of the 2-D float32 ``grid`` on the GPU (module docstring)."""
+    """Run heat-flow steps on a 2-D float32 grid on the GPU (QPULib's HeatMap step).
+
+    Every interior cell moves toward the mean of its 8 neighbours by the factor `k`; border
+    cells keep their value. The float32 operations and their order are fixed (see above), so
+    the result is bit-identical to the numpy reference.
+
+    Args:
+        grid: The H x W float32 grid, H and W at least 3.
+        steps: Number of steps, 0 or more.
+        k: The diffusion factor.
+        device: The device to run on (default: `default_device()`, the Pi's GPU or the
+            emulator).
+
+    Returns:
+        The grid after `steps` steps, as a new numpy array.
+
+    Raises:
+        KernelTypeError: `grid` is not a float32 matrix, `steps` not an int, or `k` not a number.
+        KernelValueError: The grid is smaller than 3 x 3 or too wide, or `steps` is negative.
+    """
     grid = C.check_array(grid, "grid", (np.dtype(np.float32),), ndim=2)
     h, w = grid.shape
     if h < 3 or w < 3:

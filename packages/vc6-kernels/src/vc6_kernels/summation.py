@@ -1,40 +1,45 @@
 """summation: the sum of a 1-D float32, int32 or uint32 array on the 8 QPUs.
 
-What it computes
-    ``summation(x)`` returns ``x.sum(dtype=x.dtype)`` as a numpy scalar of ``x``'s dtype. Integer
-    sums wrap modulo 2**32 exactly like numpy does with that dtype (int32 and uint32 are the
-    same 32-bit ``add``). Any length (0 gives 0), any 4-byte-aligned start.
+**What it computes**
 
-Design
-    The array is cut into a 16-byte-aligned *body* of 256-byte blocks (64 elements) and two
-    *edges* (the 0-3 elements before the first 16-byte boundary, and whatever is left after the
-    body). QPU q reads blocks q, q+8, q+16, ... with vec4 TMU loads (one lookup brings 4
-    consecutive words to each lane, reference 12.1, configured through ``tmuc``), keeping four
-    lookups (8 words, the whole output FIFO of a non-4-way-threaded batch) in flight: every
-    iteration pops one lookup's four words and issues the next, so TMU latency is hidden
-    behind the lookup still queued. Each lane keeps four accumulators, one per vec4
-    element. Edges use masked 32-bit lookups (lanes outside the range never touch memory) and
-    add into the same accumulators. At the end each QPU adds its four accumulators, reduces its
-    16 lanes with four rotate+add steps (``rot`` on the mul ALU, reference 10.10) and stores
-    lane 0; the host adds the 8 per-QPU partial sums.
+`summation(x)` returns `x.sum(dtype=x.dtype)` as a numpy scalar of `x`'s dtype. Integer
+sums wrap modulo 2**32 exactly like numpy does with that dtype (int32 and uint32 are the
+same 32-bit `add`). Any length (0 gives 0), any 4-byte-aligned start.
 
-Float summation order and error bound
-    Element i goes to accumulator (QPU, lane, vec element) fixed by its position; each
-    accumulator adds its elements in increasing index order (at most ``m`` additions, about
-    n / 512, computed exactly by :func:`max_chain`), then ``(a0 + a1) + (a2 + a3)``, then the lane tree (16 -> 1), then the host
-    adds the 8 QPU sums pairwise in float32. With u = 2**-24 and every fadd rounded to
-    nearest even, ``|result - exact| <= (m + 9) * u * sum(|x_i|)`` to first order
-    (see :func:`error_bound`).
+**Design**
 
-Limits
-    One batch per QPU, dispatched without 4-way threading. The body needs at least 2 blocks per QPU
-    (n >= 1024 elements); shorter arrays take the masked edge path only.
+The array is cut into a 16-byte-aligned *body* of 256-byte blocks (64 elements) and two
+*edges* (the 0-3 elements before the first 16-byte boundary, and whatever is left after the
+body). QPU q reads blocks q, q+8, q+16, ... with vec4 TMU loads (one lookup brings 4
+consecutive words to each lane, configured through `tmuc`), keeping four
+lookups (8 words, the whole output FIFO of a non-4-way-threaded batch) in flight: every
+iteration pops one lookup's four words and issues the next, so TMU latency is hidden
+behind the lookup still queued. Each lane keeps four accumulators, one per vec4
+element. Edges use masked 32-bit lookups (lanes outside the range never touch memory) and
+add into the same accumulators. At the end each QPU adds its four accumulators, reduces its
+16 lanes with four rotate+add steps (`rot` on the mul ALU) and stores
+lane 0; the host adds the 8 per-QPU partial sums.
 
-Figures
-    32 Mi uint32 on the emulator (``benchmarks/kernels_modelled.py``): 18.46 ms, 7,270 MB/s,
-    ALU utilisation 11.4% -- *modelled* by the calibrated cycle model (±4% calibration error):
-    the model's read roof, so the program is bandwidth-bound. py-videocore6's summation in the
-    same model: 19.04 ms (it measured 18.53 ms, 7,242 MB/s, on a real Pi 4), so 1.03x.
+**Float summation order and error bound**
+
+Element i goes to accumulator (QPU, lane, vec element) fixed by its position; each
+accumulator adds its elements in increasing index order (at most `m` additions, about
+n / 512, computed exactly by `max_chain`), then `(a0 + a1) + (a2 + a3)`, then the lane tree (16 -> 1), then the host
+adds the 8 QPU sums pairwise in float32. With u = 2**-24 and every fadd rounded to
+nearest even, `|result - exact| <= (m + 9) * u * sum(|x_i|)` to first order
+(see `error_bound`).
+
+**Limits**
+
+One batch per QPU, dispatched without 4-way threading. The body needs at least 2 blocks per QPU
+(n >= 1024 elements); shorter arrays take the masked edge path only.
+
+**Figures**
+
+32 Mi uint32 on the emulator (`benchmarks/kernels_modelled.py`): 18.46 ms, 7,270 MB/s,
+ALU utilisation 11.4% -- *modelled* by the calibrated cycle model (±4% calibration error):
+the model's read roof, so the program is bandwidth-bound. py-videocore6's summation in the
+same model: 19.04 ms (it measured 18.53 ms, 7,242 MB/s, on a real Pi 4), so 1.03x.
 """
 
 from __future__ import annotations
@@ -187,7 +192,14 @@ def bor_push_zero(reg: Any) -> None:
 
 @functools.cache
 def program(dtype: Any = np.float32) -> Program:
-    """The assembled QPU program for arrays of ``dtype`` (float32, int32 or uint32)."""
+    """The assembled QPU program of `summation`.
+
+    Args:
+        dtype: The element type: float32, int32 or uint32.
+
+    Returns:
+        The program (cached).
+    """
     dt = np.dtype(dtype)
     if dt not in DTYPES:
         raise C.KernelTypeError(f"summation: unsupported dtype {dt}")
@@ -206,14 +218,14 @@ def max_chain(n: int) -> int:
 
 
 def error_bound(x: np.ndarray) -> float:
-    """First-order bound on ``|summation(x) - exact sum|`` for a float32 ``x`` (see module doc)."""
+    """First-order bound on `|summation(x) - exact sum|` for a float32 `x` (see module doc)."""
     m = max_chain(x.size)
     return (m + 9) * 2.0**-24 * float(np.abs(x.astype(np.float64)).sum())
 
 
 def split(address: int, n: int) -> tuple[int, int, int, int]:
     """(head elements, blocks per QPU, body elements, tail elements) for an array at
-    ``address`` of ``n`` 4-byte elements."""
+    `address` of `n` 4-byte elements."""
     head = min(n, ((-address) % 16) // 4)
     blocks = (n - head) // (C.NUM_QPUS * BLOCK)
     if blocks < PREFETCH:
@@ -223,9 +235,18 @@ def split(address: int, n: int) -> tuple[int, int, int, int]:
 
 
 def summation(x: Any, *, device: v3d_drm.Device | None = None) -> np.generic:
-    """Sum of the 1-D float32/int32/uint32 array ``x`` (numpy or DeviceArray), on the GPU.
+    """Sum a 1-D array on the GPU.
 
-    Returns a numpy scalar of ``x.dtype``; integer sums wrap modulo 2**32.
+    Args:
+        x: The array: float32, int32 or uint32, numpy or `DeviceArray`, any length.
+        device: The device to run on (default: `default_device()`, the Pi's GPU or the
+            emulator).
+
+    Returns:
+        The sum as a numpy scalar of `x.dtype`; integer sums wrap modulo 2**32.
+
+    Raises:
+        KernelTypeError: `x` is not a 1-D array of a supported dtype.
     """
     x = C.check_array(x, "x", DTYPES, ndim=1)
     if not x.flags.c_contiguous:

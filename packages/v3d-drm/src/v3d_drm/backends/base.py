@@ -29,7 +29,7 @@ class Backend(Protocol):
         """Issue one ioctl; raise OSError with the kernel's errno on failure."""
 
     def mmap(self, length: int, offset: int) -> mmap.mmap:
-        """Map ``length`` bytes of the device file at ``offset`` (an MMAP_BO offset), shared, RW."""
+        """Map `length` bytes of the device file at `offset` (an MMAP_BO offset), shared, RW."""
 
     def munmap(self, mapping: mmap.mmap) -> None:
         """Unmap (deferred to the last export if numpy arrays still use the mapping)."""
@@ -41,13 +41,13 @@ class Backend(Protocol):
         (used by the emulated backend, ignored by the kernel). Safe to call from any thread."""
 
     def job_report(self, syncobj: int) -> JobReport | None:
-        """The report of the completed job whose fence ``syncobj`` holds (emulated only)."""
+        """The report of the completed job whose fence `syncobj` holds (emulated only)."""
 
     def job_progress(self, syncobj: int) -> float | None:
-        """Fraction done of the job whose fence ``syncobj`` holds; None if unknown (kernel)."""
+        """Fraction done of the job whose fence `syncobj` holds; None if unknown (kernel)."""
 
     def cancel_job(self, syncobj: int, reason: str) -> bool:
-        """Ask the job whose fence ``syncobj`` holds to stop; False if it cannot be (kernel) or
+        """Ask the job whose fence `syncobj` holds to stop; False if it cannot be (kernel) or
         has already completed."""
 
     def close(self) -> None:

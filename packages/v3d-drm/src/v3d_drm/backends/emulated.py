@@ -14,8 +14,8 @@ CSD job in flight per queue, so in-syncs on earlier jobs of this device are met 
 The job's fence (in its out-syncs and on every listed BO, for WAIT_BO) signals when the executor
 returns, whether it raised or not; the exception is kept for Job.wait() to re-raise. Listed BOs
 stay allocated while their job may run (reference 3.5). A job can be cancelled
-(``cancel_job``, and every job when the device closes): the executor is asked to stop through
-``CsdJob.control``.
+(`cancel_job`, and every job when the device closes): the executor is asked to stop through
+`CsdJob.control`.
 
 Thread safety: every ioctl takes one lock, and blocking waits release it while they wait, so any
 number of threads may share the device; nothing about a submit is kept between calls.
@@ -172,6 +172,30 @@ class _Fence:
     control: JobControl | None = None  # the job's control (None for a stub fence)
 
 
+class _Inside:
+    """The context manager of `EmulatedBackend._inside` (a class: cheaper than a generator)."""
+
+    __slots__ = ("backend", "depth")
+
+    def __init__(self, backend: EmulatedBackend) -> None:
+        self.backend = backend
+
+    def __enter__(self) -> None:
+        backend = self.backend
+        backend._lock.acquire()
+        self.depth = getattr(backend._depth, "n", 0)
+        backend._depth.n = self.depth + 1
+
+    def __exit__(self, *exc: object) -> None:
+        backend = self.backend
+        try:
+            backend._depth.n = self.depth
+            while self.depth == 0 and backend._deferred:
+                backend._deferred.popleft()()
+        finally:
+            backend._lock.release()
+
+
 @dataclass
 class _Work:
     """One submitted job waiting for (or on) the worker thread."""
@@ -212,6 +236,8 @@ class EmulatedBackend:
         self._worker: threading.Thread | None = None
         self._depth = threading.local()  # how deep this thread is inside the lock
         self._deferred: collections.deque[Callable[[], None]] = collections.deque()
+        self._warm_lock = threading.Lock()
+        self._warm = False
         self._va = _AddressSpace()
         self._bytes_in_use = 0
         self._bos: dict[int, _Bo] = {}  # by GPU address (one object per BO, handle or not)
@@ -256,20 +282,11 @@ class EmulatedBackend:
 
     # --- the Backend interface ---------------------------------------------------------------------
 
-    @contextlib.contextmanager
-    def _inside(self):
+    def _inside(self) -> _Inside:
         """Hold the lock. Garbage collection can run a finalizer (a forgotten BO's GEM_CLOSE or
         unmap) in this very thread while it is in here, walking a dict: such calls are deferred
         to the end of the outermost section instead of changing state under that walk."""
-        with self._lock:
-            depth = getattr(self._depth, "n", 0)
-            self._depth.n = depth + 1
-            try:
-                yield
-            finally:
-                self._depth.n = depth
-                while depth == 0 and self._deferred:
-                    self._deferred.popleft()()
+        return _Inside(self)
 
     def _defer_if_inside(self, call: Callable[[], None]) -> bool:
         if getattr(self._depth, "n", 0) == 0:
@@ -339,8 +356,20 @@ class EmulatedBackend:
         """SUBMIT_CSD carrying this job's own description and executor options."""
         if self.closed:
             _fail(errno.EBADF)
+        self._warm_up()
         with self._inside():
             self._submit_csd(arg, description, options)
+
+    def _warm_up(self) -> None:
+        """Once per device, before its first job: the executor's optional ``warm_up()`` (the
+        vc6-isa emulator loads or compiles its machine), here in the submitting thread, so that
+        a one-time compile is not mistaken for a slow job by a wait's timeout."""
+        with self._warm_lock:
+            if not self._warm:
+                self._warm = True
+                warm_up = getattr(self.executor, "warm_up", None)
+                if callable(warm_up):
+                    warm_up()
 
     def job_report(self, syncobj: int) -> JobReport | None:
         fence = self._fence_of(syncobj)

@@ -1,21 +1,23 @@
 """The Python assembler DSL for VideoCore VI QPU programs, py-videocore6 compatible.
 
-``from vc6_isa.asm import *`` gives every name a py-videocore6 program uses::
+`from vc6_isa.asm import *` gives every name a py-videocore6 program uses:
 
-    @qpu
-    def kernel(asm, n):
-        eidx(r0, sig=ldunif)
-        add(r0, r0, r5).fmul(r1, r2, r3)      # dual issue: chain the mul op
-        L.top
-        sub(r2, r2, 1, cond='pushz')
-        b(R.top, cond='na0'); nop(); nop(); nop()
+```python
+@qpu
+def kernel(asm, n):
+    eidx(r0, sig=ldunif)
+    add(r0, r0, r5).fmul(r1, r2, r3)      # dual issue: chain the mul op
+    L.top
+    sub(r2, r2, 1, cond='pushz')
+    b(R.top, cond='na0'); nop(); nop(); nop()
 
-    prog = assemble(kernel, n=4)              # Program: .words, .labels, .disassembly()
+prog = assemble(kernel, n=4)              # Program: .words, .labels, .disassembly()
+```
 
-Op names and operand counts come from :mod:`vc6_isa.encoding`; Mesa's names work alongside
-py-videocore6's (``band``/``and_``, ``imin``/``min_``: Mesa names that are Python keywords or
+Op names and operand counts come from `vc6_isa.encoding`; Mesa's names work alongside
+py-videocore6's (`band`/`and_`, `imin`/`min_`: Mesa names that are Python keywords or
 builtins take a trailing underscore). The program being built lives in a context variable set by
-``@qpu``/``assemble``; nothing rewrites the caller's globals.
+`@qpu`/`assemble`; nothing rewrites the caller's globals.
 """
 
 from ..errors import AssembleError

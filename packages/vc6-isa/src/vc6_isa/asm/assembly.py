@@ -1,9 +1,9 @@
 """The program being assembled, and the DSL names that act on it without being passed it.
 
-py-videocore6 makes ``add(...)``, ``L.loop`` and ``b(R.loop, ...)`` work by rewriting the
-caller's module globals while a ``@qpu`` function runs. Here those names are ordinary module
-objects that find the program in a :class:`contextvars.ContextVar`, which ``@qpu`` and
-``assemble()`` set for the duration of the call (and restore afterwards, so programs may nest,
+py-videocore6 makes `add(...)`, `L.loop` and `b(R.loop, ...)` work by rewriting the
+caller's module globals while a `@qpu` function runs. Here those names are ordinary module
+objects that find the program in a `contextvars.ContextVar`, which `@qpu` and
+`assemble()` set for the duration of the call (and restore afterwards, so programs may nest,
 run in threads or in asyncio tasks).
 """
 
@@ -40,8 +40,8 @@ current_get = _CURRENT.get
 class Assembly:
     """A program under construction: its instructions (in order), labels and label namespaces.
 
-    A ``@qpu`` function receives it as its first argument; pass it on to helper ``@qpu``
-    functions (``helper(asm, ...)``). ``len(asm)`` is the number of instructions so far.
+    A `@qpu` function receives it as its first argument; pass it on to helper `@qpu`
+    functions (`helper(asm, ...)`). `len(asm)` is the number of instructions so far.
     """
 
     __slots__ = ("__weakref__", "items", "label_wheres", "labels", "namespaces")
@@ -56,10 +56,26 @@ class Assembly:
         return len(self.items)
 
     def qualified(self, name: str) -> str:
-        """``name`` inside the current label namespaces (py-videocore6: ``ns.inner.name``)."""
+        """A label name inside the current label namespaces.
+
+        Args:
+            name: The label as written.
+
+        Returns:
+            The full name, such as `"ns.inner.name"` (py-videocore6's spelling).
+        """
         return ".".join((*self.namespaces, name)) if self.namespaces else name
 
     def add_label(self, name: str, where: Where | None) -> None:
+        """Define a label at the next instruction (what `L.name` does).
+
+        Args:
+            name: The label, qualified with the current namespaces.
+            where: The source location, for error messages.
+
+        Raises:
+            AssembleError: The label is already defined.
+        """
         full = self.qualified(name)
         if full in self.labels:
             first = self.label_wheres.get(full)
@@ -73,6 +89,14 @@ class Assembly:
         self.label_wheres[full] = where
 
     def unused_label(self, pattern: str) -> str:
+        """A label name not yet used (for generated labels, such as a loop's).
+
+        Args:
+            pattern: A format string with one `{}` for a number.
+
+        Returns:
+            The first `pattern.format(n)` that is free.
+        """
         n = 0
         while self.qualified(pattern.format(n)) in self.labels:
             n += 1
@@ -106,7 +130,7 @@ def deactivate(token: contextvars.Token) -> None:
 
 
 class Label:
-    """``L.name`` marks the next instruction with label ``name`` (in the current namespace)."""
+    """`L.name` marks the next instruction with label `name` (in the current namespace)."""
 
     __slots__ = ()
 
@@ -117,8 +141,8 @@ class Label:
 
 
 class Reference:
-    """``R.name`` refers to label ``name`` (resolved when the program is finished, so forward
-    references work). ``int(R.name)`` is the label's instruction index once it is defined."""
+    """`R.name` refers to label `name` (resolved when the program is finished, so forward
+    references work). `int(R.name)` is the label's instruction index once it is defined."""
 
     __slots__ = ("name", "where")
 
@@ -144,10 +168,10 @@ class Reference:
 
 
 class LabelNameSpace:
-    """``with namespace('name'):`` puts the labels defined and referred to inside it in their
+    """`with namespace('name'):` puts the labels defined and referred to inside it in their
     own namespace, so a helper can be emitted twice without its labels clashing.
-    ``asm`` None means the program being assembled when the block is entered (py-videocore6
-    passes it explicitly: ``LabelNameSpace(asm, 'name')``)."""
+    `asm` None means the program being assembled when the block is entered (py-videocore6
+    passes it explicitly: `LabelNameSpace(asm, 'name')`)."""
 
     __slots__ = ("asm", "name")
 
@@ -172,12 +196,22 @@ class LabelNameSpace:
 
 
 def namespace(name: str) -> LabelNameSpace:
-    """A label namespace (py-videocore6 ``namespace``), used as ``with namespace('inner'):``."""
+    """A label namespace (py-videocore6's `namespace`), used as `with namespace('inner'):`.
+
+    Labels defined and referred to inside the block get the namespace's prefix, so a helper that
+    defines labels can be emitted twice.
+
+    Args:
+        name: The namespace's name.
+
+    Returns:
+        The context manager.
+    """
     return LabelNameSpace(None, name)
 
 
 class Link:
-    """``link``: the link register as a branch target, ``b(link, cond='always')``."""
+    """`link`: the link register as a branch target, `b(link, cond='always')`."""
 
     __slots__ = ()
 
@@ -186,7 +220,7 @@ class Link:
 
 
 class Loop:
-    """The loop opened by ``with loop as l:``; ``l.b(cond=...)`` branches back to its start."""
+    """The loop opened by `with loop as l:`; `l.b(cond=...)` branches back to its start."""
 
     __slots__ = ("label",)
 
@@ -202,7 +236,7 @@ class Loop:
 
 
 class LoopHelper:
-    """``loop``: ``with loop as l:`` defines a fresh label here and hands back a :class:`Loop`."""
+    """`loop`: `with loop as l:` defines a fresh label here and hands back a `Loop`."""
 
     __slots__ = ()
 

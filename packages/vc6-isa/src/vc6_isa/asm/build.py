@@ -1,9 +1,9 @@
 """Turning the finished program's records into instruction values and 64-bit words.
 
-An :class:`~.instructions.ALU` record becomes an :class:`~vc6_isa.instruction.AluInstruction`
+An `.instructions.ALU` record becomes an `vc6_isa.instruction.AluInstruction`
 the way Mesa's packer does it: register-file sources take read port A first, then port B; a
-small immediate or a rotation amount needs port B (``raddr_b``); the ``smimm`` signal is added
-when an immediate is read. :func:`vc6_isa.encoding.encode` then makes the word (it also puts the
+small immediate or a rotation amount needs port B (`raddr_b`); the `smimm` signal is added
+when an immediate is read. `vc6_isa.encoding.encode` then makes the word (it also puts the
 operands of fadd/faddnf and fmin/fmax in the order that tells them apart).
 
 Words are cached by the record's (add half, mul half, signals) key: records hold interned
@@ -50,7 +50,7 @@ def clear_cache() -> None:
 
 
 def program_words(asm: Assembly) -> list[int]:
-    """The 64-bit words of every instruction of ``asm``, in order."""
+    """The 64-bit words of every instruction of `asm`, in order."""
     words: list[int] = []
     append = words.append
     cache = _WORDS
@@ -103,7 +103,7 @@ class _Ports:
         self.where = where
 
     def mux(self, src: Register | SmallImmediate) -> int:
-        """The operand mux for ``src``: 0-5 accumulators, 6 port A, 7 port B / immediate."""
+        """The operand mux for `src`: 0-5 accumulators, 6 port A, 7 port B / immediate."""
         if type(src) is SmallImmediate:
             imm = src.base
             if self.b is None:

@@ -1,7 +1,7 @@
 """AssembleError for the DSL, located at the user's line that made the bad instruction.
 
 Finding the line costs a walk up the call stack, so it is only done when an error is raised;
-instructions themselves keep just a code object and a line number (see ``Where``).
+instructions themselves keep just a code object and a line number (see `Where`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
 def caller_where() -> Where | None:
-    """The innermost frame outside this package (the user's DSL call), as a ``Where``."""
+    """The innermost frame outside this package (the user's DSL call), as a `Where`."""
     frame = sys._getframe(1)
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
         frame = frame.f_back
@@ -30,7 +30,7 @@ def caller_where() -> Where | None:
 
 
 def dsl_error(message: str, where: Where | None = None) -> AssembleError:
-    """An AssembleError naming the file and line of the DSL call (``where`` or the caller's)."""
+    """An AssembleError naming the file and line of the DSL call (`where` or the caller's)."""
     if where is None:
         where = caller_where()
     if where is None:

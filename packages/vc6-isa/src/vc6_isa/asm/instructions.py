@@ -1,14 +1,14 @@
 """The DSL's instruction functions and the records they append to the current program.
 
-Calling ``add(r0, r0, 1)`` checks the operands, appends an :class:`ALU` record to the program
+Calling `add(r0, r0, 1)` checks the operands, appends an `ALU` record to the program
 in the context variable and returns it, so that a mul op can be chained onto it
-(``add(r0, r0, r5).fmul(r1, r2, r3)``). Nothing is encoded yet: that happens once, when the
-program is finished (:mod:`.build`), because chaining and forward labels may still change it.
+(`add(r0, r0, r5).fmul(r1, r2, r3)`). Nothing is encoded yet: that happens once, when the
+program is finished (`.build`), because chaining and forward labels may still change it.
 
 Which functions exist, how many operands each takes and which ALU runs it come from
-``encoding.ADD_OPS``/``encoding.MUL_OPS``. The only names written here are py-videocore6's
-spellings (:data:`PYVC6_ALIASES`) and its two helpers ``mov`` (the add ALU has no mov, so
-py-videocore6 writes ``or dst, src, src``) and ``rotate``/``quad_rotate``.
+`encoding.ADD_OPS`/`encoding.MUL_OPS`. The only names written here are py-videocore6's
+spellings (`PYVC6_ALIASES`) and its two helpers `mov` (the add ALU has no mov, so
+py-videocore6 writes `or dst, src, src`) and `rotate`/`quad_rotate`.
 """
 
 from __future__ import annotations
@@ -74,8 +74,8 @@ _CHAINED_NOP_HALF = ("nop", None, None, None, None)
 class ALU:
     """An ALU instruction being written: an add-ALU half, a mul-ALU half and signals.
 
-    Returned by every op function; chain the mul op on it (``.fmul(...)``, ``.mov(...)``,
-    ``.rotate(...)``, one per instruction). Halves are ``(op, dst, a, b, cond)`` tuples of
+    Returned by every op function; chain the mul op on it (`.fmul(...)`, `.mov(...)`,
+    `.rotate(...)`, one per instruction). Halves are `(op, dst, a, b, cond)` tuples of
     interned operand objects, so a whole instruction is a cheap, hashable key.
     """
 
@@ -104,13 +104,13 @@ class ALU:
     def rotate(
         self, dst: Register, src: Register, amount: int | Register, **kwargs: Any
     ) -> ALU:
-        """Mul-ALU ``mov dst, src`` with the ``rot`` signal: full rotation of an accumulator."""
+        """Mul-ALU `mov dst, src` with the `rot` signal: full rotation of an accumulator."""
         return _rotate_onto(self, "rotate", dst, src, amount, kwargs, _where())
 
     def quad_rotate(
         self, dst: Register, src: Register, amount: int | Register, **kwargs: Any
     ) -> ALU:
-        """Mul-ALU ``mov dst, src`` with ``rot``, reading the register file: rotation in quads."""
+        """Mul-ALU `mov dst, src` with `rot`, reading the register file: rotation in quads."""
         return _rotate_onto(self, "quad_rotate", dst, src, amount, kwargs, _where())
 
     def __repr__(self) -> str:
@@ -124,7 +124,7 @@ class ALU:
 
 
 class Branch:
-    """A branch being written; ``.unif_addr(...)`` makes it also set the uniform pointer."""
+    """A branch being written; `.unif_addr(...)` makes it also set the uniform pointer."""
 
     __slots__ = (
         "absolute",
@@ -157,9 +157,9 @@ class Branch:
     ) -> Branch:
         """Also redirect the uniform stream when the branch is taken (py-videocore6).
 
-        ``unif_addr()`` reads the next uniform as an offset relative to the uniform pointer,
-        ``unif_addr(absolute=True)`` as an address; ``unif_addr(rfN)`` takes the address from
-        lane 1 of rfN; ``unif_addr(link)`` is Mesa's ``lri`` form (meaning UNCERTAIN).
+        `unif_addr()` reads the next uniform as an offset relative to the uniform pointer,
+        `unif_addr(absolute=True)` as an address; `unif_addr(rfN)` takes the address from
+        lane 1 of rfN; `unif_addr(link)` is Mesa's `lri` form (meaning UNCERTAIN).
         """
         where = _where()
         if self.ub:
@@ -173,7 +173,7 @@ class Branch:
 
 
 class Raw:
-    """A raw 64-bit instruction word (``raw(0x3c003186bb800000)``)."""
+    """A raw 64-bit instruction word (`raw(0x3c003186bb800000)`)."""
 
     __slots__ = ("where", "word")
 
@@ -272,7 +272,7 @@ def _arity_error(op: str, has_dst: bool, nsrc: int, given: int) -> Exception:
 
 
 def signals_of(sig: Any) -> tuple[Signal, ...]:
-    """The sig= argument as a tuple of interned Signal objects (``rot(0)`` means no rotation)."""
+    """The sig= argument as a tuple of interned Signal objects (`rot(0)` means no rotation)."""
     if type(sig) is Signal:
         return () if sig.rot == 0 and type(sig.rot) is int else (sig,)
     if isinstance(sig, (list, tuple, set, frozenset)):
@@ -300,7 +300,7 @@ def signals_of(sig: Any) -> tuple[Signal, ...]:
 
 
 def _add_function(name: str, op: str) -> Callable[..., ALU]:
-    """The DSL function for add-ALU op ``op`` (called ``name``)."""
+    """The DSL function for add-ALU op `op` (called `name`)."""
     spec = ADD_OPS[op]
     has_dst, nsrc = spec.has_dst, spec.nsrc
 
@@ -350,7 +350,7 @@ def _mul_function(name: str) -> Callable[..., ALU]:
 
 
 def _mul_method(name: str) -> Callable[..., ALU]:
-    """The ALU method that chains mul-ALU op ``name`` onto an instruction (dual issue)."""
+    """The ALU method that chains mul-ALU op `name` onto an instruction (dual issue)."""
     spec = MUL_OPS[name]
     has_dst, nsrc = spec.has_dst, spec.nsrc
     half_of_nop = _CHAINED_NOP_HALF if name == "nop" else None
@@ -376,9 +376,9 @@ def _doc(spec: Any, alu: str, name: str) -> str:
 
 
 def mov(dst: Register, src: Any, *, cond: str | None = None, sig: Any = None) -> ALU:
-    """py-videocore6's add-ALU move: ``or dst, src, src`` (the add ALU has no mov op).
+    """py-videocore6's add-ALU move: `or dst, src, src` (the add ALU has no mov op).
 
-    Chained (``nop().mov(...)``) it is the mul ALU's own ``mov``.
+    Chained (`nop().mov(...)`) it is the mul ALU's own `mov`.
     """
     asm = current_get(None)
     if asm is None:
@@ -427,7 +427,23 @@ def _rotate_onto(
 
 
 def rotate(dst: Register, src: Register, amount: int | Register, **kwargs: Any) -> ALU:
-    """Full rotation of accumulator ``src`` by ``amount`` lanes (-15..15 or r5) into ``dst``."""
+    """Rotate an accumulator across all 16 lanes: lane j of `dst` gets lane j - `amount` of `src`.
+
+    A `mov` on the mul ALU with the `rot` signal. The source must not have been written by the
+    previous instruction (hazard rule 13.2/10).
+
+    Args:
+        dst: The destination.
+        src: An accumulator, `r0`-`r5`.
+        amount: -15 to 15, or `r5` for a rotation by r5's value.
+        **kwargs: `cond=` and `sig=` as for any instruction.
+
+    Returns:
+        The instruction; chain an add-ALU op onto it.
+
+    Raises:
+        AssembleError: A bad source, amount or option.
+    """
     where = _where()
     rec = ALU(NOP_HALF, NOP_HALF, (), where)
     _rotate_onto(rec, "rotate", dst, src, amount, kwargs, where)
@@ -438,7 +454,22 @@ def rotate(dst: Register, src: Register, amount: int | Register, **kwargs: Any) 
 def quad_rotate(
     dst: Register, src: Register, amount: int | Register, **kwargs: Any
 ) -> ALU:
-    """Rotation within each quad of register-file ``src`` by ``amount`` (-15..15 or r5)."""
+    """Rotate a register-file register within each quad of 4 lanes.
+
+    Lane 4q + j of `dst` gets lane 4q + ((j - `amount`) mod 4) of `src`.
+
+    Args:
+        dst: The destination.
+        src: A register-file register, `rf0`-`rf63`.
+        amount: -15 to 15, or `r5`.
+        **kwargs: `cond=` and `sig=` as for any instruction.
+
+    Returns:
+        The instruction.
+
+    Raises:
+        AssembleError: A bad source, amount or option.
+    """
     where = _where()
     rec = ALU(NOP_HALF, NOP_HALF, (), where)
     _rotate_onto(rec, "quad_rotate", dst, src, amount, kwargs, where)
@@ -489,7 +520,7 @@ def _check_unif_target(src: Any, where: Where | None) -> None:
 
 
 def emit_branch(target: Any, options: dict, where: Where | None) -> Branch:
-    """Append a branch to the current program (``b(...)`` and ``loop`` use this)."""
+    """Append a branch to the current program (`b(...)` and `loop` use this)."""
     asm = current_assembly()
     unknown = set(options) - _BRANCH_OPTIONS
     if unknown:
@@ -517,17 +548,46 @@ def emit_branch(target: Any, options: dict, where: Where | None) -> Branch:
 
 
 def b(target: Any, **options: Any) -> Branch:
-    """Branch after 3 delay slots: ``b(R.label, cond='na0')``, ``b(link, cond='always')``,
-    ``b(rf5, cond=...)``, ``b(0x1000, absolute=True, cond=...)``; ``set_link=True`` writes the
-    link register. cond is ``always`` (default), ``a0``, ``na0``, ``alla``, ``anyna``,
-    ``anya`` or ``allna``; ``msfign='p'``/``'q'`` as in Mesa."""
+    """Branch; the three instructions after it (its delay slots) always execute.
+
+    Examples: `b(R.label, cond='na0')`, `b(link)` (return), `b(rf5)` (to an address in a
+    register), `b(0x1000, absolute=True)`.
+
+    Args:
+        target: A label reference (`R.name`), `link`, a register, or an int offset or address.
+        **options: `cond`: `'always'` (default), `'a0'`, `'na0'`, `'alla'`, `'allna'`, `'anya'`
+            or `'anyna'` (flag A of lane 0, of all lanes, of any lane); `set_link=True` saves the
+            return address in the link register; `absolute=True` for an absolute int target;
+            `msfign='p'` or `'q'` as in Mesa.
+
+    Returns:
+        The branch; `.unif_addr(...)` also moves the uniform stream.
+
+    Raises:
+        AssembleError: An unknown option or target.
+    """
     return emit_branch(target, options, _where())
 
 
 def bu(target: Any, unif: Register | Link | None = None, *, unif_absolute: bool = False,
        **options: Any) -> Branch:  # fmt: skip
-    """Mesa's ``bu``: a branch that also sets the uniform pointer;
-    ``bu(R.x, None, cond=...)`` is ``b(R.x, cond=...).unif_addr()``."""
+    """Mesa's `bu`: a branch that also sets the uniform pointer.
+
+    `bu(R.x, None, cond=...)` is `b(R.x, cond=...).unif_addr()`.
+
+    Args:
+        target: As for `b`.
+        unif: The new uniform address: `None` (the branch target's uniforms), a register, or
+            `link`.
+        unif_absolute: The uniform address is absolute rather than relative.
+        **options: As for `b`.
+
+    Returns:
+        The branch.
+
+    Raises:
+        AssembleError: An unknown option or target.
+    """
     where = _where()
     _check_unif_target(unif, where)
     rec = emit_branch(target, options, where)
@@ -536,7 +596,17 @@ def bu(target: Any, unif: Register | Link | None = None, *, unif_absolute: bool 
 
 
 def raw(word: int) -> Raw:
-    """Append a raw 64-bit instruction word, unchecked."""
+    """Append a raw 64-bit instruction word, unchecked.
+
+    Args:
+        word: The instruction word.
+
+    Returns:
+        The appended item.
+
+    Raises:
+        AssembleError: `word` is not an int of at most 64 bits.
+    """
     where = _where()
     asm = current_assembly()
     try:

@@ -1,13 +1,13 @@
 """The things a DSL instruction is made of: registers, small immediates and signals.
 
-Every object here is immutable and *interned*: ``r1.unpack('abs')`` returns the same object
-each time it is asked for, and ``ldtmu(r1)`` likewise. The assembler relies on that to use the
+Every object here is immutable and *interned*: `r1.unpack('abs')` returns the same object
+each time it is asked for, and `ldtmu(r1)` likewise. The assembler relies on that to use the
 objects themselves (hashed by identity) as keys of its instruction cache, which is what makes
 assembling fast.
 
-Names come from the encoding table (:mod:`vc6_isa.encoding`): the magic registers are
-``MAGIC_ADDRESSES``, the small immediates ``SMALL_IMMEDIATES`` and the signals the names found in
-``SIGNAL_SETS``. The only names written here are py-videocore6's spellings of a few of them.
+Names come from the encoding table (`vc6_isa.encoding`): the magic registers are
+`MAGIC_ADDRESSES`, the small immediates `SMALL_IMMEDIATES` and the signals the names found in
+`SIGNAL_SETS`. The only names written here are py-videocore6's spellings of a few of them.
 """
 
 from __future__ import annotations
@@ -67,11 +67,11 @@ _PYVC6_REGISTER_SPELLINGS = {"null": "-", "broadcast": "r5rep", "quad_broadcast"
 
 
 class Register:
-    """A register operand: an accumulator ``r0``-``r5``, ``rf0``-``rf63`` or a magic register.
+    """A register operand: an accumulator `r0`-`r5`, `rf0`-`rf63` or a magic register.
 
-    ``magic``/``waddr`` are the destination encoding (py-videocore6 exposes the same two
-    attributes). ``pack(mod)``/``unpack(mod)`` return the same register with an output pack
-    (``'l'``, ``'h'``) or input unpack (``'abs'``, ``'l'``, ``'h'``, ``'ff'``/``'r32'`` ...).
+    `magic`/`waddr` are the destination encoding (py-videocore6 exposes the same two
+    attributes). `pack(mod)`/`unpack(mod)` return the same register with an output pack
+    (`'l'`, `'h'`) or input unpack (`'abs'`, `'l'`, `'h'`, `'ff'`/`'r32'` ...).
     """
 
     __slots__ = (
@@ -113,11 +113,11 @@ class Register:
         return self.magic and self.waddr in MAGIC_ACCUMULATORS
 
     def pack(self, modifier: str) -> Register:
-        """This register as a destination with an f16 output pack (``'l'``/``'h'``)."""
+        """This register as a destination with an f16 output pack (`'l'`/`'h'`)."""
         return self._variant("pack", modifier, PACK_MODIFIERS)
 
     def unpack(self, modifier: str) -> Register:
-        """This register as a source with an input unpack (``'abs'``, ``'l'``, ``'h'``, ...)."""
+        """This register as a source with an input unpack (`'abs'`, `'l'`, `'h'`, ...)."""
         return self._variant("unpack", modifier, UNPACK_MODIFIERS)
 
     def _variant(
@@ -164,10 +164,10 @@ def _lookup_register(
 
 
 class SFURegister(Register):
-    """``recip``, ``rsqrt``, ``exp``, ``log``, ``sin``, ``rsqrt2``: both a magic destination
-    (the legacy SFU write, ``mov(recip, r0)``, result in r4 two instructions later) and, when
-    called, the add-ALU SFU op (``recip(rf1, r0)``), as in py-videocore6.
-    ``emit`` is the op function, filled in by :mod:`.ops`.
+    """`recip`, `rsqrt`, `exp`, `log`, `sin`, `rsqrt2`: both a magic destination
+    (the legacy SFU write, `mov(recip, r0)`, result in r4 two instructions later) and, when
+    called, the add-ALU SFU op (`recip(rf1, r0)`), as in py-videocore6.
+    `emit` is the op function, filled in by `.ops`.
     """
 
     __slots__ = ("emit",)
@@ -179,7 +179,7 @@ class SFURegister(Register):
 def _named_registers() -> dict[str, Register]:
     """Register objects for every named magic address (encoding.MAGIC_ADDRESSES), the
     py-videocore6 spellings and rf0-rf63. A name that is also an add op with that SFU
-    address becomes an :class:`SFURegister`; other op names (``nop``) are not registers."""
+    address becomes an `SFURegister`; other op names (`nop`) are not registers."""
     regs: dict[str, Register] = {}
     for name, waddr in MAGIC_ADDRESSES.items():
         if not name.isidentifier():
@@ -209,9 +209,9 @@ R5 = REGISTERS["r5"]
 
 
 class SmallImmediate:
-    """One of the 48 constants an instruction can carry in ``raddr_b`` (``smimm`` signal).
+    """One of the 48 constants an instruction can carry in `raddr_b` (`smimm` signal).
 
-    Plain Python numbers become these automatically; ``small_imm(x).unpack('l')`` gives an
+    Plain Python numbers become these automatically; `small_imm(x).unpack('l')` gives an
     immediate with an input unpack, which plain numbers cannot express.
     """
 
@@ -316,7 +316,7 @@ def to_small_immediate(value: Any) -> SmallImmediate:
 
 
 def small_imm(value: Any) -> SmallImmediate:
-    """A small-immediate operand, for when it needs an unpack: ``small_imm(1.0).unpack('l')``."""
+    """A small-immediate operand, for when it needs an unpack: `small_imm(1.0).unpack('l')`."""
     return to_small_immediate(value)
 
 
@@ -325,10 +325,10 @@ def small_imm(value: Any) -> SmallImmediate:
 
 
 class Signal:
-    """A signal on an instruction: ``thrsw``, ``ldunif``, ``ldtmu(r1)``, ``rot(3)`` ...
+    """A signal on an instruction: `thrsw`, `ldunif`, `ldtmu(r1)`, `rot(3)` ...
 
-    ``dst`` is the destination of a register-writing signal; ``rot`` the rotation amount
-    (an int or r5) of py-videocore6's ``rot`` signal.
+    `dst` is the destination of a register-writing signal; `rot` the rotation amount
+    (an int or r5) of py-videocore6's `rot` signal.
     """
 
     __slots__ = ("dst", "name", "rot")
@@ -350,7 +350,7 @@ class Signal:
 
 
 class WriteSignal:
-    """A signal that writes a register; call it with the destination: ``ldtmu(r1)``."""
+    """A signal that writes a register; call it with the destination: `ldtmu(r1)`."""
 
     __slots__ = ("_made", "name")
 
@@ -374,7 +374,7 @@ class WriteSignal:
 
 
 class RotateSignal:
-    """py-videocore6's ``rot(n)``: rotate the mul-ALU operands by n lanes (-15..15) or by r5."""
+    """py-videocore6's `rot(n)`: rotate the mul-ALU operands by n lanes (-15..15) or by r5."""
 
     __slots__ = ("_made", "name")
 

@@ -1,8 +1,10 @@
 """Bit-exact instruction-level emulator of the V3D 4.2 QPUs, as a v3d-drm executor.
 
-``v3d_drm.open("emulator")`` finds :class:`Executor` through the ``v3d_drm.executors`` entry
-point; ``job.stats`` of an emulated dispatch is an :class:`EmulatorStats`. See executor.py for
-the executor options (strict, trace, breakpoints, cycle_budget, ...).
+`v3d_drm.open("emulator")` finds `Executor` through the `v3d_drm.executors` entry
+point; `job.stats` of an emulated dispatch is an `EmulatorStats`. See executor.py for
+the executor options (strict, trace, breakpoints, cycle_budget, ...). With numba the machine is
+compiled once per source version: `compiled()` says whether that is still due, `warm_up()`
+does it now.
 """
 
 from .cycle_model import (
@@ -23,6 +25,7 @@ from .executor import (
     TraceRecord,
     decode_cfg,
 )
+from .warmup import compiled, warm_up
 
 __all__ = [
     "CALIBRATION_ERROR",
@@ -36,7 +39,9 @@ __all__ = [
     "Snapshot",
     "TraceRecord",
     "calibration_program",
+    "compiled",
     "decode_cfg",
     "modelled_label",
     "parameter_table",
+    "warm_up",
 ]

@@ -4,10 +4,17 @@ Everything the emulator reports in cycles or seconds comes from :class:`CycleMod
 parameters (applied by the machine, `vc6_isa.emulator.machine`), is *modelled*, not measured, and carries the band
 :data:`CALIBRATION_ERROR`. :func:`modelled_label` is the one label every printer uses.
 
-Calibration (``benchmarks/calibrate.py`` reruns it): py-videocore6's examples, whose times on a
+Calibration (`benchmarks/calibrate.py` reruns it): py-videocore6's examples, whose times on a
 Pi 4 at 500 MHz its README publishes, run unchanged through :mod:`vc6_isa.compat` on the
-emulator. Three fix the parameters (:data:`CALIBRATION_PROGRAMS`, role "fitted"); the others
+emulator. Three fix the parameters (`CALIBRATION_PROGRAMS`, role "fitted"); the others
 were not used to choose any value and are predictions (role "held out").
+
+What the timings pin and what they do not: the read and write rates (summation, memset), and
+one combination of TMU line cost and latency (sgemm): 4 cycles per line with a 100-cycle
+latency fits as well as 5 with 50 (sgemm +0.3%, summation 0.0%; the held-out errors do not
+change). The model keeps Mesa's 100-cycle estimate, the slower of the two for a program that
+does not hide latency. sgemm's fit also rests on L2T catching the 16-fold reuse of its A
+gathers: with no L2T its modelled time would be about 50% longer.
 
 What runs where on V3D 4.2 in a BCM2711 (reference vc6-isa.md 1.1; v3d42-performance-facts.md
 section 1): 2 slices of 4 QPUs; per QPU the instruction issue; per slice one TMU and the
@@ -19,10 +26,10 @@ What the model leaves out (none of it is pinned by a published timing):
   (both are free), and any effect of code alignment (py-videocore6 aligns its loops);
 * the per-slice L1T: a lookup's lines each take a TMU slot whether they hit L1T or not;
 * L2T write-back: written bytes cross the bus at once and do not allocate lines;
-* thread-switch, barrier and ``tmuwt`` costs beyond their instructions and waits; SFU
+* thread-switch, barrier and `tmuwt` costs beyond their instructions and waits; SFU
   throughput (strict mode rejects reading an SFU result early, so no SFU stall is modelled);
 * DRAM pages, refresh and contention with the CPU or the display; the GPU clock's ramp-up
-  after idle (py-videocore6 timed with ``force_turbo=1``);
+  after idle (py-videocore6 timed with `force_turbo=1`);
 * per-quad versus per-pixel TMU access and partial-line writes (bytes are charged as written).
 """
 
@@ -48,10 +55,30 @@ def _p(default: object, source: str) -> object:
 @dataclass(frozen=True)
 class CycleModel:
     """Every parameter of the modelled timing, each with the source or measurement that fixed
-    it (``dataclasses.fields(CycleModel)[i].metadata["source"]``; :func:`parameter_table`).
+    it (`dataclasses.fields(CycleModel)[i].metadata["source"]`; `parameter_table`).
 
-    Pass a changed copy as the executor option ``cycle_model`` (``dataclasses.replace``) to
+    Pass a changed copy as the executor option `cycle_model` (`dataclasses.replace`) to
     ask what-if questions; figures from a changed model are outside the calibration.
+
+    Attributes:
+        clock_mhz: The modelled QPU clock in MHz (a Pi 4's 500).
+        issue_cycles: Cycles a QPU spends issuing one 16-lane instruction.
+        tmu_latency: Cycles from a lookup's TMU and bus service to its data.
+        tmu_cycles_per_line: TMU cycles (per slice) for each distinct cache line a lookup touches.
+        tmu_queue_depth: Lookups a QPU may have outstanding before the next one stalls.
+        qpus_per_slice: QPUs sharing one TMU (a slice).
+        line_bytes: Cache line size in bytes (assumed).
+        l2_bytes: L2T cache size in bytes (assumed), empty at every job start.
+        l2_ways: L2T associativity (assumed).
+        dram_read_gbps: Read bandwidth of the shared memory bus, GB/s.
+        dram_write_gbps: Write bandwidth of the shared memory bus, GB/s.
+        unifa_latency: Stall, in cycles, for each new line of the `unifa` stream (conservative).
+        batch_start_cycles: Cycles to start a batch on a free thread slot.
+        dispatch_overhead_us: Host submit + wait per job, added only when comparing with
+            published wall times.
+        scheduler_chunk: Emulator setting: instructions a QPU runs before the scheduler looks again.
+        calendar_bucket_cycles: Emulator setting: time resolution of the shared-resource calendars.
+        calendar_buckets: Emulator setting: calendar window for QPUs simulated out of step.
     """
 
     clock_mhz: float = _p(500.0, "Pi 4 default v3d_freq (config.txt docs); PV6 measured 500.5 MHz")
@@ -99,7 +126,7 @@ class CycleModel:
 
 
 def parameter_table(model: CycleModel | None = None) -> list[tuple[str, object, str]]:
-    """``(name, value, source)`` of every parameter of ``model`` (default: the calibrated one)."""
+    """`(name, value, source)` of every parameter of `model` (default: the calibrated one)."""
     model = model or CycleModel()
     return [(f.name, getattr(model, f.name), f.metadata["source"]) for f in fields(model)]
 
@@ -109,14 +136,14 @@ class CalibrationProgram:
     """A py-videocore6 example with a published Pi 4 wall time (one dispatch + wait).
 
     Attributes:
-        name: what it is, e.g. ``"sgemm 1024^3"``.
+        name: what it is, e.g. `"sgemm 1024^3"`.
         path: the example in the py-videocore6 repository.
         commit: the commit whose program was timed.
         measured_seconds: the published time, including one dispatch's host overhead.
         source: where the time is published.
-        role: ``"fitted"`` (fixed a parameter) or ``"held out"`` (a prediction).
+        role: `"fitted"` (fixed a parameter) or `"held out"` (a prediction).
         modelled_gpu_seconds: the job's modelled GPU time in the calibrated model (no dispatch
-            overhead), as ``benchmarks/calibrate.py`` last printed it (it says when it is stale);
+            overhead), as `benchmarks/calibrate.py` last printed it (it says when it is stale);
             what printers compare our routines with.
     """
 
@@ -159,7 +186,7 @@ CALIBRATION_ERROR = 0.04
 
 
 def calibration_program(name: str) -> CalibrationProgram:
-    """The entry of :data:`CALIBRATION_PROGRAMS` called ``name``."""
+    """The entry of `CALIBRATION_PROGRAMS` called `name`."""
     for prog in CALIBRATION_PROGRAMS:
         if prog.name == name:
             return prog
@@ -167,5 +194,5 @@ def calibration_program(name: str) -> CalibrationProgram:
 
 
 def modelled_label() -> str:
-    """The label of a figure from the cycle model: ``"modelled, ±4% calibration error"``."""
+    """The label of a figure from the cycle model: `"modelled, ±4% calibration error"`."""
     return f"modelled, ±{CALIBRATION_ERROR * 100:.0f}% calibration error"

@@ -1,10 +1,10 @@
 """Generate the machine's op dispatch (`vc6_isa.emulator.machine.ops`) from the ISA table.
 
-Adding an op is one row in :mod:`vc6_isa.encoding` plus one function in
-:mod:`vc6_isa.emulator.semantics`: this module writes, for every op of ``ADD_OPS``/``MUL_OPS``
-that has a per-lane semantics function, one branch of an ``if op == k`` chain (with the op's
+Adding an op is one row in `vc6_isa.encoding` plus one function in
+`vc6_isa.emulator.semantics`: this module writes, for every op of `ADD_OPS`/`MUL_OPS`
+that has a per-lane semantics function, one branch of an `if op == k` chain (with the op's
 input unpacks), so the run loop calls the op without any Python-level lookup. Ops that need
-machine state (``tidx``, ``eidx``, flag reads, ``tmuwt``, ``multop``/``umul24``, ``fdx``/``fdy``,
+machine state (`tidx`, `eidx`, flag reads, `tmuwt`, `multop`/`umul24`, `fdx`/`fdy`,
 ...) are handled by name in the machine; ops with neither are reported as unsupported when
 executed.
 
@@ -112,7 +112,7 @@ _GENERATED = _HERE / "machine" / "ops.py"
 
 
 def _magic_range(name: str, addrs: frozenset[int]) -> list[str]:
-    """``NAME_FIRST``/``NAME_LAST`` of a contiguous class of magic addresses."""
+    """`NAME_FIRST`/`NAME_LAST` of a contiguous class of magic addresses."""
     lo, hi = min(addrs), max(addrs)
     assert set(range(lo, hi + 1)) == set(addrs), name
     return [f"{name}_FIRST = {lo}", f"{name}_LAST = {hi}"]
@@ -167,7 +167,7 @@ def generate_source() -> str:
     out += [
         "@jit_lean",
         "def derivative(is_y, sc, kin, kout):",
-        '    """fdx/fdy of row ``kin`` into row ``kout`` (kin != kout: inputs stay intact)."""',
+        '    """fdx/fdy of row `kin` into row `kout` (kin != kout: inputs stay intact)."""',
         "    vals = sc[kin]",
         "    for i in range(16):",
         "        sc[kout, i] = (fdy_lane(vals, i) if is_y else fdx_lane(vals, i))[0]",
@@ -189,7 +189,7 @@ def generate_source() -> str:
 
 
 def write(check: bool = False) -> bool:
-    """Write the generated module; with ``check``, only report whether it is up to date.
+    """Write the generated module; with `check`, only report whether it is up to date.
 
     Returns:
         True when the checked-in module equals the generated source (after writing, always).

@@ -1,72 +1,76 @@
-"""The v3d-drm executor: runs one SUBMIT_CSD job on the emulated V3D 4.2 (8 QPUs x 16 lanes).
+"""The emulator as the executor of v3d-drm's emulated device (8 QPUs of 16 lanes).
 
-:class:`Executor` is what the ``v3d_drm.executors`` entry point ``emulator`` returns. For each
-job it reads the seven CSD cfg words (reference vc6-isa.md section 15), decodes the program
-once (cached by its bytes), sets up the machine state arrays and calls the compiled run loop
-(`vc6_isa.emulator.machine`). Broken rules come back as codes and become :class:`QPUError`;
-accesses outside every BO become :class:`v3d_drm.MMUFault`.
+`Executor` is what the `v3d_drm.executors` entry point `emulator` returns. For each job it
+reads the seven CSD cfg words, decodes the program once (cached by its bytes), sets up the
+machine state and runs the compiled loop. A broken hazard rule becomes a `QPUError`; an
+access outside every buffer becomes a `v3d_drm.MMUFault`.
 
-Executor options (``dispatch(..., executor_options={...})``):
+Options, given per job as `dev.dispatch(..., executor_options={...})`:
 
-* ``strict`` (default True): check the hazard rules of reference section 13 (see
-  hazards.py) that the hardware really has; a program that runs correctly on a Pi 4 is never
-  rejected (reference Appendix G). ``"mesa"`` also checks Mesa's scheduling conventions that
-  the hardware tolerates (thrsw two apart, a branch right after a unifa write, any accumulator
-  or flag read after a thread switch). With False, rules that have a defined fallback are not
-  checked; faults the hardware could not survive (ldtmu with nothing pending, running off the
-  program, MMU faults, barrier deadlock, cycle budget) still raise.
-* ``trace``: True (records in ``job.stats.trace``), a callable receiving each
-  :class:`TraceRecord`, or a text file object receiving one line per instruction.
-* ``breakpoints``: an iterable of pcs (instruction indices, as in ``Program.labels``), or a
-  callable ``f(snapshot) -> bool`` asked after every instruction.
-* ``on_break``: callable receiving the :class:`Snapshot` at a breakpoint; execution continues
-  when it returns. Without it a breakpoint raises :class:`Breakpoint` carrying the snapshot.
-* ``hang_timeout`` (float seconds of modelled GPU time, default 0.5; None or 0 turns it off):
-  the kernel's hang check (uapi reference 4.8). Every ``hang_timeout`` of modelled time the job
-  must have started a new batch since the previous check, else it is reported as a hang
-  (:class:`QPUError` saying "hangs", naming the QPU, thread, pc and the loop it is in), as the
-  kernel would reset the GPU. So a single-batch job, or the tail of a dispatch once its last
-  batch has started, must end within 0.5-1 s of modelled time, as on a Pi.
-* ``cycle_budget`` (int): modelled cycles after which the job counts as hung whatever its
+* `strict` (default True): check the hazard rules the hardware really has (see the
+  hazard-rules page); a program that runs correctly on a Pi 4 is never rejected. `"mesa"`
+  also checks Mesa's scheduling conventions that the hardware tolerates (`thrsw` two apart, a
+  branch right after a `unifa` write, stores not waited for at the end, any accumulator or
+  flag read after a thread switch). With False, the rules that have a defined fallback are
+  not checked; faults the hardware could not survive (`ldtmu` with nothing pending, running
+  off the program, memory faults, a barrier that cannot complete, the cycle budget) still
+  raise.
+* `trace`: True (records in `job.stats.trace`), a callable receiving each `TraceRecord`, or
+  a text file receiving one line per instruction.
+* `breakpoints`: an iterable of pcs (instruction indices, as in `Program.labels`), or a
+  callable `f(snapshot) -> bool` asked after every instruction.
+* `on_break`: a callable receiving the `Snapshot` at a breakpoint; execution continues when
+  it returns. Without it a breakpoint raises `Breakpoint` carrying the snapshot.
+* `hang_timeout` (float seconds of modelled GPU time, default 0.5; None or 0 turns it off):
+  the kernel's hang check. Every `hang_timeout` of modelled time (after the first period)
+  the job must have started a new batch since the previous check, else it is reported as a
+  hang (a `QPUError` saying "hangs", naming the QPU, thread, pc and the loop it is in), as
+  the kernel would reset the GPU. So a single-batch job, or the tail of a dispatch once its
+  last batch has started, must end within 0.5-1 s of modelled time, as on a Pi (see
+  `_HangTimer` for the evidence).
+* `cycle_budget` (int): modelled cycles after which the job counts as hung whatever its
   progress (default 2**32).
-* ``threads`` (1, 2 or 4): thread slots per QPU, overriding what cfg[5] implies.
-* ``cycle_model``: a :class:`CycleModel` replacing the default parameters.
+* `threads` (1, 2 or 4): thread slots per QPU, overriding what the cfg words imply.
+* `cycle_model`: a `CycleModel` replacing the default parameters.
 
 Jobs run in bounded slices of about `SLICE_SECONDS` of wall time (the run loop releases the
-GIL meanwhile): between slices the executor publishes ``job.control.progress`` (batches
-finished / batches) and stops with :class:`v3d_drm.JobCancelled` once ``job.control`` is
-cancelled. Slicing does not change what runs: the loop stops between scheduling rounds.
-Trace callbacks, ``on_break`` and ``breakpoints`` callables run on the thread that runs the job
-(the emulated device's worker thread), not on the thread that waits for it.
+GIL meanwhile): between slices the executor publishes `job.control.progress` (batches
+finished / batches) and stops with `v3d_drm.JobCancelled` once `job.control` is cancelled.
+Slicing does not change what runs: the loop stops between scheduling rounds. Trace
+callbacks, `on_break` and `breakpoints` callables run on the thread that runs the job (the
+emulated device's worker thread), not on the thread that waits for it.
 
-Example (trace and a breakpoint)::
+Example (trace and a breakpoint):
 
-    import numpy as np, v3d_drm
-    from vc6_isa.asm import *
-    from vc6_isa.emulator import Breakpoint
+```python
+import numpy as np, v3d_drm
+from vc6_isa.asm import *
+from vc6_isa.emulator import Breakpoint
 
-    @qpu
-    def kernel(asm):
-        eidx(r0)
-        shl(r1, r0, 2)
-        L.here
-        nop(sig=thrsw); nop(sig=thrsw); nop(); nop(); nop(sig=thrsw); nop(); nop()
+@qpu
+def kernel(asm):
+    eidx(r0)
+    shl(r1, r0, 2)
+    L.here
+    nop(sig=thrsw); nop(sig=thrsw); nop(); nop(); nop(sig=thrsw); nop(); nop()
 
-    with v3d_drm.open("emulator") as dev:
-        prog = assemble(kernel)
-        job = dev.dispatch(prog.words, [], single_seg=False, executor_options={"trace": True})
+with v3d_drm.open("emulator") as dev:
+    prog = assemble(kernel)
+    job = dev.dispatch(prog.words, [], single_seg=False, executor_options={"trace": True})
+    job.wait()
+    print(job.stats.trace[1])          # QPU 0 thread 0 pc 1: shl r1, r0, 2 ... r1=[0, 4, 8, ...]
+    job = dev.dispatch(prog.words, [], executor_options={"breakpoints": [prog.labels["here"]]})
+    try:
         job.wait()
-        print(job.stats.trace[1])          # QPU 0 thread 0 pc 1: shl r1, r0, 2 ... r1=[0, 4, 8, ...]
-        job = dev.dispatch(prog.words, [], executor_options={"breakpoints": [prog.labels["here"]]})
-        try:
-            job.wait()
-        except Breakpoint as stop:
-            print(stop.snapshot.acc[1])     # r1 of the stopped thread
+    except Breakpoint as stop:
+        print(stop.snapshot.acc[1])     # r1 of the stopped thread
+```
 """
 
 from __future__ import annotations
 
 import math
+import textwrap
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -82,6 +86,7 @@ from .cycle_model import CycleModel, modelled_label
 from .jit import JIT_ENABLED, optimisation_level
 from .machine.state import Machine
 from .program import LoweredProgram, load_program
+from .warmup import COMPILE_SECONDS, compiled
 
 #: What r0-r5 hold before any thread of a QPU wrote them (reference 1.2: undefined).
 UNDEFINED_ACCUMULATOR = 0xDEADBEEF
@@ -104,7 +109,27 @@ HANG_TIMEOUT_SECONDS = 0.5
 
 @dataclass
 class EmulatorStats:
-    """What one emulated job did (contract G). Cycle figures are modelled, not measured."""
+    """What one emulated job did: `job.stats` after `job.wait()` on the emulator.
+
+    Cycle and time figures come from the cycle model of a Pi 4: they are modelled, not measured.
+
+    Attributes:
+        modelled: Always True: the figures are the cycle model's.
+        cycles: Modelled GPU cycles of the job.
+        modelled_seconds: `cycles` at the modelled clock.
+        clock_mhz: The modelled QPU clock (500 MHz, a Pi 4's).
+        thread_instructions: Instructions executed, summed over all threads.
+        alu_utilisation: Share of the ALU issue slots (two per instruction slot, over all QPUs)
+            that did useful work (modelled).
+        tmu_requests: TMU lookups issued.
+        tmu_bytes: Bytes read and written through the TMU.
+        wall_seconds: How long the emulator took on this computer (not GPU time).
+        thread_instructions_per_second: The emulator's speed on this computer.
+        batches: Batches of 16 lanes that ran to their end.
+        sfu_operations: SFU operations (`recip`, `rsqrt`, `exp`, `log`, `sin`).
+        tmu_stall_cycles: Modelled cycles QPUs spent waiting for TMU data.
+        trace: The `TraceRecord`s, when the job ran with `executor_options={"trace": True}`.
+    """
 
     modelled: bool = True
     cycles: int = 0
@@ -125,19 +150,27 @@ class EmulatorStats:
         return (
             f"{self.cycles} cycles = {self.modelled_seconds * 1e3:.3f} ms at "
             f"{self.clock_mhz:g} MHz ({modelled_label()}); {self.thread_instructions} thread-instructions "
-            f"in {self.batches} batches; ALU utilisation {self.alu_utilisation:.1%} (modelled); "
+            f"in {self.batches} batch{'es' if self.batches != 1 else ''}; ALU utilisation "
+            f"{self.alu_utilisation:.1%} (modelled); "
             f"{self.tmu_requests} TMU lookups, {self.tmu_bytes} bytes; emulator wall time "
-            f"{self.wall_seconds:.3f} s ({self.thread_instructions_per_second / 1e6:.2f} M "
+            f"{self.wall_seconds:.3g} s ({self.thread_instructions_per_second / 1e6:.3g} M "
             "thread-instructions/s)"
         )
 
 
 class QPUError(V3DError):
-    """A QPU program broke a rule of the hardware (reference vc6-isa.md section 13 etc.).
+    """A QPU program broke a hazard rule of the hardware; raised by `job.wait()` on the emulator.
 
-    Fields: ``qpu``, ``thread``, ``pc`` (instruction index), ``disassembly`` of the
-    instruction, ``rule`` (reference rule number), ``registers`` (name -> the 16 lane values of
-    the registers the instruction reads, as a uint32 array).
+    The message says the rule, then where, then the job; the rule's number is the one on the
+    hazard-rules page.
+
+    Attributes:
+        qpu: The QPU (0-7).
+        thread: The thread slot on that QPU.
+        pc: The instruction index in the program.
+        disassembly: Mesa's text of the instruction.
+        rule: The rule's number, such as `"13.6/32"`.
+        registers: Name to the 16 lane values (uint32) of the registers the instruction reads.
     """
 
     def __init__(self, message: str, *, qpu: int, thread: int, pc: int, disassembly: str,
@@ -153,7 +186,23 @@ class QPUError(V3DError):
 
 @dataclass(frozen=True)
 class Snapshot:
-    """Read-only state of one thread (arrays are copies marked read-only)."""
+    """The state of one thread at a breakpoint (arrays are read-only copies).
+
+    Attributes:
+        qpu: The QPU (0-7).
+        thread: The thread slot on that QPU.
+        batch: The batch (of 16 lanes) the thread runs.
+        pc: Index of the next instruction to execute.
+        disassembly: Mesa's text of that instruction.
+        rf: The register file, shape (64, 16), uint32.
+        acc: The accumulators `r0`-`r5`, shape (6, 16), uint32.
+        flag_a: Flag A of each lane (0 or 1).
+        flag_b: Flag B of each lane.
+        msf: The multisample flags of each lane (non-zero where the lane carries an invocation).
+        uniform_address: Address of the next uniform.
+        unifa_address: Address of the next `unifa`-stream word.
+        link: The link register.
+    """
 
     qpu: int
     thread: int
@@ -170,23 +219,47 @@ class Snapshot:
     link: int
 
     def register(self, name: str) -> np.ndarray:
-        """Lane values of ``r0``-``r5`` or ``rf0``-``rf63``."""
+        """The lane values of one register.
+
+        Args:
+            name: `"r0"` to `"r5"` or `"rf0"` to `"rf63"`.
+
+        Returns:
+            Its 16 lane values (uint32).
+        """
         if name.startswith("rf"):
             return self.rf[int(name[2:])]
         return self.acc[int(name[1:])]
 
 
 class Breakpoint(V3DError):
-    """Raised at a breakpoint when no ``on_break`` callback is given; ``.snapshot`` holds the state."""
+    """Raised at a breakpoint when no `on_break` callback is given.
+
+    Attributes:
+        snapshot: The stopped thread's `Snapshot`.
+    """
 
     def __init__(self, snapshot: Snapshot) -> None:
+        """Stop at a breakpoint.
+
+        Args:
+            snapshot: The stopped thread's state.
+        """
         super().__init__(f"breakpoint: QPU {snapshot.qpu} thread {snapshot.thread} pc {snapshot.pc}: {snapshot.disassembly}")
         self.snapshot = snapshot
 
 
 @dataclass(frozen=True)
 class TraceRecord:
-    """One executed instruction: who, where, what, and the values it wrote (dest -> 16 lanes)."""
+    """One executed instruction, as traced with `executor_options={"trace": ...}`.
+
+    Attributes:
+        qpu: The QPU (0-7).
+        thread: The thread slot on that QPU.
+        pc: The instruction index.
+        disassembly: Mesa's text of the instruction.
+        writes: Destination name to the 16 lane values it wrote.
+    """
 
     qpu: int
     thread: int
@@ -270,10 +343,10 @@ class _Job:
 
     prog: LoweredProgram
     m: Machine
-    regions: list  # the BO arrays themselves, kept alive while the machine uses ``m.hosts``
+    regions: list  # the BO arrays themselves, kept alive while the machine uses `m.hosts`
 
     def run(self, instructions: int = 0) -> int:
-        """Run until an event; with ``instructions`` > 0, return EV_SLICE after about that many."""
+        """Run until an event; with `instructions` > 0, return EV_SLICE after about that many."""
         gs = self.m.gs
         gs[L.G_SLICE_END] = gs[L.G_INSTRS] + instructions if instructions > 0 else L.NEVER
         # imported here: the machine's modules are only needed (and compiled) once a job runs, and
@@ -287,7 +360,7 @@ class _Job:
 
 
 def _memory_model_state(cm: CycleModel, nq: int, jp: np.ndarray) -> np.ndarray:
-    """The memory model's parameters in ``jp``/``fp`` and its fresh state (layout.py, ``F_*``)."""
+    """The memory model's parameters in `jp`/`fp` and its fresh state (layout.py, `F_*`)."""
     nslices = -(-nq // cm.qpus_per_slice)
     nres = 1 + nslices
     if nres > 8:
@@ -317,11 +390,6 @@ def _memory_model_state(cm: CycleModel, nq: int, jp: np.ndarray) -> np.ndarray:
     return fp
 
 
-def _initial_registers(nslots: int) -> np.ndarray:
-    """Register rows of every slot; the accumulators start as a recognisable undefined value."""
-    regs = np.zeros((nslots, L.R_NROWS, 16), np.uint32)
-    regs[:, L.R_ACC :] = UNDEFINED_ACCUMULATOR
-    return regs
 
 
 def _next_slice(instructions: int, seconds: float) -> int:
@@ -335,12 +403,18 @@ def _next_slice(instructions: int, seconds: float) -> int:
 class _HangTimer:
     """The kernel's CSD hang check (uapi reference 4.8, v3d_csd_job_timedout) on modelled time.
 
-    Every ``seconds`` of modelled GPU time the timer expires (the run loop returns EV_TIMER once
+    Every `seconds` of modelled GPU time the timer expires (the run loop returns EV_TIMER once
     every QPU's clock has passed the expiry). The job is progressing if the count of batches
     still to be started (the kernel reads CSD_CURRENT_CFG4) differs from the one recorded at
-    the previous expiry, initially 0; then it is recorded and the timer re-armed, else the job
-    hangs. UNCERTAIN (reference 4.8): whether the hardware counter falls as batches start or as
-    they end; "start" is chosen here (G_NEXT_BATCH).
+    the previous expiry; then it is recorded and the timer re-armed, else the job hangs.
+
+    The first expiry always counts as progress. The reference reads the kernel as recording 0
+    first, which would reset at 0.5 s every job whose batches have all started; but on a Pi 4
+    py-videocore6's sgemm example, one dispatch of 8 batches (one per QPU), took 0.5546 s
+    (its README) and was not reset. Presumably the register reads batches-1 counting past 0
+    (UNCERTAIN). So a stuck job is reported between one and two windows after its last batch
+    started. UNCERTAIN (reference 4.8): whether the counter falls as batches start or as they
+    end; "start" is chosen here (G_NEXT_BATCH).
     """
 
     def __init__(self, st: _Job, seconds: object, clock_mhz: float) -> None:
@@ -352,22 +426,29 @@ class _HangTimer:
         if not self.seconds >= 0:  # also NaN
             raise V3DError(f"executor option hang_timeout={seconds!r}: use seconds > 0, or None to turn it off")
         self.window = max(1, round(self.seconds * clock_mhz * 1e6))  # in cycles
-        self.recorded = 0
+        self.recorded: int | None = None  # nothing equals it: the first expiry passes
+        self.checks = 0  # expiries so far
         st.m.gs[L.G_HANG_AT] = self.window if self.seconds > 0 else L.NEVER
 
     def progressed(self) -> bool:
         """At an expiry: re-arm and return True if the job has progressed, else False."""
         gs, jp = self.st.m.gs, self.st.m.jp
         remaining = int(jp[L.J_NBATCHES] - gs[L.G_NEXT_BATCH])
+        self.checks += 1
         if remaining == self.recorded:
             return False
         self.recorded = remaining
         gs[L.G_HANG_AT] += self.window
         return True
 
+    def window_text(self) -> str:
+        """Where the failed check lies, for the error message."""
+        now = self.checks * self.seconds
+        return f"between the hang checks at {now - self.seconds:g} s and {now:g} s of modelled GPU time"
+
 
 def _branch_target(row: np.ndarray, pc: int, code: int) -> int | None:
-    """Instruction index a branch at ``pc`` jumps to, when it is known without running."""
+    """Instruction index a branch at `pc` jumps to, when it is known without running."""
     offset = int(row[L.P_OFFSET])
     if row[L.P_BDI] == 1:
         return pc + 4 + offset // 8
@@ -378,7 +459,7 @@ def _branch_target(row: np.ndarray, pc: int, code: int) -> int | None:
 
 def _loop_around(st: _Job, pc: int) -> str:
     """Describe the innermost backward branch whose loop (target .. branch + 3 delay slots)
-    contains ``pc``."""
+    contains `pc`."""
     table, code = st.prog.table, int(st.m.jp[L.J_CODE])
     best = None
     for b in range(len(table)):
@@ -395,15 +476,30 @@ def _loop_around(st: _Job, pc: int) -> str:
     return f"in the loop pc {target}..{b + 3}: `{branch}` at pc {b} jumps back to pc {target}"
 
 
-def decode_cfg(cfg: tuple[int, ...]) -> dict[str, int]:
-    """The fields of the seven CSD cfg words (reference vc6-isa.md 15.2), as the executor uses them.
+def _initial_registers(nslots: int) -> np.ndarray:
+    """Register rows of every slot; the accumulators start as a recognisable undefined value."""
+    regs = np.zeros((nslots, L.R_NROWS, 16), np.uint32)
+    regs[:, L.R_ACC :] = UNDEFINED_ACCUMULATOR
+    return regs
 
-    The words are checked and decoded by the driver's decoder (`v3d_drm.csd.decode_cfg`, one set
-    of rules for both: a zero workgroup count or batch count is an error, cfg[4] holds the batch
+
+def decode_cfg(cfg: tuple[int, ...]) -> dict[str, int]:
+    """The fields of the seven CSD cfg words, as the emulator reads them.
+
+    The words are checked and decoded by the driver's decoder (`v3d_drm.csd.decode_cfg`: one set
+    of rules for both, so a zero workgroup or batch count is an error, and cfg[4] holds the batch
     count minus 1); this adds the workgroup offsets (bits 15:0 of cfg[0..2]).
 
+    Args:
+        cfg: The seven cfg words.
+
+    Returns:
+        Field name to value: workgroup counts and offsets (`wg_x`, `off_x`, ...), `wg_size`,
+        `wgs_per_sg`, `batches_per_sg`, `batches`, `code`, `propagate_nan`, `single_seg`,
+        `four_threads`, `uniforms`.
+
     Raises:
-        v3d_drm.InvalidArgument: the words are not seven valid cfg words.
+        v3d_drm.InvalidArgument: The words are not seven valid cfg words.
     """
     config = csd.decode_cfg(cfg)
     f = {f"wg_{axis}": n for axis, n in zip("xyz", config.workgroups)}
@@ -421,7 +517,7 @@ def decode_cfg(cfg: tuple[int, ...]) -> dict[str, int]:
 
 
 def strict_level(option: object) -> int:
-    """The ``strict`` executor option as a level of hazards.py (True = the hardware's rules)."""
+    """The `strict` executor option as a level of hazards.py (True = the hardware's rules)."""
     if option is True or option == "hardware":
         return H.STRICT_HARDWARE
     if option == "mesa":
@@ -432,12 +528,59 @@ def strict_level(option: object) -> int:
                    "(also Mesa's scheduling conventions) or False")
 
 
+#: Error messages fit a terminal and the docs' code blocks: one part per line, at most this wide.
+MESSAGE_WIDTH = 100
+
+
+def _wrap(text: str, indent: str = "") -> str:
+    """`text` as lines of at most MESSAGE_WIDTH columns; continuation lines indented by two more."""
+    return textwrap.fill(text, MESSAGE_WIDTH, initial_indent=indent, subsequent_indent=indent + "  ",
+                         break_long_words=False, break_on_hyphens=False)  # fmt: skip
+
+
+def _hazard_message(rule: str, what: str, where: str, registers: Mapping[str, np.ndarray],
+                    job: str, level: str, context: tuple[str, ...] = ()) -> str:  # fmt: skip
+    """A QPUError's text: what broke (the rule), where (and `context` lines about the place),
+    the registers read, the job, the mode."""
+    lines = [_wrap(f"rule {rule}: {what}"),
+             f"  see the hazard rules page, reference/rules.html#{H.rule_anchor(rule)}",
+             _wrap(f"at {where}")]  # fmt: skip
+    lines += [_wrap(line, "  ") for line in context]
+    if registers:
+        lines.append("registers read by the instruction (lanes 0-7, then 8-15):")
+        for name, values in registers.items():
+            words = [f"{int(v):#010x}" for v in values]
+            head = f"  {name:>5} = "
+            lines += [head + " ".join(words[:8]), " " * len(head) + " ".join(words[8:])]
+    if job:
+        lines.append(_wrap(f"job: {job}"))
+    if level:
+        lines.append(_wrap(level))
+    return "\n".join(lines)
+
+
 class Executor:
-    """The vc6-isa emulator as a v3d-drm executor (contract E). Zero-argument constructible."""
+    """The emulator, as the executor of v3d-drm's emulated device.
+
+    `v3d_drm.open("emulator")` creates one through the entry point; it can be constructed
+    without arguments.
+
+    Attributes:
+        name: `"vc6-isa emulator"`.
+    """
 
     name = "vc6-isa emulator"
+    #: The one-time numba compile, asked about by `v3d_drm.warmup` (see warmup.py).
+    compiled = staticmethod(compiled)
+    compile_seconds = COMPILE_SECONDS
 
     def __init__(self, cycle_model: CycleModel | None = None, nqpus: int = 8) -> None:
+        """Create an emulator.
+
+        Args:
+            cycle_model: The timing parameters (default: `CycleModel()`, a Pi 4).
+            nqpus: Number of QPUs to emulate (8 on a Pi 4).
+        """
         self.cycle_model = cycle_model or CycleModel()
         self.nqpus = nqpus
 
@@ -452,7 +595,7 @@ class Executor:
         code = f["code"]
         idx = int(np.searchsorted(bases, code, side="right")) - 1
         if idx < 0 or code >= bases[idx] + sizes[idx]:
-            raise MMUFault(code, 8, nearest=job.memory.nearest(code), context=f"{job.description or 'CSD job'}: shader code address (cfg[5])")
+            raise MMUFault(code, 8, nearest=job.memory.nearest(code), context=_wrap(f"the program's address (cfg word 5) of {job.description or 'the CSD job'}"))
         prog = load_program(regions[idx][1], code - int(bases[idx]))
         threads = int(opts.get("threads") or (4 if f["four_threads"] else 2))
         if threads not in (1, 2, 4):
@@ -536,8 +679,42 @@ class Executor:
 
     # -- running -----------------------------------------------------------------------------
 
+    def warm_up(self) -> None:
+        """Load the compiled machine (compile it, the first time on this host: ~30 s) by running
+        an empty job.
+
+        The emulated backend calls this once, at a device's first submit, in the submitting
+        thread, so that compile time does not count against `Job.wait(timeout)`.
+        """
+        from v3d_drm.executor import CsdJob, GpuMemory
+
+        from ..asm import assemble, nop, qpu, thrsw
+
+        @qpu
+        def empty(asm):  # the multi-segment program end (reference 14 a)
+            for signal in (thrsw, thrsw, None, None, thrsw, None, None):
+                nop(sig=signal) if signal else nop()
+
+        words = np.array(assemble(empty).words, np.uint64)
+        base, memory = 0x10000, np.zeros(256, np.uint8)
+        memory[: words.nbytes] = words.view(np.uint8)
+        cfg = (1 << 16, 1 << 16, 1 << 16, 0x110, 0, base, base + 128)  # one batch of 16 lanes
+        self.run_csd(CsdJob(cfg=cfg, coef=(0, 0, 0, 0), memory=GpuMemory([(base, memory)]), perfmon_counters=()))
+
     def run_csd(self, job):
-        """Execute a CsdJob; returns a v3d_drm CsdResult with modelled counters and stats."""
+        """Run one compute job to completion.
+
+        Args:
+            job: The `v3d_drm.CsdJob`: cfg words, memory and options.
+
+        Returns:
+            A `v3d_drm.CsdResult` with modelled counters, the `EmulatorStats` and the modelled time.
+
+        Raises:
+            QPUError: The program broke a hazard rule.
+            MMUFault: The program accessed memory outside every buffer of the job.
+            Breakpoint: A breakpoint was reached and no `on_break` callback was given.
+        """
 
         opts = dict(job.options or {})
         start = time.perf_counter()
@@ -563,7 +740,7 @@ class Executor:
                 continue
             if ev == L.EV_TIMER:
                 if not timer.progressed():
-                    raise self._hang_error(job, st, timer.seconds)
+                    raise self._hang_error(job, st, timer.window_text())
                 continue
             if ev == L.EV_DONE:
                 break
@@ -647,53 +824,48 @@ class Executor:
             detail = f" ({arg} cycles, executor option cycle_budget)"
         elif code == H.H_MISALIGNED:
             detail = f" (address {arg:#010x})"
-        dump = "".join(
-            f"\n    {name:>5} = [{', '.join(f'{int(v):#010x}' for v in vals)}]" for name, vals in regs.items()
-        )
-        where = f"{job.description}: " if getattr(job, "description", "") else ""
-        msg = (
-            f"{where}QPU {qpu} thread {thread} pc {pc} ({int(st.m.jp[L.J_CODE]) + 8 * pc:#010x}): `{text}` "
-            f"breaks rule {rule}: {what}{detail}"
-        )
-        if dump:
-            msg += "\n  registers read by the instruction:" + dump
         if code in H.MESA_ONLY:
-            msg += "\n  (strict level 'mesa', a Mesa convention the hardware tolerates; strict=True does not check it)"
+            level = "strict level 'mesa': a Mesa convention the hardware tolerates; strict=True does not check it"
         elif code in H.STRICT_ONLY:
-            msg += "\n  (strict mode; executor_options={'strict': False} turns this check off)"
+            level = "strict mode: executor_options={'strict': False} turns this check off"
+        else:
+            level = ""
+        address = int(st.m.jp[L.J_CODE]) + 8 * pc
+        msg = _hazard_message(rule, what + detail, f"QPU {qpu} thread {thread} pc {pc} ({address:#010x}): `{text}`",
+                              regs, getattr(job, "description", ""), level)
         return QPUError(msg, qpu=qpu, thread=thread, pc=pc, disassembly=text, rule=rule, registers=regs)
 
-    def _hang_error(self, job, st: _Job, seconds: float) -> QPUError:
+    def _hang_error(self, job, st: _Job, when: str) -> QPUError:
         slot, pc = int(st.m.gs[L.G_EV_SLOT]), int(st.m.gs[L.G_EV_PC])
         qpu, thread, text, instr = self._where(st, slot, pc)
-        where = f"{job.description}: " if getattr(job, "description", "") else ""
         address = int(st.m.jp[L.J_CODE]) + 8 * pc
-        lines = [
-            f"{where}QPU {qpu} thread {thread} pc {pc} ({address:#010x}): `{text}`: the job hangs: "
-            + f"no new batch started in {seconds:g} s of modelled GPU time",
-            "  " + _loop_around(st, pc),
-        ]
+        context = [_loop_around(st, pc)]
         others = [
             f"QPU {int(st.m.ts[s, L.T_QPU])} thread {int(st.m.ts[s, L.T_THREAD])} pc {int(st.m.ts[s, L.T_PC])}"
             for s in range(len(st.m.ts)) if s != slot and st.m.ts[s, L.T_STATUS] != L.TS_FREE
         ]
         if others:
-            lines.append(f"  other live threads: {', '.join(others[:8])}{', ...' if len(others) > 8 else ''}")
-        lines += [
-            "  a Pi's kernel resets the GPU after 500 ms without progress (rule 4.8 (uapi));",
-            "  executor option hang_timeout sets this limit (modelled seconds; None: no limit)",
-        ]
+            context.append(f"other live threads: {', '.join(others[:8])}{', ...' if len(others) > 8 else ''}")
         regs = {name: st.m.regs[slot, row].copy() for name, row in _registers_read(instr)}
-        return QPUError("\n".join(lines), qpu=qpu, thread=thread, pc=pc, disassembly=text, rule="4.8 (uapi)",
-                        registers=regs)  # fmt: skip
+        rule = "4.8 (uapi)"
+        msg = _hazard_message(
+            rule,
+            f"the job hangs: no new batch started {when} "
+            "(a Pi's kernel checks every 500 ms and resets the GPU without progress)",
+            f"QPU {qpu} thread {thread} pc {pc} ({address:#010x}): `{text}`", regs,
+            getattr(job, "description", ""),
+            "executor option hang_timeout sets the period (modelled seconds; None: no checks)",
+            tuple(context),
+        )
+        return QPUError(msg, qpu=qpu, thread=thread, pc=pc, disassembly=text, rule=rule, registers=regs)
 
     def _mmu_error(self, job, st: _Job) -> MMUFault:
         gs = st.m.gs
         slot, pc, addr, n = (int(gs[k]) for k in (L.G_EV_SLOT, L.G_EV_PC, L.G_EV_ARG, L.G_EV_ARG2))
         qpu, thread, text, _ = self._where(st, slot, pc)
-        ctx = f"QPU {qpu} thread {thread} pc {pc}: `{text}`"
+        ctx = _wrap(f"at QPU {qpu} thread {thread} pc {pc}: `{text}`")
         if getattr(job, "description", ""):
-            ctx = f"{job.description}: {ctx}"
+            ctx += "\n" + _wrap(f"job: {job.description}")
         return MMUFault(addr, n, nearest=job.memory.nearest(addr), context=ctx)
 
     def _snapshot(self, st: _Job, slot: int, pc: int) -> Snapshot:

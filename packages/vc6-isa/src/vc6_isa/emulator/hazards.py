@@ -1,18 +1,18 @@
 """The rules the emulator checks, one code each, with the text its error messages cite.
 
-The compiled run loop reports a broken rule as a small integer (``H_*``); :data:`RULES` turns it
+The compiled run loop reports a broken rule as a small integer (`H_*`); `RULES` turns it
 into the reference rule number and a sentence. Rule numbers are those of
-``shared/reference/vc6-isa.md`` section 13 (``13.x/n``) or the section that states the rule.
-``STRICT_ONLY`` rules have a well-defined fallback and are only reported in strict mode;
+`shared/reference/vc6-isa.md` section 13 (`13.x/n`) or the section that states the rule.
+`STRICT_ONLY` rules have a well-defined fallback and are only reported in strict mode;
 the others cannot be emulated meaningfully (the hardware would hang or fault) and always raise.
 
-Levels (executor option ``strict``). The default level checks what the hardware requires and
+Levels (executor option `strict`). The default level checks what the hardware requires and
 never rejects a program that ran correctly on a Pi 4: py-videocore6's hardware-validated tests
 and examples (reference Appendix G; ported as tests/test_hw_*.py) all pass it. Rules that such a
-program breaks are Mesa's scheduling conventions and live in ``MESA_ONLY``, checked only at the
-``"mesa"`` level. Two rules are dynamic instead of positional: an accumulator or flag read is
+program breaks are Mesa's scheduling conventions and live in `MESA_ONLY`, checked only at the
+`"mesa"` level. Two rules are dynamic instead of positional: an accumulator or flag read is
 undefined only when another thread of the QPU changed it since the reader last wrote it (or at
-thread start); at the ``"mesa"`` level any read after a thread switch is reported (reference
+thread start); at the `"mesa"` level any read after a thread switch is reported (reference
 1.2, G.2).
 """
 
@@ -85,7 +85,7 @@ RULES: dict[int, tuple[str, str]] = {
     H_UNSUPPORTED_MAGIC: ("8", "write to a magic address that compute shaders cannot use (texture/TLB/VPM/reserved)"),
     H_UNSUPPORTED_SIGNAL: ("5.1", "signal not available to compute shaders (ldvary/ldtlb/ldtlbu)"),
     H_RF_4THREAD: ("1.3", "rf32-rf63 accessed by a 4-way threaded program (only rf0-rf31 belong to the thread)"),
-    H_ACC_UNDEFINED: ("1.2", "accumulator read while undefined: at thread start, after another thread of the QPU changed it since this one wrote it (Appendix G.2), or ('mesa' level) after a thread switch"),
+    H_ACC_UNDEFINED: ("1.2", "accumulator read while undefined: at thread start, after another thread of the QPU changed it since this one wrote it, or ('mesa' level) after a thread switch"),
     H_FLAGS_UNDEFINED: ("1.2", "flags read while undefined: at thread start, after another thread of the QPU changed them since this one set them, or ('mesa' level) after a thread switch"),
     H_BARRIER_DEADLOCK: ("12.4", "barrier can never complete: the rest of the supergroup cannot become resident or has ended"),
     H_BRANCH_TARGET: ("9.2", "branch target outside the program"),
@@ -123,3 +123,16 @@ STRICT_ONLY = frozenset({
     H_FLAGS_UNDEFINED, H_TWO_UNIFORMS, H_BRANCH_AFTER_UNIFA, H_MISALIGNED,
     H_UNIFA_ACROSS_SWITCH, H_RTOP_UNDEFINED,
 })  # fmt: skip
+
+
+def rule_anchor(rule: str) -> str:
+    """The anchor of a rule on the docs' hazard-rules page (`reference/rules.html`).
+
+    Args:
+        rule: A rule number as `RULES` gives it, such as `"13.6/32"` or `"4.8 (uapi)"`.
+
+    Returns:
+        The anchor, such as `"rule-13-6-32"`; the docs build fails if the page lacks it.
+    """
+    words = "".join(c if c.isalnum() else " " for c in rule.lower()).split()
+    return "rule-" + "-".join(words)

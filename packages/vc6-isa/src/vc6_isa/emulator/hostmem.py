@@ -1,6 +1,6 @@
 """Byte and word access to host memory by address, for the emulator's compiled machine.
 
-The machine reaches the BOs of a job through their host addresses (``ndarray.ctypes.data``)
+The machine reaches the BOs of a job through their host addresses (`ndarray.ctypes.data`)
 instead of a list of arrays: numba passes plain integers without reference counting, while
 every array handed to a compiled function costs an atomic increment and decrement per call.
 Callers bounds-check every address against the BO table first (machine.memory.find_region) and keep the
@@ -64,11 +64,11 @@ if JIT_ENABLED:
 else:
 
     def peek8(addr: int) -> int:
-        """The byte at host address ``addr``."""
+        """The byte at host address `addr`."""
         return ctypes.c_uint8.from_address(int(addr)).value
 
     def peek32(addr: int) -> int:
-        """The 32-bit word at host address ``addr`` (any alignment)."""
+        """The 32-bit word at host address `addr` (any alignment)."""
         return ctypes.c_uint32.from_address(int(addr)).value
 
     def poke8(addr: int, value: int) -> None:

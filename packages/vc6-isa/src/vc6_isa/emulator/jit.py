@@ -2,14 +2,14 @@
 
 `jit` compiles a function with numba in nopython mode when numba is importable, and
 leaves it plain Python otherwise, so the same source runs (slowly) without numba.
-Set the environment variable ``VC6_NO_JIT=1`` to force the plain-Python path, e.g. to
+Set the environment variable `VC6_NO_JIT=1` to force the plain-Python path, e.g. to
 debug with pdb or to check that results do not depend on the compiler.
 
-``error_model="numpy"``: integer/float division follows numpy (no Python exception
+`error_model="numpy"`: integer/float division follows numpy (no Python exception
 checks in the compiled code); the emulator's code never divides by zero on purpose.
 
 Compile time: the machine is compiled at numba's LLVM optimisation level `OPT_LEVEL` (numba's
-default is 3) unless the environment variable ``NUMBA_OPT`` is set: the executor compiles it
+default is 3) unless the environment variable `NUMBA_OPT` is set: the executor compiles it
 inside `optimisation_level`, which sets the level for that block only. Measured on an empty
 cache (first emulated job, CPU seconds): level 3 takes 34 s, level 1 22 s, at the same run speed
 (benchmarks/emulator_speed.py): the machine is branchy scalar code that -O3's extra passes
@@ -98,7 +98,7 @@ def _drop_stale_numba_cache(package_dir: Path) -> None:
 
 @contextlib.contextmanager
 def optimisation_level() -> Iterator[None]:
-    """numba compiles at `OPT_LEVEL` while the block runs (unless ``NUMBA_OPT`` is set).
+    """numba compiles at `OPT_LEVEL` while the block runs (unless `NUMBA_OPT` is set).
 
     For the executor's calls into the machine, whose first call compiles it; the previous level
     is restored afterwards, so other numba code in the process keeps its own.
@@ -125,11 +125,11 @@ if _numba is not None:
 else:
     jit = _plain
 
-# The machine's variants (vc6_isa.emulator.machine). ``lean``: compiled without numba's reference
-# counting, so array arguments cost nothing per call. ``inline``: inlined into every caller (only
+# The machine's variants (vc6_isa.emulator.machine). `lean`: compiled without numba's reference
+# counting, so array arguments cost nothing per call. `inline`: inlined into every caller (only
 # small helpers of the fast path: numba types every inlined copy again, which costs compile
-# time). ``jit_sig``: one compiled version whatever literal constants the callers pass.
-# ``jit_nogil``: the run loop's entry releases the GIL, so other Python threads go on during a
+# time). `jit_sig`: one compiled version whatever literal constants the callers pass.
+# `jit_nogil`: the run loop's entry releases the GIL, so other Python threads go on during a
 # slice.
 if _numba is not None:
     jit_lean = _numba.njit(cache=True, error_model="numpy", _nrt=False)

@@ -1,10 +1,10 @@
 """Column numbers of the arrays that hold a decoded program and the machine state.
 
 The emulator's hot loop (`vc6_isa.emulator.machine`) runs under numba, which handles flat
-integer arrays far better than objects. A decoded program is therefore an ``int64`` table with
-one row per instruction word and the ``P_*`` columns below; the machine state is a handful of
-arrays indexed by the ``T_*`` (per thread slot), ``Q_*`` (per QPU), ``G_*`` (whole job) and
-``L_*`` (per-lane rows) constants. Plain module-level integers: numba folds them into the
+integer arrays far better than objects. A decoded program is therefore an `int64` table with
+one row per instruction word and the `P_*` columns below; the machine state is a handful of
+arrays indexed by the `T_*` (per thread slot), `Q_*` (per QPU), `G_*` (whole job) and
+`L_*` (per-lane rows) constants. Plain module-level integers: numba folds them into the
 compiled code as constants.
 """
 

@@ -1,9 +1,9 @@
 """Decode a program once and lower it to the int64 table the run loop executes.
 
-:func:`lower` turns decoded :mod:`vc6_isa.instruction` values into rows (columns in layout.py);
-:func:`load_program` reads the words from GPU memory starting at the shader address, decodes
-them with :func:`vc6_isa.encoding.decode` and caches the result keyed by the code bytes, so a
-program dispatched many times is decoded once. Words that do not decode become ``K_INVALID``
+`lower` turns decoded `vc6_isa.instruction` values into rows (columns in layout.py);
+`load_program` reads the words from GPU memory starting at the shader address, decodes
+them with `vc6_isa.encoding.decode` and caches the result keyed by the code bytes, so a
+program dispatched many times is decoded once. Words that do not decode become `K_INVALID`
 rows: running into one is the "ran past the end of the program" hazard.
 """
 
@@ -39,7 +39,7 @@ MAX_WORDS = 1 << 20
 
 @dataclass(frozen=True)
 class LoweredProgram:
-    """A decoded program: ``table`` (int64 rows, layout.P_*), the decoded instructions (None
+    """A decoded program: `table` (int64 rows, layout.P_*), the decoded instructions (None
     for words that do not decode) and the raw words, for disassembly in messages."""
 
     table: np.ndarray
@@ -209,7 +209,7 @@ def _program_extent(raw: np.ndarray) -> int:
 
 
 def load_program(region: np.ndarray, offset: int) -> LoweredProgram:
-    """Decode the program starting ``offset`` bytes into a BO's uint8 array (cached)."""
+    """Decode the program starting `offset` bytes into a BO's uint8 array (cached)."""
     raw = region[offset : offset + 8 * MAX_WORDS]
     raw = raw[: len(raw) - len(raw) % 8]
     raw = raw[: 8 * _program_extent(raw)]

@@ -1,18 +1,20 @@
 """Per-lane semantics of the V3D 4.2 ALU ops, bit-exact, one function per Mesa op name.
 
 Each op function takes one lane's operands as 32-bit patterns (int / int64 / uint32 in
-0 .. 2**32-1) *after* the input unpack and returns ``(result_bits, carry)``: the 32-bit
+0 .. 2**32-1) *after* the input unpack and returns `(result_bits, carry)`: the 32-bit
 result before any output pack, and the op's C flag source (0 or 1). The Z and N flag
 sources come from the result: `flag_z_n` (float rules for ops in `FLOAT_RESULT`).
 Everything is decorated with `jit`, so the machine's numba interpreter loop calls these
 directly; without numba (or with VC6_NO_JIT=1) they are plain Python.
 
-How one ALU op is evaluated (reference vc6-isa.md 10.1)::
+How one ALU op is evaluated (reference vc6-isa.md 10.1):
 
-    a = unpack_f32(a, unpack_a)          # or unpack_f16x2 for vfmin/vfmax/vfmul
-    r, c = SEMANTICS[name](a, b)         # umul24 also takes rtop; multop returns it
-    z, n = flag_z_n(r, name in FLOAT_RESULT)   # flags from the f32 result, before the pack
-    r = pack_f32(r, old_destination, pack)
+```python
+a = unpack_f32(a, unpack_a)          # or unpack_f16x2 for vfmin/vfmax/vfmul
+r, c = SEMANTICS[name](a, b)         # umul24 also takes rtop; multop returns it
+z, n = flag_z_n(r, name in FLOAT_RESULT)   # flags from the f32 result, before the pack
+r = pack_f32(r, old_destination, pack)
+```
 
 Choices for behaviour the references mark UNCERTAIN, each made once, here or in fp.py:
 

@@ -13,13 +13,13 @@ slice, or, in trace/breakpoint mode, after every instruction. All state lives in
 calling it again resumes.
 
 Conventions: register values are uint32 stored in uint32 arrays; arithmetic is done on Python /
-int64 integers and masked with ``& MASK32`` before storing.
+int64 integers and masked with `& MASK32` before storing.
 
 Speed (benchmarks/emulator_speed.py): every function but `run.run` is compiled without numba's
 reference counting (`jit_lean`: array arguments cost nothing per call), memory is reached by
 host address (hostmem.py), and the common instruction shape (program.fast_path_shape) runs in
 `issue.fast_run`, many instructions per call, with the general `issue.step` as the fallback
-for everything else. Compile time: ``inline='always'`` (``*_inline``) only for small helpers of
+for everything else. Compile time: `inline='always'` (`*_inline`) only for small helpers of
 the fast path, since numba types every inlined copy again; functions whose callers pass literal
-constants get an explicit signature (``jit_sig``) so that numba compiles them once.
+constants get an explicit signature (`jit_sig`) so that numba compiles them once.
 """

@@ -69,7 +69,7 @@ def write_dest(
     sizes,
 ):
     """Write 16 lane values to a destination (rf, accumulator or magic address, reference 8).
-    ``mask`` holds the lanes the write's condition enables. Returns an event or 0."""
+    `mask` holds the lanes the write's condition enables. Returns an event or 0."""
     if magic == 0:
         if w >= 32 and jp[J_NTHREADS] == 4 and jp[J_STRICT] != 0:
             return hazard(gs, H_RF_4THREAD, slot, pc, w)

@@ -37,7 +37,7 @@ from .memory import hazard
 
 @jit_lean_inline
 def begin_issue(slot, q, ts, qs, gs, jp):
-    """Count one issued instruction of thread ``slot`` on QPU ``q`` and age its delay counters."""
+    """Count one issued instruction of thread `slot` on QPU `q` and age its delay counters."""
     ts[slot, T_THRSW_AGE] += 1
     ts[slot, T_BR_AGE] += 1
     ts[slot, T_UNIFA_AGE] += 1
@@ -51,7 +51,7 @@ def begin_issue(slot, q, ts, qs, gs, jp):
 
 @jit_lean_inline
 def pop_tmu_result(slot, q, ts, qs, fifo_ready):
-    """ldtmu: wait (stalling QPU ``q``) for the oldest TMU result; returns its FIFO row."""
+    """ldtmu: wait (stalling QPU `q`) for the oldest TMU result; returns its FIFO row."""
     head = ts[slot, T_FIFO_HEAD]
     ready = fifo_ready[slot, head]
     if ready > qs[q, Q_TIME]:
@@ -74,7 +74,7 @@ def retire_alu(slot, pc, prog, ts, gs, prev_acc, rf0, rf1, rf2):
 
 @jit_lean_inline
 def over_budget(slot, pc, q, qs, gs, jp):
-    """The cycle-budget hazard when QPU ``q`` has run past the job's budget, else 0."""
+    """The cycle-budget hazard when QPU `q` has run past the job's budget, else 0."""
     if qs[q, Q_TIME] > jp[J_BUDGET]:
         return hazard(gs, H_BUDGET, slot, pc, jp[J_BUDGET])
     return 0
@@ -82,7 +82,7 @@ def over_budget(slot, pc, q, qs, gs, jp):
 
 @jit_lean_inline
 def advance_pc(slot, pc, ts):
-    """Move thread ``slot`` past ``pc``, landing a pending branch after its third delay slot."""
+    """Move thread `slot` past `pc`, landing a pending branch after its third delay slot."""
     nxt = pc + 1
     if ts[slot, T_BR_CD] > 0:
         ts[slot, T_BR_CD] -= 1

@@ -113,7 +113,7 @@ def step(
     sizes,
     sc,
 ):
-    """Issue one instruction of thread ``slot``. Returns 0, an event (EV_*), or -1 when the thread
+    """Issue one instruction of thread `slot`. Returns 0, an event (EV_*), or -1 when the thread
     switched out or ended (the scheduler must pick again)."""
     q = ts[slot, T_QPU]
     pc = ts[slot, T_PC]
@@ -379,7 +379,7 @@ def fast_step(slot, pc, prog, regs, lanes, ts, qs, gs, jp, fifo, fifo_ready, hos
 
 @jit_lean
 def fast_run(slot, limit, prog, regs, lanes, ts, qs, gs, jp, fifo, fifo_ready, hosts, bases, sizes, sc):
-    """Issue up to ``limit`` consecutive fast-path instructions of thread ``slot`` (one call for
+    """Issue up to `limit` consecutive fast-path instructions of thread `slot` (one call for
     a whole stretch of them). Returns how many were issued; stops at the first instruction that
     needs :func:`step`, or at an event (then recorded in gs[G_EVENT], as for step)."""
     nrows = jp[J_NROWS]

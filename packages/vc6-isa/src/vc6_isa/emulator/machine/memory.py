@@ -54,7 +54,7 @@ def mmu_fault(gs, slot, pc, addr, nbytes):
 def load(addr, size, hosts, bases, sizes):
     """Read a little-endian value of 1, 2 or 4 bytes; -1 when outside every BO.
 
-    ``hosts[r]`` is the host address of BO ``r``'s bytes (the executor keeps the arrays
+    `hosts[r]` is the host address of BO `r`'s bytes (the executor keeps the arrays
     alive while the job runs), so memory is reached without passing arrays of arrays.
     """
     r = find_region(addr, size, bases, sizes)
@@ -75,7 +75,7 @@ load_cold = jit_sig("int64(int64, int64, int64[::1], int64[::1], int64[::1])")(l
 # The uniform streams do not see TMU writes of the same job (hardware evidence, reference 11.3
 # and Appendix G.5: a uniform read after a TMU write and tmuwt returns the old value). Model:
 # they read memory as it was when the job started. Before the TMU first writes into a page of
-# a BO, the page is copied aside; uniform reads of copied pages read the copy. ``hosts`` has
+# a BO, the page is copied aside; uniform reads of copied pages read the copy. `hosts` has
 # three parts (built by Executor._prepare): hosts[r] BO r's bytes, hosts[n + r] the copies (same
 # offsets), hosts[2n + r] one flag byte per page of BO r (1 = copied). ldunifa reads the same
 # way: Mesa (nir_to_vir.c, ntq_emit_load_unifa) uses unifa for SSBOs only when they are
@@ -86,7 +86,7 @@ load_cold = jit_sig("int64(int64, int64, int64[::1], int64[::1], int64[::1])")(l
 
 @jit_lean
 def keep_old_page(r, off, hosts, bases, sizes):
-    """Copy the page of BO ``r`` holding byte offset ``off`` aside, once per job."""
+    """Copy the page of BO `r` holding byte offset `off` aside, once per job."""
     n = bases.shape[0]
     page = off >> UNIFORM_PAGE_SHIFT
     flag = hosts[2 * n + r] + page
@@ -108,7 +108,7 @@ def keep_old_page(r, off, hosts, bases, sizes):
 
 @jit_lean_inline
 def load_uniform(addr, hosts, bases, sizes):
-    """The 32-bit word a uniform stream (ldunif*, ldunifa*, tmuau, branch) reads at ``addr``:
+    """The 32-bit word a uniform stream (ldunif*, ldunifa*, tmuau, branch) reads at `addr`:
     memory as at the start of the job; -1 when outside every BO."""
     r = find_region(addr, 4, bases, sizes)
     if r < 0:
@@ -157,7 +157,7 @@ def hazard(gs, code, slot, pc, arg):
 
 @jit_lean_inline
 def consumed_uniform(slot, addr, ts, gs):
-    """The uniform stream of ``slot`` moves past the word it read at ``addr``."""
+    """The uniform stream of `slot` moves past the word it read at `addr`."""
     ts[slot, T_UNIF] = addr + 4
     gs[G_UNIF_READS] += 1
 

@@ -27,7 +27,7 @@ from ..layout import (
 
 @jit_lean
 def cal_book(fp, jp, res, t, demand):
-    """Book ``demand`` cycles of shared resource ``res`` from modelled time ``t`` on; returns the
+    """Book `demand` cycles of shared resource `res` from modelled time `t` on; returns the
     time at which the booking ends.
 
     A resource (the memory bus, a slice's TMU) is a calendar of buckets of remaining capacity, so
@@ -71,7 +71,7 @@ def cal_book(fp, jp, res, t, demand):
 
 @jit_lean
 def l2_access(fp, jp, line):
-    """Look ``line`` up in the L2T model (set-associative, LRU, hashed set index); True on a hit,
+    """Look `line` up in the L2T model (set-associative, LRU, hashed set index); True on a hit,
     otherwise the line is installed."""
     sets = jp[J_L2_SETS]
     ways = jp[J_L2_WAYS]
@@ -96,7 +96,7 @@ def l2_access(fp, jp, line):
 
 @jit_lean
 def tmu_queue_wait(q, qs, jp, fp):
-    """Stall QPU ``q`` while its oldest outstanding lookup (of J_TMU_QUEUE) is not done; returns
+    """Stall QPU `q` while its oldest outstanding lookup (of J_TMU_QUEUE) is not done; returns
     the ring entry the new lookup takes."""
     e = jp[J_F_TQ] + q * jp[J_TMU_QUEUE] + qs[q, Q_TMU_QUEUE]
     oldest = np.int64(fp[e])

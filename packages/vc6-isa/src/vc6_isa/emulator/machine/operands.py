@@ -9,7 +9,7 @@ from .memory import hazard
 
 @jit_lean_inline
 def source_row(mux, raddr_a, raddr_b, smimm):
-    """Row of ``regs`` an operand mux reads; -2 for the small immediate."""
+    """Row of `regs` an operand mux reads; -2 for the small immediate."""
     if mux < 6:
         return R_ACC + mux
     if mux == 6:
@@ -21,7 +21,7 @@ def source_row(mux, raddr_a, raddr_b, smimm):
 
 @jit_lean
 def check_read(slot, rrow, regs, ts, gs, jp, pc):
-    """Strict-mode checks for reading register row ``rrow`` (reference 1.2, 1.3, 13.2/6)."""
+    """Strict-mode checks for reading register row `rrow` (reference 1.2, 1.3, 13.2/6)."""
     if rrow < 0:
         return 0
     if rrow >= R_ACC:
@@ -47,7 +47,7 @@ def load_operand(slot, rrow, imm, regs, sc, k):
 
 @jit_lean_inline
 def cond_mask(cond, slot, lanes, sc, k):
-    """Lanes an ``ifa``/``ifb``/``ifna``/``ifnb`` write reaches, from the flags before this
+    """Lanes an `ifa`/`ifb`/`ifna`/`ifnb` write reaches, from the flags before this
     instruction (reference 10.1 step 6)."""
     for i in range(16):
         if cond == 0:

@@ -443,7 +443,7 @@ def sfu_eval(k, x):
 
 @jit_lean
 def derivative(is_y, sc, kin, kout):
-    """fdx/fdy of row ``kin`` into row ``kout`` (kin != kout: inputs stay intact)."""
+    """fdx/fdy of row `kin` into row `kout` (kin != kout: inputs stay intact)."""
     vals = sc[kin]
     for i in range(16):
         sc[kout, i] = (fdy_lane(vals, i) if is_y else fdx_lane(vals, i))[0]

@@ -40,7 +40,7 @@ from .threads import fill_free_slots, pick_thread
 
 @jit_nogil
 def run(m):
-    """Run the job whose state is ``m`` (a `state.Machine`) until it ends (EV_DONE) or something
+    """Run the job whose state is `m` (a `state.Machine`) until it ends (EV_DONE) or something
     needs Python (hazard, MMU fault, step, breakpoint, the end of a bounded slice, the hang
     timer). Resumable: all state is in the arrays, and a slice or the timer returns between
     scheduling rounds, where stopping changes nothing about what runs next."""

@@ -86,7 +86,7 @@ from .ops import MSF_ACTIVE
 
 @jit_lean
 def start_batch(slot, batch, t0, regs, lanes, ts, jp):
-    """Start ``batch`` on thread slot ``slot``: payload rf0/rf2, MSF, uniform pointer (ref. 15.3)."""
+    """Start `batch` on thread slot `slot`: payload rf0/rf2, MSF, uniform pointer (ref. 15.3)."""
     bps = jp[J_BATCHES_PER_SG]
     sg = batch // bps
     within = batch - sg * bps
@@ -184,7 +184,7 @@ def fill_free_slots(regs, lanes, ts, qs, gs, jp):
 
 @jit_lean
 def pick_thread(q, ts, qs, jp):
-    """The slot QPU ``q`` issues from next: its current thread if still runnable, otherwise the
+    """The slot QPU `q` issues from next: its current thread if still runnable, otherwise the
     next runnable one in round-robin order; -1 when none is runnable."""
     nt = jp[J_NTHREADS]
     cur = qs[q, Q_CUR]
@@ -201,15 +201,15 @@ def pick_thread(q, ts, qs, jp):
 
 @jit_lean
 def hand_over(slot, regs, lanes, ts, jp):
-    """Thread ``slot`` stops issuing (switch or end): the QPU's accumulators r0-r5 and flags are
+    """Thread `slot` stops issuing (switch or end): the QPU's accumulators r0-r5 and flags are
     what it left, for whichever thread of the QPU issues next.
 
     The accumulators belong to the QPU, not to the thread (hardware evidence, reference 1.2 and
-    Appendix G.2: after a ``thrsw`` with no other thread on the QPU, r0-r3 keep their values);
+    Appendix G.2: after a `thrsw` with no other thread on the QPU, r0-r3 keep their values);
     the flags are treated the same way. Each slot keeps a copy that is valid while it issues,
     so the hand-over copies them to the QPU's other slots. Where that changes what another
     thread left there, the value it will read was clobbered: strict mode reports the read
-    (``T_VALID``) until the thread writes it again. Equal values (say, both threads keep the
+    (`T_VALID`) until the thread writes it again. Equal values (say, both threads keep the
     same constant in r3) are not clobbered.
     """
     nt = jp[J_NTHREADS]

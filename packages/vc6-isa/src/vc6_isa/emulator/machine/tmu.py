@@ -54,8 +54,8 @@ def tmu_lookup(
     bases,
     sizes,
 ):
-    """Issue one general-memory TMU lookup (reference 12.1): ``addrs`` are the per-lane byte
-    addresses, ``mask`` the lanes enabled by the tmua write's condition, ``cfg`` the lookup's
+    """Issue one general-memory TMU lookup (reference 12.1): `addrs` are the per-lane byte
+    addresses, `mask` the lanes enabled by the tmua write's condition, `cfg` the lookup's
     configuration byte. Writes go to memory at once; read results are queued in the thread's
     output FIFO with the modelled time at which they arrive."""
     strict = jp[J_STRICT] != 0
@@ -227,7 +227,7 @@ def tmu_lookup(
 
 @jit_lean
 def tmu_atomic(op, ndata, old, d0, d1):
-    """New memory value of a 32-bit TMU atomic (reference 12.1 op codes); the FIFO gets ``old``."""
+    """New memory value of a 32-bit TMU atomic (reference 12.1 op codes); the FIFO gets `old`."""
     if ndata == 0:
         if op == 8:
             return (old + 1) & MASK32
