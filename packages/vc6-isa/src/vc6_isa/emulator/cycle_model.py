@@ -1,8 +1,8 @@
 """The emulator's cycle model: its parameters, the Pi 4 timings that fixed them, and its error.
 
-Everything the emulator reports in cycles or seconds comes from `CycleModel`'s
-parameters (applied by core.py's run loop), is *modelled*, not measured, and carries the band
-`CALIBRATION_ERROR`. `modelled_label` is the one label every printer uses.
+Everything the emulator reports in cycles or seconds comes from :class:`CycleModel`'s
+parameters (applied by the machine, `vc6_isa.emulator.machine`), is *modelled*, not measured, and carries the band
+:data:`CALIBRATION_ERROR`. :func:`modelled_label` is the one label every printer uses.
 
 Calibration (`benchmarks/calibrate.py` reruns it): py-videocore6's examples, whose times on a
 Pi 4 at 500 MHz its README publishes, run unchanged through :mod:`vc6_isa.compat` on the

@@ -76,27 +76,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
-
-try:  # v3d-drm is a dependency; the fallback only keeps this module importable alone
-    from v3d_drm import JobCancelled, MMUFault, V3DError
-except ImportError:  # pragma: no cover
-    class V3DError(Exception):  # type: ignore[no-redef]
-        pass
-
-    class JobCancelled(V3DError):  # type: ignore[no-redef]
-        pass
-
-    class MMUFault(V3DError):  # type: ignore[no-redef]
-        def __init__(self, address, nbytes=1, *, nearest=None, context=""):
-            super().__init__(f"{context}: MMU fault at {address:#x}")
-            self.address, self.nbytes, self.nearest = address, nbytes, nearest
+from v3d_drm import JobCancelled, MMUFault, V3DError, csd
 
 from .. import encoding
 from ..instruction import AluInstruction, BranchInstruction, Instruction
 from . import hazards as H
 from . import layout as L
 from .cycle_model import CycleModel, modelled_label
-from .dispatch import machine
+from .jit import JIT_ENABLED, optimisation_level
+from .machine.state import Machine
 from .program import LoweredProgram, load_program
 from .warmup import COMPILE_SECONDS, compiled
 
@@ -351,34 +339,24 @@ def _registers_written(instr: Instruction | None) -> list[tuple[str, int]]:
 
 @dataclass
 class _Job:
-    """The machine state arrays of one job (see layout.py)."""
+    """One job: its decoded program, the machine's state record and the BO arrays it points into."""
 
     prog: LoweredProgram
-    regs: np.ndarray
-    lanes: np.ndarray
-    ts: np.ndarray
-    qs: np.ndarray
-    gs: np.ndarray
-    jp: np.ndarray
-    fp: np.ndarray
-    fifo: np.ndarray
-    fifo_ready: np.ndarray
-    bp: np.ndarray
-    sg_arrive: np.ndarray
-    sg_need: np.ndarray
-    sg_time: np.ndarray
-    hosts: np.ndarray  # host address of each BO's bytes, then of their copies and page flags (core.py)
-    regions: list  # the BO arrays themselves, kept alive while the machine uses `hosts`
-    bases: np.ndarray
-    sizes: np.ndarray
+    m: Machine
+    regions: list  # the BO arrays themselves, kept alive while the machine uses `m.hosts`
 
     def run(self, instructions: int = 0) -> int:
         """Run until an event; with `instructions` > 0, return EV_SLICE after about that many."""
-        self.gs[L.G_SLICE_END] = self.gs[L.G_INSTRS] + instructions if instructions > 0 else L.NEVER
-        m = machine()
-        return int(m.run(self.prog.table, self.regs, self.lanes, self.ts, self.qs, self.gs, self.jp, self.fp,
-                         self.fifo, self.fifo_ready, self.bp, self.sg_arrive, self.sg_need, self.sg_time,
-                         self.hosts, self.bases, self.sizes))  # fmt: skip
+        gs = self.m.gs
+        gs[L.G_SLICE_END] = gs[L.G_INSTRS] + instructions if instructions > 0 else L.NEVER
+        # imported here: the machine's modules are only needed (and compiled) once a job runs, and
+        # `python -m vc6_isa.emulator.dispatch` can regenerate machine/ops.py even when it is stale
+        from .machine.run import run as run_machine
+
+        if JIT_ENABLED and not run_machine.signatures:  # this call compiles (or loads) the machine
+            with optimisation_level():
+                return int(run_machine(self.m))
+        return int(run_machine(self.m))
 
 
 def _memory_model_state(cm: CycleModel, nq: int, jp: np.ndarray) -> np.ndarray:
@@ -450,11 +428,11 @@ class _HangTimer:
         self.window = max(1, round(self.seconds * clock_mhz * 1e6))  # in cycles
         self.recorded: int | None = None  # nothing equals it: the first expiry passes
         self.checks = 0  # expiries so far
-        st.gs[L.G_HANG_AT] = self.window if self.seconds > 0 else L.NEVER
+        st.m.gs[L.G_HANG_AT] = self.window if self.seconds > 0 else L.NEVER
 
     def progressed(self) -> bool:
         """At an expiry: re-arm and return True if the job has progressed, else False."""
-        gs, jp = self.st.gs, self.st.jp
+        gs, jp = self.st.m.gs, self.st.m.jp
         remaining = int(jp[L.J_NBATCHES] - gs[L.G_NEXT_BATCH])
         self.checks += 1
         if remaining == self.recorded:
@@ -482,7 +460,7 @@ def _branch_target(row: np.ndarray, pc: int, code: int) -> int | None:
 def _loop_around(st: _Job, pc: int) -> str:
     """Describe the innermost backward branch whose loop (target .. branch + 3 delay slots)
     contains `pc`."""
-    table, code = st.prog.table, int(st.jp[L.J_CODE])
+    table, code = st.prog.table, int(st.m.jp[L.J_CODE])
     best = None
     for b in range(len(table)):
         if table[b, L.P_KIND] != L.K_BRANCH:
@@ -508,6 +486,10 @@ def _initial_registers(nslots: int) -> np.ndarray:
 def decode_cfg(cfg: tuple[int, ...]) -> dict[str, int]:
     """The fields of the seven CSD cfg words, as the emulator reads them.
 
+    The words are checked and decoded by the driver's decoder (`v3d_drm.csd.decode_cfg`: one set
+    of rules for both, so a zero workgroup or batch count is an error, and cfg[4] holds the batch
+    count minus 1); this adds the workgroup offsets (bits 15:0 of cfg[0..2]).
+
     Args:
         cfg: The seven cfg words.
 
@@ -517,24 +499,20 @@ def decode_cfg(cfg: tuple[int, ...]) -> dict[str, int]:
         `four_threads`, `uniforms`.
 
     Raises:
-        V3DError: There are not seven words.
+        v3d_drm.InvalidArgument: The words are not seven valid cfg words.
     """
-    if len(cfg) != 7:
-        raise V3DError(f"a CSD job needs 7 cfg words, got {len(cfg)}")
-    c = [int(x) & 0xFFFFFFFF for x in cfg]
-    f = {}
-    for i, axis in enumerate("xyz"):
-        f[f"wg_{axis}"] = (c[i] >> 16) or 65536  # the hardware reads a zero count as 65536
-        f[f"off_{axis}"] = c[i] & 0xFFFF
-    f["wg_size"] = (c[3] & 0xFF) or 256  # 256 is encoded as 0 (UNCERTAIN, reference 15.2)
-    f["wgs_per_sg"] = ((c[3] >> 8) & 0xF) or 16
-    f["batches_per_sg"] = ((c[3] >> 12) & 0xFF) + 1
-    f["batches"] = c[4] + 1
-    f["code"] = c[5] & ~7
-    f["propagate_nan"] = (c[5] >> 2) & 1
-    f["single_seg"] = (c[5] >> 1) & 1
-    f["four_threads"] = c[5] & 1
-    f["uniforms"] = c[6]
+    config = csd.decode_cfg(cfg)
+    f = {f"wg_{axis}": n for axis, n in zip("xyz", config.workgroups)}
+    f.update({f"off_{axis}": w & 0xFFFF for axis, w in zip("xyz", config.cfg)})
+    f["wg_size"] = config.wg_size
+    f["wgs_per_sg"] = config.wgs_per_sg
+    f["batches_per_sg"] = config.batches_per_sg
+    f["batches"] = config.num_batches
+    f["code"] = config.code_address
+    f["propagate_nan"] = int(config.propagate_nan)
+    f["single_seg"] = int(config.single_seg)
+    f["four_threads"] = int(config.threading)
+    f["uniforms"] = config.uniforms_address
     return f
 
 
@@ -658,7 +636,7 @@ class Executor:
         sg_need = np.full(nsg, f["batches_per_sg"], np.int64)
         sg_need[-1] = f["batches"] - (nsg - 1) * f["batches_per_sg"]
         mem8 = [a for _, a in regions]
-        # what the uniform streams read (core.py, keep_old_page): np.empty leaves the copies'
+        # what the uniform streams read (machine/memory.py, keep_old_page): np.empty leaves the copies'
         # pages uncommitted until the TMU first writes into the BO's page
         copies = [np.empty(a.size, np.uint8) for a in mem8]
         flags = [np.zeros((a.size >> L.UNIFORM_PAGE_SHIFT) + 1, np.uint8) for a in mem8]
@@ -674,25 +652,29 @@ class Executor:
         qs[:, L.Q_CUR] = -1  # no thread issuing yet
         gs = np.zeros(L.G_NCOLS, np.int64)
         gs[L.G_SLICE_END] = gs[L.G_HANG_AT] = L.NEVER
+        regions = mem8 + copies + flags
         return _Job(
             prog=prog,
-            regs=_initial_registers(nslots),
-            lanes=np.zeros((nslots, L.L_NROWS, 16), np.uint32),
-            ts=ts,
-            qs=qs,
-            gs=gs,
-            jp=jp,
-            fp=fp,
-            fifo=np.zeros((nslots, L.FIFO_CAP, 16), np.uint32),
-            fifo_ready=np.zeros((nslots, L.FIFO_CAP), np.int64),
-            bp=bp,
-            sg_arrive=np.zeros(nsg, np.int64),
-            sg_need=sg_need,
-            sg_time=np.zeros(nsg, np.int64),
-            hosts=np.array([a.ctypes.data for a in mem8 + copies + flags], np.int64),
-            regions=mem8 + copies + flags,
-            bases=bases,
-            sizes=sizes,
+            m=Machine(
+                prog=prog.table,
+                regs=_initial_registers(nslots),
+                lanes=np.zeros((nslots, L.L_NROWS, 16), np.uint32),
+                ts=ts,
+                qs=qs,
+                gs=gs,
+                jp=jp,
+                fp=fp,
+                fifo=np.zeros((nslots, L.FIFO_CAP, 16), np.uint32),
+                fifo_ready=np.zeros((nslots, L.FIFO_CAP), np.int64),
+                bp=bp,
+                sg_arrive=np.zeros(nsg, np.int64),
+                sg_need=sg_need,
+                sg_time=np.zeros(nsg, np.int64),
+                hosts=np.array([a.ctypes.data for a in regions], np.int64),
+                bases=bases,
+                sizes=sizes,
+            ),
+            regions=regions,
         )
 
     # -- running -----------------------------------------------------------------------------
@@ -742,7 +724,7 @@ class Executor:
         breakpoints = opts.get("breakpoints")
         on_break = opts.get("on_break")
         stepping = bool(trace) or callable(breakpoints)
-        st.gs[L.G_STEP] = 1 if stepping else 0
+        st.m.gs[L.G_STEP] = 1 if stepping else 0
         control = getattr(job, "control", None)
         timer = _HangTimer(st, opts.get("hang_timeout", HANG_TIMEOUT_SECONDS), stats.clock_mhz)
         per_slice = _SLICE_FIRST
@@ -754,7 +736,7 @@ class Executor:
             if ev == L.EV_SLICE:
                 per_slice = _next_slice(per_slice, time.perf_counter() - t)
                 if control is not None:
-                    control.progress = int(st.gs[L.G_ENDED]) / int(st.jp[L.J_NBATCHES])
+                    control.progress = int(st.m.gs[L.G_ENDED]) / int(st.m.jp[L.J_NBATCHES])
                 continue
             if ev == L.EV_TIMER:
                 if not timer.progressed():
@@ -767,13 +749,13 @@ class Executor:
                 if trace:
                     self._trace(st, trace, stats)
                 if callable(breakpoints):
-                    snap = self._snapshot(st, int(st.gs[L.G_EV_SLOT]), int(st.ts[int(st.gs[L.G_EV_SLOT]), L.T_PC]))
+                    snap = self._snapshot(st, int(st.m.gs[L.G_EV_SLOT]), int(st.m.ts[int(st.m.gs[L.G_EV_SLOT]), L.T_PC]))
                     if breakpoints(snap):
                         self._stop(snap, on_break)
                 continue
             if ev == L.EV_BREAK:
-                slot = int(st.gs[L.G_EV_SLOT])
-                self._stop(self._snapshot(st, slot, int(st.gs[L.G_EV_PC])), on_break)
+                slot = int(st.m.gs[L.G_EV_SLOT])
+                self._stop(self._snapshot(st, slot, int(st.m.gs[L.G_EV_PC])), on_break)
                 continue
             if ev == L.EV_MMU:
                 raise self._mmu_error(job, st)
@@ -790,7 +772,7 @@ class Executor:
         from v3d_drm.executor import CsdResult
 
         cm = (job.options or {}).get("cycle_model") or self.cycle_model
-        qs, gs = st.qs, st.gs
+        qs, gs = st.m.qs, st.m.gs
         tmu_bytes = int(gs[L.G_TMU_RBYTES] + gs[L.G_TMU_WBYTES])
         cycles = int(qs[:, L.Q_TIME].max())
         nq = len(qs)
@@ -819,23 +801,23 @@ class Executor:
     # -- reporting ---------------------------------------------------------------------------
 
     def _where(self, st: _Job, slot: int, pc: int) -> tuple[int, int, str, Instruction | None]:
-        qpu = int(st.ts[slot, L.T_QPU])
-        thread = int(st.ts[slot, L.T_THREAD])
+        qpu = int(st.m.ts[slot, L.T_QPU])
+        thread = int(st.m.ts[slot, L.T_THREAD])
         instr = st.prog.instructions[pc] if 0 <= pc < len(st.prog.instructions) else None
         word = int(st.prog.words[pc]) if 0 <= pc < len(st.prog.words) else 0
         return qpu, thread, _disasm(instr, word), instr
 
     def _hazard_error(self, job, st: _Job) -> QPUError:
-        gs = st.gs
+        gs = st.m.gs
         code, slot, pc, arg = (int(gs[k]) for k in (L.G_EV_CODE, L.G_EV_SLOT, L.G_EV_PC, L.G_EV_ARG))
         qpu, thread, text, instr = self._where(st, slot, pc)
         rule, what = H.RULES.get(code, ("?", f"hazard code {code}"))
         if code == H.H_PAST_END and pc >= len(st.prog.instructions):
             text = "<past the last decoded word>"
-        regs = {name: st.regs[slot, row].copy() for name, row in _registers_read(instr)}
+        regs = {name: st.m.regs[slot, row].copy() for name, row in _registers_read(instr)}
         detail = ""
         if code in (H.H_FIFO_OVERFLOW, H.H_END_RESULTS):
-            detail = f" ({arg} words outstanding, limit {int(st.jp[L.J_FIFO])} with {int(st.jp[L.J_NTHREADS])} threads per QPU)"
+            detail = f" ({arg} words outstanding, limit {int(st.m.jp[L.J_FIFO])} with {int(st.m.jp[L.J_NTHREADS])} threads per QPU)"
         elif code == H.H_BRANCH_TARGET:
             detail = f" (target {arg:#010x})"
         elif code == H.H_BUDGET:
@@ -848,23 +830,23 @@ class Executor:
             level = "strict mode: executor_options={'strict': False} turns this check off"
         else:
             level = ""
-        address = int(st.jp[L.J_CODE]) + 8 * pc
+        address = int(st.m.jp[L.J_CODE]) + 8 * pc
         msg = _hazard_message(rule, what + detail, f"QPU {qpu} thread {thread} pc {pc} ({address:#010x}): `{text}`",
                               regs, getattr(job, "description", ""), level)
         return QPUError(msg, qpu=qpu, thread=thread, pc=pc, disassembly=text, rule=rule, registers=regs)
 
     def _hang_error(self, job, st: _Job, when: str) -> QPUError:
-        slot, pc = int(st.gs[L.G_EV_SLOT]), int(st.gs[L.G_EV_PC])
+        slot, pc = int(st.m.gs[L.G_EV_SLOT]), int(st.m.gs[L.G_EV_PC])
         qpu, thread, text, instr = self._where(st, slot, pc)
-        address = int(st.jp[L.J_CODE]) + 8 * pc
+        address = int(st.m.jp[L.J_CODE]) + 8 * pc
         context = [_loop_around(st, pc)]
         others = [
-            f"QPU {int(st.ts[s, L.T_QPU])} thread {int(st.ts[s, L.T_THREAD])} pc {int(st.ts[s, L.T_PC])}"
-            for s in range(len(st.ts)) if s != slot and st.ts[s, L.T_STATUS] != L.TS_FREE
+            f"QPU {int(st.m.ts[s, L.T_QPU])} thread {int(st.m.ts[s, L.T_THREAD])} pc {int(st.m.ts[s, L.T_PC])}"
+            for s in range(len(st.m.ts)) if s != slot and st.m.ts[s, L.T_STATUS] != L.TS_FREE
         ]
         if others:
             context.append(f"other live threads: {', '.join(others[:8])}{', ...' if len(others) > 8 else ''}")
-        regs = {name: st.regs[slot, row].copy() for name, row in _registers_read(instr)}
+        regs = {name: st.m.regs[slot, row].copy() for name, row in _registers_read(instr)}
         rule = "4.8 (uapi)"
         msg = _hazard_message(
             rule,
@@ -878,7 +860,7 @@ class Executor:
         return QPUError(msg, qpu=qpu, thread=thread, pc=pc, disassembly=text, rule=rule, registers=regs)
 
     def _mmu_error(self, job, st: _Job) -> MMUFault:
-        gs = st.gs
+        gs = st.m.gs
         slot, pc, addr, n = (int(gs[k]) for k in (L.G_EV_SLOT, L.G_EV_PC, L.G_EV_ARG, L.G_EV_ARG2))
         qpu, thread, text, _ = self._where(st, slot, pc)
         ctx = _wrap(f"at QPU {qpu} thread {thread} pc {pc}: `{text}`")
@@ -895,17 +877,17 @@ class Executor:
             return a
 
         return Snapshot(
-            qpu=qpu, thread=thread, batch=int(st.ts[slot, L.T_BATCH]), pc=pc, disassembly=text,
-            rf=ro(st.regs[slot, :64]), acc=ro(st.regs[slot, L.R_ACC:]),
-            flag_a=ro(st.lanes[slot, L.L_FA]), flag_b=ro(st.lanes[slot, L.L_FB]), msf=ro(st.lanes[slot, L.L_MSF]),
-            uniform_address=int(st.ts[slot, L.T_UNIF]), unifa_address=int(st.ts[slot, L.T_UNIFA]),
-            link=int(st.ts[slot, L.T_LINK]),
+            qpu=qpu, thread=thread, batch=int(st.m.ts[slot, L.T_BATCH]), pc=pc, disassembly=text,
+            rf=ro(st.m.regs[slot, :64]), acc=ro(st.m.regs[slot, L.R_ACC:]),
+            flag_a=ro(st.m.lanes[slot, L.L_FA]), flag_b=ro(st.m.lanes[slot, L.L_FB]), msf=ro(st.m.lanes[slot, L.L_MSF]),
+            uniform_address=int(st.m.ts[slot, L.T_UNIF]), unifa_address=int(st.m.ts[slot, L.T_UNIFA]),
+            link=int(st.m.ts[slot, L.T_LINK]),
         )  # fmt: skip
 
     def _trace(self, st: _Job, trace, stats: EmulatorStats) -> None:
-        slot, pc = int(st.gs[L.G_EV_SLOT]), int(st.gs[L.G_EV_PC])
+        slot, pc = int(st.m.gs[L.G_EV_SLOT]), int(st.m.gs[L.G_EV_PC])
         qpu, thread, text, instr = self._where(st, slot, pc)
-        writes = {name: st.regs[slot, row].copy() for name, row in _registers_written(instr)}
+        writes = {name: st.m.regs[slot, row].copy() for name, row in _registers_written(instr)}
         rec = TraceRecord(qpu, thread, pc, text, writes)
         if trace is True:
             stats.trace.append(rec)

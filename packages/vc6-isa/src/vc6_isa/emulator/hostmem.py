@@ -3,7 +3,7 @@
 The machine reaches the BOs of a job through their host addresses (`ndarray.ctypes.data`)
 instead of a list of arrays: numba passes plain integers without reference counting, while
 every array handed to a compiled function costs an atomic increment and decrement per call.
-Callers bounds-check every address against the BO table first (core.find_region) and keep the
+Callers bounds-check every address against the BO table first (machine.memory.find_region) and keep the
 arrays alive while the machine runs. Words are little-endian, as on the host and the GPU.
 """
 

@@ -1,6 +1,6 @@
 """Column numbers of the arrays that hold a decoded program and the machine state.
 
-The emulator's hot loop (`vc6_isa.emulator.core`) runs under numba, which handles flat
+The emulator's hot loop (`vc6_isa.emulator.machine`) runs under numba, which handles flat
 integer arrays far better than objects. A decoded program is therefore an `int64` table with
 one row per instruction word and the `P_*` columns below; the machine state is a handful of
 arrays indexed by the `T_*` (per thread slot), `Q_*` (per QPU), `G_*` (whole job) and
@@ -244,6 +244,6 @@ F_L2_CLOCK = 2  # L2T access counter (LRU stamps)
 F_CAL_BASE = 3  # F_CAL_BASE + r: first bucket index held by resource r's calendar (r < 8)
 F_NCOLS = 11
 
-UNIFORM_PAGE_SHIFT = 12  # pages of BO memory copied aside for the uniform streams (core.py)
+UNIFORM_PAGE_SHIFT = 12  # pages of BO memory copied aside for the uniform streams (machine/memory.py)
 
 FIFO_CAP = 64  # physical depth of the emulated FIFO (the architectural limit is checked separately)

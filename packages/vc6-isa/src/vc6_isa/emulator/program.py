@@ -70,10 +70,9 @@ def _lower_alu(row: np.ndarray, alu: AluOp, spec, ids: dict[str, int], base: int
     row[base + (L.P_AFLOAT - L.P_AOP)] = 1 if alu.op in FLOAT_RESULT else 0
 
 
-_TMU = frozenset({10, 11, 12, 13, *range(32, 47)})
-_OTHER_PERIPHERALS = frozenset({7, 8, 14, 15, 16, 17, 18, *range(19, 25)})  # TLB, VPM, TSY, SFU
-_UNIFORM_MAGIC = frozenset({8, 13, 15, 17})  # tlbu, tmuau, vpmu, syncu
-_ADDRESS_SIGNALS = frozenset({"ldunifrf", "ldunifarf", "ldtmu", "ldvary", "ldtlb", "ldtlbu"})
+# Peripheral classes from the table. tmul (10) is not a TMU register on 4.x (Mesa,
+# v3d_qpu_magic_waddr_is_tmu); writing it is reported as an unsupported magic write when it runs.
+_OTHER_PERIPHERALS = encoding.MAGIC_TLB | encoding.MAGIC_VPM | encoding.MAGIC_TSY | encoding.MAGIC_SFU
 
 
 def static_hazard(instr: AluInstruction) -> int:
@@ -86,16 +85,16 @@ def static_hazard(instr: AluInstruction) -> int:
     for alu, ops in ((instr.add, encoding.ADD_OPS), (instr.mul, encoding.MUL_OPS)):
         if ops[alu.op].has_dst:
             dests.append((alu.magic, alu.waddr))
-    if instr.sigs & _ADDRESS_SIGNALS:
+    if instr.sigs & encoding.ADDRESS_SIGNALS:
         dests.append((instr.sig_magic, instr.sig_addr))
     magic = [w for m, w in dests if m]
-    n_tmu = sum(w in _TMU for w in magic)
+    n_tmu = sum(w in encoding.MAGIC_TMU for w in magic)
     n_other = sum(w in _OTHER_PERIPHERALS for w in magic)
     # ldtmu counts as a peripheral access on 4.2, but "TMU write + ldtmu" works on hardware
     # (reference 13.1/1 [O], UNCERTAIN): it is only counted against the other units.
     if n_tmu + n_other > 1 or ("ldtmu" in instr.sigs and n_other > 0):
         return H.H_TWO_PERIPHERALS
-    n_unif = sum(w in _UNIFORM_MAGIC for w in magic) + len(instr.sigs & {"ldunif", "ldunifrf", "wrtmuc", "ldtlbu"})
+    n_unif = sum(w in encoding.MAGIC_UNIFORM for w in magic) + len(instr.sigs & encoding.UNIFORM_SIGNALS)
     if n_unif > 1:
         return H.H_TWO_UNIFORMS
     named = [d for d in dests if d != (True, 6)]

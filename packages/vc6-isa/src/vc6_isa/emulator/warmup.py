@@ -1,8 +1,8 @@
 """Is the emulator's machine compiled yet? Compile it now.
 
-With numba, the machine (dispatch.py + core.py) is compiled the first time a job runs, once per
-source version, and numba caches the result on disk (next to the generated module in
-`~/.cache/vc6_isa`, or under `NUMBA_CACHE_DIR`); later processes load it in a second or two.
+With numba, the machine (`vc6_isa.emulator.machine`) is compiled the first time a job runs, once
+per source version, and numba caches the result on disk (in the package's `__pycache__`
+folders, or under `NUMBA_CACHE_DIR`); later processes load it in a second or two.
 `compiled` answers cheaply whether that first compile is still due, so that a command can say
 so before the wait; `warm_up` does it at once. `Executor.compiled` / `compile_seconds` are
 what `v3d_drm.warmup` asks of an executor.
@@ -10,7 +10,9 @@ what `v3d_drm.warmup` asks of an executor.
 
 from __future__ import annotations
 
-from . import dispatch
+import os
+from pathlib import Path
+
 from .jit import JIT_ENABLED
 
 __all__ = ["COMPILE_SECONDS", "compiled", "warm_up"]
@@ -26,8 +28,8 @@ ENTRY = "run"
 def compiled() -> bool:
     """Whether the emulator's machine is ready without a compile.
 
-    Costs the machine's import (about a second, needed by the first job anyway) unless the
-    machine was never generated here, in which case the answer is False at once.
+    Costs the machine's import (about a second, needed by the first job anyway) unless numba has
+    no cache of the machine where it would look, in which case the answer is False at once.
 
     Returns:
         True when no compile is due: numba is off, or the machine is compiled in this process or
@@ -35,10 +37,24 @@ def compiled() -> bool:
     """
     if not JIT_ENABLED:
         return True
-    if dispatch._MACHINE is None and not dispatch.machine_path().exists():
-        return False  # never built on this machine: answer before the import starts compiling
-    entry = getattr(dispatch.machine(), ENTRY)
+    if _never_built():
+        return False  # answer before the import starts compiling
+    from .machine import run
+
+    entry = getattr(run, ENTRY)
     return bool(entry.signatures) or _cached_on_disk(entry)
+
+
+def _never_built() -> bool:
+    # numba's cache index of the entry, where numba reads it: under NUMBA_CACHE_DIR when that is
+    # set, else next to the source. (numba's last resort for a read-only install, a user-wide
+    # cache, is not looked at: the worst outcome is a "compiling" notice before a fast load.)
+    cache_dir = os.environ.get("NUMBA_CACHE_DIR")
+    if cache_dir:
+        root = Path(cache_dir)
+    else:
+        root = Path(__file__).resolve().parent / "machine" / "__pycache__"
+    return not root.exists() or not any(root.rglob(f"{ENTRY}.{ENTRY}-*.nbi"))
 
 
 def _cached_on_disk(entry) -> bool:

@@ -1,0 +1,94 @@
+"""Effects of issuing an instruction that the general path (`issue.step`, `alu.exec_alu`) and the
+fast path (`issue.fast_step`) share: counters, ages, the TMU result FIFO, the
+previous-instruction record and the PC. Each effect is written once, here."""
+
+from ..hazards import H_BUDGET
+from ..jit import jit_lean_inline
+from ..layout import (
+    FIFO_CAP,
+    G_INSTRS,
+    G_USEFUL,
+    J_BUDGET,
+    J_ISSUE,
+    P_AUSEFUL,
+    P_MUSEFUL,
+    Q_BUSY,
+    Q_TIME,
+    Q_TMU_STALL,
+    T_BR_AGE,
+    T_BR_CD,
+    T_BR_PC,
+    T_BR_UNIF,
+    T_END_AGE,
+    T_FIFO_COUNT,
+    T_FIFO_HEAD,
+    T_INSTRS,
+    T_PC,
+    T_PREV_ACC,
+    T_PREV_RF0,
+    T_PREV_RF1,
+    T_PREV_RF2,
+    T_THRSW_AGE,
+    T_UNIF,
+    T_UNIFA_AGE,
+)
+from .memory import hazard
+
+
+@jit_lean_inline
+def begin_issue(slot, q, ts, qs, gs, jp):
+    """Count one issued instruction of thread `slot` on QPU `q` and age its delay counters."""
+    ts[slot, T_THRSW_AGE] += 1
+    ts[slot, T_BR_AGE] += 1
+    ts[slot, T_UNIFA_AGE] += 1
+    if ts[slot, T_END_AGE] >= 0:
+        ts[slot, T_END_AGE] += 1
+    qs[q, Q_TIME] += jp[J_ISSUE]
+    qs[q, Q_BUSY] += jp[J_ISSUE]
+    gs[G_INSTRS] += 1
+    ts[slot, T_INSTRS] += 1
+
+
+@jit_lean_inline
+def pop_tmu_result(slot, q, ts, qs, fifo_ready):
+    """ldtmu: wait (stalling QPU `q`) for the oldest TMU result; returns its FIFO row."""
+    head = ts[slot, T_FIFO_HEAD]
+    ready = fifo_ready[slot, head]
+    if ready > qs[q, Q_TIME]:
+        qs[q, Q_TMU_STALL] += ready - qs[q, Q_TIME]
+        qs[q, Q_TIME] = ready
+    ts[slot, T_FIFO_HEAD] = (head + 1) % FIFO_CAP
+    ts[slot, T_FIFO_COUNT] -= 1
+    return head
+
+
+@jit_lean_inline
+def retire_alu(slot, pc, prog, ts, gs, prev_acc, rf0, rf1, rf2):
+    """Record what an ALU instruction wrote (for the next one's checks) and its useful ops."""
+    ts[slot, T_PREV_ACC] = prev_acc
+    ts[slot, T_PREV_RF0] = rf0
+    ts[slot, T_PREV_RF1] = rf1
+    ts[slot, T_PREV_RF2] = rf2
+    gs[G_USEFUL] += prog[pc, P_AUSEFUL] + prog[pc, P_MUSEFUL]
+
+
+@jit_lean_inline
+def over_budget(slot, pc, q, qs, gs, jp):
+    """The cycle-budget hazard when QPU `q` has run past the job's budget, else 0."""
+    if qs[q, Q_TIME] > jp[J_BUDGET]:
+        return hazard(gs, H_BUDGET, slot, pc, jp[J_BUDGET])
+    return 0
+
+
+@jit_lean_inline
+def advance_pc(slot, pc, ts):
+    """Move thread `slot` past `pc`, landing a pending branch after its third delay slot."""
+    nxt = pc + 1
+    if ts[slot, T_BR_CD] > 0:
+        ts[slot, T_BR_CD] -= 1
+        if ts[slot, T_BR_CD] == 0:
+            nxt = ts[slot, T_BR_PC]
+            if ts[slot, T_BR_UNIF] >= 0:
+                ts[slot, T_UNIF] = ts[slot, T_BR_UNIF]
+                ts[slot, T_BR_UNIF] = -1
+    ts[slot, T_PC] = nxt

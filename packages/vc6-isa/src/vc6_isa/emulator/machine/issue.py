@@ -1,0 +1,397 @@
+"""Issue: one instruction of one thread (general path) and the fast path for the common shape."""
+
+from ..hazards import (
+    H_END_RF_WRITE,
+    H_END_TMUWT,
+    H_PAST_END,
+    H_SECOND_MARKER,
+    H_THRSW_IN_BRANCH_DELAY,
+    H_THRSW_TOO_CLOSE,
+    STRICT_MESA,
+)
+from ..jit import jit_lean, jit_lean_inline
+from ..layout import (
+    J_LINE_SHIFT,
+    J_NROWS,
+    J_NTHREADS,
+    J_STRICT,
+    K_BRANCH,
+    K_INVALID,
+    L_R4PEND,
+    P_AA,
+    P_AAU,
+    P_ABU,
+    P_ACOND,
+    P_AFLOAT,
+    P_AM,
+    P_AOP,
+    P_APF,
+    P_AUF,
+    P_AW,
+    P_FAST,
+    P_IMM,
+    P_KIND,
+    P_MA,
+    P_MAU,
+    P_MBU,
+    P_MCOND,
+    P_MFLOAT,
+    P_MM,
+    P_MOP,
+    P_MPF,
+    P_MUF,
+    P_MW,
+    P_RADDR_A,
+    P_RADDR_B,
+    P_SIG,
+    P_SIGADDR,
+    P_SIGMAGIC,
+    R_ACC,
+    SIG_LDTMU,
+    SIG_LDUNIF,
+    SIG_LDUNIFA,
+    SIG_LDUNIFARF,
+    SIG_LDUNIFRF,
+    SIG_SMIMM,
+    SIG_THRSW,
+    T_BR_AGE,
+    T_END_AGE,
+    T_FIFO_COUNT,
+    T_FINAL,
+    T_MARKERS,
+    T_PC,
+    T_PREV_ACC,
+    T_PREV_RF0,
+    T_PREV_RF1,
+    T_PREV_RF2,
+    T_QPU,
+    T_R4_CD,
+    T_THRSW_AGE,
+    T_THRSW_CD,
+    T_THRSW_END,
+    T_THRSW_NEXT,
+    T_UNIF,
+    T_UNIFA,
+    T_UNIFA_AGE,
+    T_UNIFA_LINE,
+    T_VALID,
+    V_FLAGS,
+)
+from .alu import exec_alu
+from .branches import exec_branch
+from .effects import (
+    advance_pc,
+    begin_issue,
+    over_budget,
+    pop_tmu_result,
+    retire_alu,
+)
+from .memory import consumed_uniform, find_region, hazard, load_uniform
+from .operands import cond_mask, load_operand, source_row, write_flags
+from .ops import A_NOP, A_TMUWT, M_NOP, add_alu, mul_alu
+from .threads import end_thread, switch_out
+
+
+@jit_lean
+def step(
+    slot,
+    prog,
+    regs,
+    lanes,
+    ts,
+    qs,
+    gs,
+    jp,
+    fp,
+    fifo,
+    fifo_ready,
+    sg_arrive,
+    sg_need,
+    sg_time,
+    hosts,
+    bases,
+    sizes,
+    sc,
+):
+    """Issue one instruction of thread `slot`. Returns 0, an event (EV_*), or -1 when the thread
+    switched out or ended (the scheduler must pick again)."""
+    q = ts[slot, T_QPU]
+    pc = ts[slot, T_PC]
+    strict = jp[J_STRICT] != 0
+    if pc < 0 or pc >= jp[J_NROWS]:
+        return hazard(gs, H_PAST_END, slot, pc, 0)
+    kind = prog[pc, P_KIND]
+    if kind == K_INVALID:
+        return hazard(gs, H_PAST_END, slot, pc, 0)
+    # delayed legacy SFU result lands in r4 at t+2 (reference 11.1)
+    if ts[slot, T_R4_CD] > 0:
+        ts[slot, T_R4_CD] -= 1
+        if ts[slot, T_R4_CD] == 0:
+            for i in range(16):
+                regs[slot, R_ACC + 4, i] = lanes[slot, L_R4PEND, i]
+            ts[slot, T_VALID] |= 16
+    begin_issue(slot, q, ts, qs, gs, jp)
+    if kind == K_BRANCH:
+        ev = exec_branch(
+            slot, pc, prog, regs, lanes, ts, gs, jp, hosts, bases, sizes
+        )
+        if ev != 0:
+            return ev
+        ts[slot, T_PREV_ACC] = 0
+        ts[slot, T_PREV_RF0] = -1
+        ts[slot, T_PREV_RF1] = -1
+        ts[slot, T_PREV_RF2] = -1
+    else:
+        sig = prog[pc, P_SIG]
+        if (sig & SIG_THRSW) != 0:
+            age = ts[slot, T_THRSW_AGE]
+            if strict and ts[slot, T_BR_AGE] <= 3:
+                return hazard(gs, H_THRSW_IN_BRANCH_DELAY, slot, pc, 0)
+            if age == 1 and ts[slot, T_THRSW_END] == 0:
+                # Second of two consecutive thrsw: the last-thread-switch marker (11.2). The
+                # switch happens after this instruction's two delay slots (UNCERTAIN: after the
+                # first thrsw's) and the thread is then in its final section.
+                if strict and ts[slot, T_MARKERS] > 0:
+                    return hazard(gs, H_SECOND_MARKER, slot, pc, 0)
+                ts[slot, T_MARKERS] += 1
+                ts[slot, T_FINAL] = 1
+                ts[slot, T_THRSW_CD] = 3
+            elif age == 2 and ts[slot, T_THRSW_END] == 0:
+                # A thrsw in the last delay slot of a pending switch runs on hardware
+                # (Appendix G.3; Mesa keeps them 3 apart). Model: the pending switch happens
+                # after this instruction, this one two instructions after the thread resumes.
+                if jp[J_STRICT] >= STRICT_MESA:
+                    return hazard(gs, H_THRSW_TOO_CLOSE, slot, pc, age)
+                ts[slot, T_THRSW_NEXT] = 1
+            else:
+                if strict and age <= 2:
+                    return hazard(gs, H_THRSW_TOO_CLOSE, slot, pc, age)
+                ts[slot, T_THRSW_CD] = (
+                    3  # decremented at the end of this instruction too
+                )
+                if ts[slot, T_FINAL] != 0:
+                    ts[slot, T_THRSW_END] = 1
+                    ts[slot, T_END_AGE] = 0
+            ts[slot, T_THRSW_AGE] = 0
+        ev = exec_alu(
+            slot,
+            pc,
+            prog,
+            regs,
+            lanes,
+            ts,
+            qs,
+            gs,
+            jp,
+            fp,
+            fifo,
+            fifo_ready,
+            hosts,
+            bases,
+            sizes,
+            sc,
+        )
+        if ev != 0:
+            return ev
+        if strict and ts[slot, T_END_AGE] >= 0:
+            # 13.5: no register-file writes at t, t+1, t+2 of the thread end; no tmuwt at t+2
+            if (
+                ts[slot, T_PREV_RF0] >= 0
+                or ts[slot, T_PREV_RF1] >= 0
+                or ts[slot, T_PREV_RF2] >= 0
+            ):
+                return hazard(gs, H_END_RF_WRITE, slot, pc, 0)
+            if ts[slot, T_END_AGE] == 2 and prog[pc, P_AOP] == A_TMUWT:
+                return hazard(gs, H_END_TMUWT, slot, pc, 0)
+    ev = over_budget(slot, pc, q, qs, gs, jp)
+    if ev != 0:
+        return ev
+    advance_pc(slot, pc, ts)
+    if ts[slot, T_THRSW_CD] > 0:
+        ts[slot, T_THRSW_CD] -= 1
+        if ts[slot, T_THRSW_CD] == 0:
+            if ts[slot, T_THRSW_END] != 0:
+                ev = end_thread(slot, pc, regs, lanes, ts, qs, gs, jp, sg_need)
+            else:
+                ev = switch_out(
+                    slot, pc, regs, lanes, ts, qs, gs, jp, sg_arrive, sg_need, sg_time
+                )
+                if ts[slot, T_THRSW_NEXT] != 0:
+                    ts[slot, T_THRSW_NEXT] = 0
+                    ts[slot, T_THRSW_CD] = 2
+                    if ts[slot, T_FINAL] != 0:
+                        ts[slot, T_THRSW_END] = 1
+                        ts[slot, T_END_AGE] = 0  # the thrsw was the previous instruction
+            if ev != 0:
+                return ev
+            return -1
+    return 0
+
+
+
+
+@jit_lean_inline
+def write_masked(slot, row, sc, vrow, mrow, regs):
+    """regs[slot, row] <- sc[vrow] in the lanes where sc[mrow] is set."""
+    for i in range(16):
+        if sc[mrow, i] != 0:
+            regs[slot, row, i] = sc[vrow, i]
+
+
+@jit_lean_inline
+def fast_step(slot, pc, prog, regs, lanes, ts, qs, gs, jp, fifo, fifo_ready, hosts, bases, sizes, sc):
+    """Issue one instruction of the common shape (program.fast_path_shape: pure ALU ops into
+    rf/r0-r4, optional ldunif/ldunifa/ldtmu) with the same effects as :func:`step`.
+
+    Returns -1 when it did nothing because the general path must run (a check of :func:`step`
+    might fire, or the thread is in a delay slot of an SFU or a thread switch), 0 when the
+    instruction was issued, or an event (EV_HAZARD for the cycle budget, as step).
+    Everything that could raise a hazard is checked before any state changes, so falling back
+    to :func:`step` reproduces every message exactly.
+    """
+    if ts[slot, T_R4_CD] != 0 or ts[slot, T_THRSW_CD] != 0 or ts[slot, T_END_AGE] >= 0:
+        return -1
+    four = jp[J_NTHREADS] == 4
+    valid = ts[slot, T_VALID]
+    sig = prog[pc, P_SIG]
+    smimm = (sig & SIG_SMIMM) != 0
+    ra = prog[pc, P_RADDR_A]
+    rb = prog[pc, P_RADDR_B]
+    # operands, and the reads the strict checks of read_operands would question (sc is
+    # scratch: filling it changes no machine state)
+    imm = prog[pc, P_IMM]
+    for k in range(4):
+        mux = prog[pc, P_AA + k] if k < 2 else prog[pc, P_MA + k - 2]
+        if mux < 0:
+            continue
+        srow = source_row(mux, ra, rb, smimm)
+        if srow >= R_ACC:
+            if (valid >> (srow - R_ACC)) & 1 == 0:
+                return -1
+        elif srow >= 32 and four:
+            return -1
+        load_operand(slot, srow, imm, regs, sc, k)
+    acond = prog[pc, P_ACOND]
+    mcond = prog[pc, P_MCOND]
+    if (acond != 0 or mcond != 0) and (valid & V_FLAGS) == 0:
+        return -1
+    aw = prog[pc, P_AW]
+    mw = prog[pc, P_MW]
+    am = prog[pc, P_AM]
+    mm = prog[pc, P_MM]
+    if four and ((am == 0 and aw >= 32) or (mm == 0 and mw >= 32)):
+        return -1
+    sw = -1
+    smag = 1
+    if (sig & (SIG_LDUNIF | SIG_LDUNIFA)) != 0:
+        sw = 5
+    elif (sig & (SIG_LDUNIFRF | SIG_LDUNIFARF | SIG_LDTMU)) != 0:
+        sw = prog[pc, P_SIGADDR]
+        smag = prog[pc, P_SIGMAGIC]
+        if four and smag == 0 and sw >= 32:
+            return -1
+    uaddr = -1
+    if (sig & (SIG_LDUNIF | SIG_LDUNIFRF)) != 0:
+        uaddr = ts[slot, T_UNIF]
+    elif (sig & (SIG_LDUNIFA | SIG_LDUNIFARF)) != 0:
+        if ts[slot, T_UNIFA_AGE] + 1 < 4:
+            return -1
+        uaddr = ts[slot, T_UNIFA]
+        if (uaddr >> jp[J_LINE_SHIFT]) != ts[slot, T_UNIFA_LINE]:
+            return -1  # a new line: step does the fetch
+    if uaddr >= 0 and find_region(uaddr, 4, bases, sizes) < 0:
+        return -1
+    if uaddr < 0 and (sig & (SIG_LDUNIF | SIG_LDUNIFRF | SIG_LDUNIFA | SIG_LDUNIFARF)) != 0:
+        return -1
+    if (sig & SIG_LDTMU) != 0 and ts[slot, T_FIFO_COUNT] == 0:
+        return -1
+    # ---- from here on nothing can fail except the cycle budget, checked where step does
+    q = ts[slot, T_QPU]
+    begin_issue(slot, q, ts, qs, gs, jp)
+    for which in range(2):
+        cond_mask(acond if which == 0 else mcond, slot, lanes, sc, 10 + which)
+    aop = prog[pc, P_AOP]
+    if aop != A_NOP:
+        add_alu(aop, prog[pc, P_AAU], prog[pc, P_ABU], sc, 0, 1, 4, 6)
+    mop = prog[pc, P_MOP]
+    if mop != M_NOP:
+        mul_alu(mop, prog[pc, P_MAU], prog[pc, P_MBU], sc, 2, 3, 5, 7)
+    u = 0
+    if uaddr >= 0:
+        u = load_uniform(uaddr, hosts, bases, sizes)
+        if (sig & (SIG_LDUNIF | SIG_LDUNIFRF)) != 0:
+            consumed_uniform(slot, uaddr, ts, gs)
+        else:
+            ts[slot, T_UNIFA] = uaddr + 4
+    head = -1
+    if (sig & SIG_LDTMU) != 0:
+        head = pop_tmu_result(slot, q, ts, qs, fifo_ready)
+    apf = prog[pc, P_APF]
+    auf = prog[pc, P_AUF]
+    mpf = prog[pc, P_MPF]
+    muf = prog[pc, P_MUF]
+    for which in range(2):
+        pf = apf if which == 0 else mpf
+        uf = auf if which == 0 else muf
+        if pf != 0 or uf != 0:
+            fl = prog[pc, P_AFLOAT] if which == 0 else prog[pc, P_MFLOAT]
+            write_flags(slot, pf, uf, fl, sc, 4 + which, 6 + which, lanes)
+            valid |= V_FLAGS
+    prev_acc = 0
+    rf0 = -1
+    rf1 = -1
+    rf2 = -1
+    for which in range(2):
+        w = aw if which == 0 else mw
+        m = am if which == 0 else mm
+        if w < 0 or (m != 0 and w > 4):
+            continue  # no destination, or null
+        write_masked(slot, w if m == 0 else R_ACC + w, sc, 4 + which, 10 + which, regs)
+        if m == 0:
+            if which == 0:
+                rf0 = w
+            else:
+                rf1 = w
+        else:
+            valid |= 1 << w
+            prev_acc |= 1 << w
+    if sw >= 0:
+        row = sw if smag == 0 else R_ACC + sw
+        if head >= 0:
+            for i in range(16):
+                regs[slot, row, i] = fifo[slot, head, i]
+        else:
+            for i in range(16):
+                regs[slot, row, i] = u
+        if smag == 0:
+            rf2 = sw
+        else:
+            valid |= 1 << sw
+            prev_acc |= 1 << sw
+    ts[slot, T_VALID] = valid
+    retire_alu(slot, pc, prog, ts, gs, prev_acc, rf0, rf1, rf2)
+    ev = over_budget(slot, pc, q, qs, gs, jp)
+    if ev != 0:
+        return ev
+    advance_pc(slot, pc, ts)
+    return 0
+
+
+@jit_lean
+def fast_run(slot, limit, prog, regs, lanes, ts, qs, gs, jp, fifo, fifo_ready, hosts, bases, sizes, sc):
+    """Issue up to `limit` consecutive fast-path instructions of thread `slot` (one call for
+    a whole stretch of them). Returns how many were issued; stops at the first instruction that
+    needs :func:`step`, or at an event (then recorded in gs[G_EVENT], as for step)."""
+    nrows = jp[J_NROWS]
+    k = 0
+    while k < limit:
+        pc = ts[slot, T_PC]
+        if pc < 0 or pc >= nrows or prog[pc, P_FAST] == 0:
+            break
+        ev = fast_step(slot, pc, prog, regs, lanes, ts, qs, gs, jp, fifo, fifo_ready, hosts, bases, sizes, sc)
+        if ev < 0:
+            break
+        k += 1
+        if ev > 0:
+            break
+    return k

@@ -1,0 +1,174 @@
+"""Memory of the job: BO lookup, loads and stores by host address, the uniform streams, events."""
+
+from ..hostmem import peek8, peek32, poke8, poke32
+from ..jit import jit_lean, jit_lean_inline, jit_sig
+from ..layout import (
+    EV_HAZARD,
+    EV_MMU,
+    G_EV_ARG,
+    G_EV_ARG2,
+    G_EV_CODE,
+    G_EV_PC,
+    G_EV_SLOT,
+    G_EVENT,
+    G_UNIF_READS,
+    T_UNIF,
+    UNIFORM_PAGE_SHIFT,
+)
+
+MASK32 = 0xFFFFFFFF
+
+
+
+
+@jit_lean_inline
+def find_region(addr, nbytes, bases, sizes):
+    """Index of the BO holding [addr, addr+nbytes), or -1 (binary search over sorted bases)."""
+    lo = 0
+    hi = bases.shape[0] - 1
+    while lo <= hi:
+        mid = (lo + hi) >> 1
+        if bases[mid] <= addr:
+            lo = mid + 1
+        else:
+            hi = mid - 1
+    idx = hi
+    if idx < 0:
+        return -1
+    if addr + nbytes <= bases[idx] + sizes[idx]:
+        return idx
+    return -1
+
+
+@jit_sig("int64(int64[::1], int64, int64, int64, int64)")
+def mmu_fault(gs, slot, pc, addr, nbytes):
+    gs[G_EVENT] = EV_MMU
+    gs[G_EV_SLOT] = slot
+    gs[G_EV_PC] = pc
+    gs[G_EV_ARG] = addr
+    gs[G_EV_ARG2] = nbytes
+    return EV_MMU
+
+
+@jit_lean_inline
+def load(addr, size, hosts, bases, sizes):
+    """Read a little-endian value of 1, 2 or 4 bytes; -1 when outside every BO.
+
+    `hosts[r]` is the host address of BO `r`'s bytes (the executor keeps the arrays
+    alive while the job runs), so memory is reached without passing arrays of arrays.
+    """
+    r = find_region(addr, size, bases, sizes)
+    if r < 0:
+        return -1
+    host = hosts[r] + (addr - bases[r])
+    if size == 4:
+        return peek32(host)
+    if size == 2:
+        return peek8(host) | (peek8(host + 1) << 8)
+    return peek8(host)
+
+
+#: the same reader as a called function, for the general path (each inlined copy costs compile time)
+load_cold = jit_sig("int64(int64, int64, int64[::1], int64[::1], int64[::1])")(load.py_func)
+
+
+# The uniform streams do not see TMU writes of the same job (hardware evidence, reference 11.3
+# and Appendix G.5: a uniform read after a TMU write and tmuwt returns the old value). Model:
+# they read memory as it was when the job started. Before the TMU first writes into a page of
+# a BO, the page is copied aside; uniform reads of copied pages read the copy. `hosts` has
+# three parts (built by Executor._prepare): hosts[r] BO r's bytes, hosts[n + r] the copies (same
+# offsets), hosts[2n + r] one flag byte per page of BO r (1 = copied). ldunifa reads the same
+# way: Mesa (nir_to_vir.c, ntq_emit_load_unifa) uses unifa for SSBOs only when they are
+# read-only, since "ldunifa won't see the shader writes to that address (possibly because
+# ldunifa doesn't read from the L2T cache)". Not modelled: L2T evictions that would make a
+# write visible to the uniform streams earlier.
+
+
+@jit_lean
+def keep_old_page(r, off, hosts, bases, sizes):
+    """Copy the page of BO `r` holding byte offset `off` aside, once per job."""
+    n = bases.shape[0]
+    page = off >> UNIFORM_PAGE_SHIFT
+    flag = hosts[2 * n + r] + page
+    if peek8(flag) != 0:
+        return
+    start = page << UNIFORM_PAGE_SHIFT
+    end = min(start + (1 << UNIFORM_PAGE_SHIFT), sizes[r])
+    src = hosts[r]
+    dst = hosts[n + r]
+    k = start
+    while k + 4 <= end:
+        poke32(dst + k, peek32(src + k))
+        k += 4
+    while k < end:
+        poke8(dst + k, peek8(src + k))
+        k += 1
+    poke8(flag, 1)
+
+
+@jit_lean_inline
+def load_uniform(addr, hosts, bases, sizes):
+    """The 32-bit word a uniform stream (ldunif*, ldunifa*, tmuau, branch) reads at `addr`:
+    memory as at the start of the job; -1 when outside every BO."""
+    r = find_region(addr, 4, bases, sizes)
+    if r < 0:
+        return -1
+    n = bases.shape[0]
+    off = addr - bases[r]
+    if peek8(hosts[2 * n + r] + (off >> UNIFORM_PAGE_SHIFT)) != 0:
+        return peek32(hosts[n + r] + off)
+    return peek32(hosts[r] + off)
+
+
+load_uniform_cold = jit_sig("int64(int64, int64[::1], int64[::1], int64[::1])")(load_uniform.py_func)
+
+
+@jit_sig("boolean(int64, int64, int64, int64[::1], int64[::1], int64[::1])")
+def store(addr, size, value, hosts, bases, sizes):
+    """TMU write of 1, 2 or 4 bytes little-endian; False when outside every BO."""
+    r = find_region(addr, size, bases, sizes)
+    if r < 0:
+        return False
+    off = addr - bases[r]
+    keep_old_page(r, off, hosts, bases, sizes)
+    keep_old_page(r, off + size - 1, hosts, bases, sizes)
+    host = hosts[r] + off
+    if size == 4:
+        poke32(host, value & MASK32)
+        return True
+    for k in range(size):
+        poke8(host + k, (value >> (8 * k)) & 0xFF)
+    return True
+
+
+# ----------------------------------------------------------------------------------------------
+# events
+
+
+@jit_sig("int64(int64[::1], int64, int64, int64, int64)")
+def hazard(gs, code, slot, pc, arg):
+    gs[G_EVENT] = EV_HAZARD
+    gs[G_EV_CODE] = code
+    gs[G_EV_SLOT] = slot
+    gs[G_EV_PC] = pc
+    gs[G_EV_ARG] = arg
+    return EV_HAZARD
+
+
+@jit_lean_inline
+def consumed_uniform(slot, addr, ts, gs):
+    """The uniform stream of `slot` moves past the word it read at `addr`."""
+    ts[slot, T_UNIF] = addr + 4
+    gs[G_UNIF_READS] += 1
+
+
+@jit_sig("int64(int64, int64, int64[:, ::1], int64[::1], int64[::1], int64[::1], int64[::1])")
+def next_uniform(slot, pc, ts, gs, hosts, bases, sizes):
+    """Consume one word of the uniform stream; -1 on an MMU fault (event already set)."""
+    addr = ts[slot, T_UNIF]
+    v = load_uniform_cold(addr, hosts, bases, sizes)
+    if v < 0:
+        mmu_fault(gs, slot, pc, addr, 4)
+        return -1
+    consumed_uniform(slot, addr, ts, gs)
+    return v

@@ -1,0 +1,120 @@
+"""The memory model's timing: DRAM calendar, L2T, TMU queues, unifa line fetches."""
+
+import numpy as np
+
+from ..jit import jit_lean
+from ..layout import (
+    F_CAL_BASE,
+    F_L2_CLOCK,
+    F_READ_COST,
+    J_CAL_BUCKET,
+    J_CAL_N,
+    J_F_CAL,
+    J_F_L2,
+    J_F_TQ,
+    J_L2_SETS,
+    J_L2_WAYS,
+    J_LINE_SHIFT,
+    J_TMU_QUEUE,
+    J_UNIFA_LAT,
+    Q_TIME,
+    Q_TMU_QUEUE,
+    Q_TMU_STALL,
+    T_QPU,
+    T_UNIFA_LINE,
+)
+
+
+@jit_lean
+def cal_book(fp, jp, res, t, demand):
+    """Book `demand` cycles of shared resource `res` from modelled time `t` on; returns the
+    time at which the booking ends.
+
+    A resource (the memory bus, a slice's TMU) is a calendar of buckets of remaining capacity, so
+    a request from a QPU that the scheduler runs behind the others still finds the capacity
+    that was free at its own time (QPUs are simulated out of step, a chunk at a time).
+    """
+    bsz = jp[J_CAL_BUCKET]
+    n = jp[J_CAL_N]
+    off = jp[J_F_CAL] + res * n
+    base = np.int64(fp[F_CAL_BASE + res])
+    b = t // bsz
+    b = max(b, base)  # older than the calendar's window: booked at its start
+    rem = float(demand)
+    while True:
+        if b >= base + n:
+            # slide the window: the buckets that fall out are reused, full, for the new ones
+            newbase = b - n + 1
+            stop = newbase if newbase - base < n else base + n
+            k = base
+            while k < stop:
+                fp[off + k % n] = bsz
+                k += 1
+            base = newbase
+            fp[F_CAL_BASE + res] = base
+        i = off + b % n
+        cap = fp[i]
+        start = b * bsz + (bsz - cap)
+        usable = cap
+        if start < t:
+            start = float(t)
+            end_b = (b + 1) * bsz - t
+            usable = min(usable, end_b)
+        if usable >= rem:
+            fp[i] = cap - rem
+            return np.int64(start + rem + 0.999999)
+        if usable > 0:
+            fp[i] = cap - usable
+            rem -= usable
+        b += 1
+
+
+@jit_lean
+def l2_access(fp, jp, line):
+    """Look `line` up in the L2T model (set-associative, LRU, hashed set index); True on a hit,
+    otherwise the line is installed."""
+    sets = jp[J_L2_SETS]
+    ways = jp[J_L2_WAYS]
+    s = (line ^ (line >> 7) ^ (line >> 14)) & (sets - 1)
+    tag = jp[J_F_L2] + s * ways
+    use = jp[J_F_L2] + sets * ways + s * ways
+    fp[F_L2_CLOCK] += 1.0
+    stamp = fp[F_L2_CLOCK]
+    victim = 0
+    oldest = fp[use]
+    for w in range(ways):
+        if fp[tag + w] == line:
+            fp[use + w] = stamp
+            return True
+        if fp[use + w] < oldest:
+            oldest = fp[use + w]
+            victim = w
+    fp[tag + victim] = line
+    fp[use + victim] = stamp
+    return False
+
+
+@jit_lean
+def tmu_queue_wait(q, qs, jp, fp):
+    """Stall QPU `q` while its oldest outstanding lookup (of J_TMU_QUEUE) is not done; returns
+    the ring entry the new lookup takes."""
+    e = jp[J_F_TQ] + q * jp[J_TMU_QUEUE] + qs[q, Q_TMU_QUEUE]
+    oldest = np.int64(fp[e])
+    if oldest > qs[q, Q_TIME]:
+        qs[q, Q_TMU_STALL] += oldest - qs[q, Q_TIME]
+        qs[q, Q_TIME] = oldest
+    qs[q, Q_TMU_QUEUE] = (qs[q, Q_TMU_QUEUE] + 1) % jp[J_TMU_QUEUE]
+    return e
+
+
+@jit_lean
+def unifa_line_fetch(slot, line, ts, qs, jp, fp):
+    """The unifa stream moved to a new cache line: the thread stalls until the line is read
+    from memory (conservative: no prefetch, no L2T hit; see CycleModel)."""
+    q = ts[slot, T_QPU]
+    ts[slot, T_UNIFA_LINE] = line
+    now = qs[q, Q_TIME]
+    done = cal_book(fp, jp, 0, now, (1 << jp[J_LINE_SHIFT]) * fp[F_READ_COST]) + jp[J_UNIFA_LAT]
+    if done > now:
+        qs[q, Q_TMU_STALL] += done - now
+        qs[q, Q_TIME] = done

@@ -1,0 +1,136 @@
+"""The scheduler: all QPUs and threads of a job until an event."""
+
+import numpy as np
+
+from ..hazards import H_BARRIER_DEADLOCK
+from ..jit import jit_nogil
+from ..layout import (
+    EV_BREAK,
+    EV_DONE,
+    EV_NONE,
+    EV_SLICE,
+    EV_STEP,
+    EV_TIMER,
+    G_EV_PC,
+    G_EV_SLOT,
+    G_EVENT,
+    G_HANG_AT,
+    G_INSTRS,
+    G_LIVE,
+    G_SLICE_END,
+    G_STEP,
+    J_CHUNK,
+    J_NQPU,
+    J_NROWS,
+    P_FAST,
+    Q_CUR,
+    Q_IDLE,
+    Q_TIME,
+    T_BP_SKIP,
+    T_PC,
+    T_READY,
+    T_SG,
+    T_STATUS,
+    TS_BARRIER,
+)
+from .issue import fast_run, step
+from .memory import hazard
+from .threads import fill_free_slots, pick_thread
+
+
+@jit_nogil
+def run(m):
+    """Run the job whose state is `m` (a `state.Machine`) until it ends (EV_DONE) or something
+    needs Python (hazard, MMU fault, step, breakpoint, the end of a bounded slice, the hang
+    timer). Resumable: all state is in the arrays, and a slice or the timer returns between
+    scheduling rounds, where stopping changes nothing about what runs next."""
+    prog, regs, lanes, ts, qs, gs, jp, fp = m.prog, m.regs, m.lanes, m.ts, m.qs, m.gs, m.jp, m.fp
+    fifo, fifo_ready, bp = m.fifo, m.fifo_ready, m.bp
+    sg_arrive, sg_need, sg_time = m.sg_arrive, m.sg_need, m.sg_time
+    hosts, bases, sizes = m.hosts, m.bases, m.sizes
+    sc = np.zeros((16, 16), np.uint32)
+    nq = jp[J_NQPU]
+    nrows = jp[J_NROWS]
+    single = gs[G_STEP] != 0
+    gs[G_EVENT] = EV_NONE
+    while True:
+        fill_free_slots(regs, lanes, ts, qs, gs, jp)
+        if gs[G_LIVE] == 0:
+            gs[G_EVENT] = EV_DONE
+            return EV_DONE
+        # the QPU that is furthest behind in modelled time and has a runnable thread goes next
+        best_q = np.int64(-1)  # np.int64: a literal would make numba compile callees twice
+        best_t = np.int64(1) << 62
+        best_slot = np.int64(-1)
+        for q in range(nq):
+            slot = pick_thread(q, ts, qs, jp)
+            if slot < 0:
+                continue
+            t = qs[q, Q_TIME]
+            t = max(t, ts[slot, T_READY])
+            if t < best_t:
+                best_t = t
+                best_q = q
+                best_slot = slot
+        if best_q < 0:
+            # every live thread waits at a barrier that cannot complete
+            for s in range(ts.shape[0]):
+                if ts[s, T_STATUS] == TS_BARRIER:
+                    return hazard(gs, H_BARRIER_DEADLOCK, s, ts[s, T_PC], ts[s, T_SG])
+            return hazard(gs, H_BARRIER_DEADLOCK, 0, 0, 0)
+        if gs[G_INSTRS] >= gs[G_SLICE_END] or best_t > gs[G_HANG_AT]:
+            # one test for both (measured: two cost the hot loop ~8%)
+            gs[G_EVENT] = EV_SLICE if gs[G_INSTRS] >= gs[G_SLICE_END] else EV_TIMER
+            gs[G_EV_SLOT] = best_slot
+            gs[G_EV_PC] = ts[best_slot, T_PC]
+            return gs[G_EVENT]
+        q = best_q
+        slot = best_slot
+        qs[q, Q_CUR] = slot
+        if best_t > qs[q, Q_TIME]:
+            qs[q, Q_IDLE] += best_t - qs[q, Q_TIME]
+            qs[q, Q_TIME] = best_t
+        n = 0
+        while n < jp[J_CHUNK]:
+            if bp.shape[0] > 0:
+                pc = ts[slot, T_PC]
+                if pc >= 0 and pc < bp.shape[0] and bp[pc] != 0:
+                    if ts[slot, T_BP_SKIP] != 0:
+                        ts[slot, T_BP_SKIP] = 0
+                    else:
+                        ts[slot, T_BP_SKIP] = 1
+                        gs[G_EVENT] = EV_BREAK
+                        gs[G_EV_SLOT] = slot
+                        gs[G_EV_PC] = pc
+                        return EV_BREAK
+            pc0 = ts[slot, T_PC]
+            if pc0 >= 0 and pc0 < nrows and prog[pc0, P_FAST] != 0:
+                # one instruction at a time when stepping or watching breakpoints
+                limit = 1 if (single or bp.shape[0] > 0) else jp[J_CHUNK] - n
+                k = fast_run(
+                    slot, limit, prog, regs, lanes, ts, qs, gs, jp, fifo, fifo_ready, hosts, bases, sizes, sc
+                )
+                if k > 0:
+                    n += k
+                    if gs[G_EVENT] != EV_NONE:
+                        return gs[G_EVENT]
+                    if single:
+                        gs[G_EVENT] = EV_STEP
+                        gs[G_EV_SLOT] = slot
+                        gs[G_EV_PC] = pc0
+                        return EV_STEP
+                    continue
+            ev = step(
+                slot, prog, regs, lanes, ts, qs, gs, jp, fp, fifo, fifo_ready, sg_arrive, sg_need,
+                sg_time, hosts, bases, sizes, sc,
+            )  # fmt: skip
+            n += 1
+            if ev > 0:
+                return ev
+            if single:
+                gs[G_EVENT] = EV_STEP
+                gs[G_EV_SLOT] = slot
+                gs[G_EV_PC] = pc0
+                return EV_STEP
+            if ev < 0:
+                break

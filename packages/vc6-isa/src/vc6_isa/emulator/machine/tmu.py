@@ -1,0 +1,262 @@
+"""The TMU: lookups (reads, writes, atomics) and their timing."""
+
+import numpy as np
+
+from ..hazards import H_FIFO_OVERFLOW, H_MISALIGNED, H_TMU_DATA_COUNT, H_TMU_OP
+from ..jit import jit_lean
+from ..layout import (
+    F_READ_COST,
+    F_WRITE_COST,
+    FIFO_CAP,
+    G_TMU_RBYTES,
+    G_TMU_REQ,
+    G_TMU_WBYTES,
+    J_FIFO,
+    J_LINE_SHIFT,
+    J_QPUS_PER_SLICE,
+    J_STRICT,
+    J_TMU_LAT,
+    J_TMU_LINE_CYCLES,
+    L_ACT,
+    L_MSF,
+    L_TMUD,
+    Q_TIME,
+    T_FIFO_COUNT,
+    T_FIFO_HEAD,
+    T_QPU,
+    T_TMU_NDATA,
+    T_TMU_SEQ,
+    T_WRITE_DONE,
+    T_WRITES,
+)
+from .memory import MASK32, hazard, load_cold, mmu_fault, store
+from .memory_model import cal_book, l2_access, tmu_queue_wait
+
+
+@jit_lean
+def tmu_lookup(
+    slot,
+    pc,
+    sc,
+    arow,
+    mrow,
+    cfg,
+    regs,
+    lanes,
+    ts,
+    qs,
+    gs,
+    jp,
+    fp,
+    fifo,
+    fifo_ready,
+    hosts,
+    bases,
+    sizes,
+):
+    """Issue one general-memory TMU lookup (reference 12.1): `addrs` are the per-lane byte
+    addresses, `mask` the lanes enabled by the tmua write's condition, `cfg` the lookup's
+    configuration byte. Writes go to memory at once; read results are queued in the thread's
+    output FIFO with the modelled time at which they arrive."""
+    strict = jp[J_STRICT] != 0
+    q = ts[slot, T_QPU]
+    per_pixel = (cfg >> 7) & 1
+    op = (cfg >> 3) & 15
+    typ = cfg & 7
+    ndata = ts[slot, T_TMU_NDATA]
+    ts[slot, T_TMU_NDATA] = 0
+    ts[slot, T_TMU_SEQ] = 0
+    # which lanes take part
+    for quad in range(4):
+        any_msf = False
+        for j in range(4):
+            if lanes[slot, L_MSF, 4 * quad + j] != 0:
+                any_msf = True
+        for j in range(4):
+            i = 4 * quad + j
+            if per_pixel != 0:
+                lanes[slot, L_ACT, i] = 1 if (sc[mrow, i] != 0 and lanes[slot, L_MSF, i] != 0) else 0
+            else:
+                lanes[slot, L_ACT, i] = 1 if (sc[mrow, i] != 0 and any_msf) else 0
+    if typ >= 2 and typ <= 4:
+        nvec = typ
+        esize = 4
+    elif typ == 7:
+        nvec = 1
+        esize = 4
+    elif typ == 0 or typ == 5:
+        nvec = 1
+        esize = 1
+    else:
+        nvec = 1
+        esize = 2
+    signed = typ == 0 or typ == 1
+    nact = 0
+    for i in range(16):
+        nact += lanes[slot, L_ACT, i]
+    gs[G_TMU_REQ] += 1
+    wbytes0 = gs[G_TMU_WBYTES]
+    nbytes = 0
+    results = 0  # result words pushed to the FIFO
+    if op == 15:
+        if ndata > 0:
+            # regular store
+            n = nvec
+            if ndata != nvec:
+                if strict:
+                    return hazard(gs, H_TMU_DATA_COUNT, slot, pc, ndata)
+                n = min(ndata, nvec)
+            for i in range(16):
+                if lanes[slot, L_ACT, i] == 0:
+                    continue
+                a = np.int64(sc[arow, i])
+                if strict and (a & (esize - 1)) != 0:
+                    return hazard(gs, H_MISALIGNED, slot, pc, a)
+                a = a & ~np.int64(esize - 1)
+                for k in range(n):
+                    ea = a if nvec == 1 else ((a & ~np.int64(15)) | ((a + 4 * k) & 15))
+                    if not store(
+                        ea,
+                        esize,
+                        np.int64(lanes[slot, L_TMUD + k, i]),
+                        hosts,
+                        bases,
+                        sizes,
+                    ):
+                        return mmu_fault(gs, slot, pc, ea, esize)
+            nbytes = nact * n * esize
+            gs[G_TMU_WBYTES] += nbytes
+        else:
+            # regular load: nvec result words
+            results = nvec
+    elif ndata == 0 and op < 8:
+        # cache operations (prefetch, clear, flush): no data, no result, whatever the type
+        # field says (hardware evidence, Appendix G.6: scopy's config byte 0x80 prefetches)
+        results = 0
+    else:
+        if esize != 4 or nvec != 1:
+            return hazard(gs, H_TMU_OP, slot, pc, cfg)
+        results = 1
+    if results > 0:
+        queued = ts[slot, T_FIFO_COUNT] + results
+        if queued > jp[J_FIFO] and (strict or queued > FIFO_CAP):
+            return hazard(gs, H_FIFO_OVERFLOW, slot, pc, queued)
+        head = ts[slot, T_FIFO_HEAD]
+        count = ts[slot, T_FIFO_COUNT]
+        for k in range(results):
+            e = (head + count + k) % FIFO_CAP
+            for i in range(16):
+                fifo[slot, e, i] = 0
+        for i in range(16):
+            if lanes[slot, L_ACT, i] == 0:
+                continue
+            a = np.int64(sc[arow, i])
+            if strict and (a & (esize - 1)) != 0:
+                return hazard(gs, H_MISALIGNED, slot, pc, a)
+            a = a & ~np.int64(esize - 1)
+            if op == 15:
+                for k in range(nvec):
+                    ea = a if nvec == 1 else ((a & ~np.int64(15)) | ((a + 4 * k) & 15))
+                    v = load_cold(ea, esize, hosts, bases, sizes)
+                    if v < 0:
+                        return mmu_fault(gs, slot, pc, ea, esize)
+                    if signed:
+                        if esize == 1 and v >= 0x80:
+                            v -= 0x100
+                        elif esize == 2 and v >= 0x8000:
+                            v -= 0x10000
+                    e = (head + count + k) % FIFO_CAP
+                    fifo[slot, e, i] = v & MASK32
+            else:
+                old = load_cold(a, 4, hosts, bases, sizes)
+                if old < 0:
+                    return mmu_fault(gs, slot, pc, a, 4)
+                d0 = np.int64(lanes[slot, L_TMUD, i])
+                d1 = np.int64(lanes[slot, L_TMUD + 1, i])
+                new = tmu_atomic(op, ndata, old, d0, d1)
+                if not store(a, 4, new, hosts, bases, sizes):
+                    return mmu_fault(gs, slot, pc, a, 4)
+                e = (head + count) % FIFO_CAP
+                fifo[slot, e, i] = old & MASK32
+                gs[G_TMU_WBYTES] += 4
+        nbytes = nact * results * esize
+        gs[G_TMU_RBYTES] += nbytes
+    # cycle model (executor.CycleModel): the lookup waits for a place in the QPU's queue of
+    # outstanding lookups, occupies its slice's TMU per distinct cache line, and moves the lines
+    # that miss L2T (reads) or the bytes written over the shared memory bus; its data arrives
+    # the TMU latency after the later of the two.
+    shift = jp[J_LINE_SHIFT]
+    reads = results > 0 or (op != 15 and ndata == 0)
+    nlines = 0
+    misses = 0
+    for i in range(16):
+        if lanes[slot, L_ACT, i] == 0:
+            continue
+        line = np.int64(sc[arow, i]) >> shift
+        seen = False
+        for j in range(i):
+            if lanes[slot, L_ACT, j] != 0 and (np.int64(sc[arow, j]) >> shift) == line:
+                seen = True
+                break
+        if seen:
+            continue
+        nlines += 1
+        if reads and not l2_access(fp, jp, line):
+            misses += 1
+    entry = tmu_queue_wait(q, qs, jp, fp)
+    now = qs[q, Q_TIME]
+    tmu_done = cal_book(fp, jp, 1 + q // jp[J_QPUS_PER_SLICE], now, max(nlines, 1) * jp[J_TMU_LINE_CYCLES])
+    bus_cycles = misses * (1 << shift) * fp[F_READ_COST] + (gs[G_TMU_WBYTES] - wbytes0) * fp[F_WRITE_COST]
+    ready = tmu_done
+    if bus_cycles > 0:
+        bus_done = cal_book(fp, jp, 0, now, bus_cycles)
+        ready = max(ready, bus_done)
+    ready += jp[J_TMU_LAT]
+    fp[entry] = ready
+    if results > 0:
+        head = ts[slot, T_FIFO_HEAD]
+        count = ts[slot, T_FIFO_COUNT]
+        for k in range(results):
+            fifo_ready[slot, (head + count + k) % FIFO_CAP] = ready
+        ts[slot, T_FIFO_COUNT] = count + results
+    if ndata > 0:
+        ts[slot, T_WRITES] += 1
+        ts[slot, T_WRITE_DONE] = max(ts[slot, T_WRITE_DONE], ready)
+    return 0
+
+
+@jit_lean
+def tmu_atomic(op, ndata, old, d0, d1):
+    """New memory value of a 32-bit TMU atomic (reference 12.1 op codes); the FIFO gets `old`."""
+    if ndata == 0:
+        if op == 8:
+            return (old + 1) & MASK32
+        if op == 9:
+            return (old - 1) & MASK32
+        if op == 10:
+            return (~old) & MASK32
+        return old
+    if op == 0:
+        return (old + d0) & MASK32
+    if op == 1:
+        return (old - d0) & MASK32
+    if op == 2:
+        return d0
+    if op == 3:
+        return d1 if old == d0 else old
+    if op == 4:
+        return min(old, d0)
+    if op == 5:
+        return max(old, d0)
+    if op == 6 or op == 7:
+        so = old - (1 << 32) if old >= (1 << 31) else old
+        sd = d0 - (1 << 32) if d0 >= (1 << 31) else d0
+        r = min(so, sd) if op == 6 else max(so, sd)
+        return r & MASK32
+    if op == 8:
+        return old & d0
+    if op == 9:
+        return old | d0
+    if op == 10:
+        return old ^ d0
+    return old
