@@ -25,16 +25,6 @@ from vc6_isa.asm import *
 THREADS = 16  # 8 QPUs x 2 threads
 
 
-def end_program():
-    nop(sig=thrsw)
-    nop(sig=thrsw)
-    nop()
-    nop()
-    nop(sig=thrsw)
-    nop()
-    nop()
-
-
 @qpu
 def dense_alu(asm, iterations):
     """Loop of dual-issue float work: 8 instructions with add+mul each, then the loop control."""
@@ -51,7 +41,7 @@ def dense_alu(asm, iterations):
     fadd(r0, r0, r1).fmul(r3, r3, r3)
     fadd(r0, r0, r1).fmul(r3, r3, r3)
     fadd(r0, r0, r1).fmul(r3, r3, r3)
-    end_program()
+    program_end()
 
 
 @qpu
@@ -75,7 +65,7 @@ def tmu_heavy(asm):
     nop()
     nop()
     tmuwt()
-    end_program()
+    program_end()
 
 
 def timed(dev, prog, uniforms, bos=()):

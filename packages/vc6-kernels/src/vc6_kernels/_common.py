@@ -27,11 +27,10 @@ from vc6_isa.asm import (
     mov,
     nop,
     null,
+    program_end,
     shl,
     shr,
     sub,
-    thrsw,
-    tmuwt,
 )
 from vc6_isa.asm import add as add_
 
@@ -276,10 +275,7 @@ def qpu_number(dst: Any, tmp: Any) -> None:
 def end_program() -> None:
     """Thread end for a single-segment dispatch (reference 14 (b)): wait for TMU writes, then
     `thrsw` with two delay slots that write no register-file entry (13.5/26, 13.5/28)."""
-    tmuwt()
-    nop(sig=thrsw)
-    nop()
-    nop()
+    program_end(single_segment=True, wait_writes=True)
 
 
 def branch_to(label: str, cond: str | None = None) -> None:

@@ -36,6 +36,7 @@ from .assembly import (
     namespace,
 )
 from .build import clear_cache
+from .endings import program_end
 from .instructions import ALU, DSL_FUNCTIONS, PYVC6_ALIASES, Branch, Raw
 from .operands import (
     REGISTERS,
@@ -92,6 +93,7 @@ __all__ = [
     "link",
     "loop",
     "namespace",
+    "program_end",
     "qpu",
     "rf",
     "small_imm",

@@ -17,14 +17,13 @@ from ..asm import (
     ldunif,
     mov,
     nop,
+    program_end,
     r0,
     r5,
     rf,
     shl,
-    thrsw,
     tmua,
     tmud,
-    tmuwt,
 )
 
 __all__ = ["end_program", "epilogue", "load_rows", "prologue", "store"]
@@ -73,17 +72,10 @@ def load_rows(rows: int) -> None:
 
 
 def end_program() -> None:
-    """Multi-segment program end (reference vc6-isa.md 14 a)."""
-    nop(sig=thrsw)
-    nop(sig=thrsw)
-    nop()
-    nop()
-    nop(sig=thrsw)
-    nop()
-    nop()
+    """Multi-segment program end."""
+    program_end()
 
 
 def epilogue() -> None:
     """Wait for every TMU write, then end the program."""
-    tmuwt()
-    end_program()
+    program_end(wait_writes=True)

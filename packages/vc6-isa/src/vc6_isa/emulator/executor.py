@@ -688,12 +688,11 @@ class Executor:
         """
         from v3d_drm.executor import CsdJob, GpuMemory
 
-        from ..asm import assemble, nop, qpu, thrsw
+        from ..asm import assemble, program_end, qpu
 
         @qpu
-        def empty(asm):  # the multi-segment program end (reference 14 a)
-            for signal in (thrsw, thrsw, None, None, thrsw, None, None):
-                nop(sig=signal) if signal else nop()
+        def empty(asm):
+            program_end()
 
         words = np.array(assemble(empty).words, np.uint64)
         base, memory = 0x10000, np.zeros(256, np.uint8)
