@@ -148,6 +148,16 @@ V_FLAGS = 64
 V_RTOP = 128
 V_ALL = 255
 
+# ---- the profile (int64 [pc, col]; zero rows when profiling is off) ---------------------
+PF_EXECS = 0  # thread-instructions issued at this pc
+PF_ISSUE = 1  # cycles spent issuing it
+PF_TMU_STALL = 2  # cycles its ldtmu / tmuwt / TMU-queue waits stalled the QPU
+PF_SWITCHED = 3  # cycles the QPU had no runnable thread before this instruction resumed
+PF_OTHER = 4  # other stall cycles while it issued (a thread end waiting for its TMU writes)
+PF_TMU_REQ = 5  # TMU lookups it issued
+PF_SFU = 6  # SFU operations it started
+PF_NCOLS = 7
+
 # ---- per-QPU scalars (int64 [qpu, col]) -------------------------------------------------
 Q_TIME = 0  # modelled cycle counter of the QPU
 Q_CUR = 1  # thread slot currently issuing (-1: none)

@@ -29,6 +29,7 @@ class Machine(NamedTuple):
         hosts: int64: host addresses of the BOs' bytes, their copies and page flags (memory.py).
         bases: int64 (BOs,): GPU address of each BO, sorted.
         sizes: int64 (BOs,): size of each BO in bytes.
+        prof: int64 (instructions, PF_NCOLS), or no rows when profiling is off: per-pc counts.
     """
 
     prog: np.ndarray
@@ -48,3 +49,4 @@ class Machine(NamedTuple):
     hosts: np.ndarray
     bases: np.ndarray
     sizes: np.ndarray
+    prof: np.ndarray
