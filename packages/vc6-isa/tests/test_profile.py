@@ -74,7 +74,7 @@ def test_annotate_marks_the_loop_and_the_hot_lines(dev):
     p = _run(dev, True).profile
     text = annotate(p)
     first, last = loops(p.disassembly)[0]
-    assert p.disassembly[last].startswith("b")
+    assert p.disassembly[last - 3].startswith("b.na0")
     assert "┌ loop 0" in text and f"branch back to pc {first}" in text
     hottest = int(np.argmax(p.pc_cycles))
     assert f"pc {hottest:4d}" in text.split("\n\n")[0]

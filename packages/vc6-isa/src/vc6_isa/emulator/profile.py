@@ -94,13 +94,14 @@ class Profile:
 
 
 def loops(disassembly: tuple[str, ...] | list[str]) -> list[tuple[int, int]]:
-    """The loops of a program: (first pc, branch pc) of each backward relative branch.
+    """The loops of a program: (first pc, last pc) of each backward relative branch, the last
+    being the branch's third delay slot (the loop body runs through it).
 
     Args:
         disassembly: Mesa-style disassembly per pc (`b.xxx  -N` means N bytes back from pc + 4).
 
     Returns:
-        (target pc, branch pc) pairs, in program order of the branch.
+        (target pc, last pc) pairs, in program order of the branch.
     """
     out = []
     for pc, text in enumerate(disassembly):
@@ -112,7 +113,7 @@ def loops(disassembly: tuple[str, ...] | list[str]) -> list[tuple[int, int]]:
             if tok.lstrip("-").isdigit() and int(tok) < 0:
                 target = pc + 4 + int(tok) // 8  # branch targets count from the 4th instruction
                 if 0 <= target <= pc:
-                    out.append((target, pc))
+                    out.append((target, min(pc + 3, len(disassembly) - 1)))
                 break
     return out
 
