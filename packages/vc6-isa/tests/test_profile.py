@@ -1,6 +1,8 @@
+# ruff: noqa: B018  (DSL labels are expressions)
 """The profiler: totals equal the job's stats, profiling does not change the modelled cycles,
 and the views (annotated listing, trace-event timeline) are well formed."""
 
+import itertools
 import json
 
 import numpy as np
@@ -93,5 +95,5 @@ def test_trace_events_are_well_formed(dev):
     assert len(tracks) == len(p.qpu_end)
     for (q, _), spans in tracks.items():
         spans.sort()
-        assert all(a[1] <= b[0] + 1e-9 for a, b in zip(spans, spans[1:]))  # no overlap
+        assert all(a[1] <= b[0] + 1e-9 for a, b in itertools.pairwise(spans))  # no overlap
         assert spans[-1][1] == pytest.approx(p.qpu_end[q] / p.clock_mhz)  # they tile the QPU's time
