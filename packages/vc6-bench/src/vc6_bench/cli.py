@@ -281,14 +281,14 @@ def _write_profile(directory: Path, platform: Platform, dev: Any, routine: Routi
                    result: dict[str, Any], emulated: bool, progress: Progress) -> None:
     """`--profile DIR`: the profiled run's files; notes go to the terminal, never to stdout."""
     if not emulated:
-        progress.note("--profile: skipped, profiles come from the emulator's cycle model (use --device emulator)")
+        progress.above(progress.stream, f"{PROG}: --profile: skipped, profiles come from the emulator's cycle model "
+                                        "(use --device emulator)\n")
         return
     progress.step(f"{routine.name}: profiling")
     written, note = write_profile(directory, method.profile_run(platform, dev, routine, problem),
                                   {**result, "device": result.get("device") or {}})
-    progress.note(f"--profile: wrote {', '.join(str(p) for p in written)} (modelled)")
-    if note:
-        progress.note(note)
+    lines = [f"--profile: wrote {', '.join(str(p) for p in written)} (modelled)"] + ([note] if note else [])
+    progress.above(progress.stream, "".join(f"{PROG}: {line}\n" for line in lines))
 
 
 if __name__ == "__main__":
