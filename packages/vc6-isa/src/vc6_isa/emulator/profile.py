@@ -146,6 +146,8 @@ def annotate(profile: Profile, top: int = 5) -> str:
     lines.append("")
     lines.append(f"{'pc':>5} {'execs':>9} {'cycles%':>7} {'tmu':>9} {'switched':>9} {'other':>7}  disassembly")
     for pc, text in enumerate(profile.disassembly):
+        if text.startswith("<word") and profile.executions[pc] == 0:
+            continue  # padding after the program's end, never run
         for n in starts.get(pc, []):
             lines.append(f"{'':>52}  ┌ loop {n}")
         tmu, sw, other = (int(x) for x in profile.stalls[pc])
