@@ -1,6 +1,7 @@
 """The CLI on the real layers: v3d-drm's emulated device running vc6-kernels on the vc6-isa emulator."""
 
 import io
+import itertools
 import json
 from pathlib import Path
 
@@ -62,7 +63,15 @@ def test_profile_writes_the_listing_the_timeline_and_the_roofline(tmp_path, monk
     listing = (tmp_path / "prof" / "annotate.txt").read_text()
     assert "hottest pcs" in listing and "┌ loop" in listing and "(modelled" in listing
     events = json.loads((tmp_path / "prof" / "timeline.json").read_text())["traceEvents"]
-    assert any(ev["ph"] == "X" for ev in events)
+    slices: dict = {}
+    for ev in events:
+        assert {"name", "ph", "pid", "tid"} <= ev.keys()
+        if ev["ph"] == "X":
+            slices.setdefault((ev["pid"], ev["tid"]), []).append((ev["ts"], ev["ts"] + ev["dur"]))
+    assert len(slices) == 8  # one track per QPU
+    for spans in slices.values():  # the jobs follow each other on a track without overlap
+        spans.sort()
+        assert all(a[1] <= b[0] + 1e-9 for a, b in itertools.pairwise(spans))
     pytest.importorskip("matplotlib")
     assert (tmp_path / "prof" / "roofline.png").stat().st_size > 0
     assert (tmp_path / "prof" / "roofline.svg").read_text().lstrip().startswith("<?xml")
