@@ -9,7 +9,13 @@ import numpy as np
 import pytest
 import v3d_drm
 from vc6_isa.asm import *
-from vc6_isa.emulator.profile import STALL_CAUSES, annotate, loops, trace_events
+from vc6_isa.emulator.profile import (
+    STALL_CAUSES,
+    TIMELINE_STATES,
+    annotate,
+    loops,
+    trace_events,
+)
 
 
 @qpu
@@ -97,3 +103,12 @@ def test_trace_events_are_well_formed(dev):
         spans.sort()
         assert all(a[1] <= b[0] + 1e-9 for a, b in itertools.pairwise(spans))  # no overlap
         assert spans[-1][1] == pytest.approx(p.qpu_end[q] / p.clock_mhz)  # they tile the QPU's time
+    assert p.timeline_dropped == 0
+    for q in range(len(p.qpu_end)):
+        rows = p.timeline[p.timeline[:, 0] == q]
+        assert rows[0, 2] == 0 and rows[-1, 3] == p.qpu_end[q]
+        assert (rows[1:, 2] == rows[:-1, 3]).all()  # contiguous: every cycle in exactly one slice
+        busy = rows[rows[:, 1] == TIMELINE_STATES.index("issuing")]
+        assert int((busy[:, 3] - busy[:, 2]).sum()) == p.qpu_busy[q]
+        tmu = rows[rows[:, 1] == TIMELINE_STATES.index("waiting TMU")]
+        assert int((tmu[:, 3] - tmu[:, 2]).sum()) == p.qpu_tmu_stall[q]

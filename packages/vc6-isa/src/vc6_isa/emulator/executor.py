@@ -88,7 +88,7 @@ from . import layout as L
 from .cycle_model import CycleModel, modelled_label
 from .jit import JIT_ENABLED, optimisation_level
 from .machine.state import Machine
-from .profile import Profile
+from .profile import TIMELINE_ROWS, Profile
 from .program import LoweredProgram, load_program
 from .warmup import COMPILE_SECONDS, compiled
 
@@ -681,6 +681,8 @@ class Executor:
                 bases=bases,
                 sizes=sizes,
                 prof=np.zeros((len(prog.table) if opts.get("profile") else 0, L.PF_NCOLS), np.int64),
+                tl=np.zeros((TIMELINE_ROWS if opts.get("profile") else 0, 4), np.int64),
+                tl_open=np.zeros((nq, 3), np.int64),
             ),
             regions=regions,
         )
@@ -804,7 +806,7 @@ class Executor:
             CTR_QPU_IDLE: max(0, cycles * nq - busy - stats.tmu_stall_cycles),
         }
         if st.m.prof.shape[0] > 0:
-            stats.profile = Profile.from_machine(st.prog, st.m.prof, qs, cycles, stats.clock_mhz)
+            stats.profile = Profile.from_machine(st.prog, st.m, cycles, stats.clock_mhz)
         return CsdResult(counters=counters, stats=stats, modelled_seconds=stats.modelled_seconds)
 
     # -- reporting ---------------------------------------------------------------------------

@@ -17,6 +17,11 @@ from .cycle_model import modelled_label
 
 #: Stall causes, in the order of `Profile.stalls`' columns.
 STALL_CAUSES = ("tmu", "switched", "other")
+#: The timeline's states, indexed by `layout.TL_*` (the second column of `Profile.timeline`).
+TIMELINE_STATES = ("issuing", "waiting TMU", "no runnable thread", "other stall")
+#: Most timeline slices a profiled job keeps (each QPU's consecutive instructions in one state
+#: make one slice); later ones are counted in `Profile.timeline_dropped`.
+TIMELINE_ROWS = 1 << 18
 
 
 @dataclass
@@ -39,6 +44,9 @@ class Profile:
         qpu_end: int64 (QPUs,): each QPU's modelled time when it finished.
         cycles: The job's modelled cycles (`job.stats.cycles`).
         clock_mhz: The modelled clock.
+        timeline: int64 (slices, 4): each QPU's states over time as rows (QPU, state index into
+            `TIMELINE_STATES`, start cycle, end cycle); a QPU's slices tile its time from 0.
+        timeline_dropped: Slices past `TIMELINE_ROWS`, not kept.
     """
 
     disassembly: tuple[str, ...]
@@ -53,15 +61,16 @@ class Profile:
     qpu_end: np.ndarray
     cycles: int
     clock_mhz: float = 500.0
+    timeline: np.ndarray | None = None
+    timeline_dropped: int = 0
 
     @classmethod
-    def from_machine(cls, prog, prof: np.ndarray, qs: np.ndarray, cycles: int, clock_mhz: float) -> Profile:
+    def from_machine(cls, prog, m, cycles: int, clock_mhz: float) -> Profile:
         """Build the profile from the machine's arrays after a job (used by the executor).
 
         Args:
             prog: The job's `LoweredProgram`.
-            prof: The machine's profile array (pcs, `layout.PF_NCOLS`).
-            qs: The machine's per-QPU state.
+            m: The machine's state (`machine.state.Machine`) after the job.
             cycles: The job's modelled cycles.
             clock_mhz: The modelled clock.
 
@@ -71,6 +80,12 @@ class Profile:
         from .executor import _disasm
 
         words = [int(w) for w in prog.words]
+        prof, qs = m.prof, m.qs
+        rows = int(m.gs[L.G_TL_ROWS])
+        kept = m.tl[: min(rows, len(m.tl))]
+        still_open = [(q, *m.tl_open[q]) for q in range(len(qs)) if m.tl_open[q, 2] > m.tl_open[q, 1]]
+        tl = np.concatenate([kept, np.array(still_open, np.int64).reshape(-1, 4)])
+        tl = tl[np.lexsort((tl[:, 2], tl[:, 0]))]
         text = tuple(_disasm(i, w) for i, w in zip(prog.instructions, words, strict=False))
         return cls(
             disassembly=text,
@@ -85,6 +100,8 @@ class Profile:
             qpu_end=qs[:, L.Q_TIME].copy(),
             cycles=int(cycles),
             clock_mhz=clock_mhz,
+            timeline=tl,
+            timeline_dropped=max(0, rows - len(m.tl)),
         )
 
     @property
@@ -162,9 +179,7 @@ def annotate(profile: Profile, top: int = 5) -> str:
 
 def trace_events(profile: Profile) -> dict:
     """The profile as a Chrome trace-event timeline (Perfetto opens it): one process per QPU with
-    complete ("X") slices for its busy, TMU-stall and no-runnable-thread time in sequence (from
-    the per-QPU totals; the order within a QPU is not recorded), timestamps in modelled
-    microseconds.
+    complete ("X") slices for its states (`TIMELINE_STATES`) over modelled time, in microseconds.
 
     Args:
         profile: The job's `Profile`.
@@ -173,18 +188,12 @@ def trace_events(profile: Profile) -> dict:
         A dict with `traceEvents` (json.dumps it to a file).
     """
     us = 1.0 / profile.clock_mhz
-    events: list[dict] = []
-    for q in range(len(profile.qpu_end)):
-        events.append({"name": "process_name", "ph": "M", "pid": q, "tid": 0, "args": {"name": f"QPU {q}"}})
-        t = 0
-        parts = (
-            ("issuing", int(profile.qpu_busy[q])),
-            ("waiting TMU", int(profile.qpu_tmu_stall[q])),
-            ("no runnable thread", int(profile.qpu_idle[q])),
-        )
-        for name, cycles in parts:
-            if cycles > 0:
-                events.append({"name": name, "ph": "X", "pid": q, "tid": 0, "ts": t * us, "dur": cycles * us,
-                               "args": {"cycles": cycles, "modelled": True}})
-                t += cycles
+    events: list[dict] = [
+        {"name": "process_name", "ph": "M", "pid": q, "tid": 0, "args": {"name": f"QPU {q}"}}
+        for q in range(len(profile.qpu_end))
+    ]
+    rows = profile.timeline if profile.timeline is not None else np.zeros((0, 4), np.int64)
+    for q, state, start, end in rows.tolist():
+        events.append({"name": TIMELINE_STATES[state], "ph": "X", "pid": q, "tid": 0, "ts": start * us,
+                       "dur": (end - start) * us, "args": {"cycles": end - start, "modelled": True}})
     return {"traceEvents": events, "displayTimeUnit": "ns"}

@@ -20,6 +20,7 @@ from ..layout import (
     G_SFU,
     G_SLICE_END,
     G_STEP,
+    G_TL_ROWS,
     G_TMU_REQ,
     J_CHUNK,
     J_NQPU,
@@ -42,6 +43,10 @@ from ..layout import (
     T_READY,
     T_SG,
     T_STATUS,
+    TL_ISSUING,
+    TL_OTHER,
+    TL_SWITCHED,
+    TL_TMU,
     TS_BARRIER,
 )
 from .issue import fast_run, step
@@ -60,12 +65,39 @@ def snapshot(q, qs, gs, before):
 
 
 @jit_lean_inline
-def charge(prof, pc, q, qs, gs, before):
-    """Profiling: charge what one instruction at `pc` added since `snapshot` to its row."""
-    if pc < 0 or pc >= prof.shape[0]:
+def timeline(tl, tl_open, gs, q, state, start, end):
+    """Profiling: QPU `q` was in `state` from `start` to `end`; extends its open slice or closes
+    it into `tl` (counting rows past the array's end in G_TL_ROWS without writing them)."""
+    if end <= start:
         return
+    if tl_open[q, 0] == state and tl_open[q, 2] == start:
+        tl_open[q, 2] = end
+        return
+    if tl_open[q, 2] > tl_open[q, 1]:
+        n = gs[G_TL_ROWS]
+        if n < tl.shape[0]:
+            tl[n, 0] = q
+            tl[n, 1] = tl_open[q, 0]
+            tl[n, 2] = tl_open[q, 1]
+            tl[n, 3] = tl_open[q, 2]
+        gs[G_TL_ROWS] = n + 1
+    tl_open[q, 0] = state
+    tl_open[q, 1] = start
+    tl_open[q, 2] = end
+
+
+@jit_lean_inline
+def charge(prof, tl, tl_open, pc, q, qs, gs, before):
+    """Profiling: charge what one instruction at `pc` added since `snapshot` to its row and the
+    QPU's timeline (within one instruction: issue, then TMU stall, then other stalls)."""
     issue = qs[q, Q_BUSY] - before[1]
     tmu = qs[q, Q_TMU_STALL] - before[2]
+    t0 = before[0]
+    timeline(tl, tl_open, gs, q, TL_ISSUING, t0, t0 + issue)
+    timeline(tl, tl_open, gs, q, TL_TMU, t0 + issue, t0 + issue + tmu)
+    timeline(tl, tl_open, gs, q, TL_OTHER, t0 + issue + tmu, qs[q, Q_TIME])
+    if pc < 0 or pc >= prof.shape[0]:
+        return
     prof[pc, PF_EXECS] += 1
     prof[pc, PF_ISSUE] += issue
     prof[pc, PF_TMU_STALL] += tmu
@@ -75,10 +107,12 @@ def charge(prof, pc, q, qs, gs, before):
 
 
 @jit_lean_inline
-def charge_switched(prof, pc, cycles):
-    """Profiling: cycles a QPU had no runnable thread, charged to the instruction that resumed."""
+def charge_switched(prof, tl, tl_open, gs, pc, q, start, end):
+    """Profiling: QPU `q` had no runnable thread from `start` to `end`, charged to the
+    instruction that resumed."""
+    timeline(tl, tl_open, gs, q, TL_SWITCHED, start, end)
     if 0 <= pc < prof.shape[0]:
-        prof[pc, PF_SWITCHED] += cycles
+        prof[pc, PF_SWITCHED] += end - start
 
 
 @jit_nogil
@@ -91,7 +125,7 @@ def run(m):
     fifo, fifo_ready, bp = m.fifo, m.fifo_ready, m.bp
     sg_arrive, sg_need, sg_time = m.sg_arrive, m.sg_need, m.sg_time
     hosts, bases, sizes = m.hosts, m.bases, m.sizes
-    prof = m.prof
+    prof, tl, tl_open = m.prof, m.tl, m.tl_open
     # profiling: one instruction per fast_run call, charged to its pc (checked once per call)
     profiling = prof.shape[0] > 0
     sc = np.zeros((16, 16), np.uint32)
@@ -136,7 +170,7 @@ def run(m):
         qs[q, Q_CUR] = slot
         if best_t > qs[q, Q_TIME]:
             if profiling:
-                charge_switched(prof, ts[slot, T_PC], best_t - qs[q, Q_TIME])
+                charge_switched(prof, tl, tl_open, gs, ts[slot, T_PC], q, qs[q, Q_TIME], best_t)
             qs[q, Q_IDLE] += best_t - qs[q, Q_TIME]
             qs[q, Q_TIME] = best_t
         n = 0
@@ -164,7 +198,7 @@ def run(m):
                 if k > 0:
                     n += k
                     if profiling:
-                        charge(prof, pc0, q, qs, gs, before)
+                        charge(prof, tl, tl_open, pc0, q, qs, gs, before)
                     if gs[G_EVENT] != EV_NONE:
                         return gs[G_EVENT]
                     if single:
@@ -181,7 +215,7 @@ def run(m):
             )  # fmt: skip
             n += 1
             if profiling:
-                charge(prof, pc0, q, qs, gs, before)
+                charge(prof, tl, tl_open, pc0, q, qs, gs, before)
             if ev > 0:
                 return ev
             if single:
