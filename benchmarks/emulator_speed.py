@@ -3,7 +3,7 @@
 thread over its 16 lanes) on a dense ALU kernel and on a TMU-heavy kernel, excluding numba
 compile time, which is measured separately (a fresh process with an empty machine cache).
 
-    /work/venv/bin/python benchmarks/emulator_speed.py [--iterations N] [--no-cold]
+    /work/venv/bin/python benchmarks/emulator_speed.py [--iterations N] [--no-cold] [--profile]
 
 Target (issue 4): >= 5 M thread-instructions/s on one core, aiming for 50 M.
 """
@@ -68,8 +68,11 @@ def tmu_heavy(asm):
     program_end()
 
 
+PROFILE = False  # --profile: run with executor_options={"profile": True}
+
+
 def timed(dev, prog, uniforms, bos=()):
-    job = dev.dispatch(prog, uniforms, workgroups=(THREADS, 1, 1), bos=bos)
+    job = dev.dispatch(prog, uniforms, workgroups=(THREADS, 1, 1), bos=bos, executor_options={"profile": PROFILE})
     job.wait()
     return job.stats
 
@@ -98,7 +101,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--iterations", type=int, default=20000)
     ap.add_argument("--no-cold", action="store_true", help="skip the cold compile measurement")
+    ap.add_argument("--profile", action="store_true", help="profile the jobs (executor_options profile=True)")
     args = ap.parse_args()
+    global PROFILE
+    PROFILE = args.profile
     if not args.no_cold:
         wall, cpu = cold_compile_seconds()
         print(f"cold compile (fresh cache, import + numba compile of the machine): {wall:.1f} s wall, {cpu:.1f} s CPU")

@@ -1,6 +1,7 @@
 """The CLI on the real layers: v3d-drm's emulated device running vc6-kernels on the vc6-isa emulator."""
 
 import io
+import itertools
 import json
 from pathlib import Path
 
@@ -53,3 +54,34 @@ def test_the_emulator_table_labels_modelled_figures():
 def test_clock_is_modelled_on_the_emulator():
     code, table, _ = run(["clock"])
     assert code == cli.EXIT_OK and "(modelled)" in table
+
+
+def test_profile_writes_the_listing_the_timeline_and_the_roofline(tmp_path, monkeypatch):
+    code, out, err = run(["summation", "--size", "5000", "--json", "--profile", str(tmp_path / "prof")])
+    assert code == cli.EXIT_OK, err
+    json.loads(out)  # stdout stays one clean JSON document
+    listing = (tmp_path / "prof" / "annotate.txt").read_text()
+    assert "hottest pcs" in listing and "┌ loop" in listing and "(modelled" in listing
+    events = json.loads((tmp_path / "prof" / "timeline.json").read_text())["traceEvents"]
+    slices: dict = {}
+    for ev in events:
+        assert {"name", "ph", "pid", "tid"} <= ev.keys()
+        if ev["ph"] == "X":
+            slices.setdefault((ev["pid"], ev["tid"]), []).append((ev["ts"], ev["ts"] + ev["dur"]))
+    assert len(slices) == 8  # one track per QPU
+    for spans in slices.values():  # the jobs follow each other on a track without overlap
+        spans.sort()
+        assert all(a[1] <= b[0] + 1e-9 for a, b in itertools.pairwise(spans))
+    pytest.importorskip("matplotlib")
+    assert (tmp_path / "prof" / "roofline.png").stat().st_size > 0
+    assert (tmp_path / "prof" / "roofline.svg").read_text().lstrip().startswith("<?xml")
+
+
+def test_profile_without_matplotlib_says_how_to_get_it(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib now raises ImportError
+    code, _, err = run(["summation", "--size", "5000", "--profile", str(tmp_path)])
+    assert code == cli.EXIT_OK, err
+    assert "vc6-bench[plot]" in err and not (tmp_path / "roofline.png").exists()
+    assert (tmp_path / "annotate.txt").exists()

@@ -33,6 +33,18 @@ def test_record_is_empty_outside_and_collects_in_order():
     assert len(rec.jobs) == 2
 
 
+def test_record_profile_profiles_every_job_inside():
+    with vc6_kernels.record(profile=True, executor_options={"strict": True}) as rec:
+        vc6_kernels.summation(np.ones(1000, np.int32))
+    (job,) = rec.jobs
+    assert rec.executor_options == {"strict": True, "profile": True}
+    assert int(job.profile.executions.sum()) == job.stats.thread_instructions
+    assert int(job.profile.tmu_requests.sum()) == job.stats.tmu_requests
+    with vc6_kernels.record() as rec:
+        vc6_kernels.summation(np.ones(1000, np.int32))
+    assert rec.jobs[0].profile is None
+
+
 def test_error_classes_are_numpy_like():
     assert issubclass(KernelTypeError, TypeError) and issubclass(
         KernelValueError, ValueError

@@ -316,6 +316,12 @@ class Job:
         return None if self._done else self._syncobj
 
     @property
+    def profile(self) -> object | None:
+        """The executor's profile of the job (the emulator's `Profile` when it ran with
+        `executor_options={"profile": True}`), else None."""
+        return getattr(self.stats, "profile", None)
+
+    @property
     def done(self) -> bool:
         """True once the job has completed, successfully or not (asks the fence; never blocks or
         raises: `wait()` reports the outcome)."""

@@ -9,10 +9,12 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, TextIO
 
 from . import method
 from .platform import DeviceError, Platform, RealPlatform
+from .profile import write_profile
 from .progress import Progress
 from .report import (
     banner_lines,
@@ -99,6 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(routine.name, help=routine.summary, description=routine.summary)
         _common_options(sub, suppress=True)
         sub.add_argument("--size", type=_size_arg, help=routine.size_help)
+        sub.add_argument("--profile", metavar="DIR", type=Path,
+                         help="emulator only: profile one more run and write DIR/annotate.txt, DIR/timeline.json "
+                              "(Perfetto) and, with matplotlib (vc6-bench[plot]), DIR/roofline.png and .svg")
         if routine.name == "sgemm":
             sub.add_argument("--shape", type=_shape_arg(3, "MxNxK"), help="MxNxK, e.g. 1000x300x777")
         if routine.name == "stencil":
@@ -263,11 +268,27 @@ def _bench_all(args: argparse.Namespace, platform: Platform, dev: Any, names: li
         except Exception as error:  # noqa: BLE001 - a routine that raises has no verified result
             result = method.failed_result(routine, problem, repeat, emulated, f"{type(error).__name__}: {error}")
         result["problem"]["note"] = note
+        if getattr(args, "profile", None) is not None:
+            _write_profile(args.profile, platform, dev, routine, problem, result, emulated, progress)
         result["device"] = document["device"]
         result["versions"] = document["versions"]
         results.append(result)
         done(result)
     return results
+
+
+def _write_profile(directory: Path, platform: Platform, dev: Any, routine: Routine, problem: Problem,
+                   result: dict[str, Any], emulated: bool, progress: Progress) -> None:
+    """`--profile DIR`: the profiled run's files; notes go to the terminal, never to stdout."""
+    if not emulated:
+        progress.above(progress.stream, f"{PROG}: --profile: skipped, profiles come from the emulator's cycle model "
+                                        "(use --device emulator)\n")
+        return
+    progress.step(f"{routine.name}: profiling")
+    written, note = write_profile(directory, method.profile_run(platform, dev, routine, problem),
+                                  {**result, "device": result.get("device") or {}})
+    lines = [f"--profile: wrote {', '.join(str(p) for p in written)} (modelled)"] + ([note] if note else [])
+    progress.above(progress.stream, "".join(f"{PROG}: {line}\n" for line in lines))
 
 
 if __name__ == "__main__":

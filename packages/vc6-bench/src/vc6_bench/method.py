@@ -189,6 +189,33 @@ def _run_once(platform: Platform, dev: Any, routine: Routine, problem: Problem, 
     return _Run(wall, readback, list(recording.jobs), dict(counters), verdict)
 
 
+def profile_run(platform: Platform, dev: Any, routine: Routine, problem: Problem) -> list[Any]:
+    """Run the routine once more on the emulator with profiling on (`executor_options={"profile":
+    True}`), untimed.
+
+    Args:
+        platform: Access to the kernels.
+        dev: The open (emulated) device.
+        routine: The routine, from `ROUTINES`.
+        problem: The problem size.
+
+    Returns:
+        The `Profile` of each job of the run, in dispatch order.
+    """
+    kernels = platform.kernels()
+    inputs = routine.make_inputs(problem, np.random.default_rng(SEED))
+    staged = _Staged(dev, routine, problem, inputs)
+    try:
+        staged.refill()
+        with kernels.record(executor_options={"profile": True}) as recording:
+            routine.call(kernels, staged.arrays, problem, dev)
+        for job in recording.jobs:
+            job.wait()
+        return [job.profile for job in recording.jobs if job.profile is not None]
+    finally:
+        staged.close()
+
+
 # ---- statistics of emulated jobs ---------------------------------------------------------------
 
 

@@ -115,6 +115,7 @@ def record(
     *,
     perfmon: v3d_drm.Perfmon | None = None,
     executor_options: Mapping[str, object] | None = None,
+    profile: bool = False,
 ) -> Iterator[Recording]:
     """Collect every job dispatched by any `vc6_kernels` routine inside the block.
 
@@ -126,10 +127,14 @@ def record(
             wins).
         executor_options: Emulator options for every job inside, such as `{"trace": True}`
             (the innermost block that gives them wins).
+        profile: Profile every job inside on the emulator (adds `"profile": True` to the
+            executor options): then `rec.jobs[0].profile` is a `vc6_isa.emulator.profile.Profile`.
 
     Yields:
         The `Recording` the jobs are added to.
     """
+    if profile:
+        executor_options = {**(executor_options or {}), "profile": True}
     rec = Recording(perfmon=perfmon, executor_options=executor_options)
     token = _recordings.set(_recordings.get() + (rec,))
     try:

@@ -32,6 +32,9 @@ Options, given per job as `dev.dispatch(..., executor_options={...})`:
   progress (default 2**32).
 * `threads` (1, 2 or 4): thread slots per QPU, overriding what the cfg words imply.
 * `cycle_model`: a `CycleModel` replacing the default parameters.
+* `profile` (default False): record per instruction its executions, issue cycles and stall
+  cycles by cause in `job.profile` (a `Profile`; views in `vc6_isa.emulator.profile`). Off,
+  it costs one test per scheduling round; on, the fast path issues one instruction per call.
 
 Jobs run in bounded slices of about `SLICE_SECONDS` of wall time (the run loop releases the
 GIL meanwhile): between slices the executor publishes `job.control.progress` (batches
@@ -85,6 +88,7 @@ from . import layout as L
 from .cycle_model import CycleModel, modelled_label
 from .jit import JIT_ENABLED, optimisation_level
 from .machine.state import Machine
+from .profile import TIMELINE_ROWS, Profile
 from .program import LoweredProgram, load_program
 from .warmup import COMPILE_SECONDS, compiled
 
@@ -129,6 +133,8 @@ class EmulatorStats:
         sfu_operations: SFU operations (`recip`, `rsqrt`, `exp`, `log`, `sin`).
         tmu_stall_cycles: Modelled cycles QPUs spent waiting for TMU data.
         trace: The `TraceRecord`s, when the job ran with `executor_options={"trace": True}`.
+        profile: The `Profile` (per-instruction cycles and counts), when the job ran with
+            `executor_options={"profile": True}`; also `job.profile`.
     """
 
     modelled: bool = True
@@ -145,6 +151,7 @@ class EmulatorStats:
     sfu_operations: int = 0
     tmu_stall_cycles: int = 0
     trace: list = field(default_factory=list, repr=False)
+    profile: Profile | None = field(default=None, repr=False)
 
     def __str__(self) -> str:
         return (
@@ -673,6 +680,9 @@ class Executor:
                 hosts=np.array([a.ctypes.data for a in regions], np.int64),
                 bases=bases,
                 sizes=sizes,
+                prof=np.zeros((len(prog.table) if opts.get("profile") else 0, L.PF_NCOLS), np.int64),
+                tl=np.zeros((TIMELINE_ROWS if opts.get("profile") else 0, 4), np.int64),
+                tl_open=np.zeros((nq, 3), np.int64),
             ),
             regions=regions,
         )
@@ -795,6 +805,8 @@ class Executor:
             CTR_QPU_WAIT_TMU: stats.tmu_stall_cycles,
             CTR_QPU_IDLE: max(0, cycles * nq - busy - stats.tmu_stall_cycles),
         }
+        if st.m.prof.shape[0] > 0:
+            stats.profile = Profile.from_machine(st.prog, st.m, cycles, stats.clock_mhz)
         return CsdResult(counters=counters, stats=stats, modelled_seconds=stats.modelled_seconds)
 
     # -- reporting ---------------------------------------------------------------------------

@@ -148,6 +148,22 @@ V_FLAGS = 64
 V_RTOP = 128
 V_ALL = 255
 
+# ---- the profile (int64 [pc, col]; zero rows when profiling is off) ---------------------
+PF_EXECS = 0  # thread-instructions issued at this pc
+PF_ISSUE = 1  # cycles spent issuing it
+PF_TMU_STALL = 2  # cycles its ldtmu / tmuwt / TMU-queue waits stalled the QPU
+PF_SWITCHED = 3  # cycles the QPU had no runnable thread before this instruction resumed
+PF_OTHER = 4  # other stall cycles while it issued (a thread end waiting for its TMU writes)
+PF_TMU_REQ = 5  # TMU lookups it issued
+PF_SFU = 6  # SFU operations it started
+PF_NCOLS = 7
+
+# ---- the profile's timeline: rows (QPU, TL_* state, start, end) of modelled cycles -------
+TL_ISSUING = 0
+TL_TMU = 1  # waiting for a TMU result or the TMU queue
+TL_SWITCHED = 2  # no runnable thread
+TL_OTHER = 3
+
 # ---- per-QPU scalars (int64 [qpu, col]) -------------------------------------------------
 Q_TIME = 0  # modelled cycle counter of the QPU
 Q_CUR = 1  # thread slot currently issuing (-1: none)
@@ -178,7 +194,8 @@ G_SFU = 15  # SFU operations
 G_EV_ARG2 = 16
 G_SLICE_END = 17  # run returns EV_SLICE once G_INSTRS reaches this (NEVER: no slices)
 G_HANG_AT = 18  # modelled cycle after which run returns EV_TIMER, the hang timer (NEVER: off)
-G_NCOLS = 19
+G_TL_ROWS = 19  # profiling: timeline slices closed (rows past the timeline array are dropped)
+G_NCOLS = 20
 NEVER = 1 << 62  # a G_SLICE_END or G_HANG_AT that is never reached
 
 EV_NONE = 0

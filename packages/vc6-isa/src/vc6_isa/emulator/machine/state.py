@@ -29,6 +29,10 @@ class Machine(NamedTuple):
         hosts: int64: host addresses of the BOs' bytes, their copies and page flags (memory.py).
         bases: int64 (BOs,): GPU address of each BO, sorted.
         sizes: int64 (BOs,): size of each BO in bytes.
+        prof: int64 (instructions, PF_NCOLS), or no rows when profiling is off: per-pc counts.
+        tl: int64 (rows, 4), or no rows when profiling is off: the timeline's closed slices
+            (QPU, TL_* state, start, end).
+        tl_open: int64 (QPUs, 3): each QPU's open timeline slice (state, start, end).
     """
 
     prog: np.ndarray
@@ -48,3 +52,6 @@ class Machine(NamedTuple):
     hosts: np.ndarray
     bases: np.ndarray
     sizes: np.ndarray
+    prof: np.ndarray
+    tl: np.ndarray
+    tl_open: np.ndarray
