@@ -75,6 +75,16 @@ def pure_ops() -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(add - set(PURE_AND_COUNTED)), frozenset(mul)
 
 
+def _lane_loop(name: str, args: str, indent: str) -> list[str]:
+    """The 16-lane loop of one op into the result and carry rows."""
+    return [
+        f"{indent}for i in range(16):",
+        f"{indent}    r, c = sem_{_ident(name)}({args})",
+        f"{indent}    sc[kr, i] = r",
+        f"{indent}    sc[kc, i] = c",
+    ]
+
+
 def _alu_source(fn_name: str, ops: dict, stateful: tuple[str, ...]) -> list[str]:
     lines = [
         "@jit_lean",
@@ -95,15 +105,18 @@ def _alu_source(fn_name: str, ops: dict, stateful: tuple[str, ...]) -> list[str]
             xb = "sc[kb, i]"
         else:
             xa, xb = "sc[ka, i]", "sc[kb, i]"
+        lines.append(f"    {kw} op == {op_id}:  # {name}")
+        if spec.unpack == "f32":
+            # no input unpack (the common case) as its own loop: no unpack call per lane
+            plain = "aun == UNPACK_NONE and bun == UNPACK_NONE" if spec.b_unpack else "aun == UNPACK_NONE"
+            pa = "int(sc[ka, i])"
+            pb = "int(sc[kb, i])" if spec.b_unpack else xb
+            lines.append(f"        if {plain}:")
+            lines += _lane_loop(name, pa if spec.nsrc == 1 else f"{pa}, {pb}", "            ")
+            lines.append("            return True")
         args = xa if spec.nsrc == 1 else f"{xa}, {xb}"
-        lines += [
-            f"    {kw} op == {op_id}:  # {name}",
-            "        for i in range(16):",
-            f"            r, c = sem_{_ident(name)}({args})",
-            "            sc[kr, i] = r",
-            "            sc[kc, i] = c",
-            "        return True",
-        ]
+        lines += _lane_loop(name, args, "        ")
+        lines.append("        return True")
     lines += ["    return False", ""]
     return lines
 
@@ -130,7 +143,7 @@ def generate_source() -> str:
         '"""',
         "",
         "from ..jit import jit_lean",
-        "from ..semantics import SEMANTICS, fdx_lane, fdy_lane, unpack_f16x2, unpack_f32",
+        "from ..semantics import SEMANTICS, UNPACK_NONE, fdx_lane, fdy_lane, unpack_f16x2, unpack_f32",
         "",
     ]
     for name in used:
