@@ -143,7 +143,9 @@ def generate_source() -> str:
         '"""',
         "",
         "from ..jit import jit_lean",
-        "from ..semantics import SEMANTICS, UNPACK_NONE, fdx_lane, fdy_lane, unpack_f16x2, unpack_f32",
+        "from ..semantics import (",
+        *(f"    {name}," for name in ("SEMANTICS", "UNPACK_NONE", "fdx_lane", "fdy_lane", "unpack_f16x2", "unpack_f32")),
+        ")",
         "",
     ]
     for name in used:

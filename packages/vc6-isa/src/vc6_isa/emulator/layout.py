@@ -55,7 +55,15 @@ P_ANSRC = 42
 P_MNSRC = 43
 P_STATIC = 44  # hazard code of a rule the instruction breaks by itself (13.1), 0 if none
 P_FAST = 45  # 1: the run loop may execute it on its fast path (program.fast_path_shape)
-P_NCOLS = 46
+# Fast-path operands and destinations, derived from the columns above when the program is
+# lowered (program.fast_columns), so the fast path does not work them out at every issue:
+P_SRC = 46  # regs row of operand k (add a, add b, mul a, mul b) at P_SRC + k; -1 not read, -2 smimm
+P_ACC_READS = 50  # bit set of the accumulators the operands read
+P_HIGH_RF = 51  # 1 when the instruction reads or writes rf32-rf63 (which 4-thread mode lacks)
+P_ADST = 52  # regs row the add result goes to; -1 none (no destination or a magic nop)
+P_MDST = 53  # the same for the mul result
+P_SDST = 54  # regs row the signal's load (ldunif*, ldtmu) goes to; -1 none
+P_NCOLS = 55
 
 K_INVALID = 0
 K_ALU = 1

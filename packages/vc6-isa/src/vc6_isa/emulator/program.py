@@ -20,6 +20,7 @@ from ..instruction import AluInstruction, AluOp, BranchInstruction, Instruction
 from . import hazards as H
 from . import layout as L
 from .dispatch import add_op_ids, mul_op_ids, pure_ops
+from .machine.operands import source_row
 from .semantics import FLOAT_RESULT
 
 _F32_UNPACK = {name: code for code, name in enumerate(encoding.F32_UNPACKS)}
@@ -134,6 +135,43 @@ def fast_path_shape(instr: AluInstruction) -> bool:
     return True
 
 
+def _dest_row(waddr: int, magic: int) -> int:
+    """regs row an ALU result (or signal load) lands in on the fast path, -1 for none: rf
+    entries and r0-r5 (magic 0-5); other magic addresses are not fast-path destinations."""
+    if waddr < 0 or (magic and waddr > 5):
+        return -1
+    return L.R_ACC + waddr if magic else waddr
+
+
+def fast_columns(row: np.ndarray) -> None:
+    """Fill an ALU row's fast-path columns (P_SRC .. P_SDST) from its lowered columns: the
+    operand rows (`machine.operands.source_row`, the rule the general path applies), the
+    accumulators they read, whether rf32-rf63 are touched, and the destination rows."""
+    smimm = (row[L.P_SIG] & L.SIG_SMIMM) != 0
+    acc_reads, high = 0, False
+    for k, col in enumerate((L.P_AA, L.P_AB, L.P_MA, L.P_MB)):
+        mux = int(row[col])
+        srow = -1 if mux < 0 else source_row.py_func(mux, int(row[L.P_RADDR_A]), int(row[L.P_RADDR_B]), smimm)
+        row[L.P_SRC + k] = srow
+        if srow >= L.R_ACC:
+            acc_reads |= 1 << (srow - L.R_ACC)
+        high |= 32 <= srow < L.R_ACC
+    row[L.P_ACC_READS] = acc_reads
+    loads = L.SIG_LDUNIF | L.SIG_LDUNIFA | L.SIG_LDUNIFRF | L.SIG_LDUNIFARF | L.SIG_LDTMU
+    sdst = -1
+    if row[L.P_SIG] & (L.SIG_LDUNIF | L.SIG_LDUNIFA):
+        sdst = L.R_ACC + 5  # r5
+    elif row[L.P_SIG] & loads:
+        sdst = _dest_row(int(row[L.P_SIGADDR]), int(row[L.P_SIGMAGIC]))
+    adst = _dest_row(int(row[L.P_AW]), int(row[L.P_AM]))
+    mdst = _dest_row(int(row[L.P_MW]), int(row[L.P_MM]))
+    # r5 as an ALU destination (broadcast) is never a fast-path shape: no fast-path row to use
+    row[L.P_ADST] = -1 if adst == L.R_ACC + 5 else adst
+    row[L.P_MDST] = -1 if mdst == L.R_ACC + 5 else mdst
+    row[L.P_SDST] = sdst
+    row[L.P_HIGH_RF] = 1 if high or any(32 <= d < L.R_ACC for d in (adst, mdst, sdst)) else 0
+
+
 def lower(instructions: list[Instruction | None]) -> np.ndarray:
     """The run loop's table for a list of decoded instructions (None: undecodable word)."""
     add_ids, mul_ids = add_op_ids(), mul_op_ids()
@@ -175,6 +213,7 @@ def lower(instructions: list[Instruction | None]) -> np.ndarray:
             row[L.P_MNSRC] = mul_spec.nsrc
             row[L.P_STATIC] = static_hazard(instr)
             row[L.P_FAST] = 1 if fast_path_shape(instr) else 0
+            fast_columns(row)
     return table
 
 

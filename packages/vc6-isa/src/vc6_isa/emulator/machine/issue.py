@@ -18,41 +18,34 @@ from ..layout import (
     K_BRANCH,
     K_INVALID,
     L_R4PEND,
-    P_AA,
     P_AAU,
     P_ABU,
+    P_ACC_READS,
     P_ACOND,
+    P_ADST,
     P_AFLOAT,
-    P_AM,
     P_AOP,
     P_APF,
     P_AUF,
-    P_AW,
     P_FAST,
+    P_HIGH_RF,
     P_IMM,
     P_KIND,
-    P_MA,
     P_MAU,
     P_MBU,
     P_MCOND,
     P_MFLOAT,
-    P_MM,
     P_MOP,
     P_MPF,
     P_MUF,
-    P_MW,
-    P_RADDR_A,
-    P_RADDR_B,
     P_SIG,
-    P_SIGADDR,
-    P_SIGMAGIC,
+    P_SRC,
     R_ACC,
     SIG_LDTMU,
     SIG_LDUNIF,
     SIG_LDUNIFA,
     SIG_LDUNIFARF,
     SIG_LDUNIFRF,
-    SIG_SMIMM,
     SIG_THRSW,
     T_BR_AGE,
     T_END_AGE,
@@ -87,7 +80,7 @@ from .effects import (
     retire_alu,
 )
 from .memory import consumed_uniform, find_region, hazard, load_uniform
-from .operands import cond_mask, load_operand, source_row, write_flags
+from .operands import cond_mask, load_operand, write_flags
 from .ops import A_NOP, A_TMUWT, M_NOP, add_alu, mul_alu
 from .threads import end_thread, switch_out
 
@@ -231,8 +224,13 @@ def step(
 
 
 @jit_lean_inline
-def write_masked(slot, row, sc, vrow, mrow, regs):
-    """regs[slot, row] <- sc[vrow] in the lanes where sc[mrow] is set."""
+def write_result(slot, row, cond, sc, vrow, mrow, regs):
+    """regs[slot, row] <- sc[vrow]: every lane when `cond` is 0, else the lanes where sc[mrow]
+    (the condition's mask) is set."""
+    if cond == 0:
+        for i in range(16):
+            regs[slot, row, i] = sc[vrow, i]
+        return
     for i in range(16):
         if sc[mrow, i] != 0:
             regs[slot, row, i] = sc[vrow, i]
@@ -251,45 +249,18 @@ def fast_step(slot, pc, prog, regs, lanes, ts, qs, gs, jp, fifo, fifo_ready, hos
     """
     if ts[slot, T_R4_CD] != 0 or ts[slot, T_THRSW_CD] != 0 or ts[slot, T_END_AGE] >= 0:
         return -1
-    four = jp[J_NTHREADS] == 4
     valid = ts[slot, T_VALID]
     sig = prog[pc, P_SIG]
-    smimm = (sig & SIG_SMIMM) != 0
-    ra = prog[pc, P_RADDR_A]
-    rb = prog[pc, P_RADDR_B]
-    # operands, and the reads the strict checks of read_operands would question (sc is
-    # scratch: filling it changes no machine state)
-    imm = prog[pc, P_IMM]
-    for k in range(4):
-        mux = prog[pc, P_AA + k] if k < 2 else prog[pc, P_MA + k - 2]
-        if mux < 0:
-            continue
-        srow = source_row(mux, ra, rb, smimm)
-        if srow >= R_ACC:
-            if (valid >> (srow - R_ACC)) & 1 == 0:
-                return -1
-        elif srow >= 32 and four:
-            return -1
-        load_operand(slot, srow, imm, regs, sc, k)
+    # the reads and writes the strict checks of read_operands and step would question (the
+    # operand and destination rows come from program.fast_columns)
+    if (prog[pc, P_ACC_READS] & ~valid) != 0:
+        return -1
+    if prog[pc, P_HIGH_RF] != 0 and jp[J_NTHREADS] == 4:
+        return -1
     acond = prog[pc, P_ACOND]
     mcond = prog[pc, P_MCOND]
     if (acond != 0 or mcond != 0) and (valid & V_FLAGS) == 0:
         return -1
-    aw = prog[pc, P_AW]
-    mw = prog[pc, P_MW]
-    am = prog[pc, P_AM]
-    mm = prog[pc, P_MM]
-    if four and ((am == 0 and aw >= 32) or (mm == 0 and mw >= 32)):
-        return -1
-    sw = -1
-    smag = 1
-    if (sig & (SIG_LDUNIF | SIG_LDUNIFA)) != 0:
-        sw = 5
-    elif (sig & (SIG_LDUNIFRF | SIG_LDUNIFARF | SIG_LDTMU)) != 0:
-        sw = prog[pc, P_SIGADDR]
-        smag = prog[pc, P_SIGMAGIC]
-        if four and smag == 0 and sw >= 32:
-            return -1
     uaddr = -1
     if (sig & (SIG_LDUNIF | SIG_LDUNIFRF)) != 0:
         uaddr = ts[slot, T_UNIF]
@@ -308,8 +279,16 @@ def fast_step(slot, pc, prog, regs, lanes, ts, qs, gs, jp, fifo, fifo_ready, hos
     # ---- from here on nothing can fail except the cycle budget, checked where step does
     q = ts[slot, T_QPU]
     begin_issue(slot, q, ts, qs, gs, jp)
-    for which in range(2):
-        cond_mask(acond if which == 0 else mcond, slot, lanes, sc, 10 + which)
+    imm = prog[pc, P_IMM]
+    for k in range(4):
+        srow = prog[pc, P_SRC + k]
+        if srow != -1:
+            load_operand(slot, srow, imm, regs, sc, k)
+    # write masks from the flags before this instruction (only for conditional writes)
+    if acond != 0:
+        cond_mask(acond, slot, lanes, sc, 10)
+    if mcond != 0:
+        cond_mask(mcond, slot, lanes, sc, 11)
     aop = prog[pc, P_AOP]
     if aop != A_NOP:
         add_alu(aop, prog[pc, P_AAU], prog[pc, P_ABU], sc, 0, 1, 4, 6)
@@ -330,44 +309,38 @@ def fast_step(slot, pc, prog, regs, lanes, ts, qs, gs, jp, fifo, fifo_ready, hos
     auf = prog[pc, P_AUF]
     mpf = prog[pc, P_MPF]
     muf = prog[pc, P_MUF]
-    for which in range(2):
-        pf = apf if which == 0 else mpf
-        uf = auf if which == 0 else muf
-        if pf != 0 or uf != 0:
-            fl = prog[pc, P_AFLOAT] if which == 0 else prog[pc, P_MFLOAT]
-            write_flags(slot, pf, uf, fl, sc, 4 + which, 6 + which, lanes)
-            valid |= V_FLAGS
+    if apf != 0 or auf != 0:
+        write_flags(slot, apf, auf, prog[pc, P_AFLOAT], sc, 4, 6, lanes)
+        valid |= V_FLAGS
+    if mpf != 0 or muf != 0:
+        write_flags(slot, mpf, muf, prog[pc, P_MFLOAT], sc, 5, 7, lanes)
+        valid |= V_FLAGS
     prev_acc = 0
     rf0 = -1
     rf1 = -1
     rf2 = -1
-    for which in range(2):
-        w = aw if which == 0 else mw
-        m = am if which == 0 else mm
-        if w < 0 or (m != 0 and w > 4):
+    for which in range(3):
+        row = prog[pc, P_ADST + which]
+        if row < 0:
             continue  # no destination, or null
-        write_masked(slot, w if m == 0 else R_ACC + w, sc, 4 + which, 10 + which, regs)
-        if m == 0:
-            if which == 0:
-                rf0 = w
+        if which == 2:  # the signal's load
+            if head >= 0:
+                for i in range(16):
+                    regs[slot, row, i] = fifo[slot, head, i]
             else:
-                rf1 = w
+                for i in range(16):
+                    regs[slot, row, i] = u
         else:
-            valid |= 1 << w
-            prev_acc |= 1 << w
-    if sw >= 0:
-        row = sw if smag == 0 else R_ACC + sw
-        if head >= 0:
-            for i in range(16):
-                regs[slot, row, i] = fifo[slot, head, i]
+            write_result(slot, row, acond if which == 0 else mcond, sc, 4 + which, 10 + which, regs)
+        if row >= R_ACC:
+            valid |= 1 << (row - R_ACC)
+            prev_acc |= 1 << (row - R_ACC)
+        elif which == 0:
+            rf0 = row
+        elif which == 1:
+            rf1 = row
         else:
-            for i in range(16):
-                regs[slot, row, i] = u
-        if smag == 0:
-            rf2 = sw
-        else:
-            valid |= 1 << sw
-            prev_acc |= 1 << sw
+            rf2 = row
     ts[slot, T_VALID] = valid
     retire_alu(slot, pc, prog, ts, gs, prev_acc, rf0, rf1, rf2)
     ev = over_budget(slot, pc, q, qs, gs, jp)
