@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -108,12 +107,12 @@ def _speed_kernels(rows: dict) -> None:
     from vc6_isa.asm import assemble
 
     with v3d_drm.open("emulator") as dev:
-        st = es.timed(dev, assemble(es.dense_alu, iterations=500), [500])
+        st, _ = es.timed(dev, assemble(es.dense_alu, iterations=500), [500])
         rows["emulator_speed dense_alu 500"] = {k: getattr(st, k) for k in COUNTERS}
         src = dev.array((es.THREADS * 16,), np.uint32)
         dst = dev.array((es.THREADS * 16,), np.uint32)
         src[:] = np.arange(src.size)
-        st = es.timed(dev, assemble(es.tmu_heavy), [100, src.address, dst.address], bos=[src, dst])
+        st, _ = es.timed(dev, assemble(es.tmu_heavy), [100, src.address, dst.address], bos=[src, dst])
         rows["emulator_speed tmu_heavy 100"] = {k: getattr(st, k) for k in COUNTERS}
         rows["emulator_speed tmu_heavy 100"]["result"] = _digest(dst)
         src.close()
@@ -139,11 +138,10 @@ def dump(quick: bool) -> dict:
 
 
 def _run_tree(src_root: str | None, quick: bool, out: Path) -> dict:
-    env = dict(os.environ)
-    if src_root is not None:
-        paths = sorted(str(p) for p in Path(src_root, "packages").glob("*/src"))
-        env["PYTHONPATH"] = os.pathsep.join(paths + [env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-        env["NUMBA_CACHE_DIR"] = str(Path(src_root) / ".numba-cache")
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from emulator_speed import tree_env
+
+    env = None if src_root is None else tree_env(src_root)
     cmd = [sys.executable, __file__, "--dump", str(out)] + (["--quick"] if quick else [])
     print(f"running {'this tree' if src_root is None else src_root} ...", file=sys.stderr, flush=True)
     subprocess.run(cmd, env=env, check=True)

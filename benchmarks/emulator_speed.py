@@ -4,8 +4,18 @@ thread over its 16 lanes) on a dense ALU kernel and on a TMU-heavy kernel, exclu
 compile time, which is measured separately (a fresh process with an empty machine cache).
 
     /work/venv/bin/python benchmarks/emulator_speed.py [--iterations N] [--no-cold] [--profile]
+        [--sgemm N] [--main-job] [--against DIR]
 
-Target (issue 4): >= 5 M thread-instructions/s on one core, aiming for 50 M.
+Rates are thread-instructions per CPU second of this process (what a shared machine does not
+distort; the wall-clock rate is in the stats line). `--sgemm N` adds vc6_kernels.sgemm of N x N
+matrices; `--main-job` times the README's main job, `vc6-bench sgemm --size 1024`, as a fresh
+process with a warm numba cache (CPU and wall seconds). `--against DIR` runs the same
+measurements again, in a fresh process, on another tree's packages (DIR/packages/*/src first on
+`sys.path`, numba cache in DIR/.numba-cache; e.g. an export of main:
+`git archive main | tar -x -C DIR`), so both are measured side by side in one run.
+
+Targets: issue 4, >= 5 M thread-instructions/s on one core; issue 13, >= 50 M on sgemm 1024 and
+a warm `vc6-bench sgemm --size 1024` <= 5 s.
 """
 
 from __future__ import annotations
@@ -17,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import v3d_drm
@@ -72,9 +83,50 @@ PROFILE = False  # --profile: run with executor_options={"profile": True}
 
 
 def timed(dev, prog, uniforms, bos=()):
+    """Run one job; its stats and the CPU seconds it took."""
+    cpu = time.process_time()
     job = dev.dispatch(prog, uniforms, workgroups=(THREADS, 1, 1), bos=bos, executor_options={"profile": PROFILE})
     job.wait()
-    return job.stats
+    return job.stats, time.process_time() - cpu
+
+
+def tree_env(src_root: str) -> dict[str, str]:
+    """Environment for a subprocess that runs another tree's packages (DIR/packages/*/src first
+    on `sys.path`) with its own numba cache (DIR/.numba-cache)."""
+    env = dict(os.environ)
+    paths = sorted(str(p) for p in Path(src_root, "packages").glob("*/src"))
+    env["PYTHONPATH"] = os.pathsep.join([*paths, env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env["NUMBA_CACHE_DIR"] = str(Path(src_root) / ".numba-cache")
+    return env
+
+
+def sgemm_rate(n: int) -> None:
+    """Emulate vc6_kernels.sgemm of n x n matrices; print thread-instructions per CPU second."""
+    import vc6_kernels
+
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((n, n), dtype=np.float32)
+    b = rng.standard_normal((n, n), dtype=np.float32)
+    vc6_kernels.sgemm(a[:8, :8].copy(), b[:8, :8].copy())  # warm: program build and machine load
+    cpu = time.process_time()
+    with vc6_kernels.record() as rec:
+        c = vc6_kernels.sgemm(a, b)
+    cpu = time.process_time() - cpu
+    assert np.abs(c - a.astype(np.float64) @ b.astype(np.float64)).max() < 1e-3 * n
+    n_instr = sum(job.stats.thread_instructions for job in rec.jobs)
+    print(f"sgemm {n}: {n_instr / cpu / 1e6:6.2f} M thread-instructions/s ({n_instr} in {cpu:.2f} s CPU)", flush=True)
+
+
+def main_job_seconds(env: dict[str, str] | None = None) -> tuple[float, float]:
+    """(wall, CPU) seconds of `vc6-bench sgemm --size 1024` in a fresh process (warm cache)."""
+    code = "import sys; from vc6_bench.cli import main; sys.exit(main())"
+    cmd = [sys.executable, "-c", code, "sgemm", "--size", "1024"]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t = time.perf_counter()
+    subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
+    wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
 
 
 def cold_compile_seconds() -> tuple[float, float]:
@@ -97,14 +149,8 @@ def cold_compile_seconds() -> tuple[float, float]:
     return import_and_load, after.ru_utime + after.ru_stime - cpu.ru_utime - cpu.ru_stime
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--iterations", type=int, default=20000)
-    ap.add_argument("--no-cold", action="store_true", help="skip the cold compile measurement")
-    ap.add_argument("--profile", action="store_true", help="profile the jobs (executor_options profile=True)")
-    args = ap.parse_args()
-    global PROFILE
-    PROFILE = args.profile
+def measure(args) -> None:
+    """This tree's figures (the measurements `main` selects)."""
     if not args.no_cold:
         wall, cpu = cold_compile_seconds()
         print(f"cold compile (fresh cache, import + numba compile of the machine): {wall:.1f} s wall, {cpu:.1f} s CPU")
@@ -112,17 +158,41 @@ def main() -> None:
         t = time.perf_counter()
         timed(dev, assemble(dense_alu, iterations=1), [1])
         print(f"warm start (load cached machine + first tiny job): {time.perf_counter() - t:.2f} s")
-        st = timed(dev, assemble(dense_alu, iterations=args.iterations), [args.iterations])
-        print(f"dense ALU : {st.thread_instructions / st.wall_seconds / 1e6:6.2f} M thread-instructions/s "
-              f"({st.thread_instructions} in {st.wall_seconds:.2f} s); {st}")
+        st, cpu = timed(dev, assemble(dense_alu, iterations=args.iterations), [args.iterations])
+        print(f"dense ALU : {st.thread_instructions / cpu / 1e6:6.2f} M thread-instructions/s "
+              f"({st.thread_instructions} in {cpu:.2f} s CPU); {st}")
         n = args.iterations // 4
         src = dev.array((THREADS * 16,), np.uint32)
         dst = dev.array((THREADS * 16,), np.uint32)
         src[:] = np.arange(src.size)
-        st = timed(dev, assemble(tmu_heavy), [n, src.address, dst.address], bos=[src, dst])
+        st, cpu = timed(dev, assemble(tmu_heavy), [n, src.address, dst.address], bos=[src, dst])
         assert (np.array(dst)[:16] == np.arange(16)).all()
-        print(f"TMU-heavy : {st.thread_instructions / st.wall_seconds / 1e6:6.2f} M thread-instructions/s "
-              f"({st.thread_instructions} in {st.wall_seconds:.2f} s); {st}")
+        print(f"TMU-heavy : {st.thread_instructions / cpu / 1e6:6.2f} M thread-instructions/s "
+              f"({st.thread_instructions} in {cpu:.2f} s CPU); {st}")
+    if args.sgemm:
+        sgemm_rate(args.sgemm)
+    if args.main_job:
+        wall, cpu = main_job_seconds()
+        print(f"main job, warm `vc6-bench sgemm --size 1024`: {wall:.1f} s wall, {cpu:.1f} s CPU")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--iterations", type=int, default=20000)
+    ap.add_argument("--no-cold", action="store_true", help="skip the cold compile measurement")
+    ap.add_argument("--profile", action="store_true", help="profile the jobs (executor_options profile=True)")
+    ap.add_argument("--sgemm", type=int, default=0, metavar="N", help="also emulate sgemm of N x N matrices")
+    ap.add_argument("--main-job", action="store_true", help="also time `vc6-bench sgemm --size 1024`")
+    ap.add_argument("--against", metavar="DIR", help="measure DIR's packages too, side by side")
+    args = ap.parse_args()
+    global PROFILE
+    PROFILE = args.profile
+    if args.against:
+        rest = [a for a in sys.argv[1:] if a not in ("--against", args.against)]
+        print(f"== {args.against}", flush=True)
+        subprocess.run([sys.executable, __file__, *rest], env=tree_env(args.against), check=True)
+        print("== this tree", flush=True)
+    measure(args)
 
 
 if __name__ == "__main__":
