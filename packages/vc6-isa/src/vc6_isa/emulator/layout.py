@@ -60,7 +60,7 @@ P_FAST = 45  # 1: the run loop may execute it on its fast path (program.fast_pat
 P_SRC = 46  # regs row of operand k (add a, add b, mul a, mul b) at P_SRC + k; -1 not read, -2 smimm
 P_ACC_READS = 50  # bit set of the accumulators the operands read
 P_HIGH_RF = 51  # 1 when the instruction reads or writes rf32-rf63 (which 4-thread mode lacks)
-P_ADST = 52  # regs row the add result goes to; -1 none (no destination or a magic nop)
+P_ADST = 52  # regs row the add result goes to; -1 none (no destination, magic nop); -2 a TMU register
 P_MDST = 53  # the same for the mul result
 P_SDST = 54  # regs row the signal's load (ldunif*, ldtmu) goes to; -1 none
 P_NCOLS = 55
@@ -92,6 +92,19 @@ SIGNAL_BITS = {
 # ---- register rows: rf0-rf63 then the accumulators -------------------------------------
 R_ACC = 64  # regs[slot, R_ACC + n] is accumulator rn
 R_NROWS = 70
+
+
+def operand_row(mux, raddr_a, raddr_b, smimm):
+    """Row of `regs` an operand mux reads (r0-r5, raddr_a, raddr_b); -2 for the small
+    immediate. Plain Python, so that the program lowering (program.fast_columns) and the
+    machine (machine.operands.source_row, compiled) apply the same rule."""
+    if mux < 6:
+        return R_ACC + mux
+    if mux == 6:
+        return raddr_a
+    if smimm:
+        return -2
+    return raddr_b
 
 # ---- per-lane state rows (uint32 [slot, row, 16]) ----------------------------------------
 L_FA = 0  # flag A (0/1)

@@ -20,7 +20,6 @@ from ..instruction import AluInstruction, AluOp, BranchInstruction, Instruction
 from . import hazards as H
 from . import layout as L
 from .dispatch import add_op_ids, mul_op_ids, pure_ops
-from .machine.operands import source_row
 from .semantics import FLOAT_RESULT
 
 _F32_UNPACK = {name: code for code, name in enumerate(encoding.F32_UNPACKS)}
@@ -104,6 +103,10 @@ def static_hazard(instr: AluInstruction) -> int:
     return 0
 
 
+#: Magic destinations the fast path hands to the general path's writer
+#: (`machine.destinations.write_dest`): the TMU registers of general memory access.
+FAST_PERIPHERALS = frozenset(encoding.MAGIC_ADDRESSES[n] for n in ("tmud", "tmua", "tmuau", "tmuc"))
+
 _FAST_SIGNALS = frozenset({"ldunif", "ldunifa", "ldunifrf", "ldunifarf", "ldtmu", "smimm"})
 _LOADS = frozenset({"ldunif", "ldunifa", "ldunifrf", "ldunifarf", "ldtmu"})
 
@@ -112,7 +115,7 @@ def fast_path_shape(instr: AluInstruction) -> bool:
     """True for the common instruction shape the run loop executes on its fast path.
 
     That is: pure ALU ops (or nop without flags), results to register-file entries,
-    accumulators r0-r4 or nothing, no output pack, at most one of ldunif/ldunifa/
+    accumulators r0-r4, the TMU registers of `FAST_PERIPHERALS` or nothing, no output pack, at most one of ldunif/ldunifa/
     ldunifrf/ldunifarf/ldtmu (writing the rf or r0-r5), and no rule broken by the
     instruction itself. Everything else (thread switches, branches, peripheral writes, r5
     broadcast, rotation, ...) takes the general path; so does a fast-path instruction whose
@@ -130,14 +133,17 @@ def fast_path_shape(instr: AluInstruction) -> bool:
             continue
         if alu.op not in pure or _PACK[alu.pack] != 0:
             return False
-        if ops[alu.op].has_dst and alu.magic and alu.waddr not in (0, 1, 2, 3, 4, 6):
+        if ops[alu.op].has_dst and alu.magic and alu.waddr not in (0, 1, 2, 3, 4, 6, *FAST_PERIPHERALS):
             return False
     return True
 
 
 def _dest_row(waddr: int, magic: int) -> int:
-    """regs row an ALU result (or signal load) lands in on the fast path, -1 for none: rf
-    entries and r0-r5 (magic 0-5); other magic addresses are not fast-path destinations."""
+    """regs row an ALU result (or signal load) lands in on the fast path: rf entries and r0-r5
+    (magic 0-5); -2 for a magic address of `FAST_PERIPHERALS` (written by
+    `machine.destinations.write_dest`); -1 for none."""
+    if magic and waddr in FAST_PERIPHERALS:
+        return -2
     if waddr < 0 or (magic and waddr > 5):
         return -1
     return L.R_ACC + waddr if magic else waddr
@@ -145,13 +151,13 @@ def _dest_row(waddr: int, magic: int) -> int:
 
 def fast_columns(row: np.ndarray) -> None:
     """Fill an ALU row's fast-path columns (P_SRC .. P_SDST) from its lowered columns: the
-    operand rows (`machine.operands.source_row`, the rule the general path applies), the
+    operand rows (`layout.operand_row`, the rule the general path applies), the
     accumulators they read, whether rf32-rf63 are touched, and the destination rows."""
     smimm = (row[L.P_SIG] & L.SIG_SMIMM) != 0
     acc_reads, high = 0, False
     for k, col in enumerate((L.P_AA, L.P_AB, L.P_MA, L.P_MB)):
         mux = int(row[col])
-        srow = -1 if mux < 0 else source_row.py_func(mux, int(row[L.P_RADDR_A]), int(row[L.P_RADDR_B]), smimm)
+        srow = -1 if mux < 0 else L.operand_row(mux, int(row[L.P_RADDR_A]), int(row[L.P_RADDR_B]), smimm)
         row[L.P_SRC + k] = srow
         if srow >= L.R_ACC:
             acc_reads |= 1 << (srow - L.R_ACC)

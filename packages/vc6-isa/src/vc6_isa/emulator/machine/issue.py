@@ -27,6 +27,7 @@ from ..layout import (
     P_AOP,
     P_APF,
     P_AUF,
+    P_AW,
     P_FAST,
     P_HIGH_RF,
     P_IMM,
@@ -34,10 +35,13 @@ from ..layout import (
     P_MAU,
     P_MBU,
     P_MCOND,
+    P_MDST,
     P_MFLOAT,
     P_MOP,
     P_MPF,
     P_MUF,
+    P_MW,
+    P_SDST,
     P_SIG,
     P_SRC,
     R_ACC,
@@ -72,6 +76,7 @@ from ..layout import (
 )
 from .alu import exec_alu
 from .branches import exec_branch
+from .destinations import write_dest
 from .effects import (
     advance_pc,
     begin_issue,
@@ -237,7 +242,7 @@ def write_result(slot, row, cond, sc, vrow, mrow, regs):
 
 
 @jit_lean_inline
-def fast_step(slot, pc, prog, regs, lanes, ts, qs, gs, jp, fifo, fifo_ready, hosts, bases, sizes, sc):
+def fast_step(slot, pc, prog, regs, lanes, ts, qs, gs, jp, fp, fifo, fifo_ready, hosts, bases, sizes, sc):
     """Issue one instruction of the common shape (program.fast_path_shape: pure ALU ops into
     rf/r0-r4, optional ldunif/ldunifa/ldtmu) with the same effects as :func:`step`.
 
@@ -284,10 +289,13 @@ def fast_step(slot, pc, prog, regs, lanes, ts, qs, gs, jp, fifo, fifo_ready, hos
         srow = prog[pc, P_SRC + k]
         if srow != -1:
             load_operand(slot, srow, imm, regs, sc, k)
-    # write masks from the flags before this instruction (only for conditional writes)
-    if acond != 0:
+    # write masks from the flags before this instruction (for conditional writes, and for
+    # TMU writes, whose lookups take their lanes from the mask)
+    adst = prog[pc, P_ADST]
+    mdst = prog[pc, P_MDST]
+    if acond != 0 or adst == -2:
         cond_mask(acond, slot, lanes, sc, 10)
-    if mcond != 0:
+    if mcond != 0 or mdst == -2:
         cond_mask(mcond, slot, lanes, sc, 11)
     aop = prog[pc, P_AOP]
     if aop != A_NOP:
@@ -304,7 +312,10 @@ def fast_step(slot, pc, prog, regs, lanes, ts, qs, gs, jp, fifo, fifo_ready, hos
             ts[slot, T_UNIFA] = uaddr + 4
     head = -1
     if (sig & SIG_LDTMU) != 0:
+        # the result is read now (as by exec_alu): a TMU write below may reuse its FIFO row
         head = pop_tmu_result(slot, q, ts, qs, fifo_ready)
+        for i in range(16):
+            sc[12, i] = fifo[slot, head, i]
     apf = prog[pc, P_APF]
     auf = prog[pc, P_AUF]
     mpf = prog[pc, P_MPF]
@@ -320,13 +331,26 @@ def fast_step(slot, pc, prog, regs, lanes, ts, qs, gs, jp, fifo, fifo_ready, hos
     rf1 = -1
     rf2 = -1
     for which in range(3):
-        row = prog[pc, P_ADST + which]
-        if row < 0:
+        row = adst if which == 0 else (mdst if which == 1 else prog[pc, P_SDST])
+        if row == -1:
             continue  # no destination, or null
+        if row == -2:
+            # a TMU register: the general path's writer, at the same point of the instruction
+            # (events it raises leave the same state as exec_alu's)
+            ts[slot, T_VALID] = valid
+            cond = acond if which == 0 else mcond
+            w = prog[pc, P_AW] if which == 0 else prog[pc, P_MW]
+            ev = write_dest(
+                slot, pc, w, 1, sc, 4 + which, 10 + which, True, cond != 0, regs, lanes, ts, qs, gs,
+                jp, fp, fifo, fifo_ready, hosts, bases, sizes,
+            )  # fmt: skip
+            if ev != 0:
+                return ev
+            continue
         if which == 2:  # the signal's load
             if head >= 0:
                 for i in range(16):
-                    regs[slot, row, i] = fifo[slot, head, i]
+                    regs[slot, row, i] = sc[12, i]
             else:
                 for i in range(16):
                     regs[slot, row, i] = u
@@ -351,7 +375,7 @@ def fast_step(slot, pc, prog, regs, lanes, ts, qs, gs, jp, fifo, fifo_ready, hos
 
 
 @jit_lean
-def fast_run(slot, limit, prog, regs, lanes, ts, qs, gs, jp, fifo, fifo_ready, hosts, bases, sizes, sc):
+def fast_run(slot, limit, prog, regs, lanes, ts, qs, gs, jp, fp, fifo, fifo_ready, hosts, bases, sizes, sc):
     """Issue up to `limit` consecutive fast-path instructions of thread `slot` (one call for
     a whole stretch of them). Returns how many were issued; stops at the first instruction that
     needs :func:`step`, or at an event (then recorded in gs[G_EVENT], as for step)."""
@@ -361,7 +385,7 @@ def fast_run(slot, limit, prog, regs, lanes, ts, qs, gs, jp, fifo, fifo_ready, h
         pc = ts[slot, T_PC]
         if pc < 0 or pc >= nrows or prog[pc, P_FAST] == 0:
             break
-        ev = fast_step(slot, pc, prog, regs, lanes, ts, qs, gs, jp, fifo, fifo_ready, hosts, bases, sizes, sc)
+        ev = fast_step(slot, pc, prog, regs, lanes, ts, qs, gs, jp, fp, fifo, fifo_ready, hosts, bases, sizes, sc)
         if ev < 0:
             break
         k += 1

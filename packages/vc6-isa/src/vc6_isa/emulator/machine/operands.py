@@ -2,21 +2,12 @@
 
 from ..hazards import H_ACC_UNDEFINED, H_R4_EARLY, H_RF_4THREAD
 from ..jit import jit_lean, jit_lean_inline
-from ..layout import J_NTHREADS, L_FA, L_FB, R_ACC, T_R4_CD, T_VALID
+from ..layout import J_NTHREADS, L_FA, L_FB, R_ACC, T_R4_CD, T_VALID, operand_row
 from ..semantics import flag_z_n
 from .memory import hazard
 
-
-@jit_lean_inline
-def source_row(mux, raddr_a, raddr_b, smimm):
-    """Row of `regs` an operand mux reads; -2 for the small immediate."""
-    if mux < 6:
-        return R_ACC + mux
-    if mux == 6:
-        return raddr_a
-    if smimm:
-        return -2
-    return raddr_b
+#: Row of `regs` an operand mux reads; -2 for the small immediate (layout.operand_row).
+source_row = jit_lean_inline(operand_row)
 
 
 @jit_lean

@@ -193,7 +193,7 @@ def run(m):
                 if profiling:
                     snapshot(q, qs, gs, before)
                 k = fast_run(
-                    slot, limit, prog, regs, lanes, ts, qs, gs, jp, fifo, fifo_ready, hosts, bases, sizes, sc
+                    slot, limit, prog, regs, lanes, ts, qs, gs, jp, fp, fifo, fifo_ready, hosts, bases, sizes, sc
                 )
                 if k > 0:
                     n += k
