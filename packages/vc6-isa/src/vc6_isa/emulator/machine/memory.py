@@ -131,7 +131,8 @@ def store(addr, size, value, hosts, bases, sizes):
         return False
     off = addr - bases[r]
     keep_old_page(r, off, hosts, bases, sizes)
-    keep_old_page(r, off + size - 1, hosts, bases, sizes)
+    if ((off + size - 1) >> UNIFORM_PAGE_SHIFT) != (off >> UNIFORM_PAGE_SHIFT):
+        keep_old_page(r, off + size - 1, hosts, bases, sizes)  # the write spans two pages
     host = hosts[r] + off
     if size == 4:
         poke32(host, value & MASK32)
