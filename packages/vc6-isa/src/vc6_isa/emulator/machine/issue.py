@@ -244,13 +244,16 @@ def write_result(slot, row, cond, sc, vrow, mrow, regs):
 @jit_lean_inline
 def fast_step(slot, pc, prog, regs, lanes, ts, qs, gs, jp, fp, fifo, fifo_ready, hosts, bases, sizes, sc):
     """Issue one instruction of the common shape (program.fast_path_shape: pure ALU ops into
-    rf/r0-r4, optional ldunif/ldunifa/ldtmu) with the same effects as :func:`step`.
+    rf/r0-r4 or a TMU register, optional ldunif/ldunifa/ldtmu) with the same effects as
+    :func:`step`.
 
     Returns -1 when it did nothing because the general path must run (a check of :func:`step`
     might fire, or the thread is in a delay slot of an SFU or a thread switch), 0 when the
-    instruction was issued, or an event (EV_HAZARD for the cycle budget, as step).
-    Everything that could raise a hazard is checked before any state changes, so falling back
-    to :func:`step` reproduces every message exactly.
+    instruction was issued, or an event (EV_HAZARD for the cycle budget, as step; a hazard or
+    MMU fault of a TMU write, raised by `write_dest` as under step).
+    Everything else that could raise a hazard is checked before any state changes, so falling
+    back to :func:`step` reproduces every message exactly; a TMU write runs at the point of the
+    instruction where `alu.exec_alu` runs it, so its events leave the same state.
     """
     if ts[slot, T_R4_CD] != 0 or ts[slot, T_THRSW_CD] != 0 or ts[slot, T_END_AGE] >= 0:
         return -1
