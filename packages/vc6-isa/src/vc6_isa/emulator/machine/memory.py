@@ -84,14 +84,19 @@ load_cold = jit_sig("int64(int64, int64, int64[::1], int64[::1], int64[::1])")(l
 # write visible to the uniform streams earlier.
 
 
-@jit_lean
+@jit_lean_inline
 def keep_old_page(r, off, hosts, bases, sizes):
     """Copy the page of BO `r` holding byte offset `off` aside, once per job."""
+    if peek8(hosts[2 * bases.shape[0] + r] + (off >> UNIFORM_PAGE_SHIFT)) == 0:
+        copy_page(r, off, hosts, bases, sizes)
+
+
+@jit_lean
+def copy_page(r, off, hosts, bases, sizes):
+    """:func:`keep_old_page`'s copy, the first time a page is written."""
     n = bases.shape[0]
     page = off >> UNIFORM_PAGE_SHIFT
     flag = hosts[2 * n + r] + page
-    if peek8(flag) != 0:
-        return
     start = page << UNIFORM_PAGE_SHIFT
     end = min(start + (1 << UNIFORM_PAGE_SHIFT), sizes[r])
     src = hosts[r]
@@ -123,7 +128,7 @@ def load_uniform(addr, hosts, bases, sizes):
 load_uniform_cold = jit_sig("int64(int64, int64[::1], int64[::1], int64[::1])")(load_uniform.py_func)
 
 
-@jit_sig("boolean(int64, int64, int64, int64[::1], int64[::1], int64[::1])")
+@jit_lean_inline
 def store(addr, size, value, hosts, bases, sizes):
     """TMU write of 1, 2 or 4 bytes little-endian; False when outside every BO."""
     r = find_region(addr, size, bases, sizes)
