@@ -80,17 +80,16 @@ def _lane_loop(name: str, args: str, indent: str) -> list[str]:
     return [
         f"{indent}for i in range(16):",
         f"{indent}    r, c = sem_{_ident(name)}({args})",
-        f"{indent}    out[kr, i] = r",
-        f"{indent}    out[kc, i] = c",
+        f"{indent}    sc[kr, i] = r",
+        f"{indent}    sc[kc, i] = c",
     ]
 
 
 def _alu_source(fn_name: str, ops: dict, stateful: tuple[str, ...]) -> list[str]:
     lines = [
         "@jit_lean",
-        f"def {fn_name}(op, aun, bun, src, ka, kb, out, kr, kc):",
-        '    """Evaluate a table op over 16 lanes: operands in rows `ka`, `kb` of `src`, result and',
-        '    carry into rows `kr`, `kc` of `out`; False if the run loop must."""',
+        f"def {fn_name}(op, aun, bun, sc, ka, kb, kr, kc):",
+        '    """Evaluate a table op over 16 lanes into res/carry; False if the run loop must."""',
     ]
     first = True
     for op_id, (name, spec) in enumerate(ops.items()):
@@ -99,19 +98,19 @@ def _alu_source(fn_name: str, ops: dict, stateful: tuple[str, ...]) -> list[str]
         kw = "if" if first else "elif"
         first = False
         if spec.unpack == "f32":
-            xa = "unpack_f32(src[ka, i], aun)"
-            xb = "unpack_f32(src[kb, i], bun)" if spec.b_unpack else "src[kb, i]"
+            xa = "unpack_f32(sc[ka, i], aun)"
+            xb = "unpack_f32(sc[kb, i], bun)" if spec.b_unpack else "sc[kb, i]"
         elif spec.unpack == "f16":
-            xa = "unpack_f16x2(src[ka, i], aun)"
-            xb = "src[kb, i]"
+            xa = "unpack_f16x2(sc[ka, i], aun)"
+            xb = "sc[kb, i]"
         else:
-            xa, xb = "src[ka, i]", "src[kb, i]"
+            xa, xb = "sc[ka, i]", "sc[kb, i]"
         lines.append(f"    {kw} op == {op_id}:  # {name}")
         if spec.unpack == "f32":
             # no input unpack (the common case) as its own loop: no unpack call per lane
             plain = "aun == UNPACK_NONE and bun == UNPACK_NONE" if spec.b_unpack else "aun == UNPACK_NONE"
-            pa = "int(src[ka, i])"
-            pb = "int(src[kb, i])" if spec.b_unpack else xb
+            pa = "int(sc[ka, i])"
+            pb = "int(sc[kb, i])" if spec.b_unpack else xb
             lines.append(f"        if {plain}:")
             lines += _lane_loop(name, pa if spec.nsrc == 1 else f"{pa}, {pb}", "            ")
             lines.append("            return True")

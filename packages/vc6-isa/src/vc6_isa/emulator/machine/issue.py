@@ -287,21 +287,11 @@ def fast_step(slot, pc, prog, regs, lanes, ts, qs, gs, jp, fp, fifo, fifo_ready,
     # ---- from here on nothing can fail except the cycle budget, checked where step does
     q = ts[slot, T_QPU]
     begin_issue(slot, q, ts, qs, gs, jp)
-    # operands: read in place from the thread's registers, or copied to sc[0..3] when one is
-    # the small immediate
-    src = regs[slot]
-    ra = prog[pc, P_SRC]
-    rb = prog[pc, P_SRC + 1]
-    ma = prog[pc, P_SRC + 2]
-    mb = prog[pc, P_SRC + 3]
-    if ra == -2 or rb == -2 or ma == -2 or mb == -2:
-        imm = prog[pc, P_IMM]
-        for k in range(4):
-            srow = prog[pc, P_SRC + k]
-            if srow != -1:
-                load_operand(slot, srow, imm, regs, sc, k)
-        src = sc
-        ra, rb, ma, mb = 0, 1, 2, 3
+    imm = prog[pc, P_IMM]
+    for k in range(4):
+        srow = prog[pc, P_SRC + k]
+        if srow != -1:
+            load_operand(slot, srow, imm, regs, sc, k)
     # write masks from the flags before this instruction (for conditional writes, and for
     # TMU writes, whose lookups take their lanes from the mask)
     adst = prog[pc, P_ADST]
@@ -312,10 +302,10 @@ def fast_step(slot, pc, prog, regs, lanes, ts, qs, gs, jp, fp, fifo, fifo_ready,
         cond_mask(mcond, slot, lanes, sc, 11)
     aop = prog[pc, P_AOP]
     if aop != A_NOP:
-        add_alu(aop, prog[pc, P_AAU], prog[pc, P_ABU], src, ra, rb, sc, 4, 6)
+        add_alu(aop, prog[pc, P_AAU], prog[pc, P_ABU], sc, 0, 1, 4, 6)
     mop = prog[pc, P_MOP]
     if mop != M_NOP:
-        mul_alu(mop, prog[pc, P_MAU], prog[pc, P_MBU], src, ma, mb, sc, 5, 7)
+        mul_alu(mop, prog[pc, P_MAU], prog[pc, P_MBU], sc, 2, 3, 5, 7)
     u = 0
     if uaddr >= 0:
         u = load_uniform(uaddr, hosts, bases, sizes)

@@ -117,418 +117,416 @@ MAGIC_SFU_LAST = 24
 
 
 @jit_lean
-def add_alu(op, aun, bun, src, ka, kb, out, kr, kc):
-    """Evaluate a table op over 16 lanes: operands in rows `ka`, `kb` of `src`, result and
-    carry into rows `kr`, `kc` of `out`; False if the run loop must."""
+def add_alu(op, aun, bun, sc, ka, kb, kr, kc):
+    """Evaluate a table op over 16 lanes into res/carry; False if the run loop must."""
     if op == 0:  # fadd
         if aun == UNPACK_NONE and bun == UNPACK_NONE:
             for i in range(16):
-                r, c = sem_FADD(int(src[ka, i]), int(src[kb, i]))
-                out[kr, i] = r
-                out[kc, i] = c
+                r, c = sem_FADD(int(sc[ka, i]), int(sc[kb, i]))
+                sc[kr, i] = r
+                sc[kc, i] = c
             return True
         for i in range(16):
-            r, c = sem_FADD(unpack_f32(src[ka, i], aun), unpack_f32(src[kb, i], bun))
-            out[kr, i] = r
-            out[kc, i] = c
+            r, c = sem_FADD(unpack_f32(sc[ka, i], aun), unpack_f32(sc[kb, i], bun))
+            sc[kr, i] = r
+            sc[kc, i] = c
         return True
     elif op == 1:  # faddnf
         if aun == UNPACK_NONE and bun == UNPACK_NONE:
             for i in range(16):
-                r, c = sem_FADDNF(int(src[ka, i]), int(src[kb, i]))
-                out[kr, i] = r
-                out[kc, i] = c
+                r, c = sem_FADDNF(int(sc[ka, i]), int(sc[kb, i]))
+                sc[kr, i] = r
+                sc[kc, i] = c
             return True
         for i in range(16):
-            r, c = sem_FADDNF(unpack_f32(src[ka, i], aun), unpack_f32(src[kb, i], bun))
-            out[kr, i] = r
-            out[kc, i] = c
+            r, c = sem_FADDNF(unpack_f32(sc[ka, i], aun), unpack_f32(sc[kb, i], bun))
+            sc[kr, i] = r
+            sc[kc, i] = c
         return True
     elif op == 2:  # vfpack
         if aun == UNPACK_NONE and bun == UNPACK_NONE:
             for i in range(16):
-                r, c = sem_VFPACK(int(src[ka, i]), int(src[kb, i]))
-                out[kr, i] = r
-                out[kc, i] = c
+                r, c = sem_VFPACK(int(sc[ka, i]), int(sc[kb, i]))
+                sc[kr, i] = r
+                sc[kc, i] = c
             return True
         for i in range(16):
-            r, c = sem_VFPACK(unpack_f32(src[ka, i], aun), unpack_f32(src[kb, i], bun))
-            out[kr, i] = r
-            out[kc, i] = c
+            r, c = sem_VFPACK(unpack_f32(sc[ka, i], aun), unpack_f32(sc[kb, i], bun))
+            sc[kr, i] = r
+            sc[kc, i] = c
         return True
     elif op == 3:  # add
         for i in range(16):
-            r, c = sem_ADD(src[ka, i], src[kb, i])
-            out[kr, i] = r
-            out[kc, i] = c
+            r, c = sem_ADD(sc[ka, i], sc[kb, i])
+            sc[kr, i] = r
+            sc[kc, i] = c
         return True
     elif op == 4:  # sub
         for i in range(16):
-            r, c = sem_SUB(src[ka, i], src[kb, i])
-            out[kr, i] = r
-            out[kc, i] = c
+            r, c = sem_SUB(sc[ka, i], sc[kb, i])
+            sc[kr, i] = r
+            sc[kc, i] = c
         return True
     elif op == 5:  # fsub
         if aun == UNPACK_NONE and bun == UNPACK_NONE:
             for i in range(16):
-                r, c = sem_FSUB(int(src[ka, i]), int(src[kb, i]))
-                out[kr, i] = r
-                out[kc, i] = c
+                r, c = sem_FSUB(int(sc[ka, i]), int(sc[kb, i]))
+                sc[kr, i] = r
+                sc[kc, i] = c
             return True
         for i in range(16):
-            r, c = sem_FSUB(unpack_f32(src[ka, i], aun), unpack_f32(src[kb, i], bun))
-            out[kr, i] = r
-            out[kc, i] = c
+            r, c = sem_FSUB(unpack_f32(sc[ka, i], aun), unpack_f32(sc[kb, i], bun))
+            sc[kr, i] = r
+            sc[kc, i] = c
         return True
     elif op == 6:  # min
         for i in range(16):
-            r, c = sem_MIN(src[ka, i], src[kb, i])
-            out[kr, i] = r
-            out[kc, i] = c
+            r, c = sem_MIN(sc[ka, i], sc[kb, i])
+            sc[kr, i] = r
+            sc[kc, i] = c
         return True
     elif op == 7:  # max
         for i in range(16):
-            r, c = sem_MAX(src[ka, i], src[kb, i])
-            out[kr, i] = r
-            out[kc, i] = c
+            r, c = sem_MAX(sc[ka, i], sc[kb, i])
+            sc[kr, i] = r
+            sc[kc, i] = c
         return True
     elif op == 8:  # umin
         for i in range(16):
-            r, c = sem_UMIN(src[ka, i], src[kb, i])
-            out[kr, i] = r
-            out[kc, i] = c
+            r, c = sem_UMIN(sc[ka, i], sc[kb, i])
+            sc[kr, i] = r
+            sc[kc, i] = c
         return True
     elif op == 9:  # umax
         for i in range(16):
-            r, c = sem_UMAX(src[ka, i], src[kb, i])
-            out[kr, i] = r
-            out[kc, i] = c
+            r, c = sem_UMAX(sc[ka, i], sc[kb, i])
+            sc[kr, i] = r
+            sc[kc, i] = c
         return True
     elif op == 10:  # shl
         for i in range(16):
-            r, c = sem_SHL(src[ka, i], src[kb, i])
-            out[kr, i] = r
-            out[kc, i] = c
+            r, c = sem_SHL(sc[ka, i], sc[kb, i])
+            sc[kr, i] = r
+            sc[kc, i] = c
         return True
     elif op == 11:  # shr
         for i in range(16):
-            r, c = sem_SHR(src[ka, i], src[kb, i])
-            out[kr, i] = r
-            out[kc, i] = c
+            r, c = sem_SHR(sc[ka, i], sc[kb, i])
+            sc[kr, i] = r
+            sc[kc, i] = c
         return True
     elif op == 12:  # asr
         for i in range(16):
-            r, c = sem_ASR(src[ka, i], src[kb, i])
-            out[kr, i] = r
-            out[kc, i] = c
+            r, c = sem_ASR(sc[ka, i], sc[kb, i])
+            sc[kr, i] = r
+            sc[kc, i] = c
         return True
     elif op == 13:  # ror
         for i in range(16):
-            r, c = sem_ROR(src[ka, i], src[kb, i])
-            out[kr, i] = r
-            out[kc, i] = c
+            r, c = sem_ROR(sc[ka, i], sc[kb, i])
+            sc[kr, i] = r
+            sc[kc, i] = c
         return True
     elif op == 14:  # fmin
         if aun == UNPACK_NONE and bun == UNPACK_NONE:
             for i in range(16):
-                r, c = sem_FMIN(int(src[ka, i]), int(src[kb, i]))
-                out[kr, i] = r
-                out[kc, i] = c
+                r, c = sem_FMIN(int(sc[ka, i]), int(sc[kb, i]))
+                sc[kr, i] = r
+                sc[kc, i] = c
             return True
         for i in range(16):
-            r, c = sem_FMIN(unpack_f32(src[ka, i], aun), unpack_f32(src[kb, i], bun))
-            out[kr, i] = r
-            out[kc, i] = c
+            r, c = sem_FMIN(unpack_f32(sc[ka, i], aun), unpack_f32(sc[kb, i], bun))
+            sc[kr, i] = r
+            sc[kc, i] = c
         return True
     elif op == 15:  # fmax
         if aun == UNPACK_NONE and bun == UNPACK_NONE:
             for i in range(16):
-                r, c = sem_FMAX(int(src[ka, i]), int(src[kb, i]))
-                out[kr, i] = r
-                out[kc, i] = c
+                r, c = sem_FMAX(int(sc[ka, i]), int(sc[kb, i]))
+                sc[kr, i] = r
+                sc[kc, i] = c
             return True
         for i in range(16):
-            r, c = sem_FMAX(unpack_f32(src[ka, i], aun), unpack_f32(src[kb, i], bun))
-            out[kr, i] = r
-            out[kc, i] = c
+            r, c = sem_FMAX(unpack_f32(sc[ka, i], aun), unpack_f32(sc[kb, i], bun))
+            sc[kr, i] = r
+            sc[kc, i] = c
         return True
     elif op == 16:  # vfmin
         for i in range(16):
-            r, c = sem_VFMIN(unpack_f16x2(src[ka, i], aun), src[kb, i])
-            out[kr, i] = r
-            out[kc, i] = c
+            r, c = sem_VFMIN(unpack_f16x2(sc[ka, i], aun), sc[kb, i])
+            sc[kr, i] = r
+            sc[kc, i] = c
         return True
     elif op == 17:  # and
         for i in range(16):
-            r, c = sem_AND(src[ka, i], src[kb, i])
-            out[kr, i] = r
-            out[kc, i] = c
+            r, c = sem_AND(sc[ka, i], sc[kb, i])
+            sc[kr, i] = r
+            sc[kc, i] = c
         return True
     elif op == 18:  # or
         for i in range(16):
-            r, c = sem_OR(src[ka, i], src[kb, i])
-            out[kr, i] = r
-            out[kc, i] = c
+            r, c = sem_OR(sc[ka, i], sc[kb, i])
+            sc[kr, i] = r
+            sc[kc, i] = c
         return True
     elif op == 19:  # xor
         for i in range(16):
-            r, c = sem_XOR(src[ka, i], src[kb, i])
-            out[kr, i] = r
-            out[kc, i] = c
+            r, c = sem_XOR(sc[ka, i], sc[kb, i])
+            sc[kr, i] = r
+            sc[kc, i] = c
         return True
     elif op == 20:  # vadd
         for i in range(16):
-            r, c = sem_VADD(src[ka, i], src[kb, i])
-            out[kr, i] = r
-            out[kc, i] = c
+            r, c = sem_VADD(sc[ka, i], sc[kb, i])
+            sc[kr, i] = r
+            sc[kc, i] = c
         return True
     elif op == 21:  # vsub
         for i in range(16):
-            r, c = sem_VSUB(src[ka, i], src[kb, i])
-            out[kr, i] = r
-            out[kc, i] = c
+            r, c = sem_VSUB(sc[ka, i], sc[kb, i])
+            sc[kr, i] = r
+            sc[kc, i] = c
         return True
     elif op == 22:  # not
         for i in range(16):
-            r, c = sem_NOT(src[ka, i])
-            out[kr, i] = r
-            out[kc, i] = c
+            r, c = sem_NOT(sc[ka, i])
+            sc[kr, i] = r
+            sc[kc, i] = c
         return True
     elif op == 23:  # neg
         for i in range(16):
-            r, c = sem_NEG(src[ka, i])
-            out[kr, i] = r
-            out[kc, i] = c
+            r, c = sem_NEG(sc[ka, i])
+            sc[kr, i] = r
+            sc[kc, i] = c
         return True
     elif op == 27:  # recip
         for i in range(16):
-            r, c = sem_RECIP(src[ka, i])
-            out[kr, i] = r
-            out[kc, i] = c
+            r, c = sem_RECIP(sc[ka, i])
+            sc[kr, i] = r
+            sc[kc, i] = c
         return True
     elif op == 58:  # rsqrt
         for i in range(16):
-            r, c = sem_RSQRT(src[ka, i])
-            out[kr, i] = r
-            out[kc, i] = c
+            r, c = sem_RSQRT(sc[ka, i])
+            sc[kr, i] = r
+            sc[kc, i] = c
         return True
     elif op == 59:  # exp
         for i in range(16):
-            r, c = sem_EXP(src[ka, i])
-            out[kr, i] = r
-            out[kc, i] = c
+            r, c = sem_EXP(sc[ka, i])
+            sc[kr, i] = r
+            sc[kc, i] = c
         return True
     elif op == 60:  # log
         for i in range(16):
-            r, c = sem_LOG(src[ka, i])
-            out[kr, i] = r
-            out[kc, i] = c
+            r, c = sem_LOG(sc[ka, i])
+            sc[kr, i] = r
+            sc[kc, i] = c
         return True
     elif op == 61:  # sin
         for i in range(16):
-            r, c = sem_SIN(src[ka, i])
-            out[kr, i] = r
-            out[kc, i] = c
+            r, c = sem_SIN(sc[ka, i])
+            sc[kr, i] = r
+            sc[kc, i] = c
         return True
     elif op == 62:  # rsqrt2
         for i in range(16):
-            r, c = sem_RSQRT2(src[ka, i])
-            out[kr, i] = r
-            out[kc, i] = c
+            r, c = sem_RSQRT2(sc[ka, i])
+            sc[kr, i] = r
+            sc[kc, i] = c
         return True
     elif op == 65:  # fcmp
         if aun == UNPACK_NONE and bun == UNPACK_NONE:
             for i in range(16):
-                r, c = sem_FCMP(int(src[ka, i]), int(src[kb, i]))
-                out[kr, i] = r
-                out[kc, i] = c
+                r, c = sem_FCMP(int(sc[ka, i]), int(sc[kb, i]))
+                sc[kr, i] = r
+                sc[kc, i] = c
             return True
         for i in range(16):
-            r, c = sem_FCMP(unpack_f32(src[ka, i], aun), unpack_f32(src[kb, i], bun))
-            out[kr, i] = r
-            out[kc, i] = c
+            r, c = sem_FCMP(unpack_f32(sc[ka, i], aun), unpack_f32(sc[kb, i], bun))
+            sc[kr, i] = r
+            sc[kc, i] = c
         return True
     elif op == 66:  # vfmax
         for i in range(16):
-            r, c = sem_VFMAX(unpack_f16x2(src[ka, i], aun), src[kb, i])
-            out[kr, i] = r
-            out[kc, i] = c
+            r, c = sem_VFMAX(unpack_f16x2(sc[ka, i], aun), sc[kb, i])
+            sc[kr, i] = r
+            sc[kc, i] = c
         return True
     elif op == 67:  # fround
         if aun == UNPACK_NONE:
             for i in range(16):
-                r, c = sem_FROUND(int(src[ka, i]))
-                out[kr, i] = r
-                out[kc, i] = c
+                r, c = sem_FROUND(int(sc[ka, i]))
+                sc[kr, i] = r
+                sc[kc, i] = c
             return True
         for i in range(16):
-            r, c = sem_FROUND(unpack_f32(src[ka, i], aun))
-            out[kr, i] = r
-            out[kc, i] = c
+            r, c = sem_FROUND(unpack_f32(sc[ka, i], aun))
+            sc[kr, i] = r
+            sc[kc, i] = c
         return True
     elif op == 68:  # ftoin
         if aun == UNPACK_NONE:
             for i in range(16):
-                r, c = sem_FTOIN(int(src[ka, i]))
-                out[kr, i] = r
-                out[kc, i] = c
+                r, c = sem_FTOIN(int(sc[ka, i]))
+                sc[kr, i] = r
+                sc[kc, i] = c
             return True
         for i in range(16):
-            r, c = sem_FTOIN(unpack_f32(src[ka, i], aun))
-            out[kr, i] = r
-            out[kc, i] = c
+            r, c = sem_FTOIN(unpack_f32(sc[ka, i], aun))
+            sc[kr, i] = r
+            sc[kc, i] = c
         return True
     elif op == 69:  # ftrunc
         if aun == UNPACK_NONE:
             for i in range(16):
-                r, c = sem_FTRUNC(int(src[ka, i]))
-                out[kr, i] = r
-                out[kc, i] = c
+                r, c = sem_FTRUNC(int(sc[ka, i]))
+                sc[kr, i] = r
+                sc[kc, i] = c
             return True
         for i in range(16):
-            r, c = sem_FTRUNC(unpack_f32(src[ka, i], aun))
-            out[kr, i] = r
-            out[kc, i] = c
+            r, c = sem_FTRUNC(unpack_f32(sc[ka, i], aun))
+            sc[kr, i] = r
+            sc[kc, i] = c
         return True
     elif op == 70:  # ftoiz
         if aun == UNPACK_NONE:
             for i in range(16):
-                r, c = sem_FTOIZ(int(src[ka, i]))
-                out[kr, i] = r
-                out[kc, i] = c
+                r, c = sem_FTOIZ(int(sc[ka, i]))
+                sc[kr, i] = r
+                sc[kc, i] = c
             return True
         for i in range(16):
-            r, c = sem_FTOIZ(unpack_f32(src[ka, i], aun))
-            out[kr, i] = r
-            out[kc, i] = c
+            r, c = sem_FTOIZ(unpack_f32(sc[ka, i], aun))
+            sc[kr, i] = r
+            sc[kc, i] = c
         return True
     elif op == 71:  # ffloor
         if aun == UNPACK_NONE:
             for i in range(16):
-                r, c = sem_FFLOOR(int(src[ka, i]))
-                out[kr, i] = r
-                out[kc, i] = c
+                r, c = sem_FFLOOR(int(sc[ka, i]))
+                sc[kr, i] = r
+                sc[kc, i] = c
             return True
         for i in range(16):
-            r, c = sem_FFLOOR(unpack_f32(src[ka, i], aun))
-            out[kr, i] = r
-            out[kc, i] = c
+            r, c = sem_FFLOOR(unpack_f32(sc[ka, i], aun))
+            sc[kr, i] = r
+            sc[kc, i] = c
         return True
     elif op == 72:  # ftouz
         if aun == UNPACK_NONE:
             for i in range(16):
-                r, c = sem_FTOUZ(int(src[ka, i]))
-                out[kr, i] = r
-                out[kc, i] = c
+                r, c = sem_FTOUZ(int(sc[ka, i]))
+                sc[kr, i] = r
+                sc[kc, i] = c
             return True
         for i in range(16):
-            r, c = sem_FTOUZ(unpack_f32(src[ka, i], aun))
-            out[kr, i] = r
-            out[kc, i] = c
+            r, c = sem_FTOUZ(unpack_f32(sc[ka, i], aun))
+            sc[kr, i] = r
+            sc[kc, i] = c
         return True
     elif op == 73:  # fceil
         if aun == UNPACK_NONE:
             for i in range(16):
-                r, c = sem_FCEIL(int(src[ka, i]))
-                out[kr, i] = r
-                out[kc, i] = c
+                r, c = sem_FCEIL(int(sc[ka, i]))
+                sc[kr, i] = r
+                sc[kc, i] = c
             return True
         for i in range(16):
-            r, c = sem_FCEIL(unpack_f32(src[ka, i], aun))
-            out[kr, i] = r
-            out[kc, i] = c
+            r, c = sem_FCEIL(unpack_f32(sc[ka, i], aun))
+            sc[kr, i] = r
+            sc[kc, i] = c
         return True
     elif op == 74:  # ftoc
         if aun == UNPACK_NONE:
             for i in range(16):
-                r, c = sem_FTOC(int(src[ka, i]))
-                out[kr, i] = r
-                out[kc, i] = c
+                r, c = sem_FTOC(int(sc[ka, i]))
+                sc[kr, i] = r
+                sc[kc, i] = c
             return True
         for i in range(16):
-            r, c = sem_FTOC(unpack_f32(src[ka, i], aun))
-            out[kr, i] = r
-            out[kc, i] = c
+            r, c = sem_FTOC(unpack_f32(sc[ka, i], aun))
+            sc[kr, i] = r
+            sc[kc, i] = c
         return True
     elif op == 80:  # itof
         for i in range(16):
-            r, c = sem_ITOF(src[ka, i])
-            out[kr, i] = r
-            out[kc, i] = c
+            r, c = sem_ITOF(sc[ka, i])
+            sc[kr, i] = r
+            sc[kc, i] = c
         return True
     elif op == 81:  # clz
         for i in range(16):
-            r, c = sem_CLZ(src[ka, i])
-            out[kr, i] = r
-            out[kc, i] = c
+            r, c = sem_CLZ(sc[ka, i])
+            sc[kr, i] = r
+            sc[kc, i] = c
         return True
     elif op == 82:  # utof
         for i in range(16):
-            r, c = sem_UTOF(src[ka, i])
-            out[kr, i] = r
-            out[kc, i] = c
+            r, c = sem_UTOF(sc[ka, i])
+            sc[kr, i] = r
+            sc[kc, i] = c
         return True
     return False
 
 
 
 @jit_lean
-def mul_alu(op, aun, bun, src, ka, kb, out, kr, kc):
-    """Evaluate a table op over 16 lanes: operands in rows `ka`, `kb` of `src`, result and
-    carry into rows `kr`, `kc` of `out`; False if the run loop must."""
+def mul_alu(op, aun, bun, sc, ka, kb, kr, kc):
+    """Evaluate a table op over 16 lanes into res/carry; False if the run loop must."""
     if op == 0:  # add
         for i in range(16):
-            r, c = sem_ADD(src[ka, i], src[kb, i])
-            out[kr, i] = r
-            out[kc, i] = c
+            r, c = sem_ADD(sc[ka, i], sc[kb, i])
+            sc[kr, i] = r
+            sc[kc, i] = c
         return True
     elif op == 1:  # sub
         for i in range(16):
-            r, c = sem_SUB(src[ka, i], src[kb, i])
-            out[kr, i] = r
-            out[kc, i] = c
+            r, c = sem_SUB(sc[ka, i], sc[kb, i])
+            sc[kr, i] = r
+            sc[kc, i] = c
         return True
     elif op == 3:  # vfmul
         for i in range(16):
-            r, c = sem_VFMUL(unpack_f16x2(src[ka, i], aun), src[kb, i])
-            out[kr, i] = r
-            out[kc, i] = c
+            r, c = sem_VFMUL(unpack_f16x2(sc[ka, i], aun), sc[kb, i])
+            sc[kr, i] = r
+            sc[kc, i] = c
         return True
     elif op == 4:  # smul24
         for i in range(16):
-            r, c = sem_SMUL24(src[ka, i], src[kb, i])
-            out[kr, i] = r
-            out[kc, i] = c
+            r, c = sem_SMUL24(sc[ka, i], sc[kb, i])
+            sc[kr, i] = r
+            sc[kc, i] = c
         return True
     elif op == 6:  # fmov
         if aun == UNPACK_NONE:
             for i in range(16):
-                r, c = sem_FMOV(int(src[ka, i]))
-                out[kr, i] = r
-                out[kc, i] = c
+                r, c = sem_FMOV(int(sc[ka, i]))
+                sc[kr, i] = r
+                sc[kc, i] = c
             return True
         for i in range(16):
-            r, c = sem_FMOV(unpack_f32(src[ka, i], aun))
-            out[kr, i] = r
-            out[kc, i] = c
+            r, c = sem_FMOV(unpack_f32(sc[ka, i], aun))
+            sc[kr, i] = r
+            sc[kc, i] = c
         return True
     elif op == 8:  # mov
         for i in range(16):
-            r, c = sem_MOV(src[ka, i])
-            out[kr, i] = r
-            out[kc, i] = c
+            r, c = sem_MOV(sc[ka, i])
+            sc[kr, i] = r
+            sc[kc, i] = c
         return True
     elif op == 9:  # fmul
         if aun == UNPACK_NONE and bun == UNPACK_NONE:
             for i in range(16):
-                r, c = sem_FMUL(int(src[ka, i]), int(src[kb, i]))
-                out[kr, i] = r
-                out[kc, i] = c
+                r, c = sem_FMUL(int(sc[ka, i]), int(sc[kb, i]))
+                sc[kr, i] = r
+                sc[kc, i] = c
             return True
         for i in range(16):
-            r, c = sem_FMUL(unpack_f32(src[ka, i], aun), unpack_f32(src[kb, i], bun))
-            out[kr, i] = r
-            out[kc, i] = c
+            r, c = sem_FMUL(unpack_f32(sc[ka, i], aun), unpack_f32(sc[kb, i], bun))
+            sc[kr, i] = r
+            sc[kc, i] = c
         return True
     return False
 
