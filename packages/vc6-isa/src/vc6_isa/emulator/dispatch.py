@@ -75,14 +75,23 @@ def pure_ops() -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(add - set(PURE_AND_COUNTED)), frozenset(mul)
 
 
-def _lane_loop(name: str, args: str, indent: str) -> list[str]:
-    """The 16-lane loop of one op into the result and carry rows."""
-    return [
-        f"{indent}for i in range(16):",
-        f"{indent}    r, c = sem_{_ident(name)}({args})",
-        f"{indent}    sc[kr, i] = r",
-        f"{indent}    sc[kc, i] = c",
-    ]
+#: Scratch rows of `sc` (16 x 16, rows 0-12 in use) for the unpacked f32 inputs.
+_UNPACK_ROWS = (13, 14)
+
+
+def _unpack_first(ids_a: list[int], ids_b: list[int]) -> list[str]:
+    """f32 input unpack of the operands into scratch rows before the op's lane loop, so each op
+    has one loop, which reads plain bits in the common case (no unpack call per lane)."""
+    lines = []
+    for ids, code, row, var in ((ids_a, "aun", _UNPACK_ROWS[0], "ka"), (ids_b, "bun", _UNPACK_ROWS[1], "kb")):
+        takes = " or ".join(f"op == {i}" for i in ids)
+        lines += [
+            f"    if {code} != UNPACK_NONE and ({takes}):",
+            "        for i in range(16):",
+            f"            sc[{row}, i] = unpack_f32(sc[{var}, i], {code})",
+            f"        {var} = {row}",
+        ]
+    return lines
 
 
 def _alu_source(fn_name: str, ops: dict, stateful: tuple[str, ...]) -> list[str]:
@@ -91,32 +100,29 @@ def _alu_source(fn_name: str, ops: dict, stateful: tuple[str, ...]) -> list[str]
         f"def {fn_name}(op, aun, bun, sc, ka, kb, kr, kc):",
         '    """Evaluate a table op over 16 lanes into res/carry; False if the run loop must."""',
     ]
-    first = True
-    for op_id, (name, spec) in enumerate(ops.items()):
-        if not _is_generated(name, spec, stateful):
-            continue
-        kw = "if" if first else "elif"
-        first = False
+    generated = [(op_id, name, spec) for op_id, (name, spec) in enumerate(ops.items()) if _is_generated(name, spec, stateful)]
+    f32_a = [op_id for op_id, _, spec in generated if spec.unpack == "f32"]
+    f32_b = [op_id for op_id, _, spec in generated if spec.unpack == "f32" and spec.b_unpack and spec.nsrc == 2]
+    if f32_a:
+        lines += _unpack_first(f32_a, f32_b)
+    for k, (op_id, name, spec) in enumerate(generated):
         if spec.unpack == "f32":
-            xa = "unpack_f32(sc[ka, i], aun)"
-            xb = "unpack_f32(sc[kb, i], bun)" if spec.b_unpack else "sc[kb, i]"
+            xa = "int(sc[ka, i])"
+            xb = "int(sc[kb, i])" if spec.b_unpack else "sc[kb, i]"
         elif spec.unpack == "f16":
             xa = "unpack_f16x2(sc[ka, i], aun)"
             xb = "sc[kb, i]"
         else:
             xa, xb = "sc[ka, i]", "sc[kb, i]"
-        lines.append(f"    {kw} op == {op_id}:  # {name}")
-        if spec.unpack == "f32":
-            # no input unpack (the common case) as its own loop: no unpack call per lane
-            plain = "aun == UNPACK_NONE and bun == UNPACK_NONE" if spec.b_unpack else "aun == UNPACK_NONE"
-            pa = "int(sc[ka, i])"
-            pb = "int(sc[kb, i])" if spec.b_unpack else xb
-            lines.append(f"        if {plain}:")
-            lines += _lane_loop(name, pa if spec.nsrc == 1 else f"{pa}, {pb}", "            ")
-            lines.append("            return True")
         args = xa if spec.nsrc == 1 else f"{xa}, {xb}"
-        lines += _lane_loop(name, args, "        ")
-        lines.append("        return True")
+        lines += [
+            f"    {'if' if k == 0 else 'elif'} op == {op_id}:  # {name}",
+            "        for i in range(16):",
+            f"            r, c = sem_{_ident(name)}({args})",
+            "            sc[kr, i] = r",
+            "            sc[kc, i] = c",
+            "        return True",
+        ]
     lines += ["    return False", ""]
     return lines
 

@@ -119,39 +119,29 @@ MAGIC_SFU_LAST = 24
 @jit_lean
 def add_alu(op, aun, bun, sc, ka, kb, kr, kc):
     """Evaluate a table op over 16 lanes into res/carry; False if the run loop must."""
-    if op == 0:  # fadd
-        if aun == UNPACK_NONE and bun == UNPACK_NONE:
-            for i in range(16):
-                r, c = sem_FADD(int(sc[ka, i]), int(sc[kb, i]))
-                sc[kr, i] = r
-                sc[kc, i] = c
-            return True
+    if aun != UNPACK_NONE and (op == 0 or op == 1 or op == 2 or op == 5 or op == 14 or op == 15 or op == 65 or op == 67 or op == 68 or op == 69 or op == 70 or op == 71 or op == 72 or op == 73 or op == 74):
         for i in range(16):
-            r, c = sem_FADD(unpack_f32(sc[ka, i], aun), unpack_f32(sc[kb, i], bun))
+            sc[13, i] = unpack_f32(sc[ka, i], aun)
+        ka = 13
+    if bun != UNPACK_NONE and (op == 0 or op == 1 or op == 2 or op == 5 or op == 14 or op == 15 or op == 65):
+        for i in range(16):
+            sc[14, i] = unpack_f32(sc[kb, i], bun)
+        kb = 14
+    if op == 0:  # fadd
+        for i in range(16):
+            r, c = sem_FADD(int(sc[ka, i]), int(sc[kb, i]))
             sc[kr, i] = r
             sc[kc, i] = c
         return True
     elif op == 1:  # faddnf
-        if aun == UNPACK_NONE and bun == UNPACK_NONE:
-            for i in range(16):
-                r, c = sem_FADDNF(int(sc[ka, i]), int(sc[kb, i]))
-                sc[kr, i] = r
-                sc[kc, i] = c
-            return True
         for i in range(16):
-            r, c = sem_FADDNF(unpack_f32(sc[ka, i], aun), unpack_f32(sc[kb, i], bun))
+            r, c = sem_FADDNF(int(sc[ka, i]), int(sc[kb, i]))
             sc[kr, i] = r
             sc[kc, i] = c
         return True
     elif op == 2:  # vfpack
-        if aun == UNPACK_NONE and bun == UNPACK_NONE:
-            for i in range(16):
-                r, c = sem_VFPACK(int(sc[ka, i]), int(sc[kb, i]))
-                sc[kr, i] = r
-                sc[kc, i] = c
-            return True
         for i in range(16):
-            r, c = sem_VFPACK(unpack_f32(sc[ka, i], aun), unpack_f32(sc[kb, i], bun))
+            r, c = sem_VFPACK(int(sc[ka, i]), int(sc[kb, i]))
             sc[kr, i] = r
             sc[kc, i] = c
         return True
@@ -168,14 +158,8 @@ def add_alu(op, aun, bun, sc, ka, kb, kr, kc):
             sc[kc, i] = c
         return True
     elif op == 5:  # fsub
-        if aun == UNPACK_NONE and bun == UNPACK_NONE:
-            for i in range(16):
-                r, c = sem_FSUB(int(sc[ka, i]), int(sc[kb, i]))
-                sc[kr, i] = r
-                sc[kc, i] = c
-            return True
         for i in range(16):
-            r, c = sem_FSUB(unpack_f32(sc[ka, i], aun), unpack_f32(sc[kb, i], bun))
+            r, c = sem_FSUB(int(sc[ka, i]), int(sc[kb, i]))
             sc[kr, i] = r
             sc[kc, i] = c
         return True
@@ -228,26 +212,14 @@ def add_alu(op, aun, bun, sc, ka, kb, kr, kc):
             sc[kc, i] = c
         return True
     elif op == 14:  # fmin
-        if aun == UNPACK_NONE and bun == UNPACK_NONE:
-            for i in range(16):
-                r, c = sem_FMIN(int(sc[ka, i]), int(sc[kb, i]))
-                sc[kr, i] = r
-                sc[kc, i] = c
-            return True
         for i in range(16):
-            r, c = sem_FMIN(unpack_f32(sc[ka, i], aun), unpack_f32(sc[kb, i], bun))
+            r, c = sem_FMIN(int(sc[ka, i]), int(sc[kb, i]))
             sc[kr, i] = r
             sc[kc, i] = c
         return True
     elif op == 15:  # fmax
-        if aun == UNPACK_NONE and bun == UNPACK_NONE:
-            for i in range(16):
-                r, c = sem_FMAX(int(sc[ka, i]), int(sc[kb, i]))
-                sc[kr, i] = r
-                sc[kc, i] = c
-            return True
         for i in range(16):
-            r, c = sem_FMAX(unpack_f32(sc[ka, i], aun), unpack_f32(sc[kb, i], bun))
+            r, c = sem_FMAX(int(sc[ka, i]), int(sc[kb, i]))
             sc[kr, i] = r
             sc[kc, i] = c
         return True
@@ -336,14 +308,8 @@ def add_alu(op, aun, bun, sc, ka, kb, kr, kc):
             sc[kc, i] = c
         return True
     elif op == 65:  # fcmp
-        if aun == UNPACK_NONE and bun == UNPACK_NONE:
-            for i in range(16):
-                r, c = sem_FCMP(int(sc[ka, i]), int(sc[kb, i]))
-                sc[kr, i] = r
-                sc[kc, i] = c
-            return True
         for i in range(16):
-            r, c = sem_FCMP(unpack_f32(sc[ka, i], aun), unpack_f32(sc[kb, i], bun))
+            r, c = sem_FCMP(int(sc[ka, i]), int(sc[kb, i]))
             sc[kr, i] = r
             sc[kc, i] = c
         return True
@@ -354,98 +320,50 @@ def add_alu(op, aun, bun, sc, ka, kb, kr, kc):
             sc[kc, i] = c
         return True
     elif op == 67:  # fround
-        if aun == UNPACK_NONE:
-            for i in range(16):
-                r, c = sem_FROUND(int(sc[ka, i]))
-                sc[kr, i] = r
-                sc[kc, i] = c
-            return True
         for i in range(16):
-            r, c = sem_FROUND(unpack_f32(sc[ka, i], aun))
+            r, c = sem_FROUND(int(sc[ka, i]))
             sc[kr, i] = r
             sc[kc, i] = c
         return True
     elif op == 68:  # ftoin
-        if aun == UNPACK_NONE:
-            for i in range(16):
-                r, c = sem_FTOIN(int(sc[ka, i]))
-                sc[kr, i] = r
-                sc[kc, i] = c
-            return True
         for i in range(16):
-            r, c = sem_FTOIN(unpack_f32(sc[ka, i], aun))
+            r, c = sem_FTOIN(int(sc[ka, i]))
             sc[kr, i] = r
             sc[kc, i] = c
         return True
     elif op == 69:  # ftrunc
-        if aun == UNPACK_NONE:
-            for i in range(16):
-                r, c = sem_FTRUNC(int(sc[ka, i]))
-                sc[kr, i] = r
-                sc[kc, i] = c
-            return True
         for i in range(16):
-            r, c = sem_FTRUNC(unpack_f32(sc[ka, i], aun))
+            r, c = sem_FTRUNC(int(sc[ka, i]))
             sc[kr, i] = r
             sc[kc, i] = c
         return True
     elif op == 70:  # ftoiz
-        if aun == UNPACK_NONE:
-            for i in range(16):
-                r, c = sem_FTOIZ(int(sc[ka, i]))
-                sc[kr, i] = r
-                sc[kc, i] = c
-            return True
         for i in range(16):
-            r, c = sem_FTOIZ(unpack_f32(sc[ka, i], aun))
+            r, c = sem_FTOIZ(int(sc[ka, i]))
             sc[kr, i] = r
             sc[kc, i] = c
         return True
     elif op == 71:  # ffloor
-        if aun == UNPACK_NONE:
-            for i in range(16):
-                r, c = sem_FFLOOR(int(sc[ka, i]))
-                sc[kr, i] = r
-                sc[kc, i] = c
-            return True
         for i in range(16):
-            r, c = sem_FFLOOR(unpack_f32(sc[ka, i], aun))
+            r, c = sem_FFLOOR(int(sc[ka, i]))
             sc[kr, i] = r
             sc[kc, i] = c
         return True
     elif op == 72:  # ftouz
-        if aun == UNPACK_NONE:
-            for i in range(16):
-                r, c = sem_FTOUZ(int(sc[ka, i]))
-                sc[kr, i] = r
-                sc[kc, i] = c
-            return True
         for i in range(16):
-            r, c = sem_FTOUZ(unpack_f32(sc[ka, i], aun))
+            r, c = sem_FTOUZ(int(sc[ka, i]))
             sc[kr, i] = r
             sc[kc, i] = c
         return True
     elif op == 73:  # fceil
-        if aun == UNPACK_NONE:
-            for i in range(16):
-                r, c = sem_FCEIL(int(sc[ka, i]))
-                sc[kr, i] = r
-                sc[kc, i] = c
-            return True
         for i in range(16):
-            r, c = sem_FCEIL(unpack_f32(sc[ka, i], aun))
+            r, c = sem_FCEIL(int(sc[ka, i]))
             sc[kr, i] = r
             sc[kc, i] = c
         return True
     elif op == 74:  # ftoc
-        if aun == UNPACK_NONE:
-            for i in range(16):
-                r, c = sem_FTOC(int(sc[ka, i]))
-                sc[kr, i] = r
-                sc[kc, i] = c
-            return True
         for i in range(16):
-            r, c = sem_FTOC(unpack_f32(sc[ka, i], aun))
+            r, c = sem_FTOC(int(sc[ka, i]))
             sc[kr, i] = r
             sc[kc, i] = c
         return True
@@ -474,6 +392,14 @@ def add_alu(op, aun, bun, sc, ka, kb, kr, kc):
 @jit_lean
 def mul_alu(op, aun, bun, sc, ka, kb, kr, kc):
     """Evaluate a table op over 16 lanes into res/carry; False if the run loop must."""
+    if aun != UNPACK_NONE and (op == 6 or op == 9):
+        for i in range(16):
+            sc[13, i] = unpack_f32(sc[ka, i], aun)
+        ka = 13
+    if bun != UNPACK_NONE and (op == 9):
+        for i in range(16):
+            sc[14, i] = unpack_f32(sc[kb, i], bun)
+        kb = 14
     if op == 0:  # add
         for i in range(16):
             r, c = sem_ADD(sc[ka, i], sc[kb, i])
@@ -499,14 +425,8 @@ def mul_alu(op, aun, bun, sc, ka, kb, kr, kc):
             sc[kc, i] = c
         return True
     elif op == 6:  # fmov
-        if aun == UNPACK_NONE:
-            for i in range(16):
-                r, c = sem_FMOV(int(sc[ka, i]))
-                sc[kr, i] = r
-                sc[kc, i] = c
-            return True
         for i in range(16):
-            r, c = sem_FMOV(unpack_f32(sc[ka, i], aun))
+            r, c = sem_FMOV(int(sc[ka, i]))
             sc[kr, i] = r
             sc[kc, i] = c
         return True
@@ -517,14 +437,8 @@ def mul_alu(op, aun, bun, sc, ka, kb, kr, kc):
             sc[kc, i] = c
         return True
     elif op == 9:  # fmul
-        if aun == UNPACK_NONE and bun == UNPACK_NONE:
-            for i in range(16):
-                r, c = sem_FMUL(int(sc[ka, i]), int(sc[kb, i]))
-                sc[kr, i] = r
-                sc[kc, i] = c
-            return True
         for i in range(16):
-            r, c = sem_FMUL(unpack_f32(sc[ka, i], aun), unpack_f32(sc[kb, i], bun))
+            r, c = sem_FMUL(int(sc[ka, i]), int(sc[kb, i]))
             sc[kr, i] = r
             sc[kc, i] = c
         return True
