@@ -26,14 +26,16 @@ def merged_timeline(profiles: list[Profile]) -> dict[str, Any]:
         A Chrome trace-event document (`traceEvents`), timestamps in modelled microseconds.
     """
     events: list[dict[str, Any]] = []
+    seen: set[tuple[str, int, int]] = set()  # each track's metadata once
     offset = 0.0
     for n, p in enumerate(profiles):
-        for ev in trace_events(p)["traceEvents"]:
+        for ev in trace_events(p, start_us=offset, job=n)["traceEvents"]:
             if ev["ph"] == "M":
-                if n == 0:
-                    events.append(ev)
-                continue
-            events.append({**ev, "ts": ev["ts"] + offset, "args": {**ev["args"], "job": n}})
+                key = (ev["name"], ev["pid"], ev["tid"])
+                if key in seen:
+                    continue
+                seen.add(key)
+            events.append(ev)
         offset += p.cycles / p.clock_mhz
     return {"traceEvents": events, "displayTimeUnit": "ns"}
 
