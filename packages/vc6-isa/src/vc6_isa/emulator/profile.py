@@ -39,6 +39,51 @@ TIMELINE_ROWS = 1 << 18
 LOOKUP_ROWS = 1 << 18
 
 
+def _event(ph: str, required: list[str], extra: dict | None = None) -> dict:
+    return {"if": {"properties": {"ph": {"const": ph}}},
+            "then": {"required": required, "properties": extra or {}}}
+
+
+#: JSON Schema (draft 2020-12) of the trace-event documents `trace_events` writes: the JSON Object
+#: Format of the Trace Event Format (Google's "Trace Event Format" document, which Perfetto's and
+#: chrome://tracing's JSON importers follow) restricted to the phases used here: "X" complete
+#: slices, "s"/"f" flow events, "C" counters and "M" metadata. Tests check documents against it
+#: (`jsonschema`), offline.
+TRACE_EVENT_SCHEMA: dict = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "required": ["traceEvents"],
+    "properties": {
+        "displayTimeUnit": {"enum": ["ms", "ns"]},
+        "traceEvents": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["name", "ph", "pid", "tid"],
+                "properties": {
+                    "name": {"type": "string"},
+                    "cat": {"type": "string"},
+                    "ph": {"enum": ["X", "s", "f", "C", "M"]},
+                    "pid": {"type": "integer", "minimum": 0},
+                    "tid": {"type": "integer", "minimum": 0},
+                    "ts": {"type": "number", "minimum": 0},
+                    "args": {"type": "object"},
+                },
+                "allOf": [
+                    _event("X", ["ts", "dur"], {"dur": {"type": "number", "exclusiveMinimum": 0}}),
+                    _event("s", ["ts", "id"], {"id": {"type": ["string", "integer"]}}),
+                    _event("f", ["ts", "id", "bp"], {"id": {"type": ["string", "integer"]}, "bp": {"const": "e"}}),
+                    _event("C", ["ts", "args"], {"args": {"type": "object", "minProperties": 1,
+                                                          "additionalProperties": {"type": "number"}}}),
+                    _event("M", ["args"], {"name": {"enum": ["process_name", "process_sort_index", "thread_name",
+                                                             "thread_sort_index"]}}),
+                ],
+            },
+        },
+    },
+}
+
+
 def profile_arrays(pcs: int, nq: int, nslots: int, on: bool) -> dict[str, np.ndarray]:
     """The machine's profiling arrays (`machine.state.Machine`): sized when `on`, with no rows
     (so the machine skips every profiling step) when not.
