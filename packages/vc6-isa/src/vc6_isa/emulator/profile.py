@@ -316,7 +316,9 @@ def trace_events(profile: Profile, start_us: float = 0.0, job: int | None = None
     Returns:
         A dict with `traceEvents` (json.dumps it to a file).
     """
-    us = 1.0 / profile.clock_mhz
+    def at(cycle: float) -> float:  # microseconds; 4 decimals keep every cycle (2 ns at 500 MHz) apart
+        return round(start_us + cycle / profile.clock_mhz, 4)
+
     tag = {} if job is None else {"job": job}
     events: list[dict] = []
     for q in range(len(profile.qpu_end)):
@@ -330,7 +332,7 @@ def trace_events(profile: Profile, start_us: float = 0.0, job: int | None = None
     for track, state, start, end in rows.tolist():
         q, t = profile.track_name(track)
         events.append({"name": TIMELINE_STATES[state], "cat": "qpu" if t < 0 else "thread", "ph": "X",
-                       "pid": q, "tid": t + 1, "ts": start_us + start * us, "dur": (end - start) * us,
+                       "pid": q, "tid": t + 1, "ts": at(start), "dur": round(at(end) - at(start), 4),
                        "args": {"cycles": end - start, "modelled": True, **tag}})
     lookups = profile.lookups if profile.lookups is not None else np.zeros((0, L.LK_NCOLS), np.int64)
     flow = f"j{job}." if job is not None else ""
@@ -341,11 +343,11 @@ def trace_events(profile: Profile, start_us: float = 0.0, job: int | None = None
         args = {"pc": row[L.LK_PC], "bytes": row[L.LK_BYTES], "ldtmu pc": row[L.LK_POP_PC], **tag}
         # one cycle into each instruction, so each end lies inside the slice of its instruction
         events.append({"name": "TMU lookup", "cat": "tmu", "ph": "s", "id": f"{flow}{n}", "pid": q, "tid": tid,
-                       "ts": start_us + (row[L.LK_ISSUE_T] + 1) * us, "args": args})
+                       "ts": at(row[L.LK_ISSUE_T] + 1), "args": args})
         events.append({"name": "TMU lookup", "cat": "tmu", "ph": "f", "bp": "e", "id": f"{flow}{n}", "pid": q,
-                       "tid": tid, "ts": start_us + (row[L.LK_POP_T] + 1) * us, "args": args})
+                       "tid": tid, "ts": at(row[L.LK_POP_T] + 1), "args": args})
     for q, t, value in bytes_in_flight(profile):
-        events.append({"name": "TMU bytes in flight", "ph": "C", "pid": q, "tid": 0, "ts": start_us + t * us,
+        events.append({"name": "TMU bytes in flight", "ph": "C", "pid": q, "tid": 0, "ts": at(t),
                        "args": {"bytes": value}})
     return {"traceEvents": events, "displayTimeUnit": "ns"}
 
