@@ -152,7 +152,7 @@ def timeline_figure(profiles: dict[str, Profile], qpus: int | None = None):
     from matplotlib.patches import Patch
 
     heights = [min(qpus or len(p.qpu_end), len(p.qpu_end)) * (1 + p.threads) for p in profiles.values()]
-    fig, axes = plt.subplots(len(profiles), 1, figsize=(10, 1.2 + 0.22 * sum(heights)), sharex=True,
+    fig, axes = plt.subplots(len(profiles), 1, figsize=(10, 1.2 + 0.18 * sum(heights)), sharex=True,
                              gridspec_kw={"height_ratios": heights}, squeeze=False)
     used: set[int] = set()
     for ax, (title, p) in zip(axes[:, 0], profiles.items(), strict=True):
