@@ -261,7 +261,8 @@ def test_trace_schema_rejects_what_perfetto_would_not_read():
     good = {"traceEvents": [{"name": "issuing", "ph": "X", "pid": 0, "tid": 1, "ts": 0.0, "dur": 1.0}]}
     jsonschema.validate(good, TRACE_EVENT_SCHEMA)
     for bad in ({"name": "issuing", "ph": "X", "pid": 0, "tid": 1, "ts": 0.0},  # no dur
-                {"name": "TMU lookup", "ph": "f", "pid": 0, "tid": 1, "ts": 1.0, "id": "1"},  # no binding point
+                {"name": "TMU lookup", "ph": "f", "pid": 0, "tid": 1, "ts": 1.0, "id": 1},  # no binding point
+                {"name": "TMU lookup", "ph": "s", "pid": 0, "tid": 1, "ts": 1.0, "id": "j1"},  # Perfetto: hex digits
                 {"name": "TMU bytes in flight", "ph": "C", "pid": 0, "tid": 0, "ts": 1.0, "args": {"bytes": "64"}}):
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate({"traceEvents": [bad]}, TRACE_EVENT_SCHEMA)

@@ -47,8 +47,10 @@ def _event(ph: str, required: list[str], extra: dict | None = None) -> dict:
 #: JSON Schema (draft 2020-12) of the trace-event documents `trace_events` writes: the JSON Object
 #: Format of the Trace Event Format (Google's "Trace Event Format" document, which Perfetto's and
 #: chrome://tracing's JSON importers follow) restricted to the phases used here: "X" complete
-#: slices, "s"/"f" flow events, "C" counters and "M" metadata. Tests check documents against it
-#: (`jsonschema`), offline.
+#: slices, "s"/"f" flow events, "C" counters and "M" metadata, and to what Perfetto's importer
+#: (trace_processor's json_trace_parser) reads as meant: integer flow ids (it parses a string id
+#: as hexadecimal digits), "f" bound to its enclosing slice (`"bp": "e"`), numeric counter values.
+#: Tests check documents against it (`jsonschema`), offline.
 TRACE_EVENT_SCHEMA: dict = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "type": "object",
@@ -71,8 +73,8 @@ TRACE_EVENT_SCHEMA: dict = {
                 },
                 "allOf": [
                     _event("X", ["ts", "dur"], {"dur": {"type": "number", "exclusiveMinimum": 0}}),
-                    _event("s", ["ts", "id"], {"id": {"type": ["string", "integer"]}}),
-                    _event("f", ["ts", "id", "bp"], {"id": {"type": ["string", "integer"]}, "bp": {"const": "e"}}),
+                    _event("s", ["ts", "id"], {"id": {"type": "integer", "minimum": 0}}),
+                    _event("f", ["ts", "id", "bp"], {"id": {"type": "integer", "minimum": 0}, "bp": {"const": "e"}}),
                     _event("C", ["ts", "args"], {"args": {"type": "object", "minProperties": 1,
                                                           "additionalProperties": {"type": "number"}}}),
                     _event("M", ["args"], {"name": {"enum": ["process_name", "process_sort_index", "thread_name",
@@ -335,16 +337,17 @@ def trace_events(profile: Profile, start_us: float = 0.0, job: int | None = None
                        "pid": q, "tid": t + 1, "ts": at(start), "dur": round(at(end) - at(start), 4),
                        "args": {"cycles": end - start, "modelled": True, **tag}})
     lookups = profile.lookups if profile.lookups is not None else np.zeros((0, L.LK_NCOLS), np.int64)
-    flow = f"j{job}." if job is not None else ""
+    # integer ids: Perfetto's JSON importer reads a string id as hexadecimal digits; unique per job
+    flow = (job or 0) * LOOKUP_ROWS
     for n, row in enumerate(lookups.tolist()):
         if row[L.LK_POP_PC] < 0:
             continue
         q, tid = row[L.LK_QPU], 1 + row[L.LK_SLOT] % profile.threads
         args = {"pc": row[L.LK_PC], "bytes": row[L.LK_BYTES], "ldtmu pc": row[L.LK_POP_PC], **tag}
         # one cycle into each instruction, so each end lies inside the slice of its instruction
-        events.append({"name": "TMU lookup", "cat": "tmu", "ph": "s", "id": f"{flow}{n}", "pid": q, "tid": tid,
+        events.append({"name": "TMU lookup", "cat": "tmu", "ph": "s", "id": flow + n, "pid": q, "tid": tid,
                        "ts": at(row[L.LK_ISSUE_T] + 1), "args": args})
-        events.append({"name": "TMU lookup", "cat": "tmu", "ph": "f", "bp": "e", "id": f"{flow}{n}", "pid": q,
+        events.append({"name": "TMU lookup", "cat": "tmu", "ph": "f", "bp": "e", "id": flow + n, "pid": q,
                        "tid": tid, "ts": at(row[L.LK_POP_T] + 1), "args": args})
     for q, t, value in bytes_in_flight(profile):
         events.append({"name": "TMU bytes in flight", "ph": "C", "pid": q, "tid": 0, "ts": at(t),
