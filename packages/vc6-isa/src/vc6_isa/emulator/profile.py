@@ -203,7 +203,14 @@ class Profile:
         return self.issue_cycles + self.stalls.sum(axis=1)
 
     def track_name(self, track: int) -> tuple[int, int]:
-        """The (QPU, thread) of a timeline track; thread -1 for the QPU's own track."""
+        """The QPU and thread of a timeline track.
+
+        Args:
+            track: A track number (the first column of `timeline`).
+
+        Returns:
+            (QPU, thread slot on that QPU), the thread -1 for the QPU's own track.
+        """
         nq = len(self.qpu_end)
         if track < nq:
             return track, -1
