@@ -284,3 +284,17 @@ def test_annotate_marks_the_loop_and_the_hot_lines(dev):
     hottest = int(np.argmax(p.pc_cycles))
     assert f"pc {hottest:4d}" in text.split("\n\n")[0]
     assert all(p.executions[first:last + 1] == p.executions[first])  # the body runs as often
+
+
+def test_a_full_timeline_is_cut_short_and_says_so(dev, monkeypatch):
+    import vc6_isa.emulator.profile as profile_module
+
+    monkeypatch.setattr(profile_module, "TIMELINE_ROWS", 16)
+    monkeypatch.setattr(profile_module, "LOOKUP_ROWS", 4)
+    job = _run(dev, True)
+    p = job.profile
+    assert len(p.lookups) == 4 and p.lookups_dropped == job.stats.tmu_requests - 4
+    assert p.timeline_dropped > 0 and len(p.timeline) < 16 + 3 * len(p.qpu_end) * (1 + p.threads)
+    assert "timeline incomplete" in annotate(p)
+    assert int(p.executions.sum()) == job.stats.thread_instructions  # the per-pc counts stay whole
+    jsonschema.validate(trace_events(p), TRACE_EVENT_SCHEMA)

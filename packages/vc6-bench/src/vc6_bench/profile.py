@@ -14,7 +14,8 @@ from vc6_isa.emulator.profile import TIMELINE_STATES, Profile, annotate, trace_e
 from . import ceilings
 
 #: What `write_profile` says when matplotlib is missing.
-NO_MATPLOTLIB = "roofline plot skipped: matplotlib is not installed (pip install 'vc6-bench[plot]')"
+NO_MATPLOTLIB = ("roofline plot and timeline picture skipped: matplotlib is not installed "
+                 "(pip install 'vc6-bench[plot]')")
 
 
 def merged_timeline(profiles: list[Profile]) -> dict[str, Any]:
@@ -217,7 +218,7 @@ def write_profile(directory: str | Path, profiles: list[Profile], result: dict[s
     out.mkdir(parents=True, exist_ok=True)
     text = "\n\n".join(f"== job {n} of {len(profiles)} ==\n{annotate(p)}" for n, p in enumerate(profiles))
     (out / "annotate.txt").write_text(text + "\n", encoding="utf-8")
-    (out / "timeline.json").write_text(json.dumps(merged_timeline(profiles)), encoding="utf-8")
+    (out / "timeline.json").write_text(json.dumps(merged_timeline(profiles), separators=(",", ":")), encoding="utf-8")
     written = [out / "annotate.txt", out / "timeline.json"]
     try:
         written += write_roofline(result, out)

@@ -285,6 +285,9 @@ def annotate(profile: Profile, top: int = 5) -> str:
         f"not modelled: {NOT_MODELLED}",
         f"hottest pcs (share of {total} QPU cycles, modelled):",
     ]
+    if profile.timeline_dropped or profile.lookups_dropped:
+        lines.insert(3, f"timeline incomplete: {profile.timeline_dropped} slices past TIMELINE_ROWS and "
+                        f"{profile.lookups_dropped} TMU lookups past LOOKUP_ROWS not kept (the counts above are whole)")
     for pc in np.argsort(-cyc, kind="stable")[:top]:
         if cyc[pc] > 0:
             lines.append(f"  pc {int(pc):4d} {100 * cyc[pc] / total:5.1f}%  {profile.disassembly[pc]}")
@@ -355,7 +358,7 @@ def trace_events(profile: Profile, start_us: float = 0.0, job: int | None = None
         events.append({"name": "TMU lookup", "cat": "tmu", "ph": "s", "id": flow + n, "pid": q, "tid": tid,
                        "ts": at(row[L.LK_ISSUE_T] + 1), "args": args})
         events.append({"name": "TMU lookup", "cat": "tmu", "ph": "f", "bp": "e", "id": flow + n, "pid": q,
-                       "tid": tid, "ts": at(row[L.LK_POP_T] + 1), "args": args})
+                       "tid": tid, "ts": at(row[L.LK_POP_T] + 1)})
     for q, t, value in bytes_in_flight(profile):
         events.append({"name": "TMU bytes in flight", "ph": "C", "pid": q, "tid": 0, "ts": at(t),
                        "args": {"bytes": value}})
