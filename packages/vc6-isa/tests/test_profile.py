@@ -21,6 +21,7 @@ from vc6_isa.emulator.profile import (
     bytes_in_flight,
     loops,
     trace_events,
+    trace_ids,
 )
 
 
@@ -258,14 +259,21 @@ def test_trace_json_follows_the_trace_event_format(jobs):
 
 
 def test_trace_schema_rejects_what_perfetto_would_not_read():
-    good = {"traceEvents": [{"name": "issuing", "ph": "X", "pid": 0, "tid": 1, "ts": 0.0, "dur": 1.0}]}
+    good = {"traceEvents": [{"name": "issuing", "ph": "X", "pid": 1, "tid": 101, "ts": 0.0, "dur": 1.0}]}
     jsonschema.validate(good, TRACE_EVENT_SCHEMA)
-    for bad in ({"name": "issuing", "ph": "X", "pid": 0, "tid": 1, "ts": 0.0},  # no dur
-                {"name": "TMU lookup", "ph": "f", "pid": 0, "tid": 1, "ts": 1.0, "id": 1},  # no binding point
-                {"name": "TMU lookup", "ph": "s", "pid": 0, "tid": 1, "ts": 1.0, "id": "j1"},  # Perfetto: hex digits
-                {"name": "TMU bytes in flight", "ph": "C", "pid": 0, "tid": 0, "ts": 1.0, "args": {"bytes": "64"}}):
+    for bad in ({"name": "issuing", "ph": "X", "pid": 1, "tid": 101, "ts": 0.0},  # no dur
+                {"name": "issuing", "ph": "X", "pid": 0, "tid": 1, "ts": 0.0, "dur": 1.0},  # Perfetto: idle process
+                {"name": "TMU lookup", "ph": "f", "pid": 1, "tid": 101, "ts": 1.0, "id": 1},  # no binding point
+                {"name": "TMU lookup", "ph": "s", "pid": 1, "tid": 101, "ts": 1.0, "id": "j1"},  # Perfetto: hex digits
+                {"name": "TMU bytes in flight", "ph": "C", "pid": 1, "tid": 100, "ts": 1.0, "args": {"bytes": "64"}}):
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate({"traceEvents": [bad]}, TRACE_EVENT_SCHEMA)
+
+
+def test_trace_ids_give_every_track_its_own_tid():
+    ids = [trace_ids(q, t) for q in range(8) for t in range(-1, 4)]
+    assert len({tid for _, tid in ids}) == len(ids) and min(pid for pid, _ in ids) == 1
+    assert all(tid // 100 == pid for pid, tid in ids)
 
 
 def test_profiling_changes_no_modelled_figure(dev):

@@ -66,8 +66,8 @@ TRACE_EVENT_SCHEMA: dict = {
                     "name": {"type": "string"},
                     "cat": {"type": "string"},
                     "ph": {"enum": ["X", "s", "f", "C", "M"]},
-                    "pid": {"type": "integer", "minimum": 0},
-                    "tid": {"type": "integer", "minimum": 0},
+                    "pid": {"type": "integer", "minimum": 1},
+                    "tid": {"type": "integer", "minimum": 1},
                     "ts": {"type": "number", "minimum": 0},
                     "args": {"type": "object"},
                 },
@@ -310,13 +310,30 @@ def annotate(profile: Profile, top: int = 5) -> str:
 _WIDTH = {"tmu": 7, "roof": 6, "unifa": 6, "switched": 8, "barrier": 7, "other": 6}
 
 
+def trace_ids(qpu: int, thread: int) -> tuple[int, int]:
+    """The trace-event `pid` and `tid` of a QPU's track (`thread` -1) or of one of its thread
+    slots' tracks.
+
+    Perfetto's JSON importer treats pid 0 as the idle process and names threads by `tid` alone
+    (its `thread_name` metadata carries no pid), so ids start at 1 and no two tracks share a tid.
+
+    Args:
+        qpu: The QPU.
+        thread: The thread slot on it, or -1 for the QPU's own track.
+
+    Returns:
+        `(pid, tid)`: `(1 + qpu, 100 * (1 + qpu) + 1 + thread)`.
+    """
+    return 1 + qpu, 100 * (1 + qpu) + 1 + thread
+
+
 def trace_events(profile: Profile, start_us: float = 0.0, job: int | None = None) -> dict:
     """The profile as a Chrome trace-event timeline (Perfetto opens it), times in modelled
     microseconds.
 
-    One process per QPU (`pid` = QPU); in it thread 0 is the QPU's own track and thread 1 + t
-    the track of its thread slot t (`tid`), each tiled by complete ("X") slices of its states
-    (`TIMELINE_STATES`). Each TMU lookup whose result an ldtmu popped is a flow from the
+    One process per QPU, `pid` = 1 + QPU; in it the QPU's own track, `tid` = 100 x `pid`, and
+    one track per thread slot t, `tid` = 100 x `pid` + 1 + t (`trace_ids`), each tiled by
+    complete ("X") slices of its states (`TIMELINE_STATES`). Each TMU lookup whose result an ldtmu popped is a flow from the
     issuing instruction to that ldtmu ("s" and "f" events sharing an `id`); each QPU has a
     counter ("C") of the bytes its lookups have in flight (issued, data not yet arrived).
 
@@ -334,17 +351,19 @@ def trace_events(profile: Profile, start_us: float = 0.0, job: int | None = None
     tag = {} if job is None else {"job": job}
     events: list[dict] = []
     for q in range(len(profile.qpu_end)):
-        events.append({"name": "process_name", "ph": "M", "pid": q, "tid": 0, "args": {"name": f"QPU {q}"}})
-        events.append({"name": "process_sort_index", "ph": "M", "pid": q, "tid": 0, "args": {"sort_index": q}})
-        for tid in range(1 + profile.threads):
-            name = f"QPU {q}" if tid == 0 else f"QPU {q} thread {tid - 1}"
-            events.append({"name": "thread_name", "ph": "M", "pid": q, "tid": tid, "args": {"name": name}})
-            events.append({"name": "thread_sort_index", "ph": "M", "pid": q, "tid": tid, "args": {"sort_index": tid}})
+        pid, qtid = trace_ids(q, -1)
+        events.append({"name": "process_name", "ph": "M", "pid": pid, "tid": qtid, "args": {"name": f"QPU {q}"}})
+        events.append({"name": "process_sort_index", "ph": "M", "pid": pid, "tid": qtid, "args": {"sort_index": q}})
+        for t in range(-1, profile.threads):
+            tid = trace_ids(q, t)[1]
+            name = f"QPU {q}" if t < 0 else f"QPU {q} thread {t}"
+            events.append({"name": "thread_name", "ph": "M", "pid": pid, "tid": tid, "args": {"name": name}})
+            events.append({"name": "thread_sort_index", "ph": "M", "pid": pid, "tid": tid, "args": {"sort_index": t + 1}})
     rows = profile.timeline if profile.timeline is not None else np.zeros((0, 4), np.int64)
     for track, state, start, end in rows.tolist():
         q, t = profile.track_name(track)
         events.append({"name": TIMELINE_STATES[state], "cat": "qpu" if t < 0 else "thread", "ph": "X",
-                       "pid": q, "tid": t + 1, "ts": at(start), "dur": round(at(end) - at(start), 4),
+                       "pid": q + 1, "tid": trace_ids(q, t)[1], "ts": at(start), "dur": round(at(end) - at(start), 4),
                        "args": {"cycles": end - start, "modelled": True, **tag}})
     lookups = profile.lookups if profile.lookups is not None else np.zeros((0, L.LK_NCOLS), np.int64)
     # integer ids: Perfetto's JSON importer reads a string id as hexadecimal digits; unique per job
@@ -352,15 +371,15 @@ def trace_events(profile: Profile, start_us: float = 0.0, job: int | None = None
     for n, row in enumerate(lookups.tolist()):
         if row[L.LK_POP_PC] < 0:
             continue
-        q, tid = row[L.LK_QPU], 1 + row[L.LK_SLOT] % profile.threads
+        pid, tid = trace_ids(row[L.LK_QPU], row[L.LK_SLOT] % profile.threads)
         args = {"pc": row[L.LK_PC], "bytes": row[L.LK_BYTES], "ldtmu pc": row[L.LK_POP_PC], **tag}
         # one cycle into each instruction, so each end lies inside the slice of its instruction
-        events.append({"name": "TMU lookup", "cat": "tmu", "ph": "s", "id": flow + n, "pid": q, "tid": tid,
+        events.append({"name": "TMU lookup", "cat": "tmu", "ph": "s", "id": flow + n, "pid": pid, "tid": tid,
                        "ts": at(row[L.LK_ISSUE_T] + 1), "args": args})
-        events.append({"name": "TMU lookup", "cat": "tmu", "ph": "f", "bp": "e", "id": flow + n, "pid": q,
+        events.append({"name": "TMU lookup", "cat": "tmu", "ph": "f", "bp": "e", "id": flow + n, "pid": pid,
                        "tid": tid, "ts": at(row[L.LK_POP_T] + 1)})
     for q, t, value in bytes_in_flight(profile):
-        events.append({"name": "TMU bytes in flight", "ph": "C", "pid": q, "tid": 0, "ts": at(t),
+        events.append({"name": "TMU bytes in flight", "ph": "C", "pid": q + 1, "tid": trace_ids(q, -1)[1], "ts": at(t),
                        "args": {"bytes": value}})
     return {"traceEvents": events, "displayTimeUnit": "ns"}
 
