@@ -24,8 +24,8 @@ STALL_CAUSES = ("tmu", "roof", "unifa", "switched", "barrier", "other")
 _PF_OF_CAUSE = (L.PF_TMU_STALL, L.PF_ROOF, L.PF_UNIFA, L.PF_SWITCHED, L.PF_BARRIER, L.PF_OTHER)
 #: What the cycle model does not charge, so the profile shows no cycles for it.
 NOT_MODELLED = (
-    "sfu: the model charges no SFU stall (strict mode refuses reading an SFU result early); "
-    "thread switches and barriers cost only their waits"
+    "the model charges no SFU stall (strict mode refuses reading an SFU result early), no "
+    "uniform-cache miss for ldunif, and no cost of thread switches and barriers beyond their waits"
 )
 #: The timeline's states, indexed by `layout.TL_*` (the second column of `Profile.timeline`).
 #: A QPU's track uses issuing, the waits, no runnable thread, at barrier and other stall; a
