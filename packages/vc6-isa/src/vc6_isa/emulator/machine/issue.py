@@ -294,12 +294,12 @@ def fast_step(slot, pc, prog, regs, lanes, ts, qs, gs, jp, fp, fifo, fifo_ready,
             load_operand(slot, srow, imm, regs, sc, k)
     # write masks from the flags before this instruction (for conditional writes, and for
     # TMU writes, whose lookups take their lanes from the mask)
+    # (one call site per helper: numba types every inlined copy again)
     adst = prog[pc, P_ADST]
     mdst = prog[pc, P_MDST]
-    if acond != 0 or adst == -2:
-        cond_mask(acond, slot, lanes, sc, 10)
-    if mcond != 0 or mdst == -2:
-        cond_mask(mcond, slot, lanes, sc, 11)
+    for which in range(2):
+        if (acond if which == 0 else mcond) != 0 or (adst if which == 0 else mdst) == -2:
+            cond_mask(acond if which == 0 else mcond, slot, lanes, sc, 10 + which)
     aop = prog[pc, P_AOP]
     if aop != A_NOP:
         add_alu(aop, prog[pc, P_AAU], prog[pc, P_ABU], sc, 0, 1, 4, 6)
@@ -323,12 +323,13 @@ def fast_step(slot, pc, prog, regs, lanes, ts, qs, gs, jp, fp, fifo, fifo_ready,
     auf = prog[pc, P_AUF]
     mpf = prog[pc, P_MPF]
     muf = prog[pc, P_MUF]
-    if apf != 0 or auf != 0:
-        write_flags(slot, apf, auf, prog[pc, P_AFLOAT], sc, 4, 6, lanes)
-        valid |= V_FLAGS
-    if mpf != 0 or muf != 0:
-        write_flags(slot, mpf, muf, prog[pc, P_MFLOAT], sc, 5, 7, lanes)
-        valid |= V_FLAGS
+    for which in range(2):
+        pf = apf if which == 0 else mpf
+        uf = auf if which == 0 else muf
+        if pf != 0 or uf != 0:
+            fl = prog[pc, P_AFLOAT] if which == 0 else prog[pc, P_MFLOAT]
+            write_flags(slot, pf, uf, fl, sc, 4 + which, 6 + which, lanes)
+            valid |= V_FLAGS
     prev_acc = 0
     rf0 = -1
     rf1 = -1
