@@ -22,8 +22,9 @@ host address (hostmem.py), and the common instruction shape (program.fast_path_s
 for everything else. The fast path reads what the program lowering worked out once per program
 (`program.fast_columns`: operand and destination rows, accumulator reads), reads register
 operands in place, skips the write mask of unconditional writes, and hands TMU register writes
-to the general path's `destinations.write_dest`; f32 ops without input unpack have their own
-lane loop in the generated dispatch (no unpack call per lane). Compile time: `inline='always'` (`*_inline`) only for small helpers of
+to the general path's `destinations.write_dest`; the generated dispatch unpacks f32 inputs into
+scratch rows before an op's lane loop, so the common case (no unpack) makes no unpack call per
+lane. Compile time: `inline='always'` (`*_inline`) only for small helpers of
 the fast path, since numba types every inlined copy again; functions whose callers pass literal
 constants get an explicit signature (`jit_sig`) so that numba compiles them once.
 """
