@@ -23,11 +23,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import os
 import threading
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
@@ -47,6 +45,8 @@ else:
         import numba as _numba
     except ImportError:  # numba is an optional extra ("vc6-isa[fast]")
         _numba = None
+    if _numba is not None and _numba.config.DISABLE_JIT:
+        _numba = None  # NUMBA_DISABLE_JIT=1: numba's own switch for the same thing
 
 
 def _plain(func: F) -> F:
@@ -64,36 +64,6 @@ def _plain(func: F) -> F:
 
     wrapper.py_func = func  # same attribute name as a numba dispatcher
     return wrapper  # type: ignore[return-value]
-
-
-def _drop_stale_numba_cache(package_dir: Path) -> None:
-    """Delete this package's numba cache files when any emulator source has changed.
-
-    numba's on-disk cache checks only the timestamp of the file that defines a function,
-    but the emulator's functions inline each other across files (the machine calls
-    semantics.py, which calls fp.py): after an edit to fp.py, a cached caller would
-    silently keep the old code. So the cache is keyed here on all sources of the
-    package: one digest over every .py file, stored next to the cache files. Failures
-    (read-only install, races between processes) leave the cache alone: numba copes
-    with cache files that vanish and recompiles.
-    """
-    try:
-        digest = hashlib.sha1()
-        for source in sorted(package_dir.rglob("*.py")):
-            digest.update(str(source.relative_to(package_dir)).encode())
-            digest.update(source.read_bytes())
-        cache_dir = package_dir / "__pycache__"
-        stamp = cache_dir / "vc6-numba-sources.sha1"
-        if stamp.exists() and stamp.read_text() == digest.hexdigest():
-            return
-        for cached in [*package_dir.rglob("__pycache__/*.nbi"), *package_dir.rglob("__pycache__/*.nbc")]:
-            cached.unlink(missing_ok=True)
-        cache_dir.mkdir(exist_ok=True)
-        tmp = cache_dir / f"vc6-numba-sources.{os.getpid()}.tmp"
-        tmp.write_text(digest.hexdigest())
-        os.replace(tmp, stamp)
-    except OSError:
-        pass
 
 
 @contextlib.contextmanager
@@ -118,34 +88,61 @@ def optimisation_level() -> Iterator[None]:
 _OPT_LOCK = threading.Lock()
 
 
+def compile_level() -> str:
+    """numba's optimisation level for the machine: `NUMBA_OPT` when set, else `OPT_LEVEL`."""
+    return os.environ.get("NUMBA_OPT", str(OPT_LEVEL))
+
+
 if _numba is not None:
-    _drop_stale_numba_cache(Path(__file__).resolve().parent)
-    jit = _numba.njit(cache=True, error_model="numpy")
+    from numba.core import types as _types
+    from numba.core.registry import CPUDispatcher as _CPUDispatcher
+
+    from .compile_cache import MachineCache
+
+    class _Dispatcher(_CPUDispatcher):
+        """numba's dispatcher, compiled for plain argument types only.
+
+        numba compiles a function once more for every literal constant a caller passes
+        (`f(x, 0)` and `f(x, 1)` are two compiles, and `f(x, n)` a third); the machine's callers
+        pass many. Typing calls with the constants' plain types (int64, bool, ...) gives one
+        compile per argument-type combination; LLVM still folds the constants after inlining.
+        """
+
+        def get_call_template(self, args, kws):
+            args = tuple(_types.unliteral(a) for a in args)
+            return super().get_call_template(args, {k: _types.unliteral(v) for k, v in kws.items()})
+
+    class _InternalDispatcher(_Dispatcher):
+        """A machine function that only compiled code calls (compiled without the wrapper that
+        makes it callable from Python, which would cost compile time for every function)."""
+
+        def __call__(self, *args, **kwargs):
+            raise TypeError(f"{self.py_func.__qualname__} is part of the compiled machine and cannot be called "
+                            "from Python (run the machine with vc6_isa.emulator, or set VC6_NO_JIT=1)")
+
+    def _decorator(cls: type, cached: bool, **options) -> Callable[[F], F]:
+        def wrap(func: F) -> F:
+            targetoptions = {"nopython": True, "error_model": "numpy", "no_cfunc_wrapper": True, **options}
+            disp = cls(py_func=func, locals={}, targetoptions=targetoptions)
+            if cached:
+                disp._cache = MachineCache(func, compile_level())
+            return disp  # type: ignore[return-value]
+
+        return wrap
+
     JIT_ENABLED = True
+    #: Helpers also called from Python (semantics, fp): cached with the machine.
+    jit = _decorator(_Dispatcher, cached=True)
+    #: The machine's entry point (`machine.run.run`): cached, releases the GIL while it runs.
+    jit_entry = _decorator(_Dispatcher, cached=True, nogil=True)
+    #: The machine's internal functions: without numba's reference counting (array arguments
+    #: cost nothing per call), not callable from Python, compiled into the entry's build.
+    jit_lean = _decorator(_InternalDispatcher, cached=False, _nrt=False, no_cpython_wrapper=True)
+    #: `jit_lean`, inlined by numba into every caller (numba types every inlined copy again).
+    jit_lean_inline = _decorator(_InternalDispatcher, cached=False, _nrt=False, no_cpython_wrapper=True,
+                                 inline="always")
 else:
-    jit = _plain
-
-# The machine's variants (vc6_isa.emulator.machine). `lean`: compiled without numba's reference
-# counting, so array arguments cost nothing per call. `inline`: inlined into every caller (only
-# small helpers of the fast path: numba types every inlined copy again, which costs compile
-# time). `jit_sig`: one compiled version whatever literal constants the callers pass.
-# `jit_nogil`: the run loop's entry releases the GIL, so other Python threads go on during a
-# slice.
-if _numba is not None:
-    jit_lean = _numba.njit(cache=True, error_model="numpy", _nrt=False)
-    jit_lean_inline = _numba.njit(inline="always", cache=True, error_model="numpy", _nrt=False)
-    jit_nogil = _numba.njit(cache=True, error_model="numpy", nogil=True)
-
-    def jit_sig(signature: str) -> Callable[[F], F]:
-        """`jit_lean` with an explicit numba signature."""
-        return _numba.njit(signature, cache=True, error_model="numpy", _nrt=False)
-
-else:
-    jit_lean = jit_lean_inline = jit_nogil = _plain
-
-    def jit_sig(signature: str) -> Callable[[F], F]:
-        """Plain Python: the signature only matters to numba."""
-        return _plain
+    jit = jit_entry = jit_lean = jit_lean_inline = _plain
 
 
-__all__ = ["JIT_ENABLED", "jit", "jit_lean", "jit_lean_inline", "jit_nogil", "jit_sig", "optimisation_level"]
+__all__ = ["JIT_ENABLED", "compile_level", "jit", "jit_entry", "jit_lean", "jit_lean_inline", "optimisation_level"]

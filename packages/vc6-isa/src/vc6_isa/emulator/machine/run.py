@@ -3,7 +3,7 @@
 import numpy as np
 
 from ..hazards import H_BARRIER_DEADLOCK
-from ..jit import jit_lean_inline, jit_nogil
+from ..jit import jit_entry, jit_lean_inline
 from ..layout import (
     EV_BREAK,
     EV_DONE,
@@ -115,7 +115,7 @@ def charge_switched(prof, tl, tl_open, gs, pc, q, start, end):
         prof[pc, PF_SWITCHED] += end - start
 
 
-@jit_nogil
+@jit_entry
 def run(m):
     """Run the job whose state is `m` (a `state.Machine`) until it ends (EV_DONE) or something
     needs Python (hazard, MMU fault, step, breakpoint, the end of a bounded slice, the hang
