@@ -95,7 +95,18 @@ def compile_level() -> str:
 
 if _numba is not None:
     from numba.core import types as _types
+    from numba.core.codegen import JITCodeLibrary as _JITCodeLibrary
+    from numba.core.compiler import Compiler as _Compiler
+    from numba.core.compiler import DefaultPassBuilder as _DefaultPassBuilder
+    from numba.core.compiler_lock import require_global_compiler_lock as _require_compiler_lock
+    from numba.core.compiler_machinery import LoweringPass as _LoweringPass
+    from numba.core.compiler_machinery import register_pass as _register_pass
     from numba.core.registry import CPUDispatcher as _CPUDispatcher
+    from numba import _dynfunc
+    from numba.core import funcdesc as _funcdesc
+    from numba.core.compiler import _LowerResult
+    from numba.core.lowering import Lower as _Lower
+    from numba.core.typed_passes import NativeLowering as _NativeLowering
 
     from .compile_cache import MachineCache
 
@@ -112,13 +123,89 @@ if _numba is not None:
             args = tuple(_types.unliteral(a) for a in args)
             return super().get_call_template(args, {k: _types.unliteral(v) for k, v in kws.items()})
 
-    class _InternalDispatcher(_Dispatcher):
-        """A machine function that only compiled code calls (compiled without the wrapper that
-        makes it callable from Python, which would cost compile time for every function)."""
+    class _LinkOnlyLibrary(_JITCodeLibrary):
+        """The code of a machine function that only compiled code calls: linked into its callers
+        and optimised and turned into machine code there, once, with the entry point.
+
+        numba optimises every function's library with all its callees linked in and generates
+        machine code for it, so a helper deep in the call tree was optimised and compiled once
+        per level above it: that was a third of the machine's compile time, for code nobody ran.
+        """
+
+        def finalize(self):
+            _require_compiler_lock()
+            self._raise_if_finalized()
+            seen = set()
+            for library in self._linking_libraries:
+                if library not in seen:
+                    seen.add(library)
+                    self._reload_init.update(library._reload_init)
+                    self._final_module.link_in(library._get_module_for_linking(), preserve=True)
+            self._finalize_dynamic_globals()
+            self._finalized = True
+
+        def get_pointer_to_function(self, name):
+            self._ensure_finalized()
+            return 0  # no machine code here: numba's answer for "no such symbol"
+
+    @_register_pass(mutates_CFG=False, analysis_only=True)
+    class _LinkOnlyLowering(_LoweringPass):
+        """numba's lowering (`NativeLowering`) into a `_LinkOnlyLibrary`, without making the
+        function callable from Python: callers find it under a key of its own."""
+
+        _name = "vc6_link_only_lowering"
+
+        def __init__(self):
+            _LoweringPass.__init__(self)
+
+        def run_pass(self, state):
+            library = _LinkOnlyLibrary(state.targetctx.codegen(), state.func_id.func_qualname)
+            library._reload_init.update(state.reload_init)
+            state.library = library
+            flags = state.flags
+            fndesc = _funcdesc.PythonFunctionDescriptor.from_specialized_function(
+                state.func_ir, state.typemap, state.return_type, state.calltypes,
+                mangler=state.targetctx.mangler, inline=flags.forceinline, noalias=flags.noalias,
+                abi_tags=[flags.get_mangle_string()],
+            )
+            with state.targetctx.push_code_library(library):
+                lower = _Lower(state.targetctx, library, fndesc, state.func_ir, metadata=state.metadata)
+                lower.lower()
+            # numba keys a compiled version on its Python-callable function object; this one has
+            # no machine code (address 0) and is never called: `_MachineDispatcher.__call__`
+            # compiles an ordinary copy for calls from Python
+            key = _dynfunc.make_function(fndesc.lookup_module(), fndesc.qualname.split(".")[-1],
+                                         "link-only (no machine code)", 0, lower.env, (library,))
+            state.targetctx.insert_user_function(key, fndesc, [library])
+            state["cr"] = _LowerResult(fndesc, lower.call_helper, cfunc=key, env=lower.env)
+            return True
+
+    class _LinkOnlyCompiler(_Compiler):
+        def define_pipelines(self):
+            pm = _DefaultPassBuilder.define_nopython_pipeline(self.state)
+            i = [p for p, _ in pm.passes].index(_NativeLowering)
+            pm.passes[i] = (_LinkOnlyLowering, "lowering into a link-only library")
+            pm.finalize()
+            return [pm]
+
+    class _MachineDispatcher(_Dispatcher):
+        """A function of the compiled machine: compiled into its callers only (see
+        `_LinkOnlyLibrary`, no wrapper to call it from Python). A call from Python compiles, and
+        caches with the machine, a separate ordinary copy (tests call the semantics directly)."""
+
+        def __init__(self, py_func, locals, targetoptions):
+            targetoptions = {**targetoptions, "no_cpython_wrapper": True}
+            super().__init__(py_func=py_func, locals=locals, targetoptions=targetoptions,
+                             pipeline_class=_LinkOnlyCompiler)
+            self._python_options = {k: v for k, v in targetoptions.items() if k not in ("no_cpython_wrapper", "inline")}
+            self._python_copy = None
 
         def __call__(self, *args, **kwargs):
-            raise TypeError(f"{self.py_func.__qualname__} is part of the compiled machine and cannot be called "
-                            "from Python (run the machine with vc6_isa.emulator, or set VC6_NO_JIT=1)")
+            if self._python_copy is None:
+                copy = _Dispatcher(py_func=self.py_func, locals={}, targetoptions=self._python_options)
+                copy._cache = MachineCache(self.py_func, compile_level())
+                self._python_copy = copy
+            return self._python_copy(*args, **kwargs)
 
     def _decorator(cls: type, cached: bool, **options) -> Callable[[F], F]:
         def wrap(func: F) -> F:
@@ -131,16 +218,15 @@ if _numba is not None:
         return wrap
 
     JIT_ENABLED = True
-    #: Helpers also called from Python (semantics, fp): cached with the machine.
-    jit = _decorator(_Dispatcher, cached=True)
     #: The machine's entry point (`machine.run.run`): cached, releases the GIL while it runs.
     jit_entry = _decorator(_Dispatcher, cached=True, nogil=True)
+    #: Machine functions also called from Python (semantics, fp).
+    jit = _decorator(_MachineDispatcher, cached=False)
     #: The machine's internal functions: without numba's reference counting (array arguments
-    #: cost nothing per call), not callable from Python, compiled into the entry's build.
-    jit_lean = _decorator(_InternalDispatcher, cached=False, _nrt=False, no_cpython_wrapper=True)
+    #: cost nothing per call).
+    jit_lean = _decorator(_MachineDispatcher, cached=False, _nrt=False)
     #: `jit_lean`, inlined by numba into every caller (numba types every inlined copy again).
-    jit_lean_inline = _decorator(_InternalDispatcher, cached=False, _nrt=False, no_cpython_wrapper=True,
-                                 inline="always")
+    jit_lean_inline = _decorator(_MachineDispatcher, cached=False, _nrt=False, inline="always")
 else:
     jit = jit_entry = jit_lean = jit_lean_inline = _plain
 
