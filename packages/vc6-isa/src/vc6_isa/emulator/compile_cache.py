@@ -35,7 +35,8 @@ from pathlib import Path
 
 from numba.core import caching
 
-__all__ = ["ENTRY", "KEEP_BUILDS", "MachineCache", "build_dir", "cache_root", "has_build"]
+__all__ = ["ENTRY", "KEEP_BUILDS", "MachineCache", "build_dir", "build_key", "cache_root", "has_build",
+           "machine_sources", "source_digest"]
 
 #: How many build folders (source versions) to keep in the cache root.
 KEEP_BUILDS = 4
@@ -54,11 +55,11 @@ def cache_root() -> Path:
     return Path(AppDirs(appname="vc6_isa", appauthor=False).user_cache_dir) / "numba"
 
 
-def machine_sources(entry: Path) -> list[Path]:
-    """The source files the machine is compiled from: `entry` and every module of its package
-    tree that it imports, transitively (relative imports; the machine imports nothing else of
-    this project)."""
-    package_root = Path(__file__).resolve().parent.parent  # vc6_isa/
+def machine_sources(entry: Path = ENTRY) -> list[Path]:
+    """The source files the machine is compiled from: `entry` (`vc6_isa/emulator/machine/run.py`)
+    and every module of its package that it imports, transitively (relative imports: the machine
+    imports nothing else of this project)."""
+    package_root = entry.resolve().parents[2]  # vc6_isa/
     seen: set[Path] = set()
     todo = [entry.resolve()]
     while todo:
@@ -68,12 +69,9 @@ def machine_sources(entry: Path) -> list[Path]:
         seen.add(path)
         for node in ast.walk(ast.parse(path.read_bytes(), str(path))):
             if isinstance(node, ast.ImportFrom) and node.level > 0:
-                base = path.parent
-                for _ in range(node.level - 1):
-                    base = base.parent
-                parts = node.module.split(".") if node.module else []
-                names = [] if node.module else [alias.name for alias in node.names]
-                for module in ([parts] if parts else [[name] for name in names]):
+                base = path.parents[node.level - 1]
+                modules = [node.module.split(".")] if node.module else [[a.name] for a in node.names]
+                for module in modules:
                     target = base.joinpath(*module)
                     for candidate in (target.with_suffix(".py"), target / "__init__.py"):
                         if candidate.is_file() and package_root in candidate.parents:
@@ -81,22 +79,28 @@ def machine_sources(entry: Path) -> list[Path]:
     return sorted(seen)
 
 
-@functools.cache
-def build_key(opt_level: str, entry: Path = ENTRY) -> str:
-    """The build folder's name: a digest of what the compiled machine depends on."""
+def source_digest(entry: Path = ENTRY) -> str:
+    """A digest of the machine's sources (their paths relative to the package and contents)."""
+    package_root = entry.resolve().parents[2]
+    digest = hashlib.sha256()
+    for source in machine_sources(entry):
+        digest.update(source.relative_to(package_root).as_posix().encode() + b"\0")
+        digest.update(source.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+@functools.lru_cache(maxsize=None)
+def build_key(opt_level: str) -> str:
+    """The build folder's name: a digest of what the compiled machine depends on (the sources,
+    numba, llvmlite, Python, the host CPU and numba's optimisation level `opt_level`)."""
     import llvmlite
     import llvmlite.binding as ll
     import numba
 
     digest = hashlib.sha256()
-    for part in (numba.__version__, llvmlite.__version__, sys.implementation.cache_tag,
-                 platform.machine(), ll.get_host_cpu_name(), ll.get_host_cpu_features().flatten(),
-                 opt_level):
+    for part in (source_digest(), numba.__version__, llvmlite.__version__, sys.implementation.cache_tag,
+                 platform.machine(), ll.get_host_cpu_name(), ll.get_host_cpu_features().flatten(), opt_level):
         digest.update(part.encode() + b"\0")
-    root = Path(__file__).resolve().parent.parent  # vc6_isa/
-    for source in machine_sources(entry):
-        digest.update(os.path.relpath(source, root).encode() + b"\0")
-        digest.update(source.read_bytes())
     return digest.hexdigest()[:20]
 
 

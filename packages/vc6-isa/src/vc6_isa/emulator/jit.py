@@ -94,18 +94,20 @@ def compile_level() -> str:
 
 
 if _numba is not None:
+    from numba import _dynfunc
+    from numba.core import funcdesc as _funcdesc
     from numba.core import types as _types
     from numba.core.codegen import JITCodeLibrary as _JITCodeLibrary
     from numba.core.compiler import Compiler as _Compiler
     from numba.core.compiler import DefaultPassBuilder as _DefaultPassBuilder
-    from numba.core.compiler_lock import require_global_compiler_lock as _require_compiler_lock
+    from numba.core.compiler import _LowerResult
+    from numba.core.compiler_lock import (
+        require_global_compiler_lock as _require_compiler_lock,
+    )
     from numba.core.compiler_machinery import LoweringPass as _LoweringPass
     from numba.core.compiler_machinery import register_pass as _register_pass
-    from numba.core.registry import CPUDispatcher as _CPUDispatcher
-    from numba import _dynfunc
-    from numba.core import funcdesc as _funcdesc
-    from numba.core.compiler import _LowerResult
     from numba.core.lowering import Lower as _Lower
+    from numba.core.registry import CPUDispatcher as _CPUDispatcher
     from numba.core.typed_passes import NativeLowering as _NativeLowering
 
     from .compile_cache import MachineCache
