@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from vc6_isa.emulator import compile_cache
 from vc6_isa.emulator.jit import JIT_ENABLED
 

@@ -89,7 +89,7 @@ def source_digest(entry: Path = ENTRY) -> str:
     return digest.hexdigest()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def build_key(opt_level: str) -> str:
     """The build folder's name: a digest of what the compiled machine depends on (the sources,
     numba, llvmlite, Python, the host CPU and numba's optimisation level `opt_level`)."""
