@@ -1,22 +1,39 @@
-"""The optional-numba decorator shared by the emulator's hot code.
+"""The optional-numba decorators of the emulator's compiled machine.
 
-`jit` compiles a function with numba in nopython mode when numba is importable, and
-leaves it plain Python otherwise, so the same source runs (slowly) without numba.
-Set the environment variable `VC6_NO_JIT=1` to force the plain-Python path, e.g. to
-debug with pdb or to check that results do not depend on the compiler.
+Each decorator compiles a function with numba in nopython mode when numba is importable and
+leaves it plain Python otherwise, so the same source runs (slowly) without numba. Set
+`VC6_NO_JIT=1` (or numba's `NUMBA_DISABLE_JIT=1`) to force the plain-Python path, e.g. to debug
+with pdb or to check that results do not depend on the compiler.
 
-`error_model="numpy"`: integer/float division follows numpy (no Python exception
-checks in the compiled code); the emulator's code never divides by zero on purpose.
+- `jit_entry`: the machine's entry point (`machine.run.run`), the one function Python calls. It
+  is compiled with everything it calls into one library, cached on disk (compile_cache.py: one
+  user-wide folder per source version) and releases the GIL while it runs.
+- `jit_lean` (no reference counting: array arguments cost nothing per call), `jit_lean_inline`
+  (inlined by numba into every caller; numba types every inlined copy again, so only for small
+  helpers of the fast path) and `jit` (the semantics and fp helpers): the machine's other
+  functions. numba normally optimises every function's library with all its callees linked in
+  and generates machine code for it, and keeps a wrapper to call it from Python: a helper deep
+  in the call tree was optimised and compiled once per level above it. Here they are lowered
+  into link-only libraries (`_LinkOnlyLibrary`): LLVM IR that is optimised (inlined across
+  functions) and compiled once, inside the entry's build. A call from Python (tests call the
+  semantics) compiles and caches an ordinary copy of the function.
+- Every decorator types calls with plain argument types (`_Dispatcher`): numba would compile a
+  function again for each literal constant its callers pass.
 
-Compile time: the machine is compiled at numba's LLVM optimisation level `OPT_LEVEL` (numba's
-default is 3) unless the environment variable `NUMBA_OPT` is set: the executor compiles it
-inside `optimisation_level`, which sets the level for that block only. Measured on an empty
-cache (first emulated job, CPU seconds): level 3 takes 34 s, level 1 22 s, at the same run speed
-(benchmarks/emulator_speed.py): the machine is branchy scalar code that -O3's extra passes
-(vectorisers, aggressive unrolling) do not speed up. The level cannot change results: numba
-compiles without fast-math, so LLVM keeps IEEE semantics at every level. numba reads the level
-for its optimisation passes at each compile; only its machine-code generator, built once per
-process at the first compile, keeps the level it found then.
+`error_model="numpy"`: integer/float division follows numpy (no Python exception checks in the
+compiled code); the emulator's code never divides by zero on purpose.
+
+Optimisation level: the machine is compiled at numba's LLVM level `OPT_LEVEL` (numba's default
+is 3) unless `NUMBA_OPT` is set; the executor compiles it inside `optimisation_level`, which sets
+the level for that block only (nothing is changed on import). The level cannot change results:
+numba compiles without fast-math, so LLVM keeps IEEE semantics at every level. numba reads the
+level for its optimisation passes at each compile; only its machine-code generator, built once
+per process at the first compile, keeps the level it found then.
+
+Compile time of the machine on an empty cache (CPU seconds on a 2-core x86-64 host, the first
+emulated job; `benchmarks/emulator_speed.py` measures it): 39 s before the link-only libraries
+and the other changes above, 24 s after, at the same run speed. At level 3 it takes about 6 s
+more, at level 0 the machine runs 40 times slower.
 """
 
 from __future__ import annotations
@@ -207,7 +224,8 @@ if _numba is not None:
                 copy = _Dispatcher(py_func=self.py_func, locals={}, targetoptions=self._python_options)
                 copy._cache = MachineCache(self.py_func, compile_level())
                 self._python_copy = copy
-            return self._python_copy(*args, **kwargs)
+            with optimisation_level():  # compiled (when it is) at the level its cache folder is for
+                return self._python_copy(*args, **kwargs)
 
     def _decorator(cls: type, cached: bool, **options) -> Callable[[F], F]:
         def wrap(func: F) -> F:

@@ -3,7 +3,7 @@
 import numpy as np
 
 from ..hazards import H_BARRIER_DEADLOCK
-from ..jit import jit_entry, jit_lean_inline
+from ..jit import jit_entry, jit_lean
 from ..layout import (
     EV_BREAK,
     EV_DONE,
@@ -54,7 +54,7 @@ from .memory import hazard
 from .threads import fill_free_slots, pick_thread
 
 
-@jit_lean_inline
+@jit_lean
 def snapshot(q, qs, gs, before):
     """Profiling: QPU `q`'s time and counters before one instruction issues."""
     before[0] = qs[q, Q_TIME]
@@ -64,7 +64,7 @@ def snapshot(q, qs, gs, before):
     before[4] = gs[G_SFU]
 
 
-@jit_lean_inline
+@jit_lean
 def timeline(tl, tl_open, gs, q, state, start, end):
     """Profiling: QPU `q` was in `state` from `start` to `end`; extends its open slice or closes
     it into `tl` (counting rows past the array's end in G_TL_ROWS without writing them)."""
@@ -86,7 +86,7 @@ def timeline(tl, tl_open, gs, q, state, start, end):
     tl_open[q, 2] = end
 
 
-@jit_lean_inline
+@jit_lean
 def charge(prof, tl, tl_open, pc, q, qs, gs, before):
     """Profiling: charge what one instruction at `pc` added since `snapshot` to its row and the
     QPU's timeline (within one instruction: issue, then TMU stall, then other stalls)."""
@@ -106,7 +106,7 @@ def charge(prof, tl, tl_open, pc, q, qs, gs, before):
     prof[pc, PF_SFU] += gs[G_SFU] - before[4]
 
 
-@jit_lean_inline
+@jit_lean
 def charge_switched(prof, tl, tl_open, gs, pc, q, start, end):
     """Profiling: QPU `q` had no runnable thread from `start` to `end`, charged to the
     instruction that resumed."""
