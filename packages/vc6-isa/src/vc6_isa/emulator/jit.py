@@ -19,6 +19,13 @@ with pdb or to check that results do not depend on the compiler.
   semantics) compiles and caches an ordinary copy of the function.
 - Every decorator types calls with plain argument types (`_Dispatcher`): numba would compile a
   function again for each literal constant its callers pass.
+- `jit` and `jit_lean` functions are marked `forceinline` (LLVM's `alwaysinline`): LLVM inlines
+  them into their callers, which numba's call convention (every array argument passed as a
+  struct of seven fields, a status code per call) otherwise makes expensive and which LLVM's
+  own heuristics at level 1 mostly declined. Measured (benchmarks/emulator_speed.py, CPU time):
+  dense ALU 5.8 -> 9.3 M thread-instructions/s, TMU-heavy 5.0 -> 12.0, sgemm 1024 19 -> 10.7 s,
+  for 5-6 s more compile. Dropping numba's own inlining (`jit_lean_inline`) for LLVM's saves
+  another 4 s of compile but costs 8% on TMU-heavy code.
 
 `error_model="numpy"`: integer/float division follows numpy (no Python exception checks in the
 compiled code); the emulator's code never divides by zero on purpose.
@@ -32,8 +39,8 @@ per process at the first compile, keeps the level it found then.
 
 Compile time of the machine on an empty cache (CPU seconds on a 2-core x86-64 host, the first
 emulated job; `benchmarks/emulator_speed.py` measures it): 39 s before the link-only libraries
-and the other changes above, 24 s after, at the same run speed. At level 3 it takes about 6 s
-more, at level 0 the machine runs 40 times slower.
+and the other changes above, 23 s after at the same run speed, 29 s with `forceinline`. Level 3
+compiles 2 s longer and runs no faster; at level 0 the machine runs 40 times slower.
 """
 
 from __future__ import annotations
@@ -241,10 +248,10 @@ if _numba is not None:
     #: The machine's entry point (`machine.run.run`): cached, releases the GIL while it runs.
     jit_entry = _decorator(_Dispatcher, cached=True, nogil=True)
     #: Machine functions also called from Python (semantics, fp).
-    jit = _decorator(_MachineDispatcher, cached=False)
+    jit = _decorator(_MachineDispatcher, cached=False, forceinline=True)
     #: The machine's internal functions: without numba's reference counting (array arguments
     #: cost nothing per call).
-    jit_lean = _decorator(_MachineDispatcher, cached=False, _nrt=False)
+    jit_lean = _decorator(_MachineDispatcher, cached=False, _nrt=False, forceinline=True)
     #: `jit_lean`, inlined by numba into every caller (numba types every inlined copy again).
     jit_lean_inline = _decorator(_MachineDispatcher, cached=False, _nrt=False, inline="always")
 else:
