@@ -75,3 +75,37 @@ def test_every_output_block_belongs_to_an_example() -> None:
         assert shown == len(find_examples(page)), (
             f"{page.name}: an 'Output:' block does not follow a python block, so it is not tested"
         )
+
+
+def _qpu_function(source: str, name: str) -> str:
+    """The `@qpu def name` block of an example, through its last indented line."""
+    lines = source.splitlines()
+    start = lines.index(f"def {name}(asm, depth):") - 1
+    assert lines[start] == "@qpu"
+    end = start + 2
+    while end < len(lines) and (not lines[end].strip() or lines[end].startswith(" ")):
+        end += 1
+    return "\n".join(lines[start:end]).rstrip()
+
+
+def test_the_profiling_page_profiles_the_summation_recipe() -> None:
+    """The profiling page shows the recipe's own program, not a look-alike that could drift."""
+    pages = {p.name: p for p in all_pages() if p.parent.name == "cookbook"}
+    recipe = _qpu_function(find_examples(pages["summation.md"])[0].source, "summation")
+    profiled = _qpu_function(find_examples(pages["profiling.md"])[0].source, "summation")
+    assert profiled == recipe, "docs/cookbook/profiling.md: copy the summation recipe's program again"
+    assert len(recipe.splitlines()) > 30
+
+
+def test_the_profiling_page_shows_the_timeline_the_build_draws() -> None:
+    """The page links the picture that docs/hooks/profile_timeline.py adds to the site."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "hooks"))
+    import profile_timeline
+
+    page = next(p for p in all_pages() if p.as_posix().endswith(profile_timeline.PAGE))
+    assert f"]({Path(profile_timeline.PICTURE).name})" in page.read_text(encoding="utf-8")
+    png = profile_timeline.picture(page.parents[1])
+    assert png.startswith(b"\x89PNG") and len(png) > 10_000

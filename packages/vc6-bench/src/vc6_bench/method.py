@@ -189,6 +189,12 @@ def _run_once(platform: Platform, dev: Any, routine: Routine, problem: Problem, 
     return _Run(wall, readback, list(recording.jobs), dict(counters), verdict)
 
 
+def _work(routine: Routine, problem: Problem) -> dict[str, int]:
+    """The routine's compulsory work: flops, bytes moved and the written part of them."""
+    return {"flops": routine.flops(problem), "bytes": routine.bytes_moved(problem),
+            "bytes_written": routine.bytes_written(problem)}
+
+
 def profile_run(platform: Platform, dev: Any, routine: Routine, problem: Problem) -> list[Any]:
     """Run the routine once more on the emulator with profiling on (`executor_options={"profile":
     True}`), untimed.
@@ -327,7 +333,7 @@ def bench_routine(platform: Platform, dev: Any, routine: Routine, problem: Probl
         "summary": routine.summary,
         "problem": {"label": problem.label, "dims": dict(problem.dims), "note": None},
         "method": _method_section(repeat, emulated, routine, warmup_problem, settings.repeat is None),
-        "work": {"flops": routine.flops(problem), "bytes": routine.bytes_moved(problem)},
+        "work": _work(routine, problem),
         "gpu": gpu,
         "emulator": emulator,
         "counters": _counters_section(runs, settings.clock_mhz or clock_mhz, emulated),
@@ -504,7 +510,7 @@ def failed_result(routine: Routine, problem: Problem, repeat: int, emulated: boo
         "summary": routine.summary,
         "problem": {"label": problem.label, "dims": dict(problem.dims), "note": None},
         "method": _method_section(repeat, emulated, routine, routine.warmup if emulated else problem, False),
-        "work": {"flops": routine.flops(problem), "bytes": routine.bytes_moved(problem)},
+        "work": _work(routine, problem),
         "error": error,
         "gpu": None,
         "emulator": None,

@@ -70,6 +70,8 @@ class Routine:
         tolerance: The allowed error per element; `None` when the result must be exact.
         flops: Floating-point operations of a problem.
         bytes_moved: Compulsory memory traffic: each input read and each output written once.
+        bytes_written: The part of `bytes_moved` that is written (the rest is read): the
+            roofline draws a routine against the read and write roofs in this mix.
         ceilings: Which ceilings apply: `"flops"`, `"bandwidth"`.
         exact: Whether the result must match the reference bit for bit (no `tolerance`).
         py_videocore6: The py-videocore6 program of the calibration that this routine is
@@ -91,6 +93,7 @@ class Routine:
     tolerance: Callable[[Inputs, Problem, np.ndarray], np.ndarray | float] | None  # None: exact match expected
     flops: Callable[[Problem], int]
     bytes_moved: Callable[[Problem], int]  # compulsory DRAM traffic: each input read, each output written once
+    bytes_written: Callable[[Problem], int]  # the written part of bytes_moved
     ceilings: tuple[str, ...]  # which ceilings apply: "flops", "bandwidth"
     # py-videocore6's program for the same work (a vc6_isa.emulator.CALIBRATION_PROGRAMS name) and
     # the problem it solves; its timings are compared with ours on that problem only
@@ -257,6 +260,7 @@ ROUTINES: dict[str, Routine] = {
             tolerance=_sgemm_tolerance,
             flops=lambda p: 2 * p["m"] * p["n"] * p["k"],
             bytes_moved=lambda p: 4 * (p["m"] * p["k"] + p["k"] * p["n"] + p["m"] * p["n"]),
+            bytes_written=lambda p: 4 * p["m"] * p["n"],
             ceilings=("flops",),
             py_videocore6=("sgemm 1024^3", _cube(1024, 1024, 1024)),
         ),
@@ -276,6 +280,7 @@ ROUTINES: dict[str, Routine] = {
             tolerance=_summation_tolerance,
             flops=lambda p: p["n"] - 1,
             bytes_moved=lambda p: 4 * p["n"],
+            bytes_written=lambda p: 0,  # one sum per batch: negligible
             ceilings=("bandwidth",),
             py_videocore6=("summation 32 Mi uint32", _vector(32 * 2**20)),
         ),
@@ -295,6 +300,7 @@ ROUTINES: dict[str, Routine] = {
             tolerance=None,
             flops=lambda p: 0,
             bytes_moved=lambda p: 2 * 4 * p["n"],
+            bytes_written=lambda p: 4 * p["n"],
             ceilings=("bandwidth",),
             py_videocore6=("scopy 16 Mi float32", _vector(16 * 2**20)),
         ),
@@ -314,6 +320,7 @@ ROUTINES: dict[str, Routine] = {
             tolerance=None,
             flops=lambda p: 0,
             bytes_moved=lambda p: 4 * p["n"],
+            bytes_written=lambda p: 4 * p["n"],
             ceilings=("bandwidth",),
             py_videocore6=("memset 64 MiB", _vector(16 * 2**20)),
         ),
@@ -336,6 +343,7 @@ ROUTINES: dict[str, Routine] = {
             flops=lambda p: 9 * max(p["rows"] - 2, 0) * max(p["cols"] - 2, 0) * p["steps"],
             # each step reads the grid and writes it once
             bytes_moved=lambda p: 2 * 4 * p["rows"] * p["cols"] * p["steps"],
+            bytes_written=lambda p: 4 * p["rows"] * p["cols"] * p["steps"],
             ceilings=("bandwidth", "flops"),
         ),
     )

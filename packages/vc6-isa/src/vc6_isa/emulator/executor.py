@@ -88,7 +88,7 @@ from . import layout as L
 from .cycle_model import CycleModel, modelled_label
 from .jit import JIT_ENABLED, optimisation_level
 from .machine.state import Machine
-from .profile import TIMELINE_ROWS, Profile
+from .profile import Profile, profile_arrays
 from .program import LoweredProgram, load_program
 from .warmup import COMPILE_SECONDS, compiled
 
@@ -366,8 +366,9 @@ class _Job:
         return int(run_machine(self.m))
 
 
-def _memory_model_state(cm: CycleModel, nq: int, jp: np.ndarray) -> np.ndarray:
-    """The memory model's parameters in `jp`/`fp` and its fresh state (layout.py, `F_*`)."""
+def _memory_model_state(cm: CycleModel, nq: int, jp: np.ndarray, profile: bool = False) -> np.ndarray:
+    """The memory model's parameters in `jp`/`fp` and its fresh state (layout.py, `F_*`); with
+    `profile`, room for each TMU ring entry's idle-bus completion time (`J_F_TQ_IDLE`)."""
     nslices = -(-nq // cm.qpus_per_slice)
     nres = 1 + nslices
     if nres > 8:
@@ -388,7 +389,9 @@ def _memory_model_state(cm: CycleModel, nq: int, jp: np.ndarray) -> np.ndarray:
     jp[L.J_F_CAL] = L.F_NCOLS
     jp[L.J_F_L2] = L.F_NCOLS + nres * cm.calendar_buckets
     jp[L.J_F_TQ] = jp[L.J_F_L2] + 2 * sets * cm.l2_ways
-    fp = np.zeros(int(jp[L.J_F_TQ]) + nq * cm.tmu_queue_depth, np.float64)
+    ring = nq * cm.tmu_queue_depth
+    jp[L.J_F_TQ_IDLE] = jp[L.J_F_TQ] + ring if profile else -1
+    fp = np.zeros(int(jp[L.J_F_TQ]) + ring * (2 if profile else 1), np.float64)
     hz = cm.clock_mhz * 1e6
     fp[L.F_READ_COST] = hz / (cm.dram_read_gbps * 1e9)
     fp[L.F_WRITE_COST] = hz / (cm.dram_write_gbps * 1e9)
@@ -634,7 +637,7 @@ class Executor:
         # 2-thread mode: thread numbers 0 and 2 (PyVC6 hardware tests assume it; UNCERTAIN,
         # reference 1.2 / F #1). Change the stride here to change the choice.
         jp[L.J_THREAD_NUM_STRIDE] = 2 if threads == 2 else 1
-        fp = _memory_model_state(cm, nq, jp)
+        fp = _memory_model_state(cm, nq, jp, bool(opts.get("profile")))
         ts = np.zeros((nslots, L.T_NCOLS), np.int64)
         for s in range(nslots):
             ts[s, L.T_QPU] = s // threads
@@ -680,9 +683,7 @@ class Executor:
                 hosts=np.array([a.ctypes.data for a in regions], np.int64),
                 bases=bases,
                 sizes=sizes,
-                prof=np.zeros((len(prog.table) if opts.get("profile") else 0, L.PF_NCOLS), np.int64),
-                tl=np.zeros((TIMELINE_ROWS if opts.get("profile") else 0, 4), np.int64),
-                tl_open=np.zeros((nq, 3), np.int64),
+                **profile_arrays(len(prog.table), nq, nslots, bool(opts.get("profile"))),
             ),
             regions=regions,
         )

@@ -151,18 +151,42 @@ V_ALL = 255
 # ---- the profile (int64 [pc, col]; zero rows when profiling is off) ---------------------
 PF_EXECS = 0  # thread-instructions issued at this pc
 PF_ISSUE = 1  # cycles spent issuing it
-PF_TMU_STALL = 2  # cycles its ldtmu / tmuwt / TMU-queue waits stalled the QPU
+PF_TMU_STALL = 2  # cycles its ldtmu / tmuwt / TMU-queue waits stalled the QPU (less PF_ROOF)
 PF_SWITCHED = 3  # cycles the QPU had no runnable thread before this instruction resumed
 PF_OTHER = 4  # other stall cycles while it issued (a thread end waiting for its TMU writes)
 PF_TMU_REQ = 5  # TMU lookups it issued
 PF_SFU = 6  # SFU operations it started
-PF_NCOLS = 7
+PF_ROOF = 7  # the part of its TMU waits due to the shared memory bus being booked (the roof)
+PF_UNIFA = 8  # cycles its ldunifa / ldunifarf waited for a new line of the unifa stream
+PF_BARRIER = 9  # cycles the QPU idled before this instruction because its threads sat at a barrier
+PF_NCOLS = 10
 
-# ---- the profile's timeline: rows (QPU, TL_* state, start, end) of modelled cycles -------
+# ---- the profile's timeline: rows (track, TL_* state, start, end) of modelled cycles -----
+# track q < QPUs: QPU q; track QPUs + slot: thread slot `slot` (slot // threads is its QPU)
 TL_ISSUING = 0
-TL_TMU = 1  # waiting for a TMU result or the TMU queue
-TL_SWITCHED = 2  # no runnable thread
+TL_TMU = 1  # waiting for a TMU result, the TMU queue or TMU writes (tmuwt)
+TL_SWITCHED = 2  # QPU: no runnable thread
 TL_OTHER = 3
+TL_SWITCHED_OUT = 4  # thread: alive, but not issuing (another thread has the QPU, or not ready)
+TL_BARRIER = 5  # thread: waiting at a barrier; QPU: idle because its threads wait at one
+TL_IDLE = 6  # thread slot: no thread (before its batch starts, after it ends)
+TL_ROOF = 7  # waiting for a TMU result or queue slot, delayed by the booked memory bus
+TL_UNIFA = 8  # waiting for a line of the unifa stream
+TL_NSTATES = 9
+TLO_GAP = 3  # tl_open column: a thread track's state while it does not issue (TL_*)
+
+# ---- the profile's TMU lookups: rows (int64 [lookup, col]) --------------------------------
+LK_QPU = 0
+LK_SLOT = 1
+LK_PC = 2  # pc of the instruction that issued it
+LK_ISSUE_T = 3  # modelled cycle the issuing instruction started
+LK_READY = 4  # cycle its data (or write completion) arrives
+LK_READY_IDLE = 5  # cycle it would arrive with nothing else booked on the memory bus
+LK_BYTES = 6  # bytes read or written
+LK_WRITE = 7  # 1: a write (no result to pop)
+LK_POP_PC = 8  # pc of the ldtmu that popped its first result word (-1: none)
+LK_POP_T = 9  # cycle that ldtmu started
+LK_NCOLS = 10
 
 # ---- per-QPU scalars (int64 [qpu, col]) -------------------------------------------------
 Q_TIME = 0  # modelled cycle counter of the QPU
@@ -195,7 +219,8 @@ G_EV_ARG2 = 16
 G_SLICE_END = 17  # run returns EV_SLICE once G_INSTRS reaches this (NEVER: no slices)
 G_HANG_AT = 18  # modelled cycle after which run returns EV_TIMER, the hang timer (NEVER: off)
 G_TL_ROWS = 19  # profiling: timeline slices closed (rows past the timeline array are dropped)
-G_NCOLS = 20
+G_LK_ROWS = 20  # profiling: TMU lookups logged (rows past the lookup array are dropped)
+G_NCOLS = 21
 NEVER = 1 << 62  # a G_SLICE_END or G_HANG_AT that is never reached
 
 EV_NONE = 0
@@ -249,7 +274,8 @@ J_F_CAL = 34  # fp offset of the calendars
 J_F_L2 = 35  # fp offset of the L2T tags (then their last-use stamps)
 J_F_TQ = 36  # fp offset of the per-QPU rings of lookup completion times
 J_UNIFA_LAT = 37  # cycles from a unifa-stream line request to its data
-J_NCOLS = 38
+J_F_TQ_IDLE = 38  # profiling: fp offset of each ring entry's idle-bus completion time (-1: off)
+J_NCOLS = 39
 
 # float parameters, then the memory model's state (fp[J_F_CAL:], laid out by the executor):
 # one calendar per shared resource (resource 0: the memory bus behind L2T; 1 + s: the TMU of

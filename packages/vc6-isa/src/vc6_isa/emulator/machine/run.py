@@ -3,7 +3,7 @@
 import numpy as np
 
 from ..hazards import H_BARRIER_DEADLOCK
-from ..jit import jit_entry, jit_lean
+from ..jit import jit_entry
 from ..layout import (
     EV_BREAK,
     EV_DONE,
@@ -17,102 +17,26 @@ from ..layout import (
     G_HANG_AT,
     G_INSTRS,
     G_LIVE,
-    G_SFU,
     G_SLICE_END,
     G_STEP,
-    G_TL_ROWS,
-    G_TMU_REQ,
     J_CHUNK,
     J_NQPU,
     J_NROWS,
     P_FAST,
-    PF_EXECS,
-    PF_ISSUE,
-    PF_OTHER,
-    PF_SFU,
-    PF_SWITCHED,
-    PF_TMU_REQ,
-    PF_TMU_STALL,
-    Q_BUSY,
     Q_CUR,
     Q_IDLE,
     Q_TIME,
-    Q_TMU_STALL,
     T_BP_SKIP,
     T_PC,
     T_READY,
     T_SG,
     T_STATUS,
-    TL_ISSUING,
-    TL_OTHER,
-    TL_SWITCHED,
-    TL_TMU,
     TS_BARRIER,
 )
 from .issue import fast_run, step
 from .memory import hazard
+from .profiling import charge, charge_switched, snapshot
 from .threads import fill_free_slots, pick_thread
-
-
-@jit_lean
-def snapshot(q, qs, gs, before):
-    """Profiling: QPU `q`'s time and counters before one instruction issues."""
-    before[0] = qs[q, Q_TIME]
-    before[1] = qs[q, Q_BUSY]
-    before[2] = qs[q, Q_TMU_STALL]
-    before[3] = gs[G_TMU_REQ]
-    before[4] = gs[G_SFU]
-
-
-@jit_lean
-def timeline(tl, tl_open, gs, q, state, start, end):
-    """Profiling: QPU `q` was in `state` from `start` to `end`; extends its open slice or closes
-    it into `tl` (counting rows past the array's end in G_TL_ROWS without writing them)."""
-    if end <= start:
-        return
-    if tl_open[q, 0] == state and tl_open[q, 2] == start:
-        tl_open[q, 2] = end
-        return
-    if tl_open[q, 2] > tl_open[q, 1]:
-        n = gs[G_TL_ROWS]
-        if n < tl.shape[0]:
-            tl[n, 0] = q
-            tl[n, 1] = tl_open[q, 0]
-            tl[n, 2] = tl_open[q, 1]
-            tl[n, 3] = tl_open[q, 2]
-        gs[G_TL_ROWS] = n + 1
-    tl_open[q, 0] = state
-    tl_open[q, 1] = start
-    tl_open[q, 2] = end
-
-
-@jit_lean
-def charge(prof, tl, tl_open, pc, q, qs, gs, before):
-    """Profiling: charge what one instruction at `pc` added since `snapshot` to its row and the
-    QPU's timeline (within one instruction: issue, then TMU stall, then other stalls)."""
-    issue = qs[q, Q_BUSY] - before[1]
-    tmu = qs[q, Q_TMU_STALL] - before[2]
-    t0 = before[0]
-    timeline(tl, tl_open, gs, q, TL_ISSUING, t0, t0 + issue)
-    timeline(tl, tl_open, gs, q, TL_TMU, t0 + issue, t0 + issue + tmu)
-    timeline(tl, tl_open, gs, q, TL_OTHER, t0 + issue + tmu, qs[q, Q_TIME])
-    if pc < 0 or pc >= prof.shape[0]:
-        return
-    prof[pc, PF_EXECS] += 1
-    prof[pc, PF_ISSUE] += issue
-    prof[pc, PF_TMU_STALL] += tmu
-    prof[pc, PF_OTHER] += qs[q, Q_TIME] - before[0] - issue - tmu
-    prof[pc, PF_TMU_REQ] += gs[G_TMU_REQ] - before[3]
-    prof[pc, PF_SFU] += gs[G_SFU] - before[4]
-
-
-@jit_lean
-def charge_switched(prof, tl, tl_open, gs, pc, q, start, end):
-    """Profiling: QPU `q` had no runnable thread from `start` to `end`, charged to the
-    instruction that resumed."""
-    timeline(tl, tl_open, gs, q, TL_SWITCHED, start, end)
-    if 0 <= pc < prof.shape[0]:
-        prof[pc, PF_SWITCHED] += end - start
 
 
 @jit_entry
@@ -125,11 +49,10 @@ def run(m):
     fifo, fifo_ready, bp = m.fifo, m.fifo_ready, m.bp
     sg_arrive, sg_need, sg_time = m.sg_arrive, m.sg_need, m.sg_time
     hosts, bases, sizes = m.hosts, m.bases, m.sizes
-    prof, tl, tl_open = m.prof, m.tl, m.tl_open
     # profiling: one instruction per fast_run call, charged to its pc (checked once per call)
-    profiling = prof.shape[0] > 0
+    profiling = m.prof.shape[0] > 0
     sc = np.zeros((16, 16), np.uint32)
-    before = np.zeros(5, np.int64)
+    before = np.zeros(12, np.int64)
     nq = jp[J_NQPU]
     nrows = jp[J_NROWS]
     single = gs[G_STEP] != 0
@@ -170,7 +93,7 @@ def run(m):
         qs[q, Q_CUR] = slot
         if best_t > qs[q, Q_TIME]:
             if profiling:
-                charge_switched(prof, tl, tl_open, gs, ts[slot, T_PC], q, qs[q, Q_TIME], best_t)
+                charge_switched(m, ts[slot, T_PC], q, slot, qs[q, Q_TIME], best_t)
             qs[q, Q_IDLE] += best_t - qs[q, Q_TIME]
             qs[q, Q_TIME] = best_t
         n = 0
@@ -191,14 +114,14 @@ def run(m):
                 # one instruction at a time when stepping or watching breakpoints
                 limit = 1 if (single or bp.shape[0] > 0 or profiling) else jp[J_CHUNK] - n
                 if profiling:
-                    snapshot(q, qs, gs, before)
+                    snapshot(m, q, slot, before)
                 k = fast_run(
                     slot, limit, prog, regs, lanes, ts, qs, gs, jp, fifo, fifo_ready, hosts, bases, sizes, sc
                 )
                 if k > 0:
                     n += k
                     if profiling:
-                        charge(prof, tl, tl_open, pc0, q, qs, gs, before)
+                        charge(m, pc0, q, slot, before)
                     if gs[G_EVENT] != EV_NONE:
                         return gs[G_EVENT]
                     if single:
@@ -208,14 +131,14 @@ def run(m):
                         return EV_STEP
                     continue
             if profiling:
-                snapshot(q, qs, gs, before)
+                snapshot(m, q, slot, before)
             ev = step(
                 slot, prog, regs, lanes, ts, qs, gs, jp, fp, fifo, fifo_ready, sg_arrive, sg_need,
                 sg_time, hosts, bases, sizes, sc,
             )  # fmt: skip
             n += 1
             if profiling:
-                charge(prof, tl, tl_open, pc0, q, qs, gs, before)
+                charge(m, pc0, q, slot, before)
             if ev > 0:
                 return ev
             if single:

@@ -31,8 +31,11 @@ class Machine(NamedTuple):
         sizes: int64 (BOs,): size of each BO in bytes.
         prof: int64 (instructions, PF_NCOLS), or no rows when profiling is off: per-pc counts.
         tl: int64 (rows, 4), or no rows when profiling is off: the timeline's closed slices
-            (QPU, TL_* state, start, end).
-        tl_open: int64 (QPUs, 3): each QPU's open timeline slice (state, start, end).
+            (track, TL_* state, start, end); tracks: QPUs, then thread slots.
+        tl_open: int64 (tracks, 4): each track's open timeline slice (state, start, end) and,
+            for a thread slot, its state while it does not issue (TLO_GAP).
+        lk: int64 (rows, LK_NCOLS), or no rows when profiling is off: the TMU lookups.
+        lk_pend: int64 (slots, FIFO_CAP): the lookup row of each queued TMU result (profiling).
     """
 
     prog: np.ndarray
@@ -55,3 +58,5 @@ class Machine(NamedTuple):
     prof: np.ndarray
     tl: np.ndarray
     tl_open: np.ndarray
+    lk: np.ndarray
+    lk_pend: np.ndarray

@@ -11,6 +11,8 @@ from ..layout import (
     G_TMU_RBYTES,
     G_TMU_REQ,
     G_TMU_WBYTES,
+    J_F_TQ,
+    J_F_TQ_IDLE,
     J_FIFO,
     J_LINE_SHIFT,
     J_QPUS_PER_SLICE,
@@ -213,6 +215,9 @@ def tmu_lookup(
         ready = max(ready, bus_done)
     ready += jp[J_TMU_LAT]
     fp[entry] = ready
+    if jp[J_F_TQ_IDLE] >= 0:
+        # profiling: when it would be ready with nothing else booked on the bus (the roof's share)
+        fp[entry - jp[J_F_TQ] + jp[J_F_TQ_IDLE]] = max(tmu_done, np.int64(now + bus_cycles + 0.999999)) + jp[J_TMU_LAT]
     if results > 0:
         head = ts[slot, T_FIFO_HEAD]
         count = ts[slot, T_FIFO_COUNT]
