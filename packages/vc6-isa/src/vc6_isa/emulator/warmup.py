@@ -17,8 +17,8 @@ from .jit import JIT_ENABLED, compile_level
 
 __all__ = ["COMPILE_SECONDS", "compiled", "warm_up"]
 
-#: Typical wall time of the one-time compile (measured: 24-35 s on a 2-core x86-64 host at
-#: numba LLVM -O1, see jit.py); only used to tell the user roughly how long to expect.
+#: Typical wall time of the one-time compile (measured: 29-31 s on a shared 2-core x86-64 host,
+#: see jit.py); only used to tell the user roughly how long to expect.
 COMPILE_SECONDS = 30.0
 
 #: The machine's entry point: the function whose compiled code every job runs.
