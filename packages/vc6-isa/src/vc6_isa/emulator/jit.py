@@ -1,33 +1,55 @@
-"""The optional-numba decorator shared by the emulator's hot code.
+"""The optional-numba decorators of the emulator's compiled machine.
 
-`jit` compiles a function with numba in nopython mode when numba is importable, and
-leaves it plain Python otherwise, so the same source runs (slowly) without numba.
-Set the environment variable `VC6_NO_JIT=1` to force the plain-Python path, e.g. to
-debug with pdb or to check that results do not depend on the compiler.
+Each decorator compiles a function with numba in nopython mode when numba is importable and
+leaves it plain Python otherwise, so the same source runs (slowly) without numba. Set
+`VC6_NO_JIT=1` (or numba's `NUMBA_DISABLE_JIT=1`) to force the plain-Python path, e.g. to debug
+with pdb or to check that results do not depend on the compiler.
 
-`error_model="numpy"`: integer/float division follows numpy (no Python exception
-checks in the compiled code); the emulator's code never divides by zero on purpose.
+- `jit_entry`: the machine's entry point (`machine.run.run`), the one function Python calls. It
+  is compiled with everything it calls into one library, cached on disk (compile_cache.py: one
+  user-wide folder per source version) and releases the GIL while it runs.
+- `jit_lean` (no reference counting: array arguments cost nothing per call), `jit_lean_inline`
+  (inlined by numba into every caller; numba types every inlined copy again, so only for small
+  helpers of the fast path) and `jit` (the semantics and fp helpers): the machine's other
+  functions. numba normally optimises every function's library with all its callees linked in
+  and generates machine code for it, and keeps a wrapper to call it from Python: a helper deep
+  in the call tree was optimised and compiled once per level above it. Here they are lowered
+  into link-only libraries (`_LinkOnlyLibrary`): LLVM IR that is optimised (inlined across
+  functions) and compiled once, inside the entry's build. A call from Python (tests call the
+  semantics) compiles and caches an ordinary copy of the function.
+- Every decorator types calls with plain argument types (`_Dispatcher`): numba would compile a
+  function again for each literal constant its callers pass.
+- `jit` and `jit_lean` functions are marked `forceinline` (LLVM's `alwaysinline`): LLVM inlines
+  them into their callers, which numba's call convention (every array argument passed as a
+  struct of seven fields, a status code per call) otherwise makes expensive and which LLVM's
+  own heuristics at level 1 mostly declined. Measured (benchmarks/emulator_speed.py, CPU time):
+  dense ALU 5.8 -> 9.3 M thread-instructions/s, TMU-heavy 5.0 -> 12.0, sgemm 1024 19 -> 10.7 s,
+  for 5-6 s more compile. Dropping numba's own inlining (`jit_lean_inline`) for LLVM's saves
+  another 4 s of compile but costs 8% on TMU-heavy code.
 
-Compile time: the machine is compiled at numba's LLVM optimisation level `OPT_LEVEL` (numba's
-default is 3) unless the environment variable `NUMBA_OPT` is set: the executor compiles it
-inside `optimisation_level`, which sets the level for that block only. Measured on an empty
-cache (first emulated job, CPU seconds): level 3 takes 34 s, level 1 22 s, at the same run speed
-(benchmarks/emulator_speed.py): the machine is branchy scalar code that -O3's extra passes
-(vectorisers, aggressive unrolling) do not speed up. The level cannot change results: numba
-compiles without fast-math, so LLVM keeps IEEE semantics at every level. numba reads the level
-for its optimisation passes at each compile; only its machine-code generator, built once per
-process at the first compile, keeps the level it found then.
+`error_model="numpy"`: integer/float division follows numpy (no Python exception checks in the
+compiled code); the emulator's code never divides by zero on purpose.
+
+Optimisation level: the machine is compiled at numba's LLVM level `OPT_LEVEL` (numba's default
+is 3) unless `NUMBA_OPT` is set; the executor compiles it inside `optimisation_level`, which sets
+the level for that block only (nothing is changed on import). The level cannot change results:
+numba compiles without fast-math, so LLVM keeps IEEE semantics at every level. numba reads the
+level for its optimisation passes at each compile; only its machine-code generator, built once
+per process at the first compile, keeps the level it found then.
+
+Compile time of the machine on an empty cache (CPU seconds on a 2-core x86-64 host, the first
+emulated job; `benchmarks/emulator_speed.py` measures it): 39 s before the link-only libraries
+and the other changes above, 23 s after at the same run speed, 29 s with `forceinline`. Level 3
+compiles 2 s longer and runs no faster; at level 0 the machine runs 40 times slower.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import os
 import threading
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
@@ -47,6 +69,8 @@ else:
         import numba as _numba
     except ImportError:  # numba is an optional extra ("vc6-isa[fast]")
         _numba = None
+    if _numba is not None and _numba.config.DISABLE_JIT:
+        _numba = None  # NUMBA_DISABLE_JIT=1: numba's own switch for the same thing
 
 
 def _plain(func: F) -> F:
@@ -64,36 +88,6 @@ def _plain(func: F) -> F:
 
     wrapper.py_func = func  # same attribute name as a numba dispatcher
     return wrapper  # type: ignore[return-value]
-
-
-def _drop_stale_numba_cache(package_dir: Path) -> None:
-    """Delete this package's numba cache files when any emulator source has changed.
-
-    numba's on-disk cache checks only the timestamp of the file that defines a function,
-    but the emulator's functions inline each other across files (the machine calls
-    semantics.py, which calls fp.py): after an edit to fp.py, a cached caller would
-    silently keep the old code. So the cache is keyed here on all sources of the
-    package: one digest over every .py file, stored next to the cache files. Failures
-    (read-only install, races between processes) leave the cache alone: numba copes
-    with cache files that vanish and recompiles.
-    """
-    try:
-        digest = hashlib.sha1()
-        for source in sorted(package_dir.rglob("*.py")):
-            digest.update(str(source.relative_to(package_dir)).encode())
-            digest.update(source.read_bytes())
-        cache_dir = package_dir / "__pycache__"
-        stamp = cache_dir / "vc6-numba-sources.sha1"
-        if stamp.exists() and stamp.read_text() == digest.hexdigest():
-            return
-        for cached in [*package_dir.rglob("__pycache__/*.nbi"), *package_dir.rglob("__pycache__/*.nbc")]:
-            cached.unlink(missing_ok=True)
-        cache_dir.mkdir(exist_ok=True)
-        tmp = cache_dir / f"vc6-numba-sources.{os.getpid()}.tmp"
-        tmp.write_text(digest.hexdigest())
-        os.replace(tmp, stamp)
-    except OSError:
-        pass
 
 
 @contextlib.contextmanager
@@ -118,34 +112,150 @@ def optimisation_level() -> Iterator[None]:
 _OPT_LOCK = threading.Lock()
 
 
+def compile_level() -> str:
+    """numba's optimisation level for the machine: `NUMBA_OPT` when set, else `OPT_LEVEL`."""
+    return os.environ.get("NUMBA_OPT", str(OPT_LEVEL))
+
+
 if _numba is not None:
-    _drop_stale_numba_cache(Path(__file__).resolve().parent)
-    jit = _numba.njit(cache=True, error_model="numpy")
+    from numba import _dynfunc
+    from numba.core import funcdesc as _funcdesc
+    from numba.core import types as _types
+    from numba.core.codegen import JITCodeLibrary as _JITCodeLibrary
+    from numba.core.compiler import Compiler as _Compiler
+    from numba.core.compiler import DefaultPassBuilder as _DefaultPassBuilder
+    from numba.core.compiler import _LowerResult
+    from numba.core.compiler_lock import (
+        require_global_compiler_lock as _require_compiler_lock,
+    )
+    from numba.core.compiler_machinery import LoweringPass as _LoweringPass
+    from numba.core.compiler_machinery import register_pass as _register_pass
+    from numba.core.lowering import Lower as _Lower
+    from numba.core.registry import CPUDispatcher as _CPUDispatcher
+    from numba.core.typed_passes import NativeLowering as _NativeLowering
+
+    from .compile_cache import MachineCache
+
+    class _Dispatcher(_CPUDispatcher):
+        """numba's dispatcher, compiled for plain argument types only.
+
+        numba compiles a function once more for every literal constant a caller passes
+        (`f(x, 0)` and `f(x, 1)` are two compiles, and `f(x, n)` a third); the machine's callers
+        pass many. Typing calls with the constants' plain types (int64, bool, ...) gives one
+        compile per argument-type combination; LLVM still folds the constants after inlining.
+        """
+
+        def get_call_template(self, args, kws):
+            args = tuple(_types.unliteral(a) for a in args)
+            return super().get_call_template(args, {k: _types.unliteral(v) for k, v in kws.items()})
+
+    class _LinkOnlyLibrary(_JITCodeLibrary):
+        """The code of a machine function that only compiled code calls: linked into its callers
+        and optimised and turned into machine code there, once, with the entry point.
+
+        numba optimises every function's library with all its callees linked in and generates
+        machine code for it, so a helper deep in the call tree was optimised and compiled once
+        per level above it: that was a third of the machine's compile time, for code nobody ran.
+        """
+
+        def finalize(self):
+            _require_compiler_lock()
+            self._raise_if_finalized()
+            seen = set()
+            for library in self._linking_libraries:
+                if library not in seen:
+                    seen.add(library)
+                    self._reload_init.update(library._reload_init)
+                    self._final_module.link_in(library._get_module_for_linking(), preserve=True)
+            self._finalize_dynamic_globals()
+            self._finalized = True
+
+        def get_pointer_to_function(self, name):
+            self._ensure_finalized()
+            return 0  # no machine code here: numba's answer for "no such symbol"
+
+    @_register_pass(mutates_CFG=False, analysis_only=True)
+    class _LinkOnlyLowering(_LoweringPass):
+        """numba's lowering (`NativeLowering`) into a `_LinkOnlyLibrary`, without making the
+        function callable from Python: callers find it under a key of its own."""
+
+        _name = "vc6_link_only_lowering"
+
+        def __init__(self):
+            _LoweringPass.__init__(self)
+
+        def run_pass(self, state):
+            library = _LinkOnlyLibrary(state.targetctx.codegen(), state.func_id.func_qualname)
+            library._reload_init.update(state.reload_init)
+            state.library = library
+            flags = state.flags
+            fndesc = _funcdesc.PythonFunctionDescriptor.from_specialized_function(
+                state.func_ir, state.typemap, state.return_type, state.calltypes,
+                mangler=state.targetctx.mangler, inline=flags.forceinline, noalias=flags.noalias,
+                abi_tags=[flags.get_mangle_string()],
+            )
+            with state.targetctx.push_code_library(library):
+                lower = _Lower(state.targetctx, library, fndesc, state.func_ir, metadata=state.metadata)
+                lower.lower()
+            # numba keys a compiled version on its Python-callable function object; this one has
+            # no machine code (address 0) and is never called: `_MachineDispatcher.__call__`
+            # compiles an ordinary copy for calls from Python
+            key = _dynfunc.make_function(fndesc.lookup_module(), fndesc.qualname.split(".")[-1],
+                                         "link-only (no machine code)", 0, lower.env, (library,))
+            state.targetctx.insert_user_function(key, fndesc, [library])
+            state["cr"] = _LowerResult(fndesc, lower.call_helper, cfunc=key, env=lower.env)
+            return True
+
+    class _LinkOnlyCompiler(_Compiler):
+        def define_pipelines(self):
+            pm = _DefaultPassBuilder.define_nopython_pipeline(self.state)
+            i = [p for p, _ in pm.passes].index(_NativeLowering)
+            pm.passes[i] = (_LinkOnlyLowering, "lowering into a link-only library")
+            pm.finalize()
+            return [pm]
+
+    class _MachineDispatcher(_Dispatcher):
+        """A function of the compiled machine: compiled into its callers only (see
+        `_LinkOnlyLibrary`, no wrapper to call it from Python). A call from Python compiles, and
+        caches with the machine, a separate ordinary copy (tests call the semantics directly)."""
+
+        def __init__(self, py_func, locals, targetoptions):
+            targetoptions = {**targetoptions, "no_cpython_wrapper": True}
+            super().__init__(py_func=py_func, locals=locals, targetoptions=targetoptions,
+                             pipeline_class=_LinkOnlyCompiler)
+            self._python_options = {k: v for k, v in targetoptions.items() if k not in ("no_cpython_wrapper", "inline")}
+            self._python_copy = None
+
+        def __call__(self, *args, **kwargs):
+            if self._python_copy is None:
+                copy = _Dispatcher(py_func=self.py_func, locals={}, targetoptions=self._python_options)
+                copy._cache = MachineCache(self.py_func, compile_level())
+                self._python_copy = copy
+            with optimisation_level():  # compiled (when it is) at the level its cache folder is for
+                return self._python_copy(*args, **kwargs)
+
+    def _decorator(cls: type, cached: bool, **options) -> Callable[[F], F]:
+        def wrap(func: F) -> F:
+            targetoptions = {"nopython": True, "error_model": "numpy", "no_cfunc_wrapper": True, **options}
+            disp = cls(py_func=func, locals={}, targetoptions=targetoptions)
+            if cached:
+                disp._cache = MachineCache(func, compile_level())
+            return disp  # type: ignore[return-value]
+
+        return wrap
+
     JIT_ENABLED = True
+    #: The machine's entry point (`machine.run.run`): cached, releases the GIL while it runs.
+    jit_entry = _decorator(_Dispatcher, cached=True, nogil=True)
+    #: Machine functions also called from Python (semantics, fp).
+    jit = _decorator(_MachineDispatcher, cached=False, forceinline=True)
+    #: The machine's internal functions: without numba's reference counting (array arguments
+    #: cost nothing per call).
+    jit_lean = _decorator(_MachineDispatcher, cached=False, _nrt=False, forceinline=True)
+    #: `jit_lean`, inlined by numba into every caller (numba types every inlined copy again).
+    jit_lean_inline = _decorator(_MachineDispatcher, cached=False, _nrt=False, inline="always")
 else:
-    jit = _plain
-
-# The machine's variants (vc6_isa.emulator.machine). `lean`: compiled without numba's reference
-# counting, so array arguments cost nothing per call. `inline`: inlined into every caller (only
-# small helpers of the fast path: numba types every inlined copy again, which costs compile
-# time). `jit_sig`: one compiled version whatever literal constants the callers pass.
-# `jit_nogil`: the run loop's entry releases the GIL, so other Python threads go on during a
-# slice.
-if _numba is not None:
-    jit_lean = _numba.njit(cache=True, error_model="numpy", _nrt=False)
-    jit_lean_inline = _numba.njit(inline="always", cache=True, error_model="numpy", _nrt=False)
-    jit_nogil = _numba.njit(cache=True, error_model="numpy", nogil=True)
-
-    def jit_sig(signature: str) -> Callable[[F], F]:
-        """`jit_lean` with an explicit numba signature."""
-        return _numba.njit(signature, cache=True, error_model="numpy", _nrt=False)
-
-else:
-    jit_lean = jit_lean_inline = jit_nogil = _plain
-
-    def jit_sig(signature: str) -> Callable[[F], F]:
-        """Plain Python: the signature only matters to numba."""
-        return _plain
+    jit = jit_entry = jit_lean = jit_lean_inline = _plain
 
 
-__all__ = ["JIT_ENABLED", "jit", "jit_lean", "jit_lean_inline", "jit_nogil", "jit_sig", "optimisation_level"]
+__all__ = ["JIT_ENABLED", "compile_level", "jit", "jit_entry", "jit_lean", "jit_lean_inline", "optimisation_level"]

@@ -1,8 +1,9 @@
 """Is the emulator's machine compiled yet? Compile it now.
 
 With numba, the machine (`vc6_isa.emulator.machine`) is compiled the first time a job runs, once
-per source version, and numba caches the result on disk (in the package's `__pycache__`
-folders, or under `NUMBA_CACHE_DIR`); later processes load it in a second or two.
+per source version, and the result is cached on disk in one user-wide folder (see
+compile_cache.py: `~/.cache/vc6_isa/numba/<build key>`, or under `NUMBA_CACHE_DIR`) that every
+install of the same sources shares; later processes load it in well under a second.
 `compiled` answers cheaply whether that first compile is still due, so that a command can say
 so before the wait; `warm_up` does it at once. `Executor.compiled` / `compile_seconds` are
 what `v3d_drm.warmup` asks of an executor.
@@ -10,16 +11,14 @@ what `v3d_drm.warmup` asks of an executor.
 
 from __future__ import annotations
 
-import os
 import time
-from pathlib import Path
 
-from .jit import JIT_ENABLED
+from .jit import JIT_ENABLED, compile_level
 
 __all__ = ["COMPILE_SECONDS", "compiled", "warm_up"]
 
-#: Typical wall time of the one-time compile (measured: 24-35 s on a 2-core x86-64 host at
-#: numba LLVM -O1, see jit.py); only used to tell the user roughly how long to expect.
+#: Typical wall time of the one-time compile (measured: 29-31 s on a shared 2-core x86-64 host,
+#: see jit.py); only used to tell the user roughly how long to expect.
 COMPILE_SECONDS = 30.0
 
 #: The machine's entry point: the function whose compiled code every job runs.
@@ -47,27 +46,16 @@ def compiled() -> bool:
 
 
 def _never_built() -> bool:
-    # numba's cache index of the entry, where numba reads it: under NUMBA_CACHE_DIR when that is
-    # set, else next to the source. (numba's last resort for a read-only install, a user-wide
-    # cache, is not looked at: the worst outcome is a "compiling" notice before a fast load.)
-    cache_dir = os.environ.get("NUMBA_CACHE_DIR")
-    if cache_dir:
-        root = Path(cache_dir)
-    else:
-        root = Path(__file__).resolve().parent / "machine" / "__pycache__"
-    return not root.exists() or not any(root.rglob(f"{ENTRY}.{ENTRY}-*.nbi"))
+    # the entry's cache index, looked for without importing (and so compiling) the machine
+    from .compile_cache import build_dir
+
+    return not any(build_dir(compile_level()).glob(f"{ENTRY}.{ENTRY}-*.nbi"))
 
 
 def _cached_on_disk(entry) -> bool:
-    # numba has no public "is this cached?" call: read the function's cache index, whose keys
-    # are (signature, target machine, source stamp). Should numba's internals move, answer
-    # False: the worst outcome is a "compiling" notice before a fast load.
-    try:
-        index = entry._cache._cache_file._load_index()
-        target = entry.targetctx.codegen().magic_tuple()
-    except Exception:  # noqa: BLE001 - private numba API, see above
-        return False
-    return any(key[1] == target for key in index)
+    from .compile_cache import has_build
+
+    return has_build(entry)
 
 
 def warm_up() -> float | None:

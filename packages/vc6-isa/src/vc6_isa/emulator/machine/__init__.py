@@ -20,11 +20,11 @@ reference counting (`jit_lean`: array arguments cost nothing per call), memory i
 host address (hostmem.py), and the common instruction shape (program.fast_path_shape) runs in
 `issue.fast_run`, many instructions per call, with the general `issue.step` as the fallback
 for everything else. The fast path reads what the program lowering worked out once per program
-(`program.fast_columns`: operand and destination rows, accumulator reads), reads register
-operands in place, skips the write mask of unconditional writes, and hands TMU register writes
-to the general path's `destinations.write_dest`; the generated dispatch unpacks f32 inputs into
-scratch rows before an op's lane loop, so the common case (no unpack) makes no unpack call per
-lane. Compile time: `inline='always'` (`*_inline`) only for small helpers of
-the fast path, since numba types every inlined copy again; functions whose callers pass literal
-constants get an explicit signature (`jit_sig`) so that numba compiles them once.
+(`program.fast_columns`: operand and destination rows, accumulator reads), skips the write mask
+of unconditional writes, and hands TMU register writes to the general path's
+`destinations.write_dest`; the generated dispatch unpacks f32 inputs into scratch rows before an
+op's lane loop, so the common case (no unpack) makes no unpack call per lane. Compile time (see
+jit.py): `inline='always'` (`*_inline`) only for small helpers of the fast path, since numba
+types every inlined copy again; everything but `run.run` is compiled into `run.run`'s one
+library and cache.
 """

@@ -1,7 +1,7 @@
 """Destinations: writing results to registers, accumulators and magic addresses."""
 
 from ..hazards import H_RF_4THREAD, H_TMUD_TOO_MANY, H_UNSUPPORTED_MAGIC
-from ..jit import jit_sig
+from ..jit import jit_lean
 from ..layout import (
     EV_MMU,
     G_SFU,
@@ -41,10 +41,7 @@ from .ops import (
 from .tmu import tmu_lookup
 
 
-@jit_sig(
-    "int64(int64, int64, int64, int64, uint32[:, ::1], int64, int64, boolean, boolean, uint32[:, :, ::1], uint32[:, :, ::1], int64[:, ::1], int64[:, ::1], "
-    "int64[::1], int64[::1], float64[::1], uint32[:, :, ::1], int64[:, ::1], int64[::1], int64[::1], int64[::1])"
-)  # explicit: exec_alu passes literal True/False
+@jit_lean
 def write_dest(
     slot,
     pc,

@@ -1,7 +1,7 @@
 """Memory of the job: BO lookup, loads and stores by host address, the uniform streams, events."""
 
 from ..hostmem import peek8, peek32, poke8, poke32
-from ..jit import jit_lean, jit_lean_inline, jit_sig
+from ..jit import jit_lean, jit_lean_inline
 from ..layout import (
     EV_HAZARD,
     EV_MMU,
@@ -40,7 +40,7 @@ def find_region(addr, nbytes, bases, sizes):
     return -1
 
 
-@jit_sig("int64(int64[::1], int64, int64, int64, int64)")
+@jit_lean
 def mmu_fault(gs, slot, pc, addr, nbytes):
     gs[G_EVENT] = EV_MMU
     gs[G_EV_SLOT] = slot
@@ -69,7 +69,7 @@ def load(addr, size, hosts, bases, sizes):
 
 
 #: the same reader as a called function, for the general path (each inlined copy costs compile time)
-load_cold = jit_sig("int64(int64, int64, int64[::1], int64[::1], int64[::1])")(load.py_func)
+load_cold = jit_lean(load.py_func)
 
 
 # The uniform streams do not see TMU writes of the same job (hardware evidence, reference 11.3
@@ -125,10 +125,10 @@ def load_uniform(addr, hosts, bases, sizes):
     return peek32(hosts[r] + off)
 
 
-load_uniform_cold = jit_sig("int64(int64, int64[::1], int64[::1], int64[::1])")(load_uniform.py_func)
+load_uniform_cold = jit_lean(load_uniform.py_func)
 
 
-@jit_lean_inline
+@jit_lean
 def store(addr, size, value, hosts, bases, sizes):
     """TMU write of 1, 2 or 4 bytes little-endian; False when outside every BO."""
     r = find_region(addr, size, bases, sizes)
@@ -151,7 +151,7 @@ def store(addr, size, value, hosts, bases, sizes):
 # events
 
 
-@jit_sig("int64(int64[::1], int64, int64, int64, int64)")
+@jit_lean
 def hazard(gs, code, slot, pc, arg):
     gs[G_EVENT] = EV_HAZARD
     gs[G_EV_CODE] = code
@@ -168,7 +168,7 @@ def consumed_uniform(slot, addr, ts, gs):
     gs[G_UNIF_READS] += 1
 
 
-@jit_sig("int64(int64, int64, int64[:, ::1], int64[::1], int64[::1], int64[::1], int64[::1])")
+@jit_lean
 def next_uniform(slot, pc, ts, gs, hosts, bases, sizes):
     """Consume one word of the uniform stream; -1 on an MMU fault (event already set)."""
     addr = ts[slot, T_UNIF]

@@ -3,7 +3,7 @@
 import numpy as np
 
 from ..hazards import H_BARRIER_DEADLOCK
-from ..jit import jit_nogil
+from ..jit import jit_entry
 from ..layout import (
     EV_BREAK,
     EV_DONE,
@@ -39,7 +39,7 @@ from .profiling import charge, charge_switched, snapshot
 from .threads import fill_free_slots, pick_thread
 
 
-@jit_nogil
+@jit_entry
 def run(m):
     """Run the job whose state is `m` (a `state.Machine`) until it ends (EV_DONE) or something
     needs Python (hazard, MMU fault, step, breakpoint, the end of a bounded slice, the hang
