@@ -19,7 +19,6 @@ Speed (benchmarks/emulator_speed.py): every function but `run.run` is compiled w
 reference counting (`jit_lean`: array arguments cost nothing per call), memory is reached by
 host address (hostmem.py), and the common instruction shape (program.fast_path_shape) runs in
 `issue.fast_run`, many instructions per call, with the general `issue.step` as the fallback
-for everything else. Compile time (see jit.py): `inline='always'` (`*_inline`) only for small
-helpers of the fast path, since numba types every inlined copy again; everything but `run.run`
-is compiled into `run.run`'s one library and cache.
+for everything else. Compile (see jit.py): everything but `run.run` is compiled into `run.run`'s
+one library and cache, where LLVM inlines it (`forceinline`).
 """
