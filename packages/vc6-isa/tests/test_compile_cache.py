@@ -7,6 +7,9 @@ import sys
 from pathlib import Path
 
 import pytest
+
+pytest.importorskip("numba")  # the cache is numba's (vc6-isa[fast])
+
 from vc6_isa.emulator import compile_cache
 from vc6_isa.emulator.jit import JIT_ENABLED
 

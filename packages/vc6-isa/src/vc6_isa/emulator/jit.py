@@ -8,10 +8,8 @@ with pdb or to check that results do not depend on the compiler.
 - `jit_entry`: the machine's entry point (`machine.run.run`), the one function Python calls. It
   is compiled with everything it calls into one library, cached on disk (compile_cache.py: one
   user-wide folder per source version) and releases the GIL while it runs.
-- `jit_lean` (no reference counting: array arguments cost nothing per call), `jit_lean_inline`
-  (inlined by numba into every caller; numba types every inlined copy again, so only for small
-  helpers of the fast path) and `jit` (the semantics and fp helpers): the machine's other
-  functions. numba normally optimises every function's library with all its callees linked in
+- `jit_lean` (no reference counting: array arguments cost nothing per call; `jit_lean_inline` is
+  the same) and `jit` (the semantics and fp helpers): the machine's other functions. numba normally optimises every function's library with all its callees linked in
   and generates machine code for it, and keeps a wrapper to call it from Python: a helper deep
   in the call tree was optimised and compiled once per level above it. Here they are lowered
   into link-only libraries (`_LinkOnlyLibrary`): LLVM IR that is optimised (inlined across
@@ -24,8 +22,8 @@ with pdb or to check that results do not depend on the compiler.
   struct of seven fields, a status code per call) otherwise makes expensive and which LLVM's
   own heuristics at level 1 mostly declined. Measured (benchmarks/emulator_speed.py, CPU time):
   dense ALU 5.8 -> 9.3 M thread-instructions/s, TMU-heavy 5.0 -> 12.0, sgemm 1024 19 -> 10.7 s,
-  for 5-6 s more compile. Dropping numba's own inlining (`jit_lean_inline`) for LLVM's saves
-  another 4 s of compile but costs 8% on TMU-heavy code.
+  for 5-6 s more compile. numba's own inlining (`inline="always"`, which types every inlined
+  copy again) is then not needed: `jit_lean_inline` is `jit_lean`.
 
 `error_model="numpy"`: integer/float division follows numpy (no Python exception checks in the
 compiled code); the emulator's code never divides by zero on purpose.
@@ -38,8 +36,9 @@ level for its optimisation passes at each compile; only its machine-code generat
 per process at the first compile, keeps the level it found then.
 
 Compile time of the machine on an empty cache (CPU seconds on a 2-core x86-64 host, the first
-emulated job; `benchmarks/emulator_speed.py` measures it): 39 s before the link-only libraries
-and the other changes above, 23 s after at the same run speed, 29 s with `forceinline`. Level 3
+emulated job; `benchmarks/emulator_speed.py` measures it, `benchmarks/emulator_compile.py` says
+where it goes): 37-39 s before the link-only libraries and the other changes above, 23 s after
+at the same run speed, 29-31 s with `forceinline`, 25-27 s without numba's inlining. Level 3
 compiles 2 s longer and runs no faster; at level 0 the machine runs 40 times slower.
 """
 
@@ -252,8 +251,10 @@ if _numba is not None:
     #: The machine's internal functions: without numba's reference counting (array arguments
     #: cost nothing per call).
     jit_lean = _decorator(_MachineDispatcher, cached=False, _nrt=False, forceinline=True)
-    #: `jit_lean`, inlined by numba into every caller (numba types every inlined copy again).
-    jit_lean_inline = _decorator(_MachineDispatcher, cached=False, _nrt=False, inline="always")
+    #: The small helpers of the fast path: the same as `jit_lean` now that LLVM inlines every
+    #: machine function (numba's own `inline="always"` typed every inlined copy again: 4-7 s of
+    #: compile for no measurable speed).
+    jit_lean_inline = jit_lean
 else:
     jit = jit_entry = jit_lean = jit_lean_inline = _plain
 

@@ -23,8 +23,7 @@ for everything else. The fast path reads what the program lowering worked out on
 (`program.fast_columns`: operand and destination rows, accumulator reads), skips the write mask
 of unconditional writes, and hands TMU register writes to the general path's
 `destinations.write_dest`; the generated dispatch unpacks f32 inputs into scratch rows before an
-op's lane loop, so the common case (no unpack) makes no unpack call per lane. Compile time (see
-jit.py): `inline='always'` (`*_inline`) only for small helpers of the fast path, since numba
-types every inlined copy again; everything but `run.run` is compiled into `run.run`'s one
-library and cache.
+op's lane loop, so the common case (no unpack) makes no unpack call per lane. Compile (see
+jit.py): everything but `run.run` is compiled into `run.run`'s one library and cache, where LLVM
+inlines it (`forceinline`).
 """
