@@ -213,31 +213,32 @@ def fcmp(a, b):
 
 
 @jit
-def fmin(a, b):
-    """Minimum with -0 < +0; a NaN operand propagates. C = a > b."""
+def _fminmax(a, b, want_max):
+    """fmin/fmax: -0 < +0; a NaN operand propagates (a's first), quieted, with C = 0; otherwise
+    C = a > b. Written as selects, without early returns, so that the machine's loop over the
+    16 lanes compiles to vector code (checked with numba's inspect_asm: AVX-512 on x86-64)."""
     a = int(a) & MASK32
     b = int(b) & MASK32
-    if is_nan32(a):
-        return a | F32_QUIET, 0
-    if is_nan32(b):
-        return b | F32_QUIET, 0
-    if order_key(a, F32_SIGN) > order_key(b, F32_SIGN):
-        return b, 1
-    return a, 0
+    a_nan = is_nan32(a)
+    b_nan = is_nan32(b)
+    gt = order_key(a, F32_SIGN) > order_key(b, F32_SIGN)
+    r = a if gt == want_max else b
+    r = (b | F32_QUIET) if b_nan else r
+    r = (a | F32_QUIET) if a_nan else r
+    c = 0 if (a_nan | b_nan) else int(gt)
+    return r, c
+
+
+@jit
+def fmin(a, b):
+    """Minimum with -0 < +0; a NaN operand propagates. C = a > b."""
+    return _fminmax(a, b, False)
 
 
 @jit
 def fmax(a, b):
     """Maximum with -0 < +0; a NaN operand propagates. C = a > b."""
-    a = int(a) & MASK32
-    b = int(b) & MASK32
-    if is_nan32(a):
-        return a | F32_QUIET, 0
-    if is_nan32(b):
-        return b | F32_QUIET, 0
-    if order_key(a, F32_SIGN) > order_key(b, F32_SIGN):
-        return a, 1
-    return b, 0
+    return _fminmax(a, b, True)
 
 
 @jit

@@ -1,5 +1,7 @@
 """Memory of the job: BO lookup, loads and stores by host address, the uniform streams, events."""
 
+import numpy as np
+
 from ..hostmem import peek8, peek32, poke8, poke32
 from ..jit import jit_lean, jit_lean_inline
 from ..layout import (
@@ -60,12 +62,27 @@ def load(addr, size, hosts, bases, sizes):
     r = find_region(addr, size, bases, sizes)
     if r < 0:
         return -1
+    return read_in(r, addr, size, hosts, bases)
+
+
+@jit_lean_inline
+def read_in(r, addr, size, hosts, bases):
+    """`load` from BO `r`, known to hold [addr, addr+size)."""
     host = hosts[r] + (addr - bases[r])
     if size == 4:
         return peek32(host)
     if size == 2:
         return peek8(host) | (peek8(host + 1) << 8)
     return peek8(host)
+
+
+@jit_lean_inline
+def region_bounds(r, bases, sizes):
+    """(first byte, end, next BO's base) of BO `r`: `find_region(addr, n)` is `r` for every addr
+    with first <= addr < next and addr + n <= end, so the lanes of a TMU lookup that stay in one
+    BO need no search."""
+    nxt = bases[r + 1] if r + 1 < bases.shape[0] else np.int64(1) << 62
+    return bases[r], bases[r] + sizes[r], nxt
 
 
 #: the same reader as a called function, for the general path (each inlined copy costs compile time)
@@ -134,6 +151,13 @@ def store(addr, size, value, hosts, bases, sizes):
     r = find_region(addr, size, bases, sizes)
     if r < 0:
         return False
+    store_in(r, addr, size, value, hosts, bases, sizes)
+    return True
+
+
+@jit_lean
+def store_in(r, addr, size, value, hosts, bases, sizes):
+    """`store` into BO `r`, known to hold [addr, addr+size)."""
     off = addr - bases[r]
     keep_old_page(r, off, hosts, bases, sizes)
     if ((off + size - 1) >> UNIFORM_PAGE_SHIFT) != (off >> UNIFORM_PAGE_SHIFT):
@@ -141,10 +165,9 @@ def store(addr, size, value, hosts, bases, sizes):
     host = hosts[r] + off
     if size == 4:
         poke32(host, value & MASK32)
-        return True
+        return
     for k in range(size):
         poke8(host + k, (value >> (8 * k)) & 0xFF)
-    return True
 
 
 # ----------------------------------------------------------------------------------------------

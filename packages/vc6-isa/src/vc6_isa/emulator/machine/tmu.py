@@ -31,7 +31,17 @@ from ..layout import (
     T_WRITE_DONE,
     T_WRITES,
 )
-from .memory import MASK32, hazard, load_cold, mmu_fault, store
+from .memory import (
+    MASK32,
+    find_region,
+    hazard,
+    load_cold,
+    mmu_fault,
+    read_in,
+    region_bounds,
+    store,
+    store_in,
+)
 from .memory_model import cal_book, l2_access, tmu_queue_wait
 
 
@@ -93,6 +103,9 @@ def tmu_lookup(
         nvec = 1
         esize = 2
     signed = typ == 0 or typ == 1
+    # the BO of the previous lane's access and its bounds (region_bounds): lanes in it skip the search
+    r = -1
+    lo = end = nxt = np.int64(0)
     nact = 0
     for i in range(16):
         nact += lanes[slot, L_ACT, i]
@@ -117,15 +130,12 @@ def tmu_lookup(
                 a = a & ~np.int64(esize - 1)
                 for k in range(n):
                     ea = a if nvec == 1 else ((a & ~np.int64(15)) | ((a + 4 * k) & 15))
-                    if not store(
-                        ea,
-                        esize,
-                        np.int64(lanes[slot, L_TMUD + k, i]),
-                        hosts,
-                        bases,
-                        sizes,
-                    ):
-                        return mmu_fault(gs, slot, pc, ea, esize)
+                    if r < 0 or ea < lo or ea >= nxt or ea + esize > end:
+                        r = find_region(ea, esize, bases, sizes)
+                        if r < 0:
+                            return mmu_fault(gs, slot, pc, ea, esize)
+                        lo, end, nxt = region_bounds(r, bases, sizes)
+                    store_in(r, ea, esize, np.int64(lanes[slot, L_TMUD + k, i]), hosts, bases, sizes)
             nbytes = nact * n * esize
             gs[G_TMU_WBYTES] += nbytes
         else:
@@ -159,9 +169,12 @@ def tmu_lookup(
             if op == 15:
                 for k in range(nvec):
                     ea = a if nvec == 1 else ((a & ~np.int64(15)) | ((a + 4 * k) & 15))
-                    v = load_cold(ea, esize, hosts, bases, sizes)
-                    if v < 0:
-                        return mmu_fault(gs, slot, pc, ea, esize)
+                    if r < 0 or ea < lo or ea >= nxt or ea + esize > end:
+                        r = find_region(ea, esize, bases, sizes)
+                        if r < 0:
+                            return mmu_fault(gs, slot, pc, ea, esize)
+                        lo, end, nxt = region_bounds(r, bases, sizes)
+                    v = read_in(r, ea, esize, hosts, bases)
                     if signed:
                         if esize == 1 and v >= 0x80:
                             v -= 0x100
@@ -191,10 +204,14 @@ def tmu_lookup(
     reads = results > 0 or (op != 15 and ndata == 0)
     nlines = 0
     misses = 0
+    last = np.int64(-1)  # the line of the previous active lane (lines are >= 0)
     for i in range(16):
         if lanes[slot, L_ACT, i] == 0:
             continue
         line = np.int64(sc[arow, i]) >> shift
+        if line == last:
+            continue  # an earlier active lane is on this line: no scan needed
+        last = line
         seen = False
         for j in range(i):
             if lanes[slot, L_ACT, j] != 0 and (np.int64(sc[arow, j]) >> shift) == line:
