@@ -315,25 +315,11 @@ def special_mul(op, slot, pc, prog, lanes, ts, gs, jp, sc):
 
 
 @jit_lean
-def exec_alu(
-    slot,
-    pc,
-    prog,
-    regs,
-    lanes,
-    ts,
-    qs,
-    gs,
-    jp,
-    fp,
-    fifo,
-    fifo_ready,
-    hosts,
-    bases,
-    sizes,
-    sc,
-):
-    """Execute one ALU instruction of one thread (reference 10.1, 11)."""
+def exec_alu(m, slot, pc, sc):
+    """Execute one ALU instruction of thread `slot` of the job `m` (a `state.Machine`;
+    reference 10.1, 11)."""
+    prog, regs, lanes, ts, qs, gs, jp = m.prog, m.regs, m.lanes, m.ts, m.qs, m.gs, m.jp
+    hosts, bases, sizes = m.hosts, m.bases, m.sizes
     strict = jp[J_STRICT] != 0
     q = ts[slot, T_QPU]
     sig = prog[pc, P_SIG]
@@ -346,14 +332,14 @@ def exec_alu(
             # 13.2/6: nothing may write r4 or start another SFU at t+1
             for which in range(2):
                 w = prog[pc, P_AW] if which == 0 else prog[pc, P_MW]
-                m = prog[pc, P_AM] if which == 0 else prog[pc, P_MM]
-                if w >= 0 and m != 0 and (w == WADDR_R4 or MAGIC_SFU_FIRST <= w <= MAGIC_SFU_LAST):
+                mg = prog[pc, P_AM] if which == 0 else prog[pc, P_MM]
+                if w >= 0 and mg != 0 and (w == WADDR_R4 or MAGIC_SFU_FIRST <= w <= MAGIC_SFU_LAST):
                     return hazard(gs, H_R4_WRITE_EARLY, slot, pc, w)
         if ts[slot, T_THRSW_CD] > 0 and ts[slot, T_THRSW_END] == 0:
             for which in range(2):
                 w = prog[pc, P_AW] if which == 0 else prog[pc, P_MW]
-                m = prog[pc, P_AM] if which == 0 else prog[pc, P_MM]
-                if MAGIC_SFU_FIRST <= w <= MAGIC_SFU_LAST and m != 0:
+                mg = prog[pc, P_AM] if which == 0 else prog[pc, P_MM]
+                if MAGIC_SFU_FIRST <= w <= MAGIC_SFU_LAST and mg != 0:
                     return hazard(gs, H_SFU_IN_THRSW_DELAY, slot, pc, w)
     if (sig & (SIG_LDVARY | SIG_LDTLB | SIG_LDTLBU)) != 0:
         return hazard(gs, H_UNSUPPORTED_SIGNAL, slot, pc, sig)
@@ -399,7 +385,7 @@ def exec_alu(
         if u < 0:
             return mmu_fault(gs, slot, pc, addr, 4)
         if (addr >> jp[J_LINE_SHIFT]) != ts[slot, T_UNIFA_LINE]:
-            unifa_line_fetch(slot, addr >> jp[J_LINE_SHIFT], ts, qs, jp, fp)
+            unifa_line_fetch(slot, addr >> jp[J_LINE_SHIFT], ts, qs, jp, m.fp)
         ts[slot, T_UNIFA] = addr + 4
         for i in range(16):
             sc[sigval_row, i] = u
@@ -407,9 +393,9 @@ def exec_alu(
     if (sig & SIG_LDTMU) != 0:
         if ts[slot, T_FIFO_COUNT] == 0:
             return hazard(gs, H_LDTMU_EMPTY, slot, pc, 0)
-        head = pop_tmu_result(slot, q, ts, qs, fifo_ready)
+        head = pop_tmu_result(slot, q, ts, qs, m.fifo_ready)
         for i in range(16):
-            sc[sigval_row, i] = fifo[slot, head, i]
+            sc[sigval_row, i] = m.fifo[slot, head, i]
         sig_writes = True
     if (sig & SIG_WRTMUC) != 0:
         # Texture configuration word (reference 11.4); general accesses take their
@@ -437,44 +423,22 @@ def exec_alu(
         w = prog[pc, P_AW] if which == 0 else prog[pc, P_MW]
         if w < 0:
             continue
-        m = prog[pc, P_AM] if which == 0 else prog[pc, P_MM]
+        magic = prog[pc, P_AM] if which == 0 else prog[pc, P_MM]
         pack = prog[pc, P_APACK] if which == 0 else prog[pc, P_MPACK]
         vrow = 4 if which == 0 else 5
         mrow = 10 if which == 0 else 11
         if pack != 0:
             # output pack: f32 -> f16 into one half, the other half keeps the destination's
             # old bits (reference 3.1)
-            old_row = w if m == 0 else (R_ACC + w if w <= 5 else -1)
+            old_row = w if magic == 0 else (R_ACC + w if w <= 5 else -1)
             for i in range(16):
                 old = regs[slot, old_row, i] if old_row >= 0 else 0
                 sc[9, i] = pack_f32(sc[vrow, i], old, pack)
             vrow = 9
-        ev = write_dest(
-            slot,
-            pc,
-            w,
-            m,
-            sc,
-            vrow,
-            mrow,
-            True,
-            (prog[pc, P_ACOND] if which == 0 else prog[pc, P_MCOND]) != 0,
-            regs,
-            lanes,
-            ts,
-            qs,
-            gs,
-            jp,
-            fp,
-            fifo,
-            fifo_ready,
-            hosts,
-            bases,
-            sizes,
-        )
+        ev = write_dest(m, slot, pc, w, magic, sc, vrow, mrow, True)
         if ev != 0:
             return ev
-        if m == 0:
+        if magic == 0:
             if which == 0:
                 rf0 = w
             else:
@@ -486,38 +450,16 @@ def exec_alu(
     if sig_writes:
         if (sig & (SIG_LDUNIF | SIG_LDUNIFA)) != 0:
             w = 5
-            m = 1
+            magic = 1
         else:
             w = prog[pc, P_SIGADDR]
-            m = prog[pc, P_SIGMAGIC]
+            magic = prog[pc, P_SIGMAGIC]
         for i in range(16):
             sc[11, i] = 1
-        ev = write_dest(
-            slot,
-            pc,
-            w,
-            m,
-            sc,
-            sigval_row,
-             11,
-            False,
-            False,
-            regs,
-            lanes,
-            ts,
-            qs,
-            gs,
-            jp,
-            fp,
-            fifo,
-            fifo_ready,
-            hosts,
-            bases,
-            sizes,
-        )
+        ev = write_dest(m, slot, pc, w, magic, sc, sigval_row, 11, False)
         if ev != 0:
             return ev
-        if m == 0:
+        if magic == 0:
             rf2 = w
         elif w <= 5:
             prev_acc |= 1 << w

@@ -46,30 +46,14 @@ from .memory_model import cal_book, l2_access, tmu_queue_wait
 
 
 @jit_lean
-def tmu_lookup(
-    slot,
-    pc,
-    sc,
-    arow,
-    mrow,
-    cfg,
-    regs,
-    lanes,
-    ts,
-    qs,
-    gs,
-    jp,
-    fp,
-    fifo,
-    fifo_ready,
-    hosts,
-    bases,
-    sizes,
-):
-    """Issue one general-memory TMU lookup (reference 12.1): `addrs` are the per-lane byte
-    addresses, `mask` the lanes enabled by the tmua write's condition, `cfg` the lookup's
-    configuration byte. Writes go to memory at once; read results are queued in the thread's
-    output FIFO with the modelled time at which they arrive."""
+def tmu_lookup(m, slot, pc, sc, arow, mrow, cfg):
+    """Issue one general-memory TMU lookup (reference 12.1) of thread `slot` of the job `m`
+    (a `state.Machine`): sc[arow] holds the per-lane byte addresses, sc[mrow] the lanes enabled
+    by the tmua write's condition, `cfg` is the lookup's configuration byte. Writes go to
+    memory at once; read results are queued in the thread's output FIFO with the modelled time
+    at which they arrive."""
+    lanes, ts, qs, gs, jp, fp = m.lanes, m.ts, m.qs, m.gs, m.jp, m.fp
+    fifo, fifo_ready, hosts, bases, sizes = m.fifo, m.fifo_ready, m.hosts, m.bases, m.sizes
     strict = jp[J_STRICT] != 0
     q = ts[slot, T_QPU]
     per_pixel = (cfg >> 7) & 1
