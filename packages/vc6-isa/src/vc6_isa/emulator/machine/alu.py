@@ -136,8 +136,9 @@ from .ops import (
 
 
 @jit_lean
-def read_operands(slot, pc, prog, smimm, rot, regs, lanes, ts, gs, jp, sc):
+def read_operands(m, slot, pc, smimm, rot, sc):
     """Fill sc[0..3] with add a, add b, mul a, mul b (after rotation of the mul operands)."""
+    prog, regs, ts, gs, jp = m.prog, m.regs, m.ts, m.gs, m.jp
     strict = jp[J_STRICT] != 0
     ra = prog[pc, P_RADDR_A]
     rb = prog[pc, P_RADDR_B]
@@ -186,9 +187,10 @@ def read_operands(slot, pc, prog, smimm, rot, regs, lanes, ts, gs, jp, sc):
 
 
 @jit_lean
-def special_add(op, slot, pc, prog, regs, lanes, ts, qs, gs, jp, sc):
+def special_add(m, op, slot, pc, sc):
     """Add-ALU ops that need machine state (reference 10.7, 10.8, 10.5, 10.6). Result in sc[4],
     carry in sc[6]. Returns an event or 0."""
+    prog, lanes, ts, qs, gs, jp = m.prog, m.lanes, m.ts, m.qs, m.gs, m.jp
     q = ts[slot, T_QPU]
     for i in range(16):
         sc[6, i] = 0
@@ -291,8 +293,9 @@ def sfu_index(op):
 
 
 @jit_lean
-def special_mul(op, slot, pc, prog, lanes, ts, gs, jp, sc):
+def special_mul(m, op, slot, pc, sc):
     """Mul-ALU ops that need machine state: the rtop pair multop/umul24 (reference 10.11)."""
+    lanes, ts, gs, jp = m.lanes, m.ts, m.gs, m.jp
     for i in range(16):
         sc[7, i] = 0
     if op == M_MULTOP:
@@ -344,7 +347,7 @@ def exec_alu(m, slot, pc, sc):
     if (sig & (SIG_LDVARY | SIG_LDTLB | SIG_LDTLBU)) != 0:
         return hazard(gs, H_UNSUPPORTED_SIGNAL, slot, pc, sig)
     # 1-2: operands (everything reads the state before this instruction's writes)
-    ev = read_operands(slot, pc, prog, smimm, rot, regs, lanes, ts, gs, jp, sc)
+    ev = read_operands(m, slot, pc, smimm, rot, sc)
     if ev != 0:
         return ev
     acond = prog[pc, P_ACOND]
@@ -359,12 +362,12 @@ def exec_alu(m, slot, pc, sc):
         if sfu_index(aop) >= 0:
             gs[G_SFU] += 1
     else:
-        ev = special_add(aop, slot, pc, prog, regs, lanes, ts, qs, gs, jp, sc)
+        ev = special_add(m, aop, slot, pc, sc)
         if ev != 0:
             return ev
     mop = prog[pc, P_MOP]
     if not mul_alu(mop, prog[pc, P_MAU], prog[pc, P_MBU], sc, 2, 3, 5, 7):
-        ev = special_mul(mop, slot, pc, prog, lanes, ts, gs, jp, sc)
+        ev = special_mul(m, mop, slot, pc, sc)
         if ev != 0:
             return ev
     # signal reads (before any write of this instruction)
@@ -393,7 +396,7 @@ def exec_alu(m, slot, pc, sc):
     if (sig & SIG_LDTMU) != 0:
         if ts[slot, T_FIFO_COUNT] == 0:
             return hazard(gs, H_LDTMU_EMPTY, slot, pc, 0)
-        head = pop_tmu_result(slot, q, ts, qs, m.fifo_ready)
+        head = pop_tmu_result(m, slot, q)
         for i in range(16):
             sc[sigval_row, i] = m.fifo[slot, head, i]
         sig_writes = True
@@ -463,5 +466,5 @@ def exec_alu(m, slot, pc, sc):
             rf2 = w
         elif w <= 5:
             prev_acc |= 1 << w
-    retire_alu(slot, pc, prog, ts, gs, prev_acc, rf0, rf1, rf2)
+    retire_alu(m, slot, pc, prev_acc, rf0, rf1, rf2)
     return 0

@@ -36,8 +36,10 @@ from .memory import hazard
 
 
 @jit_lean_inline
-def begin_issue(slot, q, ts, qs, gs, jp):
-    """Count one issued instruction of thread `slot` on QPU `q` and age its delay counters."""
+def begin_issue(m, slot, q):
+    """Count one issued instruction of thread `slot` on QPU `q` of the job `m` (a
+    `state.Machine`) and age its delay counters."""
+    ts, qs, gs, jp = m.ts, m.qs, m.gs, m.jp
     ts[slot, T_THRSW_AGE] += 1
     ts[slot, T_BR_AGE] += 1
     ts[slot, T_UNIFA_AGE] += 1
@@ -50,8 +52,10 @@ def begin_issue(slot, q, ts, qs, gs, jp):
 
 
 @jit_lean_inline
-def pop_tmu_result(slot, q, ts, qs, fifo_ready):
-    """ldtmu: wait (stalling QPU `q`) for the oldest TMU result; returns its FIFO row."""
+def pop_tmu_result(m, slot, q):
+    """ldtmu: wait (stalling QPU `q`) for the oldest TMU result of thread `slot`; returns its
+    FIFO row."""
+    ts, qs, fifo_ready = m.ts, m.qs, m.fifo_ready
     head = ts[slot, T_FIFO_HEAD]
     ready = fifo_ready[slot, head]
     if ready > qs[q, Q_TIME]:
@@ -63,8 +67,9 @@ def pop_tmu_result(slot, q, ts, qs, fifo_ready):
 
 
 @jit_lean_inline
-def retire_alu(slot, pc, prog, ts, gs, prev_acc, rf0, rf1, rf2):
+def retire_alu(m, slot, pc, prev_acc, rf0, rf1, rf2):
     """Record what an ALU instruction wrote (for the next one's checks) and its useful ops."""
+    prog, ts, gs = m.prog, m.ts, m.gs
     ts[slot, T_PREV_ACC] = prev_acc
     ts[slot, T_PREV_RF0] = rf0
     ts[slot, T_PREV_RF1] = rf1
@@ -73,10 +78,10 @@ def retire_alu(slot, pc, prog, ts, gs, prev_acc, rf0, rf1, rf2):
 
 
 @jit_lean_inline
-def over_budget(slot, pc, q, qs, gs, jp):
+def over_budget(m, slot, pc, q):
     """The cycle-budget hazard when QPU `q` has run past the job's budget, else 0."""
-    if qs[q, Q_TIME] > jp[J_BUDGET]:
-        return hazard(gs, H_BUDGET, slot, pc, jp[J_BUDGET])
+    if m.qs[q, Q_TIME] > m.jp[J_BUDGET]:
+        return hazard(m.gs, H_BUDGET, slot, pc, m.jp[J_BUDGET])
     return 0
 
 

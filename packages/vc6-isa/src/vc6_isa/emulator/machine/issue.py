@@ -95,7 +95,7 @@ def step(m, slot, sc):
     """Issue one instruction of thread `slot` of the job `m` (a `state.Machine`; `sc`: scratch
     rows). Returns 0, an event (EV_*), or -1 when the thread switched out or ended (the
     scheduler must pick again)."""
-    prog, regs, lanes, ts, qs, gs, jp = m.prog, m.regs, m.lanes, m.ts, m.qs, m.gs, m.jp
+    prog, regs, lanes, ts, gs, jp = m.prog, m.regs, m.lanes, m.ts, m.gs, m.jp
     q = ts[slot, T_QPU]
     pc = ts[slot, T_PC]
     strict = jp[J_STRICT] != 0
@@ -111,9 +111,9 @@ def step(m, slot, sc):
             for i in range(16):
                 regs[slot, R_ACC + 4, i] = lanes[slot, L_R4PEND, i]
             ts[slot, T_VALID] |= 16
-    begin_issue(slot, q, ts, qs, gs, jp)
+    begin_issue(m, slot, q)
     if kind == K_BRANCH:
-        ev = exec_branch(slot, pc, prog, regs, lanes, ts, gs, jp, m.hosts, m.bases, m.sizes)
+        ev = exec_branch(m, slot, pc)
         if ev != 0:
             return ev
         ts[slot, T_PREV_ACC] = 0
@@ -165,7 +165,7 @@ def step(m, slot, sc):
                 return hazard(gs, H_END_RF_WRITE, slot, pc, 0)
             if ts[slot, T_END_AGE] == 2 and prog[pc, P_AOP] == A_TMUWT:
                 return hazard(gs, H_END_TMUWT, slot, pc, 0)
-    ev = over_budget(slot, pc, q, qs, gs, jp)
+    ev = over_budget(m, slot, pc, q)
     if ev != 0:
         return ev
     advance_pc(slot, pc, ts)
@@ -173,9 +173,9 @@ def step(m, slot, sc):
         ts[slot, T_THRSW_CD] -= 1
         if ts[slot, T_THRSW_CD] == 0:
             if ts[slot, T_THRSW_END] != 0:
-                ev = end_thread(slot, pc, regs, lanes, ts, qs, gs, jp, m.sg_need)
+                ev = end_thread(m, slot, pc)
             else:
-                ev = switch_out(slot, pc, regs, lanes, ts, qs, gs, jp, m.sg_arrive, m.sg_need, m.sg_time)
+                ev = switch_out(m, slot, pc)
                 if ts[slot, T_THRSW_NEXT] != 0:
                     ts[slot, T_THRSW_NEXT] = 0
                     ts[slot, T_THRSW_CD] = 2
@@ -217,7 +217,7 @@ def fast_step(m, slot, pc, sc):
     back to :func:`step` reproduces every message exactly; a TMU write runs at the point of the
     instruction where `alu.exec_alu` runs it, so its events leave the same state.
     """
-    prog, regs, lanes, ts, qs, gs, jp = m.prog, m.regs, m.lanes, m.ts, m.qs, m.gs, m.jp
+    prog, regs, lanes, ts, gs, jp = m.prog, m.regs, m.lanes, m.ts, m.gs, m.jp
     hosts, bases, sizes = m.hosts, m.bases, m.sizes
     if ts[slot, T_R4_CD] != 0 or ts[slot, T_THRSW_CD] != 0 or ts[slot, T_END_AGE] >= 0:
         return -1
@@ -250,7 +250,7 @@ def fast_step(m, slot, pc, sc):
         return -1
     # ---- from here on nothing can fail except the cycle budget, checked where step does
     q = ts[slot, T_QPU]
-    begin_issue(slot, q, ts, qs, gs, jp)
+    begin_issue(m, slot, q)
     imm = prog[pc, P_IMM]
     for k in range(4):
         srow = prog[pc, P_SRC + k]
@@ -280,7 +280,7 @@ def fast_step(m, slot, pc, sc):
     head = -1
     if (sig & SIG_LDTMU) != 0:
         # the result is read now (as by exec_alu): a TMU write below may reuse its FIFO row
-        head = pop_tmu_result(slot, q, ts, qs, m.fifo_ready)
+        head = pop_tmu_result(m, slot, q)
         for i in range(16):
             sc[12, i] = m.fifo[slot, head, i]
     apf = prog[pc, P_APF]
@@ -330,8 +330,8 @@ def fast_step(m, slot, pc, sc):
         else:
             rf2 = row
     ts[slot, T_VALID] = valid
-    retire_alu(slot, pc, prog, ts, gs, prev_acc, rf0, rf1, rf2)
-    ev = over_budget(slot, pc, q, qs, gs, jp)
+    retire_alu(m, slot, pc, prev_acc, rf0, rf1, rf2)
+    ev = over_budget(m, slot, pc, q)
     if ev != 0:
         return ev
     advance_pc(slot, pc, ts)
