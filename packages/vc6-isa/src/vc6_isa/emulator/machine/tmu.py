@@ -33,12 +33,11 @@ from ..layout import (
 )
 from .memory import (
     MASK32,
-    find_region,
     hazard,
+    lane_region,
     load_cold,
     mmu_fault,
     read_in,
-    region_bounds,
     store,
     store_in,
 )
@@ -114,11 +113,9 @@ def tmu_lookup(m, slot, pc, sc, arow, mrow, cfg):
                 a = a & ~np.int64(esize - 1)
                 for k in range(n):
                     ea = a if nvec == 1 else ((a & ~np.int64(15)) | ((a + 4 * k) & 15))
-                    if r < 0 or ea < lo or ea >= nxt or ea + esize > end:
-                        r = find_region(ea, esize, bases, sizes)
-                        if r < 0:
-                            return mmu_fault(gs, slot, pc, ea, esize)
-                        lo, end, nxt = region_bounds(r, bases, sizes)
+                    r, lo, end, nxt = lane_region(ea, esize, r, lo, end, nxt, bases, sizes)
+                    if r < 0:
+                        return mmu_fault(gs, slot, pc, ea, esize)
                     store_in(r, ea, esize, np.int64(lanes[slot, L_TMUD + k, i]), hosts, bases, sizes)
             nbytes = nact * n * esize
             gs[G_TMU_WBYTES] += nbytes
@@ -153,11 +150,9 @@ def tmu_lookup(m, slot, pc, sc, arow, mrow, cfg):
             if op == 15:
                 for k in range(nvec):
                     ea = a if nvec == 1 else ((a & ~np.int64(15)) | ((a + 4 * k) & 15))
-                    if r < 0 or ea < lo or ea >= nxt or ea + esize > end:
-                        r = find_region(ea, esize, bases, sizes)
-                        if r < 0:
-                            return mmu_fault(gs, slot, pc, ea, esize)
-                        lo, end, nxt = region_bounds(r, bases, sizes)
+                    r, lo, end, nxt = lane_region(ea, esize, r, lo, end, nxt, bases, sizes)
+                    if r < 0:
+                        return mmu_fault(gs, slot, pc, ea, esize)
                     v = read_in(r, ea, esize, hosts, bases)
                     if signed:
                         if esize == 1 and v >= 0x80:
