@@ -28,24 +28,18 @@ from ..layout import (
     P_AAU,
     P_ABU,
     P_ACOND,
-    P_AFLOAT,
     P_AM,
     P_AOP,
     P_APACK,
-    P_APF,
-    P_AUF,
     P_AW,
     P_IMM,
     P_MA,
     P_MAU,
     P_MBU,
     P_MCOND,
-    P_MFLOAT,
     P_MM,
     P_MOP,
     P_MPACK,
-    P_MPF,
-    P_MUF,
     P_MW,
     P_RADDR_A,
     P_RADDR_B,
@@ -89,10 +83,10 @@ from ..layout import (
 )
 from ..semantics import pack_f32, unpack_f32
 from .destinations import write_dest
-from .effects import pop_tmu_result, retire_alu
+from .effects import pop_tmu_result, retire_alu, update_flags
 from .memory import MASK32, hazard, load_uniform_cold, mmu_fault, next_uniform
 from .memory_model import unifa_line_fetch
-from .operands import check_read, cond_mask, load_operand, source_row, write_flags
+from .operands import check_read, cond_mask, load_operand, source_row
 from .ops import (
     A_BARRIERID,
     A_EIDX,
@@ -407,17 +401,8 @@ def exec_alu(m, slot, pc, sc):
         if u < 0:
             return EV_MMU
     # 5-7: flags, then writes
-    apf = prog[pc, P_APF]
-    auf = prog[pc, P_AUF]
-    mpf = prog[pc, P_MPF]
-    muf = prog[pc, P_MUF]
-    for which in range(2):
-        pf = apf if which == 0 else mpf
-        uf = auf if which == 0 else muf
-        if pf != 0 or uf != 0:
-            fl = prog[pc, P_AFLOAT] if which == 0 else prog[pc, P_MFLOAT]
-            write_flags(slot, pf, uf, fl, sc, 4 + which, 6 + which, lanes)
-            ts[slot, T_VALID] |= V_FLAGS
+    if update_flags(m, slot, pc, sc):
+        ts[slot, T_VALID] |= V_FLAGS
     prev_acc = 0
     rf0 = -1
     rf1 = -1

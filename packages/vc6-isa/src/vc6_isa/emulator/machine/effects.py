@@ -10,7 +10,13 @@ from ..layout import (
     G_USEFUL,
     J_BUDGET,
     J_ISSUE,
+    P_AFLOAT,
+    P_APF,
+    P_AUF,
     P_AUSEFUL,
+    P_MFLOAT,
+    P_MPF,
+    P_MUF,
     P_MUSEFUL,
     Q_BUSY,
     Q_TIME,
@@ -33,6 +39,7 @@ from ..layout import (
     T_UNIFA_AGE,
 )
 from .memory import hazard
+from .operands import write_flags
 
 
 @jit_lean_inline
@@ -75,6 +82,27 @@ def retire_alu(m, slot, pc, prev_acc, rf0, rf1, rf2):
     ts[slot, T_PREV_RF1] = rf1
     ts[slot, T_PREV_RF2] = rf2
     gs[G_USEFUL] += prog[pc, P_AUSEFUL] + prog[pc, P_MUSEFUL]
+
+
+@jit_lean_inline
+def update_flags(m, slot, pc, sc):
+    """Push or update the flags of thread `slot` as the instruction at `pc` asks (its pf/uf
+    fields), from the ALU results in sc[4] (add) and sc[5] (mul), carries in sc[6] and sc[7].
+    Returns whether either ALU wrote them."""
+    prog = m.prog
+    apf = prog[pc, P_APF]
+    auf = prog[pc, P_AUF]
+    mpf = prog[pc, P_MPF]
+    muf = prog[pc, P_MUF]
+    wrote = False
+    for which in range(2):
+        pf = apf if which == 0 else mpf
+        uf = auf if which == 0 else muf
+        if pf != 0 or uf != 0:
+            fl = prog[pc, P_AFLOAT] if which == 0 else prog[pc, P_MFLOAT]
+            write_flags(slot, pf, uf, fl, sc, 4 + which, 6 + which, m.lanes)
+            wrote = True
+    return wrote
 
 
 @jit_lean_inline

@@ -23,10 +23,7 @@ from ..layout import (
     P_ACC_READS,
     P_ACOND,
     P_ADST,
-    P_AFLOAT,
     P_AOP,
-    P_APF,
-    P_AUF,
     P_AW,
     P_FAST,
     P_HIGH_RF,
@@ -36,10 +33,7 @@ from ..layout import (
     P_MBU,
     P_MCOND,
     P_MDST,
-    P_MFLOAT,
     P_MOP,
-    P_MPF,
-    P_MUF,
     P_MW,
     P_SDST,
     P_SIG,
@@ -83,9 +77,10 @@ from .effects import (
     over_budget,
     pop_tmu_result,
     retire_alu,
+    update_flags,
 )
 from .memory import consumed_uniform, find_region, hazard, load_uniform
-from .operands import cond_mask, load_operand, write_flags
+from .operands import cond_mask, load_operand
 from .ops import A_NOP, A_TMUWT, M_NOP, add_alu, mul_alu
 from .threads import end_thread, switch_out
 
@@ -283,17 +278,8 @@ def fast_step(m, slot, pc, sc):
         head = pop_tmu_result(m, slot, q)
         for i in range(16):
             sc[12, i] = m.fifo[slot, head, i]
-    apf = prog[pc, P_APF]
-    auf = prog[pc, P_AUF]
-    mpf = prog[pc, P_MPF]
-    muf = prog[pc, P_MUF]
-    for which in range(2):
-        pf = apf if which == 0 else mpf
-        uf = auf if which == 0 else muf
-        if pf != 0 or uf != 0:
-            fl = prog[pc, P_AFLOAT] if which == 0 else prog[pc, P_MFLOAT]
-            write_flags(slot, pf, uf, fl, sc, 4 + which, 6 + which, lanes)
-            valid |= V_FLAGS
+    if update_flags(m, slot, pc, sc):
+        valid |= V_FLAGS
     prev_acc = 0
     rf0 = -1
     rf1 = -1
