@@ -7,7 +7,10 @@ Modules, in dependency order: `ops` (op dispatch and table constants, generated 
 `run` (the scheduler, the machine's entry point).
 
 Everything works on flat arrays (`vc6_isa.emulator.layout`) so that numba compiles it to
-machine code; there is no Python object per lane or per instruction. `run.run` executes until
+machine code; there is no Python object per lane or per instruction. A job's arrays travel as
+one record, `state.Machine`: the machine's functions take it as `m` and take out the arrays they
+use; the leaf helpers of one concern (memory, operands, memory_model) take just the arrays they
+touch. `run.run` executes until
 the job ends or something needs Python: a broken rule (hazard code), an MMU fault, the end of a
 slice, or, in trace/breakpoint mode, after every instruction. All state lives in the arrays, so
 calling it again resumes.

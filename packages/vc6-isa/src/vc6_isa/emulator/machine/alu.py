@@ -28,24 +28,18 @@ from ..layout import (
     P_AAU,
     P_ABU,
     P_ACOND,
-    P_AFLOAT,
     P_AM,
     P_AOP,
     P_APACK,
-    P_APF,
-    P_AUF,
     P_AW,
     P_IMM,
     P_MA,
     P_MAU,
     P_MBU,
     P_MCOND,
-    P_MFLOAT,
     P_MM,
     P_MOP,
     P_MPACK,
-    P_MPF,
-    P_MUF,
     P_MW,
     P_RADDR_A,
     P_RADDR_B,
@@ -89,10 +83,10 @@ from ..layout import (
 )
 from ..semantics import pack_f32, unpack_f32
 from .destinations import write_dest
-from .effects import pop_tmu_result, retire_alu
+from .effects import pop_tmu_result, retire_alu, update_flags
 from .memory import MASK32, hazard, load_uniform_cold, mmu_fault, next_uniform
 from .memory_model import unifa_line_fetch
-from .operands import check_read, cond_mask, load_operand, source_row, write_flags
+from .operands import check_read, cond_mask, load_operand, source_row
 from .ops import (
     A_BARRIERID,
     A_EIDX,
@@ -136,8 +130,9 @@ from .ops import (
 
 
 @jit_lean
-def read_operands(slot, pc, prog, smimm, rot, regs, lanes, ts, gs, jp, sc):
+def read_operands(m, slot, pc, smimm, rot, sc):
     """Fill sc[0..3] with add a, add b, mul a, mul b (after rotation of the mul operands)."""
+    prog, regs, ts, gs, jp = m.prog, m.regs, m.ts, m.gs, m.jp
     strict = jp[J_STRICT] != 0
     ra = prog[pc, P_RADDR_A]
     rb = prog[pc, P_RADDR_B]
@@ -186,9 +181,10 @@ def read_operands(slot, pc, prog, smimm, rot, regs, lanes, ts, gs, jp, sc):
 
 
 @jit_lean
-def special_add(op, slot, pc, prog, regs, lanes, ts, qs, gs, jp, sc):
+def special_add(m, op, slot, pc, sc):
     """Add-ALU ops that need machine state (reference 10.7, 10.8, 10.5, 10.6). Result in sc[4],
     carry in sc[6]. Returns an event or 0."""
+    prog, lanes, ts, qs, gs, jp = m.prog, m.lanes, m.ts, m.qs, m.gs, m.jp
     q = ts[slot, T_QPU]
     for i in range(16):
         sc[6, i] = 0
@@ -291,8 +287,9 @@ def sfu_index(op):
 
 
 @jit_lean
-def special_mul(op, slot, pc, prog, lanes, ts, gs, jp, sc):
+def special_mul(m, op, slot, pc, sc):
     """Mul-ALU ops that need machine state: the rtop pair multop/umul24 (reference 10.11)."""
+    lanes, ts, gs, jp = m.lanes, m.ts, m.gs, m.jp
     for i in range(16):
         sc[7, i] = 0
     if op == M_MULTOP:
@@ -315,25 +312,11 @@ def special_mul(op, slot, pc, prog, lanes, ts, gs, jp, sc):
 
 
 @jit_lean
-def exec_alu(
-    slot,
-    pc,
-    prog,
-    regs,
-    lanes,
-    ts,
-    qs,
-    gs,
-    jp,
-    fp,
-    fifo,
-    fifo_ready,
-    hosts,
-    bases,
-    sizes,
-    sc,
-):
-    """Execute one ALU instruction of one thread (reference 10.1, 11)."""
+def exec_alu(m, slot, pc, sc):
+    """Execute one ALU instruction of thread `slot` of the job `m` (a `state.Machine`;
+    reference 10.1, 11)."""
+    prog, regs, lanes, ts, qs, gs, jp = m.prog, m.regs, m.lanes, m.ts, m.qs, m.gs, m.jp
+    hosts, bases, sizes = m.hosts, m.bases, m.sizes
     strict = jp[J_STRICT] != 0
     q = ts[slot, T_QPU]
     sig = prog[pc, P_SIG]
@@ -346,19 +329,19 @@ def exec_alu(
             # 13.2/6: nothing may write r4 or start another SFU at t+1
             for which in range(2):
                 w = prog[pc, P_AW] if which == 0 else prog[pc, P_MW]
-                m = prog[pc, P_AM] if which == 0 else prog[pc, P_MM]
-                if w >= 0 and m != 0 and (w == WADDR_R4 or MAGIC_SFU_FIRST <= w <= MAGIC_SFU_LAST):
+                mg = prog[pc, P_AM] if which == 0 else prog[pc, P_MM]
+                if w >= 0 and mg != 0 and (w == WADDR_R4 or MAGIC_SFU_FIRST <= w <= MAGIC_SFU_LAST):
                     return hazard(gs, H_R4_WRITE_EARLY, slot, pc, w)
         if ts[slot, T_THRSW_CD] > 0 and ts[slot, T_THRSW_END] == 0:
             for which in range(2):
                 w = prog[pc, P_AW] if which == 0 else prog[pc, P_MW]
-                m = prog[pc, P_AM] if which == 0 else prog[pc, P_MM]
-                if MAGIC_SFU_FIRST <= w <= MAGIC_SFU_LAST and m != 0:
+                mg = prog[pc, P_AM] if which == 0 else prog[pc, P_MM]
+                if MAGIC_SFU_FIRST <= w <= MAGIC_SFU_LAST and mg != 0:
                     return hazard(gs, H_SFU_IN_THRSW_DELAY, slot, pc, w)
     if (sig & (SIG_LDVARY | SIG_LDTLB | SIG_LDTLBU)) != 0:
         return hazard(gs, H_UNSUPPORTED_SIGNAL, slot, pc, sig)
     # 1-2: operands (everything reads the state before this instruction's writes)
-    ev = read_operands(slot, pc, prog, smimm, rot, regs, lanes, ts, gs, jp, sc)
+    ev = read_operands(m, slot, pc, smimm, rot, sc)
     if ev != 0:
         return ev
     acond = prog[pc, P_ACOND]
@@ -373,12 +356,12 @@ def exec_alu(
         if sfu_index(aop) >= 0:
             gs[G_SFU] += 1
     else:
-        ev = special_add(aop, slot, pc, prog, regs, lanes, ts, qs, gs, jp, sc)
+        ev = special_add(m, aop, slot, pc, sc)
         if ev != 0:
             return ev
     mop = prog[pc, P_MOP]
     if not mul_alu(mop, prog[pc, P_MAU], prog[pc, P_MBU], sc, 2, 3, 5, 7):
-        ev = special_mul(mop, slot, pc, prog, lanes, ts, gs, jp, sc)
+        ev = special_mul(m, mop, slot, pc, sc)
         if ev != 0:
             return ev
     # signal reads (before any write of this instruction)
@@ -399,7 +382,7 @@ def exec_alu(
         if u < 0:
             return mmu_fault(gs, slot, pc, addr, 4)
         if (addr >> jp[J_LINE_SHIFT]) != ts[slot, T_UNIFA_LINE]:
-            unifa_line_fetch(slot, addr >> jp[J_LINE_SHIFT], ts, qs, jp, fp)
+            unifa_line_fetch(slot, addr >> jp[J_LINE_SHIFT], ts, qs, jp, m.fp)
         ts[slot, T_UNIFA] = addr + 4
         for i in range(16):
             sc[sigval_row, i] = u
@@ -407,9 +390,9 @@ def exec_alu(
     if (sig & SIG_LDTMU) != 0:
         if ts[slot, T_FIFO_COUNT] == 0:
             return hazard(gs, H_LDTMU_EMPTY, slot, pc, 0)
-        head = pop_tmu_result(slot, q, ts, qs, fifo_ready)
+        head = pop_tmu_result(m, slot, q)
         for i in range(16):
-            sc[sigval_row, i] = fifo[slot, head, i]
+            sc[sigval_row, i] = m.fifo[slot, head, i]
         sig_writes = True
     if (sig & SIG_WRTMUC) != 0:
         # Texture configuration word (reference 11.4); general accesses take their
@@ -418,17 +401,8 @@ def exec_alu(
         if u < 0:
             return EV_MMU
     # 5-7: flags, then writes
-    apf = prog[pc, P_APF]
-    auf = prog[pc, P_AUF]
-    mpf = prog[pc, P_MPF]
-    muf = prog[pc, P_MUF]
-    for which in range(2):
-        pf = apf if which == 0 else mpf
-        uf = auf if which == 0 else muf
-        if pf != 0 or uf != 0:
-            fl = prog[pc, P_AFLOAT] if which == 0 else prog[pc, P_MFLOAT]
-            write_flags(slot, pf, uf, fl, sc, 4 + which, 6 + which, lanes)
-            ts[slot, T_VALID] |= V_FLAGS
+    if update_flags(m, slot, pc, sc):
+        ts[slot, T_VALID] |= V_FLAGS
     prev_acc = 0
     rf0 = -1
     rf1 = -1
@@ -437,44 +411,22 @@ def exec_alu(
         w = prog[pc, P_AW] if which == 0 else prog[pc, P_MW]
         if w < 0:
             continue
-        m = prog[pc, P_AM] if which == 0 else prog[pc, P_MM]
+        magic = prog[pc, P_AM] if which == 0 else prog[pc, P_MM]
         pack = prog[pc, P_APACK] if which == 0 else prog[pc, P_MPACK]
         vrow = 4 if which == 0 else 5
         mrow = 10 if which == 0 else 11
         if pack != 0:
             # output pack: f32 -> f16 into one half, the other half keeps the destination's
             # old bits (reference 3.1)
-            old_row = w if m == 0 else (R_ACC + w if w <= 5 else -1)
+            old_row = w if magic == 0 else (R_ACC + w if w <= 5 else -1)
             for i in range(16):
                 old = regs[slot, old_row, i] if old_row >= 0 else 0
                 sc[9, i] = pack_f32(sc[vrow, i], old, pack)
             vrow = 9
-        ev = write_dest(
-            slot,
-            pc,
-            w,
-            m,
-            sc,
-            vrow,
-            mrow,
-            True,
-            (prog[pc, P_ACOND] if which == 0 else prog[pc, P_MCOND]) != 0,
-            regs,
-            lanes,
-            ts,
-            qs,
-            gs,
-            jp,
-            fp,
-            fifo,
-            fifo_ready,
-            hosts,
-            bases,
-            sizes,
-        )
+        ev = write_dest(m, slot, pc, w, magic, sc, vrow, mrow, True)
         if ev != 0:
             return ev
-        if m == 0:
+        if magic == 0:
             if which == 0:
                 rf0 = w
             else:
@@ -486,40 +438,18 @@ def exec_alu(
     if sig_writes:
         if (sig & (SIG_LDUNIF | SIG_LDUNIFA)) != 0:
             w = 5
-            m = 1
+            magic = 1
         else:
             w = prog[pc, P_SIGADDR]
-            m = prog[pc, P_SIGMAGIC]
+            magic = prog[pc, P_SIGMAGIC]
         for i in range(16):
             sc[11, i] = 1
-        ev = write_dest(
-            slot,
-            pc,
-            w,
-            m,
-            sc,
-            sigval_row,
-             11,
-            False,
-            False,
-            regs,
-            lanes,
-            ts,
-            qs,
-            gs,
-            jp,
-            fp,
-            fifo,
-            fifo_ready,
-            hosts,
-            bases,
-            sizes,
-        )
+        ev = write_dest(m, slot, pc, w, magic, sc, sigval_row, 11, False)
         if ev != 0:
             return ev
-        if m == 0:
+        if magic == 0:
             rf2 = w
         elif w <= 5:
             prev_acc |= 1 << w
-    retire_alu(slot, pc, prog, ts, gs, prev_acc, rf0, rf1, rf2)
+    retire_alu(m, slot, pc, prev_acc, rf0, rf1, rf2)
     return 0

@@ -42,8 +42,10 @@ from .memory import MASK32, hazard, next_uniform
 
 
 @jit_lean
-def exec_branch(slot, pc, prog, regs, lanes, ts, gs, jp, hosts, bases, sizes):
-    """Execute a branch (reference 9): evaluate the condition now, land after 3 delay slots."""
+def exec_branch(m, slot, pc):
+    """Execute the branch at `pc` of thread `slot` of the job `m` (a `state.Machine`; reference
+    9): evaluate the condition now, land after 3 delay slots."""
+    prog, regs, lanes, ts, gs, jp = m.prog, m.regs, m.lanes, m.ts, m.gs, m.jp
     strict = jp[J_STRICT] != 0
     if strict:
         if ts[slot, T_BR_AGE] <= 3:
@@ -94,7 +96,7 @@ def exec_branch(slot, pc, prog, regs, lanes, ts, gs, jp, hosts, bases, sizes):
     if prog[pc, P_UB] != 0:
         bdu = prog[pc, P_BDU]
         if bdu == 0 or bdu == 1:
-            u = next_uniform(slot, pc, ts, gs, hosts, bases, sizes)
+            u = next_uniform(slot, pc, ts, gs, m.hosts, m.bases, m.sizes)
             if u < 0:
                 return EV_MMU
             if bdu == 0:

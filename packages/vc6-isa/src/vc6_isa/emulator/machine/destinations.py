@@ -42,31 +42,11 @@ from .tmu import tmu_lookup
 
 
 @jit_lean
-def write_dest(
-    slot,
-    pc,
-    w,
-    magic,
-    sc,
-    vrow,
-    mrow,
-    from_alu,
-    cond_active,
-    regs,
-    lanes,
-    ts,
-    qs,
-    gs,
-    jp,
-    fp,
-    fifo,
-    fifo_ready,
-    hosts,
-    bases,
-    sizes,
-):
-    """Write 16 lane values to a destination (rf, accumulator or magic address, reference 8).
-    `mask` holds the lanes the write's condition enables. Returns an event or 0."""
+def write_dest(m, slot, pc, w, magic, sc, vrow, mrow, from_alu):
+    """Write the 16 lane values sc[vrow] of thread `slot` of the job `m` (a `state.Machine`) to
+    a destination (rf, accumulator or magic address, reference 8). sc[mrow] holds the lanes the
+    write's condition enables. Returns an event or 0."""
+    regs, lanes, ts, gs, jp = m.regs, m.lanes, m.ts, m.gs, m.jp
     if magic == 0:
         if w >= 32 and jp[J_NTHREADS] == 4 and jp[J_STRICT] != 0:
             return hazard(gs, H_RF_4THREAD, slot, pc, w)
@@ -119,33 +99,14 @@ def write_dest(
         return 0
     if w == WADDR_TMUA or w == WADDR_TMUAU:
         if w == WADDR_TMUAU:
-            u = next_uniform(slot, pc, ts, gs, hosts, bases, sizes)
+            u = next_uniform(slot, pc, ts, gs, m.hosts, m.bases, m.sizes)
             if u < 0:
                 return EV_MMU
             ts[slot, T_TMU_CFG] = u
         cfgreg = ts[slot, T_TMU_CFG]
         cfg = cfgreg & 0xFF
         ts[slot, T_TMU_CFG] = (cfgreg >> 8) | 0xFF000000
-        return tmu_lookup(
-            slot,
-            pc,
-            sc,
-            vrow,
-            mrow,
-            cfg,
-            regs,
-            lanes,
-            ts,
-            qs,
-            gs,
-            jp,
-            fp,
-            fifo,
-            fifo_ready,
-            hosts,
-            bases,
-            sizes,
-        )
+        return tmu_lookup(m, slot, pc, sc, vrow, mrow, cfg)
     if w == WADDR_SYNCB:
         # syncb: barrier at the next thread switch (reference 12.4)
         ts[slot, T_BARRIER] = 1

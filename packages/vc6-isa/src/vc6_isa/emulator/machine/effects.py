@@ -10,7 +10,13 @@ from ..layout import (
     G_USEFUL,
     J_BUDGET,
     J_ISSUE,
+    P_AFLOAT,
+    P_APF,
+    P_AUF,
     P_AUSEFUL,
+    P_MFLOAT,
+    P_MPF,
+    P_MUF,
     P_MUSEFUL,
     Q_BUSY,
     Q_TIME,
@@ -33,11 +39,14 @@ from ..layout import (
     T_UNIFA_AGE,
 )
 from .memory import hazard
+from .operands import write_flags
 
 
 @jit_lean_inline
-def begin_issue(slot, q, ts, qs, gs, jp):
-    """Count one issued instruction of thread `slot` on QPU `q` and age its delay counters."""
+def begin_issue(m, slot, q):
+    """Count one issued instruction of thread `slot` on QPU `q` of the job `m` (a
+    `state.Machine`) and age its delay counters."""
+    ts, qs, gs, jp = m.ts, m.qs, m.gs, m.jp
     ts[slot, T_THRSW_AGE] += 1
     ts[slot, T_BR_AGE] += 1
     ts[slot, T_UNIFA_AGE] += 1
@@ -50,8 +59,10 @@ def begin_issue(slot, q, ts, qs, gs, jp):
 
 
 @jit_lean_inline
-def pop_tmu_result(slot, q, ts, qs, fifo_ready):
-    """ldtmu: wait (stalling QPU `q`) for the oldest TMU result; returns its FIFO row."""
+def pop_tmu_result(m, slot, q):
+    """ldtmu: wait (stalling QPU `q`) for the oldest TMU result of thread `slot`; returns its
+    FIFO row."""
+    ts, qs, fifo_ready = m.ts, m.qs, m.fifo_ready
     head = ts[slot, T_FIFO_HEAD]
     ready = fifo_ready[slot, head]
     if ready > qs[q, Q_TIME]:
@@ -63,8 +74,9 @@ def pop_tmu_result(slot, q, ts, qs, fifo_ready):
 
 
 @jit_lean_inline
-def retire_alu(slot, pc, prog, ts, gs, prev_acc, rf0, rf1, rf2):
+def retire_alu(m, slot, pc, prev_acc, rf0, rf1, rf2):
     """Record what an ALU instruction wrote (for the next one's checks) and its useful ops."""
+    prog, ts, gs = m.prog, m.ts, m.gs
     ts[slot, T_PREV_ACC] = prev_acc
     ts[slot, T_PREV_RF0] = rf0
     ts[slot, T_PREV_RF1] = rf1
@@ -73,10 +85,31 @@ def retire_alu(slot, pc, prog, ts, gs, prev_acc, rf0, rf1, rf2):
 
 
 @jit_lean_inline
-def over_budget(slot, pc, q, qs, gs, jp):
+def update_flags(m, slot, pc, sc):
+    """Push or update the flags of thread `slot` as the instruction at `pc` asks (its pf/uf
+    fields), from the ALU results in sc[4] (add) and sc[5] (mul), carries in sc[6] and sc[7].
+    Returns whether either ALU wrote them."""
+    prog = m.prog
+    apf = prog[pc, P_APF]
+    auf = prog[pc, P_AUF]
+    mpf = prog[pc, P_MPF]
+    muf = prog[pc, P_MUF]
+    wrote = False
+    for which in range(2):
+        pf = apf if which == 0 else mpf
+        uf = auf if which == 0 else muf
+        if pf != 0 or uf != 0:
+            fl = prog[pc, P_AFLOAT] if which == 0 else prog[pc, P_MFLOAT]
+            write_flags(slot, pf, uf, fl, sc, 4 + which, 6 + which, m.lanes)
+            wrote = True
+    return wrote
+
+
+@jit_lean_inline
+def over_budget(m, slot, pc, q):
     """The cycle-budget hazard when QPU `q` has run past the job's budget, else 0."""
-    if qs[q, Q_TIME] > jp[J_BUDGET]:
-        return hazard(gs, H_BUDGET, slot, pc, jp[J_BUDGET])
+    if m.qs[q, Q_TIME] > m.jp[J_BUDGET]:
+        return hazard(m.gs, H_BUDGET, slot, pc, m.jp[J_BUDGET])
     return 0
 
 

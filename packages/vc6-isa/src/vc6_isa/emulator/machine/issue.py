@@ -23,10 +23,7 @@ from ..layout import (
     P_ACC_READS,
     P_ACOND,
     P_ADST,
-    P_AFLOAT,
     P_AOP,
-    P_APF,
-    P_AUF,
     P_AW,
     P_FAST,
     P_HIGH_RF,
@@ -36,10 +33,7 @@ from ..layout import (
     P_MBU,
     P_MCOND,
     P_MDST,
-    P_MFLOAT,
     P_MOP,
-    P_MPF,
-    P_MUF,
     P_MW,
     P_SDST,
     P_SIG,
@@ -83,36 +77,20 @@ from .effects import (
     over_budget,
     pop_tmu_result,
     retire_alu,
+    update_flags,
 )
 from .memory import consumed_uniform, find_region, hazard, load_uniform
-from .operands import cond_mask, load_operand, write_flags
+from .operands import cond_mask, load_operand
 from .ops import A_NOP, A_TMUWT, M_NOP, add_alu, mul_alu
 from .threads import end_thread, switch_out
 
 
 @jit_lean
-def step(
-    slot,
-    prog,
-    regs,
-    lanes,
-    ts,
-    qs,
-    gs,
-    jp,
-    fp,
-    fifo,
-    fifo_ready,
-    sg_arrive,
-    sg_need,
-    sg_time,
-    hosts,
-    bases,
-    sizes,
-    sc,
-):
-    """Issue one instruction of thread `slot`. Returns 0, an event (EV_*), or -1 when the thread
-    switched out or ended (the scheduler must pick again)."""
+def step(m, slot, sc):
+    """Issue one instruction of thread `slot` of the job `m` (a `state.Machine`; `sc`: scratch
+    rows). Returns 0, an event (EV_*), or -1 when the thread switched out or ended (the
+    scheduler must pick again)."""
+    prog, regs, lanes, ts, gs, jp = m.prog, m.regs, m.lanes, m.ts, m.gs, m.jp
     q = ts[slot, T_QPU]
     pc = ts[slot, T_PC]
     strict = jp[J_STRICT] != 0
@@ -128,11 +106,9 @@ def step(
             for i in range(16):
                 regs[slot, R_ACC + 4, i] = lanes[slot, L_R4PEND, i]
             ts[slot, T_VALID] |= 16
-    begin_issue(slot, q, ts, qs, gs, jp)
+    begin_issue(m, slot, q)
     if kind == K_BRANCH:
-        ev = exec_branch(
-            slot, pc, prog, regs, lanes, ts, gs, jp, hosts, bases, sizes
-        )
+        ev = exec_branch(m, slot, pc)
         if ev != 0:
             return ev
         ts[slot, T_PREV_ACC] = 0
@@ -171,24 +147,7 @@ def step(
                     ts[slot, T_THRSW_END] = 1
                     ts[slot, T_END_AGE] = 0
             ts[slot, T_THRSW_AGE] = 0
-        ev = exec_alu(
-            slot,
-            pc,
-            prog,
-            regs,
-            lanes,
-            ts,
-            qs,
-            gs,
-            jp,
-            fp,
-            fifo,
-            fifo_ready,
-            hosts,
-            bases,
-            sizes,
-            sc,
-        )
+        ev = exec_alu(m, slot, pc, sc)
         if ev != 0:
             return ev
         if strict and ts[slot, T_END_AGE] >= 0:
@@ -201,7 +160,7 @@ def step(
                 return hazard(gs, H_END_RF_WRITE, slot, pc, 0)
             if ts[slot, T_END_AGE] == 2 and prog[pc, P_AOP] == A_TMUWT:
                 return hazard(gs, H_END_TMUWT, slot, pc, 0)
-    ev = over_budget(slot, pc, q, qs, gs, jp)
+    ev = over_budget(m, slot, pc, q)
     if ev != 0:
         return ev
     advance_pc(slot, pc, ts)
@@ -209,11 +168,9 @@ def step(
         ts[slot, T_THRSW_CD] -= 1
         if ts[slot, T_THRSW_CD] == 0:
             if ts[slot, T_THRSW_END] != 0:
-                ev = end_thread(slot, pc, regs, lanes, ts, qs, gs, jp, sg_need)
+                ev = end_thread(m, slot, pc)
             else:
-                ev = switch_out(
-                    slot, pc, regs, lanes, ts, qs, gs, jp, sg_arrive, sg_need, sg_time
-                )
+                ev = switch_out(m, slot, pc)
                 if ts[slot, T_THRSW_NEXT] != 0:
                     ts[slot, T_THRSW_NEXT] = 0
                     ts[slot, T_THRSW_CD] = 2
@@ -242,7 +199,7 @@ def write_result(slot, row, cond, sc, vrow, mrow, regs):
 
 
 @jit_lean_inline
-def fast_step(slot, pc, prog, regs, lanes, ts, qs, gs, jp, fp, fifo, fifo_ready, hosts, bases, sizes, sc):
+def fast_step(m, slot, pc, sc):
     """Issue one instruction of the common shape (program.fast_path_shape: pure ALU ops into
     rf/r0-r4 or a TMU register, optional ldunif/ldunifa/ldtmu) with the same effects as
     :func:`step`.
@@ -255,6 +212,8 @@ def fast_step(slot, pc, prog, regs, lanes, ts, qs, gs, jp, fp, fifo, fifo_ready,
     back to :func:`step` reproduces every message exactly; a TMU write runs at the point of the
     instruction where `alu.exec_alu` runs it, so its events leave the same state.
     """
+    prog, regs, lanes, ts, gs, jp = m.prog, m.regs, m.lanes, m.ts, m.gs, m.jp
+    hosts, bases, sizes = m.hosts, m.bases, m.sizes
     if ts[slot, T_R4_CD] != 0 or ts[slot, T_THRSW_CD] != 0 or ts[slot, T_END_AGE] >= 0:
         return -1
     valid = ts[slot, T_VALID]
@@ -286,7 +245,7 @@ def fast_step(slot, pc, prog, regs, lanes, ts, qs, gs, jp, fp, fifo, fifo_ready,
         return -1
     # ---- from here on nothing can fail except the cycle budget, checked where step does
     q = ts[slot, T_QPU]
-    begin_issue(slot, q, ts, qs, gs, jp)
+    begin_issue(m, slot, q)
     imm = prog[pc, P_IMM]
     for k in range(4):
         srow = prog[pc, P_SRC + k]
@@ -316,20 +275,11 @@ def fast_step(slot, pc, prog, regs, lanes, ts, qs, gs, jp, fp, fifo, fifo_ready,
     head = -1
     if (sig & SIG_LDTMU) != 0:
         # the result is read now (as by exec_alu): a TMU write below may reuse its FIFO row
-        head = pop_tmu_result(slot, q, ts, qs, fifo_ready)
+        head = pop_tmu_result(m, slot, q)
         for i in range(16):
-            sc[12, i] = fifo[slot, head, i]
-    apf = prog[pc, P_APF]
-    auf = prog[pc, P_AUF]
-    mpf = prog[pc, P_MPF]
-    muf = prog[pc, P_MUF]
-    for which in range(2):
-        pf = apf if which == 0 else mpf
-        uf = auf if which == 0 else muf
-        if pf != 0 or uf != 0:
-            fl = prog[pc, P_AFLOAT] if which == 0 else prog[pc, P_MFLOAT]
-            write_flags(slot, pf, uf, fl, sc, 4 + which, 6 + which, lanes)
-            valid |= V_FLAGS
+            sc[12, i] = m.fifo[slot, head, i]
+    if update_flags(m, slot, pc, sc):
+        valid |= V_FLAGS
     prev_acc = 0
     rf0 = -1
     rf1 = -1
@@ -342,12 +292,8 @@ def fast_step(slot, pc, prog, regs, lanes, ts, qs, gs, jp, fp, fifo, fifo_ready,
             # a TMU register: the general path's writer, at the same point of the instruction
             # (events it raises leave the same state as exec_alu's)
             ts[slot, T_VALID] = valid
-            cond = acond if which == 0 else mcond
             w = prog[pc, P_AW] if which == 0 else prog[pc, P_MW]
-            ev = write_dest(
-                slot, pc, w, 1, sc, 4 + which, 10 + which, True, cond != 0, regs, lanes, ts, qs, gs,
-                jp, fp, fifo, fifo_ready, hosts, bases, sizes,
-            )  # fmt: skip
+            ev = write_dest(m, slot, pc, w, 1, sc, 4 + which, 10 + which, True)
             if ev != 0:
                 return ev
             continue
@@ -370,8 +316,8 @@ def fast_step(slot, pc, prog, regs, lanes, ts, qs, gs, jp, fp, fifo, fifo_ready,
         else:
             rf2 = row
     ts[slot, T_VALID] = valid
-    retire_alu(slot, pc, prog, ts, gs, prev_acc, rf0, rf1, rf2)
-    ev = over_budget(slot, pc, q, qs, gs, jp)
+    retire_alu(m, slot, pc, prev_acc, rf0, rf1, rf2)
+    ev = over_budget(m, slot, pc, q)
     if ev != 0:
         return ev
     advance_pc(slot, pc, ts)
@@ -379,17 +325,18 @@ def fast_step(slot, pc, prog, regs, lanes, ts, qs, gs, jp, fp, fifo, fifo_ready,
 
 
 @jit_lean
-def fast_run(slot, limit, prog, regs, lanes, ts, qs, gs, jp, fp, fifo, fifo_ready, hosts, bases, sizes, sc):
-    """Issue up to `limit` consecutive fast-path instructions of thread `slot` (one call for
-    a whole stretch of them). Returns how many were issued; stops at the first instruction that
+def fast_run(m, slot, limit, sc):
+    """Issue up to `limit` consecutive fast-path instructions of thread `slot` of the job `m`
+    (a `state.Machine`; one call for a whole stretch of them). Returns how many were issued; stops at the first instruction that
     needs :func:`step`, or at an event (then recorded in gs[G_EVENT], as for step)."""
-    nrows = jp[J_NROWS]
+    prog, ts = m.prog, m.ts
+    nrows = m.jp[J_NROWS]
     k = 0
     while k < limit:
         pc = ts[slot, T_PC]
         if pc < 0 or pc >= nrows or prog[pc, P_FAST] == 0:
             break
-        ev = fast_step(slot, pc, prog, regs, lanes, ts, qs, gs, jp, fp, fifo, fifo_ready, hosts, bases, sizes, sc)
+        ev = fast_step(m, slot, pc, sc)
         if ev < 0:
             break
         k += 1

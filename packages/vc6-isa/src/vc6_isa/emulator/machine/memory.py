@@ -85,6 +85,19 @@ def region_bounds(r, bases, sizes):
     return bases[r], bases[r] + sizes[r], nxt
 
 
+@jit_lean_inline
+def lane_region(ea, esize, r, lo, end, nxt, bases, sizes):
+    """(BO, first byte, end, next BO's base) for `esize` bytes at `ea`: the previous lane's
+    `r`, `lo`, `end`, `nxt` (region_bounds) when the bytes lie in them, else a new search; the
+    BO is -1 when no BO holds the bytes."""
+    if r >= 0 and lo <= ea < nxt and ea + esize <= end:
+        return r, lo, end, nxt
+    r = find_region(ea, esize, bases, sizes)
+    if r >= 0:
+        lo, end, nxt = region_bounds(r, bases, sizes)
+    return r, lo, end, nxt
+
+
 #: the same reader as a called function, for the general path (each inlined copy costs compile time)
 load_cold = jit_lean(load.py_func)
 

@@ -45,10 +45,7 @@ def run(m):
     needs Python (hazard, MMU fault, step, breakpoint, the end of a bounded slice, the hang
     timer). Resumable: all state is in the arrays, and a slice or the timer returns between
     scheduling rounds, where stopping changes nothing about what runs next."""
-    prog, regs, lanes, ts, qs, gs, jp, fp = m.prog, m.regs, m.lanes, m.ts, m.qs, m.gs, m.jp, m.fp
-    fifo, fifo_ready, bp = m.fifo, m.fifo_ready, m.bp
-    sg_arrive, sg_need, sg_time = m.sg_arrive, m.sg_need, m.sg_time
-    hosts, bases, sizes = m.hosts, m.bases, m.sizes
+    prog, ts, qs, gs, jp, bp = m.prog, m.ts, m.qs, m.gs, m.jp, m.bp
     # profiling: one instruction per fast_run call, charged to its pc (checked once per call)
     profiling = m.prof.shape[0] > 0
     sc = np.zeros((16, 16), np.uint32)
@@ -58,7 +55,7 @@ def run(m):
     single = gs[G_STEP] != 0
     gs[G_EVENT] = EV_NONE
     while True:
-        fill_free_slots(regs, lanes, ts, qs, gs, jp)
+        fill_free_slots(m)
         if gs[G_LIVE] == 0:
             gs[G_EVENT] = EV_DONE
             return EV_DONE
@@ -67,7 +64,7 @@ def run(m):
         best_t = np.int64(1) << 62
         best_slot = np.int64(-1)
         for q in range(nq):
-            slot = pick_thread(q, ts, qs, jp)
+            slot = pick_thread(m, q)
             if slot < 0:
                 continue
             t = qs[q, Q_TIME]
@@ -115,9 +112,7 @@ def run(m):
                 limit = 1 if (single or bp.shape[0] > 0 or profiling) else jp[J_CHUNK] - n
                 if profiling:
                     snapshot(m, q, slot, before)
-                k = fast_run(
-                    slot, limit, prog, regs, lanes, ts, qs, gs, jp, fp, fifo, fifo_ready, hosts, bases, sizes, sc
-                )
+                k = fast_run(m, slot, limit, sc)
                 if k > 0:
                     n += k
                     if profiling:
@@ -132,10 +127,7 @@ def run(m):
                     continue
             if profiling:
                 snapshot(m, q, slot, before)
-            ev = step(
-                slot, prog, regs, lanes, ts, qs, gs, jp, fp, fifo, fifo_ready, sg_arrive, sg_need,
-                sg_time, hosts, bases, sizes, sc,
-            )  # fmt: skip
+            ev = step(m, slot, sc)
             n += 1
             if profiling:
                 charge(m, pc0, q, slot, before)

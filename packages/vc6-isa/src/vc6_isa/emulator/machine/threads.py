@@ -85,8 +85,10 @@ from .ops import MSF_ACTIVE
 
 
 @jit_lean
-def start_batch(slot, batch, t0, regs, lanes, ts, jp):
-    """Start `batch` on thread slot `slot`: payload rf0/rf2, MSF, uniform pointer (ref. 15.3)."""
+def start_batch(m, slot, batch, t0):
+    """Start `batch` on thread slot `slot` at modelled time `t0`: payload rf0/rf2, MSF, uniform
+    pointer (ref. 15.3)."""
+    regs, lanes, ts, jp = m.regs, m.lanes, m.ts, m.jp
     bps = jp[J_BATCHES_PER_SG]
     sg = batch // bps
     within = batch - sg * bps
@@ -166,9 +168,11 @@ def start_batch(slot, batch, t0, regs, lanes, ts, jp):
 
 
 @jit_lean
-def fill_free_slots(regs, lanes, ts, qs, gs, jp):
-    """Give every free thread slot the next batch, QPU by QPU within each thread number, so that
-    batch b of a fresh dispatch lands on QPU b mod 8 (round robin over the QPUs)."""
+def fill_free_slots(m):
+    """Give every free thread slot of the job `m` (a `state.Machine`) the next batch, QPU by QPU
+    within each thread number, so that batch b of a fresh dispatch lands on QPU b mod 8 (round
+    robin over the QPUs)."""
+    ts, qs, gs, jp = m.ts, m.qs, m.gs, m.jp
     nq = jp[J_NQPU]
     nt = jp[J_NTHREADS]
     for t in range(nt):
@@ -177,30 +181,37 @@ def fill_free_slots(regs, lanes, ts, qs, gs, jp):
                 return
             slot = q * nt + t
             if ts[slot, T_STATUS] == TS_FREE:
-                start_batch(slot, gs[G_NEXT_BATCH], qs[q, Q_TIME], regs, lanes, ts, jp)
+                start_batch(m, slot, gs[G_NEXT_BATCH], qs[q, Q_TIME])
                 gs[G_NEXT_BATCH] += 1
                 gs[G_LIVE] += 1
 
 
 @jit_lean
-def pick_thread(q, ts, qs, jp):
-    """The slot QPU `q` issues from next: its current thread if still runnable, otherwise the
-    next runnable one in round-robin order; -1 when none is runnable."""
-    nt = jp[J_NTHREADS]
-    cur = qs[q, Q_CUR]
-    if cur >= 0 and ts[cur, T_STATUS] == TS_RUN:
-        return cur
-    start = 0 if cur < 0 else cur - q * nt + 1
-    for k in range(nt):
-        t = (start + k) % nt
-        slot = q * nt + t
+def next_runnable(ts, q, nt, after):
+    """The first runnable thread slot of QPU `q` (`nt` threads each) in round-robin order after
+    its thread `after` (that thread itself last; `after` -1: from thread 0), or -1 when none is
+    runnable."""
+    for k in range(1, nt + 1):
+        slot = q * nt + (after + k) % nt
         if ts[slot, T_STATUS] == TS_RUN:
             return slot
     return -1
 
 
 @jit_lean
-def hand_over(slot, regs, lanes, ts, jp):
+def pick_thread(m, q):
+    """The slot QPU `q` issues from next: its current thread if still runnable, otherwise the
+    next runnable one in round-robin order; -1 when none is runnable."""
+    ts = m.ts
+    nt = m.jp[J_NTHREADS]
+    cur = m.qs[q, Q_CUR]
+    if cur >= 0 and ts[cur, T_STATUS] == TS_RUN:
+        return cur
+    return next_runnable(ts, q, nt, -1 if cur < 0 else cur - q * nt)
+
+
+@jit_lean
+def hand_over(m, slot):
     """Thread `slot` stops issuing (switch or end): the QPU's accumulators r0-r5 and flags are
     what it left, for whichever thread of the QPU issues next.
 
@@ -212,7 +223,8 @@ def hand_over(slot, regs, lanes, ts, jp):
     (`T_VALID`) until the thread writes it again. Equal values (say, both threads keep the
     same constant in r3) are not clobbered.
     """
-    nt = jp[J_NTHREADS]
+    regs, lanes, ts = m.regs, m.lanes, m.ts
+    nt = m.jp[J_NTHREADS]
     base = ts[slot, T_QPU] * nt
     for k in range(nt):
         other = base + k
@@ -238,17 +250,19 @@ def hand_over(slot, regs, lanes, ts, jp):
 
 
 @jit_lean
-def switch_out(slot, pc, regs, lanes, ts, qs, gs, jp, sg_arrive, sg_need, sg_time):
-    """A thread switch takes effect: hand the QPU's accumulators and flags over (reference 1.2,
-    Appendix G.2) and block the thread at a barrier if it wrote syncb (12.4). Returns a hazard
-    event or 0."""
+def switch_out(m, slot, pc):
+    """A thread switch of thread `slot` of the job `m` (a `state.Machine`) takes effect: hand the
+    QPU's accumulators and flags over (reference 1.2, Appendix G.2) and block the thread at a
+    barrier if it wrote syncb (12.4). Returns a hazard event or 0."""
+    lanes, ts, qs, gs, jp = m.lanes, m.ts, m.qs, m.gs, m.jp
+    sg_arrive, sg_need, sg_time = m.sg_arrive, m.sg_need, m.sg_time
     q = ts[slot, T_QPU]
     if jp[J_STRICT] != 0:
         if ts[slot, T_TMU_SEQ] != 0:
             return hazard(gs, H_SWITCH_IN_SEQUENCE, slot, pc, 0)
         if ts[slot, T_UNIFA_AGE] < 3:
             return hazard(gs, H_UNIFA_ACROSS_SWITCH, slot, pc, 0)
-    hand_over(slot, regs, lanes, ts, jp)
+    hand_over(m, slot)
     # rtop only matters when a multop is waiting for its umul24 (a lone umul24 reads 0)
     pending = False
     for lane in range(16):
@@ -276,23 +290,15 @@ def switch_out(slot, pc, regs, lanes, ts, qs, gs, jp, sg_arrive, sg_need, sg_tim
     if nt == 1:
         return 0
     # Round robin: the next thread of this QPU gets the issue slot.
-    qs[q, Q_CUR] = -1
-    nxt = -1
-    base = q * nt
-    me = slot - base
-    for k in range(1, nt + 1):
-        cand = base + (me + k) % nt
-        if ts[cand, T_STATUS] == TS_RUN:
-            nxt = cand
-            break
-    qs[q, Q_CUR] = nxt
+    qs[q, Q_CUR] = next_runnable(ts, q, nt, slot - q * nt)
     return 0
 
 
 @jit_lean
-def end_thread(slot, pc, regs, lanes, ts, qs, gs, jp, sg_need):
-    """The thread-end thrsw's delay slots are done: check the program-end rules (13.5, 13.6) and
-    free the slot."""
+def end_thread(m, slot, pc):
+    """The thread-end thrsw's delay slots of thread `slot` of the job `m` (a `state.Machine`) are
+    done: check the program-end rules (13.5, 13.6) and free the slot."""
+    ts, qs, gs, jp = m.ts, m.qs, m.gs, m.jp
     if jp[J_STRICT] != 0:
         if ts[slot, T_FIFO_COUNT] != 0:
             return hazard(gs, H_END_RESULTS, slot, pc, ts[slot, T_FIFO_COUNT])
@@ -300,21 +306,14 @@ def end_thread(slot, pc, regs, lanes, ts, qs, gs, jp, sg_need):
             return hazard(gs, H_END_WRITES, slot, pc, ts[slot, T_WRITES])
         if ts[slot, T_TMU_SEQ] != 0:
             return hazard(gs, H_SWITCH_IN_SEQUENCE, slot, pc, 0)
-    hand_over(slot, regs, lanes, ts, jp)
+    hand_over(m, slot)
     q = ts[slot, T_QPU]
     # Outstanding TMU writes still occupy the thread slot until they complete.
     qs[q, Q_TIME] = max(qs[q, Q_TIME], ts[slot, T_WRITE_DONE])
     ts[slot, T_STATUS] = TS_FREE
-    sg_need[ts[slot, T_SG]] -= 1  # an ended batch never arrives at a barrier again
+    m.sg_need[ts[slot, T_SG]] -= 1  # an ended batch never arrives at a barrier again
     gs[G_LIVE] -= 1
     gs[G_ENDED] += 1
-    qs[q, Q_CUR] = -1
     nt = jp[J_NTHREADS]
-    base = q * nt
-    me = slot - base
-    for k in range(1, nt + 1):
-        cand = base + (me + k) % nt
-        if ts[cand, T_STATUS] == TS_RUN:
-            qs[q, Q_CUR] = cand
-            break
+    qs[q, Q_CUR] = next_runnable(ts, q, nt, slot - q * nt)
     return 0

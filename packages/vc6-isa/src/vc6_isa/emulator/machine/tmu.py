@@ -33,12 +33,11 @@ from ..layout import (
 )
 from .memory import (
     MASK32,
-    find_region,
     hazard,
+    lane_region,
     load_cold,
     mmu_fault,
     read_in,
-    region_bounds,
     store,
     store_in,
 )
@@ -46,30 +45,14 @@ from .memory_model import cal_book, l2_access, tmu_queue_wait
 
 
 @jit_lean
-def tmu_lookup(
-    slot,
-    pc,
-    sc,
-    arow,
-    mrow,
-    cfg,
-    regs,
-    lanes,
-    ts,
-    qs,
-    gs,
-    jp,
-    fp,
-    fifo,
-    fifo_ready,
-    hosts,
-    bases,
-    sizes,
-):
-    """Issue one general-memory TMU lookup (reference 12.1): `addrs` are the per-lane byte
-    addresses, `mask` the lanes enabled by the tmua write's condition, `cfg` the lookup's
-    configuration byte. Writes go to memory at once; read results are queued in the thread's
-    output FIFO with the modelled time at which they arrive."""
+def tmu_lookup(m, slot, pc, sc, arow, mrow, cfg):
+    """Issue one general-memory TMU lookup (reference 12.1) of thread `slot` of the job `m`
+    (a `state.Machine`): sc[arow] holds the per-lane byte addresses, sc[mrow] the lanes enabled
+    by the tmua write's condition, `cfg` is the lookup's configuration byte. Writes go to
+    memory at once; read results are queued in the thread's output FIFO with the modelled time
+    at which they arrive."""
+    lanes, ts, qs, gs, jp, fp = m.lanes, m.ts, m.qs, m.gs, m.jp, m.fp
+    fifo, fifo_ready, hosts, bases, sizes = m.fifo, m.fifo_ready, m.hosts, m.bases, m.sizes
     strict = jp[J_STRICT] != 0
     q = ts[slot, T_QPU]
     per_pixel = (cfg >> 7) & 1
@@ -130,11 +113,9 @@ def tmu_lookup(
                 a = a & ~np.int64(esize - 1)
                 for k in range(n):
                     ea = a if nvec == 1 else ((a & ~np.int64(15)) | ((a + 4 * k) & 15))
-                    if r < 0 or ea < lo or ea >= nxt or ea + esize > end:
-                        r = find_region(ea, esize, bases, sizes)
-                        if r < 0:
-                            return mmu_fault(gs, slot, pc, ea, esize)
-                        lo, end, nxt = region_bounds(r, bases, sizes)
+                    r, lo, end, nxt = lane_region(ea, esize, r, lo, end, nxt, bases, sizes)
+                    if r < 0:
+                        return mmu_fault(gs, slot, pc, ea, esize)
                     store_in(r, ea, esize, np.int64(lanes[slot, L_TMUD + k, i]), hosts, bases, sizes)
             nbytes = nact * n * esize
             gs[G_TMU_WBYTES] += nbytes
@@ -169,11 +150,9 @@ def tmu_lookup(
             if op == 15:
                 for k in range(nvec):
                     ea = a if nvec == 1 else ((a & ~np.int64(15)) | ((a + 4 * k) & 15))
-                    if r < 0 or ea < lo or ea >= nxt or ea + esize > end:
-                        r = find_region(ea, esize, bases, sizes)
-                        if r < 0:
-                            return mmu_fault(gs, slot, pc, ea, esize)
-                        lo, end, nxt = region_bounds(r, bases, sizes)
+                    r, lo, end, nxt = lane_region(ea, esize, r, lo, end, nxt, bases, sizes)
+                    if r < 0:
+                        return mmu_fault(gs, slot, pc, ea, esize)
                     v = read_in(r, ea, esize, hosts, bases)
                     if signed:
                         if esize == 1 and v >= 0x80:
