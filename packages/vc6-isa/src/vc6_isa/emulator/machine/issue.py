@@ -253,7 +253,6 @@ def fast_step(m, slot, pc, sc):
             load_operand(slot, srow, imm, regs, sc, k)
     # write masks from the flags before this instruction (for conditional writes, and for
     # TMU writes, whose lookups take their lanes from the mask)
-    # (one call site per helper: numba types every inlined copy again)
     adst = prog[pc, P_ADST]
     mdst = prog[pc, P_MDST]
     for which in range(2):
