@@ -60,10 +60,12 @@ P_FAST = 45  # 1: the run loop may execute it on its fast path (program.fast_pat
 P_SRC = 46  # regs row of operand k (add a, add b, mul a, mul b) at P_SRC + k; -1 not read, -2 smimm
 P_ACC_READS = 50  # bit set of the accumulators the operands read
 P_HIGH_RF = 51  # 1 when the instruction reads or writes rf32-rf63 (which 4-thread mode lacks)
-P_ADST = 52  # regs row the add result goes to; -1 none (no destination, magic nop); -2 a TMU register
+P_ADST = 52  # regs row the add result goes to, or DST_NONE / DST_PERIPHERAL
 P_MDST = 53  # the same for the mul result
-P_SDST = 54  # regs row the signal's load (ldunif*, ldtmu) goes to; -1 none
+P_SDST = 54  # regs row the signal's load (ldunif*, ldtmu) goes to, or DST_NONE
 P_NCOLS = 55
+DST_NONE = -1  # P_ADST/P_MDST/P_SDST: no destination (none, or the magic nop)
+DST_PERIPHERAL = -2  # P_ADST/P_MDST: a TMU register, written by destinations.write_dest
 
 K_INVALID = 0
 K_ALU = 1

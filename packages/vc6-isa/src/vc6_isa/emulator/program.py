@@ -107,6 +107,10 @@ def static_hazard(instr: AluInstruction) -> int:
 #: (`machine.destinations.write_dest`): the TMU registers of general memory access.
 FAST_PERIPHERALS = frozenset(encoding.MAGIC_ADDRESSES[n] for n in ("tmud", "tmua", "tmuau", "tmuc"))
 
+#: Magic destinations of an ALU op on the fast path: r0-r4, the null destination and
+#: FAST_PERIPHERALS (r5 as a destination broadcasts: the general path's job).
+_FAST_MAGIC_DESTS = frozenset(encoding.MAGIC_ACCUMULATORS - {5}) | {encoding.WADDR_NOP} | FAST_PERIPHERALS
+
 _FAST_SIGNALS = frozenset({"ldunif", "ldunifa", "ldunifrf", "ldunifarf", "ldtmu", "smimm"})
 _LOADS = frozenset({"ldunif", "ldunifa", "ldunifrf", "ldunifarf", "ldtmu"})
 
@@ -133,19 +137,19 @@ def fast_path_shape(instr: AluInstruction) -> bool:
             continue
         if alu.op not in pure or _PACK[alu.pack] != 0:
             return False
-        if ops[alu.op].has_dst and alu.magic and alu.waddr not in (0, 1, 2, 3, 4, 6, *FAST_PERIPHERALS):
+        if ops[alu.op].has_dst and alu.magic and alu.waddr not in _FAST_MAGIC_DESTS:
             return False
     return True
 
 
 def _dest_row(waddr: int, magic: int) -> int:
     """regs row an ALU result (or signal load) lands in on the fast path: rf entries and r0-r5
-    (magic 0-5); -2 for a magic address of `FAST_PERIPHERALS` (written by
-    `machine.destinations.write_dest`); -1 for none."""
+    (magic 0-5); DST_PERIPHERAL for a magic address of `FAST_PERIPHERALS` (written by
+    `machine.destinations.write_dest`); DST_NONE for none."""
     if magic and waddr in FAST_PERIPHERALS:
-        return -2
+        return L.DST_PERIPHERAL
     if waddr < 0 or (magic and waddr > 5):
-        return -1
+        return L.DST_NONE
     return L.R_ACC + waddr if magic else waddr
 
 
@@ -164,7 +168,7 @@ def fast_columns(row: np.ndarray) -> None:
         high |= 32 <= srow < L.R_ACC
     row[L.P_ACC_READS] = acc_reads
     loads = L.SIG_LDUNIF | L.SIG_LDUNIFA | L.SIG_LDUNIFRF | L.SIG_LDUNIFARF | L.SIG_LDTMU
-    sdst = -1
+    sdst = L.DST_NONE
     if row[L.P_SIG] & (L.SIG_LDUNIF | L.SIG_LDUNIFA):
         sdst = L.R_ACC + 5  # r5
     elif row[L.P_SIG] & loads:
@@ -172,8 +176,8 @@ def fast_columns(row: np.ndarray) -> None:
     adst = _dest_row(int(row[L.P_AW]), int(row[L.P_AM]))
     mdst = _dest_row(int(row[L.P_MW]), int(row[L.P_MM]))
     # r5 as an ALU destination (broadcast) is never a fast-path shape: no fast-path row to use
-    row[L.P_ADST] = -1 if adst == L.R_ACC + 5 else adst
-    row[L.P_MDST] = -1 if mdst == L.R_ACC + 5 else mdst
+    row[L.P_ADST] = L.DST_NONE if adst == L.R_ACC + 5 else adst
+    row[L.P_MDST] = L.DST_NONE if mdst == L.R_ACC + 5 else mdst
     row[L.P_SDST] = sdst
     row[L.P_HIGH_RF] = 1 if high or any(32 <= d < L.R_ACC for d in (adst, mdst, sdst)) else 0
 

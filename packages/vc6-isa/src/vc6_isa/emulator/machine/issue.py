@@ -11,6 +11,8 @@ from ..hazards import (
 )
 from ..jit import jit_lean, jit_lean_inline
 from ..layout import (
+    DST_NONE,
+    DST_PERIPHERAL,
     J_LINE_SHIFT,
     J_NROWS,
     J_NTHREADS,
@@ -256,7 +258,7 @@ def fast_step(m, slot, pc, sc):
     adst = prog[pc, P_ADST]
     mdst = prog[pc, P_MDST]
     for which in range(2):
-        if (acond if which == 0 else mcond) != 0 or (adst if which == 0 else mdst) == -2:
+        if (acond if which == 0 else mcond) != 0 or (adst if which == 0 else mdst) == DST_PERIPHERAL:
             cond_mask(acond if which == 0 else mcond, slot, lanes, sc, 10 + which)
     aop = prog[pc, P_AOP]
     if aop != A_NOP:
@@ -285,9 +287,9 @@ def fast_step(m, slot, pc, sc):
     rf2 = -1
     for which in range(3):
         row = adst if which == 0 else (mdst if which == 1 else prog[pc, P_SDST])
-        if row == -1:
+        if row == DST_NONE:
             continue  # no destination, or null
-        if row == -2:
+        if row == DST_PERIPHERAL:
             # a TMU register: the general path's writer, at the same point of the instruction
             # (events it raises leave the same state as exec_alu's)
             ts[slot, T_VALID] = valid
