@@ -13,9 +13,6 @@ wheelhouse="${1:-dist/wheelhouse}"
 python="${PYTHON:-python3}"
 mkdir -p "$wheelhouse"
 rm -f "$wheelhouse"/v3d_drm-*.whl "$wheelhouse"/vc6_*.whl
-# setuptools builds in packages/<name>/build; a file deleted from src/ would linger there and
-# end up in the wheel, so every build starts from a clean one.
-rm -rf packages/*/build
 "$python" -m pip wheel --quiet --no-deps --wheel-dir "$wheelhouse" \
     packages/v3d-drm packages/vc6-isa packages/vc6-kernels packages/vc6-bench
 ls "$wheelhouse"
