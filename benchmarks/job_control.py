@@ -23,7 +23,6 @@ import time
 
 import numpy as np
 import v3d_drm
-from emulator_speed import end_program
 from vc6_isa.asm import *
 from vc6_isa.emulator import QPUError
 
@@ -37,7 +36,7 @@ def forever(asm):
     nop()
     nop()
     nop()
-    end_program()
+    program_end()
 
 
 @qpu
@@ -49,7 +48,7 @@ def store_without_tmuwt(asm, immediate):
     add(r2, r5, r0)
     add(tmud, r2, immediate)
     mov(tmua, r1)
-    end_program()
+    program_end()
 
 
 def timeout_overshoot(dev, timeout: float, trials: int) -> list[float]:

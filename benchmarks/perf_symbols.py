@@ -54,6 +54,9 @@ def write_map() -> None:
 def main() -> None:
     if len(sys.argv) < 2:
         sys.exit(__doc__)
+    if sys.argv[1] in ("-h", "--help"):
+        print(__doc__)
+        return
     codegen.CPUCodeLibrary._finalize_final_module = _record
     atexit.register(write_map)
     script = sys.argv[1]

@@ -267,7 +267,10 @@ CTRL_C_CHILD = textwrap.dedent("""
 """)
 
 
-def test_ctrl_c_during_a_wait_interrupts_within_half_a_second_and_stops_the_job():
+def test_ctrl_c_during_a_wait_interrupts_promptly_and_stops_the_job():
+    # The job is endless, so a wait that Ctrl-C could not interrupt would never return. The
+    # 0.5 s target (issue 14) is measured by benchmarks/job_control.py; here the bound leaves
+    # room for a loaded host, where the child itself may not be scheduled for a while.
     child = subprocess.Popen([sys.executable, "-c", CTRL_C_CHILD, str(Path(__file__).parent)], stdout=subprocess.PIPE, text=True,
                              env=dict(os.environ, V3D_DEVICE="emulator"))  # fmt: skip
     try:
@@ -279,6 +282,6 @@ def test_ctrl_c_during_a_wait_interrupts_within_half_a_second_and_stops_the_job(
     finally:
         child.kill()
         child.wait()
-    assert result["interrupted"] and result["at"] - sent < 0.5
+    assert result["interrupted"] and result["at"] - sent < 2.0
     assert "stopped before it completed: Ctrl-C" in result["cancelled"]
     assert result["after"] == [3 * lane + 1 for lane in range(16)]
