@@ -81,14 +81,19 @@ _UNPACK_ROWS = (13, 14)
 
 def _unpack_first(ids_a: list[int], ids_b: list[int]) -> list[str]:
     """f32 input unpack of the operands into scratch rows before the op's lane loop, so each op
-    has one loop, which reads plain bits in the common case (no unpack call per lane)."""
-    lines = []
-    for ids, code, row, var in ((ids_a, "aun", _UNPACK_ROWS[0], "ka"), (ids_b, "bun", _UNPACK_ROWS[1], "kb")):
+    has one loop, which reads plain bits in the common case (no unpack call per lane).
+
+    The f32 ops read their operands from rows `ua`/`ub` (ka/kb, or the unpacked copies); the
+    other ops keep reading ka/kb, which stay the constants their callers pass once LLVM inlines
+    the dispatch: with constant rows LLVM vectorises their lane loops (it declined runtime
+    rows of one array for the cheap integer ops)."""
+    lines = ["    ua = ka", "    ub = kb"]
+    for ids, code, row, src, var in ((ids_a, "aun", _UNPACK_ROWS[0], "ka", "ua"), (ids_b, "bun", _UNPACK_ROWS[1], "kb", "ub")):
         takes = " or ".join(f"op == {i}" for i in ids)
         lines += [
             f"    if {code} != UNPACK_NONE and ({takes}):",
             "        for i in range(16):",
-            f"            sc[{row}, i] = unpack_f32(sc[{var}, i], {code})",
+            f"            sc[{row}, i] = unpack_f32(sc[{src}, i], {code})",
             f"        {var} = {row}",
         ]
     return lines
@@ -107,8 +112,8 @@ def _alu_source(fn_name: str, ops: dict, stateful: tuple[str, ...]) -> list[str]
         lines += _unpack_first(f32_a, f32_b)
     for k, (op_id, name, spec) in enumerate(generated):
         if spec.unpack == "f32":
-            xa = "int(sc[ka, i])"
-            xb = "int(sc[kb, i])" if spec.b_unpack else "sc[kb, i]"
+            xa = "int(sc[ua, i])"
+            xb = "int(sc[ub, i])" if spec.b_unpack else "sc[kb, i]"
         elif spec.unpack == "f16":
             xa = "unpack_f16x2(sc[ka, i], aun)"
             xb = "sc[kb, i]"

@@ -81,6 +81,7 @@ from .effects import (
     retire_alu,
     update_flags,
 )
+from .lanes import copy_row, fill_row, select_row
 from .memory import consumed_uniform, find_region, hazard, load_uniform
 from .operands import cond_mask, load_operand
 from .ops import A_NOP, A_TMUWT, M_NOP, add_alu, mul_alu
@@ -192,12 +193,9 @@ def write_result(slot, row, cond, sc, vrow, mrow, regs):
     """regs[slot, row] <- sc[vrow]: every lane when `cond` is 0, else the lanes where sc[mrow]
     (the condition's mask) is set."""
     if cond == 0:
-        for i in range(16):
-            regs[slot, row, i] = sc[vrow, i]
-        return
-    for i in range(16):
-        if sc[mrow, i] != 0:
-            regs[slot, row, i] = sc[vrow, i]
+        copy_row(regs[slot, row], sc[vrow])
+    else:
+        select_row(regs[slot, row], sc[vrow], sc[mrow])
 
 
 @jit_lean_inline
@@ -277,8 +275,7 @@ def fast_step(m, slot, pc, sc):
     if (sig & SIG_LDTMU) != 0:
         # the result is read now (as by exec_alu): a TMU write below may reuse its FIFO row
         head = pop_tmu_result(m, slot, q)
-        for i in range(16):
-            sc[12, i] = m.fifo[slot, head, i]
+        copy_row(sc[12], m.fifo[slot, head])
     if update_flags(m, slot, pc, sc):
         valid |= V_FLAGS
     prev_acc = 0
@@ -300,11 +297,9 @@ def fast_step(m, slot, pc, sc):
             continue
         if which == 2:  # the signal's load
             if head >= 0:
-                for i in range(16):
-                    regs[slot, row, i] = sc[12, i]
+                copy_row(regs[slot, row], sc[12])
             else:
-                for i in range(16):
-                    regs[slot, row, i] = u
+                fill_row(regs[slot, row], u)
         else:
             write_result(slot, row, acond if which == 0 else mcond, sc, 4 + which, 10 + which, regs)
         if row >= R_ACC:

@@ -119,29 +119,31 @@ MAGIC_SFU_LAST = 24
 @jit_lean
 def add_alu(op, aun, bun, sc, ka, kb, kr, kc):
     """Evaluate a table op over 16 lanes into res/carry; False if the run loop must."""
+    ua = ka
+    ub = kb
     if aun != UNPACK_NONE and (op == 0 or op == 1 or op == 2 or op == 5 or op == 14 or op == 15 or op == 65 or op == 67 or op == 68 or op == 69 or op == 70 or op == 71 or op == 72 or op == 73 or op == 74):
         for i in range(16):
             sc[13, i] = unpack_f32(sc[ka, i], aun)
-        ka = 13
+        ua = 13
     if bun != UNPACK_NONE and (op == 0 or op == 1 or op == 2 or op == 5 or op == 14 or op == 15 or op == 65):
         for i in range(16):
             sc[14, i] = unpack_f32(sc[kb, i], bun)
-        kb = 14
+        ub = 14
     if op == 0:  # fadd
         for i in range(16):
-            r, c = sem_FADD(int(sc[ka, i]), int(sc[kb, i]))
+            r, c = sem_FADD(int(sc[ua, i]), int(sc[ub, i]))
             sc[kr, i] = r
             sc[kc, i] = c
         return True
     elif op == 1:  # faddnf
         for i in range(16):
-            r, c = sem_FADDNF(int(sc[ka, i]), int(sc[kb, i]))
+            r, c = sem_FADDNF(int(sc[ua, i]), int(sc[ub, i]))
             sc[kr, i] = r
             sc[kc, i] = c
         return True
     elif op == 2:  # vfpack
         for i in range(16):
-            r, c = sem_VFPACK(int(sc[ka, i]), int(sc[kb, i]))
+            r, c = sem_VFPACK(int(sc[ua, i]), int(sc[ub, i]))
             sc[kr, i] = r
             sc[kc, i] = c
         return True
@@ -159,7 +161,7 @@ def add_alu(op, aun, bun, sc, ka, kb, kr, kc):
         return True
     elif op == 5:  # fsub
         for i in range(16):
-            r, c = sem_FSUB(int(sc[ka, i]), int(sc[kb, i]))
+            r, c = sem_FSUB(int(sc[ua, i]), int(sc[ub, i]))
             sc[kr, i] = r
             sc[kc, i] = c
         return True
@@ -213,13 +215,13 @@ def add_alu(op, aun, bun, sc, ka, kb, kr, kc):
         return True
     elif op == 14:  # fmin
         for i in range(16):
-            r, c = sem_FMIN(int(sc[ka, i]), int(sc[kb, i]))
+            r, c = sem_FMIN(int(sc[ua, i]), int(sc[ub, i]))
             sc[kr, i] = r
             sc[kc, i] = c
         return True
     elif op == 15:  # fmax
         for i in range(16):
-            r, c = sem_FMAX(int(sc[ka, i]), int(sc[kb, i]))
+            r, c = sem_FMAX(int(sc[ua, i]), int(sc[ub, i]))
             sc[kr, i] = r
             sc[kc, i] = c
         return True
@@ -309,7 +311,7 @@ def add_alu(op, aun, bun, sc, ka, kb, kr, kc):
         return True
     elif op == 65:  # fcmp
         for i in range(16):
-            r, c = sem_FCMP(int(sc[ka, i]), int(sc[kb, i]))
+            r, c = sem_FCMP(int(sc[ua, i]), int(sc[ub, i]))
             sc[kr, i] = r
             sc[kc, i] = c
         return True
@@ -321,49 +323,49 @@ def add_alu(op, aun, bun, sc, ka, kb, kr, kc):
         return True
     elif op == 67:  # fround
         for i in range(16):
-            r, c = sem_FROUND(int(sc[ka, i]))
+            r, c = sem_FROUND(int(sc[ua, i]))
             sc[kr, i] = r
             sc[kc, i] = c
         return True
     elif op == 68:  # ftoin
         for i in range(16):
-            r, c = sem_FTOIN(int(sc[ka, i]))
+            r, c = sem_FTOIN(int(sc[ua, i]))
             sc[kr, i] = r
             sc[kc, i] = c
         return True
     elif op == 69:  # ftrunc
         for i in range(16):
-            r, c = sem_FTRUNC(int(sc[ka, i]))
+            r, c = sem_FTRUNC(int(sc[ua, i]))
             sc[kr, i] = r
             sc[kc, i] = c
         return True
     elif op == 70:  # ftoiz
         for i in range(16):
-            r, c = sem_FTOIZ(int(sc[ka, i]))
+            r, c = sem_FTOIZ(int(sc[ua, i]))
             sc[kr, i] = r
             sc[kc, i] = c
         return True
     elif op == 71:  # ffloor
         for i in range(16):
-            r, c = sem_FFLOOR(int(sc[ka, i]))
+            r, c = sem_FFLOOR(int(sc[ua, i]))
             sc[kr, i] = r
             sc[kc, i] = c
         return True
     elif op == 72:  # ftouz
         for i in range(16):
-            r, c = sem_FTOUZ(int(sc[ka, i]))
+            r, c = sem_FTOUZ(int(sc[ua, i]))
             sc[kr, i] = r
             sc[kc, i] = c
         return True
     elif op == 73:  # fceil
         for i in range(16):
-            r, c = sem_FCEIL(int(sc[ka, i]))
+            r, c = sem_FCEIL(int(sc[ua, i]))
             sc[kr, i] = r
             sc[kc, i] = c
         return True
     elif op == 74:  # ftoc
         for i in range(16):
-            r, c = sem_FTOC(int(sc[ka, i]))
+            r, c = sem_FTOC(int(sc[ua, i]))
             sc[kr, i] = r
             sc[kc, i] = c
         return True
@@ -392,14 +394,16 @@ def add_alu(op, aun, bun, sc, ka, kb, kr, kc):
 @jit_lean
 def mul_alu(op, aun, bun, sc, ka, kb, kr, kc):
     """Evaluate a table op over 16 lanes into res/carry; False if the run loop must."""
+    ua = ka
+    ub = kb
     if aun != UNPACK_NONE and (op == 6 or op == 9):
         for i in range(16):
             sc[13, i] = unpack_f32(sc[ka, i], aun)
-        ka = 13
+        ua = 13
     if bun != UNPACK_NONE and (op == 9):
         for i in range(16):
             sc[14, i] = unpack_f32(sc[kb, i], bun)
-        kb = 14
+        ub = 14
     if op == 0:  # add
         for i in range(16):
             r, c = sem_ADD(sc[ka, i], sc[kb, i])
@@ -426,7 +430,7 @@ def mul_alu(op, aun, bun, sc, ka, kb, kr, kc):
         return True
     elif op == 6:  # fmov
         for i in range(16):
-            r, c = sem_FMOV(int(sc[ka, i]))
+            r, c = sem_FMOV(int(sc[ua, i]))
             sc[kr, i] = r
             sc[kc, i] = c
         return True
@@ -438,7 +442,7 @@ def mul_alu(op, aun, bun, sc, ka, kb, kr, kc):
         return True
     elif op == 9:  # fmul
         for i in range(16):
-            r, c = sem_FMUL(int(sc[ka, i]), int(sc[kb, i]))
+            r, c = sem_FMUL(int(sc[ua, i]), int(sc[ub, i]))
             sc[kr, i] = r
             sc[kc, i] = c
         return True
