@@ -63,7 +63,9 @@ P_HIGH_RF = 51  # 1 when the instruction reads or writes rf32-rf63 (which 4-thre
 P_ADST = 52  # regs row the add result goes to, or DST_NONE / DST_PERIPHERAL
 P_MDST = 53  # the same for the mul result
 P_SDST = 54  # regs row the signal's load (ldunif*, ldtmu) goes to, or DST_NONE
-P_NCOLS = 55
+P_ACARRY = 55  # 1: the add op's C flag is float_carry of its result, left to the flag update
+P_MCARRY = 56  # the same for the mul op (semantics.CARRY_FROM_RESULT; ops of the dispatch only)
+P_NCOLS = 57
 DST_NONE = -1  # P_ADST/P_MDST/P_SDST: no destination (none, or the magic nop)
 DST_PERIPHERAL = -2  # P_ADST/P_MDST: a TMU register, written by destinations.write_dest
 

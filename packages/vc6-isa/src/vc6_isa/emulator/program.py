@@ -19,8 +19,8 @@ from .. import encoding
 from ..instruction import AluInstruction, AluOp, BranchInstruction, Instruction
 from . import hazards as H
 from . import layout as L
-from .dispatch import add_op_ids, mul_op_ids, pure_ops
-from .semantics import FLOAT_RESULT
+from .dispatch import add_op_ids, dispatched_ops, mul_op_ids, pure_ops
+from .semantics import CARRY_FROM_RESULT, FLOAT_RESULT
 
 _F32_UNPACK = {name: code for code, name in enumerate(encoding.F32_UNPACKS)}
 _F16_UNPACK = {name: code for code, name in enumerate(encoding.F16_UNPACKS)}
@@ -185,6 +185,7 @@ def fast_columns(row: np.ndarray) -> None:
 def lower(instructions: list[Instruction | None]) -> np.ndarray:
     """The run loop's table for a list of decoded instructions (None: undecodable word)."""
     add_ids, mul_ids = add_op_ids(), mul_op_ids()
+    dispatched = dispatched_ops()
     table = np.zeros((len(instructions), L.P_NCOLS), np.int64)
     for i, instr in enumerate(instructions):
         row = table[i]
@@ -217,6 +218,9 @@ def lower(instructions: list[Instruction | None]) -> np.ndarray:
             row[L.P_RADDR_B] = instr.raddr_b
             if "smimm" in instr.sigs and instr.raddr_b < len(encoding.SMALL_IMMEDIATES):
                 row[L.P_IMM] = encoding.SMALL_IMMEDIATES[instr.raddr_b]
+            # the dispatch leaves these ops' carry to the flag update (effects.update_flags)
+            row[L.P_ACARRY] = 1 if instr.add.op in CARRY_FROM_RESULT and instr.add.op in dispatched[0] else 0
+            row[L.P_MCARRY] = 1 if instr.mul.op in CARRY_FROM_RESULT and instr.mul.op in dispatched[1] else 0
             row[L.P_AUSEFUL] = 0 if instr.add.op == "nop" else 1
             row[L.P_MUSEFUL] = 0 if instr.mul.op == "nop" else 1
             row[L.P_ANSRC] = add_spec.nsrc

@@ -118,7 +118,7 @@ MAGIC_SFU_LAST = 24
 
 @jit_lean
 def add_alu(op, aun, bun, sc, ka, kb, kr, kc):
-    """Evaluate a table op over 16 lanes into res/carry; False if the run loop must."""
+    """Evaluate a table op over 16 lanes into res/carry (carry: not for CARRY_FROM_RESULT ops); False if the run loop must."""
     ua = ka
     ub = kb
     if aun != UNPACK_NONE and (op == 0 or op == 1 or op == 2 or op == 5 or op == 14 or op == 15 or op == 65 or op == 67 or op == 68 or op == 69 or op == 70 or op == 71 or op == 72 or op == 73 or op == 74):
@@ -131,15 +131,11 @@ def add_alu(op, aun, bun, sc, ka, kb, kr, kc):
         ub = 14
     if op == 0:  # fadd
         for i in range(16):
-            r, c = sem_FADD(int(sc[ua, i]), int(sc[ub, i]))
-            sc[kr, i] = r
-            sc[kc, i] = c
+            sc[kr, i] = sem_FADD(int(sc[ua, i]), int(sc[ub, i]))[0]
         return True
     elif op == 1:  # faddnf
         for i in range(16):
-            r, c = sem_FADDNF(int(sc[ua, i]), int(sc[ub, i]))
-            sc[kr, i] = r
-            sc[kc, i] = c
+            sc[kr, i] = sem_FADDNF(int(sc[ua, i]), int(sc[ub, i]))[0]
         return True
     elif op == 2:  # vfpack
         for i in range(16):
@@ -161,9 +157,7 @@ def add_alu(op, aun, bun, sc, ka, kb, kr, kc):
         return True
     elif op == 5:  # fsub
         for i in range(16):
-            r, c = sem_FSUB(int(sc[ua, i]), int(sc[ub, i]))
-            sc[kr, i] = r
-            sc[kc, i] = c
+            sc[kr, i] = sem_FSUB(int(sc[ua, i]), int(sc[ub, i]))[0]
         return True
     elif op == 6:  # min
         for i in range(16):
@@ -275,45 +269,31 @@ def add_alu(op, aun, bun, sc, ka, kb, kr, kc):
         return True
     elif op == 27:  # recip
         for i in range(16):
-            r, c = sem_RECIP(sc[ka, i])
-            sc[kr, i] = r
-            sc[kc, i] = c
+            sc[kr, i] = sem_RECIP(sc[ka, i])[0]
         return True
     elif op == 58:  # rsqrt
         for i in range(16):
-            r, c = sem_RSQRT(sc[ka, i])
-            sc[kr, i] = r
-            sc[kc, i] = c
+            sc[kr, i] = sem_RSQRT(sc[ka, i])[0]
         return True
     elif op == 59:  # exp
         for i in range(16):
-            r, c = sem_EXP(sc[ka, i])
-            sc[kr, i] = r
-            sc[kc, i] = c
+            sc[kr, i] = sem_EXP(sc[ka, i])[0]
         return True
     elif op == 60:  # log
         for i in range(16):
-            r, c = sem_LOG(sc[ka, i])
-            sc[kr, i] = r
-            sc[kc, i] = c
+            sc[kr, i] = sem_LOG(sc[ka, i])[0]
         return True
     elif op == 61:  # sin
         for i in range(16):
-            r, c = sem_SIN(sc[ka, i])
-            sc[kr, i] = r
-            sc[kc, i] = c
+            sc[kr, i] = sem_SIN(sc[ka, i])[0]
         return True
     elif op == 62:  # rsqrt2
         for i in range(16):
-            r, c = sem_RSQRT2(sc[ka, i])
-            sc[kr, i] = r
-            sc[kc, i] = c
+            sc[kr, i] = sem_RSQRT2(sc[ka, i])[0]
         return True
     elif op == 65:  # fcmp
         for i in range(16):
-            r, c = sem_FCMP(int(sc[ua, i]), int(sc[ub, i]))
-            sc[kr, i] = r
-            sc[kc, i] = c
+            sc[kr, i] = sem_FCMP(int(sc[ua, i]), int(sc[ub, i]))[0]
         return True
     elif op == 66:  # vfmax
         for i in range(16):
@@ -323,9 +303,7 @@ def add_alu(op, aun, bun, sc, ka, kb, kr, kc):
         return True
     elif op == 67:  # fround
         for i in range(16):
-            r, c = sem_FROUND(int(sc[ua, i]))
-            sc[kr, i] = r
-            sc[kc, i] = c
+            sc[kr, i] = sem_FROUND(int(sc[ua, i]))[0]
         return True
     elif op == 68:  # ftoin
         for i in range(16):
@@ -335,9 +313,7 @@ def add_alu(op, aun, bun, sc, ka, kb, kr, kc):
         return True
     elif op == 69:  # ftrunc
         for i in range(16):
-            r, c = sem_FTRUNC(int(sc[ua, i]))
-            sc[kr, i] = r
-            sc[kc, i] = c
+            sc[kr, i] = sem_FTRUNC(int(sc[ua, i]))[0]
         return True
     elif op == 70:  # ftoiz
         for i in range(16):
@@ -347,9 +323,7 @@ def add_alu(op, aun, bun, sc, ka, kb, kr, kc):
         return True
     elif op == 71:  # ffloor
         for i in range(16):
-            r, c = sem_FFLOOR(int(sc[ua, i]))
-            sc[kr, i] = r
-            sc[kc, i] = c
+            sc[kr, i] = sem_FFLOOR(int(sc[ua, i]))[0]
         return True
     elif op == 72:  # ftouz
         for i in range(16):
@@ -359,9 +333,7 @@ def add_alu(op, aun, bun, sc, ka, kb, kr, kc):
         return True
     elif op == 73:  # fceil
         for i in range(16):
-            r, c = sem_FCEIL(int(sc[ua, i]))
-            sc[kr, i] = r
-            sc[kc, i] = c
+            sc[kr, i] = sem_FCEIL(int(sc[ua, i]))[0]
         return True
     elif op == 74:  # ftoc
         for i in range(16):
@@ -371,9 +343,7 @@ def add_alu(op, aun, bun, sc, ka, kb, kr, kc):
         return True
     elif op == 80:  # itof
         for i in range(16):
-            r, c = sem_ITOF(sc[ka, i])
-            sc[kr, i] = r
-            sc[kc, i] = c
+            sc[kr, i] = sem_ITOF(sc[ka, i])[0]
         return True
     elif op == 81:  # clz
         for i in range(16):
@@ -383,9 +353,7 @@ def add_alu(op, aun, bun, sc, ka, kb, kr, kc):
         return True
     elif op == 82:  # utof
         for i in range(16):
-            r, c = sem_UTOF(sc[ka, i])
-            sc[kr, i] = r
-            sc[kc, i] = c
+            sc[kr, i] = sem_UTOF(sc[ka, i])[0]
         return True
     return False
 
@@ -393,7 +361,7 @@ def add_alu(op, aun, bun, sc, ka, kb, kr, kc):
 
 @jit_lean
 def mul_alu(op, aun, bun, sc, ka, kb, kr, kc):
-    """Evaluate a table op over 16 lanes into res/carry; False if the run loop must."""
+    """Evaluate a table op over 16 lanes into res/carry (carry: not for CARRY_FROM_RESULT ops); False if the run loop must."""
     ua = ka
     ub = kb
     if aun != UNPACK_NONE and (op == 6 or op == 9):
@@ -430,9 +398,7 @@ def mul_alu(op, aun, bun, sc, ka, kb, kr, kc):
         return True
     elif op == 6:  # fmov
         for i in range(16):
-            r, c = sem_FMOV(int(sc[ua, i]))
-            sc[kr, i] = r
-            sc[kc, i] = c
+            sc[kr, i] = sem_FMOV(int(sc[ua, i]))[0]
         return True
     elif op == 8:  # mov
         for i in range(16):
@@ -442,9 +408,7 @@ def mul_alu(op, aun, bun, sc, ka, kb, kr, kc):
         return True
     elif op == 9:  # fmul
         for i in range(16):
-            r, c = sem_FMUL(int(sc[ua, i]), int(sc[ub, i]))
-            sc[kr, i] = r
-            sc[kc, i] = c
+            sc[kr, i] = sem_FMUL(int(sc[ua, i]), int(sc[ub, i]))[0]
         return True
     return False
 
