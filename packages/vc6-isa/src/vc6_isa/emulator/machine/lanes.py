@@ -25,6 +25,11 @@ if JIT_ENABLED:
 
     _ROW = ir.VectorType(ir.IntType(32), 16)
 
+    def _rows(*arrays) -> bool:
+        """Whether every argument is a contiguous 1-D uint32 array (a row); other types get no
+        signature, so numba reports the call as a typing error."""
+        return all(isinstance(a, types.Array) and a.ndim == 1 and a.layout == "C" and a.dtype == types.uint32 for a in arrays)
+
     def _row_pointer(context, builder, arytype, value):
         data = context.make_array(arytype)(context, builder, value).data
         return builder.bitcast(data, _ROW.as_pointer())
@@ -38,7 +43,7 @@ if JIT_ENABLED:
             builder.store(row, _row_pointer(context, builder, sig.args[0], args[0]), align=4)
             return context.get_dummy_value()
 
-        return types.none(dst, src), codegen
+        return (types.none(dst, src), codegen) if _rows(dst, src) else None
 
     @intrinsic
     def fill_row(typingctx, dst, value):
@@ -51,7 +56,7 @@ if JIT_ENABLED:
             builder.store(row, _row_pointer(context, builder, sig.args[0], args[0]), align=4)
             return context.get_dummy_value()
 
-        return types.none(dst, value), codegen
+        return (types.none(dst, value), codegen) if _rows(dst) and isinstance(value, types.Integer) else None
 
     @intrinsic
     def select_row(typingctx, dst, src, mask):
@@ -66,7 +71,7 @@ if JIT_ENABLED:
             builder.store(builder.select(take, new, old), dptr, align=4)
             return context.get_dummy_value()
 
-        return types.none(dst, src, mask), codegen
+        return (types.none(dst, src, mask), codegen) if _rows(dst, src, mask) else None
 
 else:
 
