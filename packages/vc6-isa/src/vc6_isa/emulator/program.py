@@ -111,7 +111,7 @@ FAST_PERIPHERALS = frozenset(encoding.MAGIC_ADDRESSES[n] for n in ("tmud", "tmua
 #: FAST_PERIPHERALS (r5 as a destination broadcasts: the general path's job).
 _FAST_MAGIC_DESTS = frozenset(encoding.MAGIC_ACCUMULATORS - {5}) | {encoding.WADDR_NOP} | FAST_PERIPHERALS
 
-_FAST_SIGNALS = frozenset({"ldunif", "ldunifa", "ldunifrf", "ldunifarf", "ldtmu", "smimm"})
+_FAST_SIGNALS = frozenset({"ldunif", "ldunifa", "ldunifrf", "ldunifarf", "ldtmu", "smimm", "rot"})
 _LOADS = frozenset({"ldunif", "ldunifa", "ldunifrf", "ldunifarf", "ldtmu"})
 
 
@@ -120,9 +120,9 @@ def fast_path_shape(instr: AluInstruction) -> bool:
 
     That is: pure ALU ops (or nop without flags), results to register-file entries,
     accumulators r0-r4, the TMU registers of `FAST_PERIPHERALS` or nothing, no output pack, at most one of ldunif/ldunifa/
-    ldunifrf/ldunifarf/ldtmu (writing the rf or r0-r5), and no rule broken by the
-    instruction itself. Everything else (thread switches, branches, peripheral writes, r5
-    broadcast, rotation, ...) takes the general path; so does a fast-path instruction whose
+    ldunifrf/ldunifarf/ldtmu (writing the rf or r0-r5), rotation of the mul operands (rot),
+    and no rule broken by the instruction itself. Everything else (thread switches, branches,
+    peripheral writes, r5 broadcast, ...) takes the general path; so does a fast-path instruction whose
     state would raise a hazard. Both paths compute the same results and cycles.
     """
     if instr.sigs - _FAST_SIGNALS or len(instr.sigs & _LOADS) > 1 or static_hazard(instr):

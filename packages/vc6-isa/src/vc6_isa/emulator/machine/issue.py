@@ -46,6 +46,7 @@ from ..layout import (
     SIG_LDUNIFA,
     SIG_LDUNIFARF,
     SIG_LDUNIFRF,
+    SIG_ROT,
     SIG_THRSW,
     T_BR_AGE,
     T_END_AGE,
@@ -84,7 +85,7 @@ from .effects import (
 from .lanes import copy_row, fill_row, select_row
 from .memory import consumed_uniform, find_region, hazard, uniform_in
 from .memory_model import unifa_line_fetch
-from .operands import cond_mask, load_operand
+from .operands import cond_mask, load_operand, rot_hazard, rotate_mul_operands
 from .ops import A_NOP, A_TMUWT, M_NOP, add_alu, mul_alu
 from .threads import end_thread, switch_out
 
@@ -245,6 +246,8 @@ def fast_step(m, slot, pc, sc):
         return -1
     if (sig & SIG_LDTMU) != 0 and ts[slot, T_FIFO_COUNT] == 0:
         return -1
+    if (sig & SIG_ROT) != 0 and jp[J_STRICT] != 0 and rot_hazard(slot, pc, prog, ts)[0] != 0:
+        return -1
     # ---- from here on nothing can fail except the cycle budget, checked where step does
     q = ts[slot, T_QPU]
     begin_issue(m, slot, q)
@@ -253,6 +256,8 @@ def fast_step(m, slot, pc, sc):
         srow = prog[pc, P_SRC + k]
         if srow != -1:
             load_operand(slot, srow, imm, regs, sc, k)
+    if (sig & SIG_ROT) != 0:
+        rotate_mul_operands(slot, pc, prog, regs, sc)
     # write masks from the flags before this instruction (for conditional writes, and for
     # TMU writes, whose lookups take their lanes from the mask)
     adst = prog[pc, P_ADST]

@@ -1,8 +1,29 @@
 """Operands and flags: source rows, operand reads, conditions and flag updates."""
 
-from ..hazards import H_ACC_UNDEFINED, H_R4_EARLY, H_RF_4THREAD
+from ..hazards import (
+    H_ACC_UNDEFINED,
+    H_R4_EARLY,
+    H_RF_4THREAD,
+    H_ROT_R5_WRITTEN,
+    H_ROT_SOURCE_WRITTEN,
+)
 from ..jit import jit_lean, jit_lean_inline
-from ..layout import J_NTHREADS, L_FA, L_FB, R_ACC, T_R4_CD, T_VALID, operand_row
+from ..layout import (
+    J_NTHREADS,
+    L_FA,
+    L_FB,
+    P_MA,
+    P_RADDR_A,
+    P_RADDR_B,
+    R_ACC,
+    T_PREV_ACC,
+    T_PREV_RF0,
+    T_PREV_RF1,
+    T_PREV_RF2,
+    T_R4_CD,
+    T_VALID,
+    operand_row,
+)
 from ..semantics import flag_z_n
 from .lanes import copy_row, fill_row
 from .memory import hazard
@@ -34,6 +55,48 @@ def load_operand(slot, rrow, imm, regs, sc, k):
         fill_row(sc[k], imm)
     else:
         copy_row(sc[k], regs[slot, rrow])
+
+
+@jit_lean_inline
+def rot_hazard(slot, pc, prog, ts):
+    """The strict-mode rule the `rot` instruction at `pc` breaks in thread `slot`, as (hazard
+    code, argument), or (0, 0): the rotation amount from r5 or a rotated source written by the
+    previous instruction (reference 10.10)."""
+    ra = prog[pc, P_RADDR_A]
+    if prog[pc, P_RADDR_B] == 0 and (ts[slot, T_PREV_ACC] & 32) != 0:
+        return H_ROT_R5_WRITTEN, 5
+    for k in range(2):
+        mux = prog[pc, P_MA + k]
+        if mux < 0:
+            continue
+        if mux < 6 and (ts[slot, T_PREV_ACC] >> mux) & 1 != 0:
+            return H_ROT_SOURCE_WRITTEN, R_ACC + mux
+        if mux == 6 and (ts[slot, T_PREV_RF0] == ra or ts[slot, T_PREV_RF1] == ra or ts[slot, T_PREV_RF2] == ra):
+            return H_ROT_SOURCE_WRITTEN, ra
+    return 0, 0
+
+
+@jit_lean_inline
+def rotate_mul_operands(slot, pc, prog, regs, sc):
+    """rot: both mul operands (sc[2], sc[3]) rotate across the lanes by raddr_b, or by r5 when
+    raddr_b is 0 (reference 10.10); an accumulator operand rotates over all 16 lanes, a
+    register-file operand within each quad. sc[8] is scratch."""
+    rb = prog[pc, P_RADDR_B]
+    n = rb & 15
+    if rb == 0:
+        n = regs[slot, R_ACC + 5, 0] & 15
+    for k in range(2, 4):
+        mux = prog[pc, P_MA + k - 2]
+        if mux < 0:
+            continue
+        for i in range(16):
+            sc[8, i] = sc[k, i]
+        if mux < 6:
+            for i in range(16):
+                sc[k, i] = sc[8, (i - n) & 15]
+        else:
+            for i in range(16):
+                sc[k, i] = sc[8, (i & 12) | ((i - n) & 3)]
 
 
 @jit_lean_inline
