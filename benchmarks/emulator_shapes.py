@@ -66,6 +66,7 @@ SHAPES = {
     "add.pushz": lambda k: add(rf[32 + k % 16], r0, rf[32 + k % 16], cond="pushz"),
     "ldunif": lambda k: nop(sig=ldunif),
     "ldunifa": lambda k: nop(sig=ldunifa),
+    "rotate": lambda k: rotate(r4, r2, 1 + k % 15),
 }
 
 
