@@ -639,6 +639,21 @@ def test_flag_z_n_rules():
     assert S.FLOAT_RESULT <= set(S.SEMANTICS)
 
 
+def test_carry_from_result_ops():
+    """The machine's op dispatch leaves these ops' C out of the lane loop and derives it from
+    the result with float_carry when flags are updated: that must be the op's own C."""
+    assert S.CARRY_FROM_RESULT <= S.FLOAT_RESULT
+    rand = RNG.integers(0, 1 << 32, 300, dtype=np.uint64).astype(np.uint32)
+    a = np.concatenate([np.repeat(F32_CORNERS, len(F32_CORNERS)), rand])
+    b = np.concatenate([np.tile(F32_CORNERS, len(F32_CORNERS)), rand[::-1]])
+    for name in sorted(S.CARRY_FROM_RESULT):
+        fn = S.SEMANTICS[name]
+        cols = (a, b) if fn.py_func.__code__.co_argcount == 2 else (a,)
+        res, car = lanes(fn, *cols)
+        derived = np.array([S.float_carry(int(r)) for r in res])
+        assert np.array_equal(car, derived), name
+
+
 def test_flag_stack_ops():
     x = RNG.integers(0, 1 << 32, 200, dtype=np.uint64).astype(np.uint32)
     for flag in (0, 1):

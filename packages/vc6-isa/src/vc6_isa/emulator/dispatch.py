@@ -67,12 +67,19 @@ def _is_generated(name: str, spec, stateful: tuple[str, ...]) -> bool:
 
 
 @functools.cache
+def dispatched_ops() -> tuple[frozenset[str], frozenset[str]]:
+    """(add, mul) ops that have a branch in add_alu/mul_alu."""
+    add = {n for n, s in encoding.ADD_OPS.items() if _is_generated(n, s, STATEFUL_ADD)}
+    mul = {n for n, s in encoding.MUL_OPS.items() if _is_generated(n, s, STATEFUL_MUL)}
+    return frozenset(add), frozenset(mul)
+
+
+@functools.cache
 def pure_ops() -> tuple[frozenset[str], frozenset[str]]:
     """(add, mul) ops that add_alu/mul_alu evaluate completely: result and carry from the
     operands alone, no machine state, no counters (the SFU ops count themselves)."""
-    add = {n for n, s in encoding.ADD_OPS.items() if _is_generated(n, s, STATEFUL_ADD)}
-    mul = {n for n, s in encoding.MUL_OPS.items() if _is_generated(n, s, STATEFUL_MUL)}
-    return frozenset(add - set(PURE_AND_COUNTED)), frozenset(mul)
+    add, mul = dispatched_ops()
+    return add - set(PURE_AND_COUNTED), mul
 
 
 #: Scratch rows of `sc` (16 x 16, rows 0-12 in use) for the unpacked f32 inputs.
@@ -81,14 +88,19 @@ _UNPACK_ROWS = (13, 14)
 
 def _unpack_first(ids_a: list[int], ids_b: list[int]) -> list[str]:
     """f32 input unpack of the operands into scratch rows before the op's lane loop, so each op
-    has one loop, which reads plain bits in the common case (no unpack call per lane)."""
-    lines = []
-    for ids, code, row, var in ((ids_a, "aun", _UNPACK_ROWS[0], "ka"), (ids_b, "bun", _UNPACK_ROWS[1], "kb")):
+    has one loop, which reads plain bits in the common case (no unpack call per lane).
+
+    The f32 ops read their operands from rows `ua`/`ub` (ka/kb, or the unpacked copies); the
+    other ops keep reading ka/kb, which stay the constants their callers pass once LLVM inlines
+    the dispatch: with constant rows LLVM vectorises their lane loops (it declined runtime
+    rows of one array for the cheap integer ops)."""
+    lines = ["    ua = ka", "    ub = kb"]
+    for ids, code, row, src, var in ((ids_a, "aun", _UNPACK_ROWS[0], "ka", "ua"), (ids_b, "bun", _UNPACK_ROWS[1], "kb", "ub")):
         takes = " or ".join(f"op == {i}" for i in ids)
         lines += [
             f"    if {code} != UNPACK_NONE and ({takes}):",
             "        for i in range(16):",
-            f"            sc[{row}, i] = unpack_f32(sc[{var}, i], {code})",
+            f"            sc[{row}, i] = unpack_f32(sc[{src}, i], {code})",
             f"        {var} = {row}",
         ]
     return lines
@@ -98,7 +110,7 @@ def _alu_source(fn_name: str, ops: dict, stateful: tuple[str, ...]) -> list[str]
     lines = [
         "@jit_lean",
         f"def {fn_name}(op, aun, bun, sc, ka, kb, kr, kc):",
-        '    """Evaluate a table op over 16 lanes into res/carry; False if the run loop must."""',
+        '    """Evaluate a table op over 16 lanes into res/carry (carry: not for CARRY_FROM_RESULT ops); False if the run loop must."""',
     ]
     generated = [(op_id, name, spec) for op_id, (name, spec) in enumerate(ops.items()) if _is_generated(name, spec, stateful)]
     f32_a = [op_id for op_id, _, spec in generated if spec.unpack == "f32"]
@@ -107,22 +119,25 @@ def _alu_source(fn_name: str, ops: dict, stateful: tuple[str, ...]) -> list[str]
         lines += _unpack_first(f32_a, f32_b)
     for k, (op_id, name, spec) in enumerate(generated):
         if spec.unpack == "f32":
-            xa = "int(sc[ka, i])"
-            xb = "int(sc[kb, i])" if spec.b_unpack else "sc[kb, i]"
+            xa = "int(sc[ua, i])"
+            xb = "int(sc[ub, i])" if spec.b_unpack else "sc[kb, i]"
         elif spec.unpack == "f16":
             xa = "unpack_f16x2(sc[ka, i], aun)"
             xb = "sc[kb, i]"
         else:
             xa, xb = "sc[ka, i]", "sc[kb, i]"
         args = xa if spec.nsrc == 1 else f"{xa}, {xb}"
-        lines += [
-            f"    {'if' if k == 0 else 'elif'} op == {op_id}:  # {name}",
-            "        for i in range(16):",
-            f"            r, c = sem_{_ident(name)}({args})",
-            "            sc[kr, i] = r",
-            "            sc[kc, i] = c",
-            "        return True",
-        ]
+        lines += [f"    {'if' if k == 0 else 'elif'} op == {op_id}:  # {name}", "        for i in range(16):"]
+        if name in semantics.CARRY_FROM_RESULT:
+            # C is float_carry(result): the flag update derives it when an instruction asks
+            lines.append(f"            sc[kr, i] = sem_{_ident(name)}({args})[0]")
+        else:
+            lines += [
+                f"            r, c = sem_{_ident(name)}({args})",
+                "            sc[kr, i] = r",
+                "            sc[kc, i] = c",
+            ]
+        lines.append("        return True")
     lines += ["    return False", ""]
     return lines
 

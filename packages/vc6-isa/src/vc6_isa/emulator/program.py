@@ -19,8 +19,8 @@ from .. import encoding
 from ..instruction import AluInstruction, AluOp, BranchInstruction, Instruction
 from . import hazards as H
 from . import layout as L
-from .dispatch import add_op_ids, mul_op_ids, pure_ops
-from .semantics import FLOAT_RESULT
+from .dispatch import add_op_ids, dispatched_ops, mul_op_ids, pure_ops
+from .semantics import CARRY_FROM_RESULT, FLOAT_RESULT
 
 _F32_UNPACK = {name: code for code, name in enumerate(encoding.F32_UNPACKS)}
 _F16_UNPACK = {name: code for code, name in enumerate(encoding.F16_UNPACKS)}
@@ -111,7 +111,7 @@ FAST_PERIPHERALS = frozenset(encoding.MAGIC_ADDRESSES[n] for n in ("tmud", "tmua
 #: FAST_PERIPHERALS (r5 as a destination broadcasts: the general path's job).
 _FAST_MAGIC_DESTS = frozenset(encoding.MAGIC_ACCUMULATORS - {5}) | {encoding.WADDR_NOP} | FAST_PERIPHERALS
 
-_FAST_SIGNALS = frozenset({"ldunif", "ldunifa", "ldunifrf", "ldunifarf", "ldtmu", "smimm"})
+_FAST_SIGNALS = frozenset({"ldunif", "ldunifa", "ldunifrf", "ldunifarf", "ldtmu", "smimm", "rot"})
 _LOADS = frozenset({"ldunif", "ldunifa", "ldunifrf", "ldunifarf", "ldtmu"})
 
 
@@ -120,9 +120,9 @@ def fast_path_shape(instr: AluInstruction) -> bool:
 
     That is: pure ALU ops (or nop without flags), results to register-file entries,
     accumulators r0-r4, the TMU registers of `FAST_PERIPHERALS` or nothing, no output pack, at most one of ldunif/ldunifa/
-    ldunifrf/ldunifarf/ldtmu (writing the rf or r0-r5), and no rule broken by the
-    instruction itself. Everything else (thread switches, branches, peripheral writes, r5
-    broadcast, rotation, ...) takes the general path; so does a fast-path instruction whose
+    ldunifrf/ldunifarf/ldtmu (writing the rf or r0-r5), rotation of the mul operands (rot),
+    and no rule broken by the instruction itself. Everything else (thread switches, branches,
+    peripheral writes, r5 broadcast, ...) takes the general path; so does a fast-path instruction whose
     state would raise a hazard. Both paths compute the same results and cycles.
     """
     if instr.sigs - _FAST_SIGNALS or len(instr.sigs & _LOADS) > 1 or static_hazard(instr):
@@ -182,10 +182,19 @@ def fast_columns(row: np.ndarray) -> None:
     row[L.P_HIGH_RF] = 1 if high or any(32 <= d < L.R_ACC for d in (adst, mdst, sdst)) else 0
 
 
+def _cache_aligned_table(rows: int) -> np.ndarray:
+    """A zeroed int64 (rows, P_NCOLS) table whose rows start on 64-byte cache lines, so the fast
+    path's columns of a row (layout: the first 32) span four lines."""
+    raw = np.zeros(rows * L.P_NCOLS + 8, np.int64)
+    skip = (-raw.ctypes.data // 8) % 8
+    return raw[skip : skip + rows * L.P_NCOLS].reshape(rows, L.P_NCOLS)
+
+
 def lower(instructions: list[Instruction | None]) -> np.ndarray:
     """The run loop's table for a list of decoded instructions (None: undecodable word)."""
     add_ids, mul_ids = add_op_ids(), mul_op_ids()
-    table = np.zeros((len(instructions), L.P_NCOLS), np.int64)
+    dispatched = dispatched_ops()
+    table = _cache_aligned_table(len(instructions))
     for i, instr in enumerate(instructions):
         row = table[i]
         if instr is None:
@@ -217,6 +226,9 @@ def lower(instructions: list[Instruction | None]) -> np.ndarray:
             row[L.P_RADDR_B] = instr.raddr_b
             if "smimm" in instr.sigs and instr.raddr_b < len(encoding.SMALL_IMMEDIATES):
                 row[L.P_IMM] = encoding.SMALL_IMMEDIATES[instr.raddr_b]
+            # the dispatch leaves these ops' carry to the flag update (effects.update_flags)
+            row[L.P_ACARRY] = 1 if instr.add.op in CARRY_FROM_RESULT and instr.add.op in dispatched[0] else 0
+            row[L.P_MCARRY] = 1 if instr.mul.op in CARRY_FROM_RESULT and instr.mul.op in dispatched[1] else 0
             row[L.P_AUSEFUL] = 0 if instr.add.op == "nop" else 1
             row[L.P_MUSEFUL] = 0 if instr.mul.op == "nop" else 1
             row[L.P_ANSRC] = add_spec.nsrc

@@ -21,7 +21,7 @@ Choices for behaviour the references mark UNCERTAIN, each made once, here or in 
 * NaN results: see fp.py (propagate the first NaN operand, quieted; invalid ops give
   0x7fc00000; f16 0x7e00). Denormals are preserved everywhere, inputs and outputs
   (Vulkan driver advertises denorm-preserve, no flush-to-zero; reference 10.3).
-* C flag (reference 10.2/10.3, Appendix F #13), see `_float_carry` and each op:
+* C flag (reference 10.2/10.3, Appendix F #13), see `float_carry` and each op:
     add: carry out of bit 31; sub: borrow (a < b unsigned, observed on hardware);
     neg: borrow of 0 - a; min/max: a > b signed and umin/umax: a > b unsigned (Mesa-cc
     ilt = MIN(y, x).pushc); fmin/fmax: a > b as floats, 0 if either is NaN;
@@ -96,7 +96,7 @@ def flag_z_n(result, is_float):
 
 
 @jit
-def _float_carry(r) -> int:
+def float_carry(r) -> int:
     """C of a float-result op: the f32 result is zero or negative, and not NaN."""
     mag = r & F32_ABS
     if mag > F32_INF:
@@ -107,7 +107,7 @@ def _float_carry(r) -> int:
 @jit
 def _float_out(r):
     """Result tuple of a float-result op: (bits, C)."""
-    return r, _float_carry(r)
+    return r, float_carry(r)
 
 
 # --------------------------------------------------------------------------------------
@@ -811,7 +811,15 @@ FLOAT_RESULT: frozenset = frozenset(
     }
 )  # fmt: skip
 
+#: Ops whose C flag is `float_carry` of their result (every float-result op but fmin/fmax,
+#: whose C compares the operands, and fdx/fdy, which the machine evaluates with C = 0). The
+#: machine's op dispatch leaves their carry out of the lane loop and the flag update derives
+#: it from the result, only when the instruction updates flags (test_semantics checks the
+#: identity for every op listed).
+CARRY_FROM_RESULT: frozenset = FLOAT_RESULT - {"fmin", "fmax", "fdx", "fdy"}
+
 __all__ = [
+    "CARRY_FROM_RESULT",
     "FLOAT_RESULT",
     "JIT_ENABLED",
     "SEMANTICS",
@@ -820,6 +828,7 @@ __all__ = [
     "fdx_lane",
     "fdy_lane",
     "flag_z_n",
+    "float_carry",
     "pack_f32",
     "unpack_f16x2",
     "unpack_f32",

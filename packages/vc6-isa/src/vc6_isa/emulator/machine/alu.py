@@ -6,8 +6,6 @@ from ..hazards import (
     H_FLAGS_UNDEFINED,
     H_LDTMU_EMPTY,
     H_R4_WRITE_EARLY,
-    H_ROT_R5_WRITTEN,
-    H_ROT_SOURCE_WRITTEN,
     H_RTOP_UNDEFINED,
     H_SFU_IN_THRSW_DELAY,
     H_UNIFA_TOO_CLOSE,
@@ -63,10 +61,6 @@ from ..layout import (
     SIG_WRTMUC,
     T_FIFO_COUNT,
     T_LINK,
-    T_PREV_ACC,
-    T_PREV_RF0,
-    T_PREV_RF1,
-    T_PREV_RF2,
     T_QPU,
     T_R4_CD,
     T_THREAD,
@@ -86,7 +80,14 @@ from .destinations import write_dest
 from .effects import pop_tmu_result, retire_alu, update_flags
 from .memory import MASK32, hazard, load_uniform_cold, mmu_fault, next_uniform
 from .memory_model import unifa_line_fetch
-from .operands import check_read, cond_mask, load_operand, source_row
+from .operands import (
+    check_read,
+    cond_mask,
+    load_operand,
+    rot_hazard,
+    rotate_mul_operands,
+    source_row,
+)
 from .ops import (
     A_BARRIERID,
     A_EIDX,
@@ -150,33 +151,11 @@ def read_operands(m, slot, pc, smimm, rot, sc):
                 return ev
         load_operand(slot, srow, imm, regs, sc, k)
     if rot:
-        # rot signal: both mul operands rotate across lanes (reference 10.10)
-        n = rb & 15
-        if rb == 0:
-            if strict and (ts[slot, T_PREV_ACC] & 32) != 0:
-                return hazard(gs, H_ROT_R5_WRITTEN, slot, pc, 5)
-            n = regs[slot, R_ACC + 5, 0] & 15
-        for k in range(2, 4):
-            mux = prog[pc, P_MA + k - 2]
-            if mux < 0:
-                continue
-            if strict:
-                if mux < 6 and (ts[slot, T_PREV_ACC] >> mux) & 1 != 0:
-                    return hazard(gs, H_ROT_SOURCE_WRITTEN, slot, pc, R_ACC + mux)
-                if mux == 6 and (
-                    ts[slot, T_PREV_RF0] == ra
-                    or ts[slot, T_PREV_RF1] == ra
-                    or ts[slot, T_PREV_RF2] == ra
-                ):
-                    return hazard(gs, H_ROT_SOURCE_WRITTEN, slot, pc, ra)
-            for i in range(16):
-                sc[8, i] = sc[k, i]
-            if mux < 6:
-                for i in range(16):
-                    sc[k, i] = sc[8, (i - n) & 15]
-            else:
-                for i in range(16):
-                    sc[k, i] = sc[8, (i & 12) | ((i - n) & 3)]
+        if strict:
+            code, arg = rot_hazard(slot, pc, prog, ts)
+            if code != 0:
+                return hazard(gs, code, slot, pc, arg)
+        rotate_mul_operands(slot, pc, prog, regs, sc)
     return 0
 
 

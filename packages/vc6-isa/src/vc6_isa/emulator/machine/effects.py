@@ -10,10 +10,12 @@ from ..layout import (
     G_USEFUL,
     J_BUDGET,
     J_ISSUE,
+    P_ACARRY,
     P_AFLOAT,
     P_APF,
     P_AUF,
     P_AUSEFUL,
+    P_MCARRY,
     P_MFLOAT,
     P_MPF,
     P_MUF,
@@ -38,6 +40,7 @@ from ..layout import (
     T_UNIF,
     T_UNIFA_AGE,
 )
+from ..semantics import float_carry
 from .memory import hazard
 from .operands import write_flags
 
@@ -99,6 +102,10 @@ def update_flags(m, slot, pc, sc):
         pf = apf if which == 0 else mpf
         uf = auf if which == 0 else muf
         if pf != 0 or uf != 0:
+            if prog[pc, P_ACARRY if which == 0 else P_MCARRY] != 0:
+                # the op's dispatch left the carry out (semantics.CARRY_FROM_RESULT)
+                for i in range(16):
+                    sc[6 + which, i] = float_carry(sc[4 + which, i])
             fl = prog[pc, P_AFLOAT] if which == 0 else prog[pc, P_MFLOAT]
             write_flags(slot, pf, uf, fl, sc, 4 + which, 6 + which, m.lanes)
             wrote = True

@@ -46,6 +46,7 @@ from ..layout import (
     SIG_LDUNIFA,
     SIG_LDUNIFARF,
     SIG_LDUNIFRF,
+    SIG_ROT,
     SIG_THRSW,
     T_BR_AGE,
     T_END_AGE,
@@ -81,8 +82,10 @@ from .effects import (
     retire_alu,
     update_flags,
 )
-from .memory import consumed_uniform, find_region, hazard, load_uniform
-from .operands import cond_mask, load_operand
+from .lanes import copy_row, fill_row, select_row
+from .memory import consumed_uniform, find_region, hazard, uniform_in
+from .memory_model import unifa_line_fetch
+from .operands import cond_mask, load_operand, rot_hazard, rotate_mul_operands
 from .ops import A_NOP, A_TMUWT, M_NOP, add_alu, mul_alu
 from .threads import end_thread, switch_out
 
@@ -192,12 +195,9 @@ def write_result(slot, row, cond, sc, vrow, mrow, regs):
     """regs[slot, row] <- sc[vrow]: every lane when `cond` is 0, else the lanes where sc[mrow]
     (the condition's mask) is set."""
     if cond == 0:
-        for i in range(16):
-            regs[slot, row, i] = sc[vrow, i]
-        return
-    for i in range(16):
-        if sc[mrow, i] != 0:
-            regs[slot, row, i] = sc[vrow, i]
+        copy_row(regs[slot, row], sc[vrow])
+    else:
+        select_row(regs[slot, row], sc[vrow], sc[mrow])
 
 
 @jit_lean_inline
@@ -237,13 +237,16 @@ def fast_step(m, slot, pc, sc):
         if ts[slot, T_UNIFA_AGE] + 1 < 4:
             return -1
         uaddr = ts[slot, T_UNIFA]
-        if (uaddr >> jp[J_LINE_SHIFT]) != ts[slot, T_UNIFA_LINE]:
-            return -1  # a new line: step does the fetch
-    if uaddr >= 0 and find_region(uaddr, 4, bases, sizes) < 0:
-        return -1
+    ubo = -1  # the BO the uniform is read from
+    if uaddr >= 0:
+        ubo = find_region(uaddr, 4, bases, sizes)
+        if ubo < 0:
+            return -1
     if uaddr < 0 and (sig & (SIG_LDUNIF | SIG_LDUNIFRF | SIG_LDUNIFA | SIG_LDUNIFARF)) != 0:
         return -1
     if (sig & SIG_LDTMU) != 0 and ts[slot, T_FIFO_COUNT] == 0:
+        return -1
+    if (sig & SIG_ROT) != 0 and jp[J_STRICT] != 0 and rot_hazard(slot, pc, prog, ts)[0] != 0:
         return -1
     # ---- from here on nothing can fail except the cycle budget, checked where step does
     q = ts[slot, T_QPU]
@@ -253,6 +256,8 @@ def fast_step(m, slot, pc, sc):
         srow = prog[pc, P_SRC + k]
         if srow != -1:
             load_operand(slot, srow, imm, regs, sc, k)
+    if (sig & SIG_ROT) != 0:
+        rotate_mul_operands(slot, pc, prog, regs, sc)
     # write masks from the flags before this instruction (for conditional writes, and for
     # TMU writes, whose lookups take their lanes from the mask)
     adst = prog[pc, P_ADST]
@@ -268,17 +273,19 @@ def fast_step(m, slot, pc, sc):
         mul_alu(mop, prog[pc, P_MAU], prog[pc, P_MBU], sc, 2, 3, 5, 7)
     u = 0
     if uaddr >= 0:
-        u = load_uniform(uaddr, hosts, bases, sizes)
+        u = uniform_in(ubo, uaddr, hosts, bases)
         if (sig & (SIG_LDUNIF | SIG_LDUNIFRF)) != 0:
             consumed_uniform(slot, uaddr, ts, gs)
         else:
+            line = uaddr >> jp[J_LINE_SHIFT]
+            if line != ts[slot, T_UNIFA_LINE]:
+                unifa_line_fetch(slot, line, ts, m.qs, jp, m.fp)  # where exec_alu fetches it
             ts[slot, T_UNIFA] = uaddr + 4
     head = -1
     if (sig & SIG_LDTMU) != 0:
         # the result is read now (as by exec_alu): a TMU write below may reuse its FIFO row
         head = pop_tmu_result(m, slot, q)
-        for i in range(16):
-            sc[12, i] = m.fifo[slot, head, i]
+        copy_row(sc[12], m.fifo[slot, head])
     if update_flags(m, slot, pc, sc):
         valid |= V_FLAGS
     prev_acc = 0
@@ -300,11 +307,9 @@ def fast_step(m, slot, pc, sc):
             continue
         if which == 2:  # the signal's load
             if head >= 0:
-                for i in range(16):
-                    regs[slot, row, i] = sc[12, i]
+                copy_row(regs[slot, row], sc[12])
             else:
-                for i in range(16):
-                    regs[slot, row, i] = u
+                fill_row(regs[slot, row], u)
         else:
             write_result(slot, row, acond if which == 0 else mcond, sc, 4 + which, 10 + which, regs)
         if row >= R_ACC:

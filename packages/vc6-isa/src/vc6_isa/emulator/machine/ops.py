@@ -118,30 +118,28 @@ MAGIC_SFU_LAST = 24
 
 @jit_lean
 def add_alu(op, aun, bun, sc, ka, kb, kr, kc):
-    """Evaluate a table op over 16 lanes into res/carry; False if the run loop must."""
+    """Evaluate a table op over 16 lanes into res/carry (carry: not for CARRY_FROM_RESULT ops); False if the run loop must."""
+    ua = ka
+    ub = kb
     if aun != UNPACK_NONE and (op == 0 or op == 1 or op == 2 or op == 5 or op == 14 or op == 15 or op == 65 or op == 67 or op == 68 or op == 69 or op == 70 or op == 71 or op == 72 or op == 73 or op == 74):
         for i in range(16):
             sc[13, i] = unpack_f32(sc[ka, i], aun)
-        ka = 13
+        ua = 13
     if bun != UNPACK_NONE and (op == 0 or op == 1 or op == 2 or op == 5 or op == 14 or op == 15 or op == 65):
         for i in range(16):
             sc[14, i] = unpack_f32(sc[kb, i], bun)
-        kb = 14
+        ub = 14
     if op == 0:  # fadd
         for i in range(16):
-            r, c = sem_FADD(int(sc[ka, i]), int(sc[kb, i]))
-            sc[kr, i] = r
-            sc[kc, i] = c
+            sc[kr, i] = sem_FADD(int(sc[ua, i]), int(sc[ub, i]))[0]
         return True
     elif op == 1:  # faddnf
         for i in range(16):
-            r, c = sem_FADDNF(int(sc[ka, i]), int(sc[kb, i]))
-            sc[kr, i] = r
-            sc[kc, i] = c
+            sc[kr, i] = sem_FADDNF(int(sc[ua, i]), int(sc[ub, i]))[0]
         return True
     elif op == 2:  # vfpack
         for i in range(16):
-            r, c = sem_VFPACK(int(sc[ka, i]), int(sc[kb, i]))
+            r, c = sem_VFPACK(int(sc[ua, i]), int(sc[ub, i]))
             sc[kr, i] = r
             sc[kc, i] = c
         return True
@@ -159,9 +157,7 @@ def add_alu(op, aun, bun, sc, ka, kb, kr, kc):
         return True
     elif op == 5:  # fsub
         for i in range(16):
-            r, c = sem_FSUB(int(sc[ka, i]), int(sc[kb, i]))
-            sc[kr, i] = r
-            sc[kc, i] = c
+            sc[kr, i] = sem_FSUB(int(sc[ua, i]), int(sc[ub, i]))[0]
         return True
     elif op == 6:  # min
         for i in range(16):
@@ -213,13 +209,13 @@ def add_alu(op, aun, bun, sc, ka, kb, kr, kc):
         return True
     elif op == 14:  # fmin
         for i in range(16):
-            r, c = sem_FMIN(int(sc[ka, i]), int(sc[kb, i]))
+            r, c = sem_FMIN(int(sc[ua, i]), int(sc[ub, i]))
             sc[kr, i] = r
             sc[kc, i] = c
         return True
     elif op == 15:  # fmax
         for i in range(16):
-            r, c = sem_FMAX(int(sc[ka, i]), int(sc[kb, i]))
+            r, c = sem_FMAX(int(sc[ua, i]), int(sc[ub, i]))
             sc[kr, i] = r
             sc[kc, i] = c
         return True
@@ -273,45 +269,31 @@ def add_alu(op, aun, bun, sc, ka, kb, kr, kc):
         return True
     elif op == 27:  # recip
         for i in range(16):
-            r, c = sem_RECIP(sc[ka, i])
-            sc[kr, i] = r
-            sc[kc, i] = c
+            sc[kr, i] = sem_RECIP(sc[ka, i])[0]
         return True
     elif op == 58:  # rsqrt
         for i in range(16):
-            r, c = sem_RSQRT(sc[ka, i])
-            sc[kr, i] = r
-            sc[kc, i] = c
+            sc[kr, i] = sem_RSQRT(sc[ka, i])[0]
         return True
     elif op == 59:  # exp
         for i in range(16):
-            r, c = sem_EXP(sc[ka, i])
-            sc[kr, i] = r
-            sc[kc, i] = c
+            sc[kr, i] = sem_EXP(sc[ka, i])[0]
         return True
     elif op == 60:  # log
         for i in range(16):
-            r, c = sem_LOG(sc[ka, i])
-            sc[kr, i] = r
-            sc[kc, i] = c
+            sc[kr, i] = sem_LOG(sc[ka, i])[0]
         return True
     elif op == 61:  # sin
         for i in range(16):
-            r, c = sem_SIN(sc[ka, i])
-            sc[kr, i] = r
-            sc[kc, i] = c
+            sc[kr, i] = sem_SIN(sc[ka, i])[0]
         return True
     elif op == 62:  # rsqrt2
         for i in range(16):
-            r, c = sem_RSQRT2(sc[ka, i])
-            sc[kr, i] = r
-            sc[kc, i] = c
+            sc[kr, i] = sem_RSQRT2(sc[ka, i])[0]
         return True
     elif op == 65:  # fcmp
         for i in range(16):
-            r, c = sem_FCMP(int(sc[ka, i]), int(sc[kb, i]))
-            sc[kr, i] = r
-            sc[kc, i] = c
+            sc[kr, i] = sem_FCMP(int(sc[ua, i]), int(sc[ub, i]))[0]
         return True
     elif op == 66:  # vfmax
         for i in range(16):
@@ -321,57 +303,47 @@ def add_alu(op, aun, bun, sc, ka, kb, kr, kc):
         return True
     elif op == 67:  # fround
         for i in range(16):
-            r, c = sem_FROUND(int(sc[ka, i]))
-            sc[kr, i] = r
-            sc[kc, i] = c
+            sc[kr, i] = sem_FROUND(int(sc[ua, i]))[0]
         return True
     elif op == 68:  # ftoin
         for i in range(16):
-            r, c = sem_FTOIN(int(sc[ka, i]))
+            r, c = sem_FTOIN(int(sc[ua, i]))
             sc[kr, i] = r
             sc[kc, i] = c
         return True
     elif op == 69:  # ftrunc
         for i in range(16):
-            r, c = sem_FTRUNC(int(sc[ka, i]))
-            sc[kr, i] = r
-            sc[kc, i] = c
+            sc[kr, i] = sem_FTRUNC(int(sc[ua, i]))[0]
         return True
     elif op == 70:  # ftoiz
         for i in range(16):
-            r, c = sem_FTOIZ(int(sc[ka, i]))
+            r, c = sem_FTOIZ(int(sc[ua, i]))
             sc[kr, i] = r
             sc[kc, i] = c
         return True
     elif op == 71:  # ffloor
         for i in range(16):
-            r, c = sem_FFLOOR(int(sc[ka, i]))
-            sc[kr, i] = r
-            sc[kc, i] = c
+            sc[kr, i] = sem_FFLOOR(int(sc[ua, i]))[0]
         return True
     elif op == 72:  # ftouz
         for i in range(16):
-            r, c = sem_FTOUZ(int(sc[ka, i]))
+            r, c = sem_FTOUZ(int(sc[ua, i]))
             sc[kr, i] = r
             sc[kc, i] = c
         return True
     elif op == 73:  # fceil
         for i in range(16):
-            r, c = sem_FCEIL(int(sc[ka, i]))
-            sc[kr, i] = r
-            sc[kc, i] = c
+            sc[kr, i] = sem_FCEIL(int(sc[ua, i]))[0]
         return True
     elif op == 74:  # ftoc
         for i in range(16):
-            r, c = sem_FTOC(int(sc[ka, i]))
+            r, c = sem_FTOC(int(sc[ua, i]))
             sc[kr, i] = r
             sc[kc, i] = c
         return True
     elif op == 80:  # itof
         for i in range(16):
-            r, c = sem_ITOF(sc[ka, i])
-            sc[kr, i] = r
-            sc[kc, i] = c
+            sc[kr, i] = sem_ITOF(sc[ka, i])[0]
         return True
     elif op == 81:  # clz
         for i in range(16):
@@ -381,9 +353,7 @@ def add_alu(op, aun, bun, sc, ka, kb, kr, kc):
         return True
     elif op == 82:  # utof
         for i in range(16):
-            r, c = sem_UTOF(sc[ka, i])
-            sc[kr, i] = r
-            sc[kc, i] = c
+            sc[kr, i] = sem_UTOF(sc[ka, i])[0]
         return True
     return False
 
@@ -391,15 +361,17 @@ def add_alu(op, aun, bun, sc, ka, kb, kr, kc):
 
 @jit_lean
 def mul_alu(op, aun, bun, sc, ka, kb, kr, kc):
-    """Evaluate a table op over 16 lanes into res/carry; False if the run loop must."""
+    """Evaluate a table op over 16 lanes into res/carry (carry: not for CARRY_FROM_RESULT ops); False if the run loop must."""
+    ua = ka
+    ub = kb
     if aun != UNPACK_NONE and (op == 6 or op == 9):
         for i in range(16):
             sc[13, i] = unpack_f32(sc[ka, i], aun)
-        ka = 13
+        ua = 13
     if bun != UNPACK_NONE and (op == 9):
         for i in range(16):
             sc[14, i] = unpack_f32(sc[kb, i], bun)
-        kb = 14
+        ub = 14
     if op == 0:  # add
         for i in range(16):
             r, c = sem_ADD(sc[ka, i], sc[kb, i])
@@ -426,9 +398,7 @@ def mul_alu(op, aun, bun, sc, ka, kb, kr, kc):
         return True
     elif op == 6:  # fmov
         for i in range(16):
-            r, c = sem_FMOV(int(sc[ka, i]))
-            sc[kr, i] = r
-            sc[kc, i] = c
+            sc[kr, i] = sem_FMOV(int(sc[ua, i]))[0]
         return True
     elif op == 8:  # mov
         for i in range(16):
@@ -438,9 +408,7 @@ def mul_alu(op, aun, bun, sc, ka, kb, kr, kc):
         return True
     elif op == 9:  # fmul
         for i in range(16):
-            r, c = sem_FMUL(int(sc[ka, i]), int(sc[kb, i]))
-            sc[kr, i] = r
-            sc[kc, i] = c
+            sc[kr, i] = sem_FMUL(int(sc[ua, i]), int(sc[ub, i]))[0]
         return True
     return False
 
