@@ -81,7 +81,8 @@ from .effects import (
     retire_alu,
     update_flags,
 )
-from .memory import consumed_uniform, find_region, hazard, load_uniform
+from .memory import consumed_uniform, find_region, hazard, uniform_in
+from .memory_model import unifa_line_fetch
 from .operands import cond_mask, load_operand
 from .ops import A_NOP, A_TMUWT, M_NOP, add_alu, mul_alu
 from .threads import end_thread, switch_out
@@ -237,10 +238,11 @@ def fast_step(m, slot, pc, sc):
         if ts[slot, T_UNIFA_AGE] + 1 < 4:
             return -1
         uaddr = ts[slot, T_UNIFA]
-        if (uaddr >> jp[J_LINE_SHIFT]) != ts[slot, T_UNIFA_LINE]:
-            return -1  # a new line: step does the fetch
-    if uaddr >= 0 and find_region(uaddr, 4, bases, sizes) < 0:
-        return -1
+    ureg = -1  # the BO holding the uniform word
+    if uaddr >= 0:
+        ureg = find_region(uaddr, 4, bases, sizes)
+        if ureg < 0:
+            return -1
     if uaddr < 0 and (sig & (SIG_LDUNIF | SIG_LDUNIFRF | SIG_LDUNIFA | SIG_LDUNIFARF)) != 0:
         return -1
     if (sig & SIG_LDTMU) != 0 and ts[slot, T_FIFO_COUNT] == 0:
@@ -268,10 +270,15 @@ def fast_step(m, slot, pc, sc):
         mul_alu(mop, prog[pc, P_MAU], prog[pc, P_MBU], sc, 2, 3, 5, 7)
     u = 0
     if uaddr >= 0:
-        u = load_uniform(uaddr, hosts, bases, sizes)
+        u = uniform_in(ureg, uaddr, hosts, bases)
         if (sig & (SIG_LDUNIF | SIG_LDUNIFRF)) != 0:
             consumed_uniform(slot, uaddr, ts, gs)
         else:
+            # as exec_alu: a new line of the unifa stream is fetched (the thread stalls) before
+            # the ldtmu below waits
+            line = uaddr >> jp[J_LINE_SHIFT]
+            if line != ts[slot, T_UNIFA_LINE]:
+                unifa_line_fetch(slot, line, ts, m.qs, jp, m.fp)
             ts[slot, T_UNIFA] = uaddr + 4
     head = -1
     if (sig & SIG_LDTMU) != 0:

@@ -148,6 +148,12 @@ def load_uniform(addr, hosts, bases, sizes):
     r = find_region(addr, 4, bases, sizes)
     if r < 0:
         return -1
+    return uniform_in(r, addr, hosts, bases)
+
+
+@jit_lean_inline
+def uniform_in(r, addr, hosts, bases):
+    """`load_uniform` from BO `r`, known to hold [addr, addr+4)."""
     n = bases.shape[0]
     off = addr - bases[r]
     if peek8(hosts[2 * n + r] + (off >> UNIFORM_PAGE_SHIFT)) != 0:

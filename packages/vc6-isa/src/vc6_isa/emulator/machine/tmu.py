@@ -62,6 +62,7 @@ def tmu_lookup(m, slot, pc, sc, arow, mrow, cfg):
     ts[slot, T_TMU_NDATA] = 0
     ts[slot, T_TMU_SEQ] = 0
     # which lanes take part
+    nact = 0
     for quad in range(4):
         any_msf = False
         for j in range(4):
@@ -70,9 +71,11 @@ def tmu_lookup(m, slot, pc, sc, arow, mrow, cfg):
         for j in range(4):
             i = 4 * quad + j
             if per_pixel != 0:
-                lanes[slot, L_ACT, i] = 1 if (sc[mrow, i] != 0 and lanes[slot, L_MSF, i] != 0) else 0
+                act = sc[mrow, i] != 0 and lanes[slot, L_MSF, i] != 0
             else:
-                lanes[slot, L_ACT, i] = 1 if (sc[mrow, i] != 0 and any_msf) else 0
+                act = sc[mrow, i] != 0 and any_msf
+            lanes[slot, L_ACT, i] = 1 if act else 0
+            nact += 1 if act else 0
     if typ >= 2 and typ <= 4:
         nvec = typ
         esize = 4
@@ -89,9 +92,6 @@ def tmu_lookup(m, slot, pc, sc, arow, mrow, cfg):
     # the BO of the previous lane's access and its bounds (region_bounds): lanes in it skip the search
     r = -1
     lo = end = nxt = np.int64(0)
-    nact = 0
-    for i in range(16):
-        nact += lanes[slot, L_ACT, i]
     gs[G_TMU_REQ] += 1
     wbytes0 = gs[G_TMU_WBYTES]
     nbytes = 0
@@ -136,12 +136,16 @@ def tmu_lookup(m, slot, pc, sc, arow, mrow, cfg):
             return hazard(gs, H_FIFO_OVERFLOW, slot, pc, queued)
         head = ts[slot, T_FIFO_HEAD]
         count = ts[slot, T_FIFO_COUNT]
-        for k in range(results):
+        # inactive lanes read 0: the first result word's row gets it in the lane loop below,
+        # the other rows here
+        e0 = (head + count) % FIFO_CAP
+        for k in range(1, results):
             e = (head + count + k) % FIFO_CAP
             for i in range(16):
                 fifo[slot, e, i] = 0
         for i in range(16):
             if lanes[slot, L_ACT, i] == 0:
+                fifo[slot, e0, i] = 0
                 continue
             a = np.int64(sc[arow, i])
             if strict and (a & (esize - 1)) != 0:
@@ -159,8 +163,7 @@ def tmu_lookup(m, slot, pc, sc, arow, mrow, cfg):
                             v -= 0x100
                         elif esize == 2 and v >= 0x8000:
                             v -= 0x10000
-                    e = (head + count + k) % FIFO_CAP
-                    fifo[slot, e, i] = v & MASK32
+                    fifo[slot, (e0 + k) % FIFO_CAP, i] = v & MASK32
             else:
                 old = load_cold(a, 4, hosts, bases, sizes)
                 if old < 0:
@@ -170,8 +173,7 @@ def tmu_lookup(m, slot, pc, sc, arow, mrow, cfg):
                 new = tmu_atomic(op, ndata, old, d0, d1)
                 if not store(a, 4, new, hosts, bases, sizes):
                     return mmu_fault(gs, slot, pc, a, 4)
-                e = (head + count) % FIFO_CAP
-                fifo[slot, e, i] = old & MASK32
+                fifo[slot, e0, i] = old & MASK32
                 gs[G_TMU_WBYTES] += 4
         nbytes = nact * results * esize
         gs[G_TMU_RBYTES] += nbytes
