@@ -143,38 +143,43 @@ def tmu_lookup(m, slot, pc, sc, arow, mrow, cfg):
             e = (head + count + k) % FIFO_CAP
             for i in range(16):
                 fifo[slot, e, i] = 0
-        for i in range(16):
-            if lanes[slot, L_ACT, i] == 0:
-                fifo[slot, e0, i] = 0
-                continue
-            a = np.int64(sc[arow, i])
-            if strict and (a & (esize - 1)) != 0:
-                return hazard(gs, H_MISALIGNED, slot, pc, a)
-            a = a & ~np.int64(esize - 1)
-            if op == 15:
-                for k in range(nvec):
-                    ea = a if nvec == 1 else ((a & ~np.int64(15)) | ((a + 4 * k) & 15))
-                    r, lo, end, nxt = lane_region(ea, esize, r, lo, end, nxt, bases, sizes)
-                    if r < 0:
-                        return mmu_fault(gs, slot, pc, ea, esize)
-                    v = read_in(r, ea, esize, hosts, bases)
-                    if signed:
-                        if esize == 1 and v >= 0x80:
-                            v -= 0x100
-                        elif esize == 2 and v >= 0x8000:
-                            v -= 0x10000
-                    fifo[slot, (e0 + k) % FIFO_CAP, i] = v & MASK32
-            else:
-                old = load_cold(a, 4, hosts, bases, sizes)
-                if old < 0:
-                    return mmu_fault(gs, slot, pc, a, 4)
-                d0 = np.int64(lanes[slot, L_TMUD, i])
-                d1 = np.int64(lanes[slot, L_TMUD + 1, i])
-                new = tmu_atomic(op, ndata, old, d0, d1)
-                if not store(a, 4, new, hosts, bases, sizes):
-                    return mmu_fault(gs, slot, pc, a, 4)
-                fifo[slot, e0, i] = old & MASK32
-                gs[G_TMU_WBYTES] += 4
+        if op == 15 and nvec == 1 and esize == 4:
+            ev = load_words(m, slot, pc, sc, arow, e0, strict)
+            if ev != 0:
+                return ev
+        else:
+            for i in range(16):
+                if lanes[slot, L_ACT, i] == 0:
+                    fifo[slot, e0, i] = 0
+                    continue
+                a = np.int64(sc[arow, i])
+                if strict and (a & (esize - 1)) != 0:
+                    return hazard(gs, H_MISALIGNED, slot, pc, a)
+                a = a & ~np.int64(esize - 1)
+                if op == 15:
+                    for k in range(nvec):
+                        ea = a if nvec == 1 else ((a & ~np.int64(15)) | ((a + 4 * k) & 15))
+                        r, lo, end, nxt = lane_region(ea, esize, r, lo, end, nxt, bases, sizes)
+                        if r < 0:
+                            return mmu_fault(gs, slot, pc, ea, esize)
+                        v = read_in(r, ea, esize, hosts, bases)
+                        if signed:
+                            if esize == 1 and v >= 0x80:
+                                v -= 0x100
+                            elif esize == 2 and v >= 0x8000:
+                                v -= 0x10000
+                        fifo[slot, (e0 + k) % FIFO_CAP, i] = v & MASK32
+                else:
+                    old = load_cold(a, 4, hosts, bases, sizes)
+                    if old < 0:
+                        return mmu_fault(gs, slot, pc, a, 4)
+                    d0 = np.int64(lanes[slot, L_TMUD, i])
+                    d1 = np.int64(lanes[slot, L_TMUD + 1, i])
+                    new = tmu_atomic(op, ndata, old, d0, d1)
+                    if not store(a, 4, new, hosts, bases, sizes):
+                        return mmu_fault(gs, slot, pc, a, 4)
+                    fifo[slot, e0, i] = old & MASK32
+                    gs[G_TMU_WBYTES] += 4
         nbytes = nact * results * esize
         gs[G_TMU_RBYTES] += nbytes
     # cycle model (executor.CycleModel): the lookup waits for a place in the QPU's queue of
@@ -225,6 +230,29 @@ def tmu_lookup(m, slot, pc, sc, arow, mrow, cfg):
     if ndata > 0:
         ts[slot, T_WRITES] += 1
         ts[slot, T_WRITE_DONE] = max(ts[slot, T_WRITE_DONE], ready)
+    return 0
+
+
+@jit_lean
+def load_words(m, slot, pc, sc, arow, row, strict):
+    """The common lookup, one 32-bit word per lane, of :func:`tmu_lookup`: the word at each active
+    lane's address (sc[arow]) into FIFO row `row`, 0 for the other lanes. Returns 0 or an event
+    (a misaligned address under strict checks, an MMU fault), as the general lane loop."""
+    lanes, fifo, hosts, bases, sizes, gs = m.lanes, m.fifo, m.hosts, m.bases, m.sizes, m.gs
+    r = -1
+    lo = end = nxt = np.int64(0)
+    for i in range(16):
+        if lanes[slot, L_ACT, i] == 0:
+            fifo[slot, row, i] = 0
+            continue
+        a = np.int64(sc[arow, i])
+        if strict and (a & 3) != 0:
+            return hazard(gs, H_MISALIGNED, slot, pc, a)
+        a = a & ~np.int64(3)
+        r, lo, end, nxt = lane_region(a, 4, r, lo, end, nxt, bases, sizes)
+        if r < 0:
+            return mmu_fault(gs, slot, pc, a, 4)
+        fifo[slot, row, i] = read_in(r, a, 4, hosts, bases)
     return 0
 
 
