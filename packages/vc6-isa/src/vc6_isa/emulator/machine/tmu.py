@@ -104,19 +104,24 @@ def tmu_lookup(m, slot, pc, sc, arow, mrow, cfg):
                 if strict:
                     return hazard(gs, H_TMU_DATA_COUNT, slot, pc, ndata)
                 n = min(ndata, nvec)
-            for i in range(16):
-                if lanes[slot, L_ACT, i] == 0:
-                    continue
-                a = np.int64(sc[arow, i])
-                if strict and (a & (esize - 1)) != 0:
-                    return hazard(gs, H_MISALIGNED, slot, pc, a)
-                a = a & ~np.int64(esize - 1)
-                for k in range(n):
-                    ea = a if nvec == 1 else ((a & ~np.int64(15)) | ((a + 4 * k) & 15))
-                    r, lo, end, nxt = lane_region(ea, esize, r, lo, end, nxt, bases, sizes)
-                    if r < 0:
-                        return mmu_fault(gs, slot, pc, ea, esize)
-                    store_in(r, ea, esize, np.int64(lanes[slot, L_TMUD + k, i]), hosts, bases, sizes)
+            if nvec == 1 and esize == 4:
+                ev = word_lookup(m, slot, pc, sc, arow, 0, strict, True)
+                if ev != 0:
+                    return ev
+            else:
+                for i in range(16):
+                    if lanes[slot, L_ACT, i] == 0:
+                        continue
+                    a = np.int64(sc[arow, i])
+                    if strict and (a & (esize - 1)) != 0:
+                        return hazard(gs, H_MISALIGNED, slot, pc, a)
+                    a = a & ~np.int64(esize - 1)
+                    for k in range(n):
+                        ea = a if nvec == 1 else ((a & ~np.int64(15)) | ((a + 4 * k) & 15))
+                        r, lo, end, nxt = lane_region(ea, esize, r, lo, end, nxt, bases, sizes)
+                        if r < 0:
+                            return mmu_fault(gs, slot, pc, ea, esize)
+                        store_in(r, ea, esize, np.int64(lanes[slot, L_TMUD + k, i]), hosts, bases, sizes)
             nbytes = nact * n * esize
             gs[G_TMU_WBYTES] += nbytes
         else:
@@ -144,7 +149,7 @@ def tmu_lookup(m, slot, pc, sc, arow, mrow, cfg):
             for i in range(16):
                 fifo[slot, e, i] = 0
         if op == 15 and nvec == 1 and esize == 4:
-            ev = load_words(m, slot, pc, sc, arow, e0, strict)
+            ev = word_lookup(m, slot, pc, sc, arow, e0, strict, False)
             if ev != 0:
                 return ev
         else:
@@ -234,16 +239,19 @@ def tmu_lookup(m, slot, pc, sc, arow, mrow, cfg):
 
 
 @jit_lean
-def load_words(m, slot, pc, sc, arow, row, strict):
-    """The common lookup, one 32-bit word per lane, of :func:`tmu_lookup`: the word at each active
-    lane's address (sc[arow]) into FIFO row `row`, 0 for the other lanes. Returns 0 or an event
-    (a misaligned address under strict checks, an MMU fault), as the general lane loop."""
+def word_lookup(m, slot, pc, sc, arow, row, strict, write):
+    """The common lookups of :func:`tmu_lookup`, one 32-bit word per lane, in a lane loop of their
+    own: with `write`, each active lane's tmud word (lanes L_TMUD) goes to its address
+    (sc[arow]); otherwise the word at its address goes to FIFO row `row`, 0 for the other lanes.
+    Returns 0 or an event (a misaligned address under strict checks, an MMU fault), as the
+    general lane loops."""
     lanes, fifo, hosts, bases, sizes, gs = m.lanes, m.fifo, m.hosts, m.bases, m.sizes, m.gs
     r = -1
     lo = end = nxt = np.int64(0)
     for i in range(16):
         if lanes[slot, L_ACT, i] == 0:
-            fifo[slot, row, i] = 0
+            if not write:
+                fifo[slot, row, i] = 0
             continue
         a = np.int64(sc[arow, i])
         if strict and (a & 3) != 0:
@@ -252,7 +260,10 @@ def load_words(m, slot, pc, sc, arow, row, strict):
         r, lo, end, nxt = lane_region(a, 4, r, lo, end, nxt, bases, sizes)
         if r < 0:
             return mmu_fault(gs, slot, pc, a, 4)
-        fifo[slot, row, i] = read_in(r, a, 4, hosts, bases)
+        if write:
+            store_in(r, a, 4, np.int64(lanes[slot, L_TMUD, i]), hosts, bases, sizes)
+        else:
+            fifo[slot, row, i] = read_in(r, a, 4, hosts, bases)
     return 0
 
 
