@@ -104,11 +104,12 @@ def tmu_lookup(m, slot, pc, sc, arow, mrow, cfg):
                 if strict:
                     return hazard(gs, H_TMU_DATA_COUNT, slot, pc, ndata)
                 n = min(ndata, nvec)
-            if nvec == 1 and esize == 4:
-                ev = word_lookup(m, slot, pc, sc, arow, 0, strict, True)
+            if esize == 4:
+                ev = word_lookup(m, slot, pc, sc, arow, 0, n, strict, True)
                 if ev != 0:
                     return ev
             else:
+                # 8 or 16 bits: one value per lane (types 0, 1, 5, 6)
                 for i in range(16):
                     if lanes[slot, L_ACT, i] == 0:
                         continue
@@ -116,12 +117,10 @@ def tmu_lookup(m, slot, pc, sc, arow, mrow, cfg):
                     if strict and (a & (esize - 1)) != 0:
                         return hazard(gs, H_MISALIGNED, slot, pc, a)
                     a = a & ~np.int64(esize - 1)
-                    for k in range(n):
-                        ea = a if nvec == 1 else ((a & ~np.int64(15)) | ((a + 4 * k) & 15))
-                        r, lo, end, nxt = lane_region(ea, esize, r, lo, end, nxt, bases, sizes)
-                        if r < 0:
-                            return mmu_fault(gs, slot, pc, ea, esize)
-                        store_in(r, ea, esize, np.int64(lanes[slot, L_TMUD + k, i]), hosts, bases, sizes)
+                    r, lo, end, nxt = lane_region(a, esize, r, lo, end, nxt, bases, sizes)
+                    if r < 0:
+                        return mmu_fault(gs, slot, pc, a, esize)
+                    store_in(r, a, esize, np.int64(lanes[slot, L_TMUD, i]), hosts, bases, sizes)
             nbytes = nact * n * esize
             gs[G_TMU_WBYTES] += nbytes
         else:
@@ -148,8 +147,8 @@ def tmu_lookup(m, slot, pc, sc, arow, mrow, cfg):
             e = (head + count + k) % FIFO_CAP
             for i in range(16):
                 fifo[slot, e, i] = 0
-        if op == 15 and nvec == 1 and esize == 4:
-            ev = word_lookup(m, slot, pc, sc, arow, e0, strict, False)
+        if op == 15 and esize == 4:
+            ev = word_lookup(m, slot, pc, sc, arow, e0, nvec, strict, False)
             if ev != 0:
                 return ev
         else:
@@ -162,18 +161,17 @@ def tmu_lookup(m, slot, pc, sc, arow, mrow, cfg):
                     return hazard(gs, H_MISALIGNED, slot, pc, a)
                 a = a & ~np.int64(esize - 1)
                 if op == 15:
-                    for k in range(nvec):
-                        ea = a if nvec == 1 else ((a & ~np.int64(15)) | ((a + 4 * k) & 15))
-                        r, lo, end, nxt = lane_region(ea, esize, r, lo, end, nxt, bases, sizes)
-                        if r < 0:
-                            return mmu_fault(gs, slot, pc, ea, esize)
-                        v = read_in(r, ea, esize, hosts, bases)
-                        if signed:
-                            if esize == 1 and v >= 0x80:
-                                v -= 0x100
-                            elif esize == 2 and v >= 0x8000:
-                                v -= 0x10000
-                        fifo[slot, (e0 + k) % FIFO_CAP, i] = v & MASK32
+                    # 8 or 16 bits: one value per lane
+                    r, lo, end, nxt = lane_region(a, esize, r, lo, end, nxt, bases, sizes)
+                    if r < 0:
+                        return mmu_fault(gs, slot, pc, a, esize)
+                    v = read_in(r, a, esize, hosts, bases)
+                    if signed:
+                        if esize == 1 and v >= 0x80:
+                            v -= 0x100
+                        elif esize == 2 and v >= 0x8000:
+                            v -= 0x10000
+                    fifo[slot, e0, i] = v & MASK32
                 else:
                     old = load_cold(a, 4, hosts, bases, sizes)
                     if old < 0:
@@ -239,12 +237,13 @@ def tmu_lookup(m, slot, pc, sc, arow, mrow, cfg):
 
 
 @jit_lean
-def word_lookup(m, slot, pc, sc, arow, row, strict, write):
-    """The common lookups of :func:`tmu_lookup`, one 32-bit word per lane, in a lane loop of their
-    own: with `write`, each active lane's tmud word (lanes L_TMUD) goes to its address
-    (sc[arow]); otherwise the word at its address goes to FIFO row `row`, 0 for the other lanes.
-    Returns 0 or an event (a misaligned address under strict checks, an MMU fault), as the
-    general lane loops."""
+def word_lookup(m, slot, pc, sc, arow, row, nwords, strict, write):
+    """The common lookups of :func:`tmu_lookup`, `nwords` 32-bit words per lane (1, or a vector of
+    2-4 wrapping within the lane's 16 bytes), in a lane loop of their own: with `write`, each
+    active lane's tmud words (lanes L_TMUD + k) go to its address (sc[arow]); otherwise the words
+    at its address go to FIFO rows `row`, `row` + 1, ... (the first row is 0 for the other lanes,
+    the caller clears the others). Returns 0 or an event (a misaligned address under strict
+    checks, an MMU fault), as the general lane loops."""
     lanes, fifo, hosts, bases, sizes, gs = m.lanes, m.fifo, m.hosts, m.bases, m.sizes, m.gs
     r = -1
     lo = end = nxt = np.int64(0)
@@ -257,13 +256,15 @@ def word_lookup(m, slot, pc, sc, arow, row, strict, write):
         if strict and (a & 3) != 0:
             return hazard(gs, H_MISALIGNED, slot, pc, a)
         a = a & ~np.int64(3)
-        r, lo, end, nxt = lane_region(a, 4, r, lo, end, nxt, bases, sizes)
-        if r < 0:
-            return mmu_fault(gs, slot, pc, a, 4)
-        if write:
-            store_in(r, a, 4, np.int64(lanes[slot, L_TMUD, i]), hosts, bases, sizes)
-        else:
-            fifo[slot, row, i] = read_in(r, a, 4, hosts, bases)
+        for k in range(nwords):
+            ea = a if nwords == 1 else ((a & ~np.int64(15)) | ((a + 4 * k) & 15))
+            r, lo, end, nxt = lane_region(ea, 4, r, lo, end, nxt, bases, sizes)
+            if r < 0:
+                return mmu_fault(gs, slot, pc, ea, 4)
+            if write:
+                store_in(r, ea, 4, np.int64(lanes[slot, L_TMUD + k, i]), hosts, bases, sizes)
+            else:
+                fifo[slot, (row + k) % FIFO_CAP, i] = read_in(r, ea, 4, hosts, bases)
     return 0
 
 
