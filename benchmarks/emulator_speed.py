@@ -9,8 +9,8 @@ compile time, which is measured separately (a fresh process with an empty machin
 Rates are thread-instructions per CPU second of this process (what a shared machine does not
 distort; the wall-clock rate is in the stats line). `--sgemm N` adds vc6_kernels.sgemm of N x N
 matrices; `--main-job` times the README's main job, `vc6-bench sgemm --size 1024`, as a fresh
-process with a warm numba cache (CPU and wall seconds). `--against DIR` runs the same
-measurements again, in a fresh process, on another tree's packages (DIR/packages/*/src first on
+process with a warm numba cache and bytecode (CPU and wall seconds). `--against DIR` runs the
+same measurements again, in a fresh process, on another tree's packages (DIR/packages/*/src first on
 `sys.path`, numba cache in DIR/.numba-cache; e.g. an export of main:
 `git archive main | tar -x -C DIR`), so both are measured side by side in one run.
 
@@ -118,7 +118,13 @@ def sgemm_rate(n: int) -> None:
 
 
 def main_job_seconds(env: dict[str, str] | None = None) -> tuple[float, float]:
-    """(wall, CPU) seconds of `vc6-bench sgemm --size 1024` in a fresh process (warm cache)."""
+    """(wall, CPU) seconds of `vc6-bench sgemm --size 1024` in a fresh process, warm: the numba
+    cache and Python's bytecode of every module it imports are already written, as after any
+    earlier run (PYTHONDONTWRITEBYTECODE, if set, is dropped for this, so the timed run does
+    not compile ~80 modules from source)."""
+    env = {k: v for k, v in (env or os.environ).items() if k != "PYTHONDONTWRITEBYTECODE"}
+    warm = "import vc6_bench.cli, vc6_kernels, vc6_isa.emulator.machine.run"
+    subprocess.run([sys.executable, "-c", warm], env=env, check=True)
     code = "import sys; from vc6_bench.cli import main; sys.exit(main())"
     cmd = [sys.executable, "-c", code, "sgemm", "--size", "1024"]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -383,6 +383,8 @@ def _memory_model_state(cm: CycleModel, nq: int, jp: np.ndarray, profile: bool =
     jp[L.J_TMU_QUEUE] = cm.tmu_queue_depth
     jp[L.J_CAL_BUCKET] = cm.calendar_bucket_cycles
     jp[L.J_CAL_N] = cm.calendar_buckets
+    jp[L.J_CAL_SHIFT] = _log2_or_minus_one(cm.calendar_bucket_cycles)
+    jp[L.J_CAL_MASK] = cm.calendar_buckets - 1 if _log2_or_minus_one(cm.calendar_buckets) >= 0 else -1
     jp[L.J_L2_SETS] = sets
     jp[L.J_L2_WAYS] = cm.l2_ways
     jp[L.J_UNIFA_LAT] = cm.unifa_latency
@@ -400,6 +402,9 @@ def _memory_model_state(cm: CycleModel, nq: int, jp: np.ndarray, profile: bool =
     return fp
 
 
+def _log2_or_minus_one(n: int) -> int:
+    """log2 of `n` when it is a power of two, else -1."""
+    return n.bit_length() - 1 if n > 0 and n & (n - 1) == 0 else -1
 
 
 def _next_slice(instructions: int, seconds: float) -> int:

@@ -304,7 +304,9 @@ J_F_L2 = 35  # fp offset of the L2T tags (then their last-use stamps)
 J_F_TQ = 36  # fp offset of the per-QPU rings of lookup completion times
 J_UNIFA_LAT = 37  # cycles from a unifa-stream line request to its data
 J_F_TQ_IDLE = 38  # profiling: fp offset of each ring entry's idle-bus completion time (-1: off)
-J_NCOLS = 39
+J_CAL_SHIFT = 39  # log2 of J_CAL_BUCKET when it is a power of two, else -1 (a shift, not a division)
+J_CAL_MASK = 40  # J_CAL_N - 1 when J_CAL_N is a power of two, else -1 (a mask, not a modulo)
+J_NCOLS = 41
 
 # float parameters, then the memory model's state (fp[J_F_CAL:], laid out by the executor):
 # one calendar per shared resource (resource 0: the memory bus behind L2T; 1 + s: the TMU of

@@ -122,7 +122,8 @@ def fast_path_shape(instr: AluInstruction) -> bool:
     accumulators r0-r4, the TMU registers of `FAST_PERIPHERALS` or nothing, no output pack, at most one of ldunif/ldunifa/
     ldunifrf/ldunifarf/ldtmu (writing the rf or r0-r5), rotation of the mul operands (rot),
     and no rule broken by the instruction itself. Everything else (thread switches, branches,
-    peripheral writes, r5 broadcast, ...) takes the general path; so does a fast-path instruction whose
+    peripheral writes, r5 broadcast, ...) takes the general path, except a branch met within a
+    stretch of fast-path instructions (`machine.issue.fast_branch`); so does a fast-path instruction whose
     state would raise a hazard. Both paths compute the same results and cycles.
     """
     if instr.sigs - _FAST_SIGNALS or len(instr.sigs & _LOADS) > 1 or static_hazard(instr):

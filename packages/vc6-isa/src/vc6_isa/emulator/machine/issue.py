@@ -90,6 +90,21 @@ from .ops import A_NOP, A_TMUWT, M_NOP, add_alu, mul_alu
 from .threads import end_thread, switch_out
 
 
+@jit_lean_inline
+def issue_branch(m, slot, pc):
+    """The branch at `pc`, issued (begin_issue done): its effects, and no register written for
+    the next instruction's checks. Returns 0 or an event."""
+    ts = m.ts
+    ev = exec_branch(m, slot, pc)
+    if ev != 0:
+        return ev
+    ts[slot, T_PREV_ACC] = 0
+    ts[slot, T_PREV_RF0] = -1
+    ts[slot, T_PREV_RF1] = -1
+    ts[slot, T_PREV_RF2] = -1
+    return 0
+
+
 @jit_lean
 def step(m, slot, sc):
     """Issue one instruction of thread `slot` of the job `m` (a `state.Machine`; `sc`: scratch
@@ -113,13 +128,9 @@ def step(m, slot, sc):
             ts[slot, T_VALID] |= 16
     begin_issue(m, slot, q)
     if kind == K_BRANCH:
-        ev = exec_branch(m, slot, pc)
+        ev = issue_branch(m, slot, pc)
         if ev != 0:
             return ev
-        ts[slot, T_PREV_ACC] = 0
-        ts[slot, T_PREV_RF0] = -1
-        ts[slot, T_PREV_RF1] = -1
-        ts[slot, T_PREV_RF2] = -1
     else:
         sig = prog[pc, P_SIG]
         if (sig & SIG_THRSW) != 0:
@@ -237,10 +248,10 @@ def fast_step(m, slot, pc, sc):
         if ts[slot, T_UNIFA_AGE] + 1 < 4:
             return -1
         uaddr = ts[slot, T_UNIFA]
-    ubo = -1  # the BO the uniform is read from
+    ureg = -1  # the BO holding the uniform word
     if uaddr >= 0:
-        ubo = find_region(uaddr, 4, bases, sizes)
-        if ubo < 0:
+        ureg = find_region(uaddr, 4, bases, sizes)
+        if ureg < 0:
             return -1
     if uaddr < 0 and (sig & (SIG_LDUNIF | SIG_LDUNIFRF | SIG_LDUNIFA | SIG_LDUNIFARF)) != 0:
         return -1
@@ -273,13 +284,15 @@ def fast_step(m, slot, pc, sc):
         mul_alu(mop, prog[pc, P_MAU], prog[pc, P_MBU], sc, 2, 3, 5, 7)
     u = 0
     if uaddr >= 0:
-        u = uniform_in(ubo, uaddr, hosts, bases)
+        u = uniform_in(ureg, uaddr, hosts, bases)
         if (sig & (SIG_LDUNIF | SIG_LDUNIFRF)) != 0:
             consumed_uniform(slot, uaddr, ts, gs)
         else:
+            # as exec_alu: a new line of the unifa stream is fetched (the thread stalls) before
+            # the ldtmu below waits
             line = uaddr >> jp[J_LINE_SHIFT]
             if line != ts[slot, T_UNIFA_LINE]:
-                unifa_line_fetch(slot, line, ts, m.qs, jp, m.fp)  # where exec_alu fetches it
+                unifa_line_fetch(slot, line, ts, m.qs, jp, m.fp)
             ts[slot, T_UNIFA] = uaddr + 4
     head = -1
     if (sig & SIG_LDTMU) != 0:
@@ -330,6 +343,26 @@ def fast_step(m, slot, pc, sc):
     return 0
 
 
+@jit_lean_inline
+def fast_branch(m, slot, pc):
+    """A branch within a stretch of fast-path instructions, with the same effects as
+    :func:`step`; -1 (nothing done) when step's delay-slot countdowns (SFU, thread switch,
+    thread end) are running, as for :func:`fast_step`."""
+    ts = m.ts
+    if ts[slot, T_R4_CD] != 0 or ts[slot, T_THRSW_CD] != 0 or ts[slot, T_END_AGE] >= 0:
+        return -1
+    q = ts[slot, T_QPU]
+    begin_issue(m, slot, q)
+    ev = issue_branch(m, slot, pc)
+    if ev != 0:
+        return ev
+    ev = over_budget(m, slot, pc, q)
+    if ev != 0:
+        return ev
+    advance_pc(slot, pc, ts)
+    return 0
+
+
 @jit_lean
 def fast_run(m, slot, limit, sc):
     """Issue up to `limit` consecutive fast-path instructions of thread `slot` of the job `m`
@@ -340,9 +373,14 @@ def fast_run(m, slot, limit, sc):
     k = 0
     while k < limit:
         pc = ts[slot, T_PC]
-        if pc < 0 or pc >= nrows or prog[pc, P_FAST] == 0:
+        if pc < 0 or pc >= nrows:
             break
-        ev = fast_step(m, slot, pc, sc)
+        if prog[pc, P_FAST] != 0:
+            ev = fast_step(m, slot, pc, sc)
+        elif prog[pc, P_KIND] == K_BRANCH:
+            ev = fast_branch(m, slot, pc)
+        else:
+            break
         if ev < 0:
             break
         k += 1

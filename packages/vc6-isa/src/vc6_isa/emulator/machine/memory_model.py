@@ -8,7 +8,9 @@ from ..layout import (
     F_L2_CLOCK,
     F_READ_COST,
     J_CAL_BUCKET,
+    J_CAL_MASK,
     J_CAL_N,
+    J_CAL_SHIFT,
     J_F_CAL,
     J_F_L2,
     J_F_TQ,
@@ -26,6 +28,13 @@ from ..layout import (
 
 
 @jit_lean
+def cal_slot(b, n, mask):
+    """Where bucket `b` lives in a calendar of `n` buckets: b mod n, a bit mask (`mask`,
+    J_CAL_MASK) when n is a power of two (the same value, without a division)."""
+    return b & mask if mask >= 0 else b % n
+
+
+@jit_lean
 def cal_book(fp, jp, res, t, demand):
     """Book `demand` cycles of shared resource `res` from modelled time `t` on; returns the
     time at which the booking ends.
@@ -36,9 +45,10 @@ def cal_book(fp, jp, res, t, demand):
     """
     bsz = jp[J_CAL_BUCKET]
     n = jp[J_CAL_N]
+    mask = jp[J_CAL_MASK]
     off = jp[J_F_CAL] + res * n
     base = np.int64(fp[F_CAL_BASE + res])
-    b = t // bsz
+    b = t >> jp[J_CAL_SHIFT] if jp[J_CAL_SHIFT] >= 0 else t // bsz
     b = max(b, base)  # older than the calendar's window: booked at its start
     rem = float(demand)
     while True:
@@ -48,11 +58,11 @@ def cal_book(fp, jp, res, t, demand):
             stop = newbase if newbase - base < n else base + n
             k = base
             while k < stop:
-                fp[off + k % n] = bsz
+                fp[off + cal_slot(k, n, mask)] = bsz
                 k += 1
             base = newbase
             fp[F_CAL_BASE + res] = base
-        i = off + b % n
+        i = off + cal_slot(b, n, mask)
         cap = fp[i]
         start = b * bsz + (bsz - cap)
         usable = cap
@@ -103,7 +113,8 @@ def tmu_queue_wait(q, qs, jp, fp):
     if oldest > qs[q, Q_TIME]:
         qs[q, Q_TMU_STALL] += oldest - qs[q, Q_TIME]
         qs[q, Q_TIME] = oldest
-    qs[q, Q_TMU_QUEUE] = (qs[q, Q_TMU_QUEUE] + 1) % jp[J_TMU_QUEUE]
+    nxt = qs[q, Q_TMU_QUEUE] + 1  # the ring's next entry (no modulo: a division per lookup)
+    qs[q, Q_TMU_QUEUE] = nxt if nxt < jp[J_TMU_QUEUE] else 0
     return e
 
 

@@ -62,6 +62,7 @@ def tmu_lookup(m, slot, pc, sc, arow, mrow, cfg):
     ts[slot, T_TMU_NDATA] = 0
     ts[slot, T_TMU_SEQ] = 0
     # which lanes take part
+    nact = 0
     for quad in range(4):
         any_msf = False
         for j in range(4):
@@ -70,9 +71,11 @@ def tmu_lookup(m, slot, pc, sc, arow, mrow, cfg):
         for j in range(4):
             i = 4 * quad + j
             if per_pixel != 0:
-                lanes[slot, L_ACT, i] = 1 if (sc[mrow, i] != 0 and lanes[slot, L_MSF, i] != 0) else 0
+                act = sc[mrow, i] != 0 and lanes[slot, L_MSF, i] != 0
             else:
-                lanes[slot, L_ACT, i] = 1 if (sc[mrow, i] != 0 and any_msf) else 0
+                act = sc[mrow, i] != 0 and any_msf
+            lanes[slot, L_ACT, i] = 1 if act else 0
+            nact += 1 if act else 0
     if typ >= 2 and typ <= 4:
         nvec = typ
         esize = 4
@@ -89,9 +92,6 @@ def tmu_lookup(m, slot, pc, sc, arow, mrow, cfg):
     # the BO of the previous lane's access and its bounds (region_bounds): lanes in it skip the search
     r = -1
     lo = end = nxt = np.int64(0)
-    nact = 0
-    for i in range(16):
-        nact += lanes[slot, L_ACT, i]
     gs[G_TMU_REQ] += 1
     wbytes0 = gs[G_TMU_WBYTES]
     nbytes = 0
@@ -104,19 +104,23 @@ def tmu_lookup(m, slot, pc, sc, arow, mrow, cfg):
                 if strict:
                     return hazard(gs, H_TMU_DATA_COUNT, slot, pc, ndata)
                 n = min(ndata, nvec)
-            for i in range(16):
-                if lanes[slot, L_ACT, i] == 0:
-                    continue
-                a = np.int64(sc[arow, i])
-                if strict and (a & (esize - 1)) != 0:
-                    return hazard(gs, H_MISALIGNED, slot, pc, a)
-                a = a & ~np.int64(esize - 1)
-                for k in range(n):
-                    ea = a if nvec == 1 else ((a & ~np.int64(15)) | ((a + 4 * k) & 15))
-                    r, lo, end, nxt = lane_region(ea, esize, r, lo, end, nxt, bases, sizes)
+            if esize == 4:
+                ev = word_lookup(m, slot, pc, sc, arow, 0, n, strict, True)
+                if ev != 0:
+                    return ev
+            else:
+                # 8 or 16 bits: one value per lane (types 0, 1, 5, 6)
+                for i in range(16):
+                    if lanes[slot, L_ACT, i] == 0:
+                        continue
+                    a = np.int64(sc[arow, i])
+                    if strict and (a & (esize - 1)) != 0:
+                        return hazard(gs, H_MISALIGNED, slot, pc, a)
+                    a = a & ~np.int64(esize - 1)
+                    r, lo, end, nxt = lane_region(a, esize, r, lo, end, nxt, bases, sizes)
                     if r < 0:
-                        return mmu_fault(gs, slot, pc, ea, esize)
-                    store_in(r, ea, esize, np.int64(lanes[slot, L_TMUD + k, i]), hosts, bases, sizes)
+                        return mmu_fault(gs, slot, pc, a, esize)
+                    store_in(r, a, esize, np.int64(lanes[slot, L_TMUD, i]), hosts, bases, sizes)
             nbytes = nact * n * esize
             gs[G_TMU_WBYTES] += nbytes
         else:
@@ -136,43 +140,49 @@ def tmu_lookup(m, slot, pc, sc, arow, mrow, cfg):
             return hazard(gs, H_FIFO_OVERFLOW, slot, pc, queued)
         head = ts[slot, T_FIFO_HEAD]
         count = ts[slot, T_FIFO_COUNT]
-        for k in range(results):
+        # inactive lanes read 0: the first result word's row gets it in the lane loop below,
+        # the other rows here
+        e0 = (head + count) % FIFO_CAP
+        for k in range(1, results):
             e = (head + count + k) % FIFO_CAP
             for i in range(16):
                 fifo[slot, e, i] = 0
-        for i in range(16):
-            if lanes[slot, L_ACT, i] == 0:
-                continue
-            a = np.int64(sc[arow, i])
-            if strict and (a & (esize - 1)) != 0:
-                return hazard(gs, H_MISALIGNED, slot, pc, a)
-            a = a & ~np.int64(esize - 1)
-            if op == 15:
-                for k in range(nvec):
-                    ea = a if nvec == 1 else ((a & ~np.int64(15)) | ((a + 4 * k) & 15))
-                    r, lo, end, nxt = lane_region(ea, esize, r, lo, end, nxt, bases, sizes)
+        if op == 15 and esize == 4:
+            ev = word_lookup(m, slot, pc, sc, arow, e0, nvec, strict, False)
+            if ev != 0:
+                return ev
+        else:
+            for i in range(16):
+                if lanes[slot, L_ACT, i] == 0:
+                    fifo[slot, e0, i] = 0
+                    continue
+                a = np.int64(sc[arow, i])
+                if strict and (a & (esize - 1)) != 0:
+                    return hazard(gs, H_MISALIGNED, slot, pc, a)
+                a = a & ~np.int64(esize - 1)
+                if op == 15:
+                    # 8 or 16 bits: one value per lane
+                    r, lo, end, nxt = lane_region(a, esize, r, lo, end, nxt, bases, sizes)
                     if r < 0:
-                        return mmu_fault(gs, slot, pc, ea, esize)
-                    v = read_in(r, ea, esize, hosts, bases)
+                        return mmu_fault(gs, slot, pc, a, esize)
+                    v = read_in(r, a, esize, hosts, bases)
                     if signed:
                         if esize == 1 and v >= 0x80:
                             v -= 0x100
                         elif esize == 2 and v >= 0x8000:
                             v -= 0x10000
-                    e = (head + count + k) % FIFO_CAP
-                    fifo[slot, e, i] = v & MASK32
-            else:
-                old = load_cold(a, 4, hosts, bases, sizes)
-                if old < 0:
-                    return mmu_fault(gs, slot, pc, a, 4)
-                d0 = np.int64(lanes[slot, L_TMUD, i])
-                d1 = np.int64(lanes[slot, L_TMUD + 1, i])
-                new = tmu_atomic(op, ndata, old, d0, d1)
-                if not store(a, 4, new, hosts, bases, sizes):
-                    return mmu_fault(gs, slot, pc, a, 4)
-                e = (head + count) % FIFO_CAP
-                fifo[slot, e, i] = old & MASK32
-                gs[G_TMU_WBYTES] += 4
+                    fifo[slot, e0, i] = v & MASK32
+                else:
+                    old = load_cold(a, 4, hosts, bases, sizes)
+                    if old < 0:
+                        return mmu_fault(gs, slot, pc, a, 4)
+                    d0 = np.int64(lanes[slot, L_TMUD, i])
+                    d1 = np.int64(lanes[slot, L_TMUD + 1, i])
+                    new = tmu_atomic(op, ndata, old, d0, d1)
+                    if not store(a, 4, new, hosts, bases, sizes):
+                        return mmu_fault(gs, slot, pc, a, 4)
+                    fifo[slot, e0, i] = old & MASK32
+                    gs[G_TMU_WBYTES] += 4
         nbytes = nact * results * esize
         gs[G_TMU_RBYTES] += nbytes
     # cycle model (executor.CycleModel): the lookup waits for a place in the QPU's queue of
@@ -223,6 +233,38 @@ def tmu_lookup(m, slot, pc, sc, arow, mrow, cfg):
     if ndata > 0:
         ts[slot, T_WRITES] += 1
         ts[slot, T_WRITE_DONE] = max(ts[slot, T_WRITE_DONE], ready)
+    return 0
+
+
+@jit_lean
+def word_lookup(m, slot, pc, sc, arow, row, nwords, strict, write):
+    """The common lookups of :func:`tmu_lookup`, `nwords` 32-bit words per lane (1, or a vector of
+    2-4 wrapping within the lane's 16 bytes), in a lane loop of their own: with `write`, each
+    active lane's tmud words (lanes L_TMUD + k) go to its address (sc[arow]); otherwise the words
+    at its address go to FIFO rows `row`, `row` + 1, ... (the first row is 0 for the other lanes,
+    the caller clears the others). Returns 0 or an event (a misaligned address under strict
+    checks, an MMU fault), as the general lane loops."""
+    lanes, fifo, hosts, bases, sizes, gs = m.lanes, m.fifo, m.hosts, m.bases, m.sizes, m.gs
+    r = -1
+    lo = end = nxt = np.int64(0)
+    for i in range(16):
+        if lanes[slot, L_ACT, i] == 0:
+            if not write:
+                fifo[slot, row, i] = 0
+            continue
+        a = np.int64(sc[arow, i])
+        if strict and (a & 3) != 0:
+            return hazard(gs, H_MISALIGNED, slot, pc, a)
+        a = a & ~np.int64(3)
+        for k in range(nwords):
+            ea = a if nwords == 1 else ((a & ~np.int64(15)) | ((a + 4 * k) & 15))
+            r, lo, end, nxt = lane_region(ea, 4, r, lo, end, nxt, bases, sizes)
+            if r < 0:
+                return mmu_fault(gs, slot, pc, ea, 4)
+            if write:
+                store_in(r, ea, 4, np.int64(lanes[slot, L_TMUD + k, i]), hosts, bases, sizes)
+            else:
+                fifo[slot, (row + k) % FIFO_CAP, i] = read_in(r, ea, 4, hosts, bases)
     return 0
 
 
