@@ -117,10 +117,13 @@ def compile_level() -> str:
 
 
 if _numba is not None:
+    import llvmlite.binding as _ll
     from numba import _dynfunc
+    from numba.core import config as _numba_config
     from numba.core import funcdesc as _funcdesc
     from numba.core import types as _types
     from numba.core.codegen import JITCodeLibrary as _JITCodeLibrary
+    from numba.core.codegen import _parse_refprune_flags
     from numba.core.compiler import Compiler as _Compiler
     from numba.core.compiler import DefaultPassBuilder as _DefaultPassBuilder
     from numba.core.compiler import _LowerResult
@@ -173,6 +176,62 @@ if _numba is not None:
             self._ensure_finalized()
             return 0  # no machine code here: numba's answer for "no such symbol"
 
+    def _machine_pass_builder(codegen):
+        """numba's LLVM pass pipeline (its level, loop vectorisation on, SLP as numba has it) but
+        without loop unrolling: see `_EntryLibrary`."""
+        pto = _ll.create_pipeline_tuning_options()
+        pto.speed_level = int(_numba_config.OPT)
+        pto.loop_vectorization = bool(_numba_config.LOOP_VECTORIZE)
+        pto.slp_vectorization = bool(_numba_config.SLP_VECTORIZE)
+        pto.loop_unrolling = False
+        return _ll.create_pass_builder(codegen._tm, pto)
+
+    class _EntryLibrary(_JITCodeLibrary):
+        """The entry's library (the whole machine, every machine function inlined into one): its
+        final optimisation is numba's, without LLVM's loop unrolling.
+
+        The machine is one function of ~35,000 LLVM instructions, and LLVM's loop passes and code
+        generation take longer than in proportion to a function's size: unrolling its loops
+        (after they are vectorised) cost a quarter of the final optimisation and made the code
+        generator's input larger. Without it the machine compiles ~4 s faster (CPU) and runs as
+        fast (benchmarks/emulator_speed.py, sgemm 1024 side by side). The 16-lane loops of the
+        semantics are still unrolled where numba optimises each function on its own, before it
+        is linked in.
+        """
+
+        def _optimize_final_module(self):
+            codegen = self._codegen
+            # numba's cheap pass first (inlining, for its reference-count pruning), as numba does
+            cheap, cheap_builder = codegen._module_pass_manager(
+                loop_vectorize=codegen._loopvect, slp_vectorize=False, opt=codegen._opt_level, cost="cheap")
+            cheap.run(self._final_module, cheap_builder)
+            builder = _machine_pass_builder(codegen)
+            full = builder.getModulePassManager()
+            if _numba_config.LLVM_REFPRUNE_PASS:
+                full.add_refprune_pass(_parse_refprune_flags())
+            full.run(self._final_module, builder)
+
+    @_register_pass(mutates_CFG=False, analysis_only=False)
+    class _EntryLibraryPass(_LoweringPass):
+        _name = "vc6_entry_library"
+
+        def __init__(self):
+            _LoweringPass.__init__(self)
+
+        def run_pass(self, state):
+            if state.library is None:
+                state.library = _EntryLibrary(state.targetctx.codegen(), state.func_id.func_qualname)
+                state.library.enable_object_caching()
+            return True
+
+    class _EntryCompiler(_Compiler):
+        def define_pipelines(self):
+            pm = _DefaultPassBuilder.define_nopython_pipeline(self.state)
+            i = [p for p, _ in pm.passes].index(_NativeLowering)
+            pm.passes.insert(i, (_EntryLibraryPass, "the entry's library"))
+            pm.finalize()
+            return [pm]
+
     @_register_pass(mutates_CFG=False, analysis_only=True)
     class _LinkOnlyLowering(_LoweringPass):
         """numba's lowering (`NativeLowering`) into a `_LinkOnlyLibrary`, without making the
@@ -213,6 +272,13 @@ if _numba is not None:
             pm.finalize()
             return [pm]
 
+    class _EntryDispatcher(_Dispatcher):
+        """The machine's entry point: compiled into an `_EntryLibrary`."""
+
+        def __init__(self, py_func, locals, targetoptions):
+            super().__init__(py_func=py_func, locals=locals, targetoptions=targetoptions,
+                             pipeline_class=_EntryCompiler)
+
     class _MachineDispatcher(_Dispatcher):
         """A function of the compiled machine: compiled into its callers only (see
         `_LinkOnlyLibrary`, no wrapper to call it from Python). A call from Python compiles, and
@@ -245,7 +311,7 @@ if _numba is not None:
 
     JIT_ENABLED = True
     #: The machine's entry point (`machine.run.run`): cached, releases the GIL while it runs.
-    jit_entry = _decorator(_Dispatcher, cached=True, nogil=True)
+    jit_entry = _decorator(_EntryDispatcher, cached=True, nogil=True)
     #: Machine functions also called from Python (semantics, fp).
     jit = _decorator(_MachineDispatcher, cached=False, forceinline=True)
     #: The machine's internal functions: without numba's reference counting (array arguments
