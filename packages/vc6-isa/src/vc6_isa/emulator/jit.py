@@ -126,17 +126,44 @@ if _numba is not None:
     from numba.core.codegen import _parse_refprune_flags
     from numba.core.compiler import Compiler as _Compiler
     from numba.core.compiler import DefaultPassBuilder as _DefaultPassBuilder
+    from numba.core.compiler import Flags as _NumbaFlags
     from numba.core.compiler import _LowerResult
     from numba.core.compiler_lock import (
         require_global_compiler_lock as _require_compiler_lock,
     )
     from numba.core.compiler_machinery import LoweringPass as _LoweringPass
     from numba.core.compiler_machinery import register_pass as _register_pass
+    from numba.core.dispatcher import _FunctionCompiler as _NumbaFunctionCompiler
     from numba.core.lowering import Lower as _Lower
     from numba.core.registry import CPUDispatcher as _CPUDispatcher
     from numba.core.typed_passes import NativeLowering as _NativeLowering
 
     from .compile_cache import MachineCache
+
+    class _Flags(_NumbaFlags):
+        """numba's compile flags, compared by the options set on them.
+
+        numba keys its cache of typed `@overload` implementations (min, int, np.empty, ...) on
+        the compile's flags, and compares and hashes flags by building a dict of all ~40 options
+        (their hash is the same for all flags, so every lookup compares): ~50,000 lookups while
+        the machine is typed. Flags with the same options set are equal either way; two with the
+        same values set differently (an option set to its default, or not set) only miss the
+        cache and type the implementation again.
+        """
+
+        __slots__ = ()
+
+        def __hash__(self):
+            return hash(tuple(sorted(self._values)))
+
+        def __eq__(self, other):
+            if type(other) is _Flags:
+                return self._values == other._values
+            return super().__eq__(other)
+
+    class _FunctionCompiler(_NumbaFunctionCompiler):
+        def _customize_flags(self, flags):
+            return _Flags(flags)
 
     class _Dispatcher(_CPUDispatcher):
         """numba's dispatcher, compiled for plain argument types only.
@@ -145,7 +172,13 @@ if _numba is not None:
         (`f(x, 0)` and `f(x, 1)` are two compiles, and `f(x, n)` a third); the machine's callers
         pass many. Typing calls with the constants' plain types (int64, bool, ...) gives one
         compile per argument-type combination; LLVM still folds the constants after inlining.
+        Compiles run with `_Flags`.
         """
+
+        def __init__(self, py_func, locals, targetoptions, pipeline_class=_Compiler):
+            super().__init__(py_func=py_func, locals=locals, targetoptions=targetoptions,
+                             pipeline_class=pipeline_class)
+            self._compiler = _FunctionCompiler(py_func, self.targetdescr, targetoptions, locals, pipeline_class)
 
         def get_call_template(self, args, kws):
             args = tuple(_types.unliteral(a) for a in args)
