@@ -35,11 +35,21 @@ numba compiles without fast-math, so LLVM keeps IEEE semantics at every level. n
 level for its optimisation passes at each compile; only its machine-code generator, built once
 per process at the first compile, keeps the level it found then.
 
+- `jit_entry` compiles into an `_EntryLibrary`: the machine's final LLVM optimisation is numba's
+  pipeline without loop unrolling (see there). Compiles run with `_Flags` (cheaper comparisons
+  in numba's cache of typed overloads).
+
 Compile time of the machine on an empty cache (CPU seconds on a 2-core x86-64 host, the first
 emulated job; `benchmarks/emulator_speed.py` measures it, `benchmarks/emulator_compile.py` says
 where it goes): 37-39 s before the link-only libraries and the other changes above, 23 s after
 at the same run speed, 29-31 s with `forceinline`, 25-27 s without numba's inlining. Level 3
-compiles 2 s longer and runs no faster; at level 0 the machine runs 40 times slower.
+compiles 2 s longer and runs no faster; at level 0 the machine runs 40 times slower. Then, side
+by side on a loaded host: 33-38 s before, 25-29 s with the entry's pipeline without unrolling,
+`_Flags` and the profiler's hooks moved to a second entry point (`machine.run.run_profiled`).
+Tried and dropped (measured): keeping `issue.step` or `alu.exec_alu` as functions of their own
+(LLVM's loop passes and code generation cost more than in proportion to a function's size, so
+this saves 5-7 s, but the call costs sgemm 1024 3-6% and TMU-heavy code ~10%); skipping numba's
+per-function optimisation before linking (the final optimisation then takes twice as long).
 """
 
 from __future__ import annotations
