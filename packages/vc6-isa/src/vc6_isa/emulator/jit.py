@@ -220,8 +220,8 @@ if _numba is not None:
             return 0  # no machine code here: numba's answer for "no such symbol"
 
     def _machine_pass_builder(codegen):
-        """numba's LLVM pass pipeline (its level, loop vectorisation on, SLP as numba has it) but
-        without loop unrolling: see `_EntryLibrary`."""
+        """numba's LLVM pass pipeline (its level and vectorisation settings) without loop
+        unrolling: see `_EntryLibrary`."""
         pto = _ll.create_pipeline_tuning_options()
         pto.speed_level = int(_numba_config.OPT)
         pto.loop_vectorization = bool(_numba_config.LOOP_VECTORIZE)
@@ -233,13 +233,13 @@ if _numba is not None:
         """The entry's library (the whole machine, every machine function inlined into one): its
         final optimisation is numba's, without LLVM's loop unrolling.
 
-        The machine is one function of ~35,000 LLVM instructions, and LLVM's loop passes and code
-        generation take longer than in proportion to a function's size: unrolling its loops
-        (after they are vectorised) cost a quarter of the final optimisation and made the code
-        generator's input larger. Without it the machine compiles ~4 s faster (CPU) and runs as
-        fast (benchmarks/emulator_speed.py, sgemm 1024 side by side). The 16-lane loops of the
-        semantics are still unrolled where numba optimises each function on its own, before it
-        is linked in.
+        The machine is one function of ~35,000 LLVM instructions (after optimisation), and LLVM's
+        loop passes and code generation take longer than in proportion to a function's size:
+        unrolling its loops (after they are vectorised) cost a quarter of the final optimisation
+        and made the code generator's input larger. Without it the machine compiles 3-4 s faster
+        (CPU) and runs as fast (benchmarks/emulator_speed.py, sgemm 1024, dense ALU and TMU-heavy
+        side by side, 4 pairs each). numba's optimisation of each function before it is linked in
+        is unchanged.
         """
 
         def _optimize_final_module(self):
