@@ -29,11 +29,15 @@ PROFILED_ENTRY = "run_profiled"
 
 
 def compiled(entry: str = ENTRY) -> bool:
-    """Whether the emulator's machine (its entry point `entry`: `ENTRY`, or `PROFILED_ENTRY` for
-    profiled jobs) is ready without a compile.
+    """Whether the emulator's machine is ready without a compile.
 
     Costs the machine's import (about a second, needed by the first job anyway) unless numba has
     no cache of the machine where it would look, in which case the answer is False at once.
+
+    Args:
+        entry: Which entry point of the machine: `ENTRY` (every job; the default) or
+            `PROFILED_ENTRY` (jobs with the executor option `profile=True`, compiled separately
+            the first time one runs).
 
     Returns:
         True when no compile is due: numba is off, or the machine is compiled in this process or
