@@ -32,3 +32,21 @@ def test_without_numba_nothing_is_due(tmp_path):
     env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path), VC6_NO_JIT="1")
     answer = subprocess.run([sys.executable, "-c", ASK], env=env, capture_output=True, text=True, check=True)
     assert answer.stdout.strip() == "True True"
+
+
+def test_the_profiled_entry_is_due_on_its_own_and_the_answer_compiles_nothing(tmp_path):
+    from vc6_isa.emulator.machine import run
+    from vc6_isa.emulator.warmup import ENTRY, PROFILED_ENTRY
+
+    # one scheduler, two compiled copies: PROFILING decides which branches numba keeps
+    plain, profiled = getattr(run, ENTRY).py_func, getattr(run, PROFILED_ENTRY).py_func
+    assert profiled.__code__ is plain.__code__
+    assert (plain.__globals__["PROFILING"], profiled.__globals__["PROFILING"]) == (False, True)
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
+    env.pop("VC6_NO_JIT", None)
+    ask = f"import vc6_isa.emulator.warmup as w; print(w.compiled({PROFILED_ENTRY!r}))"
+    answer = subprocess.run([sys.executable, "-c", ask], env=env, capture_output=True, text=True, check=True)
+    jit = subprocess.run([sys.executable, "-c", "import vc6_isa.emulator.jit as j; print(j.JIT_ENABLED)"],
+                         env=env, capture_output=True, text=True, check=True).stdout.strip()
+    assert answer.stdout.strip() == ("False" if jit == "True" else "True")
+    assert list(tmp_path.rglob("*.nb*")) == []

@@ -284,7 +284,10 @@ def _write_profile(directory: Path, platform: Platform, dev: Any, routine: Routi
         progress.above(progress.stream, f"{PROG}: --profile: skipped, profiles come from the emulator's cycle model "
                                         "(use --device emulator)\n")
         return
-    progress.step(f"{routine.name}: profiling")
+    from vc6_isa.emulator.warmup import COMPILE_SECONDS, PROFILED_ENTRY, compiled
+
+    first = "" if compiled(PROFILED_ENTRY) else f" (first time: compiling the profiler, one time, ~{COMPILE_SECONDS:.0f} s)"
+    progress.step(f"{routine.name}: profiling{first}")
     written, note = write_profile(directory, method.profile_run(platform, dev, routine, problem),
                                   {**result, "device": result.get("device") or {}})
     lines = [f"--profile: wrote {', '.join(str(p) for p in written)} (modelled)"] + ([note] if note else [])

@@ -358,8 +358,9 @@ class _Job:
         gs[L.G_SLICE_END] = gs[L.G_INSTRS] + instructions if instructions > 0 else L.NEVER
         # imported here: the machine's modules are only needed (and compiled) once a job runs, and
         # `python -m vc6_isa.emulator.dispatch` can regenerate machine/ops.py even when it is stale
-        from .machine.run import run as run_machine
+        from .machine.run import run, run_profiled
 
+        run_machine = run_profiled if self.m.prof.shape[0] > 0 else run
         if JIT_ENABLED and not run_machine.signatures:  # this call compiles (or loads) the machine
             with optimisation_level():
                 return int(run_machine(self.m))

@@ -35,11 +35,21 @@ numba compiles without fast-math, so LLVM keeps IEEE semantics at every level. n
 level for its optimisation passes at each compile; only its machine-code generator, built once
 per process at the first compile, keeps the level it found then.
 
+- `jit_entry` compiles into an `_EntryLibrary`: the machine's final LLVM optimisation is numba's
+  pipeline without loop unrolling (see there). Compiles run with `_Flags` (cheaper comparisons
+  in numba's cache of typed overloads).
+
 Compile time of the machine on an empty cache (CPU seconds on a 2-core x86-64 host, the first
 emulated job; `benchmarks/emulator_speed.py` measures it, `benchmarks/emulator_compile.py` says
 where it goes): 37-39 s before the link-only libraries and the other changes above, 23 s after
 at the same run speed, 29-31 s with `forceinline`, 25-27 s without numba's inlining. Level 3
-compiles 2 s longer and runs no faster; at level 0 the machine runs 40 times slower.
+compiles 2 s longer and runs no faster; at level 0 the machine runs 40 times slower. Then, side
+by side on a loaded host: 33-38 s before, 25-29 s with the entry's pipeline without unrolling,
+`_Flags` and the profiler's hooks moved to a second entry point (`machine.run.run_profiled`).
+Tried and dropped (measured): keeping `issue.step` or `alu.exec_alu` as functions of their own
+(LLVM's loop passes and code generation cost more than in proportion to a function's size, so
+this saves 5-7 s, but the call costs sgemm 1024 3-6% and TMU-heavy code ~10%); skipping numba's
+per-function optimisation before linking (the final optimisation then takes twice as long).
 """
 
 from __future__ import annotations
@@ -117,23 +127,53 @@ def compile_level() -> str:
 
 
 if _numba is not None:
+    import llvmlite.binding as _ll
     from numba import _dynfunc
+    from numba.core import config as _numba_config
     from numba.core import funcdesc as _funcdesc
     from numba.core import types as _types
     from numba.core.codegen import JITCodeLibrary as _JITCodeLibrary
+    from numba.core.codegen import _parse_refprune_flags
     from numba.core.compiler import Compiler as _Compiler
     from numba.core.compiler import DefaultPassBuilder as _DefaultPassBuilder
+    from numba.core.compiler import Flags as _NumbaFlags
     from numba.core.compiler import _LowerResult
     from numba.core.compiler_lock import (
         require_global_compiler_lock as _require_compiler_lock,
     )
     from numba.core.compiler_machinery import LoweringPass as _LoweringPass
     from numba.core.compiler_machinery import register_pass as _register_pass
+    from numba.core.dispatcher import _FunctionCompiler as _NumbaFunctionCompiler
     from numba.core.lowering import Lower as _Lower
     from numba.core.registry import CPUDispatcher as _CPUDispatcher
     from numba.core.typed_passes import NativeLowering as _NativeLowering
 
     from .compile_cache import MachineCache
+
+    class _Flags(_NumbaFlags):
+        """numba's compile flags, compared by the options set on them.
+
+        numba keys its cache of typed `@overload` implementations (min, int, np.empty, ...) on
+        the compile's flags, and compares and hashes flags by building a dict of all ~40 options
+        (their hash is the same for all flags, so every lookup compares): ~50,000 lookups while
+        the machine is typed. Flags with the same options set are equal either way; two with the
+        same values set differently (an option set to its default, or not set) only miss the
+        cache and type the implementation again.
+        """
+
+        __slots__ = ()
+
+        def __hash__(self):
+            return hash(tuple(sorted(self._values)))
+
+        def __eq__(self, other):
+            if type(other) is _Flags:
+                return self._values == other._values
+            return super().__eq__(other)
+
+    class _FunctionCompiler(_NumbaFunctionCompiler):
+        def _customize_flags(self, flags):
+            return _Flags(flags)
 
     class _Dispatcher(_CPUDispatcher):
         """numba's dispatcher, compiled for plain argument types only.
@@ -142,7 +182,13 @@ if _numba is not None:
         (`f(x, 0)` and `f(x, 1)` are two compiles, and `f(x, n)` a third); the machine's callers
         pass many. Typing calls with the constants' plain types (int64, bool, ...) gives one
         compile per argument-type combination; LLVM still folds the constants after inlining.
+        Compiles run with `_Flags`.
         """
+
+        def __init__(self, py_func, locals, targetoptions, pipeline_class=_Compiler):
+            super().__init__(py_func=py_func, locals=locals, targetoptions=targetoptions,
+                             pipeline_class=pipeline_class)
+            self._compiler = _FunctionCompiler(py_func, self.targetdescr, targetoptions, locals, pipeline_class)
 
         def get_call_template(self, args, kws):
             args = tuple(_types.unliteral(a) for a in args)
@@ -172,6 +218,62 @@ if _numba is not None:
         def get_pointer_to_function(self, name):
             self._ensure_finalized()
             return 0  # no machine code here: numba's answer for "no such symbol"
+
+    def _machine_pass_builder(codegen):
+        """numba's LLVM pass pipeline (its level and vectorisation settings) without loop
+        unrolling: see `_EntryLibrary`."""
+        pto = _ll.create_pipeline_tuning_options()
+        pto.speed_level = int(_numba_config.OPT)
+        pto.loop_vectorization = bool(_numba_config.LOOP_VECTORIZE)
+        pto.slp_vectorization = bool(_numba_config.SLP_VECTORIZE)
+        pto.loop_unrolling = False
+        return _ll.create_pass_builder(codegen._tm, pto)
+
+    class _EntryLibrary(_JITCodeLibrary):
+        """The entry's library (the whole machine, every machine function inlined into one): its
+        final optimisation is numba's, without LLVM's loop unrolling.
+
+        The machine is one function of ~35,000 LLVM instructions (after optimisation), and LLVM's
+        loop passes and code generation take longer than in proportion to a function's size:
+        unrolling its loops (after they are vectorised) cost a quarter of the final optimisation
+        and made the code generator's input larger. Without it the machine compiles 3-4 s faster
+        (CPU) and runs as fast (benchmarks/emulator_speed.py, sgemm 1024, dense ALU and TMU-heavy
+        side by side, 4 pairs each). numba's optimisation of each function before it is linked in
+        is unchanged.
+        """
+
+        def _optimize_final_module(self):
+            codegen = self._codegen
+            # numba's cheap pass first (inlining, for its reference-count pruning), as numba does
+            cheap, cheap_builder = codegen._module_pass_manager(
+                loop_vectorize=codegen._loopvect, slp_vectorize=False, opt=codegen._opt_level, cost="cheap")
+            cheap.run(self._final_module, cheap_builder)
+            builder = _machine_pass_builder(codegen)
+            full = builder.getModulePassManager()
+            if _numba_config.LLVM_REFPRUNE_PASS:
+                full.add_refprune_pass(_parse_refprune_flags())
+            full.run(self._final_module, builder)
+
+    @_register_pass(mutates_CFG=False, analysis_only=False)
+    class _EntryLibraryPass(_LoweringPass):
+        _name = "vc6_entry_library"
+
+        def __init__(self):
+            _LoweringPass.__init__(self)
+
+        def run_pass(self, state):
+            if state.library is None:
+                state.library = _EntryLibrary(state.targetctx.codegen(), state.func_id.func_qualname)
+                state.library.enable_object_caching()
+            return True
+
+    class _EntryCompiler(_Compiler):
+        def define_pipelines(self):
+            pm = _DefaultPassBuilder.define_nopython_pipeline(self.state)
+            i = [p for p, _ in pm.passes].index(_NativeLowering)
+            pm.passes.insert(i, (_EntryLibraryPass, "the entry's library"))
+            pm.finalize()
+            return [pm]
 
     @_register_pass(mutates_CFG=False, analysis_only=True)
     class _LinkOnlyLowering(_LoweringPass):
@@ -213,6 +315,13 @@ if _numba is not None:
             pm.finalize()
             return [pm]
 
+    class _EntryDispatcher(_Dispatcher):
+        """The machine's entry point: compiled into an `_EntryLibrary`."""
+
+        def __init__(self, py_func, locals, targetoptions):
+            super().__init__(py_func=py_func, locals=locals, targetoptions=targetoptions,
+                             pipeline_class=_EntryCompiler)
+
     class _MachineDispatcher(_Dispatcher):
         """A function of the compiled machine: compiled into its callers only (see
         `_LinkOnlyLibrary`, no wrapper to call it from Python). A call from Python compiles, and
@@ -245,7 +354,7 @@ if _numba is not None:
 
     JIT_ENABLED = True
     #: The machine's entry point (`machine.run.run`): cached, releases the GIL while it runs.
-    jit_entry = _decorator(_Dispatcher, cached=True, nogil=True)
+    jit_entry = _decorator(_EntryDispatcher, cached=True, nogil=True)
     #: Machine functions also called from Python (semantics, fp).
     jit = _decorator(_MachineDispatcher, cached=False, forceinline=True)
     #: The machine's internal functions: without numba's reference counting (array arguments

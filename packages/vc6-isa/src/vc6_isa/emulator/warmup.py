@@ -15,21 +15,29 @@ import time
 
 from .jit import JIT_ENABLED, compile_level
 
-__all__ = ["COMPILE_SECONDS", "compiled", "warm_up"]
+__all__ = ["COMPILE_SECONDS", "ENTRY", "PROFILED_ENTRY", "compiled", "warm_up"]
 
-#: Typical wall time of the one-time compile (measured: 29-31 s on a shared 2-core x86-64 host,
-#: see jit.py); only used to tell the user roughly how long to expect.
-COMPILE_SECONDS = 30.0
+#: Typical wall time of the one-time compile (measured: 25-29 s of CPU on a shared 2-core x86-64
+#: host under load, where the previous version took 33-38 s and ~30 s quieter; see jit.py); only
+#: used to tell the user roughly how long to expect.
+COMPILE_SECONDS = 25.0
 
 #: The machine's entry point: the function whose compiled code every job runs.
 ENTRY = "run"
+#: The entry point of profiled jobs (executor option `profile=True`), compiled when first needed.
+PROFILED_ENTRY = "run_profiled"
 
 
-def compiled() -> bool:
+def compiled(entry: str = ENTRY) -> bool:
     """Whether the emulator's machine is ready without a compile.
 
     Costs the machine's import (about a second, needed by the first job anyway) unless numba has
     no cache of the machine where it would look, in which case the answer is False at once.
+
+    Args:
+        entry: Which entry point of the machine: `ENTRY` (every job; the default) or
+            `PROFILED_ENTRY` (jobs with the executor option `profile=True`, compiled separately
+            the first time one runs).
 
     Returns:
         True when no compile is due: numba is off, or the machine is compiled in this process or
@@ -37,19 +45,20 @@ def compiled() -> bool:
     """
     if not JIT_ENABLED:
         return True
-    if _never_built():
+    if _never_built(entry):
         return False  # answer before the import starts compiling
     from .machine import run
 
-    entry = getattr(run, ENTRY)
-    return bool(entry.signatures) or _cached_on_disk(entry)
+    func = getattr(run, entry)
+    return bool(func.signatures) or _cached_on_disk(func)
 
 
-def _never_built() -> bool:
-    # the entry's cache index, looked for without importing (and so compiling) the machine
+def _never_built(entry: str) -> bool:
+    # the entry's cache index (machine/run.py's `entry`), looked for without importing (and so
+    # compiling) the machine
     from .compile_cache import build_dir
 
-    return not any(build_dir(compile_level()).glob(f"{ENTRY}.{ENTRY}-*.nbi"))
+    return not any(build_dir(compile_level()).glob(f"run.{entry}-*.nbi"))
 
 
 def _cached_on_disk(entry) -> bool:

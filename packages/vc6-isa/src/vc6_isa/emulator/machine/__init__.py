@@ -11,7 +11,7 @@ Everything works on flat arrays (`vc6_isa.emulator.layout`) so that numba compil
 machine code; there is no Python object per lane or per instruction. A job's arrays travel as
 one record, `state.Machine`: the machine's functions take it as `m` and take out the arrays they
 use; the leaf helpers of one concern (memory, operands, memory_model) take just the arrays they
-touch. `run.run` executes until
+touch. `run.run` (`run.run_profiled` for profiled jobs) executes until
 the job ends or something needs Python: a broken rule (hazard code), an MMU fault, the end of a
 slice, or, in trace/breakpoint mode, after every instruction. All state lives in the arrays, so
 calling it again resumes.
@@ -37,5 +37,6 @@ their C flag to the flag update (`semantics.CARRY_FROM_RESULT`), which keeps the
 32-bit lanes; flag updates and condition masks have no branch per lane; and the program table
 keeps the fast path's columns in the first four cache lines of a row. Compile (see
 jit.py): everything but `run.run` is compiled into `run.run`'s one library and cache, where LLVM
-inlines it (`forceinline`).
+inlines it (`forceinline`); the profiler's hooks only into `run.run_profiled`, compiled when a job
+first asks for a profile.
 """

@@ -1,5 +1,7 @@
 """The scheduler: all QPUs and threads of a job until an event."""
 
+import types
+
 import numpy as np
 
 from ..hazards import H_BARRIER_DEADLOCK
@@ -38,6 +40,9 @@ from .memory import hazard
 from .profiling import charge, charge_switched, snapshot
 from .threads import fill_free_slots, pick_thread
 
+#: Whether the scheduler has the profiler's hooks: False in `run`, True in `run_profiled` (below).
+PROFILING = False
+
 
 @jit_entry
 def run(m):
@@ -46,8 +51,8 @@ def run(m):
     timer). Resumable: all state is in the arrays, and a slice or the timer returns between
     scheduling rounds, where stopping changes nothing about what runs next."""
     prog, ts, qs, gs, jp, bp = m.prog, m.ts, m.qs, m.gs, m.jp, m.bp
-    # profiling: one instruction per fast_run call, charged to its pc (checked once per call)
-    profiling = m.prof.shape[0] > 0
+    # profiling (`run_profiled` only): one instruction per fast_run call, charged to its pc
+    profiling = PROFILING
     sc = np.zeros((16, 16), np.uint32)
     before = np.zeros(12, np.int64)
     nq = jp[J_NQPU]
@@ -140,3 +145,23 @@ def run(m):
                 return EV_STEP
             if ev < 0:
                 break
+
+
+def _profiled(entry):
+    """`entry` compiled once more with `PROFILING` true, as the entry point of profiled jobs.
+
+    `PROFILING` is a constant of the compiled code, so numba drops the branches it rules out
+    before it types anything: `run` compiles none of profiling.py (the one-time compile of the
+    default entry is that much shorter) and `run_profiled` is compiled, and cached, only when a
+    job asks for a profile (executor option `profile=True`).
+    """
+    plain = entry.py_func
+    scope = dict(plain.__globals__, PROFILING=True)
+    func = types.FunctionType(plain.__code__, scope, "run_profiled", plain.__defaults__, plain.__closure__)
+    func.__qualname__ = "run_profiled"  # the name its cache files are kept under
+    func.__doc__ = plain.__doc__
+    return jit_entry(func)
+
+
+#: `run` with the profiler's hooks: the entry point of jobs with the executor option `profile=True`.
+run_profiled = _profiled(run)
