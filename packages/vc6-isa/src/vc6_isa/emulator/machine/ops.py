@@ -129,6 +129,7 @@ def add_alu(op, aun, bun, sc, ka, kb, kr, kc):
         for i in range(16):
             sc[14, i] = unpack_f32(sc[kb, i], bun)
         ub = 14
+    lanes = sc.shape[1]  # 16 (run.py's scratch rows), a count LLVM does not see
     if op == 0:  # fadd
         for i in range(16):
             sc[kr, i] = sem_FADD(int(sc[ua, i]), int(sc[ub, i]))[0]
@@ -144,13 +145,13 @@ def add_alu(op, aun, bun, sc, ka, kb, kr, kc):
             sc[kc, i] = c
         return True
     elif op == 3:  # add
-        for i in range(16):
+        for i in range(lanes):
             r, c = sem_ADD(sc[ka, i], sc[kb, i])
             sc[kr, i] = r
             sc[kc, i] = c
         return True
     elif op == 4:  # sub
-        for i in range(16):
+        for i in range(lanes):
             r, c = sem_SUB(sc[ka, i], sc[kb, i])
             sc[kr, i] = r
             sc[kc, i] = c
@@ -160,49 +161,49 @@ def add_alu(op, aun, bun, sc, ka, kb, kr, kc):
             sc[kr, i] = sem_FSUB(int(sc[ua, i]), int(sc[ub, i]))[0]
         return True
     elif op == 6:  # min
-        for i in range(16):
+        for i in range(lanes):
             r, c = sem_MIN(sc[ka, i], sc[kb, i])
             sc[kr, i] = r
             sc[kc, i] = c
         return True
     elif op == 7:  # max
-        for i in range(16):
+        for i in range(lanes):
             r, c = sem_MAX(sc[ka, i], sc[kb, i])
             sc[kr, i] = r
             sc[kc, i] = c
         return True
     elif op == 8:  # umin
-        for i in range(16):
+        for i in range(lanes):
             r, c = sem_UMIN(sc[ka, i], sc[kb, i])
             sc[kr, i] = r
             sc[kc, i] = c
         return True
     elif op == 9:  # umax
-        for i in range(16):
+        for i in range(lanes):
             r, c = sem_UMAX(sc[ka, i], sc[kb, i])
             sc[kr, i] = r
             sc[kc, i] = c
         return True
     elif op == 10:  # shl
-        for i in range(16):
+        for i in range(lanes):
             r, c = sem_SHL(sc[ka, i], sc[kb, i])
             sc[kr, i] = r
             sc[kc, i] = c
         return True
     elif op == 11:  # shr
-        for i in range(16):
+        for i in range(lanes):
             r, c = sem_SHR(sc[ka, i], sc[kb, i])
             sc[kr, i] = r
             sc[kc, i] = c
         return True
     elif op == 12:  # asr
-        for i in range(16):
+        for i in range(lanes):
             r, c = sem_ASR(sc[ka, i], sc[kb, i])
             sc[kr, i] = r
             sc[kc, i] = c
         return True
     elif op == 13:  # ror
-        for i in range(16):
+        for i in range(lanes):
             r, c = sem_ROR(sc[ka, i], sc[kb, i])
             sc[kr, i] = r
             sc[kc, i] = c
@@ -220,75 +221,75 @@ def add_alu(op, aun, bun, sc, ka, kb, kr, kc):
             sc[kc, i] = c
         return True
     elif op == 16:  # vfmin
-        for i in range(16):
+        for i in range(lanes):
             r, c = sem_VFMIN(unpack_f16x2(sc[ka, i], aun), sc[kb, i])
             sc[kr, i] = r
             sc[kc, i] = c
         return True
     elif op == 17:  # and
-        for i in range(16):
+        for i in range(lanes):
             r, c = sem_AND(sc[ka, i], sc[kb, i])
             sc[kr, i] = r
             sc[kc, i] = c
         return True
     elif op == 18:  # or
-        for i in range(16):
+        for i in range(lanes):
             r, c = sem_OR(sc[ka, i], sc[kb, i])
             sc[kr, i] = r
             sc[kc, i] = c
         return True
     elif op == 19:  # xor
-        for i in range(16):
+        for i in range(lanes):
             r, c = sem_XOR(sc[ka, i], sc[kb, i])
             sc[kr, i] = r
             sc[kc, i] = c
         return True
     elif op == 20:  # vadd
-        for i in range(16):
+        for i in range(lanes):
             r, c = sem_VADD(sc[ka, i], sc[kb, i])
             sc[kr, i] = r
             sc[kc, i] = c
         return True
     elif op == 21:  # vsub
-        for i in range(16):
+        for i in range(lanes):
             r, c = sem_VSUB(sc[ka, i], sc[kb, i])
             sc[kr, i] = r
             sc[kc, i] = c
         return True
     elif op == 22:  # not
-        for i in range(16):
+        for i in range(lanes):
             r, c = sem_NOT(sc[ka, i])
             sc[kr, i] = r
             sc[kc, i] = c
         return True
     elif op == 23:  # neg
-        for i in range(16):
+        for i in range(lanes):
             r, c = sem_NEG(sc[ka, i])
             sc[kr, i] = r
             sc[kc, i] = c
         return True
     elif op == 27:  # recip
-        for i in range(16):
+        for i in range(lanes):
             sc[kr, i] = sem_RECIP(sc[ka, i])[0]
         return True
     elif op == 58:  # rsqrt
-        for i in range(16):
+        for i in range(lanes):
             sc[kr, i] = sem_RSQRT(sc[ka, i])[0]
         return True
     elif op == 59:  # exp
-        for i in range(16):
+        for i in range(lanes):
             sc[kr, i] = sem_EXP(sc[ka, i])[0]
         return True
     elif op == 60:  # log
-        for i in range(16):
+        for i in range(lanes):
             sc[kr, i] = sem_LOG(sc[ka, i])[0]
         return True
     elif op == 61:  # sin
-        for i in range(16):
+        for i in range(lanes):
             sc[kr, i] = sem_SIN(sc[ka, i])[0]
         return True
     elif op == 62:  # rsqrt2
-        for i in range(16):
+        for i in range(lanes):
             sc[kr, i] = sem_RSQRT2(sc[ka, i])[0]
         return True
     elif op == 65:  # fcmp
@@ -296,7 +297,7 @@ def add_alu(op, aun, bun, sc, ka, kb, kr, kc):
             sc[kr, i] = sem_FCMP(int(sc[ua, i]), int(sc[ub, i]))[0]
         return True
     elif op == 66:  # vfmax
-        for i in range(16):
+        for i in range(lanes):
             r, c = sem_VFMAX(unpack_f16x2(sc[ka, i], aun), sc[kb, i])
             sc[kr, i] = r
             sc[kc, i] = c
@@ -342,17 +343,17 @@ def add_alu(op, aun, bun, sc, ka, kb, kr, kc):
             sc[kc, i] = c
         return True
     elif op == 80:  # itof
-        for i in range(16):
+        for i in range(lanes):
             sc[kr, i] = sem_ITOF(sc[ka, i])[0]
         return True
     elif op == 81:  # clz
-        for i in range(16):
+        for i in range(lanes):
             r, c = sem_CLZ(sc[ka, i])
             sc[kr, i] = r
             sc[kc, i] = c
         return True
     elif op == 82:  # utof
-        for i in range(16):
+        for i in range(lanes):
             sc[kr, i] = sem_UTOF(sc[ka, i])[0]
         return True
     return False
@@ -372,26 +373,27 @@ def mul_alu(op, aun, bun, sc, ka, kb, kr, kc):
         for i in range(16):
             sc[14, i] = unpack_f32(sc[kb, i], bun)
         ub = 14
+    lanes = sc.shape[1]  # 16 (run.py's scratch rows), a count LLVM does not see
     if op == 0:  # add
-        for i in range(16):
+        for i in range(lanes):
             r, c = sem_ADD(sc[ka, i], sc[kb, i])
             sc[kr, i] = r
             sc[kc, i] = c
         return True
     elif op == 1:  # sub
-        for i in range(16):
+        for i in range(lanes):
             r, c = sem_SUB(sc[ka, i], sc[kb, i])
             sc[kr, i] = r
             sc[kc, i] = c
         return True
     elif op == 3:  # vfmul
-        for i in range(16):
+        for i in range(lanes):
             r, c = sem_VFMUL(unpack_f16x2(sc[ka, i], aun), sc[kb, i])
             sc[kr, i] = r
             sc[kc, i] = c
         return True
     elif op == 4:  # smul24
-        for i in range(16):
+        for i in range(lanes):
             r, c = sem_SMUL24(sc[ka, i], sc[kb, i])
             sc[kr, i] = r
             sc[kc, i] = c
@@ -401,7 +403,7 @@ def mul_alu(op, aun, bun, sc, ka, kb, kr, kc):
             sc[kr, i] = sem_FMOV(int(sc[ua, i]))[0]
         return True
     elif op == 8:  # mov
-        for i in range(16):
+        for i in range(lanes):
             r, c = sem_MOV(sc[ka, i])
             sc[kr, i] = r
             sc[kc, i] = c
