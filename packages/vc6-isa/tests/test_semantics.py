@@ -654,6 +654,18 @@ def test_carry_from_result_ops():
         assert np.array_equal(car, derived), name
 
 
+def test_zero_carry_ops():
+    """The machine's op dispatch vectorises these ops' lane loops; their C must be 0."""
+    rand = RNG.integers(0, 1 << 32, 300, dtype=np.uint64).astype(np.uint32)
+    a = np.concatenate([np.repeat(F32_CORNERS, len(F32_CORNERS)), rand])
+    b = np.concatenate([np.tile(F32_CORNERS, len(F32_CORNERS)), rand[::-1]])
+    for name in sorted(S.ZERO_CARRY):
+        fn = S.SEMANTICS[name]
+        cols = (a, b) if fn.py_func.__code__.co_argcount == 2 else (a,)
+        _, car = lanes(fn, *cols)
+        assert not car.any(), name
+
+
 def test_flag_stack_ops():
     x = RNG.integers(0, 1 << 32, 200, dtype=np.uint64).astype(np.uint32)
     for flag in (0, 1):

@@ -106,14 +106,15 @@ def _unpack_first(ids_a: list[int], ids_b: list[int]) -> list[str]:
     return lines
 
 
-def _opaque_count(spec) -> bool:
+def _opaque_count(name: str) -> bool:
     """Whether the op's lane loop runs to a count LLVM cannot see (`sc.shape[1]`, 16) instead
     of the literal 16: with a constant count LLVM fully unrolls the cheap loops (and, or, shl,
     mov, ...) before its loop vectoriser sees them and leaves 16 scalar lanes (numba turns off
     the SLP vectoriser that would pack them again); with an unknown count the loop stays a loop
-    and is vectorised. The f32-input ops keep 16: their per-lane unpack and rounding do not
-    vectorise, and measured slower as a loop of unknown count (benchmarks/emulator_shapes.py)."""
-    return spec.unpack != "f32"
+    and is vectorised. Only the ops of `semantics.ZERO_CARRY`: ops with a carry or an unpack
+    (add's 64-bit sum, f32 rounding) measured slower as such a loop, and so did sgemm 1024
+    with every unpack-free op in it (benchmarks/emulator_shapes.py, emulator_speed.py)."""
+    return name in semantics.ZERO_CARRY
 
 
 def _alu_source(fn_name: str, ops: dict, stateful: tuple[str, ...]) -> list[str]:
@@ -127,10 +128,10 @@ def _alu_source(fn_name: str, ops: dict, stateful: tuple[str, ...]) -> list[str]
     f32_b = [op_id for op_id, _, spec in generated if spec.unpack == "f32" and spec.b_unpack and spec.nsrc == 2]
     if f32_a:
         lines += _unpack_first(f32_a, f32_b)
-    if any(_opaque_count(spec) for _, _, spec in generated):
+    if any(_opaque_count(name) for _, name, _ in generated):
         lines.append("    lanes = sc.shape[1]  # 16 (run.py's scratch rows), a count LLVM does not see")
     for k, (op_id, name, spec) in enumerate(generated):
-        count = "lanes" if _opaque_count(spec) else "16"
+        count = "lanes" if _opaque_count(name) else "16"
         if spec.unpack == "f32":
             xa = "int(sc[ua, i])"
             xb = "int(sc[ub, i])" if spec.b_unpack else "sc[kb, i]"

@@ -145,13 +145,13 @@ def add_alu(op, aun, bun, sc, ka, kb, kr, kc):
             sc[kc, i] = c
         return True
     elif op == 3:  # add
-        for i in range(lanes):
+        for i in range(16):
             r, c = sem_ADD(sc[ka, i], sc[kb, i])
             sc[kr, i] = r
             sc[kc, i] = c
         return True
     elif op == 4:  # sub
-        for i in range(lanes):
+        for i in range(16):
             r, c = sem_SUB(sc[ka, i], sc[kb, i])
             sc[kr, i] = r
             sc[kc, i] = c
@@ -161,25 +161,25 @@ def add_alu(op, aun, bun, sc, ka, kb, kr, kc):
             sc[kr, i] = sem_FSUB(int(sc[ua, i]), int(sc[ub, i]))[0]
         return True
     elif op == 6:  # min
-        for i in range(lanes):
+        for i in range(16):
             r, c = sem_MIN(sc[ka, i], sc[kb, i])
             sc[kr, i] = r
             sc[kc, i] = c
         return True
     elif op == 7:  # max
-        for i in range(lanes):
+        for i in range(16):
             r, c = sem_MAX(sc[ka, i], sc[kb, i])
             sc[kr, i] = r
             sc[kc, i] = c
         return True
     elif op == 8:  # umin
-        for i in range(lanes):
+        for i in range(16):
             r, c = sem_UMIN(sc[ka, i], sc[kb, i])
             sc[kr, i] = r
             sc[kc, i] = c
         return True
     elif op == 9:  # umax
-        for i in range(lanes):
+        for i in range(16):
             r, c = sem_UMAX(sc[ka, i], sc[kb, i])
             sc[kr, i] = r
             sc[kc, i] = c
@@ -221,7 +221,7 @@ def add_alu(op, aun, bun, sc, ka, kb, kr, kc):
             sc[kc, i] = c
         return True
     elif op == 16:  # vfmin
-        for i in range(lanes):
+        for i in range(16):
             r, c = sem_VFMIN(unpack_f16x2(sc[ka, i], aun), sc[kb, i])
             sc[kr, i] = r
             sc[kc, i] = c
@@ -263,33 +263,33 @@ def add_alu(op, aun, bun, sc, ka, kb, kr, kc):
             sc[kc, i] = c
         return True
     elif op == 23:  # neg
-        for i in range(lanes):
+        for i in range(16):
             r, c = sem_NEG(sc[ka, i])
             sc[kr, i] = r
             sc[kc, i] = c
         return True
     elif op == 27:  # recip
-        for i in range(lanes):
+        for i in range(16):
             sc[kr, i] = sem_RECIP(sc[ka, i])[0]
         return True
     elif op == 58:  # rsqrt
-        for i in range(lanes):
+        for i in range(16):
             sc[kr, i] = sem_RSQRT(sc[ka, i])[0]
         return True
     elif op == 59:  # exp
-        for i in range(lanes):
+        for i in range(16):
             sc[kr, i] = sem_EXP(sc[ka, i])[0]
         return True
     elif op == 60:  # log
-        for i in range(lanes):
+        for i in range(16):
             sc[kr, i] = sem_LOG(sc[ka, i])[0]
         return True
     elif op == 61:  # sin
-        for i in range(lanes):
+        for i in range(16):
             sc[kr, i] = sem_SIN(sc[ka, i])[0]
         return True
     elif op == 62:  # rsqrt2
-        for i in range(lanes):
+        for i in range(16):
             sc[kr, i] = sem_RSQRT2(sc[ka, i])[0]
         return True
     elif op == 65:  # fcmp
@@ -297,7 +297,7 @@ def add_alu(op, aun, bun, sc, ka, kb, kr, kc):
             sc[kr, i] = sem_FCMP(int(sc[ua, i]), int(sc[ub, i]))[0]
         return True
     elif op == 66:  # vfmax
-        for i in range(lanes):
+        for i in range(16):
             r, c = sem_VFMAX(unpack_f16x2(sc[ka, i], aun), sc[kb, i])
             sc[kr, i] = r
             sc[kc, i] = c
@@ -343,7 +343,7 @@ def add_alu(op, aun, bun, sc, ka, kb, kr, kc):
             sc[kc, i] = c
         return True
     elif op == 80:  # itof
-        for i in range(lanes):
+        for i in range(16):
             sc[kr, i] = sem_ITOF(sc[ka, i])[0]
         return True
     elif op == 81:  # clz
@@ -353,7 +353,7 @@ def add_alu(op, aun, bun, sc, ka, kb, kr, kc):
             sc[kc, i] = c
         return True
     elif op == 82:  # utof
-        for i in range(lanes):
+        for i in range(16):
             sc[kr, i] = sem_UTOF(sc[ka, i])[0]
         return True
     return False
@@ -375,19 +375,19 @@ def mul_alu(op, aun, bun, sc, ka, kb, kr, kc):
         ub = 14
     lanes = sc.shape[1]  # 16 (run.py's scratch rows), a count LLVM does not see
     if op == 0:  # add
-        for i in range(lanes):
+        for i in range(16):
             r, c = sem_ADD(sc[ka, i], sc[kb, i])
             sc[kr, i] = r
             sc[kc, i] = c
         return True
     elif op == 1:  # sub
-        for i in range(lanes):
+        for i in range(16):
             r, c = sem_SUB(sc[ka, i], sc[kb, i])
             sc[kr, i] = r
             sc[kc, i] = c
         return True
     elif op == 3:  # vfmul
-        for i in range(lanes):
+        for i in range(16):
             r, c = sem_VFMUL(unpack_f16x2(sc[ka, i], aun), sc[kb, i])
             sc[kr, i] = r
             sc[kc, i] = c
