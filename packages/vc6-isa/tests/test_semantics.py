@@ -639,19 +639,30 @@ def test_flag_z_n_rules():
     assert S.FLOAT_RESULT <= set(S.SEMANTICS)
 
 
+def _sampled(name):
+    """(results, carries) of op `name` over every pair of f32 corner values and random words."""
+    rand = RNG.integers(0, 1 << 32, 300, dtype=np.uint64).astype(np.uint32)
+    a = np.concatenate([np.repeat(F32_CORNERS, len(F32_CORNERS)), rand])
+    b = np.concatenate([np.tile(F32_CORNERS, len(F32_CORNERS)), rand[::-1]])
+    fn = S.SEMANTICS[name]
+    return lanes(fn, *((a, b) if fn.py_func.__code__.co_argcount == 2 else (a,)))
+
+
 def test_carry_from_result_ops():
     """The machine's op dispatch leaves these ops' C out of the lane loop and derives it from
     the result with float_carry when flags are updated: that must be the op's own C."""
     assert S.CARRY_FROM_RESULT <= S.FLOAT_RESULT
-    rand = RNG.integers(0, 1 << 32, 300, dtype=np.uint64).astype(np.uint32)
-    a = np.concatenate([np.repeat(F32_CORNERS, len(F32_CORNERS)), rand])
-    b = np.concatenate([np.tile(F32_CORNERS, len(F32_CORNERS)), rand[::-1]])
     for name in sorted(S.CARRY_FROM_RESULT):
-        fn = S.SEMANTICS[name]
-        cols = (a, b) if fn.py_func.__code__.co_argcount == 2 else (a,)
-        res, car = lanes(fn, *cols)
+        res, car = _sampled(name)
         derived = np.array([S.float_carry(int(r)) for r in res])
         assert np.array_equal(car, derived), name
+
+
+def test_zero_carry_ops():
+    """The machine's op dispatch vectorises these ops' lane loops; their C must be 0."""
+    for name in sorted(S.ZERO_CARRY):
+        _, car = _sampled(name)
+        assert not car.any(), name
 
 
 def test_flag_stack_ops():

@@ -106,6 +106,17 @@ def _unpack_first(ids_a: list[int], ids_b: list[int]) -> list[str]:
     return lines
 
 
+def _opaque_count(name: str) -> bool:
+    """Whether the op's lane loop runs to a count LLVM cannot see (`sc.shape[1]`, 16) instead
+    of the literal 16: with a constant count LLVM fully unrolls the cheap loops (and, or, shl,
+    mov, ...) before its loop vectoriser sees them and leaves 16 scalar lanes (numba turns off
+    the SLP vectoriser that would pack them again); with an unknown count the loop stays a loop
+    and is vectorised. Only the ops of `semantics.ZERO_CARRY`: ops with a carry or an unpack
+    (add's 64-bit sum, f32 rounding) measured slower as such a loop, and so did sgemm 1024
+    with every unpack-free op in it (benchmarks/emulator_shapes.py, emulator_speed.py)."""
+    return name in semantics.ZERO_CARRY
+
+
 def _alu_source(fn_name: str, ops: dict, stateful: tuple[str, ...]) -> list[str]:
     lines = [
         "@jit_lean",
@@ -117,7 +128,10 @@ def _alu_source(fn_name: str, ops: dict, stateful: tuple[str, ...]) -> list[str]
     f32_b = [op_id for op_id, _, spec in generated if spec.unpack == "f32" and spec.b_unpack and spec.nsrc == 2]
     if f32_a:
         lines += _unpack_first(f32_a, f32_b)
+    if any(_opaque_count(name) for _, name, _ in generated):
+        lines.append("    lanes = sc.shape[1]  # 16 (run.py's scratch rows), a count LLVM does not see")
     for k, (op_id, name, spec) in enumerate(generated):
+        count = "lanes" if _opaque_count(name) else "16"
         if spec.unpack == "f32":
             xa = "int(sc[ua, i])"
             xb = "int(sc[ub, i])" if spec.b_unpack else "sc[kb, i]"
@@ -127,7 +141,7 @@ def _alu_source(fn_name: str, ops: dict, stateful: tuple[str, ...]) -> list[str]
         else:
             xa, xb = "sc[ka, i]", "sc[kb, i]"
         args = xa if spec.nsrc == 1 else f"{xa}, {xb}"
-        lines += [f"    {'if' if k == 0 else 'elif'} op == {op_id}:  # {name}", "        for i in range(16):"]
+        lines += [f"    {'if' if k == 0 else 'elif'} op == {op_id}:  # {name}", f"        for i in range({count}):"]
         if name in semantics.CARRY_FROM_RESULT:
             # C is float_carry(result): the flag update derives it when an instruction asks
             lines.append(f"            sc[kr, i] = sem_{_ident(name)}({args})[0]")

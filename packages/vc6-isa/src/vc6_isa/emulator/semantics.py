@@ -818,11 +818,20 @@ FLOAT_RESULT: frozenset = frozenset(
 #: identity for every op listed).
 CARRY_FROM_RESULT: frozenset = FLOAT_RESULT - {"fmin", "fmax", "fdx", "fdy"}
 
+#: Ops without input unpack whose C is always 0 (bit operations, shifts, moves, ...). The
+#: machine's op dispatch runs their lane loops to a count LLVM cannot see, so that LLVM
+#: vectorises them instead of unrolling them into 16 scalar lanes (dispatch._opaque_count;
+#: test_semantics checks C = 0 for every op listed).
+ZERO_CARRY: frozenset = frozenset(
+    {"and", "or", "xor", "not", "mov", "shl", "shr", "asr", "ror", "clz", "vadd", "vsub", "smul24"}
+)
+
 __all__ = [
     "CARRY_FROM_RESULT",
     "FLOAT_RESULT",
     "JIT_ENABLED",
     "SEMANTICS",
+    "ZERO_CARRY",
     "f16_to_f32_bits",
     "f32_to_f16_bits",
     "fdx_lane",

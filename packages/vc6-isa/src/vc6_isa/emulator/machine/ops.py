@@ -129,6 +129,7 @@ def add_alu(op, aun, bun, sc, ka, kb, kr, kc):
         for i in range(16):
             sc[14, i] = unpack_f32(sc[kb, i], bun)
         ub = 14
+    lanes = sc.shape[1]  # 16 (run.py's scratch rows), a count LLVM does not see
     if op == 0:  # fadd
         for i in range(16):
             sc[kr, i] = sem_FADD(int(sc[ua, i]), int(sc[ub, i]))[0]
@@ -184,25 +185,25 @@ def add_alu(op, aun, bun, sc, ka, kb, kr, kc):
             sc[kc, i] = c
         return True
     elif op == 10:  # shl
-        for i in range(16):
+        for i in range(lanes):
             r, c = sem_SHL(sc[ka, i], sc[kb, i])
             sc[kr, i] = r
             sc[kc, i] = c
         return True
     elif op == 11:  # shr
-        for i in range(16):
+        for i in range(lanes):
             r, c = sem_SHR(sc[ka, i], sc[kb, i])
             sc[kr, i] = r
             sc[kc, i] = c
         return True
     elif op == 12:  # asr
-        for i in range(16):
+        for i in range(lanes):
             r, c = sem_ASR(sc[ka, i], sc[kb, i])
             sc[kr, i] = r
             sc[kc, i] = c
         return True
     elif op == 13:  # ror
-        for i in range(16):
+        for i in range(lanes):
             r, c = sem_ROR(sc[ka, i], sc[kb, i])
             sc[kr, i] = r
             sc[kc, i] = c
@@ -226,37 +227,37 @@ def add_alu(op, aun, bun, sc, ka, kb, kr, kc):
             sc[kc, i] = c
         return True
     elif op == 17:  # and
-        for i in range(16):
+        for i in range(lanes):
             r, c = sem_AND(sc[ka, i], sc[kb, i])
             sc[kr, i] = r
             sc[kc, i] = c
         return True
     elif op == 18:  # or
-        for i in range(16):
+        for i in range(lanes):
             r, c = sem_OR(sc[ka, i], sc[kb, i])
             sc[kr, i] = r
             sc[kc, i] = c
         return True
     elif op == 19:  # xor
-        for i in range(16):
+        for i in range(lanes):
             r, c = sem_XOR(sc[ka, i], sc[kb, i])
             sc[kr, i] = r
             sc[kc, i] = c
         return True
     elif op == 20:  # vadd
-        for i in range(16):
+        for i in range(lanes):
             r, c = sem_VADD(sc[ka, i], sc[kb, i])
             sc[kr, i] = r
             sc[kc, i] = c
         return True
     elif op == 21:  # vsub
-        for i in range(16):
+        for i in range(lanes):
             r, c = sem_VSUB(sc[ka, i], sc[kb, i])
             sc[kr, i] = r
             sc[kc, i] = c
         return True
     elif op == 22:  # not
-        for i in range(16):
+        for i in range(lanes):
             r, c = sem_NOT(sc[ka, i])
             sc[kr, i] = r
             sc[kc, i] = c
@@ -346,7 +347,7 @@ def add_alu(op, aun, bun, sc, ka, kb, kr, kc):
             sc[kr, i] = sem_ITOF(sc[ka, i])[0]
         return True
     elif op == 81:  # clz
-        for i in range(16):
+        for i in range(lanes):
             r, c = sem_CLZ(sc[ka, i])
             sc[kr, i] = r
             sc[kc, i] = c
@@ -372,6 +373,7 @@ def mul_alu(op, aun, bun, sc, ka, kb, kr, kc):
         for i in range(16):
             sc[14, i] = unpack_f32(sc[kb, i], bun)
         ub = 14
+    lanes = sc.shape[1]  # 16 (run.py's scratch rows), a count LLVM does not see
     if op == 0:  # add
         for i in range(16):
             r, c = sem_ADD(sc[ka, i], sc[kb, i])
@@ -391,7 +393,7 @@ def mul_alu(op, aun, bun, sc, ka, kb, kr, kc):
             sc[kc, i] = c
         return True
     elif op == 4:  # smul24
-        for i in range(16):
+        for i in range(lanes):
             r, c = sem_SMUL24(sc[ka, i], sc[kb, i])
             sc[kr, i] = r
             sc[kc, i] = c
@@ -401,7 +403,7 @@ def mul_alu(op, aun, bun, sc, ka, kb, kr, kc):
             sc[kr, i] = sem_FMOV(int(sc[ua, i]))[0]
         return True
     elif op == 8:  # mov
-        for i in range(16):
+        for i in range(lanes):
             r, c = sem_MOV(sc[ka, i])
             sc[kr, i] = r
             sc[kc, i] = c
