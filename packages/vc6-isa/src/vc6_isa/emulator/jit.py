@@ -298,6 +298,8 @@ if _numba is not None:
             with state.targetctx.push_code_library(library):
                 lower = _Lower(state.targetctx, library, fndesc, state.func_ir, metadata=state.metadata)
                 lower.lower()
+            if state.func_id.func in _OUT_OF_LINE:
+                lower.function.attributes.add("noinline")
             # numba keys a compiled version on its Python-callable function object; this one has
             # no machine code (address 0) and is never called: `_MachineDispatcher.__call__`
             # compiles an ordinary copy for calls from Python
@@ -353,6 +355,7 @@ if _numba is not None:
         return wrap
 
     JIT_ENABLED = True
+    _OUT_OF_LINE: set = set()  # functions of `jit_out_of_line`
     #: The machine's entry point (`machine.run.run`): cached, releases the GIL while it runs.
     jit_entry = _decorator(_EntryDispatcher, cached=True, nogil=True)
     #: Machine functions also called from Python (semantics, fp).
@@ -364,8 +367,14 @@ if _numba is not None:
     #: machine function (numba's own `inline="always"` typed every inlined copy again: 4-7 s of
     #: compile for no measurable speed).
     jit_lean_inline = jit_lean
+
+    def jit_out_of_line(func: F) -> F:
+        """A machine function LLVM keeps as one called function instead of inlining it at its
+        call sites: for code off the hot path, whose inlined copies lengthen the compile."""
+        _OUT_OF_LINE.add(func)
+        return _decorator(_MachineDispatcher, cached=False, _nrt=False, forceinline=False)(func)
 else:
-    jit = jit_entry = jit_lean = jit_lean_inline = _plain
+    jit = jit_entry = jit_lean = jit_lean_inline = jit_out_of_line = _plain
 
 
 __all__ = ["JIT_ENABLED", "compile_level", "jit", "jit_entry", "jit_lean", "jit_lean_inline", "optimisation_level"]

@@ -9,7 +9,7 @@ from ..hazards import (
     H_THRSW_TOO_CLOSE,
     STRICT_MESA,
 )
-from ..jit import jit_lean, jit_lean_inline
+from ..jit import jit_lean, jit_lean_inline, jit_out_of_line
 from ..layout import (
     DST_NONE,
     DST_PERIPHERAL,
@@ -105,7 +105,7 @@ def issue_branch(m, slot, pc):
     return 0
 
 
-@jit_lean
+@jit_out_of_line
 def step(m, slot, sc):
     """Issue one instruction of thread `slot` of the job `m` (a `state.Machine`; `sc`: scratch
     rows). Returns 0, an event (EV_*), or -1 when the thread switched out or ended (the
