@@ -24,6 +24,11 @@ with pdb or to check that results do not depend on the compiler.
   dense ALU 5.8 -> 9.3 M thread-instructions/s, TMU-heavy 5.0 -> 12.0, sgemm 1024 19 -> 10.7 s,
   for 5-6 s more compile. numba's own inlining (`inline="always"`, which types every inlined
   copy again) is then not needed: `jit_lean_inline` is `jit_lean`.
+- `jit_out_of_line`: a machine function LLVM keeps as one called function (`noinline`), for the
+  general issue path (`issue.step`), which the fast path now leaves for only ~0.3% of sgemm's
+  instructions. Measured side by side (two pairs, CPU): cold compile 23.3/25.1 -> 20.9/22.5 s,
+  sgemm 1024 3.54/3.84 -> 3.43/3.75 s. Also making the TMU lookup and the thread start, switch
+  and end functions out of line saved no more compile and slowed sgemm and TMU-heavy code.
 
 `error_model="numpy"`: integer/float division follows numpy (no Python exception checks in the
 compiled code); the emulator's code never divides by zero on purpose.
@@ -46,9 +51,10 @@ at the same run speed, 29-31 s with `forceinline`, 25-27 s without numba's inlin
 compiles 2 s longer and runs no faster; at level 0 the machine runs 40 times slower. Then, side
 by side on a loaded host: 33-38 s before, 25-29 s with the entry's pipeline without unrolling,
 `_Flags` and the profiler's hooks moved to a second entry point (`machine.run.run_profiled`).
-Tried and dropped (measured): keeping `issue.step` or `alu.exec_alu` as functions of their own
-(LLVM's loop passes and code generation cost more than in proportion to a function's size, so
-this saves 5-7 s, but the call costs sgemm 1024 3-6% and TMU-heavy code ~10%); skipping numba's
+Tried and dropped (measured): keeping `alu.exec_alu` as a function of its own, and `issue.step`
+while 4% of sgemm's instructions still took it (LLVM's loop passes and code generation cost more
+than in proportion to a function's size, so this saves 5-7 s, but the call cost sgemm 1024 3-6%
+and TMU-heavy code ~10%; `step` is out of line now that the fast path keeps branches); skipping numba's
 per-function optimisation before linking (the final optimisation then takes twice as long).
 """
 
