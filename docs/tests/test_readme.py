@@ -68,3 +68,14 @@ def test_readme_commands_name_the_packages_that_exist() -> None:
     getting_started = (ROOT / "docs" / "getting-started.md").read_text()
     install = re.search(r"pip install -q (?:--[\w-]+ )*(\./packages.*?) &&", first).group(1)
     assert install in getting_started, "getting-started installs other packages than the README"
+
+
+def test_the_first_command_installs_the_build_backend_the_packages_ask_for() -> None:
+    # The first command builds the packages without build isolation, so it installs their
+    # backend itself: with another version range it could build with a backend they reject.
+    first = _blocks(README, "sh")[0]
+    assert "--no-build-isolation" in first
+    for pyproject in sorted((ROOT / "packages").glob("*/pyproject.toml")):
+        requires = re.search(r"^requires = \[(.*)\]$", pyproject.read_text(), re.M).group(1)
+        for spec in re.findall(r'"([^"]+)"', requires):
+            assert f"pip install -q '{spec}' &&" in first, (pyproject.parent.name, spec)
