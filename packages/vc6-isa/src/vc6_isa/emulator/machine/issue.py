@@ -202,13 +202,42 @@ def step(m, slot, sc):
 
 
 @jit_lean_inline
-def write_result(slot, row, cond, sc, vrow, mrow, regs):
-    """regs[slot, row] <- sc[vrow]: every lane when `cond` is 0, else the lanes where sc[mrow]
-    (the condition's mask) is set."""
+def fast_operand(slot, srow, imm, regs, sc, k):
+    """sc[k] <- operand k (register row `srow`, -2 the small immediate), unless not read (-1)."""
+    if srow != -1:
+        load_operand(slot, srow, imm, regs, sc, k)
+
+
+@jit_lean_inline
+def fast_result(m, slot, pc, which, row, cond, valid, sc):
+    """Write the result of the add (`which` 0) or mul (1) ALU, in sc[4 + which], to its
+    destination `row` (program.fast_columns): a register row (the lanes of the condition's mask
+    sc[10 + which] when `cond` is set), or a TMU register through the general path's writer, at
+    the same point of the instruction (events it raises leave the same state as exec_alu's;
+    `valid`: the thread's valid bits so far). Returns 0 or the writer's event."""
+    if row == DST_NONE:
+        return 0  # no destination, or null
+    if row == DST_PERIPHERAL:
+        m.ts[slot, T_VALID] = valid
+        w = m.prog[pc, P_AW] if which == 0 else m.prog[pc, P_MW]
+        return write_dest(m, slot, pc, w, 1, sc, 4 + which, 10 + which, True)
     if cond == 0:
-        copy_row(regs[slot, row], sc[vrow])
+        copy_row(m.regs[slot, row], sc[4 + which])
     else:
-        select_row(regs[slot, row], sc[vrow], sc[mrow])
+        select_row(m.regs[slot, row], sc[4 + which], sc[10 + which])
+    return 0
+
+
+@jit_lean_inline
+def acc_bit(row):
+    """The valid bit of the accumulator a destination row (program.fast_columns) is, else 0."""
+    return (1 << (row - R_ACC)) if row >= R_ACC else 0
+
+
+@jit_lean_inline
+def rf_row(row):
+    """The register-file entry a destination row (program.fast_columns) is, else -1."""
+    return row if 0 <= row < R_ACC else -1
 
 
 @jit_lean_inline
@@ -262,20 +291,23 @@ def fast_step(m, slot, pc, sc):
     # ---- from here on nothing can fail except the cycle budget, checked where step does
     q = ts[slot, T_QPU]
     begin_issue(m, slot, q)
+    # Written out per operand and per ALU here and below: the machine is compiled without LLVM's
+    # loop unrolling (jit._EntryLibrary), and a loop over them picks its columns at run time.
     imm = prog[pc, P_IMM]
-    for k in range(4):
-        srow = prog[pc, P_SRC + k]
-        if srow != -1:
-            load_operand(slot, srow, imm, regs, sc, k)
+    fast_operand(slot, prog[pc, P_SRC], imm, regs, sc, 0)
+    fast_operand(slot, prog[pc, P_SRC + 1], imm, regs, sc, 1)
+    fast_operand(slot, prog[pc, P_SRC + 2], imm, regs, sc, 2)
+    fast_operand(slot, prog[pc, P_SRC + 3], imm, regs, sc, 3)
     if (sig & SIG_ROT) != 0:
         rotate_mul_operands(slot, pc, prog, regs, sc)
     # write masks from the flags before this instruction (for conditional writes, and for
     # TMU writes, whose lookups take their lanes from the mask)
     adst = prog[pc, P_ADST]
     mdst = prog[pc, P_MDST]
-    for which in range(2):
-        if (acond if which == 0 else mcond) != 0 or (adst if which == 0 else mdst) == DST_PERIPHERAL:
-            cond_mask(acond if which == 0 else mcond, slot, lanes, sc, 10 + which)
+    if acond != 0 or adst == DST_PERIPHERAL:
+        cond_mask(acond, slot, lanes, sc, 10)
+    if mcond != 0 or mdst == DST_PERIPHERAL:
+        cond_mask(mcond, slot, lanes, sc, 11)
     aop = prog[pc, P_AOP]
     if aop != A_NOP:
         add_alu(aop, prog[pc, P_AAU], prog[pc, P_ABU], sc, 0, 1, 4, 6)
@@ -301,39 +333,25 @@ def fast_step(m, slot, pc, sc):
         copy_row(sc[12], m.fifo[slot, head])
     if update_flags(m, slot, pc, sc):
         valid |= V_FLAGS
-    prev_acc = 0
-    rf0 = -1
-    rf1 = -1
-    rf2 = -1
-    for which in range(3):
-        row = adst if which == 0 else (mdst if which == 1 else prog[pc, P_SDST])
-        if row == DST_NONE:
-            continue  # no destination, or null
-        if row == DST_PERIPHERAL:
-            # a TMU register: the general path's writer, at the same point of the instruction
-            # (events it raises leave the same state as exec_alu's)
-            ts[slot, T_VALID] = valid
-            w = prog[pc, P_AW] if which == 0 else prog[pc, P_MW]
-            ev = write_dest(m, slot, pc, w, 1, sc, 4 + which, 10 + which, True)
-            if ev != 0:
-                return ev
-            continue
-        if which == 2:  # the signal's load
-            if head >= 0:
-                copy_row(regs[slot, row], sc[12])
-            else:
-                fill_row(regs[slot, row], u)
+    ev = fast_result(m, slot, pc, 0, adst, acond, valid, sc)
+    if ev != 0:
+        return ev
+    valid |= acc_bit(adst)
+    ev = fast_result(m, slot, pc, 1, mdst, mcond, valid, sc)
+    if ev != 0:
+        return ev
+    valid |= acc_bit(mdst)
+    sdst = prog[pc, P_SDST]
+    if sdst != DST_NONE:  # the signal's load
+        if head >= 0:
+            copy_row(regs[slot, sdst], sc[12])
         else:
-            write_result(slot, row, acond if which == 0 else mcond, sc, 4 + which, 10 + which, regs)
-        if row >= R_ACC:
-            valid |= 1 << (row - R_ACC)
-            prev_acc |= 1 << (row - R_ACC)
-        elif which == 0:
-            rf0 = row
-        elif which == 1:
-            rf1 = row
-        else:
-            rf2 = row
+            fill_row(regs[slot, sdst], u)
+    valid |= acc_bit(sdst)
+    prev_acc = acc_bit(adst) | acc_bit(mdst) | acc_bit(sdst)
+    rf0 = rf_row(adst)
+    rf1 = rf_row(mdst)
+    rf2 = rf_row(sdst)
     ts[slot, T_VALID] = valid
     retire_alu(m, slot, pc, prev_acc, rf0, rf1, rf2)
     ev = over_budget(m, slot, pc, q)
