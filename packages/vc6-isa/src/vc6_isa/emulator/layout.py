@@ -13,7 +13,7 @@ compiled code as constants.
 # instruction come first (0-31: four cache lines of a row), then what only the general path
 # and branches read. The add and mul ALUs' columns have the same layout, the mul ALU's
 # P_M* = P_A* + 8 (program._lower_alu fills both with the same offsets).
-P_FAST = 0  # 1: the run loop may execute it on its fast path (program.fast_path_shape)
+P_FAST = 0  # FAST_*: whether the run loop may execute it on its fast path (program.fast_path_shape)
 P_SIG = 1  # bit set of SIG_* below
 # Fast-path operands and destinations, derived from the columns below when the program is
 # lowered (program.fast_columns), so the fast path does not work them out at every issue:
@@ -72,6 +72,10 @@ P_STATIC = 56  # hazard code of a rule the instruction breaks by itself (13.1), 
 P_NCOLS = 64  # (padded: 512-byte rows, each hot part in as few cache lines as possible)
 DST_NONE = -1  # P_ADST/P_MDST/P_SDST: no destination (none, or the magic nop)
 DST_PERIPHERAL = -2  # P_ADST/P_MDST: a TMU register, written by destinations.write_dest
+FAST_NO = 0  # P_FAST: the general path (machine.issue.step) issues it
+FAST_SHAPE = 1  # P_FAST: a fast-path shape (program.fast_path_shape)
+FAST_PLAIN = 2  # P_FAST: a fast-path shape without signals (but smimm), conditions, flag
+# updates or TMU writes (program.plain_shape): the fast path's copy for it skips their checks
 
 K_INVALID = 0
 K_ALU = 1

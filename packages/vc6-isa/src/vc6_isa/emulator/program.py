@@ -143,6 +143,26 @@ def fast_path_shape(instr: AluInstruction) -> bool:
     return True
 
 
+def fast_kind(instr: AluInstruction, row: np.ndarray) -> int:
+    """`layout.FAST_PLAIN`, `FAST_SHAPE` or `FAST_NO` for an ALU instruction whose fast-path
+    columns are filled (`fast_columns`).
+
+    Plain: a fast-path shape with no signal but smimm, no condition, no flag push or update
+    and no TMU register written; `machine.issue.fast_step` has a copy compiled for these
+    without the checks and effects they cannot need (over half of sgemm's inner loop).
+    """
+    if not fast_path_shape(instr):
+        return L.FAST_NO
+    plain = (
+        row[L.P_SIG] & ~L.SIG_SMIMM == 0
+        and row[L.P_ACOND] == 0
+        and row[L.P_MCOND] == 0
+        and row[L.P_APF] == row[L.P_AUF] == row[L.P_MPF] == row[L.P_MUF] == 0
+        and L.DST_PERIPHERAL not in (row[L.P_ADST], row[L.P_MDST])
+    )
+    return L.FAST_PLAIN if plain else L.FAST_SHAPE
+
+
 def _dest_row(waddr: int, magic: int) -> int:
     """regs row an ALU result (or signal load) lands in on the fast path: rf entries and r0-r5
     (magic 0-5); DST_PERIPHERAL for a magic address of `FAST_PERIPHERALS` (written by
@@ -235,8 +255,8 @@ def lower(instructions: list[Instruction | None]) -> np.ndarray:
             row[L.P_ANSRC] = add_spec.nsrc
             row[L.P_MNSRC] = mul_spec.nsrc
             row[L.P_STATIC] = static_hazard(instr)
-            row[L.P_FAST] = 1 if fast_path_shape(instr) else 0
             fast_columns(row)
+            row[L.P_FAST] = fast_kind(instr, row)
     return table
 
 

@@ -13,6 +13,8 @@ from ..jit import jit_lean, jit_lean_inline, jit_out_of_line
 from ..layout import (
     DST_NONE,
     DST_PERIPHERAL,
+    FAST_PLAIN,
+    FAST_SHAPE,
     J_LINE_SHIFT,
     J_NROWS,
     J_NTHREADS,
@@ -209,19 +211,20 @@ def fast_operand(slot, srow, imm, regs, sc, k):
 
 
 @jit_lean_inline
-def fast_result(m, slot, pc, which, row, cond, valid, sc):
+def fast_result(m, slot, pc, which, row, cond, valid, sc, plain):
     """Write the result of the add (`which` 0) or mul (1) ALU, in sc[4 + which], to its
     destination `row` (program.fast_columns): a register row (the lanes of the condition's mask
     sc[10 + which] when `cond` is set), or a TMU register through the general path's writer, at
     the same point of the instruction (events it raises leave the same state as exec_alu's;
-    `valid`: the thread's valid bits so far). Returns 0 or the writer's event."""
+    `valid`: the thread's valid bits so far; `plain`: as for `fast_step`). Returns 0 or the
+    writer's event."""
     if row == DST_NONE:
         return 0  # no destination, or null
-    if row == DST_PERIPHERAL:
+    if not plain and row == DST_PERIPHERAL:
         m.ts[slot, T_VALID] = valid
         w = m.prog[pc, P_AW] if which == 0 else m.prog[pc, P_MW]
         return write_dest(m, slot, pc, w, 1, sc, 4 + which, 10 + which, True)
-    if cond == 0:
+    if plain or cond == 0:
         copy_row(m.regs[slot, row], sc[4 + which])
     else:
         select_row(m.regs[slot, row], sc[4 + which], sc[10 + which])
@@ -241,10 +244,15 @@ def rf_row(row):
 
 
 @jit_lean_inline
-def fast_step(m, slot, pc, sc):
+def fast_step(m, slot, pc, sc, plain):
     """Issue one instruction of the common shape (program.fast_path_shape: pure ALU ops into
     rf/r0-r4 or a TMU register, optional ldunif/ldunifa/ldtmu) with the same effects as
     :func:`step`.
+
+    `plain` (a constant at each call, so LLVM compiles one copy of this function for each
+    value): the row is `layout.FAST_PLAIN` (program.fast_kind), and the copy for it leaves out
+    the checks and effects of signals, conditions, flag updates and TMU writes, which such an
+    instruction has none of.
 
     Returns -1 when it did nothing because the general path must run (a check of :func:`step`
     might fire, or the thread is in a delay slot of an SFU or a thread switch), 0 when the
@@ -259,35 +267,39 @@ def fast_step(m, slot, pc, sc):
     if ts[slot, T_R4_CD] != 0 or ts[slot, T_THRSW_CD] != 0 or ts[slot, T_END_AGE] >= 0:
         return -1
     valid = ts[slot, T_VALID]
-    sig = prog[pc, P_SIG]
     # the reads and writes the strict checks of read_operands and step would question (the
     # operand and destination rows come from program.fast_columns)
     if (prog[pc, P_ACC_READS] & ~valid) != 0:
         return -1
     if prog[pc, P_HIGH_RF] != 0 and jp[J_NTHREADS] == 4:
         return -1
-    acond = prog[pc, P_ACOND]
-    mcond = prog[pc, P_MCOND]
-    if (acond != 0 or mcond != 0) and (valid & V_FLAGS) == 0:
-        return -1
+    sig = 0
+    acond = 0
+    mcond = 0
     uaddr = -1
-    if (sig & (SIG_LDUNIF | SIG_LDUNIFRF)) != 0:
-        uaddr = ts[slot, T_UNIF]
-    elif (sig & (SIG_LDUNIFA | SIG_LDUNIFARF)) != 0:
-        if ts[slot, T_UNIFA_AGE] + 1 < 4:
-            return -1
-        uaddr = ts[slot, T_UNIFA]
     ureg = -1  # the BO holding the uniform word
-    if uaddr >= 0:
-        ureg = find_region(uaddr, 4, bases, sizes)
-        if ureg < 0:
+    if not plain:
+        sig = prog[pc, P_SIG]
+        acond = prog[pc, P_ACOND]
+        mcond = prog[pc, P_MCOND]
+        if (acond != 0 or mcond != 0) and (valid & V_FLAGS) == 0:
             return -1
-    if uaddr < 0 and (sig & (SIG_LDUNIF | SIG_LDUNIFRF | SIG_LDUNIFA | SIG_LDUNIFARF)) != 0:
-        return -1
-    if (sig & SIG_LDTMU) != 0 and ts[slot, T_FIFO_COUNT] == 0:
-        return -1
-    if (sig & SIG_ROT) != 0 and jp[J_STRICT] != 0 and rot_hazard(slot, pc, prog, ts)[0] != 0:
-        return -1
+        if (sig & (SIG_LDUNIF | SIG_LDUNIFRF)) != 0:
+            uaddr = ts[slot, T_UNIF]
+        elif (sig & (SIG_LDUNIFA | SIG_LDUNIFARF)) != 0:
+            if ts[slot, T_UNIFA_AGE] + 1 < 4:
+                return -1
+            uaddr = ts[slot, T_UNIFA]
+        if uaddr >= 0:
+            ureg = find_region(uaddr, 4, bases, sizes)
+            if ureg < 0:
+                return -1
+        if uaddr < 0 and (sig & (SIG_LDUNIF | SIG_LDUNIFRF | SIG_LDUNIFA | SIG_LDUNIFARF)) != 0:
+            return -1
+        if (sig & SIG_LDTMU) != 0 and ts[slot, T_FIFO_COUNT] == 0:
+            return -1
+        if (sig & SIG_ROT) != 0 and jp[J_STRICT] != 0 and rot_hazard(slot, pc, prog, ts)[0] != 0:
+            return -1
     # ---- from here on nothing can fail except the cycle budget, checked where step does
     q = ts[slot, T_QPU]
     begin_issue(m, slot, q)
@@ -300,14 +312,15 @@ def fast_step(m, slot, pc, sc):
     fast_operand(slot, prog[pc, P_SRC + 3], imm, regs, sc, 3)
     if (sig & SIG_ROT) != 0:
         rotate_mul_operands(slot, pc, prog, regs, sc)
-    # write masks from the flags before this instruction (for conditional writes, and for
-    # TMU writes, whose lookups take their lanes from the mask)
     adst = prog[pc, P_ADST]
     mdst = prog[pc, P_MDST]
-    if acond != 0 or adst == DST_PERIPHERAL:
-        cond_mask(acond, slot, lanes, sc, 10)
-    if mcond != 0 or mdst == DST_PERIPHERAL:
-        cond_mask(mcond, slot, lanes, sc, 11)
+    if not plain:
+        # write masks from the flags before this instruction (for conditional writes, and for
+        # TMU writes, whose lookups take their lanes from the mask)
+        if acond != 0 or adst == DST_PERIPHERAL:
+            cond_mask(acond, slot, lanes, sc, 10)
+        if mcond != 0 or mdst == DST_PERIPHERAL:
+            cond_mask(mcond, slot, lanes, sc, 11)
     aop = prog[pc, P_AOP]
     if aop != A_NOP:
         add_alu(aop, prog[pc, P_AAU], prog[pc, P_ABU], sc, 0, 1, 4, 6)
@@ -331,17 +344,17 @@ def fast_step(m, slot, pc, sc):
         # the result is read now (as by exec_alu): a TMU write below may reuse its FIFO row
         head = pop_tmu_result(m, slot, q)
         copy_row(sc[12], m.fifo[slot, head])
-    if update_flags(m, slot, pc, sc):
+    if not plain and update_flags(m, slot, pc, sc):
         valid |= V_FLAGS
-    ev = fast_result(m, slot, pc, 0, adst, acond, valid, sc)
+    ev = fast_result(m, slot, pc, 0, adst, acond, valid, sc, plain)
     if ev != 0:
         return ev
     valid |= acc_bit(adst)
-    ev = fast_result(m, slot, pc, 1, mdst, mcond, valid, sc)
+    ev = fast_result(m, slot, pc, 1, mdst, mcond, valid, sc, plain)
     if ev != 0:
         return ev
     valid |= acc_bit(mdst)
-    sdst = prog[pc, P_SDST]
+    sdst = DST_NONE if plain else prog[pc, P_SDST]
     if sdst != DST_NONE:  # the signal's load
         if head >= 0:
             copy_row(regs[slot, sdst], sc[12])
@@ -393,8 +406,11 @@ def fast_run(m, slot, limit, sc):
         pc = ts[slot, T_PC]
         if pc < 0 or pc >= nrows:
             break
-        if prog[pc, P_FAST] != 0:
-            ev = fast_step(m, slot, pc, sc)
+        fast = prog[pc, P_FAST]
+        if fast == FAST_PLAIN:
+            ev = fast_step(m, slot, pc, sc, True)
+        elif fast == FAST_SHAPE:
+            ev = fast_step(m, slot, pc, sc, False)
         elif prog[pc, P_KIND] == K_BRANCH:
             ev = fast_branch(m, slot, pc)
         else:
