@@ -67,6 +67,7 @@ from ..layout import (
     T_THRSW_END,
     T_THRSW_NEXT,
     T_UNIF,
+    T_UNIF_BO,
     T_UNIFA,
     T_UNIFA_AGE,
     T_UNIFA_LINE,
@@ -211,24 +212,33 @@ def fast_operand(slot, srow, imm, regs, sc, k):
 
 
 @jit_lean_inline
-def fast_result(m, slot, pc, which, row, cond, valid, sc, plain):
-    """Write the result of the add (`which` 0) or mul (1) ALU, in sc[4 + which], to its
-    destination `row` (program.fast_columns): a register row (the lanes of the condition's mask
-    sc[10 + which] when `cond` is set), or a TMU register through the general path's writer, at
-    the same point of the instruction (events it raises leave the same state as exec_alu's;
-    `valid`: the thread's valid bits so far; `plain`: as for `fast_step`). Returns 0 or the
-    writer's event."""
-    if row == DST_NONE:
-        return 0  # no destination, or null
-    if not plain and row == DST_PERIPHERAL:
-        m.ts[slot, T_VALID] = valid
-        w = m.prog[pc, P_AW] if which == 0 else m.prog[pc, P_MW]
-        return write_dest(m, slot, pc, w, 1, sc, 4 + which, 10 + which, True)
+def fast_result(m, slot, which, row, cond, sc, plain):
+    """Write the result of the add (`which` 0) or mul (1) ALU, in sc[4 + which], to its register
+    row (program.fast_columns): every lane, or those of the condition's mask sc[10 + which] when
+    `cond` is set (`plain`: as for `fast_step`). Nothing for DST_NONE and DST_PERIPHERAL (a TMU
+    register: `fast_step` calls the general path's writer)."""
+    if row < 0:
+        return
     if plain or cond == 0:
         copy_row(m.regs[slot, row], sc[4 + which])
     else:
         select_row(m.regs[slot, row], sc[4 + which], sc[10 + which])
-    return 0
+
+
+@jit_lean_inline
+def uniform_region(slot, addr, ts, bases, sizes):
+    """`memory.find_region(addr, 4, ...)`, the BO holding the uniform word at `addr` (-1: none),
+    without the search when it is the BO of the thread's previous fast-path uniform read (ts
+    T_UNIF_BO; a uniform stream stays in one BO): that BO holds the word and is the last one
+    based at or below `addr`, which is exactly what the search finds."""
+    n = bases.shape[0]
+    r = ts[slot, T_UNIF_BO]
+    if 0 <= r < n and bases[r] <= addr and addr + 4 <= bases[r] + sizes[r] and (r + 1 == n or bases[r + 1] > addr):
+        return r
+    r = find_region(addr, 4, bases, sizes)
+    if r >= 0:
+        ts[slot, T_UNIF_BO] = r
+    return r
 
 
 @jit_lean_inline
@@ -291,7 +301,7 @@ def fast_step(m, slot, pc, sc, plain):
                 return -1
             uaddr = ts[slot, T_UNIFA]
         if uaddr >= 0:
-            ureg = find_region(uaddr, 4, bases, sizes)
+            ureg = uniform_region(slot, uaddr, ts, bases, sizes)
             if ureg < 0:
                 return -1
         if uaddr < 0 and (sig & (SIG_LDUNIF | SIG_LDUNIFRF | SIG_LDUNIFA | SIG_LDUNIFARF)) != 0:
@@ -346,13 +356,18 @@ def fast_step(m, slot, pc, sc, plain):
         copy_row(sc[12], m.fifo[slot, head])
     if not plain and update_flags(m, slot, pc, sc):
         valid |= V_FLAGS
-    ev = fast_result(m, slot, pc, 0, adst, acond, valid, sc, plain)
-    if ev != 0:
-        return ev
+    # the results in exec_alu's order (add, then mul): a TMU write's events leave the same state
+    fast_result(m, slot, 0, adst, acond, sc, plain)
     valid |= acc_bit(adst)
-    ev = fast_result(m, slot, pc, 1, mdst, mcond, valid, sc, plain)
-    if ev != 0:
-        return ev
+    if not plain and (adst == DST_PERIPHERAL or mdst == DST_PERIPHERAL):
+        # one call site of the general path's writer (its inlined copies cost compile time): an
+        # instruction writes at most one TMU register (program.static_hazard, 13.1 rule 1)
+        which = 0 if adst == DST_PERIPHERAL else 1
+        ts[slot, T_VALID] = valid
+        ev = write_dest(m, slot, pc, prog[pc, P_AW if which == 0 else P_MW], 1, sc, 4 + which, 10 + which, True)
+        if ev != 0:
+            return ev
+    fast_result(m, slot, 1, mdst, mcond, sc, plain)
     valid |= acc_bit(mdst)
     sdst = DST_NONE if plain else prog[pc, P_SDST]
     if sdst != DST_NONE:  # the signal's load
