@@ -200,6 +200,7 @@ def fast_columns(row: np.ndarray) -> None:
     row[L.P_ADST] = L.DST_NONE if adst == L.R_ACC + 5 else adst
     row[L.P_MDST] = L.DST_NONE if mdst == L.R_ACC + 5 else mdst
     row[L.P_SDST] = sdst
+    row[L.P_WACC] = sum(1 << (d - L.R_ACC) for d in (row[L.P_ADST], row[L.P_MDST], sdst) if d >= L.R_ACC)
     row[L.P_HIGH_RF] = 1 if high or any(32 <= d < L.R_ACC for d in (adst, mdst, sdst)) else 0
 
 
@@ -250,8 +251,7 @@ def lower(instructions: list[Instruction | None]) -> np.ndarray:
             # the dispatch leaves these ops' carry to the flag update (effects.update_flags)
             row[L.P_ACARRY] = 1 if instr.add.op in CARRY_FROM_RESULT and instr.add.op in dispatched[0] else 0
             row[L.P_MCARRY] = 1 if instr.mul.op in CARRY_FROM_RESULT and instr.mul.op in dispatched[1] else 0
-            row[L.P_AUSEFUL] = 0 if instr.add.op == "nop" else 1
-            row[L.P_MUSEFUL] = 0 if instr.mul.op == "nop" else 1
+            row[L.P_USEFUL] = (instr.add.op != "nop") + (instr.mul.op != "nop")
             row[L.P_ANSRC] = add_spec.nsrc
             row[L.P_MNSRC] = mul_spec.nsrc
             row[L.P_STATIC] = static_hazard(instr)

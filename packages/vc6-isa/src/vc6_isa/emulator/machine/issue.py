@@ -42,6 +42,7 @@ from ..layout import (
     P_SDST,
     P_SIG,
     P_SRC,
+    P_WACC,
     R_ACC,
     SIG_LDTMU,
     SIG_LDUNIF,
@@ -358,30 +359,25 @@ def fast_step(m, slot, pc, sc, plain):
         valid |= V_FLAGS
     # the results in exec_alu's order (add, then mul): a TMU write's events leave the same state
     fast_result(m, slot, 0, adst, acond, sc, plain)
-    valid |= acc_bit(adst)
     if not plain and (adst == DST_PERIPHERAL or mdst == DST_PERIPHERAL):
         # one call site of the general path's writer (its inlined copies cost compile time): an
         # instruction writes at most one TMU register (program.static_hazard, 13.1 rule 1)
         which = 0 if adst == DST_PERIPHERAL else 1
-        ts[slot, T_VALID] = valid
+        ts[slot, T_VALID] = valid | acc_bit(adst)
         ev = write_dest(m, slot, pc, prog[pc, P_AW if which == 0 else P_MW], 1, sc, 4 + which, 10 + which, True)
         if ev != 0:
             return ev
     fast_result(m, slot, 1, mdst, mcond, sc, plain)
-    valid |= acc_bit(mdst)
     sdst = DST_NONE if plain else prog[pc, P_SDST]
     if sdst != DST_NONE:  # the signal's load
         if head >= 0:
             copy_row(regs[slot, sdst], sc[12])
         else:
             fill_row(regs[slot, sdst], u)
-    valid |= acc_bit(sdst)
-    prev_acc = acc_bit(adst) | acc_bit(mdst) | acc_bit(sdst)
-    rf0 = rf_row(adst)
-    rf1 = rf_row(mdst)
-    rf2 = rf_row(sdst)
-    ts[slot, T_VALID] = valid
-    retire_alu(m, slot, pc, prev_acc, rf0, rf1, rf2)
+    # the accumulators written (P_WACC, from program.fast_columns) are defined from now on
+    wacc = prog[pc, P_WACC]
+    ts[slot, T_VALID] = valid | wacc
+    retire_alu(m, slot, pc, wacc, rf_row(adst), rf_row(mdst), rf_row(sdst))
     ev = over_budget(m, slot, pc, q)
     if ev != 0:
         return ev
