@@ -91,28 +91,24 @@ def update_flags(m, slot, pc, sc):
     """Push or update the flags of thread `slot` as the instruction at `pc` asks (its pf/uf
     fields), from the ALU results in sc[4] (add) and sc[5] (mul), carries in sc[6] and sc[7].
     Returns whether either ALU wrote them."""
-    # one call per ALU, not a loop: the machine is compiled without LLVM's loop unrolling
-    # (jit._EntryLibrary), and a loop over the two picks its columns at run time
-    wrote_add = alu_flags(m, slot, pc, P_APF, P_AUF, P_ACARRY, P_AFLOAT, sc, 4)
-    wrote_mul = alu_flags(m, slot, pc, P_MPF, P_MUF, P_MCARRY, P_MFLOAT, sc, 5)
-    return wrote_add or wrote_mul
-
-
-@jit_lean_inline
-def alu_flags(m, slot, pc, c_pf, c_uf, c_carry, c_float, sc, kres):
-    """The flag push or update of one ALU (its columns c_*: P_APF.. or P_MPF..) from its result
-    in sc[kres] and carries in sc[kres + 2]; returns whether it wrote the flags."""
     prog = m.prog
-    pf = prog[pc, c_pf]
-    uf = prog[pc, c_uf]
-    if pf == 0 and uf == 0:
-        return False
-    if prog[pc, c_carry] != 0:
-        # the op's dispatch left the carry out (semantics.CARRY_FROM_RESULT)
-        for i in range(16):
-            sc[kres + 2, i] = float_carry(sc[kres, i])
-    write_flags(slot, pf, uf, prog[pc, c_float], sc, kres, kres + 2, m.lanes)
-    return True
+    apf = prog[pc, P_APF]
+    auf = prog[pc, P_AUF]
+    mpf = prog[pc, P_MPF]
+    muf = prog[pc, P_MUF]
+    wrote = False
+    for which in range(2):
+        pf = apf if which == 0 else mpf
+        uf = auf if which == 0 else muf
+        if pf != 0 or uf != 0:
+            if prog[pc, P_ACARRY if which == 0 else P_MCARRY] != 0:
+                # the op's dispatch left the carry out (semantics.CARRY_FROM_RESULT)
+                for i in range(16):
+                    sc[6 + which, i] = float_carry(sc[4 + which, i])
+            fl = prog[pc, P_AFLOAT] if which == 0 else prog[pc, P_MFLOAT]
+            write_flags(slot, pf, uf, fl, sc, 4 + which, 6 + which, m.lanes)
+            wrote = True
+    return wrote
 
 
 @jit_lean_inline
