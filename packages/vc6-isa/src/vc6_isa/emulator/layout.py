@@ -13,7 +13,7 @@ compiled code as constants.
 # instruction come first (0-31: four cache lines of a row), then what only the general path
 # and branches read. The add and mul ALUs' columns have the same layout, the mul ALU's
 # P_M* = P_A* + 8 (program._lower_alu fills both with the same offsets).
-P_FAST = 0  # 1: the run loop may execute it on its fast path (program.fast_path_shape)
+P_FAST = 0  # FAST_*: whether the run loop may execute it on its fast path (program.fast_path_shape)
 P_SIG = 1  # bit set of SIG_* below
 # Fast-path operands and destinations, derived from the columns below when the program is
 # lowered (program.fast_columns), so the fast path does not work them out at every issue:
@@ -24,8 +24,8 @@ P_ADST = 8  # regs row the add result goes to, or DST_NONE / DST_PERIPHERAL
 P_MDST = 9  # the same for the mul result
 P_SDST = 10  # regs row the signal's load (ldunif*, ldtmu) goes to, or DST_NONE
 P_IMM = 11  # the small immediate (uint32 value) when SIG_SMIMM is set
-P_AUSEFUL = 12  # 1 when the add op is not a nop (for the utilisation figure)
-P_MUSEFUL = 13
+P_USEFUL = 12  # ops of the two ALUs that are not a nop, 0-2 (for the utilisation figure)
+P_WACC = 13  # bit set of the accumulators P_ADST, P_MDST and P_SDST write
 P_ACARRY = 14  # 1: the add op's C flag is float_carry of its result, left to the flag update
 P_MCARRY = 15  # the same for the mul op (semantics.CARRY_FROM_RESULT; ops of the dispatch only)
 P_AOP = 16  # add op id (index into the dispatch's ADD op list)
@@ -72,6 +72,10 @@ P_STATIC = 56  # hazard code of a rule the instruction breaks by itself (13.1), 
 P_NCOLS = 64  # (padded: 512-byte rows, each hot part in as few cache lines as possible)
 DST_NONE = -1  # P_ADST/P_MDST/P_SDST: no destination (none, or the magic nop)
 DST_PERIPHERAL = -2  # P_ADST/P_MDST: a TMU register, written by destinations.write_dest
+FAST_NO = 0  # P_FAST: the general path (machine.issue.step) issues it
+FAST_SHAPE = 1  # P_FAST: a fast-path shape (program.fast_path_shape)
+FAST_PLAIN = 2  # P_FAST: a fast-path shape without signals (but smimm), conditions, flag
+# updates or TMU writes (program.plain_shape): the fast path's copy for it skips their checks
 
 K_INVALID = 0
 K_ALU = 1
@@ -167,7 +171,8 @@ T_BP_SKIP = 36  # 1: do not stop at a breakpoint on the next instruction (resumi
 T_THRSW_NEXT = 37  # 1: a thrsw sat in the last delay slot of the pending switch (Appendix G.3)
 T_BR_UNIF_ALT = 38  # uniform pointer of the pending branch if a unifa write lands in its delay slots
 T_UNIFA_LINE = 39  # cache line the unifa stream last fetched (-1: none; a unifa write resets it)
-T_NCOLS = 40
+T_UNIF_BO = 40  # the BO of the thread's last fast-path uniform read (a search hint: machine.issue.uniform_region)
+T_NCOLS = 41
 
 TS_FREE = 0
 TS_RUN = 1

@@ -143,6 +143,26 @@ def fast_path_shape(instr: AluInstruction) -> bool:
     return True
 
 
+def fast_kind(instr: AluInstruction, row: np.ndarray) -> int:
+    """`layout.FAST_PLAIN`, `FAST_SHAPE` or `FAST_NO` for an ALU instruction whose fast-path
+    columns are filled (`fast_columns`).
+
+    Plain: a fast-path shape with no signal but smimm, no condition, no flag push or update
+    and no TMU register written; `machine.issue.fast_step` has a copy compiled for these
+    without the checks and effects they cannot need (over half of sgemm's inner loop).
+    """
+    if not fast_path_shape(instr):
+        return L.FAST_NO
+    plain = (
+        row[L.P_SIG] & ~L.SIG_SMIMM == 0
+        and row[L.P_ACOND] == 0
+        and row[L.P_MCOND] == 0
+        and row[L.P_APF] == row[L.P_AUF] == row[L.P_MPF] == row[L.P_MUF] == 0
+        and L.DST_PERIPHERAL not in (row[L.P_ADST], row[L.P_MDST])
+    )
+    return L.FAST_PLAIN if plain else L.FAST_SHAPE
+
+
 def _dest_row(waddr: int, magic: int) -> int:
     """regs row an ALU result (or signal load) lands in on the fast path: rf entries and r0-r5
     (magic 0-5); DST_PERIPHERAL for a magic address of `FAST_PERIPHERALS` (written by
@@ -180,6 +200,7 @@ def fast_columns(row: np.ndarray) -> None:
     row[L.P_ADST] = L.DST_NONE if adst == L.R_ACC + 5 else adst
     row[L.P_MDST] = L.DST_NONE if mdst == L.R_ACC + 5 else mdst
     row[L.P_SDST] = sdst
+    row[L.P_WACC] = sum(1 << (d - L.R_ACC) for d in (row[L.P_ADST], row[L.P_MDST], sdst) if d >= L.R_ACC)
     row[L.P_HIGH_RF] = 1 if high or any(32 <= d < L.R_ACC for d in (adst, mdst, sdst)) else 0
 
 
@@ -230,13 +251,12 @@ def lower(instructions: list[Instruction | None]) -> np.ndarray:
             # the dispatch leaves these ops' carry to the flag update (effects.update_flags)
             row[L.P_ACARRY] = 1 if instr.add.op in CARRY_FROM_RESULT and instr.add.op in dispatched[0] else 0
             row[L.P_MCARRY] = 1 if instr.mul.op in CARRY_FROM_RESULT and instr.mul.op in dispatched[1] else 0
-            row[L.P_AUSEFUL] = 0 if instr.add.op == "nop" else 1
-            row[L.P_MUSEFUL] = 0 if instr.mul.op == "nop" else 1
+            row[L.P_USEFUL] = (instr.add.op != "nop") + (instr.mul.op != "nop")
             row[L.P_ANSRC] = add_spec.nsrc
             row[L.P_MNSRC] = mul_spec.nsrc
             row[L.P_STATIC] = static_hazard(instr)
-            row[L.P_FAST] = 1 if fast_path_shape(instr) else 0
             fast_columns(row)
+            row[L.P_FAST] = fast_kind(instr, row)
     return table
 
 

@@ -14,12 +14,11 @@ from ..layout import (
     P_AFLOAT,
     P_APF,
     P_AUF,
-    P_AUSEFUL,
     P_MCARRY,
     P_MFLOAT,
     P_MPF,
     P_MUF,
-    P_MUSEFUL,
+    P_USEFUL,
     Q_BUSY,
     Q_TIME,
     Q_TMU_STALL,
@@ -84,7 +83,7 @@ def retire_alu(m, slot, pc, prev_acc, rf0, rf1, rf2):
     ts[slot, T_PREV_RF0] = rf0
     ts[slot, T_PREV_RF1] = rf1
     ts[slot, T_PREV_RF2] = rf2
-    gs[G_USEFUL] += prog[pc, P_AUSEFUL] + prog[pc, P_MUSEFUL]
+    gs[G_USEFUL] += prog[pc, P_USEFUL]
 
 
 @jit_lean_inline

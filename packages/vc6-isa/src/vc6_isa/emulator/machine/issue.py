@@ -13,6 +13,8 @@ from ..jit import jit_lean, jit_lean_inline, jit_out_of_line
 from ..layout import (
     DST_NONE,
     DST_PERIPHERAL,
+    FAST_PLAIN,
+    FAST_SHAPE,
     J_LINE_SHIFT,
     J_NROWS,
     J_NTHREADS,
@@ -40,6 +42,7 @@ from ..layout import (
     P_SDST,
     P_SIG,
     P_SRC,
+    P_WACC,
     R_ACC,
     SIG_LDTMU,
     SIG_LDUNIF,
@@ -65,6 +68,7 @@ from ..layout import (
     T_THRSW_END,
     T_THRSW_NEXT,
     T_UNIF,
+    T_UNIF_BO,
     T_UNIFA,
     T_UNIFA_AGE,
     T_UNIFA_LINE,
@@ -202,20 +206,64 @@ def step(m, slot, sc):
 
 
 @jit_lean_inline
-def write_result(slot, row, cond, sc, vrow, mrow, regs):
-    """regs[slot, row] <- sc[vrow]: every lane when `cond` is 0, else the lanes where sc[mrow]
-    (the condition's mask) is set."""
-    if cond == 0:
-        copy_row(regs[slot, row], sc[vrow])
-    else:
-        select_row(regs[slot, row], sc[vrow], sc[mrow])
+def fast_operand(slot, srow, imm, regs, sc, k):
+    """sc[k] <- operand k (register row `srow`, -2 the small immediate), unless not read (-1)."""
+    if srow != -1:
+        load_operand(slot, srow, imm, regs, sc, k)
 
 
 @jit_lean_inline
-def fast_step(m, slot, pc, sc):
+def fast_result(m, slot, which, row, cond, sc, plain):
+    """Write the result of the add (`which` 0) or mul (1) ALU, in sc[4 + which], to its register
+    row (program.fast_columns): every lane, or those of the condition's mask sc[10 + which] when
+    `cond` is set (`plain`: as for `fast_step`). Nothing for DST_NONE and DST_PERIPHERAL (a TMU
+    register: `fast_step` calls the general path's writer)."""
+    if row < 0:
+        return
+    if plain or cond == 0:
+        copy_row(m.regs[slot, row], sc[4 + which])
+    else:
+        select_row(m.regs[slot, row], sc[4 + which], sc[10 + which])
+
+
+@jit_lean_inline
+def uniform_region(slot, addr, ts, bases, sizes):
+    """`memory.find_region(addr, 4, ...)`, the BO holding the uniform word at `addr` (-1: none),
+    without the search when it is the BO of the thread's previous fast-path uniform read (ts
+    T_UNIF_BO; a uniform stream stays in one BO): that BO holds the word and is the last one
+    based at or below `addr`, which is exactly what the search finds."""
+    n = bases.shape[0]
+    r = ts[slot, T_UNIF_BO]
+    if 0 <= r < n and bases[r] <= addr and addr + 4 <= bases[r] + sizes[r] and (r + 1 == n or bases[r + 1] > addr):
+        return r
+    r = find_region(addr, 4, bases, sizes)
+    if r >= 0:
+        ts[slot, T_UNIF_BO] = r
+    return r
+
+
+@jit_lean_inline
+def acc_bit(row):
+    """The valid bit of the accumulator a destination row (program.fast_columns) is, else 0."""
+    return (1 << (row - R_ACC)) if row >= R_ACC else 0
+
+
+@jit_lean_inline
+def rf_row(row):
+    """The register-file entry a destination row (program.fast_columns) is, else -1."""
+    return row if 0 <= row < R_ACC else -1
+
+
+@jit_lean_inline
+def fast_step(m, slot, pc, sc, plain):
     """Issue one instruction of the common shape (program.fast_path_shape: pure ALU ops into
     rf/r0-r4 or a TMU register, optional ldunif/ldunifa/ldtmu) with the same effects as
     :func:`step`.
+
+    `plain` (a constant at each call, so LLVM compiles one copy of this function for each
+    value): the row is `layout.FAST_PLAIN` (program.fast_kind), and the copy for it leaves out
+    the checks and effects of signals, conditions, flag updates and TMU writes, which such an
+    instruction has none of.
 
     Returns -1 when it did nothing because the general path must run (a check of :func:`step`
     might fire, or the thread is in a delay slot of an SFU or a thread switch), 0 when the
@@ -230,52 +278,60 @@ def fast_step(m, slot, pc, sc):
     if ts[slot, T_R4_CD] != 0 or ts[slot, T_THRSW_CD] != 0 or ts[slot, T_END_AGE] >= 0:
         return -1
     valid = ts[slot, T_VALID]
-    sig = prog[pc, P_SIG]
     # the reads and writes the strict checks of read_operands and step would question (the
     # operand and destination rows come from program.fast_columns)
     if (prog[pc, P_ACC_READS] & ~valid) != 0:
         return -1
     if prog[pc, P_HIGH_RF] != 0 and jp[J_NTHREADS] == 4:
         return -1
-    acond = prog[pc, P_ACOND]
-    mcond = prog[pc, P_MCOND]
-    if (acond != 0 or mcond != 0) and (valid & V_FLAGS) == 0:
-        return -1
+    sig = 0
+    acond = 0
+    mcond = 0
     uaddr = -1
-    if (sig & (SIG_LDUNIF | SIG_LDUNIFRF)) != 0:
-        uaddr = ts[slot, T_UNIF]
-    elif (sig & (SIG_LDUNIFA | SIG_LDUNIFARF)) != 0:
-        if ts[slot, T_UNIFA_AGE] + 1 < 4:
-            return -1
-        uaddr = ts[slot, T_UNIFA]
     ureg = -1  # the BO holding the uniform word
-    if uaddr >= 0:
-        ureg = find_region(uaddr, 4, bases, sizes)
-        if ureg < 0:
+    if not plain:
+        sig = prog[pc, P_SIG]
+        acond = prog[pc, P_ACOND]
+        mcond = prog[pc, P_MCOND]
+        if (acond != 0 or mcond != 0) and (valid & V_FLAGS) == 0:
             return -1
-    if uaddr < 0 and (sig & (SIG_LDUNIF | SIG_LDUNIFRF | SIG_LDUNIFA | SIG_LDUNIFARF)) != 0:
-        return -1
-    if (sig & SIG_LDTMU) != 0 and ts[slot, T_FIFO_COUNT] == 0:
-        return -1
-    if (sig & SIG_ROT) != 0 and jp[J_STRICT] != 0 and rot_hazard(slot, pc, prog, ts)[0] != 0:
-        return -1
+        if (sig & (SIG_LDUNIF | SIG_LDUNIFRF)) != 0:
+            uaddr = ts[slot, T_UNIF]
+        elif (sig & (SIG_LDUNIFA | SIG_LDUNIFARF)) != 0:
+            if ts[slot, T_UNIFA_AGE] + 1 < 4:
+                return -1
+            uaddr = ts[slot, T_UNIFA]
+        if uaddr >= 0:
+            ureg = uniform_region(slot, uaddr, ts, bases, sizes)
+            if ureg < 0:
+                return -1
+        if uaddr < 0 and (sig & (SIG_LDUNIF | SIG_LDUNIFRF | SIG_LDUNIFA | SIG_LDUNIFARF)) != 0:
+            return -1
+        if (sig & SIG_LDTMU) != 0 and ts[slot, T_FIFO_COUNT] == 0:
+            return -1
+        if (sig & SIG_ROT) != 0 and jp[J_STRICT] != 0 and rot_hazard(slot, pc, prog, ts)[0] != 0:
+            return -1
     # ---- from here on nothing can fail except the cycle budget, checked where step does
     q = ts[slot, T_QPU]
     begin_issue(m, slot, q)
+    # Written out per operand and per ALU here and below: the machine is compiled without LLVM's
+    # loop unrolling (jit._EntryLibrary), and a loop over them picks its columns at run time.
     imm = prog[pc, P_IMM]
-    for k in range(4):
-        srow = prog[pc, P_SRC + k]
-        if srow != -1:
-            load_operand(slot, srow, imm, regs, sc, k)
+    fast_operand(slot, prog[pc, P_SRC], imm, regs, sc, 0)
+    fast_operand(slot, prog[pc, P_SRC + 1], imm, regs, sc, 1)
+    fast_operand(slot, prog[pc, P_SRC + 2], imm, regs, sc, 2)
+    fast_operand(slot, prog[pc, P_SRC + 3], imm, regs, sc, 3)
     if (sig & SIG_ROT) != 0:
         rotate_mul_operands(slot, pc, prog, regs, sc)
-    # write masks from the flags before this instruction (for conditional writes, and for
-    # TMU writes, whose lookups take their lanes from the mask)
     adst = prog[pc, P_ADST]
     mdst = prog[pc, P_MDST]
-    for which in range(2):
-        if (acond if which == 0 else mcond) != 0 or (adst if which == 0 else mdst) == DST_PERIPHERAL:
-            cond_mask(acond if which == 0 else mcond, slot, lanes, sc, 10 + which)
+    if not plain:
+        # write masks from the flags before this instruction (for conditional writes, and for
+        # TMU writes, whose lookups take their lanes from the mask)
+        if acond != 0 or adst == DST_PERIPHERAL:
+            cond_mask(acond, slot, lanes, sc, 10)
+        if mcond != 0 or mdst == DST_PERIPHERAL:
+            cond_mask(mcond, slot, lanes, sc, 11)
     aop = prog[pc, P_AOP]
     if aop != A_NOP:
         add_alu(aop, prog[pc, P_AAU], prog[pc, P_ABU], sc, 0, 1, 4, 6)
@@ -299,43 +355,29 @@ def fast_step(m, slot, pc, sc):
         # the result is read now (as by exec_alu): a TMU write below may reuse its FIFO row
         head = pop_tmu_result(m, slot, q)
         copy_row(sc[12], m.fifo[slot, head])
-    if update_flags(m, slot, pc, sc):
+    if not plain and update_flags(m, slot, pc, sc):
         valid |= V_FLAGS
-    prev_acc = 0
-    rf0 = -1
-    rf1 = -1
-    rf2 = -1
-    for which in range(3):
-        row = adst if which == 0 else (mdst if which == 1 else prog[pc, P_SDST])
-        if row == DST_NONE:
-            continue  # no destination, or null
-        if row == DST_PERIPHERAL:
-            # a TMU register: the general path's writer, at the same point of the instruction
-            # (events it raises leave the same state as exec_alu's)
-            ts[slot, T_VALID] = valid
-            w = prog[pc, P_AW] if which == 0 else prog[pc, P_MW]
-            ev = write_dest(m, slot, pc, w, 1, sc, 4 + which, 10 + which, True)
-            if ev != 0:
-                return ev
-            continue
-        if which == 2:  # the signal's load
-            if head >= 0:
-                copy_row(regs[slot, row], sc[12])
-            else:
-                fill_row(regs[slot, row], u)
+    # the results in exec_alu's order (add, then mul): a TMU write's events leave the same state
+    fast_result(m, slot, 0, adst, acond, sc, plain)
+    if not plain and (adst == DST_PERIPHERAL or mdst == DST_PERIPHERAL):
+        # one call site of the general path's writer (its inlined copies cost compile time): an
+        # instruction writes at most one TMU register (program.static_hazard, 13.1 rule 1)
+        which = 0 if adst == DST_PERIPHERAL else 1
+        ts[slot, T_VALID] = valid | acc_bit(adst)
+        ev = write_dest(m, slot, pc, prog[pc, P_AW if which == 0 else P_MW], 1, sc, 4 + which, 10 + which, True)
+        if ev != 0:
+            return ev
+    fast_result(m, slot, 1, mdst, mcond, sc, plain)
+    sdst = DST_NONE if plain else prog[pc, P_SDST]
+    if sdst != DST_NONE:  # the signal's load
+        if head >= 0:
+            copy_row(regs[slot, sdst], sc[12])
         else:
-            write_result(slot, row, acond if which == 0 else mcond, sc, 4 + which, 10 + which, regs)
-        if row >= R_ACC:
-            valid |= 1 << (row - R_ACC)
-            prev_acc |= 1 << (row - R_ACC)
-        elif which == 0:
-            rf0 = row
-        elif which == 1:
-            rf1 = row
-        else:
-            rf2 = row
-    ts[slot, T_VALID] = valid
-    retire_alu(m, slot, pc, prev_acc, rf0, rf1, rf2)
+            fill_row(regs[slot, sdst], u)
+    # the accumulators written (P_WACC, from program.fast_columns) are defined from now on
+    wacc = prog[pc, P_WACC]
+    ts[slot, T_VALID] = valid | wacc
+    retire_alu(m, slot, pc, wacc, rf_row(adst), rf_row(mdst), rf_row(sdst))
     ev = over_budget(m, slot, pc, q)
     if ev != 0:
         return ev
@@ -375,8 +417,11 @@ def fast_run(m, slot, limit, sc):
         pc = ts[slot, T_PC]
         if pc < 0 or pc >= nrows:
             break
-        if prog[pc, P_FAST] != 0:
-            ev = fast_step(m, slot, pc, sc)
+        fast = prog[pc, P_FAST]
+        if fast == FAST_PLAIN:
+            ev = fast_step(m, slot, pc, sc, True)
+        elif fast == FAST_SHAPE:
+            ev = fast_step(m, slot, pc, sc, False)
         elif prog[pc, P_KIND] == K_BRANCH:
             ev = fast_branch(m, slot, pc)
         else:
