@@ -90,14 +90,16 @@ def l2_access(fp, jp, line):
     use = jp[J_F_L2] + sets * ways + s * ways
     fp[F_L2_CLOCK] += 1.0
     stamp = fp[F_L2_CLOCK]
-    victim = 0
-    oldest = fp[use]
+    key = float(line)
     for w in range(ways):
-        if fp[tag + w] == line:
+        if fp[tag + w] == key:
             fp[use + w] = stamp
             return True
-        if fp[use + w] < oldest:
-            oldest = fp[use + w]
+    # a miss (the rarer case: the victim search is a loop of its own): the least recently used
+    # way, the first of equals
+    victim = 0
+    for w in range(1, ways):
+        if fp[use + w] < fp[use + victim]:
             victim = w
     fp[tag + victim] = line
     fp[use + victim] = stamp

@@ -33,6 +33,7 @@ from ..layout import (
     T_WRITES,
     UNIFORM_PAGE_SHIFT,
 )
+from .lanes import active_lanes
 from .memory import (
     MASK32,
     find_region,
@@ -65,7 +66,8 @@ def tmu_lookup(m, slot, pc, sc, arow, mrow, cfg):
     ndata = ts[slot, T_TMU_NDATA]
     ts[slot, T_TMU_NDATA] = 0
     ts[slot, T_TMU_SEQ] = 0
-    nact, lo_a, hi_a, bits = lookup_lanes(m, slot, sc, arow, mrow, per_pixel)
+    # the lanes taking part (lanes L_ACT) and their addresses' span: lowest, highest, OR
+    nact, lo_a, hi_a, bits = active_lanes(lanes[slot, L_ACT], sc[mrow], lanes[slot, L_MSF], sc[arow], per_pixel)
     if typ >= 2 and typ <= 4:
         nvec = typ
         esize = 4
@@ -209,41 +211,11 @@ def tmu_lookup(m, slot, pc, sc, arow, mrow, cfg):
 
 
 @jit_lean
-def lookup_lanes(m, slot, sc, arow, mrow, per_pixel):
-    """Mark the lanes that take part in a lookup of thread `slot` (lanes[slot, L_ACT]: enabled by
-    the tmua write's condition, sc[mrow], and carrying an invocation, per lane with the
-    per-pixel bit `per_pixel`, else per quad) and summarise their addresses (sc[arow]).
-
-    Returns (active lanes, lowest and highest active address, OR of the active addresses): what
-    lets `word_lookup` check one BO for all lanes and `count_lines` count lines without a scan.
-    Written without branches, so that LLVM vectorises the lane loop.
-    """
-    lanes = m.lanes
-    nact = 0
-    lo = np.int64(1) << 40  # above any 32-bit address: no active lane
-    hi = np.int64(-1)
-    bits = np.int64(0)
-    for quad in range(4):
-        i0 = 4 * quad
-        any_msf = (lanes[slot, L_MSF, i0] | lanes[slot, L_MSF, i0 + 1]
-                   | lanes[slot, L_MSF, i0 + 2] | lanes[slot, L_MSF, i0 + 3]) != 0
-        for j in range(4):
-            i = i0 + j
-            act = (sc[mrow, i] != 0) & any_msf & ((per_pixel == 0) | (lanes[slot, L_MSF, i] != 0))
-            lanes[slot, L_ACT, i] = act
-            nact += act
-            a = np.int64(sc[arow, i])
-            lo = min(lo, a if act else lo)
-            hi = max(hi, a if act else hi)
-            bits |= a if act else 0
-    return nact, lo, hi, bits
-
-
-@jit_lean
 def count_lines(m, slot, sc, arow, reads, span):
     """(distinct cache lines, L2T misses) of a lookup of thread `slot`: the lines of the active
-    lanes' addresses (sc[arow]; `span` from `lookup_lanes`), each looked up once in L2T
-    (`reads`), in the order of the lanes that first touch them (L2T's LRU state depends on it).
+    lanes' addresses (sc[arow]; `span`: the number of active lanes and the lowest, highest and
+    OR of their addresses, from `lanes.active_lanes`), each looked up once in L2T (`reads`), in
+    the order of the lanes that first touch them (L2T's LRU state depends on it).
 
     When the lowest and the highest active address are at most one line apart (contiguous
     loads and stores: one or two lines), the two lines are known without a scan of the lanes.
@@ -296,7 +268,7 @@ def word_lookup(m, slot, pc, sc, arow, row, nwords, strict, write, span):
     `row`, `row` + 1, ... (0 for the other lanes). Returns 0 or an event (a misaligned address
     under strict checks, an MMU fault), as the general lane loops.
 
-    When one BO holds every word the active lanes touch (`span`, from `lookup_lanes`) and no
+    When one BO holds every word the active lanes touch (`span`, as in `count_lines`) and no
     address is misaligned under strict checks, nothing can fail: `span_words` moves the words
     without a per-lane BO check. Otherwise the lane loop below meets the events in lane order.
     """
