@@ -1,13 +1,20 @@
 """The machine's 16-lane row operations (`machine.lanes`): compiled (vector loads and stores) when
 numba is present, numpy otherwise; both must move exactly the 16 lanes of the rows they name, and
-both must summarise a TMU lookup's lanes alike."""
+both must summarise a TMU lookup's lanes and read its words alike."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 from vc6_isa.emulator.jit import JIT_ENABLED
-from vc6_isa.emulator.machine.lanes import active_lanes, copy_row, fill_row, select_row
+from vc6_isa.emulator.machine.lanes import (
+    active_lanes,
+    copy_row,
+    fill_row,
+    gather_words,
+    select_row,
+)
+from vc6_isa.emulator.machine.tmu import word_address
 
 
 def _moves(regs, sc):
@@ -79,3 +86,26 @@ def test_active_lanes_follow_the_mask_and_the_quads_invocations(per_pixel):
             assert tuple(got) == (len(on), min(on), max(on), ored)
         else:
             assert tuple(got) == (0, 0xFFFFFFFF, 0, 0)
+
+
+def _gather(dst, host, addrs, act, k):
+    gather_words(dst, host, addrs, act, k)
+
+
+if JIT_ENABLED:
+    _gather = numba.njit(_gather)
+
+
+@pytest.mark.parametrize("k", [0, 1, 3])
+def test_gather_words_reads_the_active_lanes_words_where_tmu_word_address_says(k):
+    """Word k of each active lane at `tmu.word_address` (low bits ignored, vectors wrapping in the
+    lane's 16 bytes), 0 in the other lanes; inactive lanes point outside memory and are not read."""
+    rng = np.random.default_rng(11 + k)
+    mem = rng.integers(0, 1 << 32, 1024, dtype=np.uint64).astype(np.uint32)
+    addrs = rng.integers(0, 4 * 1024, 16, dtype=np.uint32)
+    act = (rng.random(16) < 0.6).astype(np.uint32)
+    addrs[act == 0] = 0xFFFFFF00  # far outside `mem`
+    dst = np.full(16, 5, np.uint32)
+    _gather(dst, mem.ctypes.data, addrs, act, k)
+    want = [int(mem[word_address.py_func(int(a), k) // 4]) if on else 0 for a, on in zip(addrs, act)]
+    assert dst.tolist() == want

@@ -14,7 +14,8 @@ Rows are 1-D uint32 arrays of at least 16 elements, contiguous (`regs[slot, row]
 
 `active_lanes` does for a TMU lookup what a lane loop did in ~100 scalar instructions (per quad
 ORs, per-lane selects, four reductions; LLVM did not vectorise it): one vector each, and the
-reductions with LLVM's vector.reduce intrinsics.
+reductions with LLVM's vector.reduce intrinsics. `gather_words` reads a lookup's words in one
+masked gather.
 """
 
 from __future__ import annotations
@@ -125,7 +126,48 @@ if JIT_ENABLED:
             return types.UniTuple(types.int64, 4)(act, mask, msf, addrs, per_pixel), codegen
         return None
 
+    _I64 = ir.IntType(64)
+    _ADDRS = ir.VectorType(_I64, 16)
+
+    def _splat(builder, value, vtype):
+        one = builder.insert_element(ir.Constant(vtype, ir.Undefined), value, ir.Constant(ir.IntType(32), 0))
+        return builder.shuffle_vector(one, ir.Constant(vtype, ir.Undefined), ir.Constant(_ROW, None))
+
+    @intrinsic
+    def gather_words(typingctx, dst, host, addrs, act, k):
+        """dst[i] = the 32-bit word at host address `host` + `tmu.word_address(addrs[i], k)` for
+        the lanes whose `act` is set, 0 for the others (whose words are not read)."""
+
+        def codegen(context, builder, sig, args):
+            a = builder.zext(builder.load(_row_pointer(context, builder, sig.args[2], args[2]), align=4), _ADDRS)
+            k4 = _splat(builder, builder.shl(context.cast(builder, args[4], sig.args[4], types.int64),
+                                             ir.Constant(_I64, 2)), _ADDRS)
+            block = builder.and_(a, ir.Constant(_ADDRS, [~15 & 0xFFFFFFFFFFFFFFFF] * 16))
+            ea = builder.or_(block, builder.and_(builder.add(a, k4), ir.Constant(_ADDRS, [12] * 16)))
+            base = _splat(builder, context.cast(builder, args[1], sig.args[1], types.int64), _ADDRS)
+            ptrs = builder.inttoptr(builder.add(base, ea), ir.VectorType(ir.IntType(32).as_pointer(), 16))
+            on = builder.icmp_unsigned("!=", builder.load(_row_pointer(context, builder, sig.args[3], args[3]),
+                                                          align=4), ir.Constant(_ROW, None))
+            fnty = ir.FunctionType(_ROW, [ptrs.type, ir.IntType(32), on.type, _ROW])
+            fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.masked.gather.v16i32.v16p0")
+            words = builder.call(fn, [ptrs, ir.Constant(ir.IntType(32), 4), on, ir.Constant(_ROW, None)])
+            builder.store(words, _row_pointer(context, builder, sig.args[0], args[0]), align=4)
+            return context.get_dummy_value()
+
+        if _rows(dst, addrs, act) and isinstance(host, types.Integer) and isinstance(k, types.Integer):
+            return types.none(dst, host, addrs, act, k), codegen
+        return None
+
 else:
+
+    def gather_words(dst: np.ndarray, host: int, addrs: np.ndarray, act: np.ndarray, k: int) -> None:
+        """dst[i] = the 32-bit word at host address `host` + `tmu.word_address(addrs[i], k)` for
+        the lanes whose `act` is set, 0 for the others (whose words are not read)."""
+        from ..hostmem import peek32
+
+        for i in range(16):
+            a = int(addrs[i])
+            dst[i] = peek32(host + ((a & ~15) | ((a + 4 * k) & 12))) if act[i] else 0
 
     def active_lanes(act: np.ndarray, mask: np.ndarray, msf: np.ndarray, addrs: np.ndarray,
                      per_pixel: int) -> tuple[int, int, int, int]:

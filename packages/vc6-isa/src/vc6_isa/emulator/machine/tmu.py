@@ -3,7 +3,7 @@
 import numpy as np
 
 from ..hazards import H_FIFO_OVERFLOW, H_MISALIGNED, H_TMU_DATA_COUNT, H_TMU_OP
-from ..hostmem import peek32, poke32
+from ..hostmem import poke32
 from ..jit import jit_lean
 from ..layout import (
     F_READ_COST,
@@ -33,7 +33,7 @@ from ..layout import (
     T_WRITES,
     UNIFORM_PAGE_SHIFT,
 )
-from .lanes import active_lanes
+from .lanes import active_lanes, gather_words
 from .memory import (
     MASK32,
     find_region,
@@ -292,9 +292,8 @@ def word_lookup(m, slot, pc, sc, arow, row, nwords, strict, write, span):
         a = np.int64(sc[arow, i])
         if strict and (a & 3) != 0:
             return hazard(gs, H_MISALIGNED, slot, pc, a)
-        a = a & ~np.int64(3)
         for k in range(nwords):
-            ea = a if nwords == 1 else ((a & ~np.int64(15)) | ((a + 4 * k) & 15))
+            ea = word_address(a, k)
             r, lo, end, nxt = lane_region(ea, 4, r, lo, end, nxt, bases, sizes)
             if r < 0:
                 return mmu_fault(gs, slot, pc, ea, 4)
@@ -325,21 +324,21 @@ def span_words(m, slot, sc, arow, row, nwords, write, r, first, end):
         for i in range(16):
             if lanes[slot, L_ACT, i] == 0:
                 continue
-            a = np.int64(sc[arow, i]) & ~np.int64(3)
+            a = np.int64(sc[arow, i])
             for k in range(nwords):
-                ea = a if nwords == 1 else ((a & ~np.int64(15)) | ((a + 4 * k) & 15))
-                poke32(host + ea, lanes[slot, L_TMUD + k, i])
+                poke32(host + word_address(a, k), lanes[slot, L_TMUD + k, i])
         return True
     for k in range(nwords):
-        e = (row + k) % FIFO_CAP
-        for i in range(16):
-            act = lanes[slot, L_ACT, i] != 0
-            a = np.int64(sc[arow, i]) & ~np.int64(3)
-            ea = a if nwords == 1 else ((a & ~np.int64(15)) | ((a + 4 * k) & 15))
-            # inactive lanes read a word known to be there and get 0
-            v = peek32(host + (ea if act else first))
-            fifo[slot, e, i] = v if act else 0
+        gather_words(fifo[slot, (row + k) % FIFO_CAP], host, sc[arow], lanes[slot, L_ACT], k)
     return True
+
+
+@jit_lean
+def word_address(a, k):
+    """The address of word `k` of a lane's 32-bit lookup at byte address `a`: the low two bits
+    are ignored (strict checks reject them first) and a vector of 2-4 words wraps within the
+    lane's aligned 16 bytes (reference 12.1). `lanes.gather_words` computes the same."""
+    return (a & ~np.int64(15)) | ((a + 4 * k) & 12)
 
 
 @jit_lean
