@@ -1,6 +1,6 @@
 """The machine's 16-lane row operations (`machine.lanes`): compiled (vector loads and stores) when
 numba is present, numpy otherwise; both must move exactly the 16 lanes of the rows they name, and
-both must summarise a TMU lookup's lanes and read its words alike."""
+both must summarise a TMU lookup's lanes and read and write its words alike."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from vc6_isa.emulator.machine.lanes import (
     copy_row,
     fill_row,
     gather_words,
+    scatter_words,
     select_row,
 )
 from vc6_isa.emulator.machine.tmu import word_address
@@ -109,3 +110,29 @@ def test_gather_words_reads_the_active_lanes_words_where_tmu_word_address_says(k
     _gather(dst, mem.ctypes.data, addrs, act, k)
     want = [int(mem[word_address.py_func(int(a), k) // 4]) if on else 0 for a, on in zip(addrs, act)]
     assert dst.tolist() == want
+
+
+def _scatter(host, addrs, act, src):
+    scatter_words(host, addrs, act, src)
+
+
+if JIT_ENABLED:
+    _scatter = numba.njit(_scatter)
+
+
+def test_scatter_words_writes_the_active_lanes_in_lane_order():
+    """Each active lane's word at its address (low bits ignored); where lanes share a word the
+    highest lane's value stays; inactive lanes point outside memory and write nothing."""
+    rng = np.random.default_rng(17)
+    for _ in range(50):
+        mem = np.zeros(64, np.uint32)
+        addrs = rng.integers(0, 4 * 16, 16, dtype=np.uint32)  # 16 words: lanes often collide
+        act = (rng.random(16) < 0.7).astype(np.uint32)
+        addrs[act == 0] = 0xFFFFFF00
+        src = rng.integers(1, 1 << 32, 16, dtype=np.uint64).astype(np.uint32)
+        want = mem.copy()
+        for i in range(16):
+            if act[i]:
+                want[word_address.py_func(int(addrs[i]), 0) // 4] = src[i]
+        _scatter(mem.ctypes.data, addrs, act, src)
+        assert mem.tolist() == want.tolist()

@@ -15,7 +15,7 @@ Rows are 1-D uint32 arrays of at least 16 elements, contiguous (`regs[slot, row]
 `active_lanes` does for a TMU lookup what a lane loop did in ~100 scalar instructions (per quad
 ORs, per-lane selects, four reductions; LLVM did not vectorise it): one vector each, and the
 reductions with LLVM's vector.reduce intrinsics. `gather_words` reads a lookup's words in one
-masked gather.
+masked gather, `scatter_words` writes one word per lane in one masked scatter.
 """
 
 from __future__ import annotations
@@ -158,7 +158,41 @@ if JIT_ENABLED:
             return types.none(dst, host, addrs, act, k), codegen
         return None
 
+    @intrinsic
+    def scatter_words(typingctx, host, addrs, act, src):
+        """The 32-bit word src[i] to host address `host` + `tmu.word_address(addrs[i], 0)` for the
+        lanes whose `act` is set, in lane order: where two lanes write the same word, the higher
+        lane's value stays (LLVM's masked.scatter orders its stores from the lowest element, as
+        x86's scatter instructions do)."""
+
+        def codegen(context, builder, sig, args):
+            a = builder.zext(builder.load(_row_pointer(context, builder, sig.args[1], args[1]), align=4), _ADDRS)
+            ea = builder.and_(a, ir.Constant(_ADDRS, [~3 & 0xFFFFFFFFFFFFFFFF] * 16))
+            base = _splat(builder, context.cast(builder, args[0], sig.args[0], types.int64), _ADDRS)
+            ptrs = builder.inttoptr(builder.add(base, ea), ir.VectorType(ir.IntType(32).as_pointer(), 16))
+            on = builder.icmp_unsigned("!=", builder.load(_row_pointer(context, builder, sig.args[2], args[2]),
+                                                          align=4), ir.Constant(_ROW, None))
+            words = builder.load(_row_pointer(context, builder, sig.args[3], args[3]), align=4)
+            fnty = ir.FunctionType(ir.VoidType(), [_ROW, ptrs.type, ir.IntType(32), on.type])
+            fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.masked.scatter.v16i32.v16p0")
+            builder.call(fn, [words, ptrs, ir.Constant(ir.IntType(32), 4), on])
+            return context.get_dummy_value()
+
+        if _rows(addrs, act, src) and isinstance(host, types.Integer):
+            return types.none(host, addrs, act, src), codegen
+        return None
+
 else:
+
+    def scatter_words(host: int, addrs: np.ndarray, act: np.ndarray, src: np.ndarray) -> None:
+        """The 32-bit word src[i] to host address `host` + `tmu.word_address(addrs[i], 0)` for the
+        lanes whose `act` is set, in lane order: where two lanes write the same word, the higher
+        lane's value stays."""
+        from ..hostmem import poke32
+
+        for i in range(16):
+            if act[i]:
+                poke32(host + (int(addrs[i]) & ~3), int(src[i]))
 
     def gather_words(dst: np.ndarray, host: int, addrs: np.ndarray, act: np.ndarray, k: int) -> None:
         """dst[i] = the 32-bit word at host address `host` + `tmu.word_address(addrs[i], k)` for

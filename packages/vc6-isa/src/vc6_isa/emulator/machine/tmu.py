@@ -33,7 +33,7 @@ from ..layout import (
     T_WRITES,
     UNIFORM_PAGE_SHIFT,
 )
-from .lanes import active_lanes, gather_words
+from .lanes import active_lanes, gather_words, scatter_words
 from .memory import (
     MASK32,
     find_region,
@@ -321,6 +321,11 @@ def span_words(m, slot, sc, arow, row, nwords, write, r, first, end):
         keep_old_page(r, p0 << UNIFORM_PAGE_SHIFT, hosts, bases, sizes)
         if p1 != p0:
             keep_old_page(r, p1 << UNIFORM_PAGE_SHIFT, hosts, bases, sizes)
+        if nwords == 1:
+            scatter_words(host, sc[arow], lanes[slot, L_ACT], lanes[slot, L_TMUD])
+            return True
+        # vectors: lane by lane, as the per-lane loop (a later lane's word 0 may overwrite an
+        # earlier lane's word 1)
         for i in range(16):
             if lanes[slot, L_ACT, i] == 0:
                 continue
