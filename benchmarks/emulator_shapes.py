@@ -5,8 +5,10 @@ unrolled instruction shape (16 threads), to see where an instruction's time goes
     python benchmarks/emulator_shapes.py [--iterations N] [--repeat R] [--against DIR]
 
 Each kernel runs a loop of UNROLL copies of one shape plus the loop control (5 instructions);
-the `nop` row is the interpreter's fixed cost per instruction. `--against DIR` runs the same in
-a fresh process on another tree's packages (as benchmarks/emulator_speed.py does).
+the `nop` row is the interpreter's fixed cost per instruction. The `tmu ...` rows alternate a TMU
+write with its `ldtmu` (or a tmud with its tmua): 16 consecutive words (one line), a gather of 16
+lines, and a store. `--against DIR` runs the same in a fresh process on another tree's packages
+(as benchmarks/emulator_speed.py does).
 """
 
 from __future__ import annotations
@@ -30,6 +32,10 @@ def _prologue(asm):
     mov(rf[3], r5, sig=ldunif)  # r5 = address of the unifa buffer
     mov(rf[5], r5)
     eidx(r0)
+    shl(rf[6], r0, 2)
+    add(rf[6], rf[6], rf[5])  # the buffer + 4 * lane: 16 consecutive words
+    shl(rf[7], r0, 6)
+    add(rf[7], rf[7], rf[5])  # the buffer + 64 * lane: one word in each of 16 lines
     itof(r1, r0)
     mov(r2, 1.0)
     mov(r3, 1.0)
@@ -50,6 +56,7 @@ def _loop(asm, body):
     nop()
     nop()
     nop()
+    tmuwt()
     program_end()
 
 
@@ -70,6 +77,9 @@ SHAPES = {
     "ldunif": lambda k: nop(sig=ldunif),
     "ldunifa": lambda k: nop(sig=ldunifa),
     "rotate": lambda k: rotate(r4, r2, 1 + k % 15),
+    "tmu load+ldtmu": lambda k: nop(sig=ldtmu(r1)) if k % 2 else mov(tmua, rf[6]),
+    "tmu gather+ldtmu": lambda k: nop(sig=ldtmu(r1)) if k % 2 else mov(tmua, rf[7]),
+    "tmu store": lambda k: mov(tmua, rf[6]) if k % 2 else mov(tmud, r2),
 }
 
 

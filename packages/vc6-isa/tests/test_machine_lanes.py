@@ -1,12 +1,21 @@
-"""The machine's 16-lane row moves (`machine.lanes`): compiled (vector loads and stores) when numba
-is present, numpy slices otherwise; both must move exactly the 16 lanes of the rows they name."""
+"""The machine's 16-lane row operations (`machine.lanes`): compiled (vector loads and stores) when
+numba is present, numpy otherwise; both must move exactly the 16 lanes of the rows they name, and
+both must summarise a TMU lookup's lanes and read and write its words alike."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 from vc6_isa.emulator.jit import JIT_ENABLED
-from vc6_isa.emulator.machine.lanes import copy_row, fill_row, select_row
+from vc6_isa.emulator.machine.lanes import (
+    active_lanes,
+    copy_row,
+    fill_row,
+    gather_words,
+    scatter_words,
+    select_row,
+)
+from vc6_isa.emulator.machine.tmu import word_address
 
 
 def _moves(regs, sc):
@@ -46,3 +55,84 @@ def test_row_moves_take_only_uint32_rows():
 
     with pytest.raises(TypingError):
         copy_int64(np.zeros((1, 16), np.int64), np.zeros((1, 16), np.int64))
+
+
+def _summary(act, mask, msf, addrs, per_pixel):
+    return active_lanes(act, mask, msf, addrs, per_pixel)
+
+
+if JIT_ENABLED:
+    _summary = numba.njit(_summary)
+
+
+@pytest.mark.parametrize("per_pixel", [0, 1])
+def test_active_lanes_follow_the_mask_and_the_quads_invocations(per_pixel):
+    """Lane i takes part when its mask is set and its quad carries an invocation (its own MSF too
+    for per-pixel lookups); the summary is their count and their addresses' min, max and OR."""
+    rng = np.random.default_rng(7 + per_pixel)
+    for trial in range(200):
+        mask = (rng.random(16) < 0.7).astype(np.uint32)
+        msf = (rng.random(16) < (0.5 if trial % 3 else 0.1)).astype(np.uint32) * rng.integers(1, 3, 16, dtype=np.uint32)
+        addrs = rng.integers(0, 1 << 32, 16, dtype=np.uint64).astype(np.uint32)
+        act = np.full(16, 7, np.uint32)
+        want = [bool(mask[i]) and msf[4 * (i // 4): 4 * (i // 4) + 4].any() and (per_pixel == 0 or bool(msf[i]))
+                for i in range(16)]
+        got = _summary(act, mask, msf, addrs, per_pixel)
+        assert act.tolist() == [int(w) for w in want]
+        on = [int(a) for a, w in zip(addrs, want) if w]
+        if on:
+            ored = 0
+            for a in on:
+                ored |= a
+            assert tuple(got) == (len(on), min(on), max(on), ored)
+        else:
+            assert tuple(got) == (0, 0xFFFFFFFF, 0, 0)
+
+
+def _gather(dst, host, addrs, act, k):
+    gather_words(dst, host, addrs, act, k)
+
+
+if JIT_ENABLED:
+    _gather = numba.njit(_gather)
+
+
+@pytest.mark.parametrize("k", [0, 1, 3])
+def test_gather_words_reads_the_active_lanes_words_where_tmu_word_address_says(k):
+    """Word k of each active lane at `tmu.word_address` (low bits ignored, vectors wrapping in the
+    lane's 16 bytes), 0 in the other lanes; inactive lanes point outside memory and are not read."""
+    rng = np.random.default_rng(11 + k)
+    mem = rng.integers(0, 1 << 32, 1024, dtype=np.uint64).astype(np.uint32)
+    addrs = rng.integers(0, 4 * 1024, 16, dtype=np.uint32)
+    act = (rng.random(16) < 0.6).astype(np.uint32)
+    addrs[act == 0] = 0xFFFFFF00  # far outside `mem`
+    dst = np.full(16, 5, np.uint32)
+    _gather(dst, mem.ctypes.data, addrs, act, k)
+    want = [int(mem[word_address.py_func(int(a), k) // 4]) if on else 0 for a, on in zip(addrs, act)]
+    assert dst.tolist() == want
+
+
+def _scatter(host, addrs, act, src):
+    scatter_words(host, addrs, act, src)
+
+
+if JIT_ENABLED:
+    _scatter = numba.njit(_scatter)
+
+
+def test_scatter_words_writes_the_active_lanes_in_lane_order():
+    """Each active lane's word at its address (low bits ignored); where lanes share a word the
+    highest lane's value stays; inactive lanes point outside memory and write nothing."""
+    rng = np.random.default_rng(17)
+    for _ in range(50):
+        mem = np.zeros(64, np.uint32)
+        addrs = rng.integers(0, 4 * 16, 16, dtype=np.uint32)  # 16 words: lanes often collide
+        act = (rng.random(16) < 0.7).astype(np.uint32)
+        addrs[act == 0] = 0xFFFFFF00
+        src = rng.integers(1, 1 << 32, 16, dtype=np.uint64).astype(np.uint32)
+        want = mem.copy()
+        for i in range(16):
+            if act[i]:
+                want[word_address.py_func(int(addrs[i]), 0) // 4] = src[i]
+        _scatter(mem.ctypes.data, addrs, act, src)
+        assert mem.tolist() == want.tolist()

@@ -394,12 +394,15 @@ def _memory_model_state(cm: CycleModel, nq: int, jp: np.ndarray, profile: bool =
     jp[L.J_F_TQ] = jp[L.J_F_L2] + 2 * sets * cm.l2_ways
     ring = nq * cm.tmu_queue_depth
     jp[L.J_F_TQ_IDLE] = jp[L.J_F_TQ] + ring if profile else -1
-    fp = np.zeros(int(jp[L.J_F_TQ]) + ring * (2 if profile else 1), np.float64)
+    jp[L.J_F_CAL_NEXT] = jp[L.J_F_TQ] + ring * (2 if profile else 1)
+    fp = np.zeros(int(jp[L.J_F_CAL_NEXT]) + nres * cm.calendar_buckets, np.float64)
     hz = cm.clock_mhz * 1e6
     fp[L.F_READ_COST] = hz / (cm.dram_read_gbps * 1e9)
     fp[L.F_WRITE_COST] = hz / (cm.dram_write_gbps * 1e9)
     fp[int(jp[L.J_F_CAL]) : int(jp[L.J_F_L2])] = cm.calendar_bucket_cycles
     fp[int(jp[L.J_F_L2]) : int(jp[L.J_F_L2]) + sets * cm.l2_ways] = -1.0  # empty tags
+    # bucket k of each calendar (slot k at the start) points at itself: nothing used up yet
+    fp[int(jp[L.J_F_CAL_NEXT]) :] = np.tile(np.arange(cm.calendar_buckets, dtype=np.float64), nres)
     return fp
 
 

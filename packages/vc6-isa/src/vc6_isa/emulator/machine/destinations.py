@@ -23,6 +23,7 @@ from ..layout import (
     T_UNIFA_LINE,
     T_VALID,
 )
+from .lanes import copy_row
 from .memory import hazard, next_uniform
 from .ops import (
     MAGIC_SFU_FIRST,
@@ -87,8 +88,7 @@ def write_dest(m, slot, pc, w, magic, sc, vrow, mrow, from_alu):
         k = ts[slot, T_TMU_NDATA]
         if k >= 4:
             return hazard(gs, H_TMUD_TOO_MANY, slot, pc, k + 1)
-        for i in range(16):
-            lanes[slot, L_TMUD + k, i] = sc[vrow, i]
+        copy_row(lanes[slot, L_TMUD + k], sc[vrow])
         ts[slot, T_TMU_NDATA] = k + 1
         ts[slot, T_TMU_SEQ] = 1
         return 0

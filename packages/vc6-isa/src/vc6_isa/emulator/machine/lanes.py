@@ -1,4 +1,5 @@
-"""Whole-row moves of 16 lanes (a register, a scratch row, a flag row) as single vector moves.
+"""Whole-row operations on 16 lanes (a register, a scratch row, a flag row) as single vector
+operations: moves, and a TMU lookup's lane summary, word gather and word scatter.
 
 The machine moves 16-lane rows of uint32 between its arrays at every instruction (operands into
 scratch rows, results into registers). Written as lane loops, LLVM unrolls them into 16 scalar
@@ -10,6 +11,11 @@ fadd/fmul 52 -> 32, a mov 36 -> 29, sgemm 1024 emulation 6.0 -> 4.8 s (with the 
 scratch rows of the integer ops, dispatch.py, and flags without per-lane branches).
 
 Rows are 1-D uint32 arrays of at least 16 elements, contiguous (`regs[slot, row]`, `sc[k]`).
+
+`active_lanes` does for a TMU lookup what a lane loop did in ~100 scalar instructions (per quad
+ORs, per-lane selects, four reductions; LLVM did not vectorise it): one vector each, and the
+reductions with LLVM's vector.reduce intrinsics. `gather_words` reads a lookup's words in one
+masked gather, `scatter_words` writes one word per lane in one masked scatter.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from ..jit import JIT_ENABLED
 if JIT_ENABLED:
     from llvmlite import ir
     from numba import types
+    from numba.core import cgutils
     from numba.extending import intrinsic
 
     _ROW = ir.VectorType(ir.IntType(32), 16)
@@ -73,7 +80,142 @@ if JIT_ENABLED:
 
         return (types.none(dst, src, mask), codegen) if _rows(dst, src, mask) else None
 
+    _QUAD_SWAPS = (
+        [i ^ 1 for i in range(16)],  # each lane with its neighbour in the pair
+        [i ^ 2 for i in range(16)],  # each pair with the other pair of its quad
+    )
+
+    def _reduce(builder, op, vector):
+        fnty = ir.FunctionType(ir.IntType(32), [_ROW])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, f"llvm.vector.reduce.{op}.v16i32")
+        return builder.zext(builder.call(fn, [vector]), ir.IntType(64))
+
+    @intrinsic
+    def active_lanes(typingctx, act, mask, msf, addrs, per_pixel):
+        """The lanes that take part in a TMU lookup into `act` (1 or 0): lanes whose `mask` is set
+        and whose quad carries an invocation (a `msf` lane set), each lane's own `msf` too when
+        `per_pixel` is set. Returns (active lanes, lowest, highest and OR of their `addrs`);
+        with no active lane (0, 0xFFFFFFFF, 0, 0)."""
+
+        def codegen(context, builder, sig, args):
+            zero = ir.Constant(_ROW, None)
+            mask_v, msf_v, addr_v = (builder.load(_row_pointer(context, builder, sig.args[k], args[k]), align=4)
+                                     for k in (1, 2, 3))
+            quad = msf_v
+            for swap in _QUAD_SWAPS:
+                order = ir.Constant(ir.VectorType(ir.IntType(32), 16), swap)
+                quad = builder.or_(quad, builder.shuffle_vector(quad, ir.Constant(_ROW, ir.Undefined), order))
+            own = builder.icmp_unsigned("!=", msf_v, zero)
+            whole = builder.icmp_unsigned("==", args[4], ir.Constant(args[4].type, 0))
+            lane_ok = builder.or_(own, builder.select(whole, ir.Constant(own.type, [1] * 16),
+                                                      ir.Constant(own.type, [0] * 16)))
+            on = builder.and_(builder.icmp_unsigned("!=", mask_v, zero), builder.icmp_unsigned("!=", quad, zero))
+            on = builder.and_(on, lane_ok)
+            ones = builder.zext(on, _ROW)
+            builder.store(ones, _row_pointer(context, builder, sig.args[0], args[0]), align=4)
+            all_ones = ir.Constant(_ROW, [0xFFFFFFFF] * 16)
+            values = [
+                _reduce(builder, "add", ones),
+                _reduce(builder, "umin", builder.select(on, addr_v, all_ones)),
+                _reduce(builder, "umax", builder.select(on, addr_v, zero)),
+                _reduce(builder, "or", builder.select(on, addr_v, zero)),
+            ]
+            return context.make_tuple(builder, sig.return_type, values)
+
+        if _rows(act, mask, msf, addrs) and isinstance(per_pixel, types.Integer):
+            return types.UniTuple(types.int64, 4)(act, mask, msf, addrs, per_pixel), codegen
+        return None
+
+    _I64 = ir.IntType(64)
+    _ADDRS = ir.VectorType(_I64, 16)
+
+    def _splat(builder, value, vtype):
+        one = builder.insert_element(ir.Constant(vtype, ir.Undefined), value, ir.Constant(ir.IntType(32), 0))
+        return builder.shuffle_vector(one, ir.Constant(vtype, ir.Undefined), ir.Constant(_ROW, None))
+
+    @intrinsic
+    def gather_words(typingctx, dst, host, addrs, act, k):
+        """dst[i] = the 32-bit word at host address `host` + `tmu.word_address(addrs[i], k)` for
+        the lanes whose `act` is set, 0 for the others (whose words are not read)."""
+
+        def codegen(context, builder, sig, args):
+            a = builder.zext(builder.load(_row_pointer(context, builder, sig.args[2], args[2]), align=4), _ADDRS)
+            k4 = _splat(builder, builder.shl(context.cast(builder, args[4], sig.args[4], types.int64),
+                                             ir.Constant(_I64, 2)), _ADDRS)
+            block = builder.and_(a, ir.Constant(_ADDRS, [~15 & 0xFFFFFFFFFFFFFFFF] * 16))
+            ea = builder.or_(block, builder.and_(builder.add(a, k4), ir.Constant(_ADDRS, [12] * 16)))
+            base = _splat(builder, context.cast(builder, args[1], sig.args[1], types.int64), _ADDRS)
+            ptrs = builder.inttoptr(builder.add(base, ea), ir.VectorType(ir.IntType(32).as_pointer(), 16))
+            on = builder.icmp_unsigned("!=", builder.load(_row_pointer(context, builder, sig.args[3], args[3]),
+                                                          align=4), ir.Constant(_ROW, None))
+            fnty = ir.FunctionType(_ROW, [ptrs.type, ir.IntType(32), on.type, _ROW])
+            fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.masked.gather.v16i32.v16p0")
+            words = builder.call(fn, [ptrs, ir.Constant(ir.IntType(32), 4), on, ir.Constant(_ROW, None)])
+            builder.store(words, _row_pointer(context, builder, sig.args[0], args[0]), align=4)
+            return context.get_dummy_value()
+
+        if _rows(dst, addrs, act) and isinstance(host, types.Integer) and isinstance(k, types.Integer):
+            return types.none(dst, host, addrs, act, k), codegen
+        return None
+
+    @intrinsic
+    def scatter_words(typingctx, host, addrs, act, src):
+        """The 32-bit word src[i] to host address `host` + `tmu.word_address(addrs[i], 0)` for the
+        lanes whose `act` is set, in lane order: where two lanes write the same word, the higher
+        lane's value stays (LLVM's masked.scatter orders its stores from the lowest element, as
+        x86's scatter instructions do)."""
+
+        def codegen(context, builder, sig, args):
+            a = builder.zext(builder.load(_row_pointer(context, builder, sig.args[1], args[1]), align=4), _ADDRS)
+            ea = builder.and_(a, ir.Constant(_ADDRS, [~3 & 0xFFFFFFFFFFFFFFFF] * 16))
+            base = _splat(builder, context.cast(builder, args[0], sig.args[0], types.int64), _ADDRS)
+            ptrs = builder.inttoptr(builder.add(base, ea), ir.VectorType(ir.IntType(32).as_pointer(), 16))
+            on = builder.icmp_unsigned("!=", builder.load(_row_pointer(context, builder, sig.args[2], args[2]),
+                                                          align=4), ir.Constant(_ROW, None))
+            words = builder.load(_row_pointer(context, builder, sig.args[3], args[3]), align=4)
+            fnty = ir.FunctionType(ir.VoidType(), [_ROW, ptrs.type, ir.IntType(32), on.type])
+            fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.masked.scatter.v16i32.v16p0")
+            builder.call(fn, [words, ptrs, ir.Constant(ir.IntType(32), 4), on])
+            return context.get_dummy_value()
+
+        if _rows(addrs, act, src) and isinstance(host, types.Integer):
+            return types.none(host, addrs, act, src), codegen
+        return None
+
 else:
+
+    def scatter_words(host: int, addrs: np.ndarray, act: np.ndarray, src: np.ndarray) -> None:
+        """The 32-bit word src[i] to host address `host` + `tmu.word_address(addrs[i], 0)` for the
+        lanes whose `act` is set, in lane order: where two lanes write the same word, the higher
+        lane's value stays."""
+        from ..hostmem import poke32
+
+        for i in range(16):
+            if act[i]:
+                poke32(host + (int(addrs[i]) & ~3), int(src[i]))
+
+    def gather_words(dst: np.ndarray, host: int, addrs: np.ndarray, act: np.ndarray, k: int) -> None:
+        """dst[i] = the 32-bit word at host address `host` + `tmu.word_address(addrs[i], k)` for
+        the lanes whose `act` is set, 0 for the others (whose words are not read)."""
+        from ..hostmem import peek32
+
+        for i in range(16):
+            a = int(addrs[i])
+            dst[i] = peek32(host + ((a & ~15) | ((a + 4 * k) & 12))) if act[i] else 0
+
+    def active_lanes(act: np.ndarray, mask: np.ndarray, msf: np.ndarray, addrs: np.ndarray,
+                     per_pixel: int) -> tuple[int, int, int, int]:
+        """The lanes that take part in a TMU lookup into `act` (1 or 0): lanes whose `mask` is set
+        and whose quad carries an invocation (a `msf` lane set), each lane's own `msf` too when
+        `per_pixel` is set. Returns (active lanes, lowest, highest and OR of their `addrs`);
+        with no active lane (0, 0xFFFFFFFF, 0, 0)."""
+        own = msf[:16] != 0
+        on = (mask[:16] != 0) & own.reshape(4, 4).any(axis=1).repeat(4) & (own | (per_pixel == 0))
+        act[:16] = on
+        a = addrs[:16][on].astype(np.int64)
+        if a.size == 0:
+            return 0, 0xFFFFFFFF, 0, 0
+        return int(on.sum()), int(a.min()), int(a.max()), int(np.bitwise_or.reduce(a))
 
     def copy_row(dst: np.ndarray, src: np.ndarray) -> None:
         """dst[:16] = src[:16]."""

@@ -25,19 +25,20 @@ MASK32 = 0xFFFFFFFF
 
 @jit_lean_inline
 def find_region(addr, nbytes, bases, sizes):
-    """Index of the BO holding [addr, addr+nbytes), or -1 (binary search over sorted bases)."""
-    lo = 0
-    hi = bases.shape[0] - 1
-    while lo <= hi:
-        mid = (lo + hi) >> 1
-        if bases[mid] <= addr:
-            lo = mid + 1
-        else:
-            hi = mid - 1
-    idx = hi
-    if idx < 0:
+    """Index of the BO holding [addr, addr+nbytes), or -1 (binary search over sorted bases).
+
+    The search halves a range whose length depends only on the number of BOs, with a select
+    instead of a branch per step: every call takes the same, predictable path through the loop
+    (the uniform streams and TMU lookups search on every access, in no predictable order)."""
+    n = bases.shape[0]
+    if n == 0:
         return -1
-    if addr + nbytes <= bases[idx] + sizes[idx]:
+    idx = 0  # the last BO whose base is <= addr, if any: bases[idx] <= addr unless idx == 0
+    while n > 1:
+        half = n >> 1
+        idx = idx + half if bases[idx + half] <= addr else idx
+        n -= half
+    if bases[idx] <= addr and addr + nbytes <= bases[idx] + sizes[idx]:
         return idx
     return -1
 

@@ -12,6 +12,7 @@ from ..layout import (
     J_CAL_N,
     J_CAL_SHIFT,
     J_F_CAL,
+    J_F_CAL_NEXT,
     J_F_L2,
     J_F_TQ,
     J_L2_SETS,
@@ -42,28 +43,48 @@ def cal_book(fp, jp, res, t, demand):
     A resource (the memory bus, a slice's TMU) is a calendar of buckets of remaining capacity, so
     a request from a QPU that the scheduler runs behind the others still finds the capacity
     that was free at its own time (QPUs are simulated out of step, a chunk at a time).
+
+    A busy resource (the bus under a stream of stores) has a long run of used-up buckets
+    (capacity 0, which stays 0 until the window slides past them) ahead of most requests, so
+    each bucket also keeps a pointer (`J_F_CAL_NEXT`): every bucket from it up to the one its
+    pointer names is used up. A booking follows the pointers over the run, halving the paths it
+    takes, and leaves the first bucket of the run pointing at the run's end (a union-find over the
+    buckets: nearly constant time per booking); the buckets it books are the ones the
+    bucket-by-bucket walk would book.
     """
     bsz = jp[J_CAL_BUCKET]
     n = jp[J_CAL_N]
     mask = jp[J_CAL_MASK]
     off = jp[J_F_CAL] + res * n
+    nxt = jp[J_F_CAL_NEXT] + res * n
     base = np.int64(fp[F_CAL_BASE + res])
     b = t >> jp[J_CAL_SHIFT] if jp[J_CAL_SHIFT] >= 0 else t // bsz
     b = max(b, base)  # older than the calendar's window: booked at its start
     rem = float(demand)
+    run = np.int64(-1)  # the first of the used-up buckets just passed (-1: none)
     while True:
         if b >= base + n:
-            # slide the window: the buckets that fall out are reused, full, for the new ones
+            # slide the window: the buckets that fall out are reused, with all their capacity
+            # and no pointer past themselves, for the new ones (the same slot, n on)
             newbase = b - n + 1
             stop = newbase if newbase - base < n else base + n
             k = base
             while k < stop:
-                fp[off + cal_slot(k, n, mask)] = bsz
+                s = cal_slot(k, n, mask)
+                fp[off + s] = bsz
+                fp[nxt + s] = k + n * ((newbase - k + n - 1) // n)
                 k += 1
             base = newbase
             fp[F_CAL_BASE + res] = base
-        i = off + cal_slot(b, n, mask)
-        cap = fp[i]
+        s = cal_slot(b, n, mask)
+        cap = fp[off + s]
+        if cap == 0.0:
+            run = b if run < 0 else run
+            p = np.int64(fp[nxt + s])  # > b: every bucket before it is used up
+            if p < base + n and fp[off + cal_slot(p, n, mask)] == 0.0:
+                fp[nxt + s] = fp[nxt + cal_slot(p, n, mask)]  # path halving: over p's run too
+            b = p
+            continue
         start = b * bsz + (bsz - cap)
         usable = cap
         if start < t:
@@ -71,11 +92,21 @@ def cal_book(fp, jp, res, t, demand):
             end_b = (b + 1) * bsz - t
             usable = min(usable, end_b)
         if usable >= rem:
-            fp[i] = cap - rem
+            fp[off + s] = cap - rem
+            if cap == rem:
+                fp[nxt + s] = b + 1
+                run = b if run < 0 else run
+            if run >= base:
+                fp[nxt + cal_slot(run, n, mask)] = b + 1 if cap == rem else b
             return np.int64(start + rem + 0.999999)
         if usable > 0:
-            fp[i] = cap - usable
+            fp[off + s] = cap - usable
             rem -= usable
+        if usable == cap:
+            fp[nxt + s] = b + 1
+            run = b if run < 0 else run
+        else:
+            run = -1  # the bucket of `t`, partly before `t`: still has capacity
         b += 1
 
 
@@ -90,14 +121,16 @@ def l2_access(fp, jp, line):
     use = jp[J_F_L2] + sets * ways + s * ways
     fp[F_L2_CLOCK] += 1.0
     stamp = fp[F_L2_CLOCK]
-    victim = 0
-    oldest = fp[use]
+    key = float(line)
     for w in range(ways):
-        if fp[tag + w] == line:
+        if fp[tag + w] == key:
             fp[use + w] = stamp
             return True
-        if fp[use + w] < oldest:
-            oldest = fp[use + w]
+    # a miss (the rarer case: the victim search is a loop of its own): the least recently used
+    # way, the first of equals
+    victim = 0
+    for w in range(1, ways):
+        if fp[use + w] < fp[use + victim]:
             victim = w
     fp[tag + victim] = line
     fp[use + victim] = stamp

@@ -3,6 +3,7 @@
 import numpy as np
 
 from ..hazards import H_FIFO_OVERFLOW, H_MISALIGNED, H_TMU_DATA_COUNT, H_TMU_OP
+from ..hostmem import poke32
 from ..jit import jit_lean
 from ..layout import (
     F_READ_COST,
@@ -30,10 +31,14 @@ from ..layout import (
     T_TMU_SEQ,
     T_WRITE_DONE,
     T_WRITES,
+    UNIFORM_PAGE_SHIFT,
 )
+from .lanes import active_lanes, gather_words, scatter_words
 from .memory import (
     MASK32,
+    find_region,
     hazard,
+    keep_old_page,
     lane_region,
     load_cold,
     mmu_fault,
@@ -61,21 +66,8 @@ def tmu_lookup(m, slot, pc, sc, arow, mrow, cfg):
     ndata = ts[slot, T_TMU_NDATA]
     ts[slot, T_TMU_NDATA] = 0
     ts[slot, T_TMU_SEQ] = 0
-    # which lanes take part
-    nact = 0
-    for quad in range(4):
-        any_msf = False
-        for j in range(4):
-            if lanes[slot, L_MSF, 4 * quad + j] != 0:
-                any_msf = True
-        for j in range(4):
-            i = 4 * quad + j
-            if per_pixel != 0:
-                act = sc[mrow, i] != 0 and lanes[slot, L_MSF, i] != 0
-            else:
-                act = sc[mrow, i] != 0 and any_msf
-            lanes[slot, L_ACT, i] = 1 if act else 0
-            nact += 1 if act else 0
+    # the lanes taking part (lanes L_ACT) and their addresses' span: lowest, highest, OR
+    nact, lo_a, hi_a, bits = active_lanes(lanes[slot, L_ACT], sc[mrow], lanes[slot, L_MSF], sc[arow], per_pixel)
     if typ >= 2 and typ <= 4:
         nvec = typ
         esize = 4
@@ -92,6 +84,7 @@ def tmu_lookup(m, slot, pc, sc, arow, mrow, cfg):
     # the BO of the previous lane's access and its bounds (region_bounds): lanes in it skip the search
     r = -1
     lo = end = nxt = np.int64(0)
+    span = (nact, lo_a, hi_a, bits)
     gs[G_TMU_REQ] += 1
     wbytes0 = gs[G_TMU_WBYTES]
     nbytes = 0
@@ -105,7 +98,7 @@ def tmu_lookup(m, slot, pc, sc, arow, mrow, cfg):
                     return hazard(gs, H_TMU_DATA_COUNT, slot, pc, ndata)
                 n = min(ndata, nvec)
             if esize == 4:
-                ev = word_lookup(m, slot, pc, sc, arow, 0, n, strict, True)
+                ev = word_lookup(m, slot, pc, sc, arow, 0, n, strict, True, span)
                 if ev != 0:
                     return ev
             else:
@@ -148,7 +141,7 @@ def tmu_lookup(m, slot, pc, sc, arow, mrow, cfg):
             for i in range(16):
                 fifo[slot, e, i] = 0
         if op == 15 and esize == 4:
-            ev = word_lookup(m, slot, pc, sc, arow, e0, nvec, strict, False)
+            ev = word_lookup(m, slot, pc, sc, arow, e0, nvec, strict, False, span)
             if ev != 0:
                 return ev
         else:
@@ -191,26 +184,7 @@ def tmu_lookup(m, slot, pc, sc, arow, mrow, cfg):
     # the TMU latency after the later of the two.
     shift = jp[J_LINE_SHIFT]
     reads = results > 0 or (op != 15 and ndata == 0)
-    nlines = 0
-    misses = 0
-    last = np.int64(-1)  # the line of the previous active lane (lines are >= 0)
-    for i in range(16):
-        if lanes[slot, L_ACT, i] == 0:
-            continue
-        line = np.int64(sc[arow, i]) >> shift
-        if line == last:
-            continue  # an earlier active lane is on this line: no scan needed
-        last = line
-        seen = False
-        for j in range(i):
-            if lanes[slot, L_ACT, j] != 0 and (np.int64(sc[arow, j]) >> shift) == line:
-                seen = True
-                break
-        if seen:
-            continue
-        nlines += 1
-        if reads and not l2_access(fp, jp, line):
-            misses += 1
+    nlines, misses = count_lines(m, slot, sc, arow, reads, span)
     entry = tmu_queue_wait(q, qs, jp, fp)
     now = qs[q, Q_TIME]
     tmu_done = cal_book(fp, jp, 1 + q // jp[J_QPUS_PER_SLICE], now, max(nlines, 1) * jp[J_TMU_LINE_CYCLES])
@@ -237,14 +211,77 @@ def tmu_lookup(m, slot, pc, sc, arow, mrow, cfg):
 
 
 @jit_lean
-def word_lookup(m, slot, pc, sc, arow, row, nwords, strict, write):
+def count_lines(m, slot, sc, arow, reads, span):
+    """(distinct cache lines, L2T misses) of a lookup of thread `slot`: the lines of the active
+    lanes' addresses (sc[arow]; `span`: the number of active lanes and the lowest, highest and
+    OR of their addresses, from `lanes.active_lanes`), each looked up once in L2T (`reads`), in
+    the order of the lanes that first touch them (L2T's LRU state depends on it).
+
+    When the lowest and the highest active address are at most one line apart (contiguous
+    loads and stores: one or two lines), the two lines are known without a scan of the lanes.
+    """
+    lanes, fp, jp = m.lanes, m.fp, m.jp
+    shift = jp[J_LINE_SHIFT]
+    nact, lo, hi = span[0], span[1], span[2]
+    if nact == 0:
+        return 0, 0
+    nlines = 0
+    misses = 0
+    if (hi >> shift) - (lo >> shift) <= 1:
+        first = np.int64(0)
+        for i in range(16):
+            if lanes[slot, L_ACT, i] != 0:
+                first = np.int64(sc[arow, i]) >> shift
+                break
+        nlines = 1 if (hi >> shift) == (lo >> shift) else 2
+        if reads:
+            misses += 0 if l2_access(fp, jp, first) else 1
+            if nlines == 2:
+                misses += 0 if l2_access(fp, jp, (lo >> shift) + (hi >> shift) - first) else 1
+        return nlines, misses
+    last = np.int64(-1)  # the line of the previous active lane (lines are >= 0)
+    for i in range(16):
+        if lanes[slot, L_ACT, i] == 0:
+            continue
+        line = np.int64(sc[arow, i]) >> shift
+        if line == last:
+            continue  # an earlier active lane is on this line: no scan needed
+        last = line
+        seen = False
+        for j in range(i):
+            if lanes[slot, L_ACT, j] != 0 and (np.int64(sc[arow, j]) >> shift) == line:
+                seen = True
+                break
+        if seen:
+            continue
+        nlines += 1
+        if reads and not l2_access(fp, jp, line):
+            misses += 1
+    return nlines, misses
+
+
+@jit_lean
+def word_lookup(m, slot, pc, sc, arow, row, nwords, strict, write, span):
     """The common lookups of :func:`tmu_lookup`, `nwords` 32-bit words per lane (1, or a vector of
-    2-4 wrapping within the lane's 16 bytes), in a lane loop of their own: with `write`, each
-    active lane's tmud words (lanes L_TMUD + k) go to its address (sc[arow]); otherwise the words
-    at its address go to FIFO rows `row`, `row` + 1, ... (the first row is 0 for the other lanes,
-    the caller clears the others). Returns 0 or an event (a misaligned address under strict
-    checks, an MMU fault), as the general lane loops."""
+    2-4 wrapping within the lane's 16 bytes): with `write`, each active lane's tmud words (lanes
+    L_TMUD + k) go to its address (sc[arow]); otherwise the words at its address go to FIFO rows
+    `row`, `row` + 1, ... (0 for the other lanes). Returns 0 or an event (a misaligned address
+    under strict checks, an MMU fault), as the general lane loops.
+
+    When one BO holds every word the active lanes touch (`span`, as in `count_lines`) and no
+    address is misaligned under strict checks, nothing can fail: `span_words` moves the words
+    without a per-lane BO check. Otherwise the lane loop below meets the events in lane order.
+    """
     lanes, fifo, hosts, bases, sizes, gs = m.lanes, m.fifo, m.hosts, m.bases, m.sizes, m.gs
+    nact, lo_a, hi_a, bits = span
+    if nact > 0 and not (strict and (bits & 3) != 0):
+        # the bytes the words can touch: vectors stay within their lane's aligned 16 bytes
+        wrap = np.int64(3) if nwords == 1 else np.int64(15)
+        first = lo_a & ~wrap
+        end = (hi_a & ~wrap) + wrap + 1
+        r = find_region(first, end - first, bases, sizes)
+        if r >= 0 and span_words(m, slot, sc, arow, row, nwords, write, r, first, end):
+            return 0
     r = -1
     lo = end = nxt = np.int64(0)
     for i in range(16):
@@ -255,9 +292,8 @@ def word_lookup(m, slot, pc, sc, arow, row, nwords, strict, write):
         a = np.int64(sc[arow, i])
         if strict and (a & 3) != 0:
             return hazard(gs, H_MISALIGNED, slot, pc, a)
-        a = a & ~np.int64(3)
         for k in range(nwords):
-            ea = a if nwords == 1 else ((a & ~np.int64(15)) | ((a + 4 * k) & 15))
+            ea = word_address(a, k)
             r, lo, end, nxt = lane_region(ea, 4, r, lo, end, nxt, bases, sizes)
             if r < 0:
                 return mmu_fault(gs, slot, pc, ea, 4)
@@ -266,6 +302,48 @@ def word_lookup(m, slot, pc, sc, arow, row, nwords, strict, write):
             else:
                 fifo[slot, (row + k) % FIFO_CAP, i] = read_in(r, ea, 4, hosts, bases)
     return 0
+
+
+@jit_lean
+def span_words(m, slot, sc, arow, row, nwords, write, r, first, end):
+    """`word_lookup`'s words when BO `r` holds all of [first, end), every byte the active lanes
+    can touch: the same values in the same order, without a per-lane BO check. Returns False,
+    having done nothing, for a write whose bytes span more than two of the pages that
+    `keep_old_page` copies aside (then the per-lane loop copies exactly the pages written)."""
+    lanes, fifo, hosts, bases, sizes = m.lanes, m.fifo, m.hosts, m.bases, m.sizes
+    host = hosts[r] - bases[r]  # + a GPU address in BO r: its host address
+    if write:
+        p0 = (first - bases[r]) >> UNIFORM_PAGE_SHIFT
+        p1 = (end - 1 - bases[r]) >> UNIFORM_PAGE_SHIFT
+        if p1 - p0 > 1:
+            return False
+        # the lowest and the highest active lane write into pages p0 and p1
+        keep_old_page(r, p0 << UNIFORM_PAGE_SHIFT, hosts, bases, sizes)
+        if p1 != p0:
+            keep_old_page(r, p1 << UNIFORM_PAGE_SHIFT, hosts, bases, sizes)
+        if nwords == 1:
+            scatter_words(host, sc[arow], lanes[slot, L_ACT], lanes[slot, L_TMUD])
+            return True
+        # vectors: lane by lane, as the per-lane loop (a later lane's word 0 may overwrite an
+        # earlier lane's word 1)
+        for i in range(16):
+            if lanes[slot, L_ACT, i] == 0:
+                continue
+            a = np.int64(sc[arow, i])
+            for k in range(nwords):
+                poke32(host + word_address(a, k), lanes[slot, L_TMUD + k, i])
+        return True
+    for k in range(nwords):
+        gather_words(fifo[slot, (row + k) % FIFO_CAP], host, sc[arow], lanes[slot, L_ACT], k)
+    return True
+
+
+@jit_lean
+def word_address(a, k):
+    """The address of word `k` of a lane's 32-bit lookup at byte address `a`: the low two bits
+    are ignored (strict checks reject them first) and a vector of 2-4 words wraps within the
+    lane's aligned 16 bytes (reference 12.1). `lanes.gather_words` computes the same."""
+    return (a & ~np.int64(15)) | ((a + 4 * k) & 12)
 
 
 @jit_lean

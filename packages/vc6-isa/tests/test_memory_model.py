@@ -1,0 +1,62 @@
+"""The memory model's calendars (`machine.memory_model.cal_book`): the pointers over used-up
+buckets must leave every booking where the plain bucket-by-bucket walk puts it."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from vc6_isa.emulator import CycleModel
+from vc6_isa.emulator import layout as L
+from vc6_isa.emulator.executor import _memory_model_state
+from vc6_isa.emulator.machine.memory_model import cal_book
+
+
+def _walk(cap, base, t, demand, bsz, n):
+    """The calendar booking without pointers: bucket by bucket from `t`'s (reference).
+    `cap`: one resource's n capacities (slot = bucket mod n); `base`: [first bucket held]."""
+    b = max(t // bsz, base[0])
+    rem = float(demand)
+    while True:
+        if b >= base[0] + n:
+            newbase = b - n + 1
+            for k in range(base[0], min(newbase, base[0] + n)):
+                cap[k % n] = bsz
+            base[0] = newbase
+        i = b % n
+        start = b * bsz + (bsz - cap[i])
+        usable = cap[i]
+        if start < t:
+            start = float(t)
+            usable = min(usable, (b + 1) * bsz - t)
+        if usable >= rem:
+            cap[i] -= rem
+            return int(start + rem + 0.999999)
+        if usable > 0:
+            cap[i] -= usable
+            rem -= usable
+        b += 1
+
+
+@pytest.mark.parametrize("bucket, buckets", [(16, 32), (10, 12)])  # powers of two, and not
+def test_bookings_land_where_the_bucket_by_bucket_walk_puts_them(bucket, buckets):
+    cm = dataclasses.replace(CycleModel(), calendar_bucket_cycles=bucket, calendar_buckets=buckets)
+    jp = np.zeros(L.J_NCOLS, np.int64)
+    fp = _memory_model_state(cm, 8, jp)
+    nres = 3
+    caps = [np.full(buckets, float(bucket)) for _ in range(nres)]
+    bases = [[0] for _ in range(nres)]
+    rng = np.random.default_rng(3)
+    clocks = np.zeros(8, np.int64)  # 8 QPUs out of step, as the scheduler runs them
+    for _ in range(20000):
+        q = int(rng.integers(8))
+        clocks[q] += int(rng.integers(0, 12))
+        res = int(rng.integers(nres))
+        demand = float(rng.choice([4.0, 8.49, 16.0, 33.95, 0.25]))
+        got = cal_book(fp, jp, res, int(clocks[q]), demand)
+        want = _walk(caps[res], bases[res], int(clocks[q]), demand, bucket, buckets)
+        assert got == want
+        off = int(jp[L.J_F_CAL]) + res * buckets
+        assert np.array_equal(fp[off : off + buckets], caps[res])
+        assert fp[L.F_CAL_BASE + res] == bases[res][0]
