@@ -42,7 +42,9 @@ per process at the first compile, keeps the level it found then.
 
 - `jit_entry` compiles into an `_EntryLibrary`: the machine's final LLVM optimisation is numba's
   pipeline without loop unrolling (see there). Compiles run with `_Flags` (cheaper comparisons
-  in numba's cache of typed overloads).
+  in numba's cache of typed overloads), and calls of numba's operators, builtins and overloads
+  are typed once per argument types and flags while the machine compiles
+  (`_memoised_call_type`: the same code, 4-5 s less compile).
 
 Compile time of the machine on an empty cache (CPU seconds on a 2-core x86-64 host, the first
 emulated job; `benchmarks/emulator_speed.py` measures it, `benchmarks/emulator_compile.py` says
@@ -144,6 +146,7 @@ if _numba is not None:
     from numba.core.compiler import DefaultPassBuilder as _DefaultPassBuilder
     from numba.core.compiler import Flags as _NumbaFlags
     from numba.core.compiler import _LowerResult
+    from numba.core.compiler_lock import global_compiler_lock as _numba_compiler_lock
     from numba.core.compiler_lock import (
         require_global_compiler_lock as _require_compiler_lock,
     )
@@ -152,6 +155,7 @@ if _numba is not None:
     from numba.core.dispatcher import _FunctionCompiler as _NumbaFunctionCompiler
     from numba.core.lowering import Lower as _Lower
     from numba.core.registry import CPUDispatcher as _CPUDispatcher
+    from numba.core.targetconfig import ConfigStack as _ConfigStack
     from numba.core.typed_passes import NativeLowering as _NativeLowering
 
     from .compile_cache import MachineCache
@@ -177,6 +181,57 @@ if _numba is not None:
                 return self._values == other._values
             return super().__eq__(other)
 
+    _numba_function_call_type = _types.Function.get_call_type
+    _function_own_call_type = _types.Function.__dict__.get("get_call_type")  # None: BaseFunction's
+    _call_types: dict = {}  # (function type, context, args, kws, flags) -> (signature, impl key)
+    _memo_depth = 0  # nesting of machine compiles (numba compiles callees inside their callers)
+
+    def _memoised_call_type(self, context, args, kws):
+        """`types.Function.get_call_type` (typing a call of an operator, builtin or `@overload`:
+        `a + b`, `int(x)`, `min(a, b)`, `np.zeros(...)`), answered once per argument types and
+        compile flags while the machine compiles.
+
+        numba types such a call by trying each of the function's templates until one accepts
+        the arguments, building an error message for every one that does not, at each of the
+        machine's ~11,000 calls, of which ~900 are different: that was ~4 s of the compile.
+        The key carries the compile's flags (on numba's `ConfigStack`), as numba's own cache of
+        `@overload` implementations does. A repeated call also does what numba's typing does
+        to the function type: it records the call's implementation (`_impl_keys`, which
+        lowering reads) for the signature, so the generated code stays the same (the machine's
+        optimised LLVM IR and machine code are identical with and without this, up to the
+        numbers numba puts in symbol names: benchmarks/emulator_compile.py --dump).
+        """
+        key = (self, context, tuple(args), tuple(kws.items()), _ConfigStack.top_or_none())
+        known = _call_types.get(key)
+        if known is not None:
+            signature, impl_key = known
+            self._impl_keys[signature.args] = impl_key
+            return signature
+        signature = _numba_function_call_type(self, context, args, kws)
+        _call_types[key] = signature, self._impl_keys[signature.args]
+        return signature
+
+    @contextlib.contextmanager
+    def _memoised_typing() -> Iterator[None]:
+        """Calls of numba's functions typed by `_memoised_call_type` while the block runs (a
+        machine compile, under numba's compiler lock, so no other thread compiles meanwhile);
+        numba's own typing is back, and the memo empty, when the outermost block ends."""
+        global _memo_depth
+        _require_compiler_lock()
+        if _memo_depth == 0:
+            _types.Function.get_call_type = _memoised_call_type
+        _memo_depth += 1
+        try:
+            yield
+        finally:
+            _memo_depth -= 1
+            if _memo_depth == 0:
+                if _function_own_call_type is None:
+                    del _types.Function.get_call_type  # inherited from numba's BaseFunction again
+                else:
+                    _types.Function.get_call_type = _function_own_call_type
+                _call_types.clear()
+
     class _FunctionCompiler(_NumbaFunctionCompiler):
         def _customize_flags(self, flags):
             return _Flags(flags)
@@ -199,6 +254,10 @@ if _numba is not None:
         def get_call_template(self, args, kws):
             args = tuple(_types.unliteral(a) for a in args)
             return super().get_call_template(args, {k: _types.unliteral(v) for k, v in kws.items()})
+
+        def compile(self, sig):
+            with _numba_compiler_lock, _memoised_typing():
+                return super().compile(sig)
 
     class _LinkOnlyLibrary(_JITCodeLibrary):
         """The code of a machine function that only compiled code calls: linked into its callers

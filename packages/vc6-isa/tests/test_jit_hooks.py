@@ -1,0 +1,57 @@
+"""jit.py's hooks into numba's compiler (numba 0.68.x): what they change, and that it ends with
+the compile."""
+
+import pytest
+
+pytest.importorskip("numba")
+
+from numba.core import types
+from numba.core.compiler_lock import global_compiler_lock
+from numba.core.registry import cpu_target
+from numba.core.targetconfig import ConfigStack
+from vc6_isa.emulator import jit
+
+needs_numba = pytest.mark.skipif(not jit.JIT_ENABLED, reason="numba is not installed (or VC6_NO_JIT is set)")
+
+
+def _max_of_three(a, b):
+    return max(a, b) + max(b, a) + max(a, b)
+
+
+@needs_numba
+def test_a_call_of_a_numba_function_is_typed_once_per_argument_types_and_only_while_compiling(monkeypatch):
+    typed = []
+    numba_typing = jit._numba_function_call_type
+
+    def counting(self, context, args, kws):
+        typed.append((self.typing_key, tuple(args)))
+        return numba_typing(self, context, args, kws)
+
+    monkeypatch.setattr(jit, "_numba_function_call_type", counting)
+    compiled = jit._Dispatcher(py_func=_max_of_three, locals={}, targetoptions={"nopython": True})
+    assert compiled(3, 5) == 15
+    assert typed.count((max, (types.int64, types.int64))) == 1  # three calls, one typing
+    # after the compile: numba's own typing, nothing remembered
+    assert "get_call_type" not in types.Function.__dict__
+    assert not jit._call_types and jit._memo_depth == 0
+
+
+@needs_numba
+def test_a_remembered_call_records_the_implementation_of_its_own_flags():
+    """numba keeps one implementation per signature on the function type (`_impl_keys`), set by
+    every typing: a call typed again under other flags (an `@overload` such as `max` compiled
+    with and without reference counting) must get back the implementation of its own flags."""
+    context = cpu_target.typing_context
+    context.refresh()
+    function = context.resolve_value_type(max)
+    args = (types.int64, types.int64)
+    lean, counted = jit._Flags(), jit._Flags()
+    lean.nrt, counted.nrt = False, True
+    implementation = {}
+    with global_compiler_lock, jit._memoised_typing():
+        for flags in (lean, counted, lean, counted):
+            with ConfigStack().enter(flags):
+                signature = function.get_call_type(context, args, {})
+            key = function.get_impl_key(signature)
+            assert implementation.setdefault(flags.nrt, key) is key
+    assert implementation[False] is not implementation[True]
