@@ -1,6 +1,8 @@
 """jit.py's hooks into numba's compiler (numba 0.68.x): what they change, and that it ends with
 the compile."""
 
+import gc
+
 import pytest
 
 pytest.importorskip("numba")
@@ -22,18 +24,24 @@ def _max_of_three(a, b):
 def test_a_call_of_a_numba_function_is_typed_once_per_argument_types_and_only_while_compiling(monkeypatch):
     typed = []
     numba_typing = jit._numba_function_call_type
+    gc_thresholds = []
 
     def counting(self, context, args, kws):
         typed.append((self.typing_key, tuple(args)))
+        gc_thresholds.append(gc.get_threshold())
         return numba_typing(self, context, args, kws)
 
     monkeypatch.setattr(jit, "_numba_function_call_type", counting)
+    before = gc.get_threshold()
     compiled = jit._Dispatcher(py_func=_max_of_three, locals={}, targetoptions={"nopython": True})
     assert compiled(3, 5) == 15
     assert typed.count((max, (types.int64, types.int64))) == 1  # three calls, one typing
-    # after the compile: numba's own typing, nothing remembered
+    # the oldest generation of garbage is collected less often while the machine compiles
+    assert gc_thresholds[0][:2] == before[:2] and gc_thresholds[0][2] == max(before[2], jit._GC_OLDEST_THRESHOLD)
+    # after the compile: numba's own typing, nothing remembered, the collector as it was
     assert "get_call_type" not in types.Function.__dict__
     assert not jit._call_types and jit._memo_depth == 0
+    assert gc.get_threshold() == before
 
 
 @needs_numba
@@ -48,7 +56,7 @@ def test_a_remembered_call_records_the_implementation_of_its_own_flags():
     lean, counted = jit._Flags(), jit._Flags()
     lean.nrt, counted.nrt = False, True
     implementation = {}
-    with global_compiler_lock, jit._memoised_typing():
+    with global_compiler_lock, jit._machine_compile():
         for flags in (lean, counted, lean, counted):
             with ConfigStack().enter(flags):
                 signature = function.get_call_type(context, args, {})
