@@ -3,6 +3,7 @@ the compile."""
 
 import gc
 
+import numpy as np
 import pytest
 
 pytest.importorskip("numba")
@@ -63,3 +64,25 @@ def test_a_remembered_call_records_the_implementation_of_its_own_flags():
             key = function.get_impl_key(signature)
             assert implementation.setdefault(flags.nrt, key) is key
     assert implementation[False] is not implementation[True]
+
+
+def _sum_twice(a, b):
+    def twice(x):
+        return 2 * x
+
+    return twice((a + b * 2).sum())  # an inner function and an array expression
+
+
+@needs_numba
+def test_the_machine_pipelines_leave_out_the_unused_passes_and_still_compile_what_they_handled():
+    state = type("State", (), {"flags": jit._Flags(), "func_ir": None})()
+    passes = [p for p, _ in jit._machine_pipeline(state).passes]
+    assert not set(jit._UNUSED_PASSES) & set(passes)
+    callee = jit.jit(_sum_twice)  # a machine function: link-only, through the machine pipeline
+
+    def entry(a, b):
+        return callee(a, b)
+
+    compiled = jit._EntryDispatcher(py_func=entry, locals={}, targetoptions={"nopython": True})
+    a, b = np.arange(4.0), np.ones(4)
+    assert compiled(a, b) == 2 * (a + b * 2).sum() == 28.0

@@ -44,7 +44,9 @@ per process at the first compile, keeps the level it found then.
   pipeline without loop unrolling (see there). Compiles run with `_Flags` (cheaper comparisons
   in numba's cache of typed overloads), and calls of numba's operators, builtins and overloads
   are typed once per argument types and flags while the machine compiles
-  (`_memoised_call_type`: the same code, 4-5 s less compile).
+  (`_memoised_call_type`: the same code, 4-5 s less compile); Python's collector scans its
+  oldest generation less often meanwhile (`_machine_compile`: ~2 s less), and the machine's
+  pipelines leave out two numba passes it has no use for (`_UNUSED_PASSES`: ~1 s less).
 
 Compile time of the machine on an empty cache (CPU seconds on a 2-core x86-64 host, the first
 emulated job; `benchmarks/emulator_speed.py` measures it, `benchmarks/emulator_compile.py` says
@@ -158,6 +160,8 @@ if _numba is not None:
     from numba.core.registry import CPUDispatcher as _CPUDispatcher
     from numba.core.targetconfig import ConfigStack as _ConfigStack
     from numba.core.typed_passes import NativeLowering as _NativeLowering
+    from numba.core.typed_passes import NopythonRewrites as _NopythonRewrites
+    from numba.core.untyped_passes import InlineClosureLikes as _InlineClosureLikes
 
     from .compile_cache import MachineCache
 
@@ -350,9 +354,25 @@ if _numba is not None:
                 state.library.enable_object_caching()
             return True
 
+    #: numba passes the machine's pipelines leave out: each looks for something the machine's
+    #: code does not have (closures or inner functions, to inline: `InlineClosureLikes`; array
+    #: expressions, constant-list arrays or string-literal indexes, to rewrite:
+    #: `NopythonRewrites`), and each rebuilt numba's variable lifetimes on the way, ~0.7 s of
+    #: CPU each over the machine. Without them the machine's optimised IR and machine code are
+    #: identical (benchmarks/emulator_compile.py --dump); code that used such a thing would
+    #: still compile (numba's lowering handles array expressions and inner functions itself),
+    #: only less well.
+    _UNUSED_PASSES = (_InlineClosureLikes, _NopythonRewrites)
+
+    def _machine_pipeline(state):
+        """numba's nopython pipeline without `_UNUSED_PASSES`."""
+        pm = _DefaultPassBuilder.define_nopython_pipeline(state)
+        pm.passes = [(p, description) for p, description in pm.passes if p not in _UNUSED_PASSES]
+        return pm
+
     class _EntryCompiler(_Compiler):
         def define_pipelines(self):
-            pm = _DefaultPassBuilder.define_nopython_pipeline(self.state)
+            pm = _machine_pipeline(self.state)
             i = [p for p, _ in pm.passes].index(_NativeLowering)
             pm.passes.insert(i, (_EntryLibraryPass, "the entry's library"))
             pm.finalize()
@@ -394,7 +414,7 @@ if _numba is not None:
 
     class _LinkOnlyCompiler(_Compiler):
         def define_pipelines(self):
-            pm = _DefaultPassBuilder.define_nopython_pipeline(self.state)
+            pm = _machine_pipeline(self.state)
             i = [p for p, _ in pm.passes].index(_NativeLowering)
             pm.passes[i] = (_LinkOnlyLowering, "lowering into a link-only library")
             pm.finalize()
