@@ -55,6 +55,8 @@ at the same run speed, 29-31 s with `forceinline`, 25-27 s without numba's inlin
 compiles 2 s longer and runs no faster; at level 0 the machine runs 40 times slower. Then, side
 by side on a loaded host: 33-38 s before, 25-29 s with the entry's pipeline without unrolling,
 `_Flags` and the profiler's hooks moved to a second entry point (`machine.run.run_profiled`).
+Then 23-25 s -> 16.5-18.4 s (four alternating pairs, same machine code) with typed calls
+remembered, fewer full garbage collections and two numba passes left out (see above).
 Tried and dropped (measured): keeping `alu.exec_alu` as a function of its own, and `issue.step`
 while 4% of sgemm's instructions still took it (LLVM's loop passes and code generation cost more
 than in proportion to a function's size, so this saves 5-7 s, but the call cost sgemm 1024 3-6%
