@@ -42,7 +42,11 @@ per process at the first compile, keeps the level it found then.
 
 - `jit_entry` compiles into an `_EntryLibrary`: the machine's final LLVM optimisation is numba's
   pipeline without loop unrolling (see there). Compiles run with `_Flags` (cheaper comparisons
-  in numba's cache of typed overloads).
+  in numba's cache of typed overloads), and calls of numba's operators, builtins and overloads
+  are typed once per argument types and flags while the machine compiles
+  (`_memoised_call_type`: the same code, 4-5 s less compile); Python's collector scans its
+  oldest generation less often meanwhile (`_machine_compile`: ~2 s less), and the machine's
+  pipelines leave out two numba passes it has no use for (`_UNUSED_PASSES`: ~1 s less).
 
 Compile time of the machine on an empty cache (CPU seconds on a 2-core x86-64 host, the first
 emulated job; `benchmarks/emulator_speed.py` measures it, `benchmarks/emulator_compile.py` says
@@ -51,6 +55,8 @@ at the same run speed, 29-31 s with `forceinline`, 25-27 s without numba's inlin
 compiles 2 s longer and runs no faster; at level 0 the machine runs 40 times slower. Then, side
 by side on a loaded host: 33-38 s before, 25-29 s with the entry's pipeline without unrolling,
 `_Flags` and the profiler's hooks moved to a second entry point (`machine.run.run_profiled`).
+Then 23-25 s -> 16.5-18.4 s (four alternating pairs, same machine code) with typed calls
+remembered, fewer full garbage collections and two numba passes left out (see above).
 Tried and dropped (measured): keeping `alu.exec_alu` as a function of its own, and `issue.step`
 while 4% of sgemm's instructions still took it (LLVM's loop passes and code generation cost more
 than in proportion to a function's size, so this saves 5-7 s, but the call cost sgemm 1024 3-6%
@@ -62,6 +68,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -144,6 +151,7 @@ if _numba is not None:
     from numba.core.compiler import DefaultPassBuilder as _DefaultPassBuilder
     from numba.core.compiler import Flags as _NumbaFlags
     from numba.core.compiler import _LowerResult
+    from numba.core.compiler_lock import global_compiler_lock as _numba_compiler_lock
     from numba.core.compiler_lock import (
         require_global_compiler_lock as _require_compiler_lock,
     )
@@ -152,7 +160,10 @@ if _numba is not None:
     from numba.core.dispatcher import _FunctionCompiler as _NumbaFunctionCompiler
     from numba.core.lowering import Lower as _Lower
     from numba.core.registry import CPUDispatcher as _CPUDispatcher
+    from numba.core.targetconfig import ConfigStack as _ConfigStack
     from numba.core.typed_passes import NativeLowering as _NativeLowering
+    from numba.core.typed_passes import NopythonRewrites as _NopythonRewrites
+    from numba.core.untyped_passes import InlineClosureLikes as _InlineClosureLikes
 
     from .compile_cache import MachineCache
 
@@ -177,6 +188,74 @@ if _numba is not None:
                 return self._values == other._values
             return super().__eq__(other)
 
+    _numba_function_call_type = _types.Function.get_call_type
+    _function_own_call_type = _types.Function.__dict__.get("get_call_type")  # None: BaseFunction's
+    _call_types: dict = {}  # (function type, context, args, kws, flags) -> (signature, impl key)
+    _memo_depth = 0  # nesting of machine compiles (numba compiles callees inside their callers)
+
+    def _memoised_call_type(self, context, args, kws):
+        """`types.Function.get_call_type` (typing a call of an operator, builtin or `@overload`:
+        `a + b`, `int(x)`, `min(a, b)`, `np.zeros(...)`), answered once per argument types and
+        compile flags while the machine compiles.
+
+        numba types such a call by trying each of the function's templates until one accepts
+        the arguments, building an error message for every one that does not, at each of the
+        machine's ~11,000 calls, of which ~900 are different: that was ~4 s of the compile.
+        The key carries the compile's flags (on numba's `ConfigStack`), as numba's own cache of
+        `@overload` implementations does. A repeated call also does what numba's typing does
+        to the function type: it records the call's implementation (`_impl_keys`, which
+        lowering reads) for the signature, so the generated code stays the same (the machine's
+        optimised LLVM IR and machine code are identical with and without this, up to the
+        numbers numba puts in symbol names: benchmarks/emulator_compile.py --dump).
+        """
+        key = (self, context, tuple(args), tuple(kws.items()), _ConfigStack.top_or_none())
+        known = _call_types.get(key)
+        if known is not None:
+            signature, impl_key = known
+            self._impl_keys[signature.args] = impl_key
+            return signature
+        signature = _numba_function_call_type(self, context, args, kws)
+        _call_types[key] = signature, self._impl_keys[signature.args]
+        return signature
+
+    #: Python's threshold for its oldest generation of garbage collection while the machine compiles.
+    _GC_OLDEST_THRESHOLD = 100
+
+    @contextlib.contextmanager
+    def _machine_compile() -> Iterator[None]:
+        """The settings of a machine compile, for the block (the compile; numba compiles callees
+        inside their callers' compiles, the settings hold until the outermost one ends):
+
+        - calls of numba's functions are typed by `_memoised_call_type`;
+        - Python's garbage collector scans its oldest generation about ten times less often
+          (`_GC_OLDEST_THRESHOLD` instead of Python's 10 collections of the middle one): the
+          compile builds ~300,000 lasting objects (numba's IR, types and compile results), and
+          the ~15 full collections they set off took ~3 s of the ~20 s compile; now one or two,
+          for ~50 MB more peak memory (turning the collector off saved ~0.5 s more, for ~170 MB).
+          What the compiler produces does not depend on when garbage is collected.
+
+        Under numba's compiler lock, so no other thread compiles meanwhile; numba's typing and the
+        collector's thresholds are back, and the memo empty, when the outermost block ends.
+        """
+        global _memo_depth
+        _require_compiler_lock()
+        if _memo_depth == 0:
+            _types.Function.get_call_type = _memoised_call_type
+            thresholds = gc.get_threshold()
+            gc.set_threshold(*thresholds[:2], max(thresholds[2], _GC_OLDEST_THRESHOLD))
+        _memo_depth += 1
+        try:
+            yield
+        finally:
+            _memo_depth -= 1
+            if _memo_depth == 0:
+                if _function_own_call_type is None:
+                    del _types.Function.get_call_type  # inherited from numba's BaseFunction again
+                else:
+                    _types.Function.get_call_type = _function_own_call_type
+                _call_types.clear()
+                gc.set_threshold(*thresholds)
+
     class _FunctionCompiler(_NumbaFunctionCompiler):
         def _customize_flags(self, flags):
             return _Flags(flags)
@@ -199,6 +278,10 @@ if _numba is not None:
         def get_call_template(self, args, kws):
             args = tuple(_types.unliteral(a) for a in args)
             return super().get_call_template(args, {k: _types.unliteral(v) for k, v in kws.items()})
+
+        def compile(self, sig):
+            with _numba_compiler_lock, _machine_compile():
+                return super().compile(sig)
 
     class _LinkOnlyLibrary(_JITCodeLibrary):
         """The code of a machine function that only compiled code calls: linked into its callers
@@ -273,9 +356,25 @@ if _numba is not None:
                 state.library.enable_object_caching()
             return True
 
+    #: numba passes the machine's pipelines leave out: each looks for something the machine's
+    #: code does not have (closures or inner functions, to inline: `InlineClosureLikes`; array
+    #: expressions, constant-list arrays or string-literal indexes, to rewrite:
+    #: `NopythonRewrites`), and each rebuilt numba's variable lifetimes on the way, ~0.7 s of
+    #: CPU each over the machine. Without them the machine's optimised IR and machine code are
+    #: identical (benchmarks/emulator_compile.py --dump); code that used such a thing would
+    #: still compile (numba's lowering handles array expressions and inner functions itself),
+    #: only less well.
+    _UNUSED_PASSES = (_InlineClosureLikes, _NopythonRewrites)
+
+    def _machine_pipeline(state):
+        """numba's nopython pipeline without `_UNUSED_PASSES`."""
+        pm = _DefaultPassBuilder.define_nopython_pipeline(state)
+        pm.passes = [(p, description) for p, description in pm.passes if p not in _UNUSED_PASSES]
+        return pm
+
     class _EntryCompiler(_Compiler):
         def define_pipelines(self):
-            pm = _DefaultPassBuilder.define_nopython_pipeline(self.state)
+            pm = _machine_pipeline(self.state)
             i = [p for p, _ in pm.passes].index(_NativeLowering)
             pm.passes.insert(i, (_EntryLibraryPass, "the entry's library"))
             pm.finalize()
@@ -317,7 +416,7 @@ if _numba is not None:
 
     class _LinkOnlyCompiler(_Compiler):
         def define_pipelines(self):
-            pm = _DefaultPassBuilder.define_nopython_pipeline(self.state)
+            pm = _machine_pipeline(self.state)
             i = [p for p, _ in pm.passes].index(_NativeLowering)
             pm.passes[i] = (_LinkOnlyLowering, "lowering into a link-only library")
             pm.finalize()

@@ -17,10 +17,10 @@ from .jit import JIT_ENABLED, compile_level
 
 __all__ = ["COMPILE_SECONDS", "ENTRY", "PROFILED_ENTRY", "compiled", "warm_up"]
 
-#: Typical wall time of the one-time compile (measured: 25-29 s of CPU on a shared 2-core x86-64
-#: host under load, where the previous version took 33-38 s and ~30 s quieter; see jit.py); only
-#: used to tell the user roughly how long to expect.
-COMPILE_SECONDS = 25.0
+#: Typical wall time of the one-time compile (measured: 16.5-18.4 s of CPU on a shared 2-core
+#: x86-64 host, alternating with the previous version's 23-25 s; see jit.py); only used to tell
+#: the user roughly how long to expect.
+COMPILE_SECONDS = 18.0
 
 #: The machine's entry point: the function whose compiled code every job runs.
 ENTRY = "run"

@@ -1,0 +1,88 @@
+"""jit.py's hooks into numba's compiler (numba 0.68.x): what they change, and that it ends with
+the compile."""
+
+import gc
+
+import numpy as np
+import pytest
+
+pytest.importorskip("numba")
+
+from numba.core import types
+from numba.core.compiler_lock import global_compiler_lock
+from numba.core.registry import cpu_target
+from numba.core.targetconfig import ConfigStack
+from vc6_isa.emulator import jit
+
+needs_numba = pytest.mark.skipif(not jit.JIT_ENABLED, reason="numba is not installed (or VC6_NO_JIT is set)")
+
+
+def _max_of_three(a, b):
+    return max(a, b) + max(b, a) + max(a, b)
+
+
+@needs_numba
+def test_a_call_of_a_numba_function_is_typed_once_per_argument_types_and_only_while_compiling(monkeypatch):
+    typed = []
+    numba_typing = jit._numba_function_call_type
+    gc_thresholds = []
+
+    def counting(self, context, args, kws):
+        typed.append((self.typing_key, tuple(args)))
+        gc_thresholds.append(gc.get_threshold())
+        return numba_typing(self, context, args, kws)
+
+    monkeypatch.setattr(jit, "_numba_function_call_type", counting)
+    before = gc.get_threshold()
+    compiled = jit._Dispatcher(py_func=_max_of_three, locals={}, targetoptions={"nopython": True})
+    assert compiled(3, 5) == 15
+    assert typed.count((max, (types.int64, types.int64))) == 1  # three calls, one typing
+    # the oldest generation of garbage is collected less often while the machine compiles
+    assert gc_thresholds[0][:2] == before[:2] and gc_thresholds[0][2] == max(before[2], jit._GC_OLDEST_THRESHOLD)
+    # after the compile: numba's own typing, nothing remembered, the collector as it was
+    assert "get_call_type" not in types.Function.__dict__
+    assert not jit._call_types and jit._memo_depth == 0
+    assert gc.get_threshold() == before
+
+
+@needs_numba
+def test_a_remembered_call_records_the_implementation_of_its_own_flags():
+    """numba keeps one implementation per signature on the function type (`_impl_keys`), set by
+    every typing: a call typed again under other flags (an `@overload` such as `max` compiled
+    with and without reference counting) must get back the implementation of its own flags."""
+    context = cpu_target.typing_context
+    context.refresh()
+    function = context.resolve_value_type(max)
+    args = (types.int64, types.int64)
+    lean, counted = jit._Flags(), jit._Flags()
+    lean.nrt, counted.nrt = False, True
+    implementation = {}
+    with global_compiler_lock, jit._machine_compile():
+        for flags in (lean, counted, lean, counted):
+            with ConfigStack().enter(flags):
+                signature = function.get_call_type(context, args, {})
+            key = function.get_impl_key(signature)
+            assert implementation.setdefault(flags.nrt, key) is key
+    assert implementation[False] is not implementation[True]
+
+
+def _sum_twice(a, b):
+    def twice(x):
+        return 2 * x
+
+    return twice((a + b * 2).sum())  # an inner function and an array expression
+
+
+@needs_numba
+def test_the_machine_pipelines_leave_out_the_unused_passes_and_still_compile_what_they_handled():
+    state = type("State", (), {"flags": jit._Flags(), "func_ir": None})()
+    passes = [p for p, _ in jit._machine_pipeline(state).passes]
+    assert not set(jit._UNUSED_PASSES) & set(passes)
+    callee = jit.jit(_sum_twice)  # a machine function: link-only, through the machine pipeline
+
+    def entry(a, b):
+        return callee(a, b)
+
+    compiled = jit._EntryDispatcher(py_func=entry, locals={}, targetoptions={"nopython": True})
+    a, b = np.arange(4.0), np.ones(4)
+    assert compiled(a, b) == 2 * (a + b * 2).sum() == 28.0
