@@ -76,6 +76,6 @@ def test_the_first_command_installs_the_build_backend_the_packages_ask_for() -> 
     first = _blocks(README, "sh")[0]
     assert "--no-build-isolation" in first
     for pyproject in sorted((ROOT / "packages").glob("*/pyproject.toml")):
-        requires = re.search(r"^requires = \[(.*)\]$", pyproject.read_text(), re.M).group(1)
+        requires = re.search(r"^requires = \[(.*)\]$", pyproject.read_text(), re.MULTILINE).group(1)
         for spec in re.findall(r'"([^"]+)"', requires):
             assert f"pip install -q '{spec}' &&" in first, (pyproject.parent.name, spec)
