@@ -4,7 +4,7 @@ import numpy as np
 
 from ..hazards import H_FIFO_OVERFLOW, H_MISALIGNED, H_TMU_DATA_COUNT, H_TMU_OP
 from ..hostmem import poke32
-from ..jit import jit_lean
+from ..jit import jit_lean, jit_lean_inline
 from ..layout import (
     F_READ_COST,
     F_WRITE_COST,
@@ -219,6 +219,9 @@ def count_lines(m, slot, sc, arow, reads, span):
 
     When the lowest and the highest active address are at most one line apart (contiguous
     loads and stores: one or two lines), the two lines are known without a scan of the lanes.
+    Otherwise a lane's line is new when it lies outside the range of the lines met so far
+    (strided gathers, whose lines rise or fall with the lane: no scan at all); only a line
+    inside that range is looked for among the earlier lanes (`line_seen`).
     """
     lanes, fp, jp = m.lanes, m.fp, m.jp
     shift = jp[J_LINE_SHIFT]
@@ -240,6 +243,7 @@ def count_lines(m, slot, sc, arow, reads, span):
                 misses += 0 if l2_access(fp, jp, (lo >> shift) + (hi >> shift) - first) else 1
         return nlines, misses
     last = np.int64(-1)  # the line of the previous active lane (lines are >= 0)
+    low = high = np.int64(-1)  # the lowest and highest line met so far (none while nlines == 0)
     for i in range(16):
         if lanes[slot, L_ACT, i] == 0:
             continue
@@ -247,17 +251,26 @@ def count_lines(m, slot, sc, arow, reads, span):
         if line == last:
             continue  # an earlier active lane is on this line: no scan needed
         last = line
-        seen = False
-        for j in range(i):
-            if lanes[slot, L_ACT, j] != 0 and (np.int64(sc[arow, j]) >> shift) == line:
-                seen = True
-                break
-        if seen:
+        if nlines > 0 and low <= line <= high and line_seen(lanes[slot, L_ACT], sc[arow], i, line, shift):
             continue
+        if nlines == 0 or line < low:
+            low = line
+        if nlines == 0 or line > high:
+            high = line
         nlines += 1
         if reads and not l2_access(fp, jp, line):
             misses += 1
     return nlines, misses
+
+
+@jit_lean_inline
+def line_seen(act, addrs, i, line, shift):
+    """True when an active lane before lane `i` (`act`, `addrs`: a lookup's lanes and addresses)
+    has its address on cache line `line`."""
+    for j in range(i):
+        if act[j] != 0 and (np.int64(addrs[j]) >> shift) == line:
+            return True
+    return False
 
 
 @jit_lean
