@@ -121,6 +121,7 @@ from .ops import (
     MAGIC_SFU_FIRST,
     MAGIC_SFU_LAST,
     WADDR_R4,
+    WADDR_R5REP,
     add_alu,
     derivative,
     mul_alu,
@@ -382,53 +383,56 @@ def exec_alu(m, slot, pc, sc):
     # 5-7: flags, then writes
     if update_flags(m, slot, pc, sc):
         ts[slot, T_VALID] |= V_FLAGS
+    # The add ALU's result (`which` 0), the mul ALU's (1), then the signal's load (2), through
+    # one call site of write_dest: each call site is a whole inlined copy of it (with its TMU
+    # lookup), which costs compile time (issue 13; fast_step has one call site too).
     prev_acc = 0
     rf0 = -1
     rf1 = -1
     rf2 = -1
-    for which in range(2):
-        w = prog[pc, P_AW] if which == 0 else prog[pc, P_MW]
-        if w < 0:
-            continue
-        magic = prog[pc, P_AM] if which == 0 else prog[pc, P_MM]
-        pack = prog[pc, P_APACK] if which == 0 else prog[pc, P_MPACK]
-        vrow = 4 if which == 0 else 5
-        mrow = 10 if which == 0 else 11
-        if pack != 0:
-            # output pack: f32 -> f16 into one half, the other half keeps the destination's
-            # old bits (reference 3.1)
-            old_row = w if magic == 0 else (R_ACC + w if w <= 5 else -1)
+    for which in range(3):
+        if which < 2:
+            w = prog[pc, P_AW] if which == 0 else prog[pc, P_MW]
+            if w < 0:
+                continue
+            magic = prog[pc, P_AM] if which == 0 else prog[pc, P_MM]
+            pack = prog[pc, P_APACK] if which == 0 else prog[pc, P_MPACK]
+            vrow = 4 + which
+            mrow = 10 + which
+            if pack != 0:
+                # output pack: f32 -> f16 into one half, the other half keeps the destination's
+                # old bits (reference 3.1)
+                old_row = w if magic == 0 else (R_ACC + w if w <= 5 else -1)
+                for i in range(16):
+                    old = regs[slot, old_row, i] if old_row >= 0 else 0
+                    sc[9, i] = pack_f32(sc[vrow, i], old, pack)
+                vrow = 9
+        else:
+            if not sig_writes:
+                break
+            if (sig & (SIG_LDUNIF | SIG_LDUNIFA)) != 0:
+                w = 5
+                magic = 1
+            else:
+                w = prog[pc, P_SIGADDR]
+                magic = prog[pc, P_SIGMAGIC]
+            vrow = sigval_row
+            mrow = 11  # every lane (the mul's mask is used by now)
             for i in range(16):
-                old = regs[slot, old_row, i] if old_row >= 0 else 0
-                sc[9, i] = pack_f32(sc[vrow, i], old, pack)
-            vrow = 9
-        ev = write_dest(m, slot, pc, w, magic, sc, vrow, mrow, True)
+                sc[mrow, i] = 1
+        ev = write_dest(m, slot, pc, w, magic, sc, vrow, mrow, which < 2)
         if ev != 0:
             return ev
         if magic == 0:
             if which == 0:
                 rf0 = w
-            else:
+            elif which == 1:
                 rf1 = w
+            else:
+                rf2 = w
         elif w <= 5:
             prev_acc |= 1 << w
-        elif w == 55:
+        elif w == WADDR_R5REP and which < 2:  # (a signal's r5rep write is not recorded)
             prev_acc |= 32
-    if sig_writes:
-        if (sig & (SIG_LDUNIF | SIG_LDUNIFA)) != 0:
-            w = 5
-            magic = 1
-        else:
-            w = prog[pc, P_SIGADDR]
-            magic = prog[pc, P_SIGMAGIC]
-        for i in range(16):
-            sc[11, i] = 1
-        ev = write_dest(m, slot, pc, w, magic, sc, sigval_row, 11, False)
-        if ev != 0:
-            return ev
-        if magic == 0:
-            rf2 = w
-        elif w <= 5:
-            prev_acc |= 1 << w
     retire_alu(m, slot, pc, prev_acc, rf0, rf1, rf2)
     return 0
