@@ -29,6 +29,11 @@ with pdb or to check that results do not depend on the compiler.
   instructions. Measured side by side (two pairs, CPU): cold compile 23.3/25.1 -> 20.9/22.5 s,
   sgemm 1024 3.54/3.84 -> 3.43/3.75 s. Also making the TMU lookup and the thread start, switch
   and end functions out of line saved no more compile and slowed sgemm and TMU-heavy code.
+  (Until `_MachineLower`, the `noinline` was added after numba had handed the function to LLVM
+  and was lost; LLVM kept `step` out of line by its own choice. Now applied: the same machine
+  code.) `optsize` or `minsize` on `step` as well: 0.3 s / 1.0 s less LLVM time, but the
+  add+mul24 shape of benchmarks/emulator_shapes.py (through `step`) took 102.7 / 106.0 ns per
+  thread-instruction instead of 94.6 (best of 5 alternating runs each): dropped.
 
 `error_model="numpy"`: integer/float division follows numpy (no Python exception checks in the
 compiled code); the emulator's code never divides by zero on purpose.
@@ -380,6 +385,16 @@ if _numba is not None:
             pm.finalize()
             return [pm]
 
+    class _MachineLower(_Lower):
+        """numba's lowering of a machine function, `noinline` for those of `jit_out_of_line`.
+        The attribute is set here, while the function is built: `lower` hands the finished
+        module to LLVM as text, so an attribute added afterwards is lost."""
+
+        def pre_lower(self):
+            super().pre_lower()
+            if self.func_ir.func_id.func in _OUT_OF_LINE:
+                self.function.attributes.add("noinline")
+
     @_register_pass(mutates_CFG=False, analysis_only=True)
     class _LinkOnlyLowering(_LoweringPass):
         """numba's lowering (`NativeLowering`) into a `_LinkOnlyLibrary`, without making the
@@ -401,10 +416,8 @@ if _numba is not None:
                 abi_tags=[flags.get_mangle_string()],
             )
             with state.targetctx.push_code_library(library):
-                lower = _Lower(state.targetctx, library, fndesc, state.func_ir, metadata=state.metadata)
+                lower = _MachineLower(state.targetctx, library, fndesc, state.func_ir, metadata=state.metadata)
                 lower.lower()
-            if state.func_id.func in _OUT_OF_LINE:
-                lower.function.attributes.add("noinline")
             # numba keys a compiled version on its Python-callable function object; this one has
             # no machine code (address 0) and is never called: `_MachineDispatcher.__call__`
             # compiles an ordinary copy for calls from Python
