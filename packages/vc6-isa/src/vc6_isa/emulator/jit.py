@@ -27,11 +27,15 @@ with pdb or to check that results do not depend on the compiler.
 - `jit_out_of_line`: a machine function LLVM keeps as one called function (`noinline`), for the
   general issue path (`issue.step`), which the fast path now leaves for only ~0.3% of sgemm's
   instructions. Measured side by side (two pairs, CPU): cold compile 23.3/25.1 -> 20.9/22.5 s,
-  sgemm 1024 3.54/3.84 -> 3.43/3.75 s. Also making the TMU lookup and the thread start, switch
-  and end functions out of line saved no more compile and slowed sgemm and TMU-heavy code.
-  (Until `_MachineLower`, the `noinline` was added after numba had handed the function to LLVM
-  and was lost; LLVM kept `step` out of line by its own choice. Now applied: the same machine
-  code.) `optsize` or `minsize` on `step` as well: 0.3 s / 1.0 s less LLVM time, but the
+  sgemm 1024 3.54/3.84 -> 3.43/3.75 s. (Until `_MachineLower`, the `noinline` was added after
+  numba had handed the function to LLVM and was lost; LLVM kept `step` out of line by its own
+  choice. Now applied: the same machine code.) Re-measured with `noinline` applied (cold compile
+  of `vc6-bench sgemm --size 64`, CPU, 8 alternating pairs; sgemm 1024 from
+  benchmarks/emulator_speed.py side by side): `threads.start_batch`, `fill_free_slots`,
+  `switch_out` and `end_thread` out of line: 20.73 -> 20.75 s mean (no saving), sgemm 1024 not
+  slower (3 runs): dropped. The general path's copy of `write_dest` (and with it the TMU lookup)
+  out of line behind a wrapper, the fast path's copy still inlined: 20.70 -> 20.04 s (lower in
+  7 of 8 pairs), but sgemm 1024 2.75 -> 2.82 s median of 10 (+2.5%; best 2.57 -> 2.64): dropped. `optsize` or `minsize` on `step` as well: 0.3 s / 1.0 s less LLVM time, but the
   add+mul24 shape of benchmarks/emulator_shapes.py (through `step`) took 102.7 / 106.0 ns per
   thread-instruction instead of 94.6 (best of 5 alternating runs each): dropped.
 
