@@ -189,19 +189,20 @@ else:
         lanes whose `act` is set, in lane order: where two lanes write the same word, the higher
         lane's value stays."""
         from ..hostmem import poke32
+        from .tmu import word_address  # (tmu imports this module)
 
         for i in range(16):
             if act[i]:
-                poke32(host + (int(addrs[i]) & ~3), int(src[i]))
+                poke32(host + word_address(int(addrs[i]), 0), int(src[i]))
 
     def gather_words(dst: np.ndarray, host: int, addrs: np.ndarray, act: np.ndarray, k: int) -> None:
         """dst[i] = the 32-bit word at host address `host` + `tmu.word_address(addrs[i], k)` for
         the lanes whose `act` is set, 0 for the others (whose words are not read)."""
         from ..hostmem import peek32
+        from .tmu import word_address  # (tmu imports this module)
 
         for i in range(16):
-            a = int(addrs[i])
-            dst[i] = peek32(host + ((a & ~15) | ((a + 4 * k) & 12))) if act[i] else 0
+            dst[i] = peek32(host + word_address(int(addrs[i]), k)) if act[i] else 0
 
     def active_lanes(act: np.ndarray, mask: np.ndarray, msf: np.ndarray, addrs: np.ndarray,
                      per_pixel: int) -> tuple[int, int, int, int]:
