@@ -71,6 +71,27 @@ while 4% of sgemm's instructions still took it (LLVM's loop passes and code gene
 than in proportion to a function's size, so this saves 5-7 s, but the call cost sgemm 1024 3-6%
 and TMU-heavy code ~10%; `step` is out of line now that the fast path keeps branches); skipping numba's
 per-function optimisation before linking (the final optimisation then takes twice as long).
+
+Per-program translation, its ceiling measured before building it (issue 13; throwaway copies of
+the machine, sgemm 1024 through `benchmarks/emulator_speed.py`'s `sgemm_rate`, 3 alternating
+rounds, M thread-instructions/s, median (range)). `issue.fast_step` took its row's columns as an
+argument (`prog[pc]` from the interpreter); a generated function switched on the pc over the 39
+fast-path rows of sgemm's inner loop (pc 95-134, 23 of them plain) and called `fast_step` with
+each row as a constant tuple, so LLVM folded the columns, the op dispatch and the checks they
+decide. Exact (same code as the interpreter, constants folded): 24.7 (23.7-25.9) -> 26.9
+(26.1-27.2), +9%. Upper bounds, not exact: the plain rows doing only their operands, ops, results
+and four state updates (no checks, ages, counters, previous-write record or budget test): 32.8
+(31.6-35.2), +32%; the plain rows doing nothing but those four updates: 41.1 (38.6-41.5), +66%.
+So even free plain rows stay under 50 M/s: the data work of a plain fadd+fmul row (~10 ns:
+operand and result rows copied through `sc`, already AVX-512 code) and the TMU path are the
+larger costs, and a translation cannot remove either without a second copy of the semantics.
+Cost: the 39 rows compiled into the machine added 27-32 s CPU to the cold compile (20.5/22.4 ->
+47.4/54.5 s, two alternating pairs), ~0.75 s per translated row, because LLVM inlines each row's
+whole `fast_step` (with the op dispatch of every op) before it folds the constants: sgemm's 305
+fast-path rows would take ~4 min, the inner loop alone ~30 s, against ~0.25 s saved per sgemm
+1024. Not built (the design it would have needed: the cached entry calling per-program code
+through a function pointer taken from the program's compiled library, compiled in a thread
+while the interpreter runs the job).
 """
 
 from __future__ import annotations
