@@ -81,6 +81,7 @@ from .destinations import write_dest
 from .effects import (
     advance_pc,
     begin_issue,
+    count_issued,
     over_budget,
     pop_tmu_result,
     retire_alu,
@@ -131,6 +132,7 @@ def step(m, slot, sc):
                 regs[slot, R_ACC + 4, i] = lanes[slot, L_R4PEND, i]
             ts[slot, T_VALID] |= 16
     begin_issue(m, slot, q)
+    count_issued(m, slot, q, 1)
     if kind == K_BRANCH:
         ev = issue_branch(m, slot, pc)
         if ev != 0:
@@ -255,7 +257,7 @@ def rf_row(row):
 
 
 @jit_lean_inline
-def fast_step(m, slot, pc, sc, plain):
+def fast_step(m, slot, pc, sc, plain, q, four):
     """Issue one instruction of the common shape (program.fast_path_shape: pure ALU ops into
     rf/r0-r4 or a TMU register, optional ldunif/ldunifa/ldtmu) with the same effects as
     :func:`step`.
@@ -265,9 +267,12 @@ def fast_step(m, slot, pc, sc, plain):
     the checks and effects of signals, conditions, flag updates and TMU writes, which such an
     instruction has none of.
 
+    `q`: the thread's QPU; `four`: whether the job runs 4 threads per QPU (both constant over a
+    stretch, read once by :func:`fast_run`, as are the delay slots that keep a thread off the
+    fast path). The counters of :func:`effects.count_issued` are fast_run's to add.
+
     Returns -1 when it did nothing because the general path must run (a check of :func:`step`
-    might fire, or the thread is in a delay slot of an SFU or a thread switch), 0 when the
-    instruction was issued, or an event (EV_HAZARD for the cycle budget, as step; a hazard or
+    might fire), 0 when the instruction was issued, or an event (EV_HAZARD for the cycle budget, as step; a hazard or
     MMU fault of a TMU write, raised by `write_dest` as under step).
     Everything else that could raise a hazard is checked before any state changes, so falling
     back to :func:`step` reproduces every message exactly; a TMU write runs at the point of the
@@ -275,14 +280,12 @@ def fast_step(m, slot, pc, sc, plain):
     """
     prog, regs, lanes, ts, gs, jp = m.prog, m.regs, m.lanes, m.ts, m.gs, m.jp
     hosts, bases, sizes = m.hosts, m.bases, m.sizes
-    if ts[slot, T_R4_CD] != 0 or ts[slot, T_THRSW_CD] != 0 or ts[slot, T_END_AGE] >= 0:
-        return -1
     valid = ts[slot, T_VALID]
     # the reads and writes the strict checks of read_operands and step would question (the
     # operand and destination rows come from program.fast_columns)
     if (prog[pc, P_ACC_READS] & ~valid) != 0:
         return -1
-    if prog[pc, P_HIGH_RF] != 0 and jp[J_NTHREADS] == 4:
+    if prog[pc, P_HIGH_RF] != 0 and four:
         return -1
     sig = 0
     acond = 0
@@ -312,7 +315,6 @@ def fast_step(m, slot, pc, sc, plain):
         if (sig & SIG_ROT) != 0 and jp[J_STRICT] != 0 and rot_hazard(slot, pc, prog, ts)[0] != 0:
             return -1
     # ---- from here on nothing can fail except the cycle budget, checked where step does
-    q = ts[slot, T_QPU]
     begin_issue(m, slot, q)
     # Written out per operand and per ALU here and below: the machine is compiled without LLVM's
     # loop unrolling (jit._EntryLibrary), and a loop over them picks its columns at run time.
@@ -386,14 +388,10 @@ def fast_step(m, slot, pc, sc, plain):
 
 
 @jit_lean_inline
-def fast_branch(m, slot, pc):
-    """A branch within a stretch of fast-path instructions, with the same effects as
-    :func:`step`; -1 (nothing done) when step's delay-slot countdowns (SFU, thread switch,
-    thread end) are running, as for :func:`fast_step`."""
+def fast_branch(m, slot, pc, q):
+    """A branch within a stretch of fast-path instructions (thread `slot` on QPU `q`), with the
+    same effects as :func:`step` but the counters :func:`fast_run` adds."""
     ts = m.ts
-    if ts[slot, T_R4_CD] != 0 or ts[slot, T_THRSW_CD] != 0 or ts[slot, T_END_AGE] >= 0:
-        return -1
-    q = ts[slot, T_QPU]
     begin_issue(m, slot, q)
     ev = issue_branch(m, slot, pc)
     if ev != 0:
@@ -409,8 +407,17 @@ def fast_branch(m, slot, pc):
 def fast_run(m, slot, limit, sc):
     """Issue up to `limit` consecutive fast-path instructions of thread `slot` of the job `m`
     (a `state.Machine`; one call for a whole stretch of them). Returns how many were issued; stops at the first instruction that
-    needs :func:`step`, or at an event (then recorded in gs[G_EVENT], as for step)."""
+    needs :func:`step`, or at an event (then recorded in gs[G_EVENT], as for step).
+
+    None while step's delay-slot countdowns run (an SFU result, a thread switch or the thread's
+    end): only step changes them, so they are checked once per stretch, as is everything else a
+    stretch cannot change (the QPU, the thread mode). The counters of
+    :func:`effects.count_issued` are added once, for the whole stretch."""
     prog, ts = m.prog, m.ts
+    if ts[slot, T_R4_CD] != 0 or ts[slot, T_THRSW_CD] != 0 or ts[slot, T_END_AGE] >= 0:
+        return 0
+    q = ts[slot, T_QPU]
+    four = m.jp[J_NTHREADS] == 4
     nrows = m.jp[J_NROWS]
     k = 0
     while k < limit:
@@ -419,11 +426,11 @@ def fast_run(m, slot, limit, sc):
             break
         fast = prog[pc, P_FAST]
         if fast == FAST_PLAIN:
-            ev = fast_step(m, slot, pc, sc, True)
+            ev = fast_step(m, slot, pc, sc, True, q, four)
         elif fast == FAST_SHAPE:
-            ev = fast_step(m, slot, pc, sc, False)
+            ev = fast_step(m, slot, pc, sc, False, q, four)
         elif prog[pc, P_KIND] == K_BRANCH:
-            ev = fast_branch(m, slot, pc)
+            ev = fast_branch(m, slot, pc, q)
         else:
             break
         if ev < 0:
@@ -431,4 +438,5 @@ def fast_run(m, slot, limit, sc):
         k += 1
         if ev > 0:
             break
+    count_issued(m, slot, q, k)
     return k
