@@ -276,11 +276,32 @@ def test_trace_ids_give_every_track_its_own_tid():
     assert all(tid // 100 == pid for pid, tid in ids)
 
 
+#: The modelled figures of a job, for comparing two runs of it.
+FIGURES = ("cycles", "thread_instructions", "alu_utilisation", "tmu_requests", "tmu_bytes", "tmu_stall_cycles",
+           "batches", "sfu_operations")
+
+
 def test_profiling_changes_no_modelled_figure(dev):
     on, off = _run(dev, True), _run(dev, False)
     assert off.profile is None
-    for name in ("cycles", "thread_instructions", "tmu_requests", "tmu_stall_cycles", "alu_utilisation"):
+    for name in FIGURES:
         assert getattr(on.stats, name) == getattr(off.stats, name), name
+
+
+@pytest.mark.parametrize("name", sorted(n for n in cases.CASES if not n.startswith("op.")))
+def test_stretches_count_what_single_instructions_count(dev, name):
+    """The fast path adds its instruction counts once per stretch (`machine.issue.fast_run`,
+    `effects.count_issued`), and a profiled job issues one instruction per call of it with the
+    same scheduling: both give the same modelled figures and the same memory, for every case of
+    `vc6_isa.cases` but the one-op ones (ALU, SFU, branches, thread switches, TMU, unifa,
+    barriers)."""
+    on = cases.run_case(dev, cases.CASES[name], executor_options={"profile": True})
+    off = cases.run_case(dev, cases.CASES[name])
+    for figure in FIGURES:
+        assert getattr(on.job.stats, figure) == getattr(off.job.stats, figure), figure
+    assert on.outputs.keys() == off.outputs.keys()
+    for buffer in on.outputs:
+        np.testing.assert_array_equal(on.outputs[buffer], off.outputs[buffer], err_msg=buffer)
 
 
 def test_annotate_marks_the_loop_and_the_hot_lines(dev):
