@@ -91,7 +91,14 @@ whole `fast_step` (with the op dispatch of every op) before it folds the constan
 fast-path rows would take ~4 min, the inner loop alone ~30 s, against ~0.25 s saved per sgemm
 1024. Not built (the design it would have needed: the cached entry calling per-program code
 through a function pointer taken from the program's compiled library, compiled in a thread
-while the interpreter runs the job).
+while the interpreter runs the job). Part of the upper bound's gain the interpreter has without
+translation: `issue.fast_run` checks the delay slots and reads the QPU and thread mode once per
+stretch, and adds the counters nothing reads meanwhile (`effects.count_issued`) once per
+stretch: sgemm 1024 26.1 (24.1-27.8) -> 29.0 (28.7-30.2) M/s, faster in 6 of 6 alternating
+pairs, TMU-heavy ~24 -> ~34 M/s, cold compile unchanged (23.9/23.6/23.9 -> 21.9/25.1/22.9 s
+CPU). Tried after it and dropped: the thread-end age moved to `count_issued` and the issue
+cycles and cycle budget read once per stretch too: sgemm 1024 28.7 -> 29.4 M/s median over 10
+alternating pairs (faster in 6), dense ALU and TMU-heavy unchanged (3 pairs): within the noise.
 """
 
 from __future__ import annotations
