@@ -290,8 +290,8 @@ def test_profiling_changes_no_modelled_figure(dev):
 
 @pytest.mark.parametrize("name", sorted(n for n in cases.CASES if not n.startswith("op.")))
 def test_stretches_count_what_single_instructions_count(dev, name):
-    """The fast path adds its instruction counts once per stretch (`machine.issue.fast_run`,
-    `effects.count_issued`), and a profiled job issues one instruction per call of it with the
+    """The fast path checks once per stretch what a stretch cannot change
+    (`machine.issue.fast_run`), and a profiled job issues one instruction per call of it with the
     same scheduling: both give the same modelled figures and the same memory, for every case of
     `vc6_isa.cases` but the one-op ones (ALU, SFU, branches, thread switches, TMU, unifa,
     barriers)."""

@@ -92,13 +92,16 @@ fast-path rows would take ~4 min, the inner loop alone ~30 s, against ~0.25 s sa
 1024. Not built (the design it would have needed: the cached entry calling per-program code
 through a function pointer taken from the program's compiled library, compiled in a thread
 while the interpreter runs the job). Part of the upper bound's gain the interpreter has without
-translation: `issue.fast_run` checks the delay slots and reads the QPU and thread mode once per
-stretch, and adds the counters nothing reads meanwhile (`effects.count_issued`) once per
-stretch: sgemm 1024 26.1 (24.1-27.8) -> 29.0 (28.7-30.2) M/s, faster in 6 of 6 alternating
-pairs, TMU-heavy ~24 -> ~34 M/s, cold compile unchanged (23.9/23.6/23.9 -> 21.9/25.1/22.9 s
-CPU). Tried after it and dropped: the thread-end age moved to `count_issued` and the issue
-cycles and cycle budget read once per stretch too: sgemm 1024 28.7 -> 29.4 M/s median over 10
-alternating pairs (faster in 6), dense ALU and TMU-heavy unchanged (3 pairs): within the noise.
+translation: `issue.fast_run` checks the delay slots (SFU, thread switch, thread end) and reads
+the QPU and the thread mode once per stretch instead of once per instruction: sgemm 1024 26.1
+(24.1-27.8) -> 29.0 (28.7-30.2) M/s, faster in 6 of 6 alternating pairs; a TMU load with its
+ldtmu (benchmarks/emulator_shapes.py) 63.6 -> 42.4 ns per thread-instruction and a gather 107 ->
+82, nop and fadd+fmul unchanged; cold compile unchanged (23.9/23.6/23.9 -> 21.9/25.1/22.9 s
+CPU). Tried with it and dropped: adding the counters nothing reads during a stretch
+(instructions, busy cycles, thread-switch age) once per stretch: the same speed as adding them
+per instruction (sgemm 1024 medians 28.4 and 28.5 M/s over 6 alternating pairs, the shapes the
+same); then also the thread-end age, the issue cycles and the cycle budget once per stretch:
+sgemm 1024 28.7 -> 29.4 M/s over 10 pairs (faster in 6), dense ALU and TMU-heavy unchanged.
 """
 
 from __future__ import annotations

@@ -46,28 +46,18 @@ from .operands import write_flags
 
 @jit_lean_inline
 def begin_issue(m, slot, q):
-    """Issue one instruction of thread `slot` on QPU `q` of the job `m` (a `state.Machine`): the
-    issue cycles and the delay counters that a fast-path instruction may read. The counters
-    nothing reads while a thread issues are :func:`count_issued`'s."""
-    ts, jp = m.ts, m.jp
+    """Count one issued instruction of thread `slot` on QPU `q` of the job `m` (a
+    `state.Machine`) and age its delay counters."""
+    ts, qs, gs, jp = m.ts, m.qs, m.gs, m.jp
+    ts[slot, T_THRSW_AGE] += 1
     ts[slot, T_BR_AGE] += 1
     ts[slot, T_UNIFA_AGE] += 1
     if ts[slot, T_END_AGE] >= 0:
         ts[slot, T_END_AGE] += 1
-    m.qs[q, Q_TIME] += jp[J_ISSUE]
-
-
-@jit_lean_inline
-def count_issued(m, slot, q, n):
-    """Count `n` instructions issued by thread `slot` on QPU `q`: the job's and the thread's
-    instruction counts, the QPU's busy cycles and the thread-switch age. Only the general path
-    (`issue.step`, right after `begin_issue`) and the scheduler between stretches read them, so
-    the fast path (`issue.fast_run`) adds a whole stretch's at its end."""
-    ts = m.ts
-    ts[slot, T_THRSW_AGE] += n
-    m.qs[q, Q_BUSY] += n * m.jp[J_ISSUE]
-    m.gs[G_INSTRS] += n
-    ts[slot, T_INSTRS] += n
+    qs[q, Q_TIME] += jp[J_ISSUE]
+    qs[q, Q_BUSY] += jp[J_ISSUE]
+    gs[G_INSTRS] += 1
+    ts[slot, T_INSTRS] += 1
 
 
 @jit_lean_inline
