@@ -94,10 +94,11 @@ through a function pointer taken from the program's compiled library, compiled i
 while the interpreter runs the job). Part of the upper bound's gain the interpreter has without
 translation: `issue.fast_run` checks the delay slots (SFU, thread switch, thread end) and reads
 the QPU and the thread mode once per stretch instead of once per instruction: sgemm 1024 26.1
-(24.1-27.8) -> 29.0 (28.7-30.2) M/s, faster in 6 of 6 alternating pairs; a TMU load with its
-ldtmu (benchmarks/emulator_shapes.py) 63.6 -> 42.4 ns per thread-instruction and a gather 107 ->
-82, nop and fadd+fmul unchanged; cold compile unchanged (23.9/23.6/23.9 -> 21.9/25.1/22.9 s
-CPU). Tried with it and dropped: adding the counters nothing reads during a stretch
+(23.9-27.8) -> 28.8 (27.0-29.3) M/s, faster in 8 of 8 alternating pairs; TMU-heavy 24-28 ->
+32-35 M/s (2 runs); per thread-instruction (benchmarks/emulator_shapes.py, 2 runs) nop 11.5-12.9
+-> 10.9-11.1 ns, fadd+fmul 23.3-24.8 -> 21.6-22.5, a TMU load with its ldtmu 41.6-42.0 ->
+37.8-38.6, a gather 86.6-89.0 -> 82.3-83.6; cold compile unchanged (21.3 and 21.3 s CPU side by
+side; 23.9/23.6/23.9 -> 21.9/25.1/22.9 in alternating pairs). Tried with it and dropped: adding the counters nothing reads during a stretch
 (instructions, busy cycles, thread-switch age) once per stretch: the same speed as adding them
 per instruction (sgemm 1024 medians 28.4 and 28.5 M/s over 6 alternating pairs, the shapes the
 same); then also the thread-end age, the issue cycles and the cycle budget once per stretch:
