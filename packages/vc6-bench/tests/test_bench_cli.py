@@ -1,6 +1,7 @@
 import csv
 import io
 import json
+import tomllib
 from pathlib import Path
 
 import jsonschema
@@ -296,3 +297,48 @@ def test_stencil_steps_alone_apply_to_the_default_grid():
     code, document, _ = run_json(["stencil", "--steps", "2"])
     assert code == cli.EXIT_OK
     assert document["results"][0]["problem"]["dims"] == {"rows": 512, "cols": 512, "steps": 2}
+
+
+# ---- the console script ---------------------------------------------------------------------------
+
+
+def test_prepared_is_called_once_the_device_is_prepared_and_before_anything_is_measured():
+    events = []
+
+    class Recording(FakePlatform):
+        def warm_up(self, dev, note):
+            events.append("warm-up")
+
+        def clock(self, dev):
+            events.append("clock")
+            return super().clock(dev)
+
+        def kernels(self):
+            events.append("kernels")
+            return super().kernels()
+
+    code = cli.main(["scopy", "--size", "64"], platform=Recording(), stdout=io.StringIO(), stderr=io.StringIO(),
+                    prepared=lambda: events.append("prepared"))
+    assert code == cli.EXIT_OK
+    assert events[:3] == ["warm-up", "prepared", "clock"] and events.count("prepared") == 1
+    assert "kernels" in events
+
+
+def test_the_console_script_freezes_the_heap_after_preparing_and_at_the_end(monkeypatch):
+    # The console script (and only it: main is also called in-process, by tests) hands gc.freeze
+    # to main and freezes once more before exiting with main's code.
+    calls = []
+    monkeypatch.setattr(cli.gc, "freeze", lambda: calls.append("freeze"))
+
+    def fake_main(argv=None, *, prepared=None, **kwargs):
+        prepared()
+        calls.append("ran")
+        return cli.EXIT_VERIFY
+
+    monkeypatch.setattr(cli, "main", fake_main)
+    with pytest.raises(SystemExit) as exit_:
+        cli.console()
+    assert exit_.value.code == cli.EXIT_VERIFY
+    assert calls == ["freeze", "ran", "freeze"]
+    scripts = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts["vc6-bench"] == "vc6_bench.cli:console"

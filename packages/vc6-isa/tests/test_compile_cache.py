@@ -1,5 +1,6 @@
 """Where the compiled emulator is cached: one folder per machine source version, outside the package."""
 
+import ast
 import os
 import shutil
 import subprocess
@@ -31,6 +32,45 @@ def test_the_machine_sources_are_what_run_imports_and_nothing_else():
         assert needed in names
     for not_compiled in ("emulator/executor.py", "emulator/profile.py", "emulator/dispatch.py", "encoding.py"):
         assert not_compiled not in names
+
+
+def _full_parse(source: bytes) -> list[str]:
+    return sorted(ast.dump(node) for node in ast.walk(ast.parse(source))
+                  if isinstance(node, ast.ImportFrom) and node.level > 0)
+
+
+def _scanned(source: bytes) -> list[str]:
+    return sorted(ast.dump(node) for node in compile_cache.relative_imports(source))
+
+
+def test_the_statement_scan_finds_what_a_full_parse_finds_in_every_module_of_the_package():
+    paths = sorted(PACKAGE.rglob("*.py"))
+    assert len(paths) > 50
+    for path in paths:
+        source = path.read_bytes()
+        assert _scanned(source) == _full_parse(source), path
+
+
+def test_the_statement_scan_reads_every_way_of_writing_a_relative_import():
+    source = b"""\
+from .a import x
+from . import (b,  # a comment with ) and ( and # in it
+    c as d,
+)
+from..e.f import g; from .h import i
+def later():
+    from ...j import \\
+        k
+    import os, sys
+if True: from.l import m
+\"\"\"A docstring:
+from .n import (
+\"\"\"
+"""
+    assert _scanned(source) == _full_parse(source)
+    assert len(_full_parse(source)) == 6
+    look_alike = b'TEXT = """\nfrom .o import p\n"""\n'  # a string that parses: one more file, never one less
+    assert _scanned(look_alike) == _full_parse(b"from .o import p\n") and _full_parse(look_alike) == []
 
 
 def test_an_edit_to_a_helper_file_changes_the_digest_but_not_an_unrelated_file(tmp_path):

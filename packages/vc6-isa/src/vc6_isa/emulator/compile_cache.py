@@ -28,6 +28,7 @@ import functools
 import hashlib
 import os
 import platform
+import re
 import shutil
 import sys
 import warnings
@@ -36,7 +37,7 @@ from pathlib import Path
 from numba.core import caching
 
 __all__ = ["ENTRY", "KEEP_BUILDS", "MachineCache", "build_dir", "build_key", "cache_root", "has_build",
-           "machine_sources", "source_digest"]
+           "machine_sources", "relative_imports", "source_digest"]
 
 #: How many build folders (source versions) to keep in the cache root.
 KEEP_BUILDS = 4
@@ -67,16 +68,68 @@ def machine_sources(entry: Path = ENTRY) -> list[Path]:
         if path in seen or not path.is_file():
             continue
         seen.add(path)
-        for node in ast.walk(ast.parse(path.read_bytes(), str(path))):
-            if isinstance(node, ast.ImportFrom) and node.level > 0:
-                base = path.parents[node.level - 1]
-                modules = [node.module.split(".")] if node.module else [[a.name] for a in node.names]
-                for module in modules:
-                    target = base.joinpath(*module)
-                    for candidate in (target.with_suffix(".py"), target / "__init__.py"):
-                        if candidate.is_file() and package_root in candidate.parents:
-                            todo.append(candidate)
+        for node in relative_imports(path.read_bytes()):
+            base = path.parents[node.level - 1]
+            modules = [node.module.split(".")] if node.module else [[a.name] for a in node.names]
+            for module in modules:
+                target = base.joinpath(*module)
+                for candidate in (target.with_suffix(".py"), target / "__init__.py"):
+                    if candidate.is_file() and package_root in candidate.parents:
+                        todo.append(candidate)
     return sorted(seen)
+
+
+# Where a relative import statement may start: `from .` first on a line, or after a `;` or the
+# `:` of a one-line compound statement (`if x: from .a import b`).
+_RELATIVE_FROM = re.compile(rb"(?:^|[;:])[ \t]*(from[ \t]*\.)", re.MULTILINE)
+
+
+def relative_imports(source: bytes) -> list[ast.ImportFrom]:
+    """The relative import statements (`from .x import y`, `from .. import (a, b)`) of a module.
+
+    Only the statements that start like one are parsed, one by one: parsing the machine's
+    ~220 kB of source whole took ~0.07 s, in every process that looks for the compiled machine
+    (every emulator user's first job). A line inside a string that looks like a relative import
+    (or a comment) is parsed too: when it parses, it can only add a file to the build key, never
+    drop one.
+
+    Args:
+        source: The module's source.
+
+    Returns:
+        The statements, as `ast.ImportFrom` nodes with `level > 0`, in source order.
+    """
+    found = []
+    for match in _RELATIVE_FROM.finditer(source):
+        try:
+            tree = ast.parse(_statement_at(source, match.start(1)).strip())
+        except SyntaxError:
+            continue  # a look-alike inside a string
+        found += [node for node in tree.body if isinstance(node, ast.ImportFrom) and node.level > 0]
+    return found
+
+
+def _statement_at(source: bytes, start: int) -> bytes:
+    """The simple statement starting at `start`: up to its newline or `;` outside brackets
+    (an import statement holds no strings; comments and backslash line joins are skipped)."""
+    depth, i, end = 0, start, len(source)
+    while i < end:
+        char = source[i : i + 1]
+        if char == b"#":
+            newline = source.find(b"\n", i)
+            i = end if newline < 0 else newline
+            continue
+        if char == b"\\" and source[i + 1 : i + 2] == b"\n":
+            i += 2
+            continue
+        if char == b"(":
+            depth += 1
+        elif char == b")":
+            depth -= 1
+        elif char in (b"\n", b";") and depth <= 0:
+            break
+        i += 1
+    return re.sub(rb"#[^\n]*|\\\n", b" ", source[start:i])
 
 
 def source_digest(entry: Path = ENTRY) -> str:
