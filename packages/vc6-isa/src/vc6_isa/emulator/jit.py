@@ -340,7 +340,26 @@ if _numba is not None:
         is unchanged.
         """
 
+        def __init__(self, codegen, name):
+            super().__init__(codegen, name)
+            self._own_functions: set = set()  # the entry point and its wrapper: what numba looks up
+
+        def add_llvm_module(self, ll_module):
+            self._own_functions.update(f.name for f in ll_module.functions if not f.is_declaration)
+            super().add_llvm_module(ll_module)
+
+        def _internalize(self):
+            """Every machine function linked in is private to the machine (`internal`): nothing
+            outside this library calls it or looks it up. LLVM may then change the signature
+            of those it keeps out of line (`jit_out_of_line`): it drops the arguments they do
+            not use, which numba's calling convention passes one field at a time (the state
+            record `m` alone is ~190 fields): `step` from 196 arguments to 42."""
+            for fn in self._final_module.functions:
+                if not fn.is_declaration and fn.name not in self._own_functions:
+                    fn.linkage = "internal"
+
         def _optimize_final_module(self):
+            self._internalize()
             codegen = self._codegen
             # numba's cheap pass first (inlining, for its reference-count pruning), as numba does
             cheap, cheap_builder = codegen._module_pass_manager(
