@@ -91,9 +91,9 @@ def _unpack_first(ids_a: list[int], ids_b: list[int]) -> list[str]:
     has one loop, which reads plain bits in the common case (no unpack call per lane).
 
     The f32 ops read their operands from rows `ua`/`ub` (ka/kb, or the unpacked copies); the
-    other ops keep reading ka/kb, which stay the constants their callers pass once LLVM inlines
-    the dispatch: with constant rows LLVM vectorises their lane loops (it declined runtime
-    rows of one array for the cheap integer ops)."""
+    other ops keep reading ka/kb, which stay the constants their callers pass once LLVM carries
+    them into the dispatch: with constant rows LLVM vectorises their lane loops (it declined
+    runtime rows of one array for the cheap integer ops)."""
     lines = ["    ua = ka", "    ub = kb"]
     for ids, code, row, src, var in ((ids_a, "aun", _UNPACK_ROWS[0], "a", "ua"), (ids_b, "bun", _UNPACK_ROWS[1], "b", "ub")):
         takes = " or ".join(f"op == {i}" for i in ids)
