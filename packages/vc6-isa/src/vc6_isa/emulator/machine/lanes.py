@@ -1,5 +1,6 @@
 """Whole-row operations on 16 lanes (a register, a scratch row, a flag row) as single vector
-operations: moves, and a TMU lookup's lane summary, word gather and word scatter.
+operations: moves, and a TMU lookup's lane summary, word gather and word scatter; and
+`scratch_row`, a scratch row as a 16-lane array for the ALUs' lane loops (ops.py).
 
 The machine moves 16-lane rows of uint32 between its arrays at every instruction (operands into
 scratch rows, results into registers). Written as lane loops, LLVM unrolls them into 16 scalar
