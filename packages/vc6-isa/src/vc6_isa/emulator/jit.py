@@ -47,8 +47,11 @@ with pdb or to check that results do not depend on the compiler.
   on `sc`'s shape, which LLVM does not see as constant there: mov/and +50%, shl/and +21%; a flat
   `sc.reshape` view: float ops 2x slower), and `tmu.tmu_lookup` one copy (on its own no
   measurable saving). Cold compile 22.6 -> 16.8 s CPU (median of 6 alternating pairs; the
-  entry's final optimisation and code generation 6.2 -> 2.3 s); sgemm 1024 3.00 -> 2.67 s
-  (median of 7 side by side), dense ALU and TMU-heavy as fast, cycles identical. Measured and
+  entry's final optimisation and code generation 6.2 -> 2.3 s); side by side (medians):
+  sgemm 1024 2.78 -> 2.63 s (6 runs), TMU-heavy 26.4 -> 31.3 M thread-instructions/s, dense
+  ALU 47.8 -> 45.2 M/s (-5%, 5 runs of 100,000 iterations); per instruction
+  (benchmarks/emulator_shapes.py) most shapes 0-12% faster, shl and and alternating 18 -> 23 ns
+  (+28%; each alone as fast); cycles identical. Measured and
   dropped (LLVM time on the entry's dumped module, 2+ alternating runs): no loop vectoriser
   (-2.8 s, sgemm 1024 +50%); `step` with `noimplicitfloat` (no vectoriser there: -0.7 s before
   the change above, nothing after); `write_dest` out of line everywhere (before: -1.4 s, tmu
