@@ -57,7 +57,8 @@ with pdb or to check that results do not depend on the compiler.
   the change above, nothing after); `write_dest` out of line everywhere (before: -1.4 s, tmu
   store 60 -> 100 ns; after: -0.1 s); a cheaper per-function pipeline (SROA, instcombine,
   simplifycfg: the final optimisation grew more, +0.7 s); no cheap pre-pass; code generation at
-  other levels (level 0: -1.7 s but fast register allocation for all the machine).
+  other levels (level 0: -1.7 s but fast register allocation for all the machine); `mul_alu`
+  inlined again (+1 s compile over 3 pairs, dense ALU no faster).
 
 `error_model="numpy"`: integer/float division follows numpy (no Python exception checks in the
 compiled code); the emulator's code never divides by zero on purpose.
