@@ -21,6 +21,7 @@ a warm `vc6-bench sgemm --size 1024` <= 5 s.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import resource
 import subprocess
@@ -83,7 +84,10 @@ PROFILE = False  # --profile: run with executor_options={"profile": True}
 
 
 def timed(dev, prog, uniforms, bos=()):
-    """Run one job; its stats and the CPU seconds it took."""
+    """Run one job; its stats and the CPU seconds it took. Python's garbage is collected first:
+    a full collection over the ~300,000 objects of a loaded machine takes ~50 ms, which fell
+    into the 0.03 s TMU-heavy job in some trees and not in others."""
+    gc.collect()
     cpu = time.process_time()
     job = dev.dispatch(prog, uniforms, workgroups=(THREADS, 1, 1), bos=bos, executor_options={"profile": PROFILE})
     job.wait()

@@ -8,6 +8,7 @@ import pytest
 
 pytest.importorskip("numba")
 
+import llvmlite.binding as ll
 from numba.core import types
 from numba.core.compiler_lock import global_compiler_lock
 from numba.core.registry import cpu_target
@@ -86,3 +87,29 @@ def test_the_machine_pipelines_leave_out_the_unused_passes_and_still_compile_wha
     compiled = jit._EntryDispatcher(py_func=entry, locals={}, targetoptions={"nopython": True})
     a, b = np.arange(4.0), np.ones(4)
     assert compiled(a, b) == 2 * (a + b * 2).sum() == 28.0
+
+
+def _second_row_at(rows, i):
+    return rows[1][i]
+
+
+@needs_numba
+def test_the_entry_keeps_its_machine_functions_private_and_they_lose_their_unused_arguments():
+    """`_EntryLibrary` makes every function linked into the entry `internal`, so LLVM drops the
+    arguments an out-of-line function does not use (numba passes each field of each array)."""
+    callee = jit.jit_out_of_line(_second_row_at)
+
+    def entry(rows, i):
+        return callee(rows, i) + callee(rows, i + 1)
+
+    compiled = jit._EntryDispatcher(py_func=entry, locals={}, targetoptions={"nopython": True})
+    rows = (np.arange(4.0), np.arange(10.0, 14.0), np.zeros(3))
+    assert compiled(rows, 1) == 23.0
+    (library,) = [result.library for result in compiled.overloads.values()]
+    defined = [f for f in library._final_module.functions if not f.is_declaration]
+    (kept,) = [f for f in defined if "_second_row_at" in f.name]  # out of line: not inlined
+    assert kept.linkage == ll.Linkage.internal
+    # numba's convention passes the three arrays as 21 fields; the callee reads one pointer
+    assert len(list(kept.arguments)) < 8
+    own = [f for f in defined if f.name in library._own_functions]
+    assert own and all(f.linkage != ll.Linkage.internal for f in own)

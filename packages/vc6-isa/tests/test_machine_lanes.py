@@ -13,6 +13,7 @@ from vc6_isa.emulator.machine.lanes import (
     fill_row,
     gather_words,
     scatter_words,
+    scratch_row,
     select_row,
 )
 from vc6_isa.emulator.machine.tmu import word_address
@@ -44,6 +45,26 @@ def test_row_moves_touch_the_16_lanes_they_name_and_nothing_else():
     assert np.array_equal(sc, want_sc)
 
 
+def _through_rows(sc, k, j):
+    a, b = scratch_row(sc, k), scratch_row(sc, j)
+    for i in range(16):
+        b[i] = a[i] + 1  # a lane loop over two views, as ops.add_alu runs one
+    return b.shape[0]
+
+
+if JIT_ENABLED:
+    _through_rows = numba.njit(_through_rows)
+
+
+def test_a_scratch_row_is_the_16_lanes_of_its_row():
+    rng = np.random.default_rng(14)
+    sc = rng.integers(0, 1 << 32, (16, 16), dtype=np.uint64).astype(np.uint32)
+    want = sc.copy()
+    want[13] = sc[4] + np.uint32(1)
+    assert _through_rows(sc, 4, 13) == 16
+    assert np.array_equal(sc, want)  # row 13 written, every other row as it was
+
+
 @pytest.mark.skipif(not JIT_ENABLED, reason="type checks of the compiled intrinsics")
 def test_row_moves_take_only_uint32_rows():
     import numba
@@ -55,6 +76,13 @@ def test_row_moves_take_only_uint32_rows():
 
     with pytest.raises(TypingError):
         copy_int64(np.zeros((1, 16), np.int64), np.zeros((1, 16), np.int64))
+
+    @numba.njit
+    def row_of_int64(a):
+        return scratch_row(a, 0)[0]
+
+    with pytest.raises(TypingError):
+        row_of_int64(np.zeros((1, 16), np.int64))
 
 
 def _summary(act, mask, msf, addrs, per_pixel):

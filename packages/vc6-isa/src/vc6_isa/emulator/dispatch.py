@@ -91,27 +91,30 @@ def _unpack_first(ids_a: list[int], ids_b: list[int]) -> list[str]:
     has one loop, which reads plain bits in the common case (no unpack call per lane).
 
     The f32 ops read their operands from rows `ua`/`ub` (ka/kb, or the unpacked copies); the
-    other ops keep reading ka/kb, which stay the constants their callers pass once LLVM inlines
-    the dispatch: with constant rows LLVM vectorises their lane loops (it declined runtime
-    rows of one array for the cheap integer ops)."""
+    other ops keep reading ka/kb, which stay the constants their callers pass once LLVM carries
+    them into the dispatch: with constant rows LLVM vectorises their lane loops (it declined
+    runtime rows of one array for the cheap integer ops)."""
     lines = ["    ua = ka", "    ub = kb"]
-    for ids, code, row, src, var in ((ids_a, "aun", _UNPACK_ROWS[0], "ka", "ua"), (ids_b, "bun", _UNPACK_ROWS[1], "kb", "ub")):
+    for ids, code, row, src, var in ((ids_a, "aun", _UNPACK_ROWS[0], "a", "ua"), (ids_b, "bun", _UNPACK_ROWS[1], "b", "ub")):
         takes = " or ".join(f"op == {i}" for i in ids)
         lines += [
             f"    if {code} != UNPACK_NONE and ({takes}):",
+            f"        unpacked = scratch_row(sc, {row})",
             "        for i in range(16):",
-            f"            sc[{row}, i] = unpack_f32(sc[{src}, i], {code})",
+            f"            unpacked[i] = unpack_f32({src}[i], {code})",
             f"        {var} = {row}",
         ]
     return lines
 
 
 def _opaque_count(name: str) -> bool:
-    """Whether the op's lane loop runs to a count LLVM cannot see (`sc.shape[1]`, 16) instead
-    of the literal 16: with a constant count LLVM fully unrolls the cheap loops (and, or, shl,
-    mov, ...) before its loop vectoriser sees them and leaves 16 scalar lanes (numba turns off
-    the SLP vectoriser that would pack them again); with an unknown count the loop stays a loop
-    and is vectorised. Only the ops of `semantics.ZERO_CARRY`: ops with a carry or an unpack
+    """Whether the op's lane loop runs to the count `lanes` (an argument, 16 at every call)
+    instead of the literal 16: with a constant count LLVM fully unrolls the cheap loops (and,
+    or, shl, mov, ...) when it optimises the function alone, before its loop vectoriser sees
+    them, and leaves 16 scalar lanes (numba turns off the SLP vectoriser that would pack them
+    again); with an unknown count the loop stays a loop, and in the machine's final optimisation
+    (no unrolling, jit._EntryLibrary) LLVM carries the callers' 16 into the one copy of the
+    dispatch and vectorises the loop for 16 lanes. Only the ops of `semantics.ZERO_CARRY`: ops with a carry or an unpack
     (add's 64-bit sum, f32 rounding) measured slower as such a loop, and so did sgemm 1024
     with every unpack-free op in it (benchmarks/emulator_shapes.py, emulator_speed.py)."""
     return name in semantics.ZERO_CARRY
@@ -119,37 +122,42 @@ def _opaque_count(name: str) -> bool:
 
 def _alu_source(fn_name: str, ops: dict, stateful: tuple[str, ...]) -> list[str]:
     lines = [
-        "@jit_lean",
-        f"def {fn_name}(op, aun, bun, sc, ka, kb, kr, kc):",
-        '    """Evaluate a table op over 16 lanes into res/carry (carry: not for CARRY_FROM_RESULT ops); False if the run loop must."""',
+        # one copy of each ALU's dispatch, called by the fast path's two copies and the general
+        # path (jit.jit_out_of_line): LLVM compiled three inlined copies of ~50 vectorised lane
+        # loops each; the callers pass constant rows, which LLVM carries into the one copy
+        "@jit_out_of_line",
+        f"def {fn_name}(op, aun, bun, sc, ka, kb, kr, kc, lanes):",
+        '    """Evaluate a table op over 16 lanes (`lanes`: 16, see dispatch._opaque_count) into res/carry (carry: not for CARRY_FROM_RESULT ops); False if the run loop must."""',
     ]
     generated = [(op_id, name, spec) for op_id, (name, spec) in enumerate(ops.items()) if _is_generated(name, spec, stateful)]
     f32_a = [op_id for op_id, _, spec in generated if spec.unpack == "f32"]
     f32_b = [op_id for op_id, _, spec in generated if spec.unpack == "f32" and spec.b_unpack and spec.nsrc == 2]
+    # the rows as 16-lane arrays (lanes.scratch_row): at the callers' constant rows, LLVM's
+    # view of each is a fixed run of words, and it vectorises every lane loop without checks
+    lines += [f"    {var} = scratch_row(sc, {k})" for var, k in (("a", "ka"), ("b", "kb"), ("res", "kr"), ("car", "kc"))]
     if f32_a:
         lines += _unpack_first(f32_a, f32_b)
-    if any(_opaque_count(name) for _, name, _ in generated):
-        lines.append("    lanes = sc.shape[1]  # 16 (run.py's scratch rows), a count LLVM does not see")
+        lines += ["    fa = scratch_row(sc, ua)", "    fb = scratch_row(sc, ub)"]
     for k, (op_id, name, spec) in enumerate(generated):
         count = "lanes" if _opaque_count(name) else "16"
         if spec.unpack == "f32":
-            xa = "int(sc[ua, i])"
-            xb = "int(sc[ub, i])" if spec.b_unpack else "sc[kb, i]"
+            xa = "int(fa[i])"
+            xb = "int(fb[i])" if spec.b_unpack else "b[i]"
         elif spec.unpack == "f16":
-            xa = "unpack_f16x2(sc[ka, i], aun)"
-            xb = "sc[kb, i]"
+            xa = "unpack_f16x2(a[i], aun)"
+            xb = "b[i]"
         else:
-            xa, xb = "sc[ka, i]", "sc[kb, i]"
+            xa, xb = "a[i]", "b[i]"
         args = xa if spec.nsrc == 1 else f"{xa}, {xb}"
         lines += [f"    {'if' if k == 0 else 'elif'} op == {op_id}:  # {name}", f"        for i in range({count}):"]
         if name in semantics.CARRY_FROM_RESULT:
             # C is float_carry(result): the flag update derives it when an instruction asks
-            lines.append(f"            sc[kr, i] = sem_{_ident(name)}({args})[0]")
+            lines.append(f"            res[i] = sem_{_ident(name)}({args})[0]")
         else:
             lines += [
                 f"            r, c = sem_{_ident(name)}({args})",
-                "            sc[kr, i] = r",
-                "            sc[kc, i] = c",
+                "            res[i] = r",
+                "            car[i] = c",
             ]
         lines.append("        return True")
     lines += ["    return False", ""]
@@ -177,10 +185,11 @@ def generate_source() -> str:
         "Generated by `python -m vc6_isa.emulator.dispatch`; do not edit.",
         '"""',
         "",
-        "from ..jit import jit_lean",
+        "from ..jit import jit_lean, jit_out_of_line",
         "from ..semantics import (",
         *(f"    {name}," for name in ("SEMANTICS", "UNPACK_NONE", "fdx_lane", "fdy_lane", "unpack_f16x2", "unpack_f32")),
         ")",
+        "from .lanes import scratch_row",
         "",
     ]
     for name in used:

@@ -38,6 +38,27 @@ with pdb or to check that results do not depend on the compiler.
   7 of 8 pairs), but sgemm 1024 2.75 -> 2.82 s median of 10 (+2.5%; best 2.57 -> 2.64): dropped. `optsize` or `minsize` on `step` as well: 0.3 s / 1.0 s less LLVM time, but the
   add+mul24 shape of benchmarks/emulator_shapes.py (through `step`) took 102.7 / 106.0 ns per
   thread-instruction instead of 94.6 (best of 5 alternating runs each): dropped.
+- Out-of-line calls are cheap since `_EntryLibrary` makes the functions linked into the entry
+  `internal`: LLVM drops the arguments they do not use and carries constant ones in (`step`
+  196 -> 42 arguments; the add+mul24 shape through `step` 96 -> 76 ns). That let the two ALUs'
+  dispatch (`ops.add_alu`/`mul_alu`: ~50 vectorised lane loops each, inlined three times, in
+  both copies of `fast_step` and in `step`) become one copy each, their lane loops over
+  `lanes.scratch_row` views at the callers' constant rows (through `sc[k, i]` the rows depended
+  on `sc`'s shape, which LLVM does not see as constant there: mov/and +50%, shl/and +21%; a flat
+  `sc.reshape` view: float ops 2x slower), and `tmu.tmu_lookup` one copy (on its own no
+  measurable saving). Cold compile 22.6 -> 16.8 s CPU (median of 6 alternating pairs; the
+  entry's final optimisation and code generation 6.2 -> 2.3 s); side by side (medians):
+  sgemm 1024 2.78 -> 2.63 s (6 runs), TMU-heavy 26.4 -> 31.3 M thread-instructions/s, dense
+  ALU 47.8 -> 45.2 M/s (-5%, 5 runs of 100,000 iterations); per instruction
+  (benchmarks/emulator_shapes.py) most shapes 0-12% faster, shl and and alternating 18 -> 23 ns
+  (+28%; each alone as fast); cycles identical. Measured and
+  dropped (LLVM time on the entry's dumped module, 2+ alternating runs): no loop vectoriser
+  (-2.8 s, sgemm 1024 +50%); `step` with `noimplicitfloat` (no vectoriser there: -0.7 s before
+  the change above, nothing after); `write_dest` out of line everywhere (before: -1.4 s, tmu
+  store 60 -> 100 ns; after: -0.1 s); a cheaper per-function pipeline (SROA, instcombine,
+  simplifycfg: the final optimisation grew more, +0.7 s); no cheap pre-pass; code generation at
+  other levels (level 0: -1.7 s but fast register allocation for all the machine); `mul_alu`
+  inlined again (+1 s compile over 3 pairs, dense ALU no faster).
 
 `error_model="numpy"`: integer/float division follows numpy (no Python exception checks in the
 compiled code); the emulator's code never divides by zero on purpose.
@@ -65,7 +86,12 @@ compiles 2 s longer and runs no faster; at level 0 the machine runs 40 times slo
 by side on a loaded host: 33-38 s before, 25-29 s with the entry's pipeline without unrolling,
 `_Flags` and the profiler's hooks moved to a second entry point (`machine.run.run_profiled`).
 Then 23-25 s -> 16.5-18.4 s (four alternating pairs, same machine code) with typed calls
-remembered, fewer full garbage collections and two numba passes left out (see above).
+remembered, fewer full garbage collections and two numba passes left out (see above). Then
+20.6-22.6 s -> 16.5-16.8 s with the entry's functions internal and one copy of each ALU's
+dispatch (see `jit_out_of_line`). Where the ~16 s go (benchmarks/emulator_compile.py and LLVM's
+own timers): LLVM ~4.5 s (per-function optimisation 1.7, the entry's final optimisation 1.3,
+code generation 1.1, parsing 0.4), llvmlite writing the IR as text 1.7 s, numba's typing 2.2 s,
+lowering ~2.5 s and its other passes ~2.6 s (bytecode 0.9, rewrites 0.4, SSA 0.4, ...).
 Tried and dropped (measured): keeping `alu.exec_alu` as a function of its own, and `issue.step`
 while 4% of sgemm's instructions still took it (LLVM's loop passes and code generation cost more
 than in proportion to a function's size, so this saves 5-7 s, but the call cost sgemm 1024 3-6%
@@ -372,7 +398,26 @@ if _numba is not None:
         is unchanged.
         """
 
+        def __init__(self, codegen, name):
+            super().__init__(codegen, name)
+            self._own_functions: set = set()  # the entry point and its wrapper: what numba looks up
+
+        def add_llvm_module(self, ll_module):
+            self._own_functions.update(f.name for f in ll_module.functions if not f.is_declaration)
+            super().add_llvm_module(ll_module)
+
+        def _internalize(self):
+            """Every machine function linked in is private to the machine (`internal`): nothing
+            outside this library calls it or looks it up. LLVM may then change the signature
+            of those it keeps out of line (`jit_out_of_line`): it drops the arguments they do
+            not use, which numba's calling convention passes one field at a time (the state
+            record `m` alone is ~190 fields): `step` from 196 arguments to 42."""
+            for fn in self._final_module.functions:
+                if not fn.is_declaration and fn.name not in self._own_functions:
+                    fn.linkage = "internal"
+
         def _optimize_final_module(self):
+            self._internalize()
             codegen = self._codegen
             # numba's cheap pass first (inlining, for its reference-count pruning), as numba does
             cheap, cheap_builder = codegen._module_pass_manager(

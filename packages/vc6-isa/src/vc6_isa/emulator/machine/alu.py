@@ -332,7 +332,7 @@ def exec_alu(m, slot, pc, sc):
         cond_mask(acond if which == 0 else mcond, slot, lanes, sc, 10 + which)
     # 3-4: the two ALUs
     aop = prog[pc, P_AOP]
-    if add_alu(aop, prog[pc, P_AAU], prog[pc, P_ABU], sc, 0, 1, 4, 6):
+    if add_alu(aop, prog[pc, P_AAU], prog[pc, P_ABU], sc, 0, 1, 4, 6, 16):
         if sfu_index(aop) >= 0:
             gs[G_SFU] += 1
     else:
@@ -340,7 +340,7 @@ def exec_alu(m, slot, pc, sc):
         if ev != 0:
             return ev
     mop = prog[pc, P_MOP]
-    if not mul_alu(mop, prog[pc, P_MAU], prog[pc, P_MBU], sc, 2, 3, 5, 7):
+    if not mul_alu(mop, prog[pc, P_MAU], prog[pc, P_MBU], sc, 2, 3, 5, 7, 16):
         ev = special_mul(m, mop, slot, pc, sc)
         if ev != 0:
             return ev

@@ -334,10 +334,10 @@ def fast_step(m, slot, pc, sc, plain, q, four):
             cond_mask(mcond, slot, lanes, sc, 11)
     aop = prog[pc, P_AOP]
     if aop != A_NOP:
-        add_alu(aop, prog[pc, P_AAU], prog[pc, P_ABU], sc, 0, 1, 4, 6)
+        add_alu(aop, prog[pc, P_AAU], prog[pc, P_ABU], sc, 0, 1, 4, 6, 16)
     mop = prog[pc, P_MOP]
     if mop != M_NOP:
-        mul_alu(mop, prog[pc, P_MAU], prog[pc, P_MBU], sc, 2, 3, 5, 7)
+        mul_alu(mop, prog[pc, P_MAU], prog[pc, P_MBU], sc, 2, 3, 5, 7, 16)
     u = 0
     if uaddr >= 0:
         u = uniform_in(ureg, uaddr, hosts, bases)

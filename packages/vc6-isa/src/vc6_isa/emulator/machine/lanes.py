@@ -1,5 +1,6 @@
 """Whole-row operations on 16 lanes (a register, a scratch row, a flag row) as single vector
-operations: moves, and a TMU lookup's lane summary, word gather and word scatter.
+operations: moves, and a TMU lookup's lane summary, word gather and word scatter; and
+`scratch_row`, a scratch row as a 16-lane array for the ALUs' lane loops (ops.py).
 
 The machine moves 16-lane rows of uint32 between its arrays at every instruction (operands into
 scratch rows, results into registers). Written as lane loops, LLVM unrolls them into 16 scalar
@@ -28,7 +29,9 @@ if JIT_ENABLED:
     from llvmlite import ir
     from numba import types
     from numba.core import cgutils
+    from numba.core.imputils import impl_ret_borrowed
     from numba.extending import intrinsic
+    from numba.np.arrayobj import populate_array
 
     _ROW = ir.VectorType(ir.IntType(32), 16)
 
@@ -79,6 +82,28 @@ if JIT_ENABLED:
             return context.get_dummy_value()
 
         return (types.none(dst, src, mask), codegen) if _rows(dst, src, mask) else None
+
+    @intrinsic
+    def scratch_row(typingctx, rows, k):
+        """Row `k` of the scratch rows `rows` (a contiguous 2-D uint32 array of 16-lane rows) as a
+        1-D array of 16 lanes, at 16 * k words from the first: LLVM sees its length and its
+        offset from `rows` without `rows`'s shape (which `sc[k, i]` needs), so two rows taken
+        at constant k are two separate runs of words to it."""
+
+        def codegen(context, builder, sig, args):
+            src = context.make_array(sig.args[0])(context, builder, args[0])
+            k = context.cast(builder, args[1], sig.args[1], types.int64)
+            data = builder.gep(src.data, [builder.mul(k, ir.Constant(ir.IntType(64), 16))])
+            row = context.make_array(sig.return_type)(context, builder)
+            i64 = context.get_value_type(types.intp)
+            populate_array(row, data=data, shape=[ir.Constant(i64, 16)], strides=[ir.Constant(i64, 4)],
+                           itemsize=ir.Constant(i64, 4), meminfo=src.meminfo, parent=src.parent)
+            return impl_ret_borrowed(context, builder, sig.return_type, row._getvalue())
+
+        if (isinstance(rows, types.Array) and rows.ndim == 2 and rows.layout == "C" and rows.dtype == types.uint32
+                and isinstance(k, types.Integer)):
+            return types.Array(types.uint32, 1, "C")(rows, k), codegen
+        return None
 
     _QUAD_SWAPS = (
         [i ^ 1 for i in range(16)],  # each lane with its neighbour in the pair
@@ -221,6 +246,11 @@ else:
     def copy_row(dst: np.ndarray, src: np.ndarray) -> None:
         """dst[:16] = src[:16]."""
         dst[:16] = src[:16]
+
+    def scratch_row(rows: np.ndarray, k: int) -> np.ndarray:
+        """Row `k` of the scratch rows `rows` (a contiguous 2-D uint32 array of 16-lane rows) as a
+        1-D array of 16 lanes."""
+        return rows[k, :16]
 
     def fill_row(dst: np.ndarray, value: int) -> None:
         """dst[:16] = value (a 32-bit value in an integer)."""

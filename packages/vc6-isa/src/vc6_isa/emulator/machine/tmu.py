@@ -4,7 +4,7 @@ import numpy as np
 
 from ..hazards import H_FIFO_OVERFLOW, H_MISALIGNED, H_TMU_DATA_COUNT, H_TMU_OP
 from ..hostmem import poke32
-from ..jit import jit_lean, jit_lean_inline
+from ..jit import jit_lean, jit_lean_inline, jit_out_of_line
 from ..layout import (
     F_READ_COST,
     F_WRITE_COST,
@@ -49,7 +49,9 @@ from .memory import (
 from .memory_model import cal_book, l2_access, tmu_queue_wait
 
 
-@jit_lean
+# one copy, called by the two copies of `write_dest` (fast and general path): LLVM compiled the
+# lookup, its L2T and calendar once per copy (jit.jit_out_of_line)
+@jit_out_of_line
 def tmu_lookup(m, slot, pc, sc, arow, mrow, cfg):
     """Issue one general-memory TMU lookup (reference 12.1) of thread `slot` of the job `m`
     (a `state.Machine`): sc[arow] holds the per-lane byte addresses, sc[mrow] the lanes enabled
