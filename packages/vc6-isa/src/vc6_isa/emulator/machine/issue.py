@@ -350,18 +350,20 @@ def fast_step(m, slot, pc, sc, plain, q, four):
             if line != ts[slot, T_UNIFA_LINE]:
                 unifa_line_fetch(slot, line, ts, m.qs, jp, m.fp)
             ts[slot, T_UNIFA] = uaddr + 4
+    # a TMU write of this instruction (at most one: program.static_hazard, 13.1 rule 1)
+    tmu_write = not plain and (adst == DST_PERIPHERAL or mdst == DST_PERIPHERAL)
     head = -1
     if (sig & SIG_LDTMU) != 0:
-        # the result is read now (as by exec_alu): a TMU write below may reuse its FIFO row
         head = pop_tmu_result(m, slot, q)
-        copy_row(sc[12], m.fifo[slot, head])
+        if tmu_write:
+            # the result is read now (as by exec_alu): the TMU write below may reuse its FIFO row
+            copy_row(sc[12], m.fifo[slot, head])
     if not plain and update_flags(m, slot, pc, sc):
         valid |= V_FLAGS
     # the results in exec_alu's order (add, then mul): a TMU write's events leave the same state
     fast_result(m, slot, 0, adst, acond, sc, plain)
-    if not plain and (adst == DST_PERIPHERAL or mdst == DST_PERIPHERAL):
-        # one call site of the general path's writer (its inlined copies cost compile time): an
-        # instruction writes at most one TMU register (program.static_hazard, 13.1 rule 1)
+    if tmu_write:
+        # one call site of the general path's writer (its inlined copies cost compile time)
         which = 0 if adst == DST_PERIPHERAL else 1
         ts[slot, T_VALID] = valid | acc_bit(adst)
         ev = write_dest(m, slot, pc, prog[pc, P_AW if which == 0 else P_MW], 1, sc, 4 + which, 10 + which, True)
@@ -370,8 +372,11 @@ def fast_step(m, slot, pc, sc, plain, q, four):
     fast_result(m, slot, 1, mdst, mcond, sc, plain)
     sdst = DST_NONE if plain else prog[pc, P_SDST]
     if sdst != DST_NONE:  # the signal's load
-        if head >= 0:
+        if head >= 0 and tmu_write:
             copy_row(regs[slot, sdst], sc[12])
+        elif head >= 0:
+            # straight from the FIFO row (one row copy less): nothing has written it since the pop
+            copy_row(regs[slot, sdst], m.fifo[slot, head])
         else:
             fill_row(regs[slot, sdst], u)
     # the accumulators written (P_WACC, from program.fast_columns) are defined from now on
