@@ -112,7 +112,8 @@ FAST_PERIPHERALS = frozenset(encoding.MAGIC_ADDRESSES[n] for n in ("tmud", "tmua
 _FAST_MAGIC_DESTS = frozenset(encoding.MAGIC_ACCUMULATORS - {5}) | {encoding.WADDR_NOP} | FAST_PERIPHERALS
 
 _FAST_SIGNALS = frozenset({"ldunif", "ldunifa", "ldunifrf", "ldunifarf", "ldtmu", "smimm", "rot"})
-_LOADS = frozenset({"ldunif", "ldunifa", "ldunifrf", "ldunifarf", "ldtmu"})
+#: the load signals (`layout.SIG_LOADS`), by name
+_LOADS = frozenset(name for name, bit in L.SIGNAL_BITS.items() if bit & L.SIG_LOADS)
 
 
 def fast_path_shape(instr: AluInstruction) -> bool:
