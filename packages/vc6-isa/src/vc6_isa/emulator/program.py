@@ -190,11 +190,10 @@ def fast_columns(row: np.ndarray) -> None:
             acc_reads |= 1 << (srow - L.R_ACC)
         high |= 32 <= srow < L.R_ACC
     row[L.P_ACC_READS] = acc_reads
-    loads = L.SIG_LDUNIF | L.SIG_LDUNIFA | L.SIG_LDUNIFRF | L.SIG_LDUNIFARF | L.SIG_LDTMU
-    sdst = L.DST_NONE
+    sdst = L.DST_NONE  # only a load signal has a destination (machine.issue.fast_step relies on it)
     if row[L.P_SIG] & (L.SIG_LDUNIF | L.SIG_LDUNIFA):
         sdst = L.R_ACC + 5  # r5
-    elif row[L.P_SIG] & loads:
+    elif row[L.P_SIG] & L.SIG_LOADS:
         sdst = _dest_row(int(row[L.P_SIGADDR]), int(row[L.P_SIGMAGIC]))
     adst = _dest_row(int(row[L.P_AW]), int(row[L.P_AM]))
     mdst = _dest_row(int(row[L.P_MW]), int(row[L.P_MM]))

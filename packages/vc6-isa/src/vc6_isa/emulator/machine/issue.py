@@ -342,25 +342,29 @@ def fast_step(m, slot, pc, sc, plain, q, four):
     if mop != M_NOP:
         mul_alu(mop, prog[pc, P_MAU], prog[pc, P_MBU], sc, 2, 3, 5, 7)
     u = 0
-    if uaddr >= 0:
-        u = uniform_in(ureg, uaddr, hosts, bases)
-        if (sig & (SIG_LDUNIF | SIG_LDUNIFRF)) != 0:
-            consumed_uniform(slot, uaddr, ts, gs)
-        else:
-            # as exec_alu: a new line of the unifa stream is fetched (the thread stalls) before
-            # the ldtmu below waits
-            line = uaddr >> jp[J_LINE_SHIFT]
-            if line != ts[slot, T_UNIFA_LINE]:
-                unifa_line_fetch(slot, line, ts, m.qs, jp, m.fp)
-            ts[slot, T_UNIFA] = uaddr + 4
     # a TMU write of this instruction (at most one: program.static_hazard, 13.1 rule 1)
     tmu_write = not plain and (adst == DST_PERIPHERAL or mdst == DST_PERIPHERAL)
     head = -1
-    if (sig & SIG_LDTMU) != 0:
-        head = pop_tmu_result(m, slot, q)
-        if tmu_write:
-            # the result is read now (as by exec_alu): the TMU write below may reuse its FIFO row
-            copy_row(sc[12], m.fifo[slot, head])
+    sdst = DST_NONE  # the signal's destination: only a load has one
+    if (sig & SIG_LOADS) != 0:
+        sdst = prog[pc, P_SDST]
+        if uaddr >= 0:
+            u = uniform_in(ureg, uaddr, hosts, bases)
+            if (sig & (SIG_LDUNIF | SIG_LDUNIFRF)) != 0:
+                consumed_uniform(slot, uaddr, ts, gs)
+            else:
+                # as exec_alu: a new line of the unifa stream is fetched (the thread stalls)
+                # before the ldtmu below waits
+                line = uaddr >> jp[J_LINE_SHIFT]
+                if line != ts[slot, T_UNIFA_LINE]:
+                    unifa_line_fetch(slot, line, ts, m.qs, jp, m.fp)
+                ts[slot, T_UNIFA] = uaddr + 4
+        if (sig & SIG_LDTMU) != 0:
+            head = pop_tmu_result(m, slot, q)
+            if tmu_write:
+                # the result is read now (as by exec_alu): the TMU write below may reuse its
+                # FIFO row
+                copy_row(sc[12], m.fifo[slot, head])
     if not plain and update_flags(m, slot, pc, sc):
         valid |= V_FLAGS
     # the results in exec_alu's order (add, then mul): a TMU write's events leave the same state
@@ -373,7 +377,6 @@ def fast_step(m, slot, pc, sc, plain, q, four):
         if ev != 0:
             return ev
     fast_result(m, slot, 1, mdst, mcond, sc, plain)
-    sdst = prog[pc, P_SDST]
     if sdst != DST_NONE:  # the signal's load
         if head >= 0 and tmu_write:
             copy_row(regs[slot, sdst], sc[12])
