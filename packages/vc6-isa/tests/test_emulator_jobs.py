@@ -285,3 +285,28 @@ def test_ctrl_c_during_a_wait_interrupts_promptly_and_stops_the_job():
     assert result["interrupted"] and result["at"] - sent < 2.0
     assert "stopped before it completed: Ctrl-C" in result["cancelled"]
     assert result["after"] == [3 * lane + 1 for lane in range(16)]
+
+
+def test_rows_with_only_a_load_signal_take_the_plain_fast_path_copy():
+    """`program.fast_kind`: a fast-path row whose only signals are a load (ldunif, ldunifa,
+    ldtmu, their rf forms) or smimm is plain; a condition, a flag update, a TMU write or rot
+    sends it to the other copy of `machine.issue.fast_step`, which checks and applies them."""
+    from vc6_isa.emulator import layout
+    from vc6_isa.emulator.program import decode_words
+
+    @qpu
+    def kernel(asm):
+        fadd(rf[1], rf[1], r0).fmul(r0, r5, rf[2])  # plain
+        fadd(rf[1], rf[1], r0, sig=ldunifa).fmul(r0, r5, rf[2])  # plain: a load
+        nop(sig=ldtmu(r1))  # plain: a load
+        mov(rf[3], r5, sig=ldunifrf(rf[4]))  # plain: a load into the rf
+        add(rf[5], rf[5], 1)  # plain: smimm
+        add(rf[5], rf[5], 1, cond="pushz")  # a flag push
+        mov(rf[6], r1, cond="ifa")  # a condition
+        add(tmua, rf[7], rf[8])  # a TMU write
+        rotate(r4, r2, 3)  # rot
+        nop(sig=thrsw)  # not a fast-path shape
+
+    kinds = decode_words(np.asarray(assemble(kernel), np.uint64)).table[:, layout.P_FAST].tolist()
+    plain, shape, no = layout.FAST_PLAIN, layout.FAST_SHAPE, layout.FAST_NO
+    assert kinds[:10] == [plain] * 5 + [shape] * 4 + [no]

@@ -129,6 +129,30 @@ side; 23.9/23.6/23.9 -> 21.9/25.1/22.9 in alternating pairs). Tried with it and 
 per instruction (sgemm 1024 medians 28.4 and 28.5 M/s over 6 alternating pairs, the shapes the
 same); then also the thread-end age, the issue cycles and the cycle budget once per stretch:
 sgemm 1024 28.7 -> 29.4 M/s over 10 pairs (faster in 6), dense ALU and TMU-heavy unchanged.
+
+sgemm's non-plain rows (issue 13; 17 of the inner loop's 39: 4 TMU lookups, 5 ldtmu, 8 ldunifa).
+perf over the entry's machine code (its bytes dumped at exit, samples by address): the TMU lookup
+code ~20% of the samples, of which the B gather's host load alone ~6% and the cycle model's
+bookkeeping (L2T, calendars, queue) the rest, spread thin; the unifa word's host load ~2%; the
+fast path's copies and the ops the rest. benchmarks/emulator_shapes.py, ns per
+thread-instruction: the general copy of `issue.fast_step` cost ~5 ns more than the plain one for
+the same row (every row forced onto it: nop 9.4 -> 14.8, fadd+fmul 19.7 -> 24.3), and an
+ldunifa ~9 ns over the same row without it, of which the uniform word's read, the flag update's
+checks and the unifa line fetch (0.8 ns) were each under a nanosecond (throwaway copies without
+them). Kept: rows whose only signal is a load (or smimm, `layout.PLAIN_SIGNALS`) take the plain
+copy (35 of the 39 rows): ldunifa 18.0-18.4 -> 15.2, fadd+fmul+ldunifa 29.6-30.4 -> 26.1-26.6,
+a TMU load with its ldtmu 36.8-38.7 -> 34.3-36.0, fadd+fmul the same, nop 9.4-10.1 -> 10.7-10.9
+(2 alternating runs); sgemm 1024 (benchmarks/emulator_speed.py side by side, 6 runs, M/s,
+median (range)): 30.9 (29.8-31.2) -> 31.2 (30.2-32.7), faster in 4; with the loads' work under
+one test (the final form) 29.8 (20.5-31.1) -> 30.7 (29.0-31.5), faster in 4; two rounds of 8
+alternating sgemm-only runs 28.6 -> 29.6 and 28.2 -> 28.2: a gain of 0-3%, at the noise level of
+this shared host; TMU-heavy 34.4-34.6 -> 35.6-36.4 (medians of 6, two rounds); dense ALU within
+the noise (300,000 iterations, 4 runs: 44.6 -> 48.0); cold compile unchanged (19.2/17.9 ->
+18.2/19.1 s CPU, 2 alternating pairs). Also kept, each within the noise
+alone (4 alternating sgemm runs): ldtmu's FIFO row copied straight into its register (not through
+a scratch row) when the instruction writes no TMU register, `tmu.count_lines` without a lane scan
+for one line, `memory_model.cal_book`'s window slide without a division when it slides by at
+most a window.
 """
 
 from __future__ import annotations

@@ -74,8 +74,8 @@ DST_NONE = -1  # P_ADST/P_MDST/P_SDST: no destination (none, or the magic nop)
 DST_PERIPHERAL = -2  # P_ADST/P_MDST: a TMU register, written by destinations.write_dest
 FAST_NO = 0  # P_FAST: the general path (machine.issue.step) issues it
 FAST_SHAPE = 1  # P_FAST: a fast-path shape (program.fast_path_shape)
-FAST_PLAIN = 2  # P_FAST: a fast-path shape without signals (but smimm), conditions, flag
-# updates or TMU writes (program.plain_shape): the fast path's copy for it skips their checks
+FAST_PLAIN = 2  # P_FAST: a fast-path shape without conditions, flag updates, TMU writes or
+# signals other than PLAIN_SIGNALS (program.fast_kind): the fast path's copy for it skips their checks
 
 K_INVALID = 0
 K_ALU = 1
@@ -94,6 +94,10 @@ SIG_UCB = 512
 SIG_ROT = 1024
 SIG_WRTMUC = 2048
 SIG_SMIMM = 4096
+#: the signals that load a value the fast path handles (uniforms, a TMU result)
+SIG_LOADS = SIG_LDUNIF | SIG_LDUNIFA | SIG_LDUNIFRF | SIG_LDUNIFARF | SIG_LDTMU
+#: the signals a FAST_PLAIN row may carry: the small immediate and the loads
+PLAIN_SIGNALS = SIG_SMIMM | SIG_LOADS
 
 SIGNAL_BITS = {
     "thrsw": SIG_THRSW, "ldunif": SIG_LDUNIF, "ldunifa": SIG_LDUNIFA, "ldunifrf": SIG_LDUNIFRF,

@@ -112,7 +112,8 @@ FAST_PERIPHERALS = frozenset(encoding.MAGIC_ADDRESSES[n] for n in ("tmud", "tmua
 _FAST_MAGIC_DESTS = frozenset(encoding.MAGIC_ACCUMULATORS - {5}) | {encoding.WADDR_NOP} | FAST_PERIPHERALS
 
 _FAST_SIGNALS = frozenset({"ldunif", "ldunifa", "ldunifrf", "ldunifarf", "ldtmu", "smimm", "rot"})
-_LOADS = frozenset({"ldunif", "ldunifa", "ldunifrf", "ldunifarf", "ldtmu"})
+#: the load signals (`layout.SIG_LOADS`), by name
+_LOADS = frozenset(name for name, bit in L.SIGNAL_BITS.items() if bit & L.SIG_LOADS)
 
 
 def fast_path_shape(instr: AluInstruction) -> bool:
@@ -147,14 +148,15 @@ def fast_kind(instr: AluInstruction, row: np.ndarray) -> int:
     """`layout.FAST_PLAIN`, `FAST_SHAPE` or `FAST_NO` for an ALU instruction whose fast-path
     columns are filled (`fast_columns`).
 
-    Plain: a fast-path shape with no signal but smimm, no condition, no flag push or update
-    and no TMU register written; `machine.issue.fast_step` has a copy compiled for these
-    without the checks and effects they cannot need (over half of sgemm's inner loop).
+    Plain: a fast-path shape with no signal but smimm and the loads (`layout.PLAIN_SIGNALS`),
+    no condition, no flag push or update and no TMU register written;
+    `machine.issue.fast_step` has a copy compiled for these without the checks and effects
+    they cannot need (35 of the 39 fast-path rows of sgemm's inner loop).
     """
     if not fast_path_shape(instr):
         return L.FAST_NO
     plain = (
-        row[L.P_SIG] & ~L.SIG_SMIMM == 0
+        row[L.P_SIG] & ~L.PLAIN_SIGNALS == 0
         and row[L.P_ACOND] == 0
         and row[L.P_MCOND] == 0
         and row[L.P_APF] == row[L.P_AUF] == row[L.P_MPF] == row[L.P_MUF] == 0
@@ -188,11 +190,10 @@ def fast_columns(row: np.ndarray) -> None:
             acc_reads |= 1 << (srow - L.R_ACC)
         high |= 32 <= srow < L.R_ACC
     row[L.P_ACC_READS] = acc_reads
-    loads = L.SIG_LDUNIF | L.SIG_LDUNIFA | L.SIG_LDUNIFRF | L.SIG_LDUNIFARF | L.SIG_LDTMU
-    sdst = L.DST_NONE
+    sdst = L.DST_NONE  # only a load signal has a destination (machine.issue.fast_step relies on it)
     if row[L.P_SIG] & (L.SIG_LDUNIF | L.SIG_LDUNIFA):
         sdst = L.R_ACC + 5  # r5
-    elif row[L.P_SIG] & loads:
+    elif row[L.P_SIG] & L.SIG_LOADS:
         sdst = _dest_row(int(row[L.P_SIGADDR]), int(row[L.P_SIGMAGIC]))
     adst = _dest_row(int(row[L.P_AW]), int(row[L.P_AM]))
     mdst = _dest_row(int(row[L.P_MW]), int(row[L.P_MM]))

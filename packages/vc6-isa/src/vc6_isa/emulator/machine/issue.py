@@ -49,6 +49,7 @@ from ..layout import (
     SIG_LDUNIFA,
     SIG_LDUNIFARF,
     SIG_LDUNIFRF,
+    SIG_LOADS,
     SIG_ROT,
     SIG_THRSW,
     T_BR_AGE,
@@ -262,8 +263,10 @@ def fast_step(m, slot, pc, sc, plain, q, four):
 
     `plain` (a constant at each call, so LLVM compiles one copy of this function for each
     value): the row is `layout.FAST_PLAIN` (program.fast_kind), and the copy for it leaves out
-    the checks and effects of signals, conditions, flag updates and TMU writes, which such an
-    instruction has none of.
+    the checks and effects of conditions, flag updates, TMU writes and `rot`, which such an
+    instruction has none of. Its signals are at most the loads (`layout.PLAIN_SIGNALS`:
+    ldunif, ldunifa, ldtmu, their rf forms); measured (issue 13), the other copy's checks cost
+    ~5 ns per instruction, and 13 of sgemm's 17 non-plain inner-loop rows had only a load.
 
     `q`: the thread's QPU; `four`: whether the job runs 4 threads per QPU (both constant over a
     stretch, read once by :func:`fast_run`, as are the delay slots that keep a thread off the
@@ -285,17 +288,17 @@ def fast_step(m, slot, pc, sc, plain, q, four):
         return -1
     if prog[pc, P_HIGH_RF] != 0 and four:
         return -1
-    sig = 0
+    sig = prog[pc, P_SIG]
     acond = 0
     mcond = 0
     uaddr = -1
     ureg = -1  # the BO holding the uniform word
     if not plain:
-        sig = prog[pc, P_SIG]
         acond = prog[pc, P_ACOND]
         mcond = prog[pc, P_MCOND]
         if (acond != 0 or mcond != 0) and (valid & V_FLAGS) == 0:
             return -1
+    if (sig & SIG_LOADS) != 0:  # one test for the rows without a load (most plain rows)
         if (sig & (SIG_LDUNIF | SIG_LDUNIFRF)) != 0:
             uaddr = ts[slot, T_UNIF]
         elif (sig & (SIG_LDUNIFA | SIG_LDUNIFARF)) != 0:
@@ -310,8 +313,8 @@ def fast_step(m, slot, pc, sc, plain, q, four):
             return -1
         if (sig & SIG_LDTMU) != 0 and ts[slot, T_FIFO_COUNT] == 0:
             return -1
-        if (sig & SIG_ROT) != 0 and jp[J_STRICT] != 0 and rot_hazard(slot, pc, prog, ts)[0] != 0:
-            return -1
+    if not plain and (sig & SIG_ROT) != 0 and jp[J_STRICT] != 0 and rot_hazard(slot, pc, prog, ts)[0] != 0:
+        return -1
     # ---- from here on nothing can fail except the cycle budget, checked where step does
     begin_issue(m, slot, q)
     # Written out per operand and per ALU here and below: the machine is compiled without LLVM's
@@ -321,7 +324,7 @@ def fast_step(m, slot, pc, sc, plain, q, four):
     fast_operand(slot, prog[pc, P_SRC + 1], imm, regs, sc, 1)
     fast_operand(slot, prog[pc, P_SRC + 2], imm, regs, sc, 2)
     fast_operand(slot, prog[pc, P_SRC + 3], imm, regs, sc, 3)
-    if (sig & SIG_ROT) != 0:
+    if not plain and (sig & SIG_ROT) != 0:
         rotate_mul_operands(slot, pc, prog, regs, sc)
     adst = prog[pc, P_ADST]
     mdst = prog[pc, P_MDST]
@@ -339,39 +342,47 @@ def fast_step(m, slot, pc, sc, plain, q, four):
     if mop != M_NOP:
         mul_alu(mop, prog[pc, P_MAU], prog[pc, P_MBU], sc, 2, 3, 5, 7, 16)
     u = 0
-    if uaddr >= 0:
-        u = uniform_in(ureg, uaddr, hosts, bases)
-        if (sig & (SIG_LDUNIF | SIG_LDUNIFRF)) != 0:
-            consumed_uniform(slot, uaddr, ts, gs)
-        else:
-            # as exec_alu: a new line of the unifa stream is fetched (the thread stalls) before
-            # the ldtmu below waits
-            line = uaddr >> jp[J_LINE_SHIFT]
-            if line != ts[slot, T_UNIFA_LINE]:
-                unifa_line_fetch(slot, line, ts, m.qs, jp, m.fp)
-            ts[slot, T_UNIFA] = uaddr + 4
+    # a TMU write of this instruction (at most one: program.static_hazard, 13.1 rule 1)
+    tmu_write = not plain and (adst == DST_PERIPHERAL or mdst == DST_PERIPHERAL)
     head = -1
-    if (sig & SIG_LDTMU) != 0:
-        # the result is read now (as by exec_alu): a TMU write below may reuse its FIFO row
-        head = pop_tmu_result(m, slot, q)
-        copy_row(sc[12], m.fifo[slot, head])
+    sdst = DST_NONE  # the signal's destination: only a load has one
+    if (sig & SIG_LOADS) != 0:
+        sdst = prog[pc, P_SDST]
+        if uaddr >= 0:
+            u = uniform_in(ureg, uaddr, hosts, bases)
+            if (sig & (SIG_LDUNIF | SIG_LDUNIFRF)) != 0:
+                consumed_uniform(slot, uaddr, ts, gs)
+            else:
+                # as exec_alu: a new line of the unifa stream is fetched (the thread stalls)
+                # before the ldtmu below waits
+                line = uaddr >> jp[J_LINE_SHIFT]
+                if line != ts[slot, T_UNIFA_LINE]:
+                    unifa_line_fetch(slot, line, ts, m.qs, jp, m.fp)
+                ts[slot, T_UNIFA] = uaddr + 4
+        if (sig & SIG_LDTMU) != 0:
+            head = pop_tmu_result(m, slot, q)
+            if tmu_write:
+                # the result is read now (as by exec_alu): the TMU write below may reuse its
+                # FIFO row
+                copy_row(sc[12], m.fifo[slot, head])
     if not plain and update_flags(m, slot, pc, sc):
         valid |= V_FLAGS
     # the results in exec_alu's order (add, then mul): a TMU write's events leave the same state
     fast_result(m, slot, 0, adst, acond, sc, plain)
-    if not plain and (adst == DST_PERIPHERAL or mdst == DST_PERIPHERAL):
-        # one call site of the general path's writer (its inlined copies cost compile time): an
-        # instruction writes at most one TMU register (program.static_hazard, 13.1 rule 1)
+    if tmu_write:
+        # one call site of the general path's writer (its inlined copies cost compile time)
         which = 0 if adst == DST_PERIPHERAL else 1
         ts[slot, T_VALID] = valid | acc_bit(adst)
         ev = write_dest(m, slot, pc, prog[pc, P_AW if which == 0 else P_MW], 1, sc, 4 + which, 10 + which, True)
         if ev != 0:
             return ev
     fast_result(m, slot, 1, mdst, mcond, sc, plain)
-    sdst = DST_NONE if plain else prog[pc, P_SDST]
     if sdst != DST_NONE:  # the signal's load
-        if head >= 0:
+        if head >= 0 and tmu_write:
             copy_row(regs[slot, sdst], sc[12])
+        elif head >= 0:
+            # straight from the FIFO row (one row copy less): nothing has written it since the pop
+            copy_row(regs[slot, sdst], m.fifo[slot, head])
         else:
             fill_row(regs[slot, sdst], u)
     # the accumulators written (P_WACC, from program.fast_columns) are defined from now on

@@ -72,7 +72,10 @@ def cal_book(fp, jp, res, t, demand):
             while k < stop:
                 s = cal_slot(k, n, mask)
                 fp[off + s] = bsz
-                fp[nxt + s] = k + n * ((newbase - k + n - 1) // n)
+                # the first bucket at or past newbase in k's slot: k + n when the window slides
+                # by at most n (the common case, without the division of the general formula)
+                d = newbase - k
+                fp[nxt + s] = k + n if d <= n else k + n * ((d + n - 1) // n)
                 k += 1
             base = newbase
             fp[F_CAL_BASE + res] = base

@@ -233,12 +233,15 @@ def count_lines(m, slot, sc, arow, reads, span):
     nlines = 0
     misses = 0
     if (hi >> shift) - (lo >> shift) <= 1:
-        first = np.int64(0)
-        for i in range(16):
-            if lanes[slot, L_ACT, i] != 0:
-                first = np.int64(sc[arow, i]) >> shift
-                break
+        # on one line every active lane is on the lowest's; on two, the first active lane's
+        # line is looked up first
         nlines = 1 if (hi >> shift) == (lo >> shift) else 2
+        first = lo >> shift
+        if nlines == 2:
+            for i in range(16):
+                if lanes[slot, L_ACT, i] != 0:
+                    first = np.int64(sc[arow, i]) >> shift
+                    break
         if reads:
             misses += 0 if l2_access(fp, jp, first) else 1
             if nlines == 2:
