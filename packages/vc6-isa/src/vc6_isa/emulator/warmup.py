@@ -18,10 +18,10 @@ from .jit import JIT_ENABLED, compile_level
 __all__ = ["COMPILE_SECONDS", "ENTRY", "PROFILED_ENTRY", "compiled", "warm_up"]
 
 #: Typical wall time of the one-time compile, only used to tell the user roughly how long to
-#: expect. Measured at the end of session 5 (issue 13): 16.5-18.4 s of CPU for the compile alone
-#: in alternating pairs, 19.6-22.9 s wall for "compiled the emulator in" in fresh clones on a
-#: shared 2-core x86-64 host (load ~1.8).
-COMPILE_SECONDS = 20.0
+#: expect. Measured in session 6 (issue 13): "compiled the emulator in" 14.2, 15.5 and 16.3 s in
+#: fresh clones on a shared 2-core x86-64 host (load ~1.0); 14.9-22.0 s of CPU for the compile
+#: alone in alternating pairs.
+COMPILE_SECONDS = 15.0
 
 #: The machine's entry point: the function whose compiled code every job runs.
 ENTRY = "run"
