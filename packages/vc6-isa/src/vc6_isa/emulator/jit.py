@@ -491,14 +491,21 @@ if _numba is not None:
             return [pm]
 
     class _MachineLower(_Lower):
-        """numba's lowering of a machine function, `noinline` for those of `jit_out_of_line`.
-        The attribute is set here, while the function is built: `lower` hands the finished
-        module to LLVM as text, so an attribute added afterwards is lost."""
+        """numba's lowering of a machine function, `noinline` and without jump tables for those
+        of `jit_out_of_line`. The attributes are set here, while the function is built: `lower`
+        hands the finished module to LLVM as text, so an attribute added afterwards is lost.
+
+        No jump tables: LLVM lowers the op dispatch of `ops.add_alu`/`mul_alu` (one copy each)
+        to a table jump whose target a stream of alternating ops mispredicts (the samples pile
+        up at the first instruction of each op's loop); as a tree of compares it does not (see
+        `jit_out_of_line`). llvmlite only knows LLVM's keyword attributes, so the string
+        attribute goes into the set past its check (the set is written out as it stands)."""
 
         def pre_lower(self):
             super().pre_lower()
             if self.func_ir.func_id.func in _OUT_OF_LINE:
                 self.function.attributes.add("noinline")
+                set.add(self.function.attributes, '"no-jump-tables"="true"')
 
     @_register_pass(mutates_CFG=False, analysis_only=True)
     class _LinkOnlyLowering(_LoweringPass):
