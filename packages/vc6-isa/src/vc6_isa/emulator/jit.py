@@ -63,8 +63,8 @@ with pdb or to check that results do not depend on the compiler.
   of `add_alu`'s samples on the first instruction of the two ops' loops, 26% with shl alone);
   the out-of-line functions are now compiled without jump tables (`_MachineLower`): side by
   side with integ (3 alternating runs, medians) shl/and 23.7 -> 16.5 ns, shl/and to file
-  registers 24.3 -> 17.1, other shapes within the noise (add+mul24, through `step`, 70.6 ->
-  72.8?); sgemm 1024 2.87 -> 2.75 s (medians of 5, ranges 2.67-2.94 / 2.73-3.02); cold compile
+  registers 24.3 -> 17.1, the other shapes within the noise except perhaps add+mul24 (through
+  `step`: 70.6 -> 72.8, +3%); sgemm 1024 2.87 -> 2.75 s (medians of 5, ranges 2.67-2.94 / 2.73-3.02); cold compile
   17.9 -> 18.5 s CPU (medians of 4 alternating pairs, ranges 17.1-23.0 / 16.6-20.9); cycles identical.
 
 `error_model="numpy"`: integer/float division follows numpy (no Python exception checks in the
