@@ -58,14 +58,12 @@ with pdb or to check that results do not depend on the compiler.
   store 60 -> 100 ns; after: -0.1 s); a cheaper per-function pipeline (SROA, instcombine,
   simplifycfg: the final optimisation grew more, +0.7 s); no cheap pre-pass; code generation at
   other levels (level 0: -1.7 s but fast register allocation for all the machine); `mul_alu`
-  inlined again (+1 s compile over 3 pairs, dense ALU no faster). The shl/and regression was
-  the one copy's op dispatch, a table jump that alternating ops mispredict (perf by address: 53%
-  of `add_alu`'s samples on the first instruction of the two ops' loops, 26% with shl alone);
-  the out-of-line functions are now compiled without jump tables (`_MachineLower`): side by
-  side with integ (3 alternating runs, medians) shl/and 23.7 -> 16.5 ns, shl/and to file
-  registers 24.3 -> 17.1, the other shapes within the noise except perhaps add+mul24 (through
-  `step`: 70.6 -> 72.8, +3%); sgemm 1024 2.87 -> 2.75 s (medians of 5, ranges 2.67-2.94 / 2.73-3.02); cold compile
-  17.9 -> 18.5 s CPU (medians of 4 alternating pairs, ranges 17.1-23.0 / 16.6-20.9); cycles identical.
+  inlined again (+1 s compile over 3 pairs, dense ALU no faster). shl/and's +28% was that one
+  copy's op dispatch: a table jump, mispredicted by alternating ops (53% of `add_alu`'s perf
+  samples on the two ops' first instructions; 26% for shl alone). Out-of-line functions now have
+  no jump tables (`_MachineLower`); against integ (medians): shl/and 23.7 -> 16.5 ns (3 runs),
+  other shapes the same but add+mul24 70.6 -> 72.8 (`step`), sgemm 1024 2.87 -> 2.75 s (5 runs),
+  cold compile 17.9 -> 18.5 s CPU (4 pairs, ranges 17.1-23.0 / 16.6-20.9), cycles identical.
 
 `error_model="numpy"`: integer/float division follows numpy (no Python exception checks in the
 compiled code); the emulator's code never divides by zero on purpose.
