@@ -69,6 +69,7 @@ SHAPES = {
     "add": lambda k: add(rf[32 + k % 16], r0, rf[32 + k % 16]),
     "add+mul24": lambda k: add(rf[32 + k % 16], r0, rf[32 + k % 16]).umul24(r1, r2, rf[24]),
     "shl/and": lambda k: shl(r1, r2, r3) if k % 2 else band(r1, r2, rf[24]),
+    "shl/and to rf": lambda k: shl(rf[32 + k % 16], r2, r3) if k % 2 else band(rf[32 + k % 16], r2, rf[24]),
     "and": lambda k: band(rf[32 + k % 16], r2, rf[24]),
     "shl": lambda k: shl(rf[32 + k % 16], r2, r3),
     "fadd+mov": lambda k: fadd(rf[32 + k % 16], r0, rf[32 + k % 16]).mov(r1, r2),

@@ -58,7 +58,12 @@ with pdb or to check that results do not depend on the compiler.
   store 60 -> 100 ns; after: -0.1 s); a cheaper per-function pipeline (SROA, instcombine,
   simplifycfg: the final optimisation grew more, +0.7 s); no cheap pre-pass; code generation at
   other levels (level 0: -1.7 s but fast register allocation for all the machine); `mul_alu`
-  inlined again (+1 s compile over 3 pairs, dense ALU no faster).
+  inlined again (+1 s compile over 3 pairs, dense ALU no faster). shl/and's +28% was that one
+  copy's op dispatch: a table jump, mispredicted by alternating ops (53% of `add_alu`'s perf
+  samples on the two ops' first instructions; 26% for shl alone). Out-of-line functions now have
+  no jump tables (`_MachineLower`); against integ (medians): shl/and 23.7 -> 16.5 ns (3 runs),
+  other shapes the same but add+mul24 70.6 -> 72.8 (`step`), sgemm 1024 2.87 -> 2.75 s (5 runs),
+  cold compile 17.9 -> 18.5 s CPU (4 pairs, ranges 17.1-23.0 / 16.6-20.9), cycles identical.
 
 `error_model="numpy"`: integer/float division follows numpy (no Python exception checks in the
 compiled code); the emulator's code never divides by zero on purpose.
@@ -491,14 +496,21 @@ if _numba is not None:
             return [pm]
 
     class _MachineLower(_Lower):
-        """numba's lowering of a machine function, `noinline` for those of `jit_out_of_line`.
-        The attribute is set here, while the function is built: `lower` hands the finished
-        module to LLVM as text, so an attribute added afterwards is lost."""
+        """numba's lowering of a machine function, `noinline` and without jump tables for those
+        of `jit_out_of_line`. The attributes are set here, while the function is built: `lower`
+        hands the finished module to LLVM as text, so an attribute added afterwards is lost.
+
+        No jump tables: LLVM lowers the op dispatch of `ops.add_alu`/`mul_alu` (one copy each)
+        to a table jump whose target a stream of alternating ops mispredicts (the samples pile
+        up at the first instruction of each op's loop); as a tree of compares it does not (see
+        `jit_out_of_line`). llvmlite only knows LLVM's keyword attributes, so the string
+        attribute goes into the set past its check (the set is written out as it stands)."""
 
         def pre_lower(self):
             super().pre_lower()
             if self.func_ir.func_id.func in _OUT_OF_LINE:
                 self.function.attributes.add("noinline")
+                set.add(self.function.attributes, '"no-jump-tables"="true"')
 
     @_register_pass(mutates_CFG=False, analysis_only=True)
     class _LinkOnlyLowering(_LoweringPass):
