@@ -107,7 +107,7 @@ Per-program translation, its ceiling measured before building it (issue 13; thro
 the machine, sgemm 1024 through `benchmarks/emulator_speed.py`'s `sgemm_rate`, 3 alternating
 rounds, M thread-instructions/s, median (range)). `issue.fast_step` took its row's columns as an
 argument (`prog[pc]` from the interpreter); a generated function switched on the pc over the 39
-fast-path rows of sgemm's inner loop (pc 95-134, 23 of them plain) and called `fast_step` with
+fast-path rows of sgemm's inner loop (pc 95-134, 22 of them plain) and called `fast_step` with
 each row as a constant tuple, so LLVM folded the columns, the op dispatch and the checks they
 decide. Exact (same code as the interpreter, constants folded): 24.7 (23.7-25.9) -> 26.9
 (26.1-27.2), +9%. Upper bounds, not exact: the plain rows doing only their operands, ops, results
