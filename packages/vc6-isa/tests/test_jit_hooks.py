@@ -93,10 +93,9 @@ def _second_row_at(rows, i):
     return rows[1][i]
 
 
-@needs_numba
-def test_the_entry_keeps_its_machine_functions_private_and_they_lose_their_unused_arguments():
-    """`_EntryLibrary` makes every function linked into the entry `internal`, so LLVM drops the
-    arguments an out-of-line function does not use (numba passes each field of each array)."""
+def _entry_with_an_out_of_line_callee():
+    """An entry calling one `jit_out_of_line` function twice, compiled: (library, the callee's
+    function in the library's final module, every function the library defines)."""
     callee = jit.jit_out_of_line(_second_row_at)
 
     def entry(rows, i):
@@ -108,8 +107,27 @@ def test_the_entry_keeps_its_machine_functions_private_and_they_lose_their_unuse
     (library,) = [result.library for result in compiled.overloads.values()]
     defined = [f for f in library._final_module.functions if not f.is_declaration]
     (kept,) = [f for f in defined if "_second_row_at" in f.name]  # out of line: not inlined
+    return library, kept, defined
+
+
+@needs_numba
+def test_the_entry_keeps_its_machine_functions_private_and_they_lose_their_unused_arguments():
+    """`_EntryLibrary` makes every function linked into the entry `internal`, so LLVM drops the
+    arguments an out-of-line function does not use (numba passes each field of each array)."""
+    library, kept, defined = _entry_with_an_out_of_line_callee()
     assert kept.linkage == ll.Linkage.internal
     # numba's convention passes the three arrays as 21 fields; the callee reads one pointer
     assert len(list(kept.arguments)) < 8
     own = [f for f in defined if f.name in library._own_functions]
     assert own and all(f.linkage != ll.Linkage.internal for f in own)
+
+
+@needs_numba
+def test_out_of_line_functions_reach_llvm_without_jump_tables():
+    """`_MachineLower` puts the string attribute past llvmlite's keyword check: it must still be
+    written into the module LLVM compiles (the ALU dispatch's table jump mispredicted
+    alternating ops, jit.py), next to `noinline`."""
+    _, kept, _ = _entry_with_an_out_of_line_callee()
+    attributes = " ".join(bytes(a).decode() for a in kept.attributes).split()  # one group string
+    assert '"no-jump-tables"="true"' in attributes
+    assert "noinline" in attributes
