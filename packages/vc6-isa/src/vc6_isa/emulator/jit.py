@@ -6,158 +6,39 @@ leaves it plain Python otherwise, so the same source runs (slowly) without numba
 with pdb or to check that results do not depend on the compiler.
 
 - `jit_entry`: the machine's entry point (`machine.run.run`), the one function Python calls. It
-  is compiled with everything it calls into one library, cached on disk (compile_cache.py: one
-  user-wide folder per source version) and releases the GIL while it runs.
+  is compiled with everything it calls into one library (`_EntryLibrary`), cached on disk
+  (compile_cache.py: one user-wide folder per source version), and releases the GIL while it
+  runs. Before the entry's final optimisation every function linked into it becomes `internal`,
+  so LLVM drops the arguments an out-of-line call does not use; that final optimisation is
+  numba's pipeline without loop unrolling.
 - `jit_lean` (no reference counting: array arguments cost nothing per call; `jit_lean_inline` is
-  the same) and `jit` (the semantics and fp helpers): the machine's other functions. numba normally optimises every function's library with all its callees linked in
-  and generates machine code for it, and keeps a wrapper to call it from Python: a helper deep
-  in the call tree was optimised and compiled once per level above it. Here they are lowered
-  into link-only libraries (`_LinkOnlyLibrary`): LLVM IR that is optimised (inlined across
-  functions) and compiled once, inside the entry's build. A call from Python (tests call the
-  semantics) compiles and caches an ordinary copy of the function.
+  the same) and `jit` (the semantics and fp helpers): the machine's other functions, lowered
+  into link-only libraries (`_LinkOnlyLibrary`): LLVM IR optimised and compiled once, inside the
+  entry's build, instead of once per level of the call tree above them as numba would. They are
+  marked `forceinline` (LLVM's `alwaysinline`): numba's call convention makes a call expensive.
+  A call from Python (tests call the semantics) compiles and caches an ordinary copy.
+- `jit_out_of_line`: a function LLVM keeps as one called function (`noinline`, and no jump
+  tables: an alternating op dispatch mispredicts a table jump), such as the general issue path
+  (`issue.step`) and each ALU's op dispatch.
 - Every decorator types calls with plain argument types (`_Dispatcher`): numba would compile a
   function again for each literal constant its callers pass.
-- `jit` and `jit_lean` functions are marked `forceinline` (LLVM's `alwaysinline`): LLVM inlines
-  them into their callers, which numba's call convention (every array argument passed as a
-  struct of seven fields, a status code per call) otherwise makes expensive and which LLVM's
-  own heuristics at level 1 mostly declined. Measured (benchmarks/emulator_speed.py, CPU time):
-  dense ALU 5.8 -> 9.3 M thread-instructions/s, TMU-heavy 5.0 -> 12.0, sgemm 1024 19 -> 10.7 s,
-  for 5-6 s more compile. numba's own inlining (`inline="always"`, which types every inlined
-  copy again) is then not needed: `jit_lean_inline` is `jit_lean`.
-- `jit_out_of_line`: a machine function LLVM keeps as one called function (`noinline`), for the
-  general issue path (`issue.step`), which the fast path now leaves for only ~0.3% of sgemm's
-  instructions. Measured side by side (two pairs, CPU): cold compile 23.3/25.1 -> 20.9/22.5 s,
-  sgemm 1024 3.54/3.84 -> 3.43/3.75 s. (Until `_MachineLower`, the `noinline` was added after
-  numba had handed the function to LLVM and was lost; LLVM kept `step` out of line by its own
-  choice. Now applied: the same machine code.) Re-measured with `noinline` applied (cold compile
-  of `vc6-bench sgemm --size 64`, CPU, 8 alternating pairs; sgemm 1024 from
-  benchmarks/emulator_speed.py side by side): `threads.start_batch`, `fill_free_slots`,
-  `switch_out` and `end_thread` out of line: 20.73 -> 20.75 s mean (no saving), sgemm 1024 not
-  slower (3 runs): dropped. The general path's copy of `write_dest` (and with it the TMU lookup)
-  out of line behind a wrapper, the fast path's copy still inlined: 20.70 -> 20.04 s (lower in
-  7 of 8 pairs), but sgemm 1024 2.75 -> 2.82 s median of 10 (+2.5%; best 2.57 -> 2.64): dropped. `optsize` or `minsize` on `step` as well: 0.3 s / 1.0 s less LLVM time, but the
-  add+mul24 shape of benchmarks/emulator_shapes.py (through `step`) took 102.7 / 106.0 ns per
-  thread-instruction instead of 94.6 (best of 5 alternating runs each): dropped.
-- Out-of-line calls are cheap since `_EntryLibrary` makes the functions linked into the entry
-  `internal`: LLVM drops the arguments they do not use and carries constant ones in (`step`
-  196 -> 42 arguments; the add+mul24 shape through `step` 96 -> 76 ns). That let the two ALUs'
-  dispatch (`ops.add_alu`/`mul_alu`: ~50 vectorised lane loops each, inlined three times, in
-  both copies of `fast_step` and in `step`) become one copy each, their lane loops over
-  `lanes.scratch_row` views at the callers' constant rows (through `sc[k, i]` the rows depended
-  on `sc`'s shape, which LLVM does not see as constant there: mov/and +50%, shl/and +21%; a flat
-  `sc.reshape` view: float ops 2x slower), and `tmu.tmu_lookup` one copy (on its own no
-  measurable saving). Cold compile 22.6 -> 16.8 s CPU (median of 6 alternating pairs; the
-  entry's final optimisation and code generation 6.2 -> 2.3 s); side by side (medians):
-  sgemm 1024 2.78 -> 2.63 s (6 runs), TMU-heavy 26.4 -> 31.3 M thread-instructions/s, dense
-  ALU 47.8 -> 45.2 M/s (-5%, 5 runs of 100,000 iterations); per instruction
-  (benchmarks/emulator_shapes.py) most shapes 0-12% faster, shl and and alternating 18 -> 23 ns
-  (+28%; each alone as fast); cycles identical. Measured and
-  dropped (LLVM time on the entry's dumped module, 2+ alternating runs): no loop vectoriser
-  (-2.8 s, sgemm 1024 +50%); `step` with `noimplicitfloat` (no vectoriser there: -0.7 s before
-  the change above, nothing after); `write_dest` out of line everywhere (before: -1.4 s, tmu
-  store 60 -> 100 ns; after: -0.1 s); a cheaper per-function pipeline (SROA, instcombine,
-  simplifycfg: the final optimisation grew more, +0.7 s); no cheap pre-pass; code generation at
-  other levels (level 0: -1.7 s but fast register allocation for all the machine); `mul_alu`
-  inlined again (+1 s compile over 3 pairs, dense ALU no faster). shl/and's +28% was that one
-  copy's op dispatch: a table jump, mispredicted by alternating ops (53% of `add_alu`'s perf
-  samples on the two ops' first instructions; 26% for shl alone). Out-of-line functions now have
-  no jump tables (`_MachineLower`); against integ (medians): shl/and 23.7 -> 16.5 ns (3 runs),
-  other shapes the same but add+mul24 70.6 -> 72.8 (`step`), sgemm 1024 2.87 -> 2.75 s (5 runs),
-  cold compile 17.9 -> 18.5 s CPU (4 pairs, ranges 17.1-23.0 / 16.6-20.9), cycles identical.
 
 `error_model="numpy"`: integer/float division follows numpy (no Python exception checks in the
 compiled code); the emulator's code never divides by zero on purpose.
 
-Optimisation level: the machine is compiled at numba's LLVM level `OPT_LEVEL` (numba's default
-is 3) unless `NUMBA_OPT` is set; the executor compiles it inside `optimisation_level`, which sets
-the level for that block only (nothing is changed on import). The level cannot change results:
-numba compiles without fast-math, so LLVM keeps IEEE semantics at every level. numba reads the
-level for its optimisation passes at each compile; only its machine-code generator, built once
-per process at the first compile, keeps the level it found then.
+Optimisation level: the machine is compiled at numba's LLVM level `OPT_LEVEL` unless `NUMBA_OPT`
+is set; the executor compiles it inside `optimisation_level`, which sets the level for that block
+only (nothing is changed on import). The level cannot change results: numba compiles without
+fast-math, so LLVM keeps IEEE semantics at every level.
 
-- `jit_entry` compiles into an `_EntryLibrary`: the machine's final LLVM optimisation is numba's
-  pipeline without loop unrolling (see there). Compiles run with `_Flags` (cheaper comparisons
-  in numba's cache of typed overloads), and calls of numba's operators, builtins and overloads
-  are typed once per argument types and flags while the machine compiles
-  (`_memoised_call_type`: the same code, 4-5 s less compile); Python's collector scans its
-  oldest generation less often meanwhile (`_machine_compile`: ~2 s less), and the machine's
-  pipelines leave out two numba passes it has no use for (`_UNUSED_PASSES`: ~1 s less).
+While the machine compiles (`_machine_compile`), typed calls of numba's operators, builtins and
+overloads are remembered per argument types (`_memoised_call_type`), Python's collector scans its
+oldest generation less often, and two numba passes the machine has no use for are left out
+(`_UNUSED_PASSES`).
 
-Compile time of the machine on an empty cache (CPU seconds on a 2-core x86-64 host, the first
-emulated job; `benchmarks/emulator_speed.py` measures it, `benchmarks/emulator_compile.py` says
-where it goes): 37-39 s before the link-only libraries and the other changes above, 23 s after
-at the same run speed, 29-31 s with `forceinline`, 25-27 s without numba's inlining. Level 3
-compiles 2 s longer and runs no faster; at level 0 the machine runs 40 times slower. Then, side
-by side on a loaded host: 33-38 s before, 25-29 s with the entry's pipeline without unrolling,
-`_Flags` and the profiler's hooks moved to a second entry point (`machine.run.run_profiled`).
-Then 23-25 s -> 16.5-18.4 s (four alternating pairs, same machine code) with typed calls
-remembered, fewer full garbage collections and two numba passes left out (see above). Then
-20.6-22.6 s -> 16.5-16.8 s with the entry's functions internal and one copy of each ALU's
-dispatch (see `jit_out_of_line`). Where the ~16 s go (benchmarks/emulator_compile.py and LLVM's
-own timers): LLVM ~4.5 s (per-function optimisation 1.7, the entry's final optimisation 1.3,
-code generation 1.1, parsing 0.4), llvmlite writing the IR as text 1.7 s, numba's typing 2.2 s,
-lowering ~2.5 s and its other passes ~2.6 s (bytecode 0.9, rewrites 0.4, SSA 0.4, ...).
-Tried and dropped (measured): keeping `alu.exec_alu` as a function of its own, and `issue.step`
-while 4% of sgemm's instructions still took it (LLVM's loop passes and code generation cost more
-than in proportion to a function's size, so this saves 5-7 s, but the call cost sgemm 1024 3-6%
-and TMU-heavy code ~10%; `step` is out of line now that the fast path keeps branches); skipping numba's
-per-function optimisation before linking (the final optimisation then takes twice as long).
-
-Per-program translation, its ceiling measured before building it (issue 13; throwaway copies of
-the machine, sgemm 1024 through `benchmarks/emulator_speed.py`'s `sgemm_rate`, 3 alternating
-rounds, M thread-instructions/s, median (range)). `issue.fast_step` took its row's columns as an
-argument (`prog[pc]` from the interpreter); a generated function switched on the pc over the 39
-fast-path rows of sgemm's inner loop (pc 95-134, 22 of them plain) and called `fast_step` with
-each row as a constant tuple, so LLVM folded the columns, the op dispatch and the checks they
-decide. Exact (same code as the interpreter, constants folded): 24.7 (23.7-25.9) -> 26.9
-(26.1-27.2), +9%. Upper bounds, not exact: the plain rows doing only their operands, ops, results
-and four state updates (no checks, ages, counters, previous-write record or budget test): 32.8
-(31.6-35.2), +32%; the plain rows doing nothing but those four updates: 41.1 (38.6-41.5), +66%.
-So even free plain rows stay under 50 M/s: the data work of a plain fadd+fmul row (~10 ns:
-operand and result rows copied through `sc`, already AVX-512 code) and the TMU path are the
-larger costs, and a translation cannot remove either without a second copy of the semantics.
-Cost: the 39 rows compiled into the machine added 27-32 s CPU to the cold compile (20.5/22.4 ->
-47.4/54.5 s, two alternating pairs), ~0.75 s per translated row, because LLVM inlines each row's
-whole `fast_step` (with the op dispatch of every op) before it folds the constants: sgemm's 305
-fast-path rows would take ~4 min, the inner loop alone ~30 s, against ~0.25 s saved per sgemm
-1024. Not built (the design it would have needed: the cached entry calling per-program code
-through a function pointer taken from the program's compiled library, compiled in a thread
-while the interpreter runs the job). Part of the upper bound's gain the interpreter has without
-translation: `issue.fast_run` checks the delay slots (SFU, thread switch, thread end) and reads
-the QPU and the thread mode once per stretch instead of once per instruction: sgemm 1024 26.1
-(23.9-27.8) -> 28.8 (27.0-29.3) M/s, faster in 8 of 8 alternating pairs; TMU-heavy 24-28 ->
-32-35 M/s (2 runs); per thread-instruction (benchmarks/emulator_shapes.py, 2 runs) nop 11.5-12.9
--> 10.9-11.1 ns, fadd+fmul 23.3-24.8 -> 21.6-22.5, a TMU load with its ldtmu 41.6-42.0 ->
-37.8-38.6, a gather 86.6-89.0 -> 82.3-83.6; cold compile unchanged (21.3 and 21.3 s CPU side by
-side; 23.9/23.6/23.9 -> 21.9/25.1/22.9 in alternating pairs). Tried with it and dropped: adding the counters nothing reads during a stretch
-(instructions, busy cycles, thread-switch age) once per stretch: the same speed as adding them
-per instruction (sgemm 1024 medians 28.4 and 28.5 M/s over 6 alternating pairs, the shapes the
-same); then also the thread-end age, the issue cycles and the cycle budget once per stretch:
-sgemm 1024 28.7 -> 29.4 M/s over 10 pairs (faster in 6), dense ALU and TMU-heavy unchanged.
-
-sgemm's non-plain rows (issue 13; 17 of the inner loop's 39: 4 TMU lookups, 5 ldtmu, 8 ldunifa).
-perf over the entry's machine code (its bytes dumped at exit, samples by address): the TMU lookup
-code ~20% of the samples, of which the B gather's host load alone ~6% and the cycle model's
-bookkeeping (L2T, calendars, queue) the rest, spread thin; the unifa word's host load ~2%; the
-fast path's copies and the ops the rest. benchmarks/emulator_shapes.py, ns per
-thread-instruction: the general copy of `issue.fast_step` cost ~5 ns more than the plain one for
-the same row (every row forced onto it: nop 9.4 -> 14.8, fadd+fmul 19.7 -> 24.3), and an
-ldunifa ~9 ns over the same row without it, of which the uniform word's read, the flag update's
-checks and the unifa line fetch (0.8 ns) were each under a nanosecond (throwaway copies without
-them). Kept: rows whose only signal is a load (or smimm, `layout.PLAIN_SIGNALS`) take the plain
-copy (35 of the 39 rows): ldunifa 18.0-18.4 -> 15.2, fadd+fmul+ldunifa 29.6-30.4 -> 26.1-26.6,
-a TMU load with its ldtmu 36.8-38.7 -> 34.3-36.0, fadd+fmul the same, nop 9.4-10.1 -> 10.7-10.9
-(2 alternating runs); sgemm 1024 (benchmarks/emulator_speed.py side by side, 6 runs, M/s,
-median (range)): 30.9 (29.8-31.2) -> 31.2 (30.2-32.7), faster in 4; with the loads' work under
-one test (the final form) 29.8 (20.5-31.1) -> 30.7 (29.0-31.5), faster in 4; two rounds of 8
-alternating sgemm-only runs 28.6 -> 29.6 and 28.2 -> 28.2: a gain of 0-3%, at the noise level of
-this shared host; TMU-heavy 34.4-34.6 -> 35.6-36.4 (medians of 6, two rounds); dense ALU within
-the noise (300,000 iterations, 4 runs: 44.6 -> 48.0); cold compile unchanged (19.2/17.9 ->
-18.2/19.1 s CPU, 2 alternating pairs). Also kept, each within the noise
-alone (4 alternating sgemm runs): ldtmu's FIFO row copied straight into its register (not through
-a scratch row) when the instruction writes no TMU register, `tmu.count_lines` without a lane scan
-for one line, `memory_model.cal_book`'s window slide without a division when it slides by at
-most a window.
+Why each of these, with the figures measured for it (and the alternatives measured and dropped,
+per-program translation among them): docs/emulator-internals.md. Add there what you measure
+when you change this module or the machine's shape.
 """
 
 from __future__ import annotations

@@ -421,7 +421,7 @@ def fast_run(m, slot, limit, sc):
     It issues none while step's delay-slot countdowns run (an SFU result, a thread switch or the thread's
     end): only step changes them, so they are checked once per stretch, as is everything else a
     stretch cannot change (the QPU, the thread mode). Measured: sgemm 1024 ~10% faster than with
-    them read per instruction (issue 13; jit.py's docstring has the figures)."""
+    them read per instruction (issue 13; docs/emulator-internals.md has the figures)."""
     prog, ts = m.prog, m.ts
     if ts[slot, T_R4_CD] != 0 or ts[slot, T_THRSW_CD] != 0 or ts[slot, T_END_AGE] >= 0:
         return 0
