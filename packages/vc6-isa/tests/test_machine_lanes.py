@@ -12,9 +12,12 @@ from vc6_isa.emulator.machine.lanes import (
     copy_row,
     fill_row,
     gather_words,
+    read_words,
     scatter_words,
     scratch_row,
     select_row,
+    word_run,
+    write_words,
 )
 from vc6_isa.emulator.machine.tmu import word_address
 
@@ -164,3 +167,56 @@ def test_scatter_words_writes_the_active_lanes_in_lane_order():
                 want[word_address.py_func(int(addrs[i]), 0) // 4] = src[i]
         _scatter(mem.ctypes.data, addrs, act, src)
         assert mem.tolist() == want.tolist()
+
+
+def _run(mask, msf, addrs):
+    return word_run(mask, msf, addrs)
+
+
+def _words(mem_host, dst, src):
+    read_words(dst, mem_host + 4)
+    write_words(mem_host + 128, src)
+
+
+if JIT_ENABLED:
+    _run = numba.njit(_run)
+    _words = numba.njit(_words)
+
+
+def test_word_run_is_all_16_lanes_on_consecutive_words():
+    """True exactly when every lane's mask and MSF are set and lane i's address is lane 0's
+    + 4 i without passing 2^32: then `active_lanes` counts 16 lanes and their words are the 16
+    from lane 0's on. One changed lane (mask, MSF, address, order) or a wrap makes it False."""
+    rng = np.random.default_rng(23)
+    for trial in range(300):
+        a0 = int(rng.integers(0, 1 << 32)) if trial % 5 else 0xFFFFFFFF - 60 - int(rng.integers(-8, 8)) * 4
+        addrs = ((a0 + 4 * np.arange(16)) & 0xFFFFFFFF).astype(np.uint32)
+        mask = rng.integers(1, 3, 16, dtype=np.uint32)
+        msf = rng.integers(1, 3, 16, dtype=np.uint32)
+        change = trial % 4
+        lane = int(rng.integers(0, 16))
+        if change == 1:
+            (mask if trial % 8 == 1 else msf)[lane] = 0
+        elif change == 2:
+            addrs[lane] ^= np.uint32(1 << int(rng.integers(0, 32)))
+        elif change == 3:
+            other = (lane + 1 + int(rng.integers(0, 15))) % 16
+            addrs[lane], addrs[other] = addrs[other], addrs[lane]
+        want = bool((mask != 0).all() and (msf != 0).all() and a0 + 60 < (1 << 32)
+                    and all(int(addrs[i]) == a0 + 4 * i for i in range(16)))
+        assert _run(mask, msf, addrs) is want, (trial, change, lane, hex(a0))
+        if want:
+            act = np.zeros(16, np.uint32)
+            assert tuple(_summary(act, mask, msf, addrs, 1))[:3] == (16, a0, a0 + 60)
+
+
+def test_read_and_write_words_move_16_consecutive_words():
+    rng = np.random.default_rng(29)
+    mem = rng.integers(0, 1 << 32, 64, dtype=np.uint64).astype(np.uint32)
+    want = mem.copy()
+    src = rng.integers(0, 1 << 32, 16, dtype=np.uint64).astype(np.uint32)
+    want[32:48] = src
+    dst = np.full(20, 9, np.uint32)
+    _words(mem.ctypes.data, dst, src)
+    assert dst[:16].tolist() == mem[1:17].tolist() and dst[16:].tolist() == [9] * 4
+    assert mem.tolist() == want.tolist()

@@ -16,10 +16,15 @@ Rows are 1-D uint32 arrays of at least 16 elements, contiguous (`regs[slot, row]
 `active_lanes` does for a TMU lookup what a lane loop did in ~100 scalar instructions (per quad
 ORs, per-lane selects, four reductions; LLVM did not vectorise it): one vector each, and the
 reductions with LLVM's vector.reduce intrinsics. `gather_words` reads a lookup's words in one
-masked gather, `scatter_words` writes one word per lane in one masked scatter.
+masked gather, `scatter_words` writes one word per lane in one masked scatter. The commonest
+lookup (all 16 lanes on 16 consecutive words, as sgemm's B rows) needs neither: `word_run`
+recognises it in one vector compare, and `read_words`/`write_words` move its words in one plain
+vector load or store.
 """
 
 from __future__ import annotations
+
+import ctypes
 
 import numpy as np
 
@@ -207,7 +212,68 @@ if JIT_ENABLED:
             return types.none(host, addrs, act, src), codegen
         return None
 
+    @intrinsic
+    def word_run(typingctx, mask, msf, addrs):
+        """Whether all 16 lanes take part in a TMU lookup (every `mask` and `msf` lane set:
+        `active_lanes` then counts 16, whatever the lookup's per-pixel bit) at consecutive
+        words: addrs[i] == addrs[0] + 4 i, with no 32-bit wrap (addrs[0] + 60 < 2^32)."""
+
+        def codegen(context, builder, sig, args):
+            zero = ir.Constant(_ROW, None)
+            mask_v, msf_v, addr_v = (builder.load(_row_pointer(context, builder, sig.args[k], args[k]), align=4)
+                                     for k in range(3))
+            a0 = builder.extract_element(addr_v, ir.Constant(ir.IntType(32), 0))
+            steps = builder.add(_splat(builder, a0, _ROW), ir.Constant(_ROW, [4 * i for i in range(16)]))
+            on = builder.and_(builder.icmp_unsigned("!=", mask_v, zero), builder.icmp_unsigned("!=", msf_v, zero))
+            on = builder.and_(on, builder.icmp_unsigned("==", addr_v, steps))
+            fnty = ir.FunctionType(ir.IntType(1), [on.type])
+            every = builder.call(cgutils.get_or_insert_function(builder.module, fnty, "llvm.vector.reduce.and.v16i1"),
+                                 [on])
+            no_wrap = builder.icmp_unsigned("<=", a0, ir.Constant(ir.IntType(32), 0xFFFFFFFF - 60))
+            return builder.and_(every, no_wrap)
+
+        return (types.boolean(mask, msf, addrs), codegen) if _rows(mask, msf, addrs) else None
+
+    @intrinsic
+    def read_words(typingctx, dst, host):
+        """dst[:16] = the 16 consecutive 32-bit words at host address `host` (one vector load)."""
+
+        def codegen(context, builder, sig, args):
+            src = builder.inttoptr(context.cast(builder, args[1], sig.args[1], types.int64), _ROW.as_pointer())
+            builder.store(builder.load(src, align=4), _row_pointer(context, builder, sig.args[0], args[0]), align=4)
+            return context.get_dummy_value()
+
+        return (types.none(dst, host), codegen) if _rows(dst) and isinstance(host, types.Integer) else None
+
+    @intrinsic
+    def write_words(typingctx, host, src):
+        """The 16 words src[:16] to the consecutive 32-bit words at host address `host` (one
+        vector store)."""
+
+        def codegen(context, builder, sig, args):
+            dst = builder.inttoptr(context.cast(builder, args[0], sig.args[0], types.int64), _ROW.as_pointer())
+            builder.store(builder.load(_row_pointer(context, builder, sig.args[1], args[1]), align=4), dst, align=4)
+            return context.get_dummy_value()
+
+        return (types.none(host, src), codegen) if _rows(src) and isinstance(host, types.Integer) else None
+
 else:
+
+    def word_run(mask: np.ndarray, msf: np.ndarray, addrs: np.ndarray) -> bool:
+        """Whether all 16 lanes take part in a TMU lookup (every `mask` and `msf` lane set) at
+        consecutive words: addrs[i] == addrs[0] + 4 i, with no 32-bit wrap."""
+        a0 = int(addrs[0])
+        steps = np.arange(a0, a0 + 64, 4)
+        return bool((mask[:16] != 0).all() and (msf[:16] != 0).all() and a0 + 60 < (1 << 32)
+                    and (addrs[:16].astype(np.int64) == steps).all())
+
+    def read_words(dst: np.ndarray, host: int) -> None:
+        """dst[:16] = the 16 consecutive 32-bit words at host address `host`."""
+        dst[:16] = np.ctypeslib.as_array((ctypes.c_uint32 * 16).from_address(int(host)))
+
+    def write_words(host: int, src: np.ndarray) -> None:
+        """The 16 words src[:16] to the consecutive 32-bit words at host address `host`."""
+        np.ctypeslib.as_array((ctypes.c_uint32 * 16).from_address(int(host)))[:] = src[:16]
 
     def scatter_words(host: int, addrs: np.ndarray, act: np.ndarray, src: np.ndarray) -> None:
         """The 32-bit word src[i] to host address `host` + `tmu.word_address(addrs[i], 0)` for the

@@ -33,7 +33,15 @@ from ..layout import (
     T_WRITES,
     UNIFORM_PAGE_SHIFT,
 )
-from .lanes import active_lanes, gather_words, scatter_words
+from .lanes import (
+    active_lanes,
+    fill_row,
+    gather_words,
+    read_words,
+    scatter_words,
+    word_run,
+    write_words,
+)
 from .memory import (
     MASK32,
     find_region,
@@ -68,8 +76,16 @@ def tmu_lookup(m, slot, pc, sc, arow, mrow, cfg):
     ndata = ts[slot, T_TMU_NDATA]
     ts[slot, T_TMU_NDATA] = 0
     ts[slot, T_TMU_SEQ] = 0
-    # the lanes taking part (lanes L_ACT) and their addresses' span: lowest, highest, OR
-    nact, lo_a, hi_a, bits = active_lanes(lanes[slot, L_ACT], sc[mrow], lanes[slot, L_MSF], sc[arow], per_pixel)
+    # the lanes taking part (lanes L_ACT) and their addresses' span: lowest, highest, OR (only
+    # its two low bits are read: alignment). All 16 lanes on consecutive words (`run`, the
+    # commonest lookup) need none of active_lanes' reductions: the same values, a0 to a0 + 60.
+    run = word_run(sc[mrow], lanes[slot, L_MSF], sc[arow])
+    if run:
+        fill_row(lanes[slot, L_ACT], 1)
+        a0 = np.int64(sc[arow, 0])
+        nact, lo_a, hi_a, bits = np.int64(16), a0, a0 + 60, a0 & 3
+    else:
+        nact, lo_a, hi_a, bits = active_lanes(lanes[slot, L_ACT], sc[mrow], lanes[slot, L_MSF], sc[arow], per_pixel)
     if typ >= 2 and typ <= 4:
         nvec = typ
         esize = 4
@@ -100,7 +116,7 @@ def tmu_lookup(m, slot, pc, sc, arow, mrow, cfg):
                     return hazard(gs, H_TMU_DATA_COUNT, slot, pc, ndata)
                 n = min(ndata, nvec)
             if esize == 4:
-                ev = word_lookup(m, slot, pc, sc, arow, 0, n, strict, True, span)
+                ev = word_lookup(m, slot, pc, sc, arow, 0, n, strict, True, span, run)
                 if ev != 0:
                     return ev
             else:
@@ -143,7 +159,7 @@ def tmu_lookup(m, slot, pc, sc, arow, mrow, cfg):
             for i in range(16):
                 fifo[slot, e, i] = 0
         if op == 15 and esize == 4:
-            ev = word_lookup(m, slot, pc, sc, arow, e0, nvec, strict, False, span)
+            ev = word_lookup(m, slot, pc, sc, arow, e0, nvec, strict, False, span, run)
             if ev != 0:
                 return ev
         else:
@@ -279,7 +295,7 @@ def line_seen(act, addrs, i, line, shift):
 
 
 @jit_lean
-def word_lookup(m, slot, pc, sc, arow, row, nwords, strict, write, span):
+def word_lookup(m, slot, pc, sc, arow, row, nwords, strict, write, span, run):
     """The common lookups of :func:`tmu_lookup`, `nwords` 32-bit words per lane (1, or a vector of
     2-4 wrapping within the lane's 16 bytes): with `write`, each active lane's tmud words (lanes
     L_TMUD + k) go to its address (sc[arow]); otherwise the words at its address go to FIFO rows
@@ -288,7 +304,8 @@ def word_lookup(m, slot, pc, sc, arow, row, nwords, strict, write, span):
 
     When one BO holds every word the active lanes touch (`span`, as in `count_lines`) and no
     address is misaligned under strict checks, nothing can fail: `span_words` moves the words
-    without a per-lane BO check. Otherwise the lane loop below meets the events in lane order.
+    without a per-lane BO check (`run`: all 16 lanes on consecutive words, `lanes.word_run`).
+    Otherwise the lane loop below meets the events in lane order.
     """
     lanes, fifo, hosts, bases, sizes, gs = m.lanes, m.fifo, m.hosts, m.bases, m.sizes, m.gs
     nact, lo_a, hi_a, bits = span
@@ -298,7 +315,7 @@ def word_lookup(m, slot, pc, sc, arow, row, nwords, strict, write, span):
         first = lo_a & ~wrap
         end = (hi_a & ~wrap) + wrap + 1
         r = find_region(first, end - first, bases, sizes)
-        if r >= 0 and span_words(m, slot, sc, arow, row, nwords, write, r, first, end):
+        if r >= 0 and span_words(m, slot, sc, arow, row, nwords, write, r, first, end, run):
             return 0
     r = -1
     lo = end = nxt = np.int64(0)
@@ -323,9 +340,12 @@ def word_lookup(m, slot, pc, sc, arow, row, nwords, strict, write, span):
 
 
 @jit_lean
-def span_words(m, slot, sc, arow, row, nwords, write, r, first, end):
+def span_words(m, slot, sc, arow, row, nwords, write, r, first, end, run):
     """`word_lookup`'s words when BO `r` holds all of [first, end), every byte the active lanes
-    can touch: the same values in the same order, without a per-lane BO check. Returns False,
+    can touch: the same values in the same order, without a per-lane BO check. Single words of
+    all 16 lanes at consecutive addresses (`run`) are the 16 words from `first` on: one vector
+    load or store instead of a gather or scatter (distinct words: the lane order of a scatter
+    cannot matter). Returns False,
     having done nothing, for a write whose bytes span more than two of the pages that
     `keep_old_page` copies aside (then the per-lane loop copies exactly the pages written)."""
     lanes, fifo, hosts, bases, sizes = m.lanes, m.fifo, m.hosts, m.bases, m.sizes
@@ -339,6 +359,9 @@ def span_words(m, slot, sc, arow, row, nwords, write, r, first, end):
         keep_old_page(r, p0 << UNIFORM_PAGE_SHIFT, hosts, bases, sizes)
         if p1 != p0:
             keep_old_page(r, p1 << UNIFORM_PAGE_SHIFT, hosts, bases, sizes)
+        if nwords == 1 and run:
+            write_words(host + first, lanes[slot, L_TMUD])
+            return True
         if nwords == 1:
             scatter_words(host, sc[arow], lanes[slot, L_ACT], lanes[slot, L_TMUD])
             return True
@@ -350,6 +373,9 @@ def span_words(m, slot, sc, arow, row, nwords, write, r, first, end):
             a = np.int64(sc[arow, i])
             for k in range(nwords):
                 poke32(host + word_address(a, k), lanes[slot, L_TMUD + k, i])
+        return True
+    if nwords == 1 and run:
+        read_words(fifo[slot, row], host + first)
         return True
     for k in range(nwords):
         gather_words(fifo[slot, (row + k) % FIFO_CAP], host, sc[arow], lanes[slot, L_ACT], k)
