@@ -495,9 +495,25 @@ def _loop_around(st: _Job, pc: int) -> str:
     return f"in the loop pc {target}..{b + 3}: `{branch}` at pc {b} jumps back to pc {target}"
 
 
+#: Where the machine's arrays of 16-lane rows start: on a 64-byte boundary, so that no 64-byte
+#: row straddles two cache lines (numpy's own allocations start on 16 bytes, numba's on 32).
+ROW_ALIGN = 64
+
+
+def _rows(shape: tuple[int, ...]) -> np.ndarray:
+    """np.zeros(shape, np.uint32) starting on a `ROW_ALIGN`-byte boundary: arrays whose last axis
+    is a row of 16 lanes, which the machine loads and stores whole (one 64-byte vector move;
+    a row across two cache lines is a split access, and a split store is not forwarded to the
+    next instruction's load of the row: docs/emulator-internals.md has the figures)."""
+    size = int(np.prod(shape)) * 4
+    buf = np.zeros(size + ROW_ALIGN, np.uint8)
+    start = -buf.ctypes.data % ROW_ALIGN
+    return buf[start : start + size].view(np.uint32).reshape(shape)
+
+
 def _initial_registers(nslots: int) -> np.ndarray:
     """Register rows of every slot; the accumulators start as a recognisable undefined value."""
-    regs = np.zeros((nslots, L.R_NROWS, 16), np.uint32)
+    regs = _rows((nslots, L.R_NROWS, 16))
     regs[:, L.R_ACC :] = UNDEFINED_ACCUMULATOR
     return regs
 
@@ -677,13 +693,14 @@ class Executor:
             m=Machine(
                 prog=prog.table,
                 regs=_initial_registers(nslots),
-                lanes=np.zeros((nslots, L.L_NROWS, 16), np.uint32),
+                lanes=_rows((nslots, L.L_NROWS, 16)),
                 ts=ts,
                 qs=qs,
                 gs=gs,
                 jp=jp,
                 fp=fp,
-                fifo=np.zeros((nslots, L.FIFO_CAP, 16), np.uint32),
+                fifo=_rows((nslots, L.FIFO_CAP, 16)),
+                sc=_rows((16, 16)),
                 fifo_ready=np.zeros((nslots, L.FIFO_CAP), np.int64),
                 bp=bp,
                 sg_arrive=np.zeros(nsg, np.int64),
