@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ..hostmem import peek8, peek32, poke8, poke32
+from ..hostmem import peek8, peek32, poke8, poke32, prefetch
 from ..jit import jit_lean, jit_lean_inline, jit_out_of_line
 from ..layout import (
     EV_HAZARD,
@@ -173,6 +173,19 @@ def old_uniform(r, off, hosts, bases):
     """The word at `off` of BO `r` as at the start of the job, from the copy of its page
     (:func:`keep_old_page`). Out of line, so that :func:`uniform_in` keeps its branch."""
     return peek32(hosts[bases.shape[0] + r] + off)
+
+
+@jit_lean_inline
+def uniform_line_ahead(r, addr, hosts, bases):
+    """Have the host CPU fetch the 64 bytes after `addr` of BO `r` (the next line of a unifa
+    stream that has just entered the line at `addr`) into its caches: no effect on any value.
+
+    A unifa stream walks its BO word by word; in a large job (sgemm 1024's A panels, 4 MB) the
+    first word of each line was a host cache miss (issue 13, docs/emulator-internals.md). Both
+    ends of the next 64 bytes are asked for: the BO's host bytes need not start on a line."""
+    host = hosts[r] + addr - bases[r]
+    prefetch(host + 64)
+    prefetch(host + 127)
 
 
 load_uniform_cold = jit_lean(load_uniform.py_func)
