@@ -4,8 +4,6 @@ the host prefetch hint of the unifa stream reads nothing and faults on no addres
 import numba
 import numpy as np
 import pytest
-from v3d_drm.executor import CsdJob, GpuMemory
-from vc6_isa.asm import assemble, program_end, qpu
 from vc6_isa.emulator import executor
 from vc6_isa.emulator.hostmem import peek32, prefetch
 from vc6_isa.emulator.jit import JIT_ENABLED
@@ -20,15 +18,7 @@ def test_rows_start_on_a_cache_line_and_are_zero(shape):
 
 
 def test_a_jobs_row_arrays_start_on_a_cache_line():
-    @qpu
-    def empty(asm):
-        program_end()
-
-    words = np.array(assemble(empty).words, np.uint64)
-    base, memory = 0x10000, np.zeros(256, np.uint8)
-    memory[: words.nbytes] = words.view(np.uint8)
-    cfg = (1 << 16, 1 << 16, 1 << 16, 0x110, 0, base, base + 128)  # one batch of 16 lanes
-    job = CsdJob(cfg=cfg, coef=(0, 0, 0, 0), memory=GpuMemory([(base, memory)]), perfmon_counters=())
+    job = executor.empty_job()
     for threads in (1, 2, 4):
         m = executor.Executor()._prepare(job, {"threads": threads}).m
         for rows in (m.regs, m.lanes, m.fifo, m.sc):

@@ -511,6 +511,23 @@ def _rows(shape: tuple[int, ...]) -> np.ndarray:
     return buf[start : start + size].view(np.uint32).reshape(shape)
 
 
+def empty_job():
+    """A `v3d_drm.CsdJob` of one batch of 16 lanes whose program only ends (`Executor.warm_up`)."""
+    from v3d_drm.executor import CsdJob, GpuMemory
+
+    from ..asm import assemble, program_end, qpu
+
+    @qpu
+    def empty(asm):
+        program_end()
+
+    words = np.array(assemble(empty).words, np.uint64)
+    base, memory = 0x10000, np.zeros(256, np.uint8)
+    memory[: words.nbytes] = words.view(np.uint8)
+    cfg = (1 << 16, 1 << 16, 1 << 16, 0x110, 0, base, base + 128)  # one batch of 16 lanes
+    return CsdJob(cfg=cfg, coef=(0, 0, 0, 0), memory=GpuMemory([(base, memory)]), perfmon_counters=())
+
+
 def _initial_registers(nslots: int) -> np.ndarray:
     """Register rows of every slot; the accumulators start as a recognisable undefined value."""
     regs = _rows((nslots, L.R_NROWS, 16))
@@ -723,19 +740,7 @@ class Executor:
         The emulated backend calls this once, at a device's first submit, in the submitting
         thread, so that compile time does not count against `Job.wait(timeout)`.
         """
-        from v3d_drm.executor import CsdJob, GpuMemory
-
-        from ..asm import assemble, program_end, qpu
-
-        @qpu
-        def empty(asm):
-            program_end()
-
-        words = np.array(assemble(empty).words, np.uint64)
-        base, memory = 0x10000, np.zeros(256, np.uint8)
-        memory[: words.nbytes] = words.view(np.uint8)
-        cfg = (1 << 16, 1 << 16, 1 << 16, 0x110, 0, base, base + 128)  # one batch of 16 lanes
-        self.run_csd(CsdJob(cfg=cfg, coef=(0, 0, 0, 0), memory=GpuMemory([(base, memory)]), perfmon_counters=()))
+        self.run_csd(empty_job())
 
     def run_csd(self, job):
         """Run one compute job to completion.
