@@ -495,9 +495,42 @@ def _loop_around(st: _Job, pc: int) -> str:
     return f"in the loop pc {target}..{b + 3}: `{branch}` at pc {b} jumps back to pc {target}"
 
 
+#: Where the machine's arrays of 16-lane rows start: on a 64-byte boundary, so that no 64-byte
+#: row straddles two cache lines (numpy's own allocations start on 16 bytes, numba's on 32).
+ROW_ALIGN = 64
+
+
+def _rows(shape: tuple[int, ...]) -> np.ndarray:
+    """np.zeros(shape, np.uint32) starting on a `ROW_ALIGN`-byte boundary: arrays whose last axis
+    is a row of 16 lanes, which the machine loads and stores whole (one 64-byte vector move;
+    a row across two cache lines is a split access, and a split store is not forwarded to the
+    next instruction's load of the row: docs/emulator-internals.md has the figures)."""
+    size = int(np.prod(shape)) * 4
+    buf = np.zeros(size + ROW_ALIGN, np.uint8)
+    start = -buf.ctypes.data % ROW_ALIGN
+    return buf[start : start + size].view(np.uint32).reshape(shape)
+
+
+def empty_job():
+    """A `v3d_drm.CsdJob` of one batch of 16 lanes whose program only ends (`Executor.warm_up`)."""
+    from v3d_drm.executor import CsdJob, GpuMemory
+
+    from ..asm import assemble, program_end, qpu
+
+    @qpu
+    def empty(asm):
+        program_end()
+
+    words = np.array(assemble(empty).words, np.uint64)
+    base, memory = 0x10000, np.zeros(256, np.uint8)
+    memory[: words.nbytes] = words.view(np.uint8)
+    cfg = (1 << 16, 1 << 16, 1 << 16, 0x110, 0, base, base + 128)  # one batch of 16 lanes
+    return CsdJob(cfg=cfg, coef=(0, 0, 0, 0), memory=GpuMemory([(base, memory)]), perfmon_counters=())
+
+
 def _initial_registers(nslots: int) -> np.ndarray:
     """Register rows of every slot; the accumulators start as a recognisable undefined value."""
-    regs = np.zeros((nslots, L.R_NROWS, 16), np.uint32)
+    regs = _rows((nslots, L.R_NROWS, 16))
     regs[:, L.R_ACC :] = UNDEFINED_ACCUMULATOR
     return regs
 
@@ -677,13 +710,14 @@ class Executor:
             m=Machine(
                 prog=prog.table,
                 regs=_initial_registers(nslots),
-                lanes=np.zeros((nslots, L.L_NROWS, 16), np.uint32),
+                lanes=_rows((nslots, L.L_NROWS, 16)),
                 ts=ts,
                 qs=qs,
                 gs=gs,
                 jp=jp,
                 fp=fp,
-                fifo=np.zeros((nslots, L.FIFO_CAP, 16), np.uint32),
+                fifo=_rows((nslots, L.FIFO_CAP, 16)),
+                sc=_rows((16, 16)),
                 fifo_ready=np.zeros((nslots, L.FIFO_CAP), np.int64),
                 bp=bp,
                 sg_arrive=np.zeros(nsg, np.int64),
@@ -706,19 +740,7 @@ class Executor:
         The emulated backend calls this once, at a device's first submit, in the submitting
         thread, so that compile time does not count against `Job.wait(timeout)`.
         """
-        from v3d_drm.executor import CsdJob, GpuMemory
-
-        from ..asm import assemble, program_end, qpu
-
-        @qpu
-        def empty(asm):
-            program_end()
-
-        words = np.array(assemble(empty).words, np.uint64)
-        base, memory = 0x10000, np.zeros(256, np.uint8)
-        memory[: words.nbytes] = words.view(np.uint8)
-        cfg = (1 << 16, 1 << 16, 1 << 16, 0x110, 0, base, base + 128)  # one batch of 16 lanes
-        self.run_csd(CsdJob(cfg=cfg, coef=(0, 0, 0, 0), memory=GpuMemory([(base, memory)]), perfmon_counters=()))
+        self.run_csd(empty_job())
 
     def run_csd(self, job):
         """Run one compute job to completion.

@@ -88,7 +88,13 @@ from .effects import (
     update_flags,
 )
 from .lanes import copy_row, fill_row, select_row
-from .memory import consumed_uniform, find_region, hazard, uniform_in
+from .memory import (
+    consumed_uniform,
+    find_region,
+    hazard,
+    uniform_in,
+    uniform_line_ahead,
+)
 from .memory_model import unifa_line_fetch
 from .operands import cond_mask, load_operand, rot_hazard, rotate_mul_operands
 from .ops import A_NOP, A_TMUWT, M_NOP, add_alu, mul_alu
@@ -358,6 +364,7 @@ def fast_step(m, slot, pc, sc, plain, q, four):
                 line = uaddr >> jp[J_LINE_SHIFT]
                 if line != ts[slot, T_UNIFA_LINE]:
                     unifa_line_fetch(slot, line, ts, m.qs, jp, m.fp)
+                    uniform_line_ahead(ureg, uaddr, hosts, bases)
                 ts[slot, T_UNIFA] = uaddr + 4
         if (sig & SIG_LDTMU) != 0:
             head = pop_tmu_result(m, slot, q)

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from ..hostmem import peek8, peek32, poke8, poke32
-from ..jit import jit_lean, jit_lean_inline
+from ..hostmem import peek8, peek32, poke8, poke32, prefetch
+from ..jit import jit_lean, jit_lean_inline, jit_out_of_line
 from ..layout import (
     EV_HAZARD,
     EV_MMU,
@@ -154,12 +154,38 @@ def load_uniform(addr, hosts, bases, sizes):
 
 @jit_lean_inline
 def uniform_in(r, addr, hosts, bases):
-    """`load_uniform` from BO `r`, known to hold [addr, addr+4)."""
-    n = bases.shape[0]
+    """`load_uniform` from BO `r`, known to hold [addr, addr+4).
+
+    The BO's word is read first, and replaced by the old one when its page was written during
+    the job: a branch the host predicts, so the word's address waits on no other load. With the
+    address chosen by the page's flag (LLVM's select, which it also makes of two loads in the
+    two arms of an `if`), the flag's two loads came before the word's on every uniform read, on
+    the path from an ldunifa to its next reader (issue 13, docs/emulator-internals.md)."""
     off = addr - bases[r]
-    if peek8(hosts[2 * n + r] + (off >> UNIFORM_PAGE_SHIFT)) != 0:
-        return peek32(hosts[n + r] + off)
-    return peek32(hosts[r] + off)
+    word = peek32(hosts[r] + off)
+    if peek8(hosts[2 * bases.shape[0] + r] + (off >> UNIFORM_PAGE_SHIFT)) != 0:
+        word = old_uniform(r, off, hosts, bases)
+    return word
+
+
+@jit_out_of_line
+def old_uniform(r, off, hosts, bases):
+    """The word at `off` of BO `r` as at the start of the job, from the copy of its page
+    (:func:`keep_old_page`). Out of line, so that :func:`uniform_in` keeps its branch."""
+    return peek32(hosts[bases.shape[0] + r] + off)
+
+
+@jit_lean_inline
+def uniform_line_ahead(r, addr, hosts, bases):
+    """Have the host CPU fetch the 64 bytes after `addr` of BO `r` (the next line of a unifa
+    stream that has just entered the line at `addr`) into its caches: no effect on any value.
+
+    A unifa stream walks its BO word by word; in a large job (sgemm 1024's A panels, 4 MB) the
+    first word of each line was a host cache miss (issue 13, docs/emulator-internals.md). Both
+    ends of the next 64 bytes are asked for: the BO's host bytes need not start on a line."""
+    host = hosts[r] + addr - bases[r]
+    prefetch(host + 64)
+    prefetch(host + 127)
 
 
 load_uniform_cold = jit_lean(load_uniform.py_func)

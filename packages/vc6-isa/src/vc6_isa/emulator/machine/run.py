@@ -53,7 +53,7 @@ def run(m):
     prog, ts, qs, gs, jp, bp = m.prog, m.ts, m.qs, m.gs, m.jp, m.bp
     # profiling (`run_profiled` only): one instruction per fast_run call, charged to its pc
     profiling = PROFILING
-    sc = np.zeros((16, 16), np.uint32)
+    sc = m.sc
     before = np.zeros(12, np.int64)
     nq = jp[J_NQPU]
     nrows = jp[J_NROWS]

@@ -23,6 +23,8 @@ class Machine(NamedTuple):
         jp: int64 (J_NCOLS,): job parameters (options, cycle model).
         fp: float64: the memory model's state (calendars, L2T tags).
         fifo: uint32 (slots, FIFO_CAP, 16): TMU results waiting for ldtmu.
+        sc: uint32 (16, 16): scratch rows: the ALUs' operands, results, carries and masks
+            while an instruction issues (their rows: machine.issue, alu).
         fifo_ready: int64 (slots, FIFO_CAP): modelled time each result is ready.
         bp: uint8 (instructions,) or empty: breakpoints.
         sg_arrive: int64 (supergroups,): threads arrived at the barrier.
@@ -49,6 +51,7 @@ class Machine(NamedTuple):
     jp: np.ndarray
     fp: np.ndarray
     fifo: np.ndarray
+    sc: np.ndarray
     fifo_ready: np.ndarray
     bp: np.ndarray
     sg_arrive: np.ndarray
