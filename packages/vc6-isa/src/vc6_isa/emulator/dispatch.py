@@ -90,19 +90,16 @@ def _unpack_first(ids_a: list[int], ids_b: list[int]) -> list[str]:
     """f32 input unpack of the operands into scratch rows before the op's lane loop, so each op
     has one loop, which reads plain bits in the common case (no unpack call per lane).
 
-    The f32 ops read their operands from rows `ua`/`ub` (ka/kb, or the unpacked copies); the
-    other ops keep reading ka/kb, which stay the constants their callers pass once LLVM carries
-    them into the dispatch: with constant rows LLVM vectorises their lane loops (it declined
-    runtime rows of one array for the cheap integer ops)."""
-    lines = ["    ua = ka", "    ub = kb"]
-    for ids, code, row, src, var in ((ids_a, "aun", _UNPACK_ROWS[0], "a", "ua"), (ids_b, "bun", _UNPACK_ROWS[1], "b", "ub")):
+    The f32 ops read their operands from rows `fa`/`fb` (the operand rows `a`/`b`, or the
+    unpacked copies in the scratch rows `_UNPACK_ROWS` of `sc`); the other ops read `a`/`b`."""
+    lines = ["    fa = a", "    fb = b"]
+    for ids, code, row, src, var in ((ids_a, "aun", _UNPACK_ROWS[0], "a", "fa"), (ids_b, "bun", _UNPACK_ROWS[1], "b", "fb")):
         takes = " or ".join(f"op == {i}" for i in ids)
         lines += [
             f"    if {code} != UNPACK_NONE and ({takes}):",
-            f"        unpacked = scratch_row(sc, {row})",
+            f"        {var} = scratch_row(sc, {row})",
             "        for i in range(16):",
-            f"            unpacked[i] = unpack_f32({src}[i], {code})",
-            f"        {var} = {row}",
+            f"            {var}[i] = unpack_f32({src}[i], {code})",
         ]
     return lines
 
@@ -126,18 +123,14 @@ def _alu_source(fn_name: str, ops: dict, stateful: tuple[str, ...]) -> list[str]
         # path (jit.jit_out_of_line): LLVM compiled three inlined copies of ~50 vectorised lane
         # loops each; the callers pass constant rows, which LLVM carries into the one copy
         "@jit_out_of_line",
-        f"def {fn_name}(op, aun, bun, sc, ka, kb, kr, kc, lanes):",
-        '    """Evaluate a table op over 16 lanes (`lanes`: 16, see dispatch._opaque_count) into res/carry (carry: not for CARRY_FROM_RESULT ops); False if the run loop must."""',
+        f"def {fn_name}(op, aun, bun, a, b, res, car, sc, lanes):",
+        '    """Evaluate a table op over the 16 lanes of the operand rows `a`, `b` into the rows `res` and `car` (carry: not for CARRY_FROM_RESULT ops; `sc`: scratch rows for unpacked inputs; `lanes`: 16, see dispatch._opaque_count); False if the run loop must."""',
     ]
     generated = [(op_id, name, spec) for op_id, (name, spec) in enumerate(ops.items()) if _is_generated(name, spec, stateful)]
     f32_a = [op_id for op_id, _, spec in generated if spec.unpack == "f32"]
     f32_b = [op_id for op_id, _, spec in generated if spec.unpack == "f32" and spec.b_unpack and spec.nsrc == 2]
-    # the rows as 16-lane arrays (lanes.scratch_row): at the callers' constant rows, LLVM's
-    # view of each is a fixed run of words, and it vectorises every lane loop without checks
-    lines += [f"    {var} = scratch_row(sc, {k})" for var, k in (("a", "ka"), ("b", "kb"), ("res", "kr"), ("car", "kc"))]
     if f32_a:
         lines += _unpack_first(f32_a, f32_b)
-        lines += ["    fa = scratch_row(sc, ua)", "    fb = scratch_row(sc, ub)"]
     for k, (op_id, name, spec) in enumerate(generated):
         count = "lanes" if _opaque_count(name) else "16"
         if spec.unpack == "f32":

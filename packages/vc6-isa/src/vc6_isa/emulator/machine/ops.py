@@ -118,26 +118,18 @@ MAGIC_SFU_LAST = 24
 
 
 @jit_out_of_line
-def add_alu(op, aun, bun, sc, ka, kb, kr, kc, lanes):
-    """Evaluate a table op over 16 lanes (`lanes`: 16, see dispatch._opaque_count) into res/carry (carry: not for CARRY_FROM_RESULT ops); False if the run loop must."""
-    a = scratch_row(sc, ka)
-    b = scratch_row(sc, kb)
-    res = scratch_row(sc, kr)
-    car = scratch_row(sc, kc)
-    ua = ka
-    ub = kb
+def add_alu(op, aun, bun, a, b, res, car, sc, lanes):
+    """Evaluate a table op over the 16 lanes of the operand rows `a`, `b` into the rows `res` and `car` (carry: not for CARRY_FROM_RESULT ops; `sc`: scratch rows for unpacked inputs; `lanes`: 16, see dispatch._opaque_count); False if the run loop must."""
+    fa = a
+    fb = b
     if aun != UNPACK_NONE and (op == 0 or op == 1 or op == 2 or op == 5 or op == 14 or op == 15 or op == 65 or op == 67 or op == 68 or op == 69 or op == 70 or op == 71 or op == 72 or op == 73 or op == 74):
-        unpacked = scratch_row(sc, 13)
+        fa = scratch_row(sc, 13)
         for i in range(16):
-            unpacked[i] = unpack_f32(a[i], aun)
-        ua = 13
+            fa[i] = unpack_f32(a[i], aun)
     if bun != UNPACK_NONE and (op == 0 or op == 1 or op == 2 or op == 5 or op == 14 or op == 15 or op == 65):
-        unpacked = scratch_row(sc, 14)
+        fb = scratch_row(sc, 14)
         for i in range(16):
-            unpacked[i] = unpack_f32(b[i], bun)
-        ub = 14
-    fa = scratch_row(sc, ua)
-    fb = scratch_row(sc, ub)
+            fb[i] = unpack_f32(b[i], bun)
     if op == 0:  # fadd
         for i in range(16):
             res[i] = sem_FADD(int(fa[i]), int(fb[i]))[0]
@@ -369,26 +361,18 @@ def add_alu(op, aun, bun, sc, ka, kb, kr, kc, lanes):
 
 
 @jit_out_of_line
-def mul_alu(op, aun, bun, sc, ka, kb, kr, kc, lanes):
-    """Evaluate a table op over 16 lanes (`lanes`: 16, see dispatch._opaque_count) into res/carry (carry: not for CARRY_FROM_RESULT ops); False if the run loop must."""
-    a = scratch_row(sc, ka)
-    b = scratch_row(sc, kb)
-    res = scratch_row(sc, kr)
-    car = scratch_row(sc, kc)
-    ua = ka
-    ub = kb
+def mul_alu(op, aun, bun, a, b, res, car, sc, lanes):
+    """Evaluate a table op over the 16 lanes of the operand rows `a`, `b` into the rows `res` and `car` (carry: not for CARRY_FROM_RESULT ops; `sc`: scratch rows for unpacked inputs; `lanes`: 16, see dispatch._opaque_count); False if the run loop must."""
+    fa = a
+    fb = b
     if aun != UNPACK_NONE and (op == 6 or op == 9):
-        unpacked = scratch_row(sc, 13)
+        fa = scratch_row(sc, 13)
         for i in range(16):
-            unpacked[i] = unpack_f32(a[i], aun)
-        ua = 13
+            fa[i] = unpack_f32(a[i], aun)
     if bun != UNPACK_NONE and (op == 9):
-        unpacked = scratch_row(sc, 14)
+        fb = scratch_row(sc, 14)
         for i in range(16):
-            unpacked[i] = unpack_f32(b[i], bun)
-        ub = 14
-    fa = scratch_row(sc, ua)
-    fb = scratch_row(sc, ub)
+            fb[i] = unpack_f32(b[i], bun)
     if op == 0:  # add
         for i in range(16):
             r, c = sem_ADD(a[i], b[i])
