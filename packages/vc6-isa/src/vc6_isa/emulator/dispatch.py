@@ -122,7 +122,9 @@ def _alu_source(fn_name: str, ops: dict, stateful: tuple[str, ...]) -> list[str]
         # one copy of each ALU's dispatch, called by the fast path's two copies and the general
         # path (jit.jit_out_of_line): LLVM compiled three inlined copies of ~50 vectorised lane
         # loops each; the callers pass constant rows, which LLVM carries into the one copy
-        "@jit_out_of_line",
+        # noalias: `res` and `car` are scratch rows no other argument row is (the callers'
+        # rule), so LLVM vectorises the lane loops without run-time overlap checks
+        "@jit_out_of_line(noalias=True)",
         f"def {fn_name}(op, aun, bun, a, b, res, car, sc, lanes):",
         '    """Evaluate a table op over the 16 lanes of the operand rows `a`, `b` into the rows `res` and `car` (carry: not for CARRY_FROM_RESULT ops; `sc`: scratch rows for unpacked inputs; `lanes`: 16, see dispatch._opaque_count); False if the run loop must."""',
     ]

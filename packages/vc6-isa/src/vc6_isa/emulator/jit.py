@@ -118,6 +118,7 @@ def compile_level() -> str:
 
 if _numba is not None:
     import llvmlite.binding as _ll
+    from llvmlite import ir as _ir
     from numba import _dynfunc
     from numba.core import config as _numba_config
     from numba.core import funcdesc as _funcdesc
@@ -389,9 +390,15 @@ if _numba is not None:
 
         def pre_lower(self):
             super().pre_lower()
-            if self.func_ir.func_id.func in _OUT_OF_LINE:
+            func = self.func_ir.func_id.func
+            if func in _OUT_OF_LINE:
                 self.function.attributes.add("noinline")
                 set.add(self.function.attributes, '"no-jump-tables"="true"')
+            if func in _NOALIAS:
+                # numba's own `noalias` flag, for this function only (see `jit_out_of_line`)
+                for arg in self.call_conv.get_arguments(self.function):
+                    if isinstance(arg.type, _ir.PointerType):
+                        arg.add_attribute("noalias")
 
     @_register_pass(mutates_CFG=False, analysis_only=True)
     class _LinkOnlyLowering(_LoweringPass):
@@ -472,6 +479,7 @@ if _numba is not None:
 
     JIT_ENABLED = True
     _OUT_OF_LINE: set = set()  # functions of `jit_out_of_line`
+    _NOALIAS: set = set()  # ... of which those with noalias array arguments
     #: The machine's entry point (`machine.run.run`): cached, releases the GIL while it runs.
     jit_entry = _decorator(_EntryDispatcher, cached=True, nogil=True)
     #: Machine functions also called from Python (semantics, fp).
@@ -484,13 +492,26 @@ if _numba is not None:
     #: compile for no measurable speed).
     jit_lean_inline = jit_lean
 
-    def jit_out_of_line(func: F) -> F:
+    def jit_out_of_line(func: F | None = None, *, noalias: bool = False) -> F | Callable[[F], F]:
         """A machine function LLVM keeps as one called function instead of inlining it at its
-        call sites: for code off the hot path, whose inlined copies lengthen the compile."""
+        call sites: for code off the hot path, whose inlined copies lengthen the compile.
+
+        `noalias` (`@jit_out_of_line(noalias=True)`): the caller promises that no memory the
+        function writes through one array argument is read or written through another (C's
+        `restrict`; two arguments may still overlap where both are only read). LLVM then
+        vectorises lane loops over argument rows without run-time overlap checks."""
+        if func is None:
+            return functools.partial(jit_out_of_line, noalias=noalias)
         _OUT_OF_LINE.add(func)
+        if noalias:
+            _NOALIAS.add(func)
         return _decorator(_MachineDispatcher, cached=False, _nrt=False, forceinline=False)(func)
 else:
-    jit = jit_entry = jit_lean = jit_lean_inline = jit_out_of_line = _plain
+    jit = jit_entry = jit_lean = jit_lean_inline = _plain
+
+    def jit_out_of_line(func: F | None = None, *, noalias: bool = False) -> F | Callable[[F], F]:
+        """Plain Python (as `_plain`), with or without `noalias`."""
+        return _plain if func is None else _plain(func)
 
 
 __all__ = ["JIT_ENABLED", "compile_level", "jit", "jit_entry", "jit_lean", "jit_lean_inline", "optimisation_level"]

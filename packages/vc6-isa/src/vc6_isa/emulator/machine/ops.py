@@ -117,7 +117,7 @@ MAGIC_SFU_FIRST = 19
 MAGIC_SFU_LAST = 24
 
 
-@jit_out_of_line
+@jit_out_of_line(noalias=True)
 def add_alu(op, aun, bun, a, b, res, car, sc, lanes):
     """Evaluate a table op over the 16 lanes of the operand rows `a`, `b` into the rows `res` and `car` (carry: not for CARRY_FROM_RESULT ops; `sc`: scratch rows for unpacked inputs; `lanes`: 16, see dispatch._opaque_count); False if the run loop must."""
     fa = a
@@ -360,7 +360,7 @@ def add_alu(op, aun, bun, a, b, res, car, sc, lanes):
 
 
 
-@jit_out_of_line
+@jit_out_of_line(noalias=True)
 def mul_alu(op, aun, bun, a, b, res, car, sc, lanes):
     """Evaluate a table op over the 16 lanes of the operand rows `a`, `b` into the rows `res` and `car` (carry: not for CARRY_FROM_RESULT ops; `sc`: scratch rows for unpacked inputs; `lanes`: 16, see dispatch._opaque_count); False if the run loop must."""
     fa = a
