@@ -117,14 +117,9 @@ def _opaque_count(name: str) -> bool:
     return name in semantics.ZERO_CARRY
 
 
-def _alu_source(fn_name: str, ops: dict, stateful: tuple[str, ...]) -> list[str]:
+def _alu_source(fn_name: str, ops: dict, stateful: tuple[str, ...], decorator: str) -> list[str]:
     lines = [
-        # one copy of each ALU's dispatch, called by the fast path's two copies and the general
-        # path (jit.jit_out_of_line): LLVM compiled three inlined copies of ~50 vectorised lane
-        # loops each; the callers pass constant rows, which LLVM carries into the one copy
-        # noalias: `res` and `car` are scratch rows no other argument row is (the callers'
-        # rule), so LLVM vectorises the lane loops without run-time overlap checks
-        "@jit_out_of_line(noalias=True)",
+        decorator,
         f"def {fn_name}(op, aun, bun, a, b, res, car, sc, lanes):",
         '    """Evaluate a table op over the 16 lanes of the operand rows `a`, `b` into the rows `res` and `car` (carry: not for CARRY_FROM_RESULT ops; `sc`: scratch rows for unpacked inputs; `lanes`: 16, see dispatch._opaque_count); False if the run loop must."""',
     ]
@@ -160,6 +155,15 @@ def _alu_source(fn_name: str, ops: dict, stateful: tuple[str, ...]) -> list[str]
 
 
 _GENERATED = _HERE / "machine" / "ops.py"
+
+#: The copies of each ALU's dispatch (name suffix, decorator), from the same lines:
+#: - `add_alu`/`mul_alu`, one called copy each (jit.jit_out_of_line) for the general path and
+#:   the fast path's non-plain copy: LLVM compiled three inlined copies of ~50 vectorised lane
+#:   loops each. noalias: `res` and `car` are scratch rows that no other argument row is (the
+#:   callers' rule), so LLVM vectorises the lane loops without run-time overlap checks.
+#: - `add_alu_inline`/`mul_alu_inline`, inlined into the plain copy of `issue.fast_step`, which
+#:   35 of sgemm's 39 inner-loop rows take: the call cost ~1.5 ns per op there.
+_ALU_COPIES = (("", "@jit_out_of_line(noalias=True)"), ("_inline", "@jit_lean"))
 
 
 def _magic_range(name: str, addrs: frozenset[int]) -> list[str]:
@@ -203,9 +207,11 @@ def generate_source() -> str:
         out.append(f"WADDR_{name.upper()} = {encoding.MAGIC_ADDRESSES[name]}")
     out += _magic_range("MAGIC_SFU", encoding.MAGIC_SFU)
     out += ["", ""]
-    out += _alu_source("add_alu", dict(add_ops), STATEFUL_ADD)
-    out += ["", ""]
-    out += _alu_source("mul_alu", dict(mul_ops), STATEFUL_MUL)
+    for suffix, decorator in _ALU_COPIES:
+        out += _alu_source(f"add_alu{suffix}", dict(add_ops), STATEFUL_ADD, decorator)
+        out += ["", ""]
+        out += _alu_source(f"mul_alu{suffix}", dict(mul_ops), STATEFUL_MUL, decorator)
+        out += ["", ""]
     out += ["", ""]
     # legacy SFU magic writes, by the names the table gives those addresses
     first = min(encoding.MAGIC_SFU)

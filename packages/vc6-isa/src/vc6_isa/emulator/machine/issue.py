@@ -91,7 +91,7 @@ from .lanes import copy_row, fill_row, scratch_row, select_row, source_row_view
 from .memory import consumed_uniform, find_region, hazard, uniform_in
 from .memory_model import unifa_line_fetch
 from .operands import cond_mask, load_operand, rot_hazard, rotate_mul_operands
-from .ops import A_NOP, A_TMUWT, M_NOP, add_alu, mul_alu
+from .ops import A_NOP, A_TMUWT, M_NOP, add_alu, add_alu_inline, mul_alu, mul_alu_inline
 from .threads import end_thread, switch_out
 
 
@@ -344,11 +344,17 @@ def fast_step(m, slot, pc, sc, plain, q, four):
         if mcond != 0 or mdst == DST_PERIPHERAL:
             cond_mask(mcond, slot, lanes, sc, 11)
     aop = prog[pc, P_AOP]
-    if aop != A_NOP:
+    if aop != A_NOP and plain:
+        add_alu_inline(aop, prog[pc, P_AAU], prog[pc, P_ABU], source_row_view(regs, slot, add_a, sc, 0),
+                       source_row_view(regs, slot, add_b, sc, 1), scratch_row(sc, 4), scratch_row(sc, 6), sc, 16)
+    elif aop != A_NOP:
         add_alu(aop, prog[pc, P_AAU], prog[pc, P_ABU], source_row_view(regs, slot, add_a, sc, 0),
                 source_row_view(regs, slot, add_b, sc, 1), scratch_row(sc, 4), scratch_row(sc, 6), sc, 16)
     mop = prog[pc, P_MOP]
-    if mop != M_NOP:
+    if mop != M_NOP and plain:
+        mul_alu_inline(mop, prog[pc, P_MAU], prog[pc, P_MBU], source_row_view(regs, slot, mul_a, sc, 2),
+                       source_row_view(regs, slot, mul_b, sc, 3), scratch_row(sc, 5), scratch_row(sc, 7), sc, 16)
+    elif mop != M_NOP:
         mul_alu(mop, prog[pc, P_MAU], prog[pc, P_MBU], source_row_view(regs, slot, mul_a, sc, 2),
                 source_row_view(regs, slot, mul_b, sc, 3), scratch_row(sc, 5), scratch_row(sc, 7), sc, 16)
     u = 0

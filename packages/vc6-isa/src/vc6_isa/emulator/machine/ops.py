@@ -416,6 +416,306 @@ def mul_alu(op, aun, bun, a, b, res, car, sc, lanes):
 
 
 @jit_lean
+def add_alu_inline(op, aun, bun, a, b, res, car, sc, lanes):
+    """Evaluate a table op over the 16 lanes of the operand rows `a`, `b` into the rows `res` and `car` (carry: not for CARRY_FROM_RESULT ops; `sc`: scratch rows for unpacked inputs; `lanes`: 16, see dispatch._opaque_count); False if the run loop must."""
+    fa = a
+    fb = b
+    if aun != UNPACK_NONE and (op == 0 or op == 1 or op == 2 or op == 5 or op == 14 or op == 15 or op == 65 or op == 67 or op == 68 or op == 69 or op == 70 or op == 71 or op == 72 or op == 73 or op == 74):
+        fa = scratch_row(sc, 13)
+        for i in range(16):
+            fa[i] = unpack_f32(a[i], aun)
+    if bun != UNPACK_NONE and (op == 0 or op == 1 or op == 2 or op == 5 or op == 14 or op == 15 or op == 65):
+        fb = scratch_row(sc, 14)
+        for i in range(16):
+            fb[i] = unpack_f32(b[i], bun)
+    if op == 0:  # fadd
+        for i in range(16):
+            res[i] = sem_FADD(int(fa[i]), int(fb[i]))[0]
+        return True
+    elif op == 1:  # faddnf
+        for i in range(16):
+            res[i] = sem_FADDNF(int(fa[i]), int(fb[i]))[0]
+        return True
+    elif op == 2:  # vfpack
+        for i in range(16):
+            r, c = sem_VFPACK(int(fa[i]), int(fb[i]))
+            res[i] = r
+            car[i] = c
+        return True
+    elif op == 3:  # add
+        for i in range(16):
+            r, c = sem_ADD(a[i], b[i])
+            res[i] = r
+            car[i] = c
+        return True
+    elif op == 4:  # sub
+        for i in range(16):
+            r, c = sem_SUB(a[i], b[i])
+            res[i] = r
+            car[i] = c
+        return True
+    elif op == 5:  # fsub
+        for i in range(16):
+            res[i] = sem_FSUB(int(fa[i]), int(fb[i]))[0]
+        return True
+    elif op == 6:  # min
+        for i in range(16):
+            r, c = sem_MIN(a[i], b[i])
+            res[i] = r
+            car[i] = c
+        return True
+    elif op == 7:  # max
+        for i in range(16):
+            r, c = sem_MAX(a[i], b[i])
+            res[i] = r
+            car[i] = c
+        return True
+    elif op == 8:  # umin
+        for i in range(16):
+            r, c = sem_UMIN(a[i], b[i])
+            res[i] = r
+            car[i] = c
+        return True
+    elif op == 9:  # umax
+        for i in range(16):
+            r, c = sem_UMAX(a[i], b[i])
+            res[i] = r
+            car[i] = c
+        return True
+    elif op == 10:  # shl
+        for i in range(lanes):
+            r, c = sem_SHL(a[i], b[i])
+            res[i] = r
+            car[i] = c
+        return True
+    elif op == 11:  # shr
+        for i in range(lanes):
+            r, c = sem_SHR(a[i], b[i])
+            res[i] = r
+            car[i] = c
+        return True
+    elif op == 12:  # asr
+        for i in range(lanes):
+            r, c = sem_ASR(a[i], b[i])
+            res[i] = r
+            car[i] = c
+        return True
+    elif op == 13:  # ror
+        for i in range(lanes):
+            r, c = sem_ROR(a[i], b[i])
+            res[i] = r
+            car[i] = c
+        return True
+    elif op == 14:  # fmin
+        for i in range(16):
+            r, c = sem_FMIN(int(fa[i]), int(fb[i]))
+            res[i] = r
+            car[i] = c
+        return True
+    elif op == 15:  # fmax
+        for i in range(16):
+            r, c = sem_FMAX(int(fa[i]), int(fb[i]))
+            res[i] = r
+            car[i] = c
+        return True
+    elif op == 16:  # vfmin
+        for i in range(16):
+            r, c = sem_VFMIN(unpack_f16x2(a[i], aun), b[i])
+            res[i] = r
+            car[i] = c
+        return True
+    elif op == 17:  # and
+        for i in range(lanes):
+            r, c = sem_AND(a[i], b[i])
+            res[i] = r
+            car[i] = c
+        return True
+    elif op == 18:  # or
+        for i in range(lanes):
+            r, c = sem_OR(a[i], b[i])
+            res[i] = r
+            car[i] = c
+        return True
+    elif op == 19:  # xor
+        for i in range(lanes):
+            r, c = sem_XOR(a[i], b[i])
+            res[i] = r
+            car[i] = c
+        return True
+    elif op == 20:  # vadd
+        for i in range(lanes):
+            r, c = sem_VADD(a[i], b[i])
+            res[i] = r
+            car[i] = c
+        return True
+    elif op == 21:  # vsub
+        for i in range(lanes):
+            r, c = sem_VSUB(a[i], b[i])
+            res[i] = r
+            car[i] = c
+        return True
+    elif op == 22:  # not
+        for i in range(lanes):
+            r, c = sem_NOT(a[i])
+            res[i] = r
+            car[i] = c
+        return True
+    elif op == 23:  # neg
+        for i in range(16):
+            r, c = sem_NEG(a[i])
+            res[i] = r
+            car[i] = c
+        return True
+    elif op == 27:  # recip
+        for i in range(16):
+            res[i] = sem_RECIP(a[i])[0]
+        return True
+    elif op == 58:  # rsqrt
+        for i in range(16):
+            res[i] = sem_RSQRT(a[i])[0]
+        return True
+    elif op == 59:  # exp
+        for i in range(16):
+            res[i] = sem_EXP(a[i])[0]
+        return True
+    elif op == 60:  # log
+        for i in range(16):
+            res[i] = sem_LOG(a[i])[0]
+        return True
+    elif op == 61:  # sin
+        for i in range(16):
+            res[i] = sem_SIN(a[i])[0]
+        return True
+    elif op == 62:  # rsqrt2
+        for i in range(16):
+            res[i] = sem_RSQRT2(a[i])[0]
+        return True
+    elif op == 65:  # fcmp
+        for i in range(16):
+            res[i] = sem_FCMP(int(fa[i]), int(fb[i]))[0]
+        return True
+    elif op == 66:  # vfmax
+        for i in range(16):
+            r, c = sem_VFMAX(unpack_f16x2(a[i], aun), b[i])
+            res[i] = r
+            car[i] = c
+        return True
+    elif op == 67:  # fround
+        for i in range(16):
+            res[i] = sem_FROUND(int(fa[i]))[0]
+        return True
+    elif op == 68:  # ftoin
+        for i in range(16):
+            r, c = sem_FTOIN(int(fa[i]))
+            res[i] = r
+            car[i] = c
+        return True
+    elif op == 69:  # ftrunc
+        for i in range(16):
+            res[i] = sem_FTRUNC(int(fa[i]))[0]
+        return True
+    elif op == 70:  # ftoiz
+        for i in range(16):
+            r, c = sem_FTOIZ(int(fa[i]))
+            res[i] = r
+            car[i] = c
+        return True
+    elif op == 71:  # ffloor
+        for i in range(16):
+            res[i] = sem_FFLOOR(int(fa[i]))[0]
+        return True
+    elif op == 72:  # ftouz
+        for i in range(16):
+            r, c = sem_FTOUZ(int(fa[i]))
+            res[i] = r
+            car[i] = c
+        return True
+    elif op == 73:  # fceil
+        for i in range(16):
+            res[i] = sem_FCEIL(int(fa[i]))[0]
+        return True
+    elif op == 74:  # ftoc
+        for i in range(16):
+            r, c = sem_FTOC(int(fa[i]))
+            res[i] = r
+            car[i] = c
+        return True
+    elif op == 80:  # itof
+        for i in range(16):
+            res[i] = sem_ITOF(a[i])[0]
+        return True
+    elif op == 81:  # clz
+        for i in range(lanes):
+            r, c = sem_CLZ(a[i])
+            res[i] = r
+            car[i] = c
+        return True
+    elif op == 82:  # utof
+        for i in range(16):
+            res[i] = sem_UTOF(a[i])[0]
+        return True
+    return False
+
+
+
+@jit_lean
+def mul_alu_inline(op, aun, bun, a, b, res, car, sc, lanes):
+    """Evaluate a table op over the 16 lanes of the operand rows `a`, `b` into the rows `res` and `car` (carry: not for CARRY_FROM_RESULT ops; `sc`: scratch rows for unpacked inputs; `lanes`: 16, see dispatch._opaque_count); False if the run loop must."""
+    fa = a
+    fb = b
+    if aun != UNPACK_NONE and (op == 6 or op == 9):
+        fa = scratch_row(sc, 13)
+        for i in range(16):
+            fa[i] = unpack_f32(a[i], aun)
+    if bun != UNPACK_NONE and (op == 9):
+        fb = scratch_row(sc, 14)
+        for i in range(16):
+            fb[i] = unpack_f32(b[i], bun)
+    if op == 0:  # add
+        for i in range(16):
+            r, c = sem_ADD(a[i], b[i])
+            res[i] = r
+            car[i] = c
+        return True
+    elif op == 1:  # sub
+        for i in range(16):
+            r, c = sem_SUB(a[i], b[i])
+            res[i] = r
+            car[i] = c
+        return True
+    elif op == 3:  # vfmul
+        for i in range(16):
+            r, c = sem_VFMUL(unpack_f16x2(a[i], aun), b[i])
+            res[i] = r
+            car[i] = c
+        return True
+    elif op == 4:  # smul24
+        for i in range(lanes):
+            r, c = sem_SMUL24(a[i], b[i])
+            res[i] = r
+            car[i] = c
+        return True
+    elif op == 6:  # fmov
+        for i in range(16):
+            res[i] = sem_FMOV(int(fa[i]))[0]
+        return True
+    elif op == 8:  # mov
+        for i in range(lanes):
+            r, c = sem_MOV(a[i])
+            res[i] = r
+            car[i] = c
+        return True
+    elif op == 9:  # fmul
+        for i in range(16):
+            res[i] = sem_FMUL(int(fa[i]), int(fb[i]))[0]
+        return True
+    return False
+
+
+
+
+
+@jit_lean
 def sfu_eval(k, x):
     """Legacy SFU write to magic address 19 + k."""
     if k == 0:  # recip
