@@ -393,6 +393,7 @@ if _numba is not None:
             func = self.func_ir.func_id.func
             if func in _OUT_OF_LINE:
                 self.function.attributes.add("noinline")
+            if func in _OUT_OF_LINE or func in _NO_JUMP_TABLES:
                 set.add(self.function.attributes, '"no-jump-tables"="true"')
             if func in _NOALIAS:
                 # numba's own `noalias` flag, for this function only (see `jit_out_of_line`)
@@ -480,6 +481,7 @@ if _numba is not None:
     JIT_ENABLED = True
     _OUT_OF_LINE: set = set()  # functions of `jit_out_of_line`
     _NOALIAS: set = set()  # ... of which those with noalias array arguments
+    _NO_JUMP_TABLES: set = set()  # functions of `jit_lean_dispatch`
     #: The machine's entry point (`machine.run.run`): cached, releases the GIL while it runs.
     jit_entry = _decorator(_EntryDispatcher, cached=True, nogil=True)
     #: Machine functions also called from Python (semantics, fp).
@@ -491,6 +493,13 @@ if _numba is not None:
     #: machine function (numba's own `inline="always"` typed every inlined copy again: 4-7 s of
     #: compile for no measurable speed).
     jit_lean_inline = jit_lean
+
+    def jit_lean_dispatch(func: F) -> F:
+        """`jit_lean` for an op dispatch LLVM inlines: without jump tables, as `jit_out_of_line`
+        (see `_MachineLower`). LLVM gives a caller the attribute of a function it inlines there,
+        so the functions it is inlined into (up to the entry) have none either."""
+        _NO_JUMP_TABLES.add(func)
+        return jit_lean(func)
 
     def jit_out_of_line(func: F | None = None, *, noalias: bool = False) -> F | Callable[[F], F]:
         """A machine function LLVM keeps as one called function instead of inlining it at its
@@ -507,7 +516,7 @@ if _numba is not None:
             _NOALIAS.add(func)
         return _decorator(_MachineDispatcher, cached=False, _nrt=False, forceinline=False)(func)
 else:
-    jit = jit_entry = jit_lean = jit_lean_inline = _plain
+    jit = jit_entry = jit_lean = jit_lean_inline = jit_lean_dispatch = _plain
 
     def jit_out_of_line(func: F | None = None, *, noalias: bool = False) -> F | Callable[[F], F]:
         """Plain Python (as `_plain`), with or without `noalias`."""
