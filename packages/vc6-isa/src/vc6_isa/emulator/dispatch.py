@@ -117,13 +117,17 @@ def _opaque_count(name: str) -> bool:
     return name in semantics.ZERO_CARRY
 
 
-def _alu_source(fn_name: str, ops: dict, stateful: tuple[str, ...], decorator: str) -> list[str]:
+def _alu_source(fn_name: str, ops: dict, stateful: tuple[str, ...], decorator: str,
+                only: tuple[str, ...] | None = None) -> list[str]:
+    """The source of one copy of an ALU's dispatch: a branch per op of the table (`only`: just
+    these ops) that has a per-lane semantics function, each returning True; False for the rest."""
     lines = [
         decorator,
         f"def {fn_name}(op, aun, bun, a, b, res, car, sc, lanes):",
         '    """Evaluate a table op over the 16 lanes of the operand rows `a`, `b` into the rows `res` and `car` (carry: not for CARRY_FROM_RESULT ops; `sc`: scratch rows for unpacked inputs; `lanes`: 16, see dispatch._opaque_count); False if the run loop must."""',
     ]
-    generated = [(op_id, name, spec) for op_id, (name, spec) in enumerate(ops.items()) if _is_generated(name, spec, stateful)]
+    generated = [(op_id, name, spec) for op_id, (name, spec) in enumerate(ops.items())
+                 if _is_generated(name, spec, stateful) and (only is None or name in only)]
     f32_a = [op_id for op_id, _, spec in generated if spec.unpack == "f32"]
     f32_b = [op_id for op_id, _, spec in generated if spec.unpack == "f32" and spec.b_unpack and spec.nsrc == 2]
     if f32_a:
@@ -156,15 +160,17 @@ def _alu_source(fn_name: str, ops: dict, stateful: tuple[str, ...], decorator: s
 
 _GENERATED = _HERE / "machine" / "ops.py"
 
-#: The ALUs whose dispatch has a second copy, `add_alu_inline`/`mul_alu_inline` (from the same
-#: lines), that LLVM inlines into the plain copy of `issue.fast_step` (35 of sgemm's 39
-#: inner-loop rows): an out-of-line call costs ~1.5 ns per op there. For an ALU not listed the
-#: name is the called copy. `add_alu`/`mul_alu` are one called copy each (jit.jit_out_of_line)
-#: for the general path and the fast path's other copy: LLVM compiled three inlined copies of
-#: ~50 vectorised lane loops each. Measured (docs/emulator-internals.md, "The plain rows' data
-#: path"): the mul dispatch (7 ops) inlined costs no measurable compile; the add dispatch (~45
-#: ops) too makes sgemm 1024 ~8% faster for ~3.5 s more cold compile, so it is left out.
-INLINED_IN_PLAIN = ("mul",)
+#: The ops whose dispatch has a second copy (`add_alu_inline`/`mul_alu_inline`, from the same
+#: lines) that LLVM inlines into the plain copy of `issue.fast_step` (35 of sgemm's 39
+#: inner-loop rows: 34 fadd+fmul, one nop+fmul): per ALU, the ops of that copy (None: all);
+#: for any other op the inlined copy returns False and the plain copy calls the one called
+#: copy (`add_alu`/`mul_alu`, jit.jit_out_of_line, which the general path and the fast path's
+#: other copy call: LLVM compiled three inlined copies of ~50 vectorised lane loops each).
+#: An out-of-line call cost ~1.5-2 ns per op there. Measured (docs/emulator-internals.md, "The
+#: plain rows' data path"): the whole mul dispatch (7 ops) and fadd/fsub of the add ALU cost
+#: no measurable compile; the whole add dispatch (~45 ops) cost ~3.5 s; an add op outside the
+#: list pays ~1 ns for the test.
+INLINED_IN_PLAIN: dict[str, tuple[str, ...] | None] = {"mul": None, "add": ("fadd", "fsub")}
 
 
 def _magic_range(name: str, addrs: frozenset[int]) -> list[str]:
@@ -216,7 +222,7 @@ def generate_source() -> str:
         out += ["", ""]
     for alu, ops, stateful in alus:
         if alu in INLINED_IN_PLAIN:
-            out += _alu_source(f"{alu}_alu_inline", ops, stateful, "@jit_lean_dispatch")
+            out += _alu_source(f"{alu}_alu_inline", ops, stateful, "@jit_lean_dispatch", INLINED_IN_PLAIN[alu])
         else:
             out += [f"{alu}_alu_inline = {alu}_alu  # not inlined (dispatch.INLINED_IN_PLAIN)", ""]
         out += ["", ""]

@@ -344,22 +344,21 @@ def fast_step(m, slot, pc, sc, plain, q, four):
         if mcond != 0 or mdst == DST_PERIPHERAL:
             cond_mask(mcond, slot, lanes, sc, 11)
     # the ALUs read their operand rows (fast_operand) and write sc[4]/sc[5] (carries sc[6]/sc[7]);
-    # the plain copy calls the dispatch copies LLVM inlines (dispatch.INLINED_IN_PLAIN)
+    # the plain copy tries the dispatch copies LLVM inlines first (dispatch.INLINED_IN_PLAIN:
+    # sgemm's fadd and fmul), then the called copy for the ops they leave out
     aop = prog[pc, P_AOP]
     if aop != A_NOP:
         ops_a = source_row_view(regs, slot, add_a, sc, 0)
         ops_b = source_row_view(regs, slot, add_b, sc, 1)
-        if plain:
-            add_alu_inline(aop, prog[pc, P_AAU], prog[pc, P_ABU], ops_a, ops_b, scratch_row(sc, 4), scratch_row(sc, 6), sc, 16)
-        else:
+        if not plain or not add_alu_inline(aop, prog[pc, P_AAU], prog[pc, P_ABU], ops_a, ops_b, scratch_row(sc, 4),
+                                           scratch_row(sc, 6), sc, 16):
             add_alu(aop, prog[pc, P_AAU], prog[pc, P_ABU], ops_a, ops_b, scratch_row(sc, 4), scratch_row(sc, 6), sc, 16)
     mop = prog[pc, P_MOP]
     if mop != M_NOP:
         ops_a = source_row_view(regs, slot, mul_a, sc, 2)
         ops_b = source_row_view(regs, slot, mul_b, sc, 3)
-        if plain:
-            mul_alu_inline(mop, prog[pc, P_MAU], prog[pc, P_MBU], ops_a, ops_b, scratch_row(sc, 5), scratch_row(sc, 7), sc, 16)
-        else:
+        if not plain or not mul_alu_inline(mop, prog[pc, P_MAU], prog[pc, P_MBU], ops_a, ops_b, scratch_row(sc, 5),
+                                           scratch_row(sc, 7), sc, 16):
             mul_alu(mop, prog[pc, P_MAU], prog[pc, P_MBU], ops_a, ops_b, scratch_row(sc, 5), scratch_row(sc, 7), sc, 16)
     u = 0
     # a TMU write of this instruction (at most one: program.static_hazard, 13.1 rule 1)
