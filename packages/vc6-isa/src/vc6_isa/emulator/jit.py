@@ -19,7 +19,10 @@ with pdb or to check that results do not depend on the compiler.
   A call from Python (tests call the semantics) compiles and caches an ordinary copy.
 - `jit_out_of_line`: a function LLVM keeps as one called function (`noinline`, and no jump
   tables: an alternating op dispatch mispredicts a table jump), such as the general issue path
-  (`issue.step`) and each ALU's op dispatch.
+  (`issue.step`) and each ALU's op dispatch; with `noalias=True` (the dispatch) its array
+  arguments are `noalias` (C's `restrict`), so its lane loops need no run-time overlap checks.
+- `jit_lean_dispatch`: `jit_lean` without jump tables, for the op dispatch copies inlined into
+  the plain fast path (LLVM carries the attribute into every function they are inlined into).
 - Every decorator types calls with plain argument types (`_Dispatcher`): numba would compile a
   function again for each literal constant its callers pass.
 
