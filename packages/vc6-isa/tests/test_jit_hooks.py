@@ -2,6 +2,7 @@
 the compile."""
 
 import gc
+from types import FunctionType
 
 import numpy as np
 import pytest
@@ -131,3 +132,84 @@ def test_out_of_line_functions_reach_llvm_without_jump_tables():
     attributes = " ".join(bytes(a).decode() for a in kept.attributes).split()  # one group string
     assert '"no-jump-tables"="true"' in attributes
     assert "noinline" in attributes
+
+
+def _add_rows_noalias(a, b, res):
+    for i in range(16):
+        res[i] = a[i] + b[i]
+
+
+def _add_rows_plain(a, b, res):
+    for i in range(16):
+        res[i] = a[i] + b[i]
+
+
+def _pick_op(op, x):
+    # a switch LLVM turns into a jump table unless told not to
+    if op == 0:
+        return x + 3
+    elif op == 1:
+        return x * 5
+    elif op == 2:
+        return x - 7
+    elif op == 3:
+        return x ^ 11
+    elif op == 4:
+        return x << 2
+    elif op == 5:
+        return x | 13
+    return x
+
+
+def _compiled_entry(entry, *args):
+    """Compile `entry` as the machine's entry for `args`: every function its library defines."""
+    compiled = jit._EntryDispatcher(py_func=entry, locals={}, targetoptions={"nopython": True})
+    compiled(*args)
+    (library,) = [result.library for result in compiled.overloads.values()]
+    return [f for f in library._final_module.functions if not f.is_declaration]
+
+
+@needs_numba
+def test_noalias_out_of_line_functions_reach_llvm_with_noalias_array_arguments():
+    """`jit_out_of_line(noalias=True)` (the ALUs' dispatch: ops.py) marks the callee's pointer
+    arguments noalias, so LLVM vectorises its lane loops without overlap checks; the plain
+    form does not."""
+    for noalias, func in ((True, _add_rows_noalias), (False, _add_rows_plain)):
+        callee = jit.jit_out_of_line(noalias=True)(func) if noalias else jit.jit_out_of_line(func)
+
+        def entry(rows, callee=callee):
+            callee(rows[0], rows[1], rows[2])
+            callee(rows[1], rows[0], rows[3])
+
+        rows = np.arange(64, dtype=np.uint32).reshape(4, 16)
+        defined = _compiled_entry(entry, rows)
+        assert list(rows[2]) == list(rows[3]) == [2 * i + 16 for i in range(16)]
+        (kept,) = [f for f in defined if f"{len(func.__name__)}{func.__name__}B" in f.name]  # not the entry
+        # the arrays' data pointers, which remain of the arguments once LLVM dropped the unused
+        # ones (numba's return pointer comes first and is always noalias)
+        pointers = [a for a in list(kept.arguments)[1:] if a.type.is_pointer]
+        marked = [a for a in pointers if "noalias" in [bytes(x).decode() for x in a.attributes]]
+        assert len(pointers) == 3
+        assert len(marked) == (3 if noalias else 0)
+
+
+@needs_numba
+def test_an_inlined_dispatch_leaves_its_callers_without_jump_tables():
+    """`jit_lean_dispatch` (the ALUs' inlined dispatch copies) is inlined, and LLVM carries its
+    no-jump-tables attribute into the function it lands in, so that switch is no table jump
+    there either; a `jit_lean` copy of the same switch leaves the caller's attributes alone."""
+    for decorator, expected in ((jit.jit_lean_dispatch, True), (jit.jit_lean, False)):
+        # a fresh function object each time: jit.py records the decorated functions
+        pick = decorator(FunctionType(_pick_op.__code__, _pick_op.__globals__, _pick_op.__name__))
+
+        def entry(ops, x, pick=pick):
+            total = 0
+            for op in ops:
+                total += pick(op, x)
+            return total
+
+        defined = _compiled_entry(entry, np.arange(7), 10)
+        assert not [f for f in defined if "8_pick_opB" in f.name]  # inlined
+        (top,) = [f for f in defined if "5entryB" in f.name and not f.name.startswith("_ZN7cpython")]
+        attributes = " ".join(bytes(a).decode() for a in top.attributes).split()
+        assert ('"no-jump-tables"="true"' in attributes) == expected

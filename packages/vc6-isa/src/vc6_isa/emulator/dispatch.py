@@ -90,19 +90,16 @@ def _unpack_first(ids_a: list[int], ids_b: list[int]) -> list[str]:
     """f32 input unpack of the operands into scratch rows before the op's lane loop, so each op
     has one loop, which reads plain bits in the common case (no unpack call per lane).
 
-    The f32 ops read their operands from rows `ua`/`ub` (ka/kb, or the unpacked copies); the
-    other ops keep reading ka/kb, which stay the constants their callers pass once LLVM carries
-    them into the dispatch: with constant rows LLVM vectorises their lane loops (it declined
-    runtime rows of one array for the cheap integer ops)."""
-    lines = ["    ua = ka", "    ub = kb"]
-    for ids, code, row, src, var in ((ids_a, "aun", _UNPACK_ROWS[0], "a", "ua"), (ids_b, "bun", _UNPACK_ROWS[1], "b", "ub")):
+    The f32 ops read their operands from rows `fa`/`fb` (the operand rows `a`/`b`, or the
+    unpacked copies in the scratch rows `_UNPACK_ROWS` of `sc`); the other ops read `a`/`b`."""
+    lines = ["    fa = a", "    fb = b"]
+    for ids, code, row, src, var in ((ids_a, "aun", _UNPACK_ROWS[0], "a", "fa"), (ids_b, "bun", _UNPACK_ROWS[1], "b", "fb")):
         takes = " or ".join(f"op == {i}" for i in ids)
         lines += [
             f"    if {code} != UNPACK_NONE and ({takes}):",
-            f"        unpacked = scratch_row(sc, {row})",
+            f"        {var} = scratch_row(sc, {row})",
             "        for i in range(16):",
-            f"            unpacked[i] = unpack_f32({src}[i], {code})",
-            f"        {var} = {row}",
+            f"            {var}[i] = unpack_f32({src}[i], {code})",
         ]
     return lines
 
@@ -120,24 +117,21 @@ def _opaque_count(name: str) -> bool:
     return name in semantics.ZERO_CARRY
 
 
-def _alu_source(fn_name: str, ops: dict, stateful: tuple[str, ...]) -> list[str]:
+def _alu_source(fn_name: str, ops: dict, stateful: tuple[str, ...], decorator: str,
+                only: tuple[str, ...] | None = None) -> list[str]:
+    """The source of one copy of an ALU's dispatch: a branch per op of the table (`only`: just
+    these ops) that has a per-lane semantics function, each returning True; False for the rest."""
     lines = [
-        # one copy of each ALU's dispatch, called by the fast path's two copies and the general
-        # path (jit.jit_out_of_line): LLVM compiled three inlined copies of ~50 vectorised lane
-        # loops each; the callers pass constant rows, which LLVM carries into the one copy
-        "@jit_out_of_line",
-        f"def {fn_name}(op, aun, bun, sc, ka, kb, kr, kc, lanes):",
-        '    """Evaluate a table op over 16 lanes (`lanes`: 16, see dispatch._opaque_count) into res/carry (carry: not for CARRY_FROM_RESULT ops); False if the run loop must."""',
+        decorator,
+        f"def {fn_name}(op, aun, bun, a, b, res, car, sc, lanes):",
+        '    """Evaluate a table op over the 16 lanes of the operand rows `a`, `b` into the rows `res` and `car` (carry: not for CARRY_FROM_RESULT ops; `sc`: scratch rows for unpacked inputs; `lanes`: 16, see dispatch._opaque_count); False if the run loop must."""',
     ]
-    generated = [(op_id, name, spec) for op_id, (name, spec) in enumerate(ops.items()) if _is_generated(name, spec, stateful)]
+    generated = [(op_id, name, spec) for op_id, (name, spec) in enumerate(ops.items())
+                 if _is_generated(name, spec, stateful) and (only is None or name in only)]
     f32_a = [op_id for op_id, _, spec in generated if spec.unpack == "f32"]
     f32_b = [op_id for op_id, _, spec in generated if spec.unpack == "f32" and spec.b_unpack and spec.nsrc == 2]
-    # the rows as 16-lane arrays (lanes.scratch_row): at the callers' constant rows, LLVM's
-    # view of each is a fixed run of words, and it vectorises every lane loop without checks
-    lines += [f"    {var} = scratch_row(sc, {k})" for var, k in (("a", "ka"), ("b", "kb"), ("res", "kr"), ("car", "kc"))]
     if f32_a:
         lines += _unpack_first(f32_a, f32_b)
-        lines += ["    fa = scratch_row(sc, ua)", "    fb = scratch_row(sc, ub)"]
     for k, (op_id, name, spec) in enumerate(generated):
         count = "lanes" if _opaque_count(name) else "16"
         if spec.unpack == "f32":
@@ -166,6 +160,18 @@ def _alu_source(fn_name: str, ops: dict, stateful: tuple[str, ...]) -> list[str]
 
 _GENERATED = _HERE / "machine" / "ops.py"
 
+#: The ops whose dispatch has a second copy (`add_alu_inline`/`mul_alu_inline`, from the same
+#: lines) that LLVM inlines into the plain copy of `issue.fast_step` (35 of sgemm's 39
+#: inner-loop rows: 34 fadd+fmul, one nop+fmul): per ALU, the ops of that copy (None: all);
+#: for any other op the inlined copy returns False and the plain copy calls the one called
+#: copy (`add_alu`/`mul_alu`, jit.jit_out_of_line, which the general path and the fast path's
+#: other copy call: LLVM compiled three inlined copies of ~50 vectorised lane loops each).
+#: An out-of-line call cost ~1.5-2 ns per op there. Measured (docs/emulator-internals.md, "The
+#: plain rows' data path"): the whole mul dispatch (7 ops) and fadd/fsub of the add ALU cost
+#: no measurable compile; the whole add dispatch (~45 ops) cost ~3.5 s; an add op outside the
+#: list pays ~1 ns for the test.
+INLINED_IN_PLAIN: dict[str, tuple[str, ...] | None] = {"mul": None, "add": ("fadd", "fsub")}
+
 
 def _magic_range(name: str, addrs: frozenset[int]) -> list[str]:
     """`NAME_FIRST`/`NAME_LAST` of a contiguous class of magic addresses."""
@@ -185,7 +191,7 @@ def generate_source() -> str:
         "Generated by `python -m vc6_isa.emulator.dispatch`; do not edit.",
         '"""',
         "",
-        "from ..jit import jit_lean, jit_out_of_line",
+        "from ..jit import jit_lean, jit_lean_dispatch, jit_out_of_line",
         "from ..semantics import (",
         *(f"    {name}," for name in ("SEMANTICS", "UNPACK_NONE", "fdx_lane", "fdy_lane", "unpack_f16x2", "unpack_f32")),
         ")",
@@ -208,9 +214,18 @@ def generate_source() -> str:
         out.append(f"WADDR_{name.upper()} = {encoding.MAGIC_ADDRESSES[name]}")
     out += _magic_range("MAGIC_SFU", encoding.MAGIC_SFU)
     out += ["", ""]
-    out += _alu_source("add_alu", dict(add_ops), STATEFUL_ADD)
-    out += ["", ""]
-    out += _alu_source("mul_alu", dict(mul_ops), STATEFUL_MUL)
+    alus = (("add", dict(add_ops), STATEFUL_ADD), ("mul", dict(mul_ops), STATEFUL_MUL))
+    for alu, ops, stateful in alus:
+        # noalias: `res` and `car` are scratch rows that no other argument row is (the callers'
+        # rule), so LLVM vectorises the lane loops without run-time overlap checks
+        out += _alu_source(f"{alu}_alu", ops, stateful, "@jit_out_of_line(noalias=True)")
+        out += ["", ""]
+    for alu, ops, stateful in alus:
+        if alu in INLINED_IN_PLAIN:
+            out += _alu_source(f"{alu}_alu_inline", ops, stateful, "@jit_lean_dispatch", INLINED_IN_PLAIN[alu])
+        else:
+            out += [f"{alu}_alu_inline = {alu}_alu  # not inlined (dispatch.INLINED_IN_PLAIN)", ""]
+        out += ["", ""]
     out += ["", ""]
     # legacy SFU magic writes, by the names the table gives those addresses
     first = min(encoding.MAGIC_SFU)

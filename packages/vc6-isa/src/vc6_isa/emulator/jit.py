@@ -19,7 +19,10 @@ with pdb or to check that results do not depend on the compiler.
   A call from Python (tests call the semantics) compiles and caches an ordinary copy.
 - `jit_out_of_line`: a function LLVM keeps as one called function (`noinline`, and no jump
   tables: an alternating op dispatch mispredicts a table jump), such as the general issue path
-  (`issue.step`) and each ALU's op dispatch.
+  (`issue.step`) and each ALU's op dispatch; with `noalias=True` (the dispatch) its array
+  arguments are `noalias` (C's `restrict`), so its lane loops need no run-time overlap checks.
+- `jit_lean_dispatch`: `jit_lean` without jump tables, for the op dispatch copies inlined into
+  the plain fast path (LLVM carries the attribute into every function they are inlined into).
 - Every decorator types calls with plain argument types (`_Dispatcher`): numba would compile a
   function again for each literal constant its callers pass.
 
@@ -118,6 +121,7 @@ def compile_level() -> str:
 
 if _numba is not None:
     import llvmlite.binding as _ll
+    from llvmlite import ir as _ir
     from numba import _dynfunc
     from numba.core import config as _numba_config
     from numba.core import funcdesc as _funcdesc
@@ -389,9 +393,16 @@ if _numba is not None:
 
         def pre_lower(self):
             super().pre_lower()
-            if self.func_ir.func_id.func in _OUT_OF_LINE:
+            func = self.func_ir.func_id.func
+            if func in _OUT_OF_LINE:
                 self.function.attributes.add("noinline")
+            if func in _OUT_OF_LINE or func in _NO_JUMP_TABLES:
                 set.add(self.function.attributes, '"no-jump-tables"="true"')
+            if func in _NOALIAS:
+                # numba's own `noalias` flag, for this function only (see `jit_out_of_line`)
+                for arg in self.call_conv.get_arguments(self.function):
+                    if isinstance(arg.type, _ir.PointerType):
+                        arg.add_attribute("noalias")
 
     @_register_pass(mutates_CFG=False, analysis_only=True)
     class _LinkOnlyLowering(_LoweringPass):
@@ -472,6 +483,8 @@ if _numba is not None:
 
     JIT_ENABLED = True
     _OUT_OF_LINE: set = set()  # functions of `jit_out_of_line`
+    _NOALIAS: set = set()  # ... of which those with noalias array arguments
+    _NO_JUMP_TABLES: set = set()  # functions of `jit_lean_dispatch`
     #: The machine's entry point (`machine.run.run`): cached, releases the GIL while it runs.
     jit_entry = _decorator(_EntryDispatcher, cached=True, nogil=True)
     #: Machine functions also called from Python (semantics, fp).
@@ -484,13 +497,33 @@ if _numba is not None:
     #: compile for no measurable speed).
     jit_lean_inline = jit_lean
 
-    def jit_out_of_line(func: F) -> F:
+    def jit_lean_dispatch(func: F) -> F:
+        """`jit_lean` for an op dispatch LLVM inlines: without jump tables, as `jit_out_of_line`
+        (see `_MachineLower`). LLVM gives a caller the attribute of a function it inlines there,
+        so the functions it is inlined into (up to the entry) have none either."""
+        _NO_JUMP_TABLES.add(func)
+        return jit_lean(func)
+
+    def jit_out_of_line(func: F | None = None, *, noalias: bool = False) -> F | Callable[[F], F]:
         """A machine function LLVM keeps as one called function instead of inlining it at its
-        call sites: for code off the hot path, whose inlined copies lengthen the compile."""
+        call sites: for code off the hot path, whose inlined copies lengthen the compile.
+
+        `noalias` (`@jit_out_of_line(noalias=True)`): the caller promises that no memory the
+        function writes through one array argument is read or written through another (C's
+        `restrict`; two arguments may still overlap where both are only read). LLVM then
+        vectorises lane loops over argument rows without run-time overlap checks."""
+        if func is None:
+            return functools.partial(jit_out_of_line, noalias=noalias)
         _OUT_OF_LINE.add(func)
+        if noalias:
+            _NOALIAS.add(func)
         return _decorator(_MachineDispatcher, cached=False, _nrt=False, forceinline=False)(func)
 else:
-    jit = jit_entry = jit_lean = jit_lean_inline = jit_out_of_line = _plain
+    jit = jit_entry = jit_lean = jit_lean_inline = jit_lean_dispatch = _plain
+
+    def jit_out_of_line(func: F | None = None, *, noalias: bool = False) -> F | Callable[[F], F]:
+        """Plain Python (as `_plain`), with or without `noalias`."""
+        return _plain if func is None else _plain(func)
 
 
 __all__ = ["JIT_ENABLED", "compile_level", "jit", "jit_entry", "jit_lean", "jit_lean_inline", "optimisation_level"]

@@ -78,6 +78,7 @@ from ..layout import (
 from ..semantics import pack_f32, unpack_f32
 from .destinations import write_dest
 from .effects import pop_tmu_result, retire_alu, update_flags
+from .lanes import scratch_row
 from .memory import MASK32, hazard, load_uniform_cold, mmu_fault, next_uniform
 from .memory_model import unifa_line_fetch
 from .operands import (
@@ -332,7 +333,8 @@ def exec_alu(m, slot, pc, sc):
         cond_mask(acond if which == 0 else mcond, slot, lanes, sc, 10 + which)
     # 3-4: the two ALUs
     aop = prog[pc, P_AOP]
-    if add_alu(aop, prog[pc, P_AAU], prog[pc, P_ABU], sc, 0, 1, 4, 6, 16):
+    if add_alu(aop, prog[pc, P_AAU], prog[pc, P_ABU], scratch_row(sc, 0), scratch_row(sc, 1), scratch_row(sc, 4),
+               scratch_row(sc, 6), sc, 16):
         if sfu_index(aop) >= 0:
             gs[G_SFU] += 1
     else:
@@ -340,7 +342,8 @@ def exec_alu(m, slot, pc, sc):
         if ev != 0:
             return ev
     mop = prog[pc, P_MOP]
-    if not mul_alu(mop, prog[pc, P_MAU], prog[pc, P_MBU], sc, 2, 3, 5, 7, 16):
+    if not mul_alu(mop, prog[pc, P_MAU], prog[pc, P_MBU], scratch_row(sc, 2), scratch_row(sc, 3), scratch_row(sc, 5),
+                   scratch_row(sc, 7), sc, 16):
         ev = special_mul(m, mop, slot, pc, sc)
         if ev != 0:
             return ev
