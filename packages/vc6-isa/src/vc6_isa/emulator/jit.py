@@ -14,9 +14,11 @@ with pdb or to check that results do not depend on the compiler.
 - `jit_lean` (no reference counting: array arguments cost nothing per call; `jit_lean_inline` is
   the same) and `jit` (the semantics and fp helpers): the machine's other functions, lowered
   into link-only libraries (`_LinkOnlyLibrary`): LLVM IR optimised and compiled once, inside the
-  entry's build, instead of once per level of the call tree above them as numba would. They are
-  marked `forceinline` (LLVM's `alwaysinline`): numba's call convention makes a call expensive.
-  A call from Python (tests call the semantics) compiles and caches an ordinary copy.
+  entry's build, instead of once per level of the call tree above them as numba would; each
+  holds its own function only, and the library that compiles links the call tree once
+  (`_call_tree`). They are marked `forceinline` (LLVM's `alwaysinline`): numba's call convention
+  makes a call expensive. A call from Python (tests call the semantics) compiles and caches an
+  ordinary copy.
 - `jit_out_of_line`: a function LLVM keeps as one called function (`noinline`, and no jump
   tables: an alternating op dispatch mispredicts a table jump), such as the general issue path
   (`issue.step`) and each ALU's op dispatch.
@@ -32,7 +34,8 @@ only (nothing is changed on import). The level cannot change results: numba comp
 fast-math, so LLVM keeps IEEE semantics at every level.
 
 While the machine compiles (`_machine_compile`), typed calls of numba's operators, builtins and
-overloads are remembered per argument types (`_memoised_call_type`), Python's collector scans its
+overloads are remembered per argument types (`_memoised_call_type`), numba's `@overload`
+implementations are compiled link-only too (`_overload_jitter`), Python's collector scans its
 oldest generation less often, and two numba passes the machine has no use for are left out
 (`_UNUSED_PASSES`).
 
