@@ -174,34 +174,3 @@ def test_a_call_tree_is_linked_once_by_the_library_that_compiles_it():
     assert len(tree) == len(set(tree)) and {outer_library} <= set(tree)
     assert {lib for disp in (middle, inner) for lib in (r.library for r in disp.overloads.values())} <= set(tree)
     assert outer(3) == 2 * 4 + 1  # the ordinary copy for Python links the tree too
-
-
-def _implementations_of(function) -> list:
-    """Every (flags, dispatcher) numba keeps for the `@overload` implementations of `function`."""
-    function_type = cpu_target.typing_context.resolve_value_type(function)
-    return [(key[-1], value[0]) for template in function_type.templates
-            for key, value in getattr(template, "_impl_cache", {}).items() if value[0] is not None]
-
-
-def _min_of_three(a, b, c):
-    return min(min(a, b), c)
-
-
-@needs_numba
-def test_overload_implementations_are_link_only_for_the_machine_and_numba_s_own_elsewhere():
-    """While the machine compiles, numba's `@overload` implementations (here `min`) are compiled
-    into link-only libraries (`_overload_jitter`), cached under the machine's `_Flags` only:
-    numba's own compiles afterwards get ordinary implementations and run."""
-    cpu_target.typing_context.refresh()
-    compiled = jit._Dispatcher(py_func=_min_of_three, locals={}, targetoptions={"nopython": True})
-    assert compiled(7, 5, 6) == 5
-    machine = [d for flags, d in _implementations_of(min) if type(flags) is jit._Flags]
-    assert machine and all(isinstance(d, jit._LinkOnlyOverload) for d in machine)
-    assert jit._OverloadFunctionTemplate._get_jit_decorator is jit._numba_overload_jitter  # restored
-
-    import numba
-
-    own = numba.njit(lambda a, b, c: min(min(a, b), c))
-    assert own(7, 5, 6) == 5
-    others = [d for flags, d in _implementations_of(min) if type(flags) is not jit._Flags]
-    assert others and not any(isinstance(d, jit._LinkOnlyOverload) for d in others)

@@ -137,14 +137,12 @@ if _numba is not None:
     )
     from numba.core.compiler_machinery import LoweringPass as _LoweringPass
     from numba.core.compiler_machinery import register_pass as _register_pass
-    from numba.core.decorators import jit as _numba_jit
     from numba.core.dispatcher import _FunctionCompiler as _NumbaFunctionCompiler
     from numba.core.lowering import Lower as _Lower
     from numba.core.registry import CPUDispatcher as _CPUDispatcher
     from numba.core.targetconfig import ConfigStack as _ConfigStack
     from numba.core.typed_passes import NativeLowering as _NativeLowering
     from numba.core.typed_passes import NopythonRewrites as _NopythonRewrites
-    from numba.core.typing.templates import _OverloadFunctionTemplate
     from numba.core.untyped_passes import InlineClosureLikes as _InlineClosureLikes
 
     from .compile_cache import MachineCache
@@ -209,8 +207,6 @@ if _numba is not None:
         inside their callers' compiles, the settings hold until the outermost one ends):
 
         - calls of numba's functions are typed by `_memoised_call_type`;
-        - numba's `@overload` implementations (`min`, `int`, `np.empty`, ...) are compiled into
-          link-only libraries (`_overload_jitter`);
         - Python's garbage collector scans its oldest generation about ten times less often
           (`_GC_OLDEST_THRESHOLD` instead of Python's 10 collections of the middle one): the
           compile builds ~300,000 lasting objects (numba's IR, types and compile results), and
@@ -225,7 +221,6 @@ if _numba is not None:
         _require_compiler_lock()
         if _memo_depth == 0:
             _types.Function.get_call_type = _memoised_call_type
-            _OverloadFunctionTemplate._get_jit_decorator = _overload_jitter
             thresholds = gc.get_threshold()
             gc.set_threshold(*thresholds[:2], max(thresholds[2], _GC_OLDEST_THRESHOLD))
         _memo_depth += 1
@@ -238,7 +233,6 @@ if _numba is not None:
                     del _types.Function.get_call_type  # inherited from numba's BaseFunction again
                 else:
                     _types.Function.get_call_type = _function_own_call_type
-                _OverloadFunctionTemplate._get_jit_decorator = _numba_overload_jitter
                 _call_types.clear()
                 gc.set_threshold(*thresholds)
 
@@ -253,12 +247,10 @@ if _numba is not None:
         (`f(x, 0)` and `f(x, 1)` are two compiles, and `f(x, n)` a third); the machine's callers
         pass many. Typing calls with the constants' plain types (int64, bool, ...) gives one
         compile per argument-type combination; LLVM still folds the constants after inlining.
-        Compiles run with `_Flags`, into a library that links the machine's call trees
-        (`_MachineLinkingCompiler`) unless another pipeline is given.
+        Compiles run with `_Flags`.
         """
 
-        def __init__(self, py_func, locals, targetoptions, pipeline_class=None):
-            pipeline_class = pipeline_class or _MachineLinkingCompiler
+        def __init__(self, py_func, locals, targetoptions, pipeline_class=_Compiler):
             super().__init__(py_func=py_func, locals=locals, targetoptions=targetoptions,
                              pipeline_class=pipeline_class)
             self._compiler = _FunctionCompiler(py_func, self.targetdescr, targetoptions, locals, pipeline_class)
@@ -423,9 +415,9 @@ if _numba is not None:
             pm.finalize()
             return [pm]
 
-    class _MachineLinkingCompiler(_Compiler):
-        """numba's pipeline, into a `_MachineLinkedLibrary`: for the copies of machine functions
-        compiled for calls from Python, which link their link-only callees' call trees."""
+    class _PythonCopyCompiler(_Compiler):
+        """numba's pipeline, into a `_MachineLinkedLibrary` (a copy of a machine function for calls
+        from Python links its link-only callees' call tree)."""
 
         def define_pipelines(self):
             pm = _DefaultPassBuilder.define_nopython_pipeline(self.state)
@@ -483,56 +475,13 @@ if _numba is not None:
             state["cr"] = _LowerResult(fndesc, lower.call_helper, cfunc=key, env=lower.env)
             return True
 
-    def _link_only(pm) -> list:
-        """The pipeline `pm` with numba's lowering replaced by `_LinkOnlyLowering`."""
-        i = [p for p, _ in pm.passes].index(_NativeLowering)
-        pm.passes[i] = (_LinkOnlyLowering, "lowering into a link-only library")
-        pm.finalize()
-        return [pm]
-
     class _LinkOnlyCompiler(_Compiler):
         def define_pipelines(self):
-            return _link_only(_machine_pipeline(self.state))
-
-    class _LinkOnlyOverloadCompiler(_Compiler):
-        """numba's whole pipeline (an `@overload`'s implementation may use what `_UNUSED_PASSES`
-        handle), lowering into a link-only library."""
-
-        def define_pipelines(self):
-            return _link_only(_DefaultPassBuilder.define_nopython_pipeline(self.state))
-
-    class _LinkOnlyOverload(_CPUDispatcher):
-        """An `@overload`'s implementation compiled for the machine (`_overload_jitter`):
-        link-only, with `_Flags` (so the implementations it calls are compiled for the machine
-        too, and numba keeps them apart from its own, keyed on its flags)."""
-
-        def __init__(self, py_func, locals, targetoptions):
-            super().__init__(py_func=py_func, locals=locals, targetoptions=targetoptions,
-                             pipeline_class=_LinkOnlyOverloadCompiler)
-            self._compiler = _FunctionCompiler(py_func, self.targetdescr, targetoptions, locals,
-                                               _LinkOnlyOverloadCompiler)
-
-    _numba_overload_jitter = _OverloadFunctionTemplate._get_jit_decorator
-
-    def _overload_jitter(template):
-        """numba's `_get_jit_decorator` of `@overload` templates while the machine compiles.
-
-        numba compiles the implementation of an `@overload` (`min(a, b)`, `int(x)`,
-        `np.empty(n, dtype)`, ...) for each argument types as a function of its own: its library
-        optimised, turned into machine code and given a C wrapper (~50 ms CPU each, against
-        ~10 ms for a link-only function; the machine needs ~26). Typed for a machine compile
-        (the compile's flags are `_Flags`), an implementation is compiled like the machine's own
-        functions, into a link-only library. numba caches implementations per compile flags, so
-        code compiled with numba's flags never gets one of these."""
-        jitter = _numba_overload_jitter(template)
-        if jitter is not _numba_jit or type(_ConfigStack.top_or_none()) is not _Flags:
-            return jitter
-
-        def link_only_jit(**options):
-            return lambda py_func: _LinkOnlyOverload(py_func=py_func, locals={},
-                                                     targetoptions={"nopython": True, **options})
-
-        return link_only_jit
+            pm = _machine_pipeline(self.state)
+            i = [p for p, _ in pm.passes].index(_NativeLowering)
+            pm.passes[i] = (_LinkOnlyLowering, "lowering into a link-only library")
+            pm.finalize()
+            return [pm]
 
     class _EntryDispatcher(_Dispatcher):
         """The machine's entry point: compiled into an `_EntryLibrary`."""
@@ -555,7 +504,8 @@ if _numba is not None:
 
         def __call__(self, *args, **kwargs):
             if self._python_copy is None:
-                copy = _Dispatcher(py_func=self.py_func, locals={}, targetoptions=self._python_options)
+                copy = _Dispatcher(py_func=self.py_func, locals={}, targetoptions=self._python_options,
+                                   pipeline_class=_PythonCopyCompiler)
                 copy._cache = MachineCache(self.py_func, compile_level())
                 self._python_copy = copy
             with optimisation_level():  # compiled (when it is) at the level its cache folder is for
