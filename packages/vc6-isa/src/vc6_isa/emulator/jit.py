@@ -34,8 +34,7 @@ only (nothing is changed on import). The level cannot change results: numba comp
 fast-math, so LLVM keeps IEEE semantics at every level.
 
 While the machine compiles (`_machine_compile`), typed calls of numba's operators, builtins and
-overloads are remembered per argument types (`_memoised_call_type`), numba's `@overload`
-implementations are compiled link-only too (`_overload_jitter`), Python's collector scans its
+overloads are remembered per argument types (`_memoised_call_type`), Python's collector scans its
 oldest generation less often, and two numba passes the machine has no use for are left out
 (`_UNUSED_PASSES`).
 
