@@ -5,12 +5,16 @@ by source module and by compiler pass.
 
 Runs the smallest job in a fresh process whose compile cache is empty (a temporary
 `NUMBA_CACHE_DIR`), listening to numba's `numba:compile`, `numba:run_pass` and `numba:llvm_lock`
-events (`numba.core.event`). Times are exclusive: a function's compile minus the compiles of its
-callees that happened inside it (numba compiles callees while it types the caller); a pass's time
-minus the passes of callee compiles nested in it. `llvm` is the time spent holding numba's LLVM
-lock (optimisation and machine code), part of the passes' times. The events carry wall-clock times,
-which other jobs on the machine stretch; the process's total CPU time is the figure to compare
-(benchmarks/emulator_speed.py prints the same cold compile).
+events (`numba.core.event`), each stamped with the process's CPU time (other jobs on a shared
+machine stretch wall-clock times, not CPU times). Times are exclusive: a function's compile minus
+the compiles of its callees that happened inside it (numba compiles callees while it types the
+caller); a pass's time minus the passes of callee compiles nested in it. `llvm` is the time spent
+holding numba's LLVM lock (optimisation and machine code), part of the passes' times.
+
+Per function: how many compiles of each kind of dispatcher (the machine's link-only functions,
+`@overload` implementations, the entry), the functions compiled more than once (one compile per
+argument types), and the median of the smallest compiles: a function's fixed cost through numba's
+pipeline, whatever its size.
 
 `--dump PREFIX` also writes the machine's optimised LLVM IR (PREFIX.ll) and machine code
 (PREFIX.s), with the numbers numba puts in symbol names (a count of its compiles) taken out: a
@@ -24,6 +28,7 @@ import argparse
 import collections
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -32,7 +37,14 @@ CHILD = r"""
 import json, re, resource, sys, time
 sys.path.insert(0, sys.argv[1])
 import numba.core.event as ev
-listeners = {kind: ev.RecordingListener() for kind in ("numba:compile", "numba:run_pass", "numba:llvm_lock")}
+class CPUListener(ev.Listener):
+    def __init__(self):
+        self.buffer = []
+    def on_start(self, event):
+        self.buffer.append((time.process_time(), event))
+    def on_end(self, event):
+        self.buffer.append((time.process_time(), event))
+listeners = {kind: CPUListener() for kind in ("numba:compile", "numba:run_pass", "numba:llvm_lock")}
 for kind, listener in listeners.items():
     ev.register(kind, listener)
 start = time.perf_counter()
@@ -53,28 +65,58 @@ def rows(kind, name):
 def func(e):
     d = e.data["dispatcher"].py_func
     return d.__module__.rsplit(".", 1)[-1] + "." + d.__qualname__
+def compiled(e):
+    return [func(e), str(e.data["args"]), type(e.data["dispatcher"]).__name__]
 json.dump({"wall": time.perf_counter() - start, "cpu": usage.ru_utime + usage.ru_stime,
-           "compile": rows("numba:compile", func),
+           "compile": rows("numba:compile", compiled),
            "pass": rows("numba:run_pass", lambda e: e.data["name"].split(" [")[0]),
            "llvm": rows("numba:llvm_lock", lambda e: "llvm")}, sys.stdout)
 """
 
 
-def exclusive(events: list) -> tuple[collections.Counter, collections.Counter]:
-    """(exclusive seconds, count) per name from nested start/end events."""
+def spans(events: list) -> list[tuple]:
+    """(name, exclusive seconds) of each span, from nested start/end events."""
     stack: list[list] = []
-    seconds: collections.Counter = collections.Counter()
-    count: collections.Counter = collections.Counter()
+    found = []
     for ts, is_start, name in events:
         if is_start:
             stack.append([name, ts, 0.0])
             continue
         name, start, children = stack.pop()
-        seconds[name] += ts - start - children
-        count[name] += 1
+        found.append((name, ts - start - children))
         if stack:
             stack[-1][2] += ts - start
+    return found
+
+
+def exclusive(events: list) -> tuple[collections.Counter, collections.Counter]:
+    """(exclusive seconds, count) per name from nested start/end events."""
+    seconds: collections.Counter = collections.Counter()
+    count: collections.Counter = collections.Counter()
+    for name, s in spans(events):
+        seconds[name] += s
+        count[name] += 1
     return seconds, count
+
+
+def per_function(events: list) -> None:
+    """Print the compiles by kind of dispatcher, the functions compiled more than once and the
+    fixed cost of a compile (the median of the smallest 40)."""
+    compiles = [((name, kind), args, s) for (name, args, kind), s in spans(events)]
+    seconds: collections.Counter = collections.Counter()
+    count: collections.Counter = collections.Counter()
+    signatures = collections.defaultdict(list)
+    for (name, kind), args, s in compiles:
+        seconds[kind] += s
+        count[kind] += 1
+        signatures[name].append((args, s))
+    print("by dispatcher: " + ", ".join(f"{kind} x{count[kind]} {s:.2f} s" for kind, s in seconds.most_common()))
+    smallest = sorted(s for _, _, s in compiles)[:40]
+    print(f"fixed cost: median of the {len(smallest)} smallest compiles {1000 * statistics.median(smallest):.0f} ms")
+    again = {name: found for name, found in signatures.items() if len(found) > 1}
+    print(f"compiled more than once: {len(again)} functions")
+    for name, found in sorted(again.items(), key=lambda item: -sum(s for _, s in item[1])):
+        print(f"  {sum(s for _, s in found):6.2f} s  x{len(found)}  {name}: " + "; ".join(args for args, _ in found))
 
 
 def main() -> None:
@@ -92,7 +134,7 @@ def main() -> None:
         out = subprocess.run([sys.executable, "-c", CHILD, here, dump], env=env, capture_output=True, text=True,
                              check=True)
     data = json.loads(out.stdout)
-    funcs, calls = exclusive(data["compile"])
+    funcs, calls = exclusive([(ts, start, name and name[0]) for ts, start, name in data["compile"]])
     modules: collections.Counter = collections.Counter()
     for name, s in funcs.items():
         modules[name.split(".")[0]] += s
@@ -101,6 +143,7 @@ def main() -> None:
     print(f"cold compile: {data['wall']:.1f} s wall, {data['cpu']:.1f} s CPU; {sum(calls.values())} compiles of "
           f"{len(funcs)} functions; llvm {sum(llvm.values()):.1f} s")
     print("by module: " + ", ".join(f"{m} {s:.1f} s" for m, s in modules.most_common()))
+    per_function(data["compile"])
     print("functions (exclusive):")
     for name, s in funcs.most_common(args.top):
         print(f"  {s:6.2f} s  x{calls[name]}  {name}")

@@ -213,3 +213,46 @@ def test_an_inlined_dispatch_leaves_its_callers_without_jump_tables():
         (top,) = [f for f in defined if "5entryB" in f.name and not f.name.startswith("_ZN7cpython")]
         attributes = " ".join(bytes(a).decode() for a in top.attributes).split()
         assert ('"no-jump-tables"="true"' in attributes) == expected
+
+
+def _plus_one(x):
+    return x + 1
+
+
+def _chain_of_three():
+    """Three machine functions, each calling the next (only): (outer, middle, inner)."""
+    inner = jit.jit(_plus_one)
+
+    def middle(x):
+        return 2 * inner(x)
+
+    middle = jit.jit(middle)
+
+    def outer(x):
+        return middle(x) + 1
+
+    return jit.jit(outer), middle, inner
+
+
+def _defined(library) -> list[str]:
+    return [f.name for f in library._final_module.functions if not f.is_declaration]
+
+
+@needs_numba
+def test_a_call_tree_is_linked_once_by_the_library_that_compiles_it():
+    """A link-only library holds only its own function; the entry (and a copy compiled for a
+    call from Python) links the whole tree, each function once (`_call_tree`)."""
+    outer, middle, inner = _chain_of_three()
+
+    def entry(x):
+        return outer(x)
+
+    compiled = jit._EntryDispatcher(py_func=entry, locals={}, targetoptions={"nopython": True})
+    assert compiled(3) == 2 * 4 + 1
+    (library,) = [result.library for result in compiled.overloads.values()]
+    (outer_library,) = [result.library for result in outer.overloads.values()]
+    assert [name for name in _defined(outer_library) if "_plus_one" in name or "middle" in name] == []
+    tree = jit._call_tree(library._linking_libraries)
+    assert len(tree) == len(set(tree)) and {outer_library} <= set(tree)
+    assert {lib for disp in (middle, inner) for lib in (r.library for r in disp.overloads.values())} <= set(tree)
+    assert outer(3) == 2 * 4 + 1  # the ordinary copy for Python links the tree too

@@ -14,9 +14,11 @@ with pdb or to check that results do not depend on the compiler.
 - `jit_lean` (no reference counting: array arguments cost nothing per call; `jit_lean_inline` is
   the same) and `jit` (the semantics and fp helpers): the machine's other functions, lowered
   into link-only libraries (`_LinkOnlyLibrary`): LLVM IR optimised and compiled once, inside the
-  entry's build, instead of once per level of the call tree above them as numba would. They are
-  marked `forceinline` (LLVM's `alwaysinline`): numba's call convention makes a call expensive.
-  A call from Python (tests call the semantics) compiles and caches an ordinary copy.
+  entry's build, instead of once per level of the call tree above them as numba would; each
+  holds its own function only, and the library that compiles links the call tree once
+  (`_call_tree`). They are marked `forceinline` (LLVM's `alwaysinline`): numba's call convention
+  makes a call expensive. A call from Python (tests call the semantics) compiles and caches an
+  ordinary copy.
 - `jit_out_of_line`: a function LLVM keeps as one called function (`noinline`, and no jump
   tables: an alternating op dispatch mispredicts a table jump), such as the general issue path
   (`issue.step`) and each ALU's op dispatch; with `noalias=True` (the dispatch) its array
@@ -271,23 +273,50 @@ if _numba is not None:
         numba optimises every function's library with all its callees linked in and generates
         machine code for it, so a helper deep in the call tree was optimised and compiled once
         per level above it: that was a third of the machine's compile time, for code nobody ran.
+        Its module holds its own code only, not its callees': the library that finally compiles
+        (a `_MachineLinkedLibrary`) links each function of the call tree once.
         """
 
         def finalize(self):
             _require_compiler_lock()
             self._raise_if_finalized()
-            seen = set()
-            for library in self._linking_libraries:
-                if library not in seen:
-                    seen.add(library)
-                    self._reload_init.update(library._reload_init)
-                    self._final_module.link_in(library._get_module_for_linking(), preserve=True)
             self._finalize_dynamic_globals()
             self._finalized = True
 
         def get_pointer_to_function(self, name):
             self._ensure_finalized()
             return 0  # no machine code here: numba's answer for "no such symbol"
+
+    def _call_tree(libraries: list) -> list:
+        """Every library reachable from `libraries` through `_LinkOnlyLibrary`s, each once, in the
+        order numba's nested links would first bring in their code (depth first).
+
+        numba links each callee's library, with everything linked into it, into its caller's:
+        a function of the machine was cloned and linked once per caller on every level above it
+        (~760 links, ~0.7 s of the compile; docs/emulator-internals.md). Here the library that
+        compiles links the whole tree itself, one module per function; a library of numba's own
+        (an `@overload`'s) comes whole, its callees linked in as numba does."""
+        tree: dict = {}  # insertion-ordered set
+
+        def visit(library):
+            if library not in tree:
+                tree[library] = None
+                if isinstance(library, _LinkOnlyLibrary):
+                    for callee in library._linking_libraries:
+                        visit(callee)
+
+        for library in libraries:
+            visit(library)
+        return list(tree)
+
+    class _MachineLinkedLibrary(_JITCodeLibrary):
+        """A library that turns machine functions into machine code (the entry's, and the ordinary
+        copies compiled for calls from Python): it links the whole call tree of its link-only
+        callees (`_call_tree`), since their modules hold only their own code."""
+
+        def finalize(self):
+            self._linking_libraries = _call_tree(self._linking_libraries)
+            super().finalize()
 
     def _machine_pass_builder(codegen):
         """numba's LLVM pass pipeline (its level and vectorisation settings) without loop
@@ -299,7 +328,7 @@ if _numba is not None:
         pto.loop_unrolling = False
         return _ll.create_pass_builder(codegen._tm, pto)
 
-    class _EntryLibrary(_JITCodeLibrary):
+    class _EntryLibrary(_MachineLinkedLibrary):
         """The entry's library (the whole machine, every machine function inlined into one): its
         final optimisation is numba's, without LLVM's loop unrolling.
 
@@ -343,18 +372,27 @@ if _numba is not None:
                 full.add_refprune_pass(_parse_refprune_flags())
             full.run(self._final_module, builder)
 
-    @_register_pass(mutates_CFG=False, analysis_only=False)
-    class _EntryLibraryPass(_LoweringPass):
-        _name = "vc6_entry_library"
+    def _library_pass(library_class: type, name: str) -> type:
+        """A lowering pass that gives the compile a `library_class` library (numba's lowering
+        creates its own library when none is set)."""
 
-        def __init__(self):
-            _LoweringPass.__init__(self)
+        @_register_pass(mutates_CFG=False, analysis_only=False)
+        class LibraryPass(_LoweringPass):
+            _name = name
 
-        def run_pass(self, state):
-            if state.library is None:
-                state.library = _EntryLibrary(state.targetctx.codegen(), state.func_id.func_qualname)
-                state.library.enable_object_caching()
-            return True
+            def __init__(self):
+                _LoweringPass.__init__(self)
+
+            def run_pass(self, state):
+                if state.library is None:
+                    state.library = library_class(state.targetctx.codegen(), state.func_id.func_qualname)
+                    state.library.enable_object_caching()
+                return True
+
+        return LibraryPass
+
+    _EntryLibraryPass = _library_pass(_EntryLibrary, "vc6_entry_library")
+    _MachineLinkedLibraryPass = _library_pass(_MachineLinkedLibrary, "vc6_machine_linked_library")
 
     #: numba passes the machine's pipelines leave out: each looks for something the machine's
     #: code does not have (closures or inner functions, to inline: `InlineClosureLikes`; array
@@ -377,6 +415,17 @@ if _numba is not None:
             pm = _machine_pipeline(self.state)
             i = [p for p, _ in pm.passes].index(_NativeLowering)
             pm.passes.insert(i, (_EntryLibraryPass, "the entry's library"))
+            pm.finalize()
+            return [pm]
+
+    class _PythonCopyCompiler(_Compiler):
+        """numba's pipeline, into a `_MachineLinkedLibrary` (a copy of a machine function for calls
+        from Python links its link-only callees' call tree)."""
+
+        def define_pipelines(self):
+            pm = _DefaultPassBuilder.define_nopython_pipeline(self.state)
+            i = [p for p, _ in pm.passes].index(_NativeLowering)
+            pm.passes.insert(i, (_MachineLinkedLibraryPass, "a library linking the machine's call tree"))
             pm.finalize()
             return [pm]
 
@@ -465,7 +514,8 @@ if _numba is not None:
 
         def __call__(self, *args, **kwargs):
             if self._python_copy is None:
-                copy = _Dispatcher(py_func=self.py_func, locals={}, targetoptions=self._python_options)
+                copy = _Dispatcher(py_func=self.py_func, locals={}, targetoptions=self._python_options,
+                                   pipeline_class=_PythonCopyCompiler)
                 copy._cache = MachineCache(self.py_func, compile_level())
                 self._python_copy = copy
             with optimisation_level():  # compiled (when it is) at the level its cache folder is for
