@@ -205,7 +205,10 @@ def tmu_lookup(m, slot, pc, sc, arow, mrow, cfg):
     nlines, misses = count_lines(m, slot, sc, arow, reads, span)
     entry = tmu_queue_wait(q, qs, jp, fp)
     now = qs[q, Q_TIME]
-    tmu_done = cal_book(fp, jp, 1 + q // jp[J_QPUS_PER_SLICE], now, max(nlines, 1) * jp[J_TMU_LINE_CYCLES])
+    # the demand as a float, as the other bookings pass it (cal_book works in floats): one
+    # compiled copy of cal_book, not one per argument type
+    slice_cycles = float(max(nlines, 1) * jp[J_TMU_LINE_CYCLES])
+    tmu_done = cal_book(fp, jp, 1 + q // jp[J_QPUS_PER_SLICE], now, slice_cycles)
     bus_cycles = misses * (1 << shift) * fp[F_READ_COST] + (gs[G_TMU_WBYTES] - wbytes0) * fp[F_WRITE_COST]
     ready = tmu_done
     if bus_cycles > 0:
