@@ -4,7 +4,7 @@ thread over its 16 lanes) on a dense ALU kernel and on a TMU-heavy kernel, exclu
 compile time, which is measured separately (a fresh process with an empty machine cache).
 
     /work/venv/bin/python benchmarks/emulator_speed.py [--iterations N] [--no-cold] [--profile]
-        [--sgemm N] [--main-job] [--against DIR]
+        [--sgemm N] [--main-job] [--against DIR [--at-once]]
 
 Rates are thread-instructions per CPU second of this process (what a shared machine does not
 distort; the wall-clock rate is in the stats line). `--sgemm N` adds vc6_kernels.sgemm of N x N
@@ -12,7 +12,12 @@ matrices; `--main-job` times the README's main job, `vc6-bench sgemm --size 1024
 process with a warm numba cache and bytecode (CPU and wall seconds). `--against DIR` runs the
 same measurements again, in a fresh process, on another tree's packages (DIR/packages/*/src first on
 `sys.path`, numba cache in DIR/.numba-cache; e.g. an export of main:
-`git archive main | tar -x -C DIR`), so both are measured side by side in one run.
+`git archive main | tar -x -C DIR`), so both are measured side by side in one run. With
+`--at-once` the two trees run at the same time, each in its own process (one core each on a
+2-core host), every line printed as it comes with its tree's name in front: on a shared host whose load
+changes from minute to minute, runs taken one after the other differ by 10-30%, while two runs
+taken together see the same load (issue 13, sgemm 1024 at load 4-6: 12 of 12 pairs taken together
+found the same tree faster; of 6 sequential pairs, 2 did).
 
 Targets: issue 4, >= 5 M thread-instructions/s on one core; issue 13, >= 50 M on sgemm 1024 and
 a warm `vc6-bench sgemm --size 1024` <= 5 s.
@@ -27,6 +32,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -195,15 +201,44 @@ def main() -> None:
     ap.add_argument("--sgemm", type=int, default=0, metavar="N", help="also emulate sgemm of N x N matrices")
     ap.add_argument("--main-job", action="store_true", help="also time `vc6-bench sgemm --size 1024`")
     ap.add_argument("--against", metavar="DIR", help="measure DIR's packages too, side by side")
+    ap.add_argument("--at-once", action="store_true", help="with --against: run both trees at the same time")
     args = ap.parse_args()
     global PROFILE
     PROFILE = args.profile
     if args.against:
-        rest = [a for a in sys.argv[1:] if a not in ("--against", args.against)]
+        rest = [a for a in sys.argv[1:] if a not in ("--against", args.against, "--at-once")]
+        if args.at_once:
+            side_by_side_at_once(rest, args.against)
+            return
         print(f"== {args.against}", flush=True)
         subprocess.run([sys.executable, __file__, *rest], env=tree_env(args.against), check=True)
         print("== this tree", flush=True)
+    elif args.at_once:
+        ap.error("--at-once needs --against DIR")
     measure(args)
+
+
+def side_by_side_at_once(rest: list[str], against: str) -> None:
+    """Measure `against` and this tree in two processes started together, printing each line as
+    it comes, prefixed with its tree's name (`[DIR]` or `[this tree]`)."""
+    trees = {against: tree_env(against), "this tree": None}
+    procs = {name: subprocess.Popen([sys.executable, __file__, *rest], env=env, stdout=subprocess.PIPE, text=True)
+             for name, env in trees.items()}  # fmt: skip
+    lock = threading.Lock()
+
+    def relay(name: str, proc: subprocess.Popen) -> None:
+        for line in proc.stdout:
+            with lock:
+                print(f"[{name}] {line}", end="", flush=True)
+
+    relays = [threading.Thread(target=relay, args=item) for item in procs.items()]
+    for t in relays:
+        t.start()
+    for t in relays:
+        t.join()
+    failed = [name for name, proc in procs.items() if proc.wait() != 0]
+    if failed:
+        sys.exit(f"emulator_speed: the measurement of {', '.join(failed)} failed (its error is above)")
 
 
 if __name__ == "__main__":

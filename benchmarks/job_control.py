@@ -70,7 +70,8 @@ def timeout_overshoot(dev, timeout: float, trials: int) -> list[float]:
 
 
 CHILD = textwrap.dedent("""
-    import json, sys, time, v3d_drm
+    import json, signal, sys, time, v3d_drm
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # also when started with SIGINT ignored (`cmd &`)
     from vc6_isa.asm import assemble
     sys.path.insert(0, sys.argv[1])
     from job_control import forever

@@ -150,7 +150,10 @@ def test_alloc_free_and_perfmons_from_several_threads(dev, executor):
 
 
 CTRL_C_CHILD = textwrap.dedent("""
-    import json, sys, time
+    import json, signal, sys, time
+    # a shell that starts the suite in the background (`cmd &`) starts it with SIGINT ignored,
+    # which the child would inherit: Ctrl-C is what this test sends
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     sys.path.insert(0, sys.argv[1])
     import numpy as np, v3d_drm
     from fake_executor import FakeExecutor
