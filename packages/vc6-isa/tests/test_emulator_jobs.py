@@ -293,8 +293,9 @@ def test_ctrl_c_during_a_wait_interrupts_promptly_and_stops_the_job():
 
 def test_rows_with_only_a_load_signal_take_the_plain_fast_path_copy():
     """`program.fast_kind`: a fast-path row whose only signals are a load (ldunif, ldunifa,
-    ldtmu, their rf forms) or smimm is plain; a condition, a flag update, a TMU write or rot
-    sends it to the other copy of `machine.issue.fast_step`, which checks and applies them."""
+    ldtmu, their rf forms) or smimm is plain; a condition, a flag update, a TMU write, rot or
+    an f32 input unpack (which the dispatch copies inlined into the plain copy leave out) sends
+    it to the other copy of `machine.issue.fast_step`, which checks and applies them."""
     from vc6_isa.emulator import layout
     from vc6_isa.emulator.program import decode_words
 
@@ -309,11 +310,13 @@ def test_rows_with_only_a_load_signal_take_the_plain_fast_path_copy():
         mov(rf[6], r1, cond="ifa")  # a condition
         add(tmua, rf[7], rf[8])  # a TMU write
         rotate(r4, r2, 3)  # rot
+        fadd(rf[1], rf[1].unpack("abs"), r0)  # an f32 input unpack (add ALU, a)
+        fmul(r0, r5, rf[2].unpack("h"))  # an f32 input unpack (mul ALU, b)
         nop(sig=thrsw)  # not a fast-path shape
 
     kinds = decode_words(np.asarray(assemble(kernel), np.uint64)).table[:, layout.P_FAST].tolist()
     plain, shape, no = layout.FAST_PLAIN, layout.FAST_SHAPE, layout.FAST_NO
-    assert kinds[:10] == [plain] * 5 + [shape] * 4 + [no]
+    assert kinds[:12] == [plain] * 5 + [shape] * 6 + [no]
 
 
 @qpu

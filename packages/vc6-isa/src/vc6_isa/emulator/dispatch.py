@@ -118,9 +118,11 @@ def _opaque_count(name: str) -> bool:
 
 
 def _alu_source(fn_name: str, ops: dict, stateful: tuple[str, ...], decorator: str,
-                only: tuple[str, ...] | None = None) -> list[str]:
+                only: tuple[str, ...] | None = None, f32_unpacks: bool = True) -> list[str]:
     """The source of one copy of an ALU's dispatch: a branch per op of the table (`only`: just
-    these ops) that has a per-lane semantics function, each returning True; False for the rest."""
+    these ops) that has a per-lane semantics function, each returning True; False for the rest.
+    Without `f32_unpacks` the f32 ops read `a`/`b` as they are: for the copies inlined into the
+    plain rows, which have no f32 input unpack (program.fast_kind)."""
     lines = [
         decorator,
         f"def {fn_name}(op, aun, bun, a, b, res, car, sc, lanes):",
@@ -130,13 +132,14 @@ def _alu_source(fn_name: str, ops: dict, stateful: tuple[str, ...], decorator: s
                  if _is_generated(name, spec, stateful) and (only is None or name in only)]
     f32_a = [op_id for op_id, _, spec in generated if spec.unpack == "f32"]
     f32_b = [op_id for op_id, _, spec in generated if spec.unpack == "f32" and spec.b_unpack and spec.nsrc == 2]
-    if f32_a:
+    if f32_a and f32_unpacks:
         lines += _unpack_first(f32_a, f32_b)
+    fa, fb = ("fa", "fb") if f32_unpacks else ("a", "b")
     for k, (op_id, name, spec) in enumerate(generated):
         count = "lanes" if _opaque_count(name) else "16"
         if spec.unpack == "f32":
-            xa = "int(fa[i])"
-            xb = "int(fb[i])" if spec.b_unpack else "b[i]"
+            xa = f"int({fa}[i])"
+            xb = f"int({fb}[i])" if spec.b_unpack else "b[i]"
         elif spec.unpack == "f16":
             xa = "unpack_f16x2(a[i], aun)"
             xb = "b[i]"
@@ -169,7 +172,8 @@ _GENERATED = _HERE / "machine" / "ops.py"
 #: An out-of-line call cost ~1.5-2 ns per op there. Measured (docs/emulator-internals.md, "The
 #: plain rows' data path"): the whole mul dispatch (7 ops) and fadd/fsub of the add ALU cost
 #: no measurable compile; the whole add dispatch (~45 ops) cost ~3.5 s; an add op outside the
-#: list pays ~1 ns for the test.
+#: list pays ~1 ns for the test. The inlined copies have no f32 input unpack (a row with one is
+#: not plain, program.fast_kind): the unpack tests cost ~2.5 ns of a plain fadd+fmul row.
 INLINED_IN_PLAIN: dict[str, tuple[str, ...] | None] = {"mul": None, "add": ("fadd", "fsub")}
 
 
@@ -222,7 +226,8 @@ def generate_source() -> str:
         out += ["", ""]
     for alu, ops, stateful in alus:
         if alu in INLINED_IN_PLAIN:
-            out += _alu_source(f"{alu}_alu_inline", ops, stateful, "@jit_lean_dispatch", INLINED_IN_PLAIN[alu])
+            out += _alu_source(f"{alu}_alu_inline", ops, stateful, "@jit_lean_dispatch", INLINED_IN_PLAIN[alu],
+                               f32_unpacks=False)
         else:
             out += [f"{alu}_alu_inline = {alu}_alu  # not inlined (dispatch.INLINED_IN_PLAIN)", ""]
         out += ["", ""]

@@ -20,7 +20,7 @@ from ..instruction import AluInstruction, AluOp, BranchInstruction, Instruction
 from . import hazards as H
 from . import layout as L
 from .dispatch import add_op_ids, dispatched_ops, mul_op_ids, pure_ops
-from .semantics import CARRY_FROM_RESULT, FLOAT_RESULT
+from .semantics import CARRY_FROM_RESULT, FLOAT_RESULT, UNPACK_NONE
 
 _F32_UNPACK = {name: code for code, name in enumerate(encoding.F32_UNPACKS)}
 _F16_UNPACK = {name: code for code, name in enumerate(encoding.F16_UNPACKS)}
@@ -149,7 +149,7 @@ def fast_kind(instr: AluInstruction, row: np.ndarray) -> int:
     columns are filled (`fast_columns`).
 
     Plain: a fast-path shape with no signal but smimm and the loads (`layout.PLAIN_SIGNALS`),
-    no condition, no flag push or update and no TMU register written;
+    no condition, no flag push or update, no TMU register written and no f32 input unpack;
     `machine.issue.fast_step` has a copy compiled for these without the checks and effects
     they cannot need (35 of the 39 fast-path rows of sgemm's inner loop).
     """
@@ -161,8 +161,21 @@ def fast_kind(instr: AluInstruction, row: np.ndarray) -> int:
         and row[L.P_MCOND] == 0
         and row[L.P_APF] == row[L.P_AUF] == row[L.P_MPF] == row[L.P_MUF] == 0
         and L.DST_PERIPHERAL not in (row[L.P_ADST], row[L.P_MDST])
+        and not f32_unpacked(row)
     )
     return L.FAST_PLAIN if plain else L.FAST_SHAPE
+
+
+def f32_unpacked(row: np.ndarray) -> bool:
+    """Whether either ALU's op of a lowered row unpacks an f32 input (a unpack or b unpack not
+    none). Such rows are not plain: the dispatch copies inlined into the plain copy of
+    `machine.issue.fast_step` leave the unpack out (dispatch.INLINED_IN_PLAIN; its tests cost
+    ~2.5 ns of a plain fadd+fmul row, docs/emulator-internals.md)."""
+    return any(
+        row[base + (L.P_AUNPK - L.P_AOP)] == 1
+        and (row[base + (L.P_AAU - L.P_AOP)] != UNPACK_NONE or row[base + (L.P_ABU - L.P_AOP)] != UNPACK_NONE)
+        for base in (L.P_AOP, L.P_MOP)
+    )
 
 
 def _dest_row(waddr: int, magic: int) -> int:

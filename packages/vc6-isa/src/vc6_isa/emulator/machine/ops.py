@@ -418,23 +418,13 @@ def mul_alu(op, aun, bun, a, b, res, car, sc, lanes):
 @jit_lean_dispatch
 def add_alu_inline(op, aun, bun, a, b, res, car, sc, lanes):
     """Evaluate a table op over the 16 lanes of the operand rows `a`, `b` into the rows `res` and `car` (carry: not for CARRY_FROM_RESULT ops; `sc`: scratch rows for unpacked inputs; `lanes`: 16, see dispatch._opaque_count); False if the run loop must."""
-    fa = a
-    fb = b
-    if aun != UNPACK_NONE and (op == 0 or op == 5):
-        fa = scratch_row(sc, 13)
-        for i in range(16):
-            fa[i] = unpack_f32(a[i], aun)
-    if bun != UNPACK_NONE and (op == 0 or op == 5):
-        fb = scratch_row(sc, 14)
-        for i in range(16):
-            fb[i] = unpack_f32(b[i], bun)
     if op == 0:  # fadd
         for i in range(16):
-            res[i] = sem_FADD(int(fa[i]), int(fb[i]))[0]
+            res[i] = sem_FADD(int(a[i]), int(b[i]))[0]
         return True
     elif op == 5:  # fsub
         for i in range(16):
-            res[i] = sem_FSUB(int(fa[i]), int(fb[i]))[0]
+            res[i] = sem_FSUB(int(a[i]), int(b[i]))[0]
         return True
     return False
 
@@ -443,16 +433,6 @@ def add_alu_inline(op, aun, bun, a, b, res, car, sc, lanes):
 @jit_lean_dispatch
 def mul_alu_inline(op, aun, bun, a, b, res, car, sc, lanes):
     """Evaluate a table op over the 16 lanes of the operand rows `a`, `b` into the rows `res` and `car` (carry: not for CARRY_FROM_RESULT ops; `sc`: scratch rows for unpacked inputs; `lanes`: 16, see dispatch._opaque_count); False if the run loop must."""
-    fa = a
-    fb = b
-    if aun != UNPACK_NONE and (op == 6 or op == 9):
-        fa = scratch_row(sc, 13)
-        for i in range(16):
-            fa[i] = unpack_f32(a[i], aun)
-    if bun != UNPACK_NONE and (op == 9):
-        fb = scratch_row(sc, 14)
-        for i in range(16):
-            fb[i] = unpack_f32(b[i], bun)
     if op == 0:  # add
         for i in range(16):
             r, c = sem_ADD(a[i], b[i])
@@ -479,7 +459,7 @@ def mul_alu_inline(op, aun, bun, a, b, res, car, sc, lanes):
         return True
     elif op == 6:  # fmov
         for i in range(16):
-            res[i] = sem_FMOV(int(fa[i]))[0]
+            res[i] = sem_FMOV(int(a[i]))[0]
         return True
     elif op == 8:  # mov
         for i in range(lanes):
@@ -489,7 +469,7 @@ def mul_alu_inline(op, aun, bun, a, b, res, car, sc, lanes):
         return True
     elif op == 9:  # fmul
         for i in range(16):
-            res[i] = sem_FMUL(int(fa[i]), int(fb[i]))[0]
+            res[i] = sem_FMUL(int(a[i]), int(b[i]))[0]
         return True
     return False
 
