@@ -116,9 +116,16 @@ load_cold = jit_lean(load.py_func)
 
 
 @jit_lean_inline
+def page_flag(r, off, hosts, bases):
+    """Host address of the flag byte (1: copied aside) of the page of BO `r` holding byte
+    offset `off`: the third part of `hosts`."""
+    return hosts[2 * bases.shape[0] + r] + (off >> UNIFORM_PAGE_SHIFT)
+
+
+@jit_lean_inline
 def keep_old_page(r, off, hosts, bases, sizes):
     """Copy the page of BO `r` holding byte offset `off` aside, once per job."""
-    if peek8(hosts[2 * bases.shape[0] + r] + (off >> UNIFORM_PAGE_SHIFT)) == 0:
+    if peek8(page_flag(r, off, hosts, bases)) == 0:
         copy_page(r, off, hosts, bases, sizes)
 
 
@@ -127,7 +134,7 @@ def copy_page(r, off, hosts, bases, sizes):
     """:func:`keep_old_page`'s copy, the first time a page is written."""
     n = bases.shape[0]
     page = off >> UNIFORM_PAGE_SHIFT
-    flag = hosts[2 * n + r] + page
+    flag = page_flag(r, off, hosts, bases)
     start = page << UNIFORM_PAGE_SHIFT
     end = min(start + (1 << UNIFORM_PAGE_SHIFT), sizes[r])
     src = hosts[r]
@@ -163,7 +170,7 @@ def uniform_in(r, addr, hosts, bases):
     the path from an ldunifa to its next reader (issue 13, docs/emulator-internals.md)."""
     off = addr - bases[r]
     word = peek32(hosts[r] + off)
-    if peek8(hosts[2 * bases.shape[0] + r] + (off >> UNIFORM_PAGE_SHIFT)) != 0:
+    if peek8(page_flag(r, off, hosts, bases)) != 0:
         word = old_uniform(r, off, hosts, bases)
     return word
 
