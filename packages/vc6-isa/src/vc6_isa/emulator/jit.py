@@ -201,7 +201,30 @@ if _numba is not None:
         _call_types[key] = signature, self._impl_keys[signature.args]
         return signature
 
-    #: Python's threshold for its oldest generation of garbage collection while the machine compiles.
+    _numba_global_value_type = _ir.Type._get_ll_global_value_type
+    _global_value_types: dict = {}  # (llvmlite type class, its text) -> LLVM's type
+
+    def _memoised_global_value_type(self, target_data, context=None):
+        """`llvmlite.ir.Type._get_ll_global_value_type` (LLVM's own copy of a type, which numba
+        asks for a type's size or alignment), answered once per type while the machine compiles.
+
+        llvmlite writes a module holding one global of the type, has LLVM parse it and reads
+        the global's type back: ~1,000 such modules per machine compile, ~0.2 s, for ~100
+        different types. The answer is a type of LLVM's global context, which lives as long as
+        the process and is the same object for the same text; types named by the module
+        (identified structs), or asked for in another context, are not remembered.
+        """
+        if context is not None or isinstance(self, _ir.IdentifiedStructType):
+            return _numba_global_value_type(self, target_data, context)
+        key = type(self), str(self)
+        known = _global_value_types.get(key)
+        if known is None:
+            known = _global_value_types[key] = _numba_global_value_type(self, target_data)
+        return known
+
+    #: Python's thresholds for its youngest and oldest generations of garbage collection while
+    #: the machine compiles (see `_machine_compile`).
+    _GC_YOUNG_THRESHOLD = 2000
     _GC_OLDEST_THRESHOLD = 100
 
     @contextlib.contextmanager
@@ -209,23 +232,32 @@ if _numba is not None:
         """The settings of a machine compile, for the block (the compile; numba compiles callees
         inside their callers' compiles, the settings hold until the outermost one ends):
 
-        - calls of numba's functions are typed by `_memoised_call_type`;
-        - Python's garbage collector scans its oldest generation about ten times less often
-          (`_GC_OLDEST_THRESHOLD` instead of Python's 10 collections of the middle one): the
-          compile builds ~300,000 lasting objects (numba's IR, types and compile results), and
-          the ~15 full collections they set off took ~3 s of the ~20 s compile; now one or two,
-          for ~50 MB more peak memory (turning the collector off saved ~0.5 s more, for ~170 MB).
-          What the compiler produces does not depend on when garbage is collected.
+        - calls of numba's functions are typed by `_memoised_call_type`, and LLVM's copies of
+          types come from `_memoised_global_value_type`;
+        - Python's garbage collector runs less often. The compile builds ~300,000 lasting
+          objects (numba's IR, types and compile results). Its oldest generation is scanned
+          about ten times less often (`_GC_OLDEST_THRESHOLD` instead of Python's 10
+          collections of the middle one): the ~15 full collections took ~3 s of the ~20 s
+          compile; now one or two, for ~50 MB more peak memory (turning the collector off saved
+          ~0.5 s more, for ~170 MB). Its youngest generation is collected after 2,000
+          allocations instead of 700 (`_GC_YOUNG_THRESHOLD`): that leaves no full collection
+          in the compile (there were two, ~0.4-0.5 s each: during it, and just after it when
+          the thresholds came back) and costs ~30 MB more peak memory
+          (docs/emulator-internals.md). What the compiler produces does not depend on when
+          garbage is collected.
 
-        Under numba's compiler lock, so no other thread compiles meanwhile; numba's typing and the
-        collector's thresholds are back, and the memo empty, when the outermost block ends.
+        Under numba's compiler lock, so no other thread compiles meanwhile; numba's typing,
+        llvmlite's types, the collector's thresholds are back, and the memos empty, when the
+        outermost block ends.
         """
         global _memo_depth
         _require_compiler_lock()
         if _memo_depth == 0:
             _types.Function.get_call_type = _memoised_call_type
+            _ir.Type._get_ll_global_value_type = _memoised_global_value_type
             thresholds = gc.get_threshold()
-            gc.set_threshold(*thresholds[:2], max(thresholds[2], _GC_OLDEST_THRESHOLD))
+            gc.set_threshold(max(thresholds[0], _GC_YOUNG_THRESHOLD), thresholds[1],
+                             max(thresholds[2], _GC_OLDEST_THRESHOLD))
         _memo_depth += 1
         try:
             yield
@@ -236,7 +268,9 @@ if _numba is not None:
                     del _types.Function.get_call_type  # inherited from numba's BaseFunction again
                 else:
                     _types.Function.get_call_type = _function_own_call_type
+                _ir.Type._get_ll_global_value_type = _numba_global_value_type
                 _call_types.clear()
+                _global_value_types.clear()
                 gc.set_threshold(*thresholds)
 
     class _FunctionCompiler(_NumbaFunctionCompiler):
