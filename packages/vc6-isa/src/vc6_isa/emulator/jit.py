@@ -128,6 +128,7 @@ if _numba is not None:
     from numba.core import config as _numba_config
     from numba.core import funcdesc as _funcdesc
     from numba.core import types as _types
+    from numba.core.base import BaseContext as _BaseContext
     from numba.core.codegen import JITCodeLibrary as _JITCodeLibrary
     from numba.core.codegen import _parse_refprune_flags
     from numba.core.compiler import Compiler as _Compiler
@@ -222,6 +223,35 @@ if _numba is not None:
             known = _global_value_types[key] = _numba_global_value_type(self, target_data)
         return known
 
+    _numba_get_function = _BaseContext.get_function
+    _missing_functions: set = set()  # (name, signature) of lowerings numba has none of
+
+    def _memoised_get_function(self, fn, sig, _firstcall=True):
+        """`BaseContext.get_function` (the lowering of an operation for a signature) that
+        remembers, while the machine compiles, which named operations have no lowering for a
+        signature.
+
+        numba's array code asks for an `__array__` lowering each time it takes an array value
+        apart (~1,150 times per machine compile; only array-like types other than arrays have
+        one), and its lowering of constant indexes asks for `static_getitem`/`static_setitem`
+        first (~160); each miss re-reads every registry of lowerings (`BaseContext.refresh`,
+        which imports ~30 modules again) before numba falls back to its general code. A repeated
+        miss now raises at once, with numba's error. Only named operations (a string `fn`) are
+        remembered: numba registers no lowering for them while a compile runs (`@overload`s
+        register theirs under their own function types, which are looked up as before).
+        """
+        if isinstance(fn, str):
+            key = fn, sig.as_function()
+            if key in _missing_functions:
+                raise NotImplementedError(f"No definition for lowering {fn}{key[1]}")
+            try:
+                return _numba_get_function(self, fn, sig, _firstcall)
+            except NotImplementedError:
+                if _firstcall:
+                    _missing_functions.add(key)
+                raise
+        return _numba_get_function(self, fn, sig, _firstcall)
+
     #: Python's thresholds for its youngest and oldest generations of garbage collection while
     #: the machine compiles (see `_machine_compile`).
     _GC_YOUNG_THRESHOLD = 2000
@@ -232,8 +262,9 @@ if _numba is not None:
         """The settings of a machine compile, for the block (the compile; numba compiles callees
         inside their callers' compiles, the settings hold until the outermost one ends):
 
-        - calls of numba's functions are typed by `_memoised_call_type`, and LLVM's copies of
-          types come from `_memoised_global_value_type`;
+        - calls of numba's functions are typed by `_memoised_call_type`, LLVM's copies of types
+          come from `_memoised_global_value_type`, and named lowerings numba lacks are
+          remembered (`_memoised_get_function`);
         - Python's garbage collector runs less often. The compile builds ~300,000 lasting
           objects (numba's IR, types and compile results). Its oldest generation is scanned
           about ten times less often (`_GC_OLDEST_THRESHOLD` instead of Python's 10
@@ -246,8 +277,8 @@ if _numba is not None:
           (docs/emulator-internals.md). What the compiler produces does not depend on when
           garbage is collected.
 
-        Under numba's compiler lock, so no other thread compiles meanwhile; numba's typing,
-        llvmlite's types, the collector's thresholds are back, and the memos empty, when the
+        Under numba's compiler lock, so no other thread compiles meanwhile; numba's typing and
+        lowering lookups, llvmlite's types and the collector's thresholds are back, and the memos empty, when the
         outermost block ends.
         """
         global _memo_depth
@@ -255,6 +286,7 @@ if _numba is not None:
         if _memo_depth == 0:
             _types.Function.get_call_type = _memoised_call_type
             _ir.Type._get_ll_global_value_type = _memoised_global_value_type
+            _BaseContext.get_function = _memoised_get_function
             thresholds = gc.get_threshold()
             gc.set_threshold(max(thresholds[0], _GC_YOUNG_THRESHOLD), thresholds[1],
                              max(thresholds[2], _GC_OLDEST_THRESHOLD))
@@ -269,6 +301,8 @@ if _numba is not None:
                 else:
                     _types.Function.get_call_type = _function_own_call_type
                 _ir.Type._get_ll_global_value_type = _numba_global_value_type
+                _BaseContext.get_function = _numba_get_function
+                _missing_functions.clear()
                 _call_types.clear()
                 _global_value_types.clear()
                 gc.set_threshold(*thresholds)
