@@ -209,7 +209,7 @@ def fcmp(a, b):
     b = int(b) & MASK32
     if a == b and (a & F32_ABS) == F32_INF:
         return 0, 1  # inf == inf: +0 (Z set) instead of the NaN that inf - inf gives
-    return fsub(a, b)
+    return fsub(np.uint32(a), np.uint32(b))  # uint32 as the ALU's callers: one compiled fsub
 
 
 @jit
@@ -272,7 +272,7 @@ def _round_op(a, mode):
         y = np.floor(x)
     else:
         y = np.ceil(x)
-    return _float_out(bits_from_f32(y))
+    return _float_out(bits_from_f32(np.float32(y)))  # float32 as its other callers: compiled once
 
 
 @jit
@@ -617,7 +617,7 @@ def vfpack(a, b):
 @jit
 def _sfu_result(y, a):
     """f64 SFU result -> (f32 bits, C) with the NaN policy for input a."""
-    return _float_out(nan_policy1(bits_from_f32(y), a))
+    return _float_out(nan_policy1(bits_from_f32(np.float32(y)), a))  # rounded as bits_from_f32 does
 
 
 @jit
