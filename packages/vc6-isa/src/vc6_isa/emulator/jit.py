@@ -125,6 +125,7 @@ if _numba is not None:
     import llvmlite.binding as _ll
     from llvmlite import ir as _ir
     from numba import _dynfunc
+    from numba.core import base as _numba_base
     from numba.core import config as _numba_config
     from numba.core import funcdesc as _funcdesc
     from numba.core import types as _types
@@ -252,6 +253,22 @@ if _numba is not None:
                 raise
         return _numba_get_function(self, fn, sig, _firstcall)
 
+    _numba_has_loc = _numba_base._has_loc
+    _has_loc_answers: dict = {}  # lowering implementation -> whether it takes `loc`
+
+    def _memoised_has_loc(fn) -> bool:
+        """numba's `base._has_loc` (does a lowering implementation take a `loc` argument?),
+        answered once per implementation while the machine compiles: numba reads the
+        function's signature with `inspect` each time it looks an implementation up (~4,800
+        times per machine compile, for a few hundred implementations)."""
+        try:
+            return _has_loc_answers[fn]
+        except KeyError:
+            answer = _has_loc_answers[fn] = _numba_has_loc(fn)
+            return answer
+        except TypeError:  # an unhashable callable
+            return _numba_has_loc(fn)
+
     #: Python's thresholds for its youngest and oldest generations of garbage collection while
     #: the machine compiles (see `_machine_compile`).
     _GC_YOUNG_THRESHOLD = 2000
@@ -263,8 +280,9 @@ if _numba is not None:
         inside their callers' compiles, the settings hold until the outermost one ends):
 
         - calls of numba's functions are typed by `_memoised_call_type`, LLVM's copies of types
-          come from `_memoised_global_value_type`, and named lowerings numba lacks are
-          remembered (`_memoised_get_function`);
+          come from `_memoised_global_value_type`, named lowerings numba lacks are remembered
+          (`_memoised_get_function`), and so is which lowerings take a `loc` argument
+          (`_memoised_has_loc`);
         - Python's garbage collector runs less often. The compile builds ~300,000 lasting
           objects (numba's IR, types and compile results). Its oldest generation is scanned
           about ten times less often (`_GC_OLDEST_THRESHOLD` instead of Python's 10
@@ -287,6 +305,7 @@ if _numba is not None:
             _types.Function.get_call_type = _memoised_call_type
             _ir.Type._get_ll_global_value_type = _memoised_global_value_type
             _BaseContext.get_function = _memoised_get_function
+            _numba_base._has_loc = _memoised_has_loc
             thresholds = gc.get_threshold()
             gc.set_threshold(max(thresholds[0], _GC_YOUNG_THRESHOLD), thresholds[1],
                              max(thresholds[2], _GC_OLDEST_THRESHOLD))
@@ -302,6 +321,8 @@ if _numba is not None:
                     _types.Function.get_call_type = _function_own_call_type
                 _ir.Type._get_ll_global_value_type = _numba_global_value_type
                 _BaseContext.get_function = _numba_get_function
+                _numba_base._has_loc = _numba_has_loc
+                _has_loc_answers.clear()
                 _missing_functions.clear()
                 _call_types.clear()
                 _global_value_types.clear()
