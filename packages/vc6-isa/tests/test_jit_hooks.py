@@ -2,6 +2,8 @@
 the compile."""
 
 import gc
+import inspect
+import operator
 from types import FunctionType
 
 import numpy as np
@@ -10,7 +12,10 @@ import pytest
 pytest.importorskip("numba")
 
 import llvmlite.binding as ll
+from llvmlite import ir as llvm_ir
+from numba.core import base as numba_base
 from numba.core import types
+from numba.core.base import BaseContext
 from numba.core.compiler_lock import global_compiler_lock
 from numba.core.registry import cpu_target
 from numba.core.targetconfig import ConfigStack
@@ -39,12 +44,89 @@ def test_a_call_of_a_numba_function_is_typed_once_per_argument_types_and_only_wh
     compiled = jit._Dispatcher(py_func=_max_of_three, locals={}, targetoptions={"nopython": True})
     assert compiled(3, 5) == 15
     assert typed.count((max, (types.int64, types.int64))) == 1  # three calls, one typing
-    # the oldest generation of garbage is collected less often while the machine compiles
-    assert gc_thresholds[0][:2] == before[:2] and gc_thresholds[0][2] == max(before[2], jit._GC_OLDEST_THRESHOLD)
-    # after the compile: numba's own typing, nothing remembered, the collector as it was
+    # the youngest and oldest generations of garbage are collected less often while the machine
+    # compiles
+    assert gc_thresholds[0] == (max(before[0], jit._GC_YOUNG_THRESHOLD), before[1],
+                                max(before[2], jit._GC_OLDEST_THRESHOLD))
+    # after the compile: numba's own typing and lookups, nothing remembered, the collector as it was
     assert "get_call_type" not in types.Function.__dict__
-    assert not jit._call_types and jit._memo_depth == 0
+    assert BaseContext.get_function is jit._numba_get_function
+    assert numba_base._has_loc is jit._numba_has_loc
+    assert llvm_ir.Type._get_ll_global_value_type is jit._numba_global_value_type
+    assert not (jit._call_types or jit._missing_functions or jit._has_loc_answers or jit._global_value_types)
+    assert jit._memo_depth == 0
     assert gc.get_threshold() == before
+
+
+@needs_numba
+def test_a_type_size_is_asked_of_llvm_once_per_type_while_compiling(monkeypatch):
+    """numba asks LLVM a type's size by parsing a module holding a global of it: once per type
+    while the machine compiles, with LLVM's answer."""
+    parsed = []
+    numba_type = jit._numba_global_value_type
+
+    def counting(self, target_data, context=None):
+        parsed.append(str(self))
+        return numba_type(self, target_data, context)
+
+    monkeypatch.setattr(jit, "_numba_global_value_type", counting)
+    context = cpu_target.target_context
+    row = llvm_ir.LiteralStructType([llvm_ir.IntType(64), llvm_ir.ArrayType(llvm_ir.IntType(32), 16)])
+    expected = context.get_abi_sizeof(row)  # numba's own answer: one parse
+    with global_compiler_lock, jit._machine_compile():
+        sizes = [context.get_abi_sizeof(row) for _ in range(3)]
+        sizes.append(context.get_abi_sizeof(llvm_ir.LiteralStructType(list(row.elements))))  # an equal type
+    assert sizes == [expected] * 4 == [72] * 4
+    assert parsed == [str(row)]  # four questions in the compile, one module parsed
+
+
+@needs_numba
+def test_a_missing_named_lowering_rereads_the_registries_once_per_compile(monkeypatch):
+    """numba re-reads every registry of lowerings (`refresh`) when it lacks a lowering; a named
+    one (numba's array code asks for `__array__` of plain arrays, which have none) is remembered
+    as missing while the machine compiles, with numba's error each time."""
+    refreshes = []
+    numba_refresh = BaseContext.refresh
+
+    def counting(self):
+        refreshes.append(self)
+        return numba_refresh(self)
+
+    monkeypatch.setattr(BaseContext, "refresh", counting)
+    context = cpu_target.target_context
+    array = types.float32[:]
+    signature = array(array)
+    with global_compiler_lock, jit._machine_compile():
+        for _ in range(3):
+            with pytest.raises(NotImplementedError, match="__array__"):
+                context.get_function("__array__", signature)
+        assert len(refreshes) == 1
+        context.get_function(operator.add, types.int64(types.int64, types.int64))  # others as numba's
+    refreshes.clear()
+    with pytest.raises(NotImplementedError, match="__array__"):
+        context.get_function("__array__", signature)  # after the compile: numba's lookup again
+    assert len(refreshes) == 1
+
+
+@needs_numba
+def test_whether_a_lowering_takes_loc_is_read_once_per_implementation_while_compiling(monkeypatch):
+    read = []
+
+    def counting(fn):
+        read.append(fn)
+        return "loc" in inspect.signature(fn).parameters
+
+    def with_loc(context, builder, sig, args, loc=None):
+        return None
+
+    def without_loc(context, builder, sig, args):
+        return None
+
+    monkeypatch.setattr(jit, "_numba_has_loc", counting)
+    with global_compiler_lock, jit._machine_compile():
+        answers = [numba_base._has_loc(fn) for fn in (with_loc, without_loc) * 3]
+    assert answers == [True, False] * 3
+    assert read == [with_loc, without_loc]
 
 
 @needs_numba
