@@ -290,9 +290,8 @@ if _numba is not None:
           compile; now one or two, for ~50 MB more peak memory (turning the collector off saved
           ~0.5 s more, for ~170 MB). Its youngest generation is collected after 2,000
           allocations instead of 700 (`_GC_YOUNG_THRESHOLD`): that leaves no full collection
-          in the compile (there were two, ~0.4-0.5 s each: during it, and just after it when
-          the thresholds came back) and costs ~30 MB more peak memory
-          (docs/emulator-internals.md). What the compiler produces does not depend on when
+          in the compile (there was one, ~0.4 s; the one soon after it, when the thresholds
+          are back, remains) for ~30 MB more peak memory (docs/emulator-internals.md). What the compiler produces does not depend on when
           garbage is collected.
 
         Under numba's compiler lock, so no other thread compiles meanwhile; numba's typing and
