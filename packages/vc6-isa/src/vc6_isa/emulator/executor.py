@@ -379,6 +379,7 @@ def _memory_model_state(cm: CycleModel, nq: int, jp: np.ndarray, profile: bool =
     if 1 << line_shift != cm.line_bytes or sets & (sets - 1) or sets < 1:
         raise V3DError("CycleModel: line_bytes and the number of L2T sets must be powers of two")
     jp[L.J_QPUS_PER_SLICE] = cm.qpus_per_slice
+    jp[L.J_SLICE_SHIFT] = _log2_or_minus_one(cm.qpus_per_slice)
     jp[L.J_TMU_LINE_CYCLES] = cm.tmu_cycles_per_line
     jp[L.J_LINE_SHIFT] = line_shift
     jp[L.J_TMU_QUEUE] = cm.tmu_queue_depth

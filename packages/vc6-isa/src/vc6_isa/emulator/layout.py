@@ -316,7 +316,8 @@ J_F_TQ_IDLE = 38  # profiling: fp offset of each ring entry's idle-bus completio
 J_CAL_SHIFT = 39  # log2 of J_CAL_BUCKET when it is a power of two, else -1 (a shift, not a division)
 J_CAL_MASK = 40  # J_CAL_N - 1 when J_CAL_N is a power of two, else -1 (a mask, not a modulo)
 J_F_CAL_NEXT = 41  # fp offset of the calendars' pointers over used-up buckets (memory_model.cal_book)
-J_NCOLS = 42
+J_SLICE_SHIFT = 42  # log2 of J_QPUS_PER_SLICE when it is a power of two, else -1 (a QPU's slice: a shift)
+J_NCOLS = 43
 
 # float parameters, then the memory model's state (fp[J_F_CAL:], laid out by the executor):
 # one calendar per shared resource (resource 0: the memory bus behind L2T; 1 + s: the TMU of
