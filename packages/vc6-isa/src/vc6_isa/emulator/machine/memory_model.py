@@ -137,8 +137,9 @@ def l2_access(fp, jp, line):
     hit = w < ways
     # ways 0 .. last - 1 move one way back: a hit's line leaves way `last`, a miss drops it
     last = w if hit else ways - 1
-    for k in range(last, 0, -1):
-        fp[tag + k] = fp[tag + k - 1]
+    while last > 0:
+        fp[tag + last] = fp[tag + last - 1]
+        last -= 1
     fp[tag] = key
     return hit
 

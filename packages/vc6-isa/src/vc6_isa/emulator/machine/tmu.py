@@ -266,9 +266,11 @@ def count_lines(m, slot, sc, arow, reads, span):
                     first = np.int64(sc[arow, i]) >> shift
                     break
         if reads:
-            misses += 0 if l2_access(fp, jp, first) else 1
-            if nlines == 2:
-                misses += 0 if l2_access(fp, jp, (lo >> shift) + (hi >> shift) - first) else 1
+            # one call site for both lines (l2_access is inlined at each)
+            line = first
+            for _ in range(nlines):
+                misses += 0 if l2_access(fp, jp, line) else 1
+                line = (lo >> shift) + (hi >> shift) - first
         return nlines, misses
     last = np.int64(-1)  # the line of the previous active lane (lines are >= 0)
     low = high = np.int64(-1)  # the lowest and highest line met so far (none while nlines == 0)
