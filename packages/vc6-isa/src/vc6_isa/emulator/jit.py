@@ -37,9 +37,10 @@ only (nothing is changed on import). The level cannot change results: numba comp
 fast-math, so LLVM keeps IEEE semantics at every level.
 
 While the machine compiles (`_machine_compile`), typed calls of numba's operators, builtins and
-overloads are remembered per argument types (`_memoised_call_type`), Python's collector scans its
-oldest generation less often, and two numba passes the machine has no use for are left out
-(`_UNUSED_PASSES`).
+overloads are remembered per argument types (`_memoised_call_type`), and so are three of numba's
+lookups that it repeats (a type's LLVM copy, a missing named lowering, a lowering's `loc`
+argument); Python's collector runs less often, and two numba passes the machine has no use for
+are left out (`_UNUSED_PASSES`).
 
 Why each of these, with the figures measured for it (and the alternatives measured and dropped,
 per-program translation among them): docs/emulator-internals.md. Add there what you measure
@@ -236,7 +237,7 @@ if _numba is not None:
         apart (~1,150 times per machine compile; only array-like types other than arrays have
         one), and its lowering of constant indexes asks for `static_getitem`/`static_setitem`
         first (~160); each miss re-reads every registry of lowerings (`BaseContext.refresh`,
-        which imports ~30 modules again) before numba falls back to its general code. A repeated
+        which also re-runs its import statements) before numba falls back to its general code. A repeated
         miss now raises at once, with numba's error. Only named operations (a string `fn`) are
         remembered: numba registers no lowering for them while a compile runs (`@overload`s
         register theirs under their own function types, which are looked up as before).
@@ -290,13 +291,13 @@ if _numba is not None:
           compile; now one or two, for ~50 MB more peak memory (turning the collector off saved
           ~0.5 s more, for ~170 MB). Its youngest generation is collected after 2,000
           allocations instead of 700 (`_GC_YOUNG_THRESHOLD`): that leaves no full collection
-          in the compile (there was one, ~0.4 s; the one soon after it, when the thresholds
-          are back, remains) for ~30 MB more peak memory (docs/emulator-internals.md). What the compiler produces does not depend on when
-          garbage is collected.
+          inside the compile (there was one, ~0.4 s; the one soon after it, once the thresholds
+          are back, remains), for ~20 MB more peak memory (docs/emulator-internals.md). What
+          the compiler produces does not depend on when garbage is collected.
 
         Under numba's compiler lock, so no other thread compiles meanwhile; numba's typing and
-        lowering lookups, llvmlite's types and the collector's thresholds are back, and the memos empty, when the
-        outermost block ends.
+        lowering lookups, llvmlite's types and the collector's thresholds are back, and the
+        memos empty, when the outermost block ends.
         """
         global _memo_depth
         _require_compiler_lock()
