@@ -339,7 +339,7 @@ def reads_before_writes(asm):
 
 def test_plain_rows_read_every_operand_before_either_alu_writes(dev):
     """The plain copy of `issue.fast_step` reads register operands in place
-    (`lanes.source_row_view`): a register one ALU writes is still the old value for the other
+    (`lanes.register_row`): a register one ALU writes is still the old value for the other
     ALU of the same instruction (reference 10.1: operands are read before any write)."""
     from vc6_isa.emulator import layout
     from vc6_isa.emulator.program import decode_words

@@ -69,6 +69,10 @@ P_LINK = 53
 P_ANSRC = 54
 P_MNSRC = 55
 P_STATIC = 56  # hazard code of a rule the instruction breaks by itself (13.1), 0 if none
+# regs row the plain copy of machine.issue.fast_step reads operand k from (P_VIEW + k, in the
+# order of P_SRC): P_SRC's row, or R_IMM for the small immediate and for an operand not read
+# (program.fast_columns), so that copy tests no operand's kind at run time
+P_VIEW = 57
 P_NCOLS = 64  # (padded: 512-byte rows, each hot part in as few cache lines as possible)
 DST_NONE = -1  # P_ADST/P_MDST/P_SDST: no destination (none, or the magic nop)
 DST_PERIPHERAL = -2  # P_ADST/P_MDST: a TMU register, written by destinations.write_dest
@@ -107,7 +111,10 @@ SIGNAL_BITS = {
 
 # ---- register rows: rf0-rf63 then the accumulators -------------------------------------
 R_ACC = 64  # regs[slot, R_ACC + n] is accumulator rn
-R_NROWS = 70
+#: not a register: the small immediate of the plain row being issued, which the plain copy of
+#: machine.issue.fast_step fills so its ALUs read every operand from `regs` (P_VIEW)
+R_IMM = R_ACC + 6
+R_NROWS = 71
 
 
 def operand_row(mux, raddr_a, raddr_b, smimm):

@@ -42,8 +42,10 @@ from ..layout import (
     P_SDST,
     P_SIG,
     P_SRC,
+    P_VIEW,
     P_WACC,
     R_ACC,
+    R_IMM,
     SIG_LDTMU,
     SIG_LDUNIF,
     SIG_LDUNIFA,
@@ -51,6 +53,7 @@ from ..layout import (
     SIG_LDUNIFRF,
     SIG_LOADS,
     SIG_ROT,
+    SIG_SMIMM,
     SIG_THRSW,
     T_BR_AGE,
     T_END_AGE,
@@ -87,7 +90,7 @@ from .effects import (
     retire_alu,
     update_flags,
 )
-from .lanes import copy_row, fill_row, scratch_row, select_row, source_row_view
+from .lanes import copy_row, fill_row, register_row, scratch_row, select_row
 from .memory import (
     consumed_uniform,
     find_region,
@@ -213,18 +216,11 @@ def step(m, slot, sc):
 
 
 @jit_lean_inline
-def fast_operand(slot, srow, imm, regs, sc, k, plain):
-    """Prepare operand k (register row `srow`, -2 the small immediate, -1 not read) for
-    `fast_step`'s ALUs, which read it from `source_row_view(regs, slot, srow, sc, k)`: on a
-    plain row (`plain`) a register operand is read in place (nothing writes a register before
-    both ALUs have read their operands: `fast_result` runs after them), else it is copied to
-    sc[k] (rot rotates it there); the small immediate is filled into sc[k]. Returns the row
-    the ALUs read: `srow`, or -1 for sc[k]."""
-    if plain and srow >= 0:
-        return srow
+def fast_operand(slot, srow, imm, regs, sc, k):
+    """Operand k of a row that is not plain (register row `srow`, -2 the small immediate, -1 not
+    read) into sc[k], where `fast_step`'s ALUs read it (and `rot` rotates the mul operands)."""
     if srow != -1:
         load_operand(slot, srow, imm, regs, sc, k)
-    return -1
 
 
 @jit_lean_inline
@@ -333,13 +329,20 @@ def fast_step(m, slot, pc, sc, plain, q, four):
     begin_issue(m, slot, q)
     # Written out per operand and per ALU here and below: the machine is compiled without LLVM's
     # loop unrolling (jit._EntryLibrary), and a loop over them picks its columns at run time.
-    imm = prog[pc, P_IMM]
-    add_a = fast_operand(slot, prog[pc, P_SRC], imm, regs, sc, 0, plain)
-    add_b = fast_operand(slot, prog[pc, P_SRC + 1], imm, regs, sc, 1, plain)
-    mul_a = fast_operand(slot, prog[pc, P_SRC + 2], imm, regs, sc, 2, plain)
-    mul_b = fast_operand(slot, prog[pc, P_SRC + 3], imm, regs, sc, 3, plain)
-    if not plain and (sig & SIG_ROT) != 0:
-        rotate_mul_operands(slot, pc, prog, regs, sc)
+    if plain:
+        # the ALUs read every operand in place, from the register row the program chose
+        # (P_VIEW, program.fast_columns: nothing writes a register before both ALUs have read
+        # their operands, fast_result runs after them), the small immediate from R_IMM
+        if (sig & SIG_SMIMM) != 0:
+            fill_row(regs[slot, R_IMM], prog[pc, P_IMM])
+    else:
+        imm = prog[pc, P_IMM]
+        fast_operand(slot, prog[pc, P_SRC], imm, regs, sc, 0)
+        fast_operand(slot, prog[pc, P_SRC + 1], imm, regs, sc, 1)
+        fast_operand(slot, prog[pc, P_SRC + 2], imm, regs, sc, 2)
+        fast_operand(slot, prog[pc, P_SRC + 3], imm, regs, sc, 3)
+        if (sig & SIG_ROT) != 0:
+            rotate_mul_operands(slot, pc, prog, regs, sc)
     adst = prog[pc, P_ADST]
     mdst = prog[pc, P_MDST]
     if not plain:
@@ -349,20 +352,20 @@ def fast_step(m, slot, pc, sc, plain, q, four):
             cond_mask(acond, slot, lanes, sc, 10)
         if mcond != 0 or mdst == DST_PERIPHERAL:
             cond_mask(mcond, slot, lanes, sc, 11)
-    # the ALUs read their operand rows (fast_operand) and write sc[4]/sc[5] (carries sc[6]/sc[7]);
+    # the ALUs read their operand rows (above) and write sc[4]/sc[5] (carries sc[6]/sc[7]);
     # the plain copy tries the dispatch copies LLVM inlines first (dispatch.INLINED_IN_PLAIN:
     # sgemm's fadd and fmul), then the called copy for the ops they leave out
     aop = prog[pc, P_AOP]
     if aop != A_NOP:
-        ops_a = source_row_view(regs, slot, add_a, sc, 0)
-        ops_b = source_row_view(regs, slot, add_b, sc, 1)
+        ops_a = register_row(regs, slot, prog[pc, P_VIEW]) if plain else scratch_row(sc, 0)
+        ops_b = register_row(regs, slot, prog[pc, P_VIEW + 1]) if plain else scratch_row(sc, 1)
         if not plain or not add_alu_inline(aop, prog[pc, P_AAU], prog[pc, P_ABU], ops_a, ops_b, scratch_row(sc, 4),
                                            scratch_row(sc, 6), sc, 16):
             add_alu(aop, prog[pc, P_AAU], prog[pc, P_ABU], ops_a, ops_b, scratch_row(sc, 4), scratch_row(sc, 6), sc, 16)
     mop = prog[pc, P_MOP]
     if mop != M_NOP:
-        ops_a = source_row_view(regs, slot, mul_a, sc, 2)
-        ops_b = source_row_view(regs, slot, mul_b, sc, 3)
+        ops_a = register_row(regs, slot, prog[pc, P_VIEW + 2]) if plain else scratch_row(sc, 2)
+        ops_b = register_row(regs, slot, prog[pc, P_VIEW + 3]) if plain else scratch_row(sc, 3)
         if not plain or not mul_alu_inline(mop, prog[pc, P_MAU], prog[pc, P_MBU], ops_a, ops_b, scratch_row(sc, 5),
                                            scratch_row(sc, 7), sc, 16):
             mul_alu(mop, prog[pc, P_MAU], prog[pc, P_MBU], ops_a, ops_b, scratch_row(sc, 5), scratch_row(sc, 7), sc, 16)
