@@ -42,7 +42,6 @@ from ..layout import (
     P_SDST,
     P_SIG,
     P_SRC,
-    P_VIEW,
     P_WACC,
     R_ACC,
     R_IMM,
@@ -99,7 +98,7 @@ from .memory import (
     uniform_line_ahead,
 )
 from .memory_model import unifa_line_fetch
-from .operands import cond_mask, load_operand, rot_hazard, rotate_mul_operands
+from .operands import cond_mask, rot_hazard, rotate_mul_operands
 from .ops import A_NOP, A_TMUWT, M_NOP, add_alu, add_alu_inline, mul_alu, mul_alu_inline
 from .threads import end_thread, switch_out
 
@@ -120,9 +119,8 @@ def issue_branch(m, slot, pc):
 
 
 @jit_out_of_line
-def step(m, slot, sc):
-    """Issue one instruction of thread `slot` of the job `m` (a `state.Machine`; `sc`: scratch
-    rows). Returns 0, an event (EV_*), or -1 when the thread switched out or ended (the
+def step(m, slot):
+    """Issue one instruction of thread `slot` of the job `m` (a `state.Machine`). Returns 0, an event (EV_*), or -1 when the thread switched out or ended (the
     scheduler must pick again)."""
     prog, regs, lanes, ts, gs, jp = m.prog, m.regs, m.lanes, m.ts, m.gs, m.jp
     q = ts[slot, T_QPU]
@@ -177,7 +175,7 @@ def step(m, slot, sc):
                     ts[slot, T_THRSW_END] = 1
                     ts[slot, T_END_AGE] = 0
             ts[slot, T_THRSW_AGE] = 0
-        ev = exec_alu(m, slot, pc, sc)
+        ev = exec_alu(m, slot, pc, m.sc)
         if ev != 0:
             return ev
         if strict and ts[slot, T_END_AGE] >= 0:
@@ -216,21 +214,14 @@ def step(m, slot, sc):
 
 
 @jit_lean_inline
-def fast_operand(slot, srow, imm, regs, sc, k):
-    """Operand k of a row that is not plain (register row `srow`, -2 the small immediate, -1 not
-    read) into sc[k], where `fast_step`'s ALUs read it (and `rot` rotates the mul operands)."""
-    if srow != -1:
-        load_operand(slot, srow, imm, regs, sc, k)
-
-
-@jit_lean_inline
-def fast_result(m, slot, which, row, cond, sc, plain):
+def fast_result(m, slot, which, row, cond, plain):
     """Write the result of the add (`which` 0) or mul (1) ALU, in sc[4 + which], to its register
     row (program.fast_columns): every lane, or those of the condition's mask sc[10 + which] when
     `cond` is set (`plain`: as for `fast_step`). Nothing for DST_NONE and DST_PERIPHERAL (a TMU
     register: `fast_step` calls the general path's writer)."""
     if row < 0:
         return
+    sc = m.sc
     if plain or cond == 0:
         copy_row(m.regs[slot, row], sc[4 + which])
     else:
@@ -266,7 +257,7 @@ def rf_row(row):
 
 
 @jit_lean_inline
-def fast_step(m, slot, pc, sc, plain, q, four):
+def fast_step(m, slot, pc, plain, q, four):
     """Issue one instruction of the common shape (program.fast_path_shape: pure ALU ops into
     rf/r0-r4 or a TMU register, optional ldunif/ldunifa/ldtmu) with the same effects as
     :func:`step`.
@@ -289,7 +280,7 @@ def fast_step(m, slot, pc, sc, plain, q, four):
     back to :func:`step` reproduces every message exactly; a TMU write runs at the point of the
     instruction where `alu.exec_alu` runs it, so its events leave the same state.
     """
-    prog, regs, lanes, ts, gs, jp = m.prog, m.regs, m.lanes, m.ts, m.gs, m.jp
+    prog, regs, lanes, ts, gs, jp, sc = m.prog, m.regs, m.lanes, m.ts, m.gs, m.jp, m.sc
     hosts, bases, sizes = m.hosts, m.bases, m.sizes
     valid = ts[slot, T_VALID]
     # the reads and writes the strict checks of read_operands and step would question (the
@@ -327,22 +318,16 @@ def fast_step(m, slot, pc, sc, plain, q, four):
         return -1
     # ---- from here on nothing can fail except the cycle budget, checked where step does
     begin_issue(m, slot, q)
-    # Written out per operand and per ALU here and below: the machine is compiled without LLVM's
-    # loop unrolling (jit._EntryLibrary), and a loop over them picks its columns at run time.
-    if plain:
-        # the ALUs read every operand in place, from the register row the program chose
-        # (P_VIEW, program.fast_columns: nothing writes a register before both ALUs have read
-        # their operands, fast_result runs after them), the small immediate from R_IMM
-        if (sig & SIG_SMIMM) != 0:
-            fill_row(regs[slot, R_IMM], prog[pc, P_IMM])
-    else:
-        imm = prog[pc, P_IMM]
-        fast_operand(slot, prog[pc, P_SRC], imm, regs, sc, 0)
-        fast_operand(slot, prog[pc, P_SRC + 1], imm, regs, sc, 1)
-        fast_operand(slot, prog[pc, P_SRC + 2], imm, regs, sc, 2)
-        fast_operand(slot, prog[pc, P_SRC + 3], imm, regs, sc, 3)
-        if (sig & SIG_ROT) != 0:
-            rotate_mul_operands(slot, pc, prog, regs, sc)
+    # every operand is a row of regs (P_SRC, program.fast_columns), the small immediate R_IMM;
+    # the ALUs read them in place (nothing writes a register before both ALUs have read their
+    # operands: fast_result runs after them), but for rot's, rotated in sc[2]/sc[3]
+    if (sig & SIG_SMIMM) != 0:
+        fill_row(regs[slot, R_IMM], prog[pc, P_IMM])
+    rot = not plain and (sig & SIG_ROT) != 0
+    if rot:
+        copy_row(sc[2], regs[slot, prog[pc, P_SRC + 2]])
+        copy_row(sc[3], regs[slot, prog[pc, P_SRC + 3]])
+        rotate_mul_operands(slot, pc, prog, regs, sc)
     adst = prog[pc, P_ADST]
     mdst = prog[pc, P_MDST]
     if not plain:
@@ -352,20 +337,21 @@ def fast_step(m, slot, pc, sc, plain, q, four):
             cond_mask(acond, slot, lanes, sc, 10)
         if mcond != 0 or mdst == DST_PERIPHERAL:
             cond_mask(mcond, slot, lanes, sc, 11)
-    # the ALUs read their operand rows (above) and write sc[4]/sc[5] (carries sc[6]/sc[7]);
-    # the plain copy tries the dispatch copies LLVM inlines first (dispatch.INLINED_IN_PLAIN:
-    # sgemm's fadd and fmul), then the called copy for the ops they leave out
+    # The ALUs write sc[4]/sc[5] (carries sc[6]/sc[7]); the plain copy tries the dispatch copies
+    # LLVM inlines first (dispatch.INLINED_IN_PLAIN: sgemm's fadd and fmul), then the called copy
+    # for the ops they leave out. Written out per ALU: the machine is compiled without LLVM's
+    # loop unrolling (jit._EntryLibrary), and a loop over them picks its columns at run time.
     aop = prog[pc, P_AOP]
     if aop != A_NOP:
-        ops_a = register_row(regs, slot, prog[pc, P_VIEW]) if plain else scratch_row(sc, 0)
-        ops_b = register_row(regs, slot, prog[pc, P_VIEW + 1]) if plain else scratch_row(sc, 1)
+        ops_a = register_row(regs, slot, prog[pc, P_SRC])
+        ops_b = register_row(regs, slot, prog[pc, P_SRC + 1])
         if not plain or not add_alu_inline(aop, prog[pc, P_AAU], prog[pc, P_ABU], ops_a, ops_b, scratch_row(sc, 4),
                                            scratch_row(sc, 6), sc, 16):
             add_alu(aop, prog[pc, P_AAU], prog[pc, P_ABU], ops_a, ops_b, scratch_row(sc, 4), scratch_row(sc, 6), sc, 16)
     mop = prog[pc, P_MOP]
     if mop != M_NOP:
-        ops_a = register_row(regs, slot, prog[pc, P_VIEW + 2]) if plain else scratch_row(sc, 2)
-        ops_b = register_row(regs, slot, prog[pc, P_VIEW + 3]) if plain else scratch_row(sc, 3)
+        ops_a = scratch_row(sc, 2) if rot else register_row(regs, slot, prog[pc, P_SRC + 2])
+        ops_b = scratch_row(sc, 3) if rot else register_row(regs, slot, prog[pc, P_SRC + 3])
         if not plain or not mul_alu_inline(mop, prog[pc, P_MAU], prog[pc, P_MBU], ops_a, ops_b, scratch_row(sc, 5),
                                            scratch_row(sc, 7), sc, 16):
             mul_alu(mop, prog[pc, P_MAU], prog[pc, P_MBU], ops_a, ops_b, scratch_row(sc, 5), scratch_row(sc, 7), sc, 16)
@@ -397,7 +383,7 @@ def fast_step(m, slot, pc, sc, plain, q, four):
     if not plain and update_flags(m, slot, pc, sc):
         valid |= V_FLAGS
     # the results in exec_alu's order (add, then mul): a TMU write's events leave the same state
-    fast_result(m, slot, 0, adst, acond, sc, plain)
+    fast_result(m, slot, 0, adst, acond, plain)
     if tmu_write:
         # one call site of the general path's writer (its inlined copies cost compile time)
         which = 0 if adst == DST_PERIPHERAL else 1
@@ -405,7 +391,7 @@ def fast_step(m, slot, pc, sc, plain, q, four):
         ev = write_dest(m, slot, pc, prog[pc, P_AW if which == 0 else P_MW], 1, sc, 4 + which, 10 + which, True)
         if ev != 0:
             return ev
-    fast_result(m, slot, 1, mdst, mcond, sc, plain)
+    fast_result(m, slot, 1, mdst, mcond, plain)
     if sdst != DST_NONE:  # the signal's load
         if head >= 0 and tmu_write:
             copy_row(regs[slot, sdst], sc[12])
@@ -442,7 +428,7 @@ def fast_branch(m, slot, pc, q):
 
 
 @jit_lean
-def fast_run(m, slot, limit, sc):
+def fast_run(m, slot, limit):
     """Issue up to `limit` consecutive fast-path instructions of thread `slot` of the job `m`
     (a `state.Machine`; one call for a whole stretch of them). Returns how many were issued; stops at the first instruction that
     needs :func:`step`, or at an event (then recorded in gs[G_EVENT], as for step).
@@ -464,9 +450,9 @@ def fast_run(m, slot, limit, sc):
             break
         fast = prog[pc, P_FAST]
         if fast == FAST_PLAIN:
-            ev = fast_step(m, slot, pc, sc, True, q, four)
+            ev = fast_step(m, slot, pc, True, q, four)
         elif fast == FAST_SHAPE:
-            ev = fast_step(m, slot, pc, sc, False, q, four)
+            ev = fast_step(m, slot, pc, False, q, four)
         elif prog[pc, P_KIND] == K_BRANCH:
             ev = fast_branch(m, slot, pc, q)
         else:
