@@ -118,12 +118,11 @@ def _opaque_count(name: str) -> bool:
 
 
 def _alu_source(fn_name: str, ops: dict, stateful: tuple[str, ...], decorator: str,
-                only: tuple[str, ...] | None = None, f32_unpacks: bool = True, first: str | None = None) -> list[str]:
+                only: tuple[str, ...] | None = None, f32_unpacks: bool = True) -> list[str]:
     """The source of one copy of an ALU's dispatch: a branch per op of the table (`only`: just
     these ops) that has a per-lane semantics function, each returning True; False for the rest.
     Without `f32_unpacks` the f32 ops read `a`/`b` as they are: for the copies inlined into the
-    plain rows, which have no f32 input unpack (program.fast_kind). `first`: the op tested
-    first, the others in the table's order."""
+    plain rows, which have no f32 input unpack (program.fast_kind)."""
     lines = [
         decorator,
         f"def {fn_name}(op, aun, bun, a, b, res, car, sc, lanes):",
@@ -131,7 +130,6 @@ def _alu_source(fn_name: str, ops: dict, stateful: tuple[str, ...], decorator: s
     ]
     generated = [(op_id, name, spec) for op_id, (name, spec) in enumerate(ops.items())
                  if _is_generated(name, spec, stateful) and (only is None or name in only)]
-    generated.sort(key=lambda g: g[1] != first)  # stable: the rest stay in the table's order
     f32_a = [op_id for op_id, _, spec in generated if spec.unpack == "f32"]
     f32_b = [op_id for op_id, _, spec in generated if spec.unpack == "f32" and spec.b_unpack and spec.nsrc == 2]
     if f32_a and f32_unpacks:
@@ -177,10 +175,6 @@ _GENERATED = _HERE / "machine" / "ops.py"
 #: list pays ~1 ns for the test. The inlined copies have no f32 input unpack (a row with one is
 #: not plain, program.fast_kind): the unpack tests cost ~2.5 ns of a plain fadd+fmul row.
 INLINED_IN_PLAIN: dict[str, tuple[str, ...] | None] = {"mul": None, "add": ("fadd", "fsub")}
-
-#: The op each inlined copy tests first (sgemm's: its inner loop's plain rows are fadd+fmul):
-#: in the table's order fmul was the mul copy's seventh compare.
-TESTED_FIRST = {"mul": "fmul", "add": "fadd"}
 
 
 def _magic_range(name: str, addrs: frozenset[int]) -> list[str]:
@@ -233,7 +227,7 @@ def generate_source() -> str:
     for alu, ops, stateful in alus:
         if alu in INLINED_IN_PLAIN:
             out += _alu_source(f"{alu}_alu_inline", ops, stateful, "@jit_lean_dispatch", INLINED_IN_PLAIN[alu],
-                               f32_unpacks=False, first=TESTED_FIRST[alu])
+                               f32_unpacks=False)
         else:
             out += [f"{alu}_alu_inline = {alu}_alu  # not inlined (dispatch.INLINED_IN_PLAIN)", ""]
         out += ["", ""]

@@ -8,8 +8,6 @@ from ..layout import (
     FIFO_CAP,
     G_INSTRS,
     G_USEFUL,
-    J_BUDGET,
-    J_ISSUE,
     P_ACARRY,
     P_AFLOAT,
     P_APF,
@@ -45,17 +43,18 @@ from .operands import write_flags
 
 
 @jit_lean_inline
-def begin_issue(m, slot, q):
+def begin_issue(m, slot, q, issue):
     """Count one issued instruction of thread `slot` on QPU `q` of the job `m` (a
-    `state.Machine`) and age its delay counters."""
-    ts, qs, gs, jp = m.ts, m.qs, m.gs, m.jp
+    `state.Machine`; `issue`: its jp[J_ISSUE], which the fast path reads once per stretch) and
+    age its delay counters."""
+    ts, qs, gs = m.ts, m.qs, m.gs
     ts[slot, T_THRSW_AGE] += 1
     ts[slot, T_BR_AGE] += 1
     ts[slot, T_UNIFA_AGE] += 1
     if ts[slot, T_END_AGE] >= 0:
         ts[slot, T_END_AGE] += 1
-    qs[q, Q_TIME] += jp[J_ISSUE]
-    qs[q, Q_BUSY] += jp[J_ISSUE]
+    qs[q, Q_TIME] += issue
+    qs[q, Q_BUSY] += issue
     gs[G_INSTRS] += 1
     ts[slot, T_INSTRS] += 1
 
@@ -78,12 +77,25 @@ def pop_tmu_result(m, slot, q):
 @jit_lean_inline
 def retire_alu(m, slot, pc, prev_acc, rf0, rf1, rf2):
     """Record what an ALU instruction wrote (for the next one's checks) and its useful ops."""
-    prog, ts, gs = m.prog, m.ts, m.gs
+    record_writes(m.ts, slot, prev_acc, rf0, rf1, rf2)
+    count_useful(m, pc)
+
+
+@jit_lean_inline
+def record_writes(ts, slot, prev_acc, rf0, rf1, rf2):
+    """The previous-write record of thread `slot`: the accumulators (a bit set) and the
+    register-file entries (-1: none) its last instruction wrote, which the next one's checks
+    read."""
     ts[slot, T_PREV_ACC] = prev_acc
     ts[slot, T_PREV_RF0] = rf0
     ts[slot, T_PREV_RF1] = rf1
     ts[slot, T_PREV_RF2] = rf2
-    gs[G_USEFUL] += prog[pc, P_USEFUL]
+
+
+@jit_lean_inline
+def count_useful(m, pc):
+    """Count the useful ops (not a nop) of the ALU instruction at `pc`."""
+    m.gs[G_USEFUL] += m.prog[pc, P_USEFUL]
 
 
 @jit_lean_inline
@@ -112,10 +124,11 @@ def update_flags(m, slot, pc, sc):
 
 
 @jit_lean_inline
-def over_budget(m, slot, pc, q):
-    """The cycle-budget hazard when QPU `q` has run past the job's budget, else 0."""
-    if m.qs[q, Q_TIME] > m.jp[J_BUDGET]:
-        return hazard(m.gs, H_BUDGET, slot, pc, m.jp[J_BUDGET])
+def over_budget(m, slot, pc, q, budget):
+    """The cycle-budget hazard when QPU `q` has run past the job's budget (`budget`: its
+    jp[J_BUDGET], which the fast path reads once per stretch), else 0."""
+    if m.qs[q, Q_TIME] > budget:
+        return hazard(m.gs, H_BUDGET, slot, pc, budget)
     return 0
 
 

@@ -15,6 +15,8 @@ from ..layout import (
     DST_PERIPHERAL,
     FAST_PLAIN,
     FAST_SHAPE,
+    J_BUDGET,
+    J_ISSUE,
     J_LINE_SHIFT,
     J_NROWS,
     J_NTHREADS,
@@ -33,11 +35,8 @@ from ..layout import (
     P_HIGH_RF,
     P_IMM,
     P_KIND,
-    P_MAU,
-    P_MBU,
     P_MCOND,
     P_MDST,
-    P_MOP,
     P_MW,
     P_SDST,
     P_SIG,
@@ -84,9 +83,10 @@ from .destinations import write_dest
 from .effects import (
     advance_pc,
     begin_issue,
+    count_useful,
     over_budget,
     pop_tmu_result,
-    retire_alu,
+    record_writes,
     update_flags,
 )
 from .lanes import copy_row, fill_row, register_row, scratch_row, select_row
@@ -138,7 +138,7 @@ def step(m, slot):
             for i in range(16):
                 regs[slot, R_ACC + 4, i] = lanes[slot, L_R4PEND, i]
             ts[slot, T_VALID] |= 16
-    begin_issue(m, slot, q)
+    begin_issue(m, slot, q, jp[J_ISSUE])
     if kind == K_BRANCH:
         ev = issue_branch(m, slot, pc)
         if ev != 0:
@@ -188,7 +188,7 @@ def step(m, slot):
                 return hazard(gs, H_END_RF_WRITE, slot, pc, 0)
             if ts[slot, T_END_AGE] == 2 and prog[pc, P_AOP] == A_TMUWT:
                 return hazard(gs, H_END_TMUWT, slot, pc, 0)
-    ev = over_budget(m, slot, pc, q)
+    ev = over_budget(m, slot, pc, q, jp[J_BUDGET])
     if ev != 0:
         return ev
     advance_pc(slot, pc, ts)
@@ -211,6 +211,35 @@ def step(m, slot):
     return 0
 
 
+
+
+@jit_lean_inline
+def fast_alu(m, slot, pc, which, plain, rot):
+    """The op of the add (`which` 0) or mul (1) ALU of the row at `pc` over its operand rows
+    (program.fast_columns; `rot`: the mul operands rotated into sc[2]/sc[3]) into sc[4 + which],
+    its carry into sc[6 + which]. `plain` (as for `fast_step`): the dispatch copies LLVM inlines
+    there first (dispatch.INLINED_IN_PLAIN: sgemm's fadd and fmul), then the called copy for the
+    ops they leave out. `which` is a constant at each call: LLVM keeps one ALU's code in each."""
+    prog, regs, sc = m.prog, m.regs, m.sc
+    col = 8 * which  # the mul ALU's columns are the add ALU's + 8 (layout)
+    op = prog[pc, P_AOP + col]
+    if op == (A_NOP if which == 0 else M_NOP):
+        return
+    if rot and which == 1:
+        a = scratch_row(sc, 2)
+        b = scratch_row(sc, 3)
+    else:
+        a = register_row(regs, slot, prog[pc, P_SRC + 2 * which])
+        b = register_row(regs, slot, prog[pc, P_SRC + 2 * which + 1])
+    au = prog[pc, P_AAU + col]
+    bu = prog[pc, P_ABU + col]
+    res = scratch_row(sc, 4 + which)
+    car = scratch_row(sc, 6 + which)
+    if which == 0:
+        if not plain or not add_alu_inline(op, au, bu, a, b, res, car, sc, 16):
+            add_alu(op, au, bu, a, b, res, car, sc, 16)
+    elif not plain or not mul_alu_inline(op, au, bu, a, b, res, car, sc, 16):
+        mul_alu(op, au, bu, a, b, res, car, sc, 16)
 
 
 @jit_lean_inline
@@ -257,7 +286,16 @@ def rf_row(row):
 
 
 @jit_lean_inline
-def fast_step(m, slot, pc, plain, q, four):
+def fast_writes(m, slot, pc):
+    """The previous-write record (`effects.record_writes`) of the fast-path row at `pc`, from
+    its destination rows (program.fast_columns: P_SDST is DST_NONE without a load)."""
+    prog = m.prog
+    record_writes(m.ts, slot, prog[pc, P_WACC], rf_row(prog[pc, P_ADST]), rf_row(prog[pc, P_MDST]),
+                  rf_row(prog[pc, P_SDST]))
+
+
+@jit_lean_inline
+def fast_step(m, slot, pc, plain, q, four, issue, budget):
     """Issue one instruction of the common shape (program.fast_path_shape: pure ALU ops into
     rf/r0-r4 or a TMU register, optional ldunif/ldunifa/ldtmu) with the same effects as
     :func:`step`.
@@ -269,9 +307,9 @@ def fast_step(m, slot, pc, plain, q, four):
     ldunif, ldunifa, ldtmu, their rf forms); measured (issue 13), the other copy's checks cost
     ~5 ns per instruction, and 13 of sgemm's 17 non-plain inner-loop rows had only a load.
 
-    `q`: the thread's QPU; `four`: whether the job runs 4 threads per QPU (both constant over a
-    stretch, read once by :func:`fast_run`, as are the delay slots that keep a thread off the
-    fast path).
+    `q`: the thread's QPU; `four`: whether the job runs 4 threads per QPU; `issue`, `budget`: the
+    job's jp[J_ISSUE] and jp[J_BUDGET] (all constant over a stretch, read once by
+    :func:`fast_run`, as are the delay slots that keep a thread off the fast path).
 
     Returns -1 when it did nothing because the general path must run (a check of :func:`step`
     might fire), 0 when the instruction was issued, or an event (EV_HAZARD for the cycle budget,
@@ -317,7 +355,7 @@ def fast_step(m, slot, pc, plain, q, four):
     if not plain and (sig & SIG_ROT) != 0 and jp[J_STRICT] != 0 and rot_hazard(slot, pc, prog, ts)[0] != 0:
         return -1
     # ---- from here on nothing can fail except the cycle budget, checked where step does
-    begin_issue(m, slot, q)
+    begin_issue(m, slot, q, issue)
     # every operand is a row of regs (P_SRC, program.fast_columns), the small immediate R_IMM;
     # the ALUs read them in place (nothing writes a register before both ALUs have read their
     # operands: fast_result runs after them), but for rot's, rotated in sc[2]/sc[3]
@@ -337,24 +375,10 @@ def fast_step(m, slot, pc, plain, q, four):
             cond_mask(acond, slot, lanes, sc, 10)
         if mcond != 0 or mdst == DST_PERIPHERAL:
             cond_mask(mcond, slot, lanes, sc, 11)
-    # The ALUs write sc[4]/sc[5] (carries sc[6]/sc[7]); the plain copy tries the dispatch copies
-    # LLVM inlines first (dispatch.INLINED_IN_PLAIN: sgemm's fadd and fmul), then the called copy
-    # for the ops they leave out. Written out per ALU: the machine is compiled without LLVM's
-    # loop unrolling (jit._EntryLibrary), and a loop over them picks its columns at run time.
-    aop = prog[pc, P_AOP]
-    if aop != A_NOP:
-        ops_a = register_row(regs, slot, prog[pc, P_SRC])
-        ops_b = register_row(regs, slot, prog[pc, P_SRC + 1])
-        if not plain or not add_alu_inline(aop, prog[pc, P_AAU], prog[pc, P_ABU], ops_a, ops_b, scratch_row(sc, 4),
-                                           scratch_row(sc, 6), sc, 16):
-            add_alu(aop, prog[pc, P_AAU], prog[pc, P_ABU], ops_a, ops_b, scratch_row(sc, 4), scratch_row(sc, 6), sc, 16)
-    mop = prog[pc, P_MOP]
-    if mop != M_NOP:
-        ops_a = scratch_row(sc, 2) if rot else register_row(regs, slot, prog[pc, P_SRC + 2])
-        ops_b = scratch_row(sc, 3) if rot else register_row(regs, slot, prog[pc, P_SRC + 3])
-        if not plain or not mul_alu_inline(mop, prog[pc, P_MAU], prog[pc, P_MBU], ops_a, ops_b, scratch_row(sc, 5),
-                                           scratch_row(sc, 7), sc, 16):
-            mul_alu(mop, prog[pc, P_MAU], prog[pc, P_MBU], ops_a, ops_b, scratch_row(sc, 5), scratch_row(sc, 7), sc, 16)
+    # the add ALU, then the mul ALU (written out as two calls: the machine is compiled without
+    # LLVM's loop unrolling, jit._EntryLibrary, and a loop would pick its columns at run time)
+    fast_alu(m, slot, pc, 0, plain, rot)
+    fast_alu(m, slot, pc, 1, plain, rot)
     u = 0
     # a TMU write of this instruction (at most one: program.static_hazard, 13.1 rule 1)
     tmu_write = not plain and (adst == DST_PERIPHERAL or mdst == DST_PERIPHERAL)
@@ -401,10 +425,12 @@ def fast_step(m, slot, pc, plain, q, four):
         else:
             fill_row(regs[slot, sdst], u)
     # the accumulators written (P_WACC, from program.fast_columns) are defined from now on
-    wacc = prog[pc, P_WACC]
-    ts[slot, T_VALID] = valid | wacc
-    retire_alu(m, slot, pc, wacc, rf_row(adst), rf_row(mdst), rf_row(sdst))
-    ev = over_budget(m, slot, pc, q)
+    ts[slot, T_VALID] = valid | prog[pc, P_WACC]
+    if not plain:
+        fast_writes(m, slot, pc)
+    # else fast_run records them once it leaves the stretch of plain rows
+    count_useful(m, pc)
+    ev = over_budget(m, slot, pc, q, budget)
     if ev != 0:
         return ev
     advance_pc(slot, pc, ts)
@@ -412,15 +438,15 @@ def fast_step(m, slot, pc, plain, q, four):
 
 
 @jit_lean_inline
-def fast_branch(m, slot, pc, q):
-    """A branch within a stretch of fast-path instructions (thread `slot` on QPU `q`), with the
-    same effects as :func:`step`."""
+def fast_branch(m, slot, pc, q, issue, budget):
+    """A branch within a stretch of fast-path instructions (thread `slot` on QPU `q`; `issue`,
+    `budget`: as for `fast_step`), with the same effects as :func:`step`."""
     ts = m.ts
-    begin_issue(m, slot, q)
+    begin_issue(m, slot, q, issue)
     ev = issue_branch(m, slot, pc)
     if ev != 0:
         return ev
-    ev = over_budget(m, slot, pc, q)
+    ev = over_budget(m, slot, pc, q, budget)
     if ev != 0:
         return ev
     advance_pc(slot, pc, ts)
@@ -443,23 +469,33 @@ def fast_run(m, slot, limit):
     q = ts[slot, T_QPU]
     four = m.jp[J_NTHREADS] == 4
     nrows = m.jp[J_NROWS]
+    issue, budget = m.jp[J_ISSUE], m.jp[J_BUDGET]
     k = 0
+    last = -1  # the plain row issued last while its previous-write record is not stored yet
     while k < limit:
         pc = ts[slot, T_PC]
         if pc < 0 or pc >= nrows:
             break
         fast = prog[pc, P_FAST]
         if fast == FAST_PLAIN:
-            ev = fast_step(m, slot, pc, True, q, four)
-        elif fast == FAST_SHAPE:
-            ev = fast_step(m, slot, pc, False, q, four)
-        elif prog[pc, P_KIND] == K_BRANCH:
-            ev = fast_branch(m, slot, pc, q)
+            ev = fast_step(m, slot, pc, True, q, four, issue, budget)
+            if ev >= 0:
+                last = pc
         else:
-            break
+            if last >= 0:  # the checks of what follows read it
+                fast_writes(m, slot, last)
+                last = -1
+            if fast == FAST_SHAPE:
+                ev = fast_step(m, slot, pc, False, q, four, issue, budget)
+            elif prog[pc, P_KIND] == K_BRANCH:
+                ev = fast_branch(m, slot, pc, q, issue, budget)
+            else:
+                break
         if ev < 0:
             break
         k += 1
         if ev > 0:
             break
+    if last >= 0:
+        fast_writes(m, slot, last)
     return k

@@ -433,11 +433,7 @@ def add_alu_inline(op, aun, bun, a, b, res, car, sc, lanes):
 @jit_lean_dispatch
 def mul_alu_inline(op, aun, bun, a, b, res, car, sc, lanes):
     """Evaluate a table op over the 16 lanes of the operand rows `a`, `b` into the rows `res` and `car` (carry: not for CARRY_FROM_RESULT ops; `sc`: scratch rows for unpacked inputs; `lanes`: 16, see dispatch._opaque_count); False if the run loop must."""
-    if op == 9:  # fmul
-        for i in range(16):
-            res[i] = sem_FMUL(int(a[i]), int(b[i]))[0]
-        return True
-    elif op == 0:  # add
+    if op == 0:  # add
         for i in range(16):
             r, c = sem_ADD(a[i], b[i])
             res[i] = r
@@ -470,6 +466,10 @@ def mul_alu_inline(op, aun, bun, a, b, res, car, sc, lanes):
             r, c = sem_MOV(a[i])
             res[i] = r
             car[i] = c
+        return True
+    elif op == 9:  # fmul
+        for i in range(16):
+            res[i] = sem_FMUL(int(a[i]), int(b[i]))[0]
         return True
     return False
 
