@@ -8,6 +8,8 @@ from ..layout import (
     FIFO_CAP,
     G_INSTRS,
     G_USEFUL,
+    J_BUDGET,
+    J_ISSUE,
     P_ACARRY,
     P_AFLOAT,
     P_APF,
@@ -43,18 +45,17 @@ from .operands import write_flags
 
 
 @jit_lean_inline
-def begin_issue(m, slot, q, issue):
+def begin_issue(m, slot, q):
     """Count one issued instruction of thread `slot` on QPU `q` of the job `m` (a
-    `state.Machine`; `issue`: its jp[J_ISSUE], which the fast path reads once per stretch) and
-    age its delay counters."""
-    ts, qs, gs = m.ts, m.qs, m.gs
+    `state.Machine`) and age its delay counters."""
+    ts, qs, gs, jp = m.ts, m.qs, m.gs, m.jp
     ts[slot, T_THRSW_AGE] += 1
     ts[slot, T_BR_AGE] += 1
     ts[slot, T_UNIFA_AGE] += 1
     if ts[slot, T_END_AGE] >= 0:
         ts[slot, T_END_AGE] += 1
-    qs[q, Q_TIME] += issue
-    qs[q, Q_BUSY] += issue
+    qs[q, Q_TIME] += jp[J_ISSUE]
+    qs[q, Q_BUSY] += jp[J_ISSUE]
     gs[G_INSTRS] += 1
     ts[slot, T_INSTRS] += 1
 
@@ -124,11 +125,10 @@ def update_flags(m, slot, pc, sc):
 
 
 @jit_lean_inline
-def over_budget(m, slot, pc, q, budget):
-    """The cycle-budget hazard when QPU `q` has run past the job's budget (`budget`: its
-    jp[J_BUDGET], which the fast path reads once per stretch), else 0."""
-    if m.qs[q, Q_TIME] > budget:
-        return hazard(m.gs, H_BUDGET, slot, pc, budget)
+def over_budget(m, slot, pc, q):
+    """The cycle-budget hazard when QPU `q` has run past the job's budget, else 0."""
+    if m.qs[q, Q_TIME] > m.jp[J_BUDGET]:
+        return hazard(m.gs, H_BUDGET, slot, pc, m.jp[J_BUDGET])
     return 0
 
 

@@ -15,8 +15,6 @@ from ..layout import (
     DST_PERIPHERAL,
     FAST_PLAIN,
     FAST_SHAPE,
-    J_BUDGET,
-    J_ISSUE,
     J_LINE_SHIFT,
     J_NROWS,
     J_NTHREADS,
@@ -138,7 +136,7 @@ def step(m, slot):
             for i in range(16):
                 regs[slot, R_ACC + 4, i] = lanes[slot, L_R4PEND, i]
             ts[slot, T_VALID] |= 16
-    begin_issue(m, slot, q, jp[J_ISSUE])
+    begin_issue(m, slot, q)
     if kind == K_BRANCH:
         ev = issue_branch(m, slot, pc)
         if ev != 0:
@@ -188,7 +186,7 @@ def step(m, slot):
                 return hazard(gs, H_END_RF_WRITE, slot, pc, 0)
             if ts[slot, T_END_AGE] == 2 and prog[pc, P_AOP] == A_TMUWT:
                 return hazard(gs, H_END_TMUWT, slot, pc, 0)
-    ev = over_budget(m, slot, pc, q, jp[J_BUDGET])
+    ev = over_budget(m, slot, pc, q)
     if ev != 0:
         return ev
     advance_pc(slot, pc, ts)
@@ -295,7 +293,7 @@ def fast_writes(m, slot, pc):
 
 
 @jit_lean_inline
-def fast_step(m, slot, pc, plain, q, four, issue, budget):
+def fast_step(m, slot, pc, plain, q, four):
     """Issue one instruction of the common shape (program.fast_path_shape: pure ALU ops into
     rf/r0-r4 or a TMU register, optional ldunif/ldunifa/ldtmu) with the same effects as
     :func:`step`.
@@ -307,9 +305,9 @@ def fast_step(m, slot, pc, plain, q, four, issue, budget):
     ldunif, ldunifa, ldtmu, their rf forms); measured (issue 13), the other copy's checks cost
     ~5 ns per instruction, and 13 of sgemm's 17 non-plain inner-loop rows had only a load.
 
-    `q`: the thread's QPU; `four`: whether the job runs 4 threads per QPU; `issue`, `budget`: the
-    job's jp[J_ISSUE] and jp[J_BUDGET] (all constant over a stretch, read once by
-    :func:`fast_run`, as are the delay slots that keep a thread off the fast path).
+    `q`: the thread's QPU; `four`: whether the job runs 4 threads per QPU (both constant over a
+    stretch, read once by :func:`fast_run`, as are the delay slots that keep a thread off the
+    fast path).
 
     Returns -1 when it did nothing because the general path must run (a check of :func:`step`
     might fire), 0 when the instruction was issued, or an event (EV_HAZARD for the cycle budget,
@@ -355,7 +353,7 @@ def fast_step(m, slot, pc, plain, q, four, issue, budget):
     if not plain and (sig & SIG_ROT) != 0 and jp[J_STRICT] != 0 and rot_hazard(slot, pc, prog, ts)[0] != 0:
         return -1
     # ---- from here on nothing can fail except the cycle budget, checked where step does
-    begin_issue(m, slot, q, issue)
+    begin_issue(m, slot, q)
     # every operand is a row of regs (P_SRC, program.fast_columns), the small immediate R_IMM;
     # the ALUs read them in place (nothing writes a register before both ALUs have read their
     # operands: fast_result runs after them), but for rot's, rotated in sc[2]/sc[3]
@@ -430,7 +428,7 @@ def fast_step(m, slot, pc, plain, q, four, issue, budget):
         fast_writes(m, slot, pc)
     # else fast_run records them once it leaves the stretch of plain rows
     count_useful(m, pc)
-    ev = over_budget(m, slot, pc, q, budget)
+    ev = over_budget(m, slot, pc, q)
     if ev != 0:
         return ev
     advance_pc(slot, pc, ts)
@@ -438,15 +436,15 @@ def fast_step(m, slot, pc, plain, q, four, issue, budget):
 
 
 @jit_lean_inline
-def fast_branch(m, slot, pc, q, issue, budget):
-    """A branch within a stretch of fast-path instructions (thread `slot` on QPU `q`; `issue`,
-    `budget`: as for `fast_step`), with the same effects as :func:`step`."""
+def fast_branch(m, slot, pc, q):
+    """A branch within a stretch of fast-path instructions (thread `slot` on QPU `q`), with the
+    same effects as :func:`step`."""
     ts = m.ts
-    begin_issue(m, slot, q, issue)
+    begin_issue(m, slot, q)
     ev = issue_branch(m, slot, pc)
     if ev != 0:
         return ev
-    ev = over_budget(m, slot, pc, q, budget)
+    ev = over_budget(m, slot, pc, q)
     if ev != 0:
         return ev
     advance_pc(slot, pc, ts)
@@ -469,7 +467,6 @@ def fast_run(m, slot, limit):
     q = ts[slot, T_QPU]
     four = m.jp[J_NTHREADS] == 4
     nrows = m.jp[J_NROWS]
-    issue, budget = m.jp[J_ISSUE], m.jp[J_BUDGET]
     k = 0
     last = -1  # the plain row issued last while its previous-write record is not stored yet
     while k < limit:
@@ -478,7 +475,7 @@ def fast_run(m, slot, limit):
             break
         fast = prog[pc, P_FAST]
         if fast == FAST_PLAIN:
-            ev = fast_step(m, slot, pc, True, q, four, issue, budget)
+            ev = fast_step(m, slot, pc, True, q, four)
             if ev >= 0:
                 last = pc
         else:
@@ -486,9 +483,9 @@ def fast_run(m, slot, limit):
                 fast_writes(m, slot, last)
                 last = -1
             if fast == FAST_SHAPE:
-                ev = fast_step(m, slot, pc, False, q, four, issue, budget)
+                ev = fast_step(m, slot, pc, False, q, four)
             elif prog[pc, P_KIND] == K_BRANCH:
-                ev = fast_branch(m, slot, pc, q, issue, budget)
+                ev = fast_branch(m, slot, pc, q)
             else:
                 break
         if ev < 0:
