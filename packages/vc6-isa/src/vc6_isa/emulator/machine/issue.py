@@ -118,8 +118,8 @@ def issue_branch(m, slot, pc):
 
 @jit_out_of_line
 def step(m, slot):
-    """Issue one instruction of thread `slot` of the job `m` (a `state.Machine`). Returns 0, an event (EV_*), or -1 when the thread switched out or ended (the
-    scheduler must pick again)."""
+    """Issue one instruction of thread `slot` of the job `m` (a `state.Machine`). Returns 0, an
+    event (EV_*), or -1 when the thread switched out or ended (the scheduler must pick again)."""
     prog, regs, lanes, ts, gs, jp = m.prog, m.regs, m.lanes, m.ts, m.gs, m.jp
     q = ts[slot, T_QPU]
     pc = ts[slot, T_PC]
