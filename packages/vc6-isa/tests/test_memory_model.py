@@ -1,5 +1,7 @@
 """The memory model's calendars (`machine.memory_model.cal_book`): the pointers over used-up
-buckets must leave every booking where the plain bucket-by-bucket walk puts it."""
+buckets must leave every booking where the plain bucket-by-bucket walk puts it. Its L2T
+(`machine.memory_model.l2_access`): the sets kept in order of last use must hit and miss as
+least-recently-used replacement by last-use stamps does."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import pytest
 from vc6_isa.emulator import CycleModel
 from vc6_isa.emulator import layout as L
 from vc6_isa.emulator.executor import _memory_model_state
-from vc6_isa.emulator.machine.memory_model import cal_book
+from vc6_isa.emulator.machine.memory_model import cal_book, l2_access
 
 
 def _walk(cap, base, t, demand, bsz, n):
@@ -60,3 +62,40 @@ def test_bookings_land_where_the_bucket_by_bucket_walk_puts_them(bucket, buckets
         off = int(jp[L.J_F_CAL]) + res * buckets
         assert np.array_equal(fp[off : off + buckets], caps[res])
         assert fp[L.F_CAL_BASE + res] == bases[res][0]
+
+
+def _stamped_lru(tags, stamps, clock, line, ways):
+    """L2T with last-use stamps (reference): True on a hit; a miss replaces the way with the
+    oldest stamp, the first of equals (never-used ways: stamp 0). `tags`/`stamps`: one set's."""
+    clock[0] += 1
+    for w in range(ways):
+        if tags[w] == line:
+            stamps[w] = clock[0]
+            return True
+    victim = min(range(ways), key=lambda w: (stamps[w], w))
+    tags[victim] = line
+    stamps[victim] = clock[0]
+    return False
+
+
+def test_l2t_hits_and_misses_as_stamped_lru():
+    ways, sets = 4, 8
+    cm = dataclasses.replace(CycleModel(), l2_ways=ways, l2_bytes=sets * ways * CycleModel().line_bytes)
+    jp = np.zeros(L.J_NCOLS, np.int64)
+    fp = _memory_model_state(cm, 8, jp)
+    assert jp[L.J_L2_SETS] == sets
+    ref = {}  # set index -> (tags, stamps)
+    clock = [0]
+    rng = np.random.default_rng(5)
+    hits = 0
+    for k in range(20000):
+        # a drifting window of lines: reuse at every distance, so each way position gets hits
+        line = int(rng.integers(k // 50, k // 50 + 60))
+        s = (line ^ (line >> 7) ^ (line >> 14)) & (sets - 1)
+        tags, stamps = ref.setdefault(s, ([-1] * ways, [0] * ways))
+        want = _stamped_lru(tags, stamps, clock, line, ways)
+        assert l2_access(fp, jp, line) == want
+        hits += want
+        off = int(jp[L.J_F_L2]) + s * ways
+        assert sorted(fp[off : off + ways]) == sorted(float(t) for t in tags)
+    assert 0.2 < hits / 20000 < 0.9  # the stream exercises both hits and replacements

@@ -379,6 +379,7 @@ def _memory_model_state(cm: CycleModel, nq: int, jp: np.ndarray, profile: bool =
     if 1 << line_shift != cm.line_bytes or sets & (sets - 1) or sets < 1:
         raise V3DError("CycleModel: line_bytes and the number of L2T sets must be powers of two")
     jp[L.J_QPUS_PER_SLICE] = cm.qpus_per_slice
+    jp[L.J_SLICE_SHIFT] = _log2_or_minus_one(cm.qpus_per_slice)
     jp[L.J_TMU_LINE_CYCLES] = cm.tmu_cycles_per_line
     jp[L.J_LINE_SHIFT] = line_shift
     jp[L.J_TMU_QUEUE] = cm.tmu_queue_depth
@@ -391,7 +392,7 @@ def _memory_model_state(cm: CycleModel, nq: int, jp: np.ndarray, profile: bool =
     jp[L.J_UNIFA_LAT] = cm.unifa_latency
     jp[L.J_F_CAL] = L.F_NCOLS
     jp[L.J_F_L2] = L.F_NCOLS + nres * cm.calendar_buckets
-    jp[L.J_F_TQ] = jp[L.J_F_L2] + 2 * sets * cm.l2_ways
+    jp[L.J_F_TQ] = jp[L.J_F_L2] + sets * cm.l2_ways
     ring = nq * cm.tmu_queue_depth
     jp[L.J_F_TQ_IDLE] = jp[L.J_F_TQ] + ring if profile else -1
     jp[L.J_F_CAL_NEXT] = jp[L.J_F_TQ] + ring * (2 if profile else 1)

@@ -315,24 +315,24 @@ J_CAL_N = 31  # buckets per calendar
 J_L2_SETS = 32
 J_L2_WAYS = 33
 J_F_CAL = 34  # fp offset of the calendars
-J_F_L2 = 35  # fp offset of the L2T tags (then their last-use stamps)
+J_F_L2 = 35  # fp offset of the L2T tags (each set's lines in order of last use: memory_model.l2_access)
 J_F_TQ = 36  # fp offset of the per-QPU rings of lookup completion times
 J_UNIFA_LAT = 37  # cycles from a unifa-stream line request to its data
 J_F_TQ_IDLE = 38  # profiling: fp offset of each ring entry's idle-bus completion time (-1: off)
 J_CAL_SHIFT = 39  # log2 of J_CAL_BUCKET when it is a power of two, else -1 (a shift, not a division)
 J_CAL_MASK = 40  # J_CAL_N - 1 when J_CAL_N is a power of two, else -1 (a mask, not a modulo)
 J_F_CAL_NEXT = 41  # fp offset of the calendars' pointers over used-up buckets (memory_model.cal_book)
-J_NCOLS = 42
+J_SLICE_SHIFT = 42  # log2 of J_QPUS_PER_SLICE when it is a power of two, else -1 (a QPU's slice: a shift)
+J_NCOLS = 43
 
 # float parameters, then the memory model's state (fp[J_F_CAL:], laid out by the executor):
 # one calendar per shared resource (resource 0: the memory bus behind L2T; 1 + s: the TMU of
-# slice s), each J_CAL_N buckets of remaining capacity in cycles; the L2T tags and stamps; the
+# slice s), each J_CAL_N buckets of remaining capacity in cycles; the L2T tags; the
 # per-QPU rings of TMU lookup completion times; each calendar's bucket pointers (cal_book).
 F_READ_COST = 0  # memory-bus cycles per byte read from DRAM
 F_WRITE_COST = 1  # memory-bus cycles per byte written to DRAM
-F_L2_CLOCK = 2  # L2T access counter (LRU stamps)
-F_CAL_BASE = 3  # F_CAL_BASE + r: first bucket index held by resource r's calendar (r < 8)
-F_NCOLS = 11
+F_CAL_BASE = 2  # F_CAL_BASE + r: first bucket index held by resource r's calendar (r < 8)
+F_NCOLS = 10
 
 UNIFORM_PAGE_SHIFT = 12  # pages of BO memory copied aside for the uniform streams (machine/memory.py)
 

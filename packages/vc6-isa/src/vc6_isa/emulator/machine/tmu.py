@@ -17,6 +17,7 @@ from ..layout import (
     J_FIFO,
     J_LINE_SHIFT,
     J_QPUS_PER_SLICE,
+    J_SLICE_SHIFT,
     J_STRICT,
     J_TMU_LAT,
     J_TMU_LINE_CYCLES,
@@ -208,7 +209,10 @@ def tmu_lookup(m, slot, pc, sc, arow, mrow, cfg):
     # the demand as a float, as the other bookings pass it (cal_book works in floats): one
     # compiled copy of cal_book, not one per argument type
     slice_cycles = float(max(nlines, 1) * jp[J_TMU_LINE_CYCLES])
-    tmu_done = cal_book(fp, jp, 1 + q // jp[J_QPUS_PER_SLICE], now, slice_cycles)
+    # the QPU's slice by a shift when the slice size is a power of two (BCM2711: 4), not a
+    # division whose result the calendar's bucket address waits for
+    qslice = q >> jp[J_SLICE_SHIFT] if jp[J_SLICE_SHIFT] >= 0 else q // jp[J_QPUS_PER_SLICE]
+    tmu_done = cal_book(fp, jp, 1 + qslice, now, slice_cycles)
     bus_cycles = misses * (1 << shift) * fp[F_READ_COST] + (gs[G_TMU_WBYTES] - wbytes0) * fp[F_WRITE_COST]
     ready = tmu_done
     if bus_cycles > 0:
@@ -262,9 +266,11 @@ def count_lines(m, slot, sc, arow, reads, span):
                     first = np.int64(sc[arow, i]) >> shift
                     break
         if reads:
-            misses += 0 if l2_access(fp, jp, first) else 1
-            if nlines == 2:
-                misses += 0 if l2_access(fp, jp, (lo >> shift) + (hi >> shift) - first) else 1
+            # one call site for both lines (l2_access is inlined at each)
+            line = first
+            for _ in range(nlines):
+                misses += 0 if l2_access(fp, jp, line) else 1
+                line = (lo >> shift) + (hi >> shift) - first
         return nlines, misses
     last = np.int64(-1)  # the line of the previous active lane (lines are >= 0)
     low = high = np.int64(-1)  # the lowest and highest line met so far (none while nlines == 0)
