@@ -320,14 +320,16 @@ def test_rows_with_only_a_load_signal_take_the_plain_fast_path_copy():
 
 
 @qpu
-def reads_before_writes(asm):
-    """Plain rows whose mul ALU reads a register the add ALU writes in the same instruction."""
+def reads_before_writes(asm, push=None):
+    """Rows whose mul ALU reads a register the add ALU writes in the same instruction: plain
+    rows, or with `push` (a flag push on the add, which changes no result) the fast path's other
+    copy."""
     eidx(r0)
     mov(rf[1], r0)
     mov(r2, 7)
     nop()
-    add(rf[1], rf[1], r0).mov(r1, rf[1])  # mov reads rf1 before the add's write: lane
-    add(r2, r2, r0).sub(r3, r2, r0)  # sub reads r2 before the add's write: 7 - lane
+    add(rf[1], rf[1], r0, cond=push).mov(r1, rf[1])  # mov reads rf1 before the add's write: lane
+    add(r2, r2, r0, cond=push).sub(r3, r2, r0)  # sub reads r2 before the add's write: 7 - lane
     nop(sig=ldunif)
     shl(r0, r0, 2)
     for value in (r1, rf[1], r2, r3):
@@ -337,16 +339,17 @@ def reads_before_writes(asm):
     epilogue()
 
 
-def test_plain_rows_read_every_operand_before_either_alu_writes(dev):
-    """The plain copy of `issue.fast_step` reads register operands in place
-    (`lanes.source_row_view`): a register one ALU writes is still the old value for the other
+@pytest.mark.parametrize("push", [None, "pushz"])
+def test_fast_rows_read_every_operand_before_either_alu_writes(dev, push):
+    """Both copies of `issue.fast_step` read register operands in place
+    (`lanes.register_row`): a register one ALU writes is still the old value for the other
     ALU of the same instruction (reference 10.1: operands are read before any write)."""
     from vc6_isa.emulator import layout
     from vc6_isa.emulator.program import decode_words
 
-    code = assemble(reads_before_writes)
+    code = assemble(reads_before_writes, push)
     kinds = decode_words(np.asarray(code, np.uint64)).table[:, layout.P_FAST].tolist()
-    assert kinds[4:6] == [layout.FAST_PLAIN] * 2
+    assert kinds[4:6] == [layout.FAST_PLAIN if push is None else layout.FAST_SHAPE] * 2
     outs = [dev.array((16,), np.uint32) for _ in range(4)]
     dev.dispatch(code, [o.address for o in outs], bos=outs).wait(timeout=30)
     lane = np.arange(16)

@@ -19,7 +19,10 @@ P_SIG = 1  # bit set of SIG_* below
 # lowered (program.fast_columns), so the fast path does not work them out at every issue:
 P_ACC_READS = 2  # bit set of the accumulators the operands read
 P_HIGH_RF = 3  # 1 when the instruction reads or writes rf32-rf63 (which 4-thread mode lacks)
-P_SRC = 4  # regs row of operand k (add a, add b, mul a, mul b) at P_SRC + k; -1 not read, -2 smimm
+# regs row of operand k (add a, add b, mul a, mul b) at P_SRC + k: its register, or R_IMM for
+# the small immediate and for an operand not read (program.fast_columns: the fast path tests no
+# operand's kind at run time)
+P_SRC = 4
 P_ADST = 8  # regs row the add result goes to, or DST_NONE / DST_PERIPHERAL
 P_MDST = 9  # the same for the mul result
 P_SDST = 10  # regs row the signal's load (ldunif*, ldtmu) goes to, or DST_NONE
@@ -107,7 +110,10 @@ SIGNAL_BITS = {
 
 # ---- register rows: rf0-rf63 then the accumulators -------------------------------------
 R_ACC = 64  # regs[slot, R_ACC + n] is accumulator rn
-R_NROWS = 70
+#: not a register: the small immediate of the instruction machine.issue.fast_step issues, which
+#: it fills there so that every operand is a row of `regs` (P_SRC)
+R_IMM = R_ACC + 6
+R_NROWS = 71
 
 
 def operand_row(mux, raddr_a, raddr_b, smimm):

@@ -191,14 +191,15 @@ def _dest_row(waddr: int, magic: int) -> int:
 
 def fast_columns(row: np.ndarray) -> None:
     """Fill an ALU row's fast-path columns (P_SRC .. P_SDST) from its lowered columns: the
-    operand rows (`layout.operand_row`, the rule the general path applies), the
-    accumulators they read, whether rf32-rf63 are touched, and the destination rows."""
+    operand rows (`layout.operand_row`, the rule the general path applies; the small immediate
+    and an operand not read as `layout.R_IMM`), the accumulators they read, whether rf32-rf63
+    are touched, and the destination rows."""
     smimm = (row[L.P_SIG] & L.SIG_SMIMM) != 0
     acc_reads, high = 0, False
     for k, col in enumerate((L.P_AA, L.P_AB, L.P_MA, L.P_MB)):
         mux = int(row[col])
         srow = -1 if mux < 0 else L.operand_row(mux, int(row[L.P_RADDR_A]), int(row[L.P_RADDR_B]), smimm)
-        row[L.P_SRC + k] = srow
+        row[L.P_SRC + k] = srow if srow >= 0 else L.R_IMM
         if srow >= L.R_ACC:
             acc_reads |= 1 << (srow - L.R_ACC)
         high |= 32 <= srow < L.R_ACC

@@ -78,12 +78,25 @@ def pop_tmu_result(m, slot, q):
 @jit_lean_inline
 def retire_alu(m, slot, pc, prev_acc, rf0, rf1, rf2):
     """Record what an ALU instruction wrote (for the next one's checks) and its useful ops."""
-    prog, ts, gs = m.prog, m.ts, m.gs
+    record_writes(m.ts, slot, prev_acc, rf0, rf1, rf2)
+    count_useful(m, pc)
+
+
+@jit_lean_inline
+def record_writes(ts, slot, prev_acc, rf0, rf1, rf2):
+    """The previous-write record of thread `slot`: the accumulators (a bit set) and the
+    register-file entries (-1: none) its last instruction wrote, which the next one's checks
+    read."""
     ts[slot, T_PREV_ACC] = prev_acc
     ts[slot, T_PREV_RF0] = rf0
     ts[slot, T_PREV_RF1] = rf1
     ts[slot, T_PREV_RF2] = rf2
-    gs[G_USEFUL] += prog[pc, P_USEFUL]
+
+
+@jit_lean_inline
+def count_useful(m, pc):
+    """Count the useful ops (not a nop) of the ALU instruction at `pc`."""
+    m.gs[G_USEFUL] += m.prog[pc, P_USEFUL]
 
 
 @jit_lean_inline

@@ -33,17 +33,15 @@ from ..layout import (
     P_HIGH_RF,
     P_IMM,
     P_KIND,
-    P_MAU,
-    P_MBU,
     P_MCOND,
     P_MDST,
-    P_MOP,
     P_MW,
     P_SDST,
     P_SIG,
     P_SRC,
     P_WACC,
     R_ACC,
+    R_IMM,
     SIG_LDTMU,
     SIG_LDUNIF,
     SIG_LDUNIFA,
@@ -51,6 +49,7 @@ from ..layout import (
     SIG_LDUNIFRF,
     SIG_LOADS,
     SIG_ROT,
+    SIG_SMIMM,
     SIG_THRSW,
     T_BR_AGE,
     T_END_AGE,
@@ -82,12 +81,13 @@ from .destinations import write_dest
 from .effects import (
     advance_pc,
     begin_issue,
+    count_useful,
     over_budget,
     pop_tmu_result,
-    retire_alu,
+    record_writes,
     update_flags,
 )
-from .lanes import copy_row, fill_row, scratch_row, select_row, source_row_view
+from .lanes import copy_row, fill_row, register_row, scratch_row, select_row
 from .memory import (
     consumed_uniform,
     find_region,
@@ -96,7 +96,7 @@ from .memory import (
     uniform_line_ahead,
 )
 from .memory_model import unifa_line_fetch
-from .operands import cond_mask, load_operand, rot_hazard, rotate_mul_operands
+from .operands import cond_mask, rot_hazard, rotate_mul_operands
 from .ops import A_NOP, A_TMUWT, M_NOP, add_alu, add_alu_inline, mul_alu, mul_alu_inline
 from .threads import end_thread, switch_out
 
@@ -117,10 +117,9 @@ def issue_branch(m, slot, pc):
 
 
 @jit_out_of_line
-def step(m, slot, sc):
-    """Issue one instruction of thread `slot` of the job `m` (a `state.Machine`; `sc`: scratch
-    rows). Returns 0, an event (EV_*), or -1 when the thread switched out or ended (the
-    scheduler must pick again)."""
+def step(m, slot):
+    """Issue one instruction of thread `slot` of the job `m` (a `state.Machine`). Returns 0, an
+    event (EV_*), or -1 when the thread switched out or ended (the scheduler must pick again)."""
     prog, regs, lanes, ts, gs, jp = m.prog, m.regs, m.lanes, m.ts, m.gs, m.jp
     q = ts[slot, T_QPU]
     pc = ts[slot, T_PC]
@@ -174,7 +173,7 @@ def step(m, slot, sc):
                     ts[slot, T_THRSW_END] = 1
                     ts[slot, T_END_AGE] = 0
             ts[slot, T_THRSW_AGE] = 0
-        ev = exec_alu(m, slot, pc, sc)
+        ev = exec_alu(m, slot, pc, m.sc)
         if ev != 0:
             return ev
         if strict and ts[slot, T_END_AGE] >= 0:
@@ -213,28 +212,43 @@ def step(m, slot, sc):
 
 
 @jit_lean_inline
-def fast_operand(slot, srow, imm, regs, sc, k, plain):
-    """Prepare operand k (register row `srow`, -2 the small immediate, -1 not read) for
-    `fast_step`'s ALUs, which read it from `source_row_view(regs, slot, srow, sc, k)`: on a
-    plain row (`plain`) a register operand is read in place (nothing writes a register before
-    both ALUs have read their operands: `fast_result` runs after them), else it is copied to
-    sc[k] (rot rotates it there); the small immediate is filled into sc[k]. Returns the row
-    the ALUs read: `srow`, or -1 for sc[k]."""
-    if plain and srow >= 0:
-        return srow
-    if srow != -1:
-        load_operand(slot, srow, imm, regs, sc, k)
-    return -1
+def fast_alu(m, slot, pc, which, plain, rot):
+    """The op of the add (`which` 0) or mul (1) ALU of the row at `pc` over its operand rows
+    (program.fast_columns; `rot`: the mul operands rotated into sc[2]/sc[3]) into sc[4 + which],
+    its carry into sc[6 + which]. `plain` (as for `fast_step`): the dispatch copies LLVM inlines
+    there first (dispatch.INLINED_IN_PLAIN: sgemm's fadd and fmul), then the called copy for the
+    ops they leave out. `which` is a constant at each call: LLVM keeps one ALU's code in each."""
+    prog, regs, sc = m.prog, m.regs, m.sc
+    col = 8 * which  # the mul ALU's columns are the add ALU's + 8 (layout)
+    op = prog[pc, P_AOP + col]
+    if op == (A_NOP if which == 0 else M_NOP):
+        return
+    if rot and which == 1:
+        a = scratch_row(sc, 2)
+        b = scratch_row(sc, 3)
+    else:
+        a = register_row(regs, slot, prog[pc, P_SRC + 2 * which])
+        b = register_row(regs, slot, prog[pc, P_SRC + 2 * which + 1])
+    au = prog[pc, P_AAU + col]
+    bu = prog[pc, P_ABU + col]
+    res = scratch_row(sc, 4 + which)
+    car = scratch_row(sc, 6 + which)
+    if which == 0:
+        if not plain or not add_alu_inline(op, au, bu, a, b, res, car, sc, 16):
+            add_alu(op, au, bu, a, b, res, car, sc, 16)
+    elif not plain or not mul_alu_inline(op, au, bu, a, b, res, car, sc, 16):
+        mul_alu(op, au, bu, a, b, res, car, sc, 16)
 
 
 @jit_lean_inline
-def fast_result(m, slot, which, row, cond, sc, plain):
+def fast_result(m, slot, which, row, cond, plain):
     """Write the result of the add (`which` 0) or mul (1) ALU, in sc[4 + which], to its register
     row (program.fast_columns): every lane, or those of the condition's mask sc[10 + which] when
     `cond` is set (`plain`: as for `fast_step`). Nothing for DST_NONE and DST_PERIPHERAL (a TMU
     register: `fast_step` calls the general path's writer)."""
     if row < 0:
         return
+    sc = m.sc
     if plain or cond == 0:
         copy_row(m.regs[slot, row], sc[4 + which])
     else:
@@ -270,7 +284,16 @@ def rf_row(row):
 
 
 @jit_lean_inline
-def fast_step(m, slot, pc, sc, plain, q, four):
+def fast_writes(m, slot, pc):
+    """The previous-write record (`effects.record_writes`) of the fast-path row at `pc`, from
+    its destination rows (program.fast_columns: P_SDST is DST_NONE without a load)."""
+    prog = m.prog
+    record_writes(m.ts, slot, prog[pc, P_WACC], rf_row(prog[pc, P_ADST]), rf_row(prog[pc, P_MDST]),
+                  rf_row(prog[pc, P_SDST]))
+
+
+@jit_lean_inline
+def fast_step(m, slot, pc, plain, q, four):
     """Issue one instruction of the common shape (program.fast_path_shape: pure ALU ops into
     rf/r0-r4 or a TMU register, optional ldunif/ldunifa/ldtmu) with the same effects as
     :func:`step`.
@@ -280,7 +303,8 @@ def fast_step(m, slot, pc, sc, plain, q, four):
     the checks and effects of conditions, flag updates, TMU writes and `rot`, which such an
     instruction has none of. Its signals are at most the loads (`layout.PLAIN_SIGNALS`:
     ldunif, ldunifa, ldtmu, their rf forms); measured (issue 13), the other copy's checks cost
-    ~5 ns per instruction, and 13 of sgemm's 17 non-plain inner-loop rows had only a load.
+    ~5 ns per instruction, and 13 of sgemm's 17 non-plain inner-loop rows had only a load. The
+    plain copy also leaves its previous-write record (`fast_writes`) to :func:`fast_run`.
 
     `q`: the thread's QPU; `four`: whether the job runs 4 threads per QPU (both constant over a
     stretch, read once by :func:`fast_run`, as are the delay slots that keep a thread off the
@@ -293,7 +317,7 @@ def fast_step(m, slot, pc, sc, plain, q, four):
     back to :func:`step` reproduces every message exactly; a TMU write runs at the point of the
     instruction where `alu.exec_alu` runs it, so its events leave the same state.
     """
-    prog, regs, lanes, ts, gs, jp = m.prog, m.regs, m.lanes, m.ts, m.gs, m.jp
+    prog, regs, lanes, ts, gs, jp, sc = m.prog, m.regs, m.lanes, m.ts, m.gs, m.jp, m.sc
     hosts, bases, sizes = m.hosts, m.bases, m.sizes
     valid = ts[slot, T_VALID]
     # the reads and writes the strict checks of read_operands and step would question (the
@@ -331,14 +355,15 @@ def fast_step(m, slot, pc, sc, plain, q, four):
         return -1
     # ---- from here on nothing can fail except the cycle budget, checked where step does
     begin_issue(m, slot, q)
-    # Written out per operand and per ALU here and below: the machine is compiled without LLVM's
-    # loop unrolling (jit._EntryLibrary), and a loop over them picks its columns at run time.
-    imm = prog[pc, P_IMM]
-    add_a = fast_operand(slot, prog[pc, P_SRC], imm, regs, sc, 0, plain)
-    add_b = fast_operand(slot, prog[pc, P_SRC + 1], imm, regs, sc, 1, plain)
-    mul_a = fast_operand(slot, prog[pc, P_SRC + 2], imm, regs, sc, 2, plain)
-    mul_b = fast_operand(slot, prog[pc, P_SRC + 3], imm, regs, sc, 3, plain)
-    if not plain and (sig & SIG_ROT) != 0:
+    # every operand is a row of regs (P_SRC, program.fast_columns), the small immediate R_IMM;
+    # the ALUs read them in place (nothing writes a register before both ALUs have read their
+    # operands: fast_result runs after them), but for rot's, rotated in sc[2]/sc[3]
+    if (sig & SIG_SMIMM) != 0:
+        fill_row(regs[slot, R_IMM], prog[pc, P_IMM])
+    rot = not plain and (sig & SIG_ROT) != 0
+    if rot:
+        copy_row(sc[2], regs[slot, prog[pc, P_SRC + 2]])
+        copy_row(sc[3], regs[slot, prog[pc, P_SRC + 3]])
         rotate_mul_operands(slot, pc, prog, regs, sc)
     adst = prog[pc, P_ADST]
     mdst = prog[pc, P_MDST]
@@ -349,23 +374,10 @@ def fast_step(m, slot, pc, sc, plain, q, four):
             cond_mask(acond, slot, lanes, sc, 10)
         if mcond != 0 or mdst == DST_PERIPHERAL:
             cond_mask(mcond, slot, lanes, sc, 11)
-    # the ALUs read their operand rows (fast_operand) and write sc[4]/sc[5] (carries sc[6]/sc[7]);
-    # the plain copy tries the dispatch copies LLVM inlines first (dispatch.INLINED_IN_PLAIN:
-    # sgemm's fadd and fmul), then the called copy for the ops they leave out
-    aop = prog[pc, P_AOP]
-    if aop != A_NOP:
-        ops_a = source_row_view(regs, slot, add_a, sc, 0)
-        ops_b = source_row_view(regs, slot, add_b, sc, 1)
-        if not plain or not add_alu_inline(aop, prog[pc, P_AAU], prog[pc, P_ABU], ops_a, ops_b, scratch_row(sc, 4),
-                                           scratch_row(sc, 6), sc, 16):
-            add_alu(aop, prog[pc, P_AAU], prog[pc, P_ABU], ops_a, ops_b, scratch_row(sc, 4), scratch_row(sc, 6), sc, 16)
-    mop = prog[pc, P_MOP]
-    if mop != M_NOP:
-        ops_a = source_row_view(regs, slot, mul_a, sc, 2)
-        ops_b = source_row_view(regs, slot, mul_b, sc, 3)
-        if not plain or not mul_alu_inline(mop, prog[pc, P_MAU], prog[pc, P_MBU], ops_a, ops_b, scratch_row(sc, 5),
-                                           scratch_row(sc, 7), sc, 16):
-            mul_alu(mop, prog[pc, P_MAU], prog[pc, P_MBU], ops_a, ops_b, scratch_row(sc, 5), scratch_row(sc, 7), sc, 16)
+    # the add ALU, then the mul ALU (written out as two calls: the machine is compiled without
+    # LLVM's loop unrolling, jit._EntryLibrary, and a loop would pick its columns at run time)
+    fast_alu(m, slot, pc, 0, plain, rot)
+    fast_alu(m, slot, pc, 1, plain, rot)
     u = 0
     # a TMU write of this instruction (at most one: program.static_hazard, 13.1 rule 1)
     tmu_write = not plain and (adst == DST_PERIPHERAL or mdst == DST_PERIPHERAL)
@@ -394,7 +406,7 @@ def fast_step(m, slot, pc, sc, plain, q, four):
     if not plain and update_flags(m, slot, pc, sc):
         valid |= V_FLAGS
     # the results in exec_alu's order (add, then mul): a TMU write's events leave the same state
-    fast_result(m, slot, 0, adst, acond, sc, plain)
+    fast_result(m, slot, 0, adst, acond, plain)
     if tmu_write:
         # one call site of the general path's writer (its inlined copies cost compile time)
         which = 0 if adst == DST_PERIPHERAL else 1
@@ -402,7 +414,7 @@ def fast_step(m, slot, pc, sc, plain, q, four):
         ev = write_dest(m, slot, pc, prog[pc, P_AW if which == 0 else P_MW], 1, sc, 4 + which, 10 + which, True)
         if ev != 0:
             return ev
-    fast_result(m, slot, 1, mdst, mcond, sc, plain)
+    fast_result(m, slot, 1, mdst, mcond, plain)
     if sdst != DST_NONE:  # the signal's load
         if head >= 0 and tmu_write:
             copy_row(regs[slot, sdst], sc[12])
@@ -412,9 +424,11 @@ def fast_step(m, slot, pc, sc, plain, q, four):
         else:
             fill_row(regs[slot, sdst], u)
     # the accumulators written (P_WACC, from program.fast_columns) are defined from now on
-    wacc = prog[pc, P_WACC]
-    ts[slot, T_VALID] = valid | wacc
-    retire_alu(m, slot, pc, wacc, rf_row(adst), rf_row(mdst), rf_row(sdst))
+    ts[slot, T_VALID] = valid | prog[pc, P_WACC]
+    if not plain:
+        fast_writes(m, slot, pc)
+    # else fast_run records them once it leaves the stretch of plain rows
+    count_useful(m, pc)
     ev = over_budget(m, slot, pc, q)
     if ev != 0:
         return ev
@@ -439,7 +453,7 @@ def fast_branch(m, slot, pc, q):
 
 
 @jit_lean
-def fast_run(m, slot, limit, sc):
+def fast_run(m, slot, limit):
     """Issue up to `limit` consecutive fast-path instructions of thread `slot` of the job `m`
     (a `state.Machine`; one call for a whole stretch of them). Returns how many were issued; stops at the first instruction that
     needs :func:`step`, or at an event (then recorded in gs[G_EVENT], as for step).
@@ -447,7 +461,12 @@ def fast_run(m, slot, limit, sc):
     It issues none while step's delay-slot countdowns run (an SFU result, a thread switch or the thread's
     end): only step changes them, so they are checked once per stretch, as is everything else a
     stretch cannot change (the QPU, the thread mode). Measured: sgemm 1024 ~10% faster than with
-    them read per instruction (issue 13; docs/emulator-internals.md has the figures)."""
+    them read per instruction (issue 13; docs/emulator-internals.md has the figures).
+
+    The previous-write record of a plain row depends only on the row, and within a stretch only
+    a row that is not plain reads it (its checks, `rot`'s): it is stored for the last plain row
+    issued before such a row and when the stretch ends, not per plain row (a nop row ~0.8 ns
+    faster, measured)."""
     prog, ts = m.prog, m.ts
     if ts[slot, T_R4_CD] != 0 or ts[slot, T_THRSW_CD] != 0 or ts[slot, T_END_AGE] >= 0:
         return 0
@@ -455,22 +474,31 @@ def fast_run(m, slot, limit, sc):
     four = m.jp[J_NTHREADS] == 4
     nrows = m.jp[J_NROWS]
     k = 0
+    last = -1  # the plain row issued last while its previous-write record is not stored yet
     while k < limit:
         pc = ts[slot, T_PC]
         if pc < 0 or pc >= nrows:
             break
         fast = prog[pc, P_FAST]
         if fast == FAST_PLAIN:
-            ev = fast_step(m, slot, pc, sc, True, q, four)
-        elif fast == FAST_SHAPE:
-            ev = fast_step(m, slot, pc, sc, False, q, four)
-        elif prog[pc, P_KIND] == K_BRANCH:
-            ev = fast_branch(m, slot, pc, q)
+            ev = fast_step(m, slot, pc, True, q, four)
+            if ev >= 0:
+                last = pc
         else:
-            break
+            if last >= 0:  # the checks of what follows read it
+                fast_writes(m, slot, last)
+                last = -1
+            if fast == FAST_SHAPE:
+                ev = fast_step(m, slot, pc, False, q, four)
+            elif prog[pc, P_KIND] == K_BRANCH:
+                ev = fast_branch(m, slot, pc, q)
+            else:
+                break
         if ev < 0:
             break
         k += 1
         if ev > 0:
             break
+    if last >= 0:
+        fast_writes(m, slot, last)
     return k

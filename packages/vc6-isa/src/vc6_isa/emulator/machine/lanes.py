@@ -111,30 +111,26 @@ if JIT_ENABLED:
         return None
 
     @intrinsic
-    def source_row_view(typingctx, regs, slot, row, rows, k):
+    def register_row(typingctx, regs, slot, row):
         """Register row `row` of thread `slot` (`regs`: a contiguous 3-D uint32 array of 16-lane
-        rows per thread) when `row` >= 0, else the scratch row `k` of `rows`, as a 1-D array of
-        16 lanes (as `scratch_row`): the ALUs read a plain row's operands in place."""
+        rows per thread) as a 1-D array of 16 lanes (as `scratch_row`): the plain rows' ALUs
+        read their operands in place."""
 
         def codegen(context, builder, sig, args):
             i64 = context.get_value_type(types.intp)
             regs_a = context.make_array(sig.args[0])(context, builder, args[0])
-            rows_a = context.make_array(sig.args[3])(context, builder, args[3])
-            slot_v, row_v, k_v = (context.cast(builder, args[j], sig.args[j], types.int64) for j in (1, 2, 4))
+            slot_v, row_v = (context.cast(builder, args[j], sig.args[j], types.int64) for j in (1, 2))
             nrows = cgutils.unpack_tuple(builder, regs_a.shape, 3)[1]
             at = builder.mul(builder.add(builder.mul(slot_v, nrows), row_v), ir.Constant(i64, 16))
-            in_regs = builder.gep(regs_a.data, [at])
-            in_rows = builder.gep(rows_a.data, [builder.mul(k_v, ir.Constant(i64, 16))])
-            data = builder.select(builder.icmp_signed(">=", row_v, ir.Constant(i64, 0)), in_regs, in_rows)
             view = context.make_array(sig.return_type)(context, builder)
-            populate_array(view, data=data, shape=[ir.Constant(i64, 16)], strides=[ir.Constant(i64, 4)],
-                           itemsize=ir.Constant(i64, 4), meminfo=regs_a.meminfo, parent=regs_a.parent)
+            populate_array(view, data=builder.gep(regs_a.data, [at]), shape=[ir.Constant(i64, 16)],
+                           strides=[ir.Constant(i64, 4)], itemsize=ir.Constant(i64, 4), meminfo=regs_a.meminfo,
+                           parent=regs_a.parent)
             return impl_ret_borrowed(context, builder, sig.return_type, view._getvalue())
 
         if (isinstance(regs, types.Array) and regs.ndim == 3 and regs.layout == "C" and regs.dtype == types.uint32
-                and isinstance(rows, types.Array) and rows.ndim == 2 and rows.layout == "C"
-                and rows.dtype == types.uint32 and all(isinstance(x, types.Integer) for x in (slot, row, k))):
-            return types.Array(types.uint32, 1, "C")(regs, slot, row, rows, k), codegen
+                and all(isinstance(x, types.Integer) for x in (slot, row))):
+            return types.Array(types.uint32, 1, "C")(regs, slot, row), codegen
         return None
 
     _QUAD_SWAPS = (
@@ -345,10 +341,9 @@ else:
         1-D array of 16 lanes."""
         return rows[k, :16]
 
-    def source_row_view(regs: np.ndarray, slot: int, row: int, rows: np.ndarray, k: int) -> np.ndarray:
-        """Register row `row` of thread `slot` when `row` >= 0, else the scratch row `k` of
-        `rows`, as a 1-D array of 16 lanes."""
-        return regs[slot, row, :16] if row >= 0 else rows[k, :16]
+    def register_row(regs: np.ndarray, slot: int, row: int) -> np.ndarray:
+        """Register row `row` of thread `slot` as a 1-D array of 16 lanes."""
+        return regs[slot, row, :16]
 
     def fill_row(dst: np.ndarray, value: int) -> None:
         """dst[:16] = value (a 32-bit value in an integer)."""

@@ -53,7 +53,6 @@ def run(m):
     prog, ts, qs, gs, jp, bp = m.prog, m.ts, m.qs, m.gs, m.jp, m.bp
     # profiling (`run_profiled` only): one instruction per fast_run call, charged to its pc
     profiling = PROFILING
-    sc = m.sc
     before = np.zeros(12, np.int64)
     nq = jp[J_NQPU]
     nrows = jp[J_NROWS]
@@ -117,7 +116,7 @@ def run(m):
                 limit = 1 if (single or bp.shape[0] > 0 or profiling) else jp[J_CHUNK] - n
                 if profiling:
                     snapshot(m, q, slot, before)
-                k = fast_run(m, slot, limit, sc)
+                k = fast_run(m, slot, limit)
                 if k > 0:
                     n += k
                     if profiling:
@@ -132,7 +131,7 @@ def run(m):
                     continue
             if profiling:
                 snapshot(m, q, slot, before)
-            ev = step(m, slot, sc)
+            ev = step(m, slot)
             n += 1
             if profiling:
                 charge(m, pc0, q, slot, before)
