@@ -272,7 +272,8 @@ def _round_op(a, mode):
         y = np.floor(x)
     else:
         y = np.ceil(x)
-    return _float_out(bits_from_f32(np.float32(y)))  # float32 as its other callers: compiled once
+    # float32 and int64 as the other callers of bits_from_f32 and _float_out: each compiled once
+    return _float_out(np.int64(bits_from_f32(np.float32(y))))
 
 
 @jit
@@ -310,19 +311,19 @@ def _f32_to_int32(x) -> int:
 @jit
 def ftoin(a):
     """f32 -> int32, round to nearest even, saturating (UNCERTAIN out of range)."""
-    return _f32_to_int32(np.rint(np.float64(f32_from_bits(a)))), 0
+    return _f32_to_int32(np.rint(np.float64(f32_from_bits(np.int64(a))))), 0  # int64: compiled once
 
 
 @jit
 def ftoiz(a):
     """f32 -> int32, round toward zero, saturating (UNCERTAIN out of range)."""
-    return _f32_to_int32(np.trunc(np.float64(f32_from_bits(a)))), 0
+    return _f32_to_int32(np.trunc(np.float64(f32_from_bits(np.int64(a))))), 0  # as ftoin
 
 
 @jit
 def ftouz(a):
     """f32 -> uint32, toward zero; negatives give 0 (observed), too large 0xffffffff."""
-    x = np.trunc(np.float64(f32_from_bits(a)))
+    x = np.trunc(np.float64(f32_from_bits(np.int64(a))))  # as ftoin
     if np.isnan(x) or x <= 0.0:
         return 0, 0
     if x >= 4294967296.0:
@@ -333,7 +334,7 @@ def ftouz(a):
 @jit
 def ftoc(a):
     """Alpha to 4-sample coverage mask (fragment only; mapping UNCERTAIN, a guess)."""
-    x = np.float64(f32_from_bits(a))
+    x = np.float64(f32_from_bits(np.int64(a)))  # as ftoin
     if not x > 0.0:  # also NaN
         return 0, 0
     n = int(np.rint(min(x, 1.0) * 4.0))
@@ -345,13 +346,13 @@ def itof(a):
     """int32 -> f32, round to nearest even."""
     a = int(a) & MASK32
     v = a - 0x100000000 if a & F32_SIGN else a
-    return _float_out(bits_from_f32(np.float32(v)))
+    return _float_out(np.int64(bits_from_f32(np.float32(v))))  # as _round_op
 
 
 @jit
 def utof(a):
     """uint32 -> f32, round to nearest even."""
-    return _float_out(bits_from_f32(np.float32(int(a) & MASK32)))
+    return _float_out(np.int64(bits_from_f32(np.float32(int(a) & MASK32))))  # as _round_op
 
 
 # --------------------------------------------------------------------------------------
@@ -382,7 +383,7 @@ def sub(a, b):
 @jit
 def neg(a):
     """-a; C = borrow of 0 - a."""
-    return sub(0, a)
+    return sub(np.uint32(0), a)  # uint32 as the ALU's callers: one compiled sub
 
 
 @jit
@@ -571,7 +572,8 @@ def _half_max(x, y) -> int:
 def _half_mul(x, y) -> int:
     # the product of two f16 is exact in f32, so one rounding to f16 follows
     p = f32_from_bits(f16_to_f32_bits(x)) * f32_from_bits(f16_to_f32_bits(y))
-    return nan_policy2_f16(f32_to_f16_bits(bits_from_f32(p)), x, y)
+    # int64 as pack_f32's and unpack_f16x2's: one compiled f32_to_f16_bits
+    return nan_policy2_f16(f32_to_f16_bits(np.int64(bits_from_f32(p))), x, y)
 
 
 @jit
@@ -604,7 +606,7 @@ def vfmul(a, b):
 @jit
 def vfpack(a, b):
     """Low half = f16(a), high half = f16(b), a and b f32 after their f32 unpack."""
-    return (f32_to_f16_bits(b) << 16) | f32_to_f16_bits(a), 0
+    return (f32_to_f16_bits(np.int64(b)) << 16) | f32_to_f16_bits(np.int64(a)), 0  # as _half_mul
 
 
 # --------------------------------------------------------------------------------------

@@ -381,7 +381,7 @@ def span_words(m, slot, sc, arow, row, nwords, write, r, first, end, run):
                 continue
             a = np.int64(sc[arow, i])
             for k in range(nwords):
-                poke32(host + word_address(a, k), lanes[slot, L_TMUD + k, i])
+                poke32(host + word_address(a, k), np.int64(lanes[slot, L_TMUD + k, i]))  # int64 as poke32's other callers
         return True
     if nwords == 1 and run:
         read_words(fifo[slot, row], host + first)
