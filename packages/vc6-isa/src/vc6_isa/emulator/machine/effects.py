@@ -2,6 +2,8 @@
 fast path (`issue.fast_step`) share: counters, ages, the TMU result FIFO, the
 previous-instruction record and the PC. Each effect is written once, here."""
 
+import numpy as np
+
 from ..hazards import H_BUDGET
 from ..jit import jit_lean_inline
 from ..layout import (
@@ -117,7 +119,8 @@ def update_flags(m, slot, pc, sc):
             if prog[pc, P_ACARRY if which == 0 else P_MCARRY] != 0:
                 # the op's dispatch left the carry out (semantics.CARRY_FROM_RESULT)
                 for i in range(16):
-                    sc[6 + which, i] = float_carry(sc[4 + which, i])
+                    # int64 as semantics._float_out passes it: one compiled float_carry
+                    sc[6 + which, i] = float_carry(np.int64(sc[4 + which, i]))
             fl = prog[pc, P_AFLOAT] if which == 0 else prog[pc, P_MFLOAT]
             write_flags(slot, pf, uf, fl, sc, 4 + which, 6 + which, m.lanes)
             wrote = True
