@@ -92,7 +92,8 @@ def cal_book(fp, jp, res, t, demand):
         if start < t:
             start = float(t)
             end_b = (b + 1) * bsz - t
-            usable = min(usable, end_b)
+            # float64 as min's result is anyway, as in semantics.ftoc: one compiled min
+            usable = min(usable, np.float64(end_b))
         if usable >= rem:
             fp[off + s] = cap - rem
             if cap == rem:
