@@ -272,8 +272,9 @@ def _round_op(a, mode):
         y = np.floor(x)
     else:
         y = np.ceil(x)
-    # float32 and int64 as the other callers of bits_from_f32 and _float_out: each compiled once
-    return _float_out(np.int64(bits_from_f32(np.float32(y))))
+    # float32 and int64 (the mask: the same value) as the other callers of bits_from_f32 and
+    # _float_out: each compiled once
+    return _float_out(bits_from_f32(np.float32(y)) & MASK32)
 
 
 @jit
@@ -346,13 +347,13 @@ def itof(a):
     """int32 -> f32, round to nearest even."""
     a = int(a) & MASK32
     v = a - 0x100000000 if a & F32_SIGN else a
-    return _float_out(np.int64(bits_from_f32(np.float32(v))))  # as _round_op
+    return _float_out(bits_from_f32(np.float32(v)) & MASK32)  # as _round_op
 
 
 @jit
 def utof(a):
     """uint32 -> f32, round to nearest even."""
-    return _float_out(np.int64(bits_from_f32(np.float32(int(a) & MASK32))))  # as _round_op
+    return _float_out(bits_from_f32(np.float32(int(a) & MASK32)) & MASK32)  # as _round_op
 
 
 # --------------------------------------------------------------------------------------
@@ -573,7 +574,7 @@ def _half_mul(x, y) -> int:
     # the product of two f16 is exact in f32, so one rounding to f16 follows
     p = f32_from_bits(f16_to_f32_bits(x)) * f32_from_bits(f16_to_f32_bits(y))
     # int64 as pack_f32's and unpack_f16x2's: one compiled f32_to_f16_bits
-    return nan_policy2_f16(f32_to_f16_bits(np.int64(bits_from_f32(p))), x, y)
+    return nan_policy2_f16(f32_to_f16_bits(bits_from_f32(p) & MASK32), x, y)
 
 
 @jit
