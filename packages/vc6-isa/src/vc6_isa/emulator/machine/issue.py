@@ -259,14 +259,22 @@ def fast_result(m, slot, which, row, cond, plain):
 
 @jit_lean_inline
 def uniform_region(slot, addr, ts, bases, sizes):
-    """`memory.find_region(addr, 4, ...)`, the BO holding the uniform word at `addr` (-1: none),
-    without the search while `addr` stays in the range of addresses for which the search finds
+    """`memory.find_region(addr, 4, ...)`, the BO holding the uniform word at `addr` (-1: none):
     the BO of the thread's previous fast-path uniform read (ts T_UNIF_BO; a uniform stream stays
-    in one BO): [T_UNIF_LO, T_UNIF_END), set when the search finds a BO. In it, the BO holds the
-    word (addr + 4 <= its end) and is the last one based at or below `addr` (addr < the next
-    base), which is exactly what the search finds; a thread starts with the empty range [0, 0)."""
+    in one BO) while `addr` is in [T_UNIF_LO, T_UNIF_END), where the search finds that BO (set
+    by :func:`enter_uniform_region`; a thread starts with the empty range [0, 0))."""
     if ts[slot, T_UNIF_LO] <= addr < ts[slot, T_UNIF_END]:
         return ts[slot, T_UNIF_BO]
+    return enter_uniform_region(slot, addr, ts, bases, sizes)
+
+
+@jit_out_of_line
+def enter_uniform_region(slot, addr, ts, bases, sizes):
+    """:func:`uniform_region`'s search, when `addr` left the cached range: the BO found, and the
+    range of addresses for which the search finds it again, [its base, min(its end - 3, the next
+    BO's base)): the BO holds the word there (addr + 4 <= its end) and is the last one based at
+    or below `addr`. Out of line: the binary search inlined cost the rows without a uniform read
+    ~1 ns (issue 13, docs/emulator-internals.md)."""
     r = find_region(addr, 4, bases, sizes)
     if r >= 0:
         end = bases[r] + sizes[r] - 3
