@@ -181,10 +181,8 @@ T_BP_SKIP = 36  # 1: do not stop at a breakpoint on the next instruction (resumi
 T_THRSW_NEXT = 37  # 1: a thrsw sat in the last delay slot of the pending switch (Appendix G.3)
 T_BR_UNIF_ALT = 38  # uniform pointer of the pending branch if a unifa write lands in its delay slots
 T_UNIFA_LINE = 39  # cache line the unifa stream last fetched (-1: none; a unifa write resets it)
-T_UNIF_BO = 40  # the BO of the thread's last fast-path uniform read (machine.issue.uniform_region)
-T_UNIF_LO = 41  # the addresses whose uniform word is in BO T_UNIF_BO: [T_UNIF_LO, T_UNIF_END)
-T_UNIF_END = 42  # (both 0 at a thread's start, an empty range; set by machine.issue.uniform_region)
-T_NCOLS = 43
+T_UNIF_BO = 40  # the BO of the thread's last fast-path uniform read (a search hint: machine.issue.uniform_region)
+T_NCOLS = 41
 
 TS_FREE = 0
 TS_RUN = 1

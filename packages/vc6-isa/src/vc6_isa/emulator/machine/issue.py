@@ -69,8 +69,6 @@ from ..layout import (
     T_THRSW_NEXT,
     T_UNIF,
     T_UNIF_BO,
-    T_UNIF_END,
-    T_UNIF_LO,
     T_UNIFA,
     T_UNIFA_AGE,
     T_UNIFA_LINE,
@@ -98,7 +96,7 @@ from .memory import (
     uniform_line_ahead,
 )
 from .memory_model import unifa_line_fetch
-from .operands import cond_mask, rot_hazard, rot_operands
+from .operands import cond_mask, rot_hazard, rotate_mul_operands
 from .ops import A_NOP, A_TMUWT, M_NOP, add_alu, add_alu_inline, mul_alu, mul_alu_inline
 from .threads import end_thread, switch_out
 
@@ -259,30 +257,17 @@ def fast_result(m, slot, which, row, cond, plain):
 
 @jit_lean_inline
 def uniform_region(slot, addr, ts, bases, sizes):
-    """`memory.find_region(addr, 4, ...)`, the BO holding the uniform word at `addr` (-1: none):
-    the BO of the thread's previous fast-path uniform read (ts T_UNIF_BO; a uniform stream stays
-    in one BO) while `addr` is in [T_UNIF_LO, T_UNIF_END), where the search finds that BO (set
-    by :func:`enter_uniform_region`; a thread starts with the empty range [0, 0))."""
-    if ts[slot, T_UNIF_LO] <= addr < ts[slot, T_UNIF_END]:
-        return ts[slot, T_UNIF_BO]
-    return enter_uniform_region(slot, addr, ts, bases, sizes)
-
-
-@jit_out_of_line
-def enter_uniform_region(slot, addr, ts, bases, sizes):
-    """:func:`uniform_region`'s search, when `addr` left the cached range: the BO found, and the
-    range of addresses for which the search finds it again, [its base, min(its end - 3, the next
-    BO's base)): the BO holds the word there (addr + 4 <= its end) and is the last one based at
-    or below `addr`. Out of line: the binary search inlined cost the rows without a uniform read
-    ~1 ns (issue 13, docs/emulator-internals.md)."""
+    """`memory.find_region(addr, 4, ...)`, the BO holding the uniform word at `addr` (-1: none),
+    without the search when it is the BO of the thread's previous fast-path uniform read (ts
+    T_UNIF_BO; a uniform stream stays in one BO): that BO holds the word and is the last one
+    based at or below `addr`, which is exactly what the search finds."""
+    n = bases.shape[0]
+    r = ts[slot, T_UNIF_BO]
+    if 0 <= r < n and bases[r] <= addr and addr + 4 <= bases[r] + sizes[r] and (r + 1 == n or bases[r + 1] > addr):
+        return r
     r = find_region(addr, 4, bases, sizes)
     if r >= 0:
-        end = bases[r] + sizes[r] - 3
-        if r + 1 < bases.shape[0]:
-            end = min(end, bases[r + 1])
         ts[slot, T_UNIF_BO] = r
-        ts[slot, T_UNIF_LO] = bases[r]
-        ts[slot, T_UNIF_END] = end
     return r
 
 
@@ -376,8 +361,10 @@ def fast_step(m, slot, pc, plain, q, four):
     if (sig & SIG_SMIMM) != 0:
         fill_row(regs[slot, R_IMM], prog[pc, P_IMM])
     rot = not plain and (sig & SIG_ROT) != 0
-    if rot:  # (a rot row has no small immediate: its raddr_b is the rotation amount)
-        rot_operands(slot, pc, prog, regs, sc)
+    if rot:
+        copy_row(sc[2], regs[slot, prog[pc, P_SRC + 2]])
+        copy_row(sc[3], regs[slot, prog[pc, P_SRC + 3]])
+        rotate_mul_operands(slot, pc, prog, regs, sc)
     adst = prog[pc, P_ADST]
     mdst = prog[pc, P_MDST]
     if not plain:

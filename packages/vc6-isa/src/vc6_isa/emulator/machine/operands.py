@@ -15,7 +15,6 @@ from ..layout import (
     P_MA,
     P_RADDR_A,
     P_RADDR_B,
-    P_SRC,
     R_ACC,
     T_PREV_ACC,
     T_PREV_RF0,
@@ -98,18 +97,6 @@ def rotate_mul_operands(slot, pc, prog, regs, sc):
         else:
             for i in range(16):
                 sc[k, i] = sc[8, (i & 12) | ((i - n) & 3)]
-
-
-@jit_lean_inline
-def rot_operands(slot, pc, prog, regs, sc):
-    """The fast path's rot: the mul operands the op reads (P_MA/P_MB >= 0) copied from their
-    register rows (program.fast_columns) into sc[2]/sc[3], then rotated there. An operand not
-    read is not copied (`rotate_mul_operands` leaves it too): the copy of an unread operand
-    cost the rotate shape ~1 ns (issue 13, docs/emulator-internals.md)."""
-    for k in range(2, 4):
-        if prog[pc, P_MA + k - 2] >= 0:
-            copy_row(sc[k], regs[slot, prog[pc, P_SRC + k]])
-    rotate_mul_operands(slot, pc, prog, regs, sc)
 
 
 @jit_lean_inline
