@@ -140,14 +140,16 @@ def sgemm_rate(n: int) -> float:
     return n_instr / cpu / 1e6
 
 
+MAIN_JOB_IMPORTS = "import vc6_bench.cli, vc6_kernels, vc6_isa.emulator.machine.run"  # what the main job loads
+
+
 def main_job_seconds(env: dict[str, str] | None = None) -> tuple[float, float]:
     """(wall, CPU) seconds of `vc6-bench sgemm --size 1024` in a fresh process started as the
     console script starts it, warm: the numba cache and Python's bytecode of every module it
     imports are already written, as after any earlier run (PYTHONDONTWRITEBYTECODE, if set, is
     dropped for this, so the timed run does not compile ~80 modules from source)."""
     env = {k: v for k, v in (env or os.environ).items() if k != "PYTHONDONTWRITEBYTECODE"}
-    warm = "import vc6_bench.cli, vc6_kernels, vc6_isa.emulator.machine.run"
-    subprocess.run([sys.executable, "-c", warm], env=env, check=True)
+    subprocess.run([sys.executable, "-c", MAIN_JOB_IMPORTS], env=env, check=True)
     # the console script's own entry (`console`; trees older than it have only `main`)
     code = "import sys, vc6_bench.cli as cli; getattr(cli, 'console', lambda: sys.exit(cli.main()))()"
     cmd = [sys.executable, "-c", code, "sgemm", "--size", "1024"]
@@ -312,13 +314,16 @@ def run_pairs(rest: list[str], against: str, pairs: int, *, at_once: bool, as_js
 
 def warm_trees(trees: dict[str, dict[str, str]], rest: list[str]) -> None:
     """Run every tree once on tiny jobs, one tree after the other, so that each has compiled its
-    machine into its numba cache (and written its bytecode) before any pair is timed: a tree that
-    compiled during the first pair took a core from the other tree's measurement."""
+    machine into its numba cache (and written its bytecode, the main job's modules' too when it
+    is measured) before any pair is timed: a tree that compiled during the first pair took a core
+    from the other tree's measurement."""
     tiny = ["--iterations", "8", "--no-cold", *(["--sgemm", "8"] if "--sgemm" in rest else [])]
     for name, env in trees.items():
         print(f"warming {name} (compiles its machine if its cache is empty)", file=sys.stderr, flush=True)
         env = {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
         subprocess.run([sys.executable, __file__, *tiny], env=env, check=True, stdout=subprocess.DEVNULL)
+        if "--main-job" in rest:
+            subprocess.run([sys.executable, "-c", MAIN_JOB_IMPORTS], env=env, check=True)
 
 
 def measure_trees(trees: dict[str, dict[str, str]], rest: list[str], *, at_once: bool):
