@@ -367,7 +367,7 @@ def print_summary(summary: dict[str, dict], against: str, pairs: int, at_once: b
     """The summary as a table: a row per figure."""
     how = "at once" if at_once else "alternating which tree goes first"
     print(f"{pairs} pairs ({how}), this tree against {against}: median (range); ratio = median of the "
-          "pairs' this tree / against")  # fmt: skip
+          "pairs' this tree / against; faster = a higher M/s or fewer s")  # fmt: skip
     print(f"{'figure':<16} {'unit':<4} {'this tree':<22} {'against':<22} {'ratio':>6}  this tree faster")
     for key, fig in summary.items():
         cells = [f"{t['median']:.2f} ({t['min']:.2f}-{t['max']:.2f})" for t in (fig["this_tree"], fig["against"])]
