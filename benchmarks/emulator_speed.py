@@ -52,6 +52,9 @@ import v3d_drm
 from vc6_isa.asm import *
 
 THREADS = 16  # 8 QPUs x 2 threads
+THIS_TREE = "this tree"  # --pairs: the name this tree's figures go by, beside DIR's
+# A figure's unit says which way is faster: a rate (M thread-instructions per CPU second) or seconds.
+HIGHER_IS_FASTER = {"M/s": True, "s": False}
 
 
 @qpu
@@ -282,11 +285,6 @@ def side_by_side_at_once(rest: list[str], against: str) -> None:
     failed = [name for name, proc in procs.items() if proc.wait() != 0]
     if failed:
         sys.exit(f"emulator_speed: the measurement of {', '.join(failed)} failed (its error is above)")
-
-
-# A figure's unit says which way is faster: a rate (M thread-instructions per CPU second) or seconds.
-HIGHER_IS_FASTER = {"M/s": True, "s": False}
-THIS_TREE = "this tree"
 
 
 def run_pairs(rest: list[str], against: str, pairs: int, *, at_once: bool, as_json: bool) -> None:
