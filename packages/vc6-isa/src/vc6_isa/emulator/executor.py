@@ -922,7 +922,7 @@ class Executor:
 
         return Snapshot(
             qpu=qpu, thread=thread, batch=int(st.m.ts[slot, L.T_BATCH]), pc=pc, disassembly=text,
-            rf=ro(st.m.regs[slot, :64]), acc=ro(st.m.regs[slot, L.R_ACC : L.R_ACC + 6]),
+            rf=ro(st.m.regs[slot, :64]), acc=ro(st.m.regs[slot, L.R_ACC : L.R_IMM]),
             flag_a=ro(st.m.lanes[slot, L.L_FA]), flag_b=ro(st.m.lanes[slot, L.L_FB]), msf=ro(st.m.lanes[slot, L.L_MSF]),
             uniform_address=int(st.m.ts[slot, L.T_UNIF]), unifa_address=int(st.m.ts[slot, L.T_UNIFA]),
             link=int(st.m.ts[slot, L.T_LINK]),

@@ -35,6 +35,7 @@ from ..layout import (
     P_KIND,
     P_MCOND,
     P_MDST,
+    P_MOP,
     P_MW,
     P_SDST,
     P_SIG,
@@ -219,7 +220,7 @@ def fast_alu(m, slot, pc, which, plain, rot):
     there first (dispatch.INLINED_IN_PLAIN: sgemm's fadd and fmul), then the called copy for the
     ops they leave out. `which` is a constant at each call: LLVM keeps one ALU's code in each."""
     prog, regs, sc = m.prog, m.regs, m.sc
-    col = 8 * which  # the mul ALU's columns are the add ALU's + 8 (layout)
+    col = which * (P_MOP - P_AOP)  # the mul ALU's columns follow the add ALU's (layout)
     op = prog[pc, P_AOP + col]
     if op == (A_NOP if which == 0 else M_NOP):
         return

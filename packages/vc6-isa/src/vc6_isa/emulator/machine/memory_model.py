@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ..jit import jit_lean
+from ..jit import jit_lean, jit_lean_inline
 from ..layout import (
     F_CAL_BASE,
     F_READ_COST,
@@ -34,6 +34,13 @@ def cal_slot(b, n, mask):
     return b & mask if mask >= 0 else b % n
 
 
+@jit_lean_inline
+def quotient(x, d, shift):
+    """x // d, a shift (`shift`: log2 of d, or -1, as J_CAL_SHIFT and J_SLICE_SHIFT) when d is a
+    power of two (the same value, without a division the caller's next load waits for)."""
+    return x >> shift if shift >= 0 else x // d
+
+
 @jit_lean
 def cal_book(fp, jp, res, t, demand):
     """Book `demand` cycles of shared resource `res` from modelled time `t` on; returns the
@@ -57,7 +64,7 @@ def cal_book(fp, jp, res, t, demand):
     off = jp[J_F_CAL] + res * n
     nxt = jp[J_F_CAL_NEXT] + res * n
     base = np.int64(fp[F_CAL_BASE + res])
-    b = t >> jp[J_CAL_SHIFT] if jp[J_CAL_SHIFT] >= 0 else t // bsz
+    b = quotient(t, bsz, jp[J_CAL_SHIFT])
     b = max(b, base)  # older than the calendar's window: booked at its start
     rem = float(demand)
     run = np.int64(-1)  # the first of the used-up buckets just passed (-1: none)
