@@ -113,7 +113,7 @@ R_ACC = 64  # regs[slot, R_ACC + n] is accumulator rn
 #: not a register: the small immediate of the instruction machine.issue.fast_step issues, which
 #: it fills there so that every operand is a row of `regs` (P_SRC)
 R_IMM = R_ACC + 6
-R_NROWS = 71
+R_NROWS = R_IMM + 1  # the rows of `regs` per thread
 
 
 def operand_row(mux, raddr_a, raddr_b, smimm):
