@@ -348,7 +348,7 @@ if _numba is not None:
             self._compiler = _FunctionCompiler(py_func, self.targetdescr, targetoptions, locals, pipeline_class)
 
         def get_call_template(self, args, kws):
-            args = tuple(_types.unliteral(a) for a in args)
+            args = _record_parameters(tuple(_types.unliteral(a) for a in args), self.py_func in _OUT_OF_LINE)
             return super().get_call_template(args, {k: _types.unliteral(v) for k, v in kws.items()})
 
         def compile(self, sig):
@@ -620,6 +620,82 @@ if _numba is not None:
 
         return wrap
 
+    from numba.core.datamodel.models import TupleModel as _TupleModel
+    from numba.core.typeconv import Conversion as _Conversion
+    from numba.extending import lower_cast as _lower_cast
+    from numba.extending import register_model as _register_model
+    from numba.extending import typeof_impl as _typeof_impl
+
+    class _RecordType(_types.NamedTuple):
+        """numba's type of a `named_record` NamedTuple where it crosses a real call (the entry's
+        argument from Python, a `jit_out_of_line` function's): passed one field at a time, as
+        numba passes a NamedTuple, so that LLVM drops the fields a callee does not use."""
+
+        def can_convert_to(self, typingctx, other):
+            if type(other) in (_RecordType, _RecordValueType) and other.key == self.key:
+                return _Conversion.safe
+            return None
+
+    class _RecordValueType(_RecordType):
+        """numba's type of a `named_record` NamedTuple passed to a function LLVM inlines: as one
+        value (the struct), not unpacked into its fields and packed again on the other side."""
+
+        def __init__(self, types, cls):
+            super().__init__(types, cls)
+            self.name = "inline " + self.name  # another symbol name than the one-field-at-a-time copy
+
+    _record_structs: dict = {}  # (record class, member types) -> its named LLVM struct type
+
+    @_register_model(_RecordType)
+    class _RecordModel(_TupleModel):
+        """numba's model of a `named_record` NamedTuple: its LLVM value type is a named
+        (identified) struct, `%"vc6.Machine.0"` where numba's own model writes the members'
+        types out in full at every use."""
+
+        def get_value_type(self):
+            if self._value_type is None:
+                key = self.fe_type.key
+                struct = _record_structs.get(key)
+                if struct is None:
+                    name = f"vc6.{self.fe_type.instance_class.__name__}.{len(_record_structs)}"
+                    struct = _record_structs[key] = _ir.global_context.get_identified_type(name)
+                    struct.set_body(*[model.get_value_type() for model in self._models])
+                self._value_type = struct
+            return self._value_type
+
+    @_register_model(_RecordValueType)
+    class _RecordValueModel(_RecordModel):
+        """`_RecordModel` passed as one LLVM argument of the struct's type."""
+
+        def get_argument_type(self):
+            return self.get_value_type()
+
+        def as_argument(self, builder, value):
+            return value
+
+        def from_argument(self, builder, value):
+            return value
+
+    @_lower_cast(_RecordType, _RecordType)
+    def _record_cast(context, builder, fromty, toty, value):
+        """Between the two ways of passing a record: the same LLVM value."""
+        return value
+
+    def _record_parameters(args: tuple, out_of_line: bool) -> tuple:
+        """`args` with each record typed for how the callee takes it (see `_RecordType`)."""
+        kind = _RecordType if out_of_line else _RecordValueType
+        return tuple(kind(a.types, a.instance_class) if isinstance(a, _RecordType) else a for a in args)
+
+    def named_record(cls: type) -> type:
+        """Type the NamedTuple class `cls` for numba as a record (`_RecordType`)."""
+
+        @_typeof_impl.register(cls)
+        def typeof_record(value, context):
+            members = tuple(_typeof_impl(v, context) for v in value)
+            return None if None in members else _RecordType(members, cls)
+
+        return cls
+
     JIT_ENABLED = True
     _OUT_OF_LINE: set = set()  # functions of `jit_out_of_line`
     _NOALIAS: set = set()  # ... of which those with noalias array arguments
@@ -659,6 +735,10 @@ if _numba is not None:
         return _decorator(_MachineDispatcher, cached=False, _nrt=False, forceinline=False)(func)
 else:
     jit = jit_entry = jit_lean = jit_lean_inline = jit_lean_dispatch = _plain
+
+    def named_record(cls: type) -> type:
+        """Plain Python: the class as it is."""
+        return cls
 
     def jit_out_of_line(func: F | None = None, *, noalias: bool = False) -> F | Callable[[F], F]:
         """Plain Python (as `_plain`), with or without `noalias`."""

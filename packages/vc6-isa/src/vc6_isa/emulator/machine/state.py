@@ -4,7 +4,10 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..jit import named_record
 
+
+@named_record
 class Machine(NamedTuple):
     """The state of one job as the machine reads and writes it (rows and columns: layout.py).
 
