@@ -309,6 +309,7 @@ if _numba is not None:
             thresholds = gc.get_threshold()
             gc.set_threshold(max(thresholds[0], _GC_YOUNG_THRESHOLD), thresholds[1],
                              max(thresholds[2], _GC_OLDEST_THRESHOLD))
+            _declare_record_structs(True)
         _memo_depth += 1
         try:
             yield
@@ -327,6 +328,7 @@ if _numba is not None:
                 _call_types.clear()
                 _global_value_types.clear()
                 gc.set_threshold(*thresholds)
+                _declare_record_structs(False)
 
     class _FunctionCompiler(_NumbaFunctionCompiler):
         def _customize_flags(self, flags):
@@ -675,6 +677,17 @@ if _numba is not None:
 
         def from_argument(self, builder, value):
             return value
+
+    def _declare_record_structs(declared: bool) -> None:
+        """Put the records' named struct types into llvmlite's (process-wide) context, or take
+        them out: every module llvmlite writes declares each named type its context holds, so
+        they are there only while the machine compiles (`_machine_compile`)."""
+        named = _ir.global_context.identified_types
+        for struct in _record_structs.values():
+            if declared:
+                named[struct.name] = struct
+            else:
+                named.pop(struct.name, None)
 
     @_lower_cast(_RecordType, _RecordType)
     def _record_cast(context, builder, fromty, toty, value):
