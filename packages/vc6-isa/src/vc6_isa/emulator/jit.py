@@ -629,30 +629,32 @@ if _numba is not None:
     from numba.extending import typeof_impl as _typeof_impl
 
     class _RecordType(_types.NamedTuple):
-        """numba's type of a `named_record` NamedTuple where it crosses a real call (the entry's
+        """numba's type of a `jit_record` NamedTuple where it crosses a real call (the entry's
         argument from Python, a `jit_out_of_line` function's): passed one field at a time, as
-        numba passes a NamedTuple, so that LLVM drops the fields a callee does not use."""
+        numba passes any NamedTuple, so that LLVM drops the fields the callee does not use
+        (`_EntryLibrary._internalize`)."""
 
         def can_convert_to(self, typingctx, other):
-            if type(other) in (_RecordType, _RecordValueType) and other.key == self.key:
+            if isinstance(other, _RecordType) and other.key == self.key:
                 return _Conversion.safe
             return None
 
-    class _RecordValueType(_RecordType):
-        """numba's type of a `named_record` NamedTuple passed to a function LLVM inlines: as one
-        value (the struct), not unpacked into its fields and packed again on the other side."""
+    class _InlineRecordType(_RecordType):
+        """numba's type of a `jit_record` NamedTuple passed to a function LLVM inlines: as one
+        LLVM value, the struct, instead of its fields one by one (numba took each of ~190 fields
+        out at the call and packed them into a struct again in the callee, ~450 instructions
+        per call that LLVM then folded away)."""
 
         def __init__(self, types, cls):
             super().__init__(types, cls)
-            self.name = "inline " + self.name  # another symbol name than the one-field-at-a-time copy
+            self.name = "inline " + self.name  # its functions' symbols differ from `_RecordType`'s
 
-    _record_structs: dict = {}  # (record class, member types) -> its named LLVM struct type
+    _record_structs: dict = {}  # (record class, member types) -> the record's named LLVM struct
 
     @_register_model(_RecordType)
     class _RecordModel(_TupleModel):
-        """numba's model of a `named_record` NamedTuple: its LLVM value type is a named
-        (identified) struct, `%"vc6.Machine.0"` where numba's own model writes the members'
-        types out in full at every use."""
+        """numba's model of a NamedTuple, with a named LLVM struct type (`%"vc6.Machine.0"`)
+        instead of the members' types written out in full at every use."""
 
         def get_value_type(self):
             if self._value_type is None:
@@ -665,9 +667,9 @@ if _numba is not None:
                 self._value_type = struct
             return self._value_type
 
-    @_register_model(_RecordValueType)
-    class _RecordValueModel(_RecordModel):
-        """`_RecordModel` passed as one LLVM argument of the struct's type."""
+    @_register_model(_InlineRecordType)
+    class _InlineRecordModel(_RecordModel):
+        """`_RecordModel` passed as one LLVM argument: the struct itself."""
 
         def get_argument_type(self):
             return self.get_value_type()
@@ -678,9 +680,20 @@ if _numba is not None:
         def from_argument(self, builder, value):
             return value
 
+    @_lower_cast(_RecordType, _RecordType)
+    def _record_cast(context, builder, fromty, toty, value):
+        """From one way of passing a record to the other: the same LLVM value."""
+        return value
+
+    def _record_parameters(args: tuple, out_of_line: bool) -> tuple:
+        """`args` with each record typed for how the callee takes it: `_RecordType` across a real
+        call, `_InlineRecordType` into a function LLVM inlines."""
+        kind = _RecordType if out_of_line else _InlineRecordType
+        return tuple(kind(a.types, a.instance_class) if isinstance(a, _RecordType) else a for a in args)
+
     def _declare_record_structs(declared: bool) -> None:
-        """Put the records' named struct types into llvmlite's (process-wide) context, or take
-        them out: every module llvmlite writes declares each named type its context holds, so
+        """Put the records' named struct types into llvmlite's process-wide context, or take them
+        out again: each module llvmlite writes declares every named type of its context, so
         they are there only while the machine compiles (`_machine_compile`)."""
         named = _ir.global_context.identified_types
         for struct in _record_structs.values():
@@ -689,18 +702,10 @@ if _numba is not None:
             else:
                 named.pop(struct.name, None)
 
-    @_lower_cast(_RecordType, _RecordType)
-    def _record_cast(context, builder, fromty, toty, value):
-        """Between the two ways of passing a record: the same LLVM value."""
-        return value
-
-    def _record_parameters(args: tuple, out_of_line: bool) -> tuple:
-        """`args` with each record typed for how the callee takes it (see `_RecordType`)."""
-        kind = _RecordType if out_of_line else _RecordValueType
-        return tuple(kind(a.types, a.instance_class) if isinstance(a, _RecordType) else a for a in args)
-
-    def named_record(cls: type) -> type:
-        """Type the NamedTuple class `cls` for numba as a record (`_RecordType`)."""
+    def jit_record(cls: type) -> type:
+        """Type the NamedTuple class `cls` for numba as the machine's state record: a NamedTuple
+        passed whole into the functions LLVM inlines and field by field across real calls
+        (`_RecordType`, `_InlineRecordType`). Registers numba's types for `cls` only."""
 
         @_typeof_impl.register(cls)
         def typeof_record(value, context):
@@ -749,7 +754,7 @@ if _numba is not None:
 else:
     jit = jit_entry = jit_lean = jit_lean_inline = jit_lean_dispatch = _plain
 
-    def named_record(cls: type) -> type:
+    def jit_record(cls: type) -> type:
         """Plain Python: the class as it is."""
         return cls
 
