@@ -27,6 +27,10 @@ with pdb or to check that results do not depend on the compiler.
   the plain fast path (LLVM carries the attribute into every function they are inlined into).
 - Every decorator types calls with plain argument types (`_Dispatcher`): numba would compile a
   function again for each literal constant its callers pass.
+- `jit_record`: the class of the machine's state record (`machine.state.Machine`, a NamedTuple
+  of arrays). numba passes it into the functions LLVM inlines as one struct value, and across
+  real calls (the entry, `jit_out_of_line`) one field at a time, as any NamedTuple; its LLVM
+  struct type is named (declared only while the machine compiles).
 
 `error_model="numpy"`: integer/float division follows numpy (no Python exception checks in the
 compiled code); the emulator's code never divides by zero on purpose.
