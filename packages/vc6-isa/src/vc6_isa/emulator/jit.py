@@ -645,9 +645,9 @@ if _numba is not None:
 
     class _InlineRecordType(_RecordType):
         """numba's type of a `jit_record` NamedTuple passed to a function LLVM inlines: as one
-        LLVM value, the struct, instead of its fields one by one (numba took each of ~190 fields
-        out at the call and packed them into a struct again in the callee, ~450 instructions
-        per call that LLVM then folded away)."""
+        LLVM value, the struct, instead of its fields one by one: numba took the ~190 fields
+        out of the struct at each call and packed them into one again in each callee, IR that
+        LLVM only folded away (~15% of the machine's instructions before optimisation)."""
 
         def __init__(self, types, cls):
             super().__init__(types, cls)

@@ -16,8 +16,9 @@ class Machine(NamedTuple):
     functions take it too (as `m`); inlined by LLVM (jit.py), that measured the same run speed
     and 1-3 s CPU more cold compile than the arrays passed one by one (issue 13). `jit_record`
     has numba pass it into inlined functions as one struct value and across real calls field by
-    field: the same machine code, with ~15% less IR to build. Behind one pointer (a structref's
-    or jitclass's form) the machine ran 6-37% slower (docs/emulator-internals.md).
+    field: the same machine code, from ~15% fewer IR instructions. Behind one pointer (a
+    structref's or jitclass's form) the machine ran slower in every form measured
+    (docs/emulator-internals.md, "The state record's form").
 
     Attributes:
         prog: int64 (instructions, P_NCOLS): the lowered program (program.lower).
