@@ -180,19 +180,16 @@ def uniform_in(r, addr, hosts, bases):
     the flag's loads came before the word's, on the path from an ldunifa to its next reader."""
     off = addr - bases[r]
     word = peek32(hosts[r] + off)
-    if hosts[copied_count(r, bases)] != 0:
-        word = old_uniform(r, off, word, hosts, bases)
+    if hosts[copied_count(r, bases)] != 0 and peek8(page_flag(r, off, hosts, bases)) != 0:
+        word = old_uniform(r, off, hosts, bases)
     return word
 
 
 @jit_out_of_line
-def old_uniform(r, off, word, hosts, bases):
-    """The word at `off` of BO `r` as at the start of the job: from the copy of its page
-    (:func:`keep_old_page`) when the page was written, else `word`, the BO's. Out of line, so
-    that :func:`uniform_in` keeps its branch."""
-    if peek8(page_flag(r, off, hosts, bases)) != 0:
-        return peek32(hosts[bases.shape[0] + r] + off)
-    return word
+def old_uniform(r, off, hosts, bases):
+    """The word at `off` of BO `r` as at the start of the job, from the copy of its page
+    (:func:`keep_old_page`). Out of line, so that :func:`uniform_in` keeps its branch."""
+    return peek32(hosts[bases.shape[0] + r] + off)
 
 
 @jit_lean_inline
