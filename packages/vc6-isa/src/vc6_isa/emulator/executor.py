@@ -724,8 +724,7 @@ class Executor:
                 sg_arrive=np.zeros(nsg, np.int64),
                 sg_need=sg_need,
                 sg_time=np.zeros(nsg, np.int64),
-                # the regions' host addresses, then a count of copied pages per BO (memory.py)
-                hosts=np.array([a.ctypes.data for a in regions] + [0] * len(mem8), np.int64),
+                hosts=np.array([a.ctypes.data for a in regions], np.int64),
                 bases=bases,
                 sizes=sizes,
                 **profile_arrays(len(prog.table), nq, nslots, bool(opts.get("profile"))),

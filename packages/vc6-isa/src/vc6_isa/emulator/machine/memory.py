@@ -107,10 +107,8 @@ load_cold = jit_lean(load.py_func)
 # and Appendix G.5: a uniform read after a TMU write and tmuwt returns the old value). Model:
 # they read memory as it was when the job started. Before the TMU first writes into a page of
 # a BO, the page is copied aside; uniform reads of copied pages read the copy. `hosts` has
-# four parts (built by Executor._prepare): hosts[r] BO r's bytes, hosts[n + r] the copies (same
-# offsets), hosts[2n + r] one flag byte per page of BO r (1 = copied), hosts[3n + r] the number
-# of BO r's pages copied so far (a count, not an address: `copy_page`, the one writer of a flag,
-# raises it, so it is 0 exactly while every flag of BO r is). ldunifa reads the same
+# three parts (built by Executor._prepare): hosts[r] BO r's bytes, hosts[n + r] the copies (same
+# offsets), hosts[2n + r] one flag byte per page of BO r (1 = copied). ldunifa reads the same
 # way: Mesa (nir_to_vir.c, ntq_emit_load_unifa) uses unifa for SSBOs only when they are
 # read-only, since "ldunifa won't see the shader writes to that address (possibly because
 # ldunifa doesn't read from the L2T cache)". Not modelled: L2T evictions that would make a
@@ -149,13 +147,6 @@ def copy_page(r, off, hosts, bases, sizes):
         poke8(dst + k, peek8(src + k))
         k += 1
     poke8(flag, 1)
-    hosts[copied_count(r, bases)] += 1
-
-
-@jit_lean_inline
-def copied_count(r, bases):
-    """Index in `hosts` of the number of BO `r`'s pages copied aside: its fourth part."""
-    return 3 * bases.shape[0] + r
 
 
 @jit_lean_inline
@@ -172,15 +163,14 @@ def load_uniform(addr, hosts, bases, sizes):
 def uniform_in(r, addr, hosts, bases):
     """`load_uniform` from BO `r`, known to hold [addr, addr+4).
 
-    The BO's word is read first, and replaced by the old one when a page of the BO was written
-    during the job (its count of copied pages, one load, instead of the page's flag, two
-    dependent loads, on every uniform read; issue 13, docs/emulator-internals.md): a branch the
-    host predicts, so the word's address waits on no other load. With the address chosen by the
-    page's flag (LLVM's select, which it also makes of two loads in the two arms of an `if`),
-    the flag's loads came before the word's, on the path from an ldunifa to its next reader."""
+    The BO's word is read first, and replaced by the old one when its page was written during
+    the job: a branch the host predicts, so the word's address waits on no other load. With the
+    address chosen by the page's flag (LLVM's select, which it also makes of two loads in the
+    two arms of an `if`), the flag's two loads came before the word's on every uniform read, on
+    the path from an ldunifa to its next reader (issue 13, docs/emulator-internals.md)."""
     off = addr - bases[r]
     word = peek32(hosts[r] + off)
-    if hosts[copied_count(r, bases)] != 0 and peek8(page_flag(r, off, hosts, bases)) != 0:
+    if peek8(page_flag(r, off, hosts, bases)) != 0:
         word = old_uniform(r, off, hosts, bases)
     return word
 

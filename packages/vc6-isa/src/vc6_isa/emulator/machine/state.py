@@ -30,8 +30,7 @@ class Machine(NamedTuple):
         sg_arrive: int64 (supergroups,): threads arrived at the barrier.
         sg_need: int64 (supergroups,): threads the barrier waits for.
         sg_time: int64 (supergroups,): modelled time of the latest arrival.
-        hosts: int64: host addresses of the BOs' bytes, their copies and page flags, then each
-            BO's count of copied pages (memory.py).
+        hosts: int64: host addresses of the BOs' bytes, their copies and page flags (memory.py).
         bases: int64 (BOs,): GPU address of each BO, sorted.
         sizes: int64 (BOs,): size of each BO in bytes.
         prof: int64 (instructions, PF_NCOLS), or no rows when profiling is off: per-pc counts.
