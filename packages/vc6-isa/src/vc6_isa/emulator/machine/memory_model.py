@@ -122,10 +122,12 @@ def cal_book(fp, jp, res, t, demand):
 
 @jit_lean_inline
 def cal_book_first(fp, jp, res, t, demand):
-    """:func:`cal_book`, with the common booking, that fits in `t`'s bucket, tried first with one
-    data-dependent branch (the loop's first step, its start and usable capacity computed without
-    a branch): the same bookings, the same floats. For the TMU lookup's bookings only; inlined
-    where the other bookings are (`unifa_line_fetch`, in the fast path's loop), it made every row
+    """:func:`cal_book`, the common booking first: one that fits in the free part of `t`'s
+    bucket, the loop's first step with its start taken by a max (the loop's branch on `start <
+    t` goes the other way about one booking in 7) and its usable capacity bounded without that
+    branch. The same bookings and the same floats (test_memory_model.py); anything else goes to
+    `cal_book` untouched. Used by the TMU lookup's two bookings only: the same code inside
+    `cal_book` (inlined in the fast path's loop through `unifa_line_fetch`) made sgemm ~5%
     slower (issue 13, docs/emulator-internals.md)."""
     bsz = jp[J_CAL_BUCKET]
     n = jp[J_CAL_N]
