@@ -127,7 +127,7 @@ def cal_book_first(fp, jp, res, t, demand):
     t` goes the other way about one booking in 7) and its usable capacity bounded without that
     branch. The same bookings and the same floats (test_memory_model.py); anything else goes to
     `cal_book` untouched. Used by the TMU lookup's two bookings only: the same code inside
-    `cal_book` (inlined in the fast path's loop through `unifa_line_fetch`) made sgemm ~5%
+    `cal_book` (inlined in the fast path's loop through `unifa_line_fetch`) made sgemm up to 5%
     slower (issue 13, docs/emulator-internals.md)."""
     bsz = jp[J_CAL_BUCKET]
     n = jp[J_CAL_N]
