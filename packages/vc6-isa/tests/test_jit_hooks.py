@@ -4,6 +4,10 @@ the compile."""
 import gc
 import inspect
 import operator
+import os
+import subprocess
+import sys
+import textwrap
 from types import FunctionType
 from typing import NamedTuple
 
@@ -204,6 +208,43 @@ def test_the_entry_keeps_its_machine_functions_private_and_they_lose_their_unuse
     assert len(list(kept.arguments)) < 8
     own = [f for f in defined if f.name in library._own_functions]
     assert own and all(f.linkage != ll.Linkage.internal for f in own)
+
+
+# An entry compiled first, then a machine function called from Python that calls the same
+# out-of-line function: its ordinary copy links that function under the same symbol name
+_ENTRY_THEN_PYTHON_COPY = textwrap.dedent("""
+    import numpy as np
+    from vc6_isa.emulator import jit
+
+    def second_row_at(rows, i):
+        return rows[1][i]
+
+    callee = jit.jit_out_of_line(second_row_at)
+
+    def entry(rows, i):
+        return callee(rows, i) + callee(rows, i + 1)
+
+    def from_python(rows, i):
+        return callee(rows, i)
+
+    machine = jit._EntryDispatcher(py_func=entry, locals={}, targetoptions={"nopython": True})
+    rows = (np.arange(4.0), np.arange(10.0, 14.0), np.zeros(3))
+    print(machine(rows, 1), jit.jit(from_python)(rows, 2))
+""")
+
+
+@needs_numba
+def test_a_python_copy_calls_its_own_copy_of_a_function_the_entry_made_private(tmp_path):
+    """The entry's private copy of an out-of-line function (fewer arguments) is renamed
+    (`_EntryLibrary._internalize`): under its own name, LLVM's JIT linker bound the weak copy
+    linked into a later library to it, and the call crashed (issue 13: `memory.load_uniform`
+    after a job). In a subprocess, so that a crash fails this test only."""
+    _, kept, _ = _entry_with_an_out_of_line_callee()
+    assert kept.name.endswith(jit.ENTRY_COPY_SUFFIX)
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    run = subprocess.run([sys.executable, "-X", "faulthandler", "-c", _ENTRY_THEN_PYTHON_COPY], env=env,
+                         capture_output=True, text=True, timeout=300, check=False)
+    assert (run.returncode, run.stdout.split()) == (0, ["23.0", "12.0"]), run.stderr[-2000:]
 
 
 @needs_numba

@@ -9,7 +9,8 @@ with pdb or to check that results do not depend on the compiler.
   is compiled with everything it calls into one library (`_EntryLibrary`), cached on disk
   (compile_cache.py: one user-wide folder per source version), and releases the GIL while it
   runs. Before the entry's final optimisation every function linked into it becomes `internal`,
-  so LLVM drops the arguments an out-of-line call does not use; that final optimisation is
+  so LLVM drops the arguments an out-of-line call does not use, and is renamed, so that no other
+  library's call binds to that changed copy; that final optimisation is
   numba's pipeline without loop unrolling.
 - `jit_lean` (no reference counting: array arguments cost nothing per call; `jit_lean_inline` is
   the same) and `jit` (the semantics and fp helpers): the machine's other functions, lowered
@@ -423,6 +424,9 @@ if _numba is not None:
         pto.loop_unrolling = False
         return _ll.create_pass_builder(codegen._tm, pto)
 
+    #: The suffix of the entry's private copies of machine functions (`_EntryLibrary._internalize`).
+    ENTRY_COPY_SUFFIX = ".vc6_entry"
+
     class _EntryLibrary(_MachineLinkedLibrary):
         """The entry's library (the whole machine, every machine function inlined into one): its
         final optimisation is numba's, without LLVM's loop unrolling.
@@ -449,10 +453,20 @@ if _numba is not None:
             outside this library calls it or looks it up. LLVM may then change the signature
             of those it keeps out of line (`jit_out_of_line`): it drops the arguments they do
             not use, which numba's calling convention passes one field at a time (the state
-            record `m` alone is ~190 fields): `step` from 196 arguments to 42."""
+            record `m` alone is ~190 fields): `step` from 196 arguments to 42.
+
+            Each is also renamed (`ENTRY_COPY_SUFFIX`, which a C++ demangler shows as a clone,
+            so debuggers and profilers still name it): the object code keeps an internal
+            function as a local symbol, but LLVM's JIT linker (MCJIT's RuntimeDyld) files every
+            defined symbol by name, local or not, and a later library that links the same
+            machine function as a weak (`linkonce_odr`) copy, such as the ordinary copy of
+            `memory.load_uniform` called from Python, was bound to the entry's copy, with its
+            other arguments, instead of its own: a crash (issue 13). The entry's own calls are
+            resolved inside its object, so the name matters to nothing else."""
             for fn in self._final_module.functions:
                 if not fn.is_declaration and fn.name not in self._own_functions:
                     fn.linkage = "internal"
+                    fn.name += ENTRY_COPY_SUFFIX
 
         def _optimize_final_module(self):
             self._internalize()
