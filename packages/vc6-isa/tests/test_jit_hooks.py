@@ -4,6 +4,7 @@ the compile."""
 import gc
 import inspect
 import operator
+import threading
 from types import FunctionType
 
 import numpy as np
@@ -338,3 +339,82 @@ def test_a_call_tree_is_linked_once_by_the_library_that_compiles_it():
     assert len(tree) == len(set(tree)) and {outer_library} <= set(tree)
     assert {lib for disp in (middle, inner) for lib in (r.library for r in disp.overloads.values())} <= set(tree)
     assert outer(3) == 2 * 4 + 1  # the ordinary copy for Python links the tree too
+
+
+def _llvm_worker_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "vc6-llvm"]
+
+
+@needs_numba
+def test_a_link_only_function_is_parsed_and_optimised_on_the_llvm_worker_which_ends_with_the_compile(monkeypatch):
+    """`_LinkOnlyLibrary` queues LLVM's parse and optimisation of its module on `_llvm_worker`
+    (while the compiling thread goes on in Python); the worker's thread ends with the compile,
+    and the entry links the optimised modules as before."""
+    ran_on = []
+    numba_add = jit._LinkOnlyLibrary._add_ir_text
+
+    def recording(self, text, name):
+        ran_on.append(threading.current_thread())
+        return numba_add(self, text, name)
+
+    monkeypatch.setattr(jit._LinkOnlyLibrary, "_add_ir_text", recording)
+    outer, _, _ = _chain_of_three()
+
+    def entry(x):
+        return outer(x)
+
+    compiled = jit._EntryDispatcher(py_func=entry, locals={}, targetoptions={"nopython": True})
+    assert compiled(3) == 2 * 4 + 1
+    assert len(ran_on) == 3 and all(t.name == "vc6-llvm" for t in ran_on)
+    assert threading.current_thread() not in ran_on
+    assert jit._llvm_worker is None and not _llvm_worker_threads()
+    assert llvm_ir.Type.get_abi_size is jit._numba_type_queries["get_abi_size"]
+    assert ll.get_process_triple is jit._numba_process_triple
+    assert not jit._type_answers
+
+
+@needs_numba
+def test_an_llvm_error_on_the_worker_fails_the_compile_with_that_error_and_leaves_no_thread(monkeypatch):
+    """An error in the worker's LLVM work (here, a module LLVM would reject) is raised by the
+    compile, as it was when that work ran in the compiling thread; no worker thread is left and
+    the next compile works."""
+
+    def failing(self, text, name):
+        raise RuntimeError(f"LLVM IR parsing error: {name}")
+
+    monkeypatch.setattr(jit._LinkOnlyLibrary, "_add_ir_text", failing)
+
+    def entry(x):
+        return callee(x)
+
+    callee = jit.jit_lean(FunctionType(_plus_one.__code__, _plus_one.__globals__, "_plus_one"))
+    compiled = jit._EntryDispatcher(py_func=entry, locals={}, targetoptions={"nopython": True})
+    with pytest.raises(RuntimeError, match="LLVM IR parsing error"):
+        compiled(3)
+    assert jit._llvm_worker is None and not _llvm_worker_threads()
+    assert jit._memo_depth == 0
+    monkeypatch.undo()
+    callee = jit.jit_lean(FunctionType(_plus_one.__code__, _plus_one.__globals__, "_plus_one"))
+    compiled = jit._EntryDispatcher(py_func=entry, locals={}, targetoptions={"nopython": True})
+    assert compiled(3) == 4
+
+
+@needs_numba
+def test_a_type_query_is_asked_of_llvm_once_per_type_while_compiling(monkeypatch):
+    """numba's ABI sizes and alignments: LLVM's answers, one LLVM call per type in a compile."""
+    asked = []
+    llvm_size = ll.TargetData.get_abi_size
+
+    def counting(self, ty):
+        asked.append(str(ty))
+        return llvm_size(self, ty)
+
+    monkeypatch.setattr(ll.TargetData, "get_abi_size", counting)
+    context = cpu_target.target_context
+    row = llvm_ir.LiteralStructType([llvm_ir.IntType(8), llvm_ir.ArrayType(llvm_ir.IntType(64), 3)])
+    with global_compiler_lock, jit._machine_compile():
+        sizes = [context.get_abi_sizeof(row) for _ in range(3)]
+        sizes.append(context.get_abi_sizeof(llvm_ir.LiteralStructType(list(row.elements))))
+        alignment = context.get_abi_alignment(row)
+    assert sizes == [32] * 4 and alignment == 8
+    assert len(asked) == 1  # four questions in the compile, one answer from LLVM
