@@ -418,3 +418,26 @@ def test_a_type_query_is_asked_of_llvm_once_per_type_while_compiling(monkeypatch
         alignment = context.get_abi_alignment(row)
     assert sizes == [32] * 4 and alignment == 8
     assert len(asked) == 1  # four questions in the compile, one answer from LLVM
+
+
+@needs_numba
+def test_on_one_cpu_the_llvm_work_stays_in_the_compiling_thread(monkeypatch):
+    """With one usable CPU a second thread would only add its own cost: no worker."""
+    ran_on = []
+    numba_add = jit._LinkOnlyLibrary._add_ir_text
+
+    def recording(self, text, name):
+        ran_on.append(threading.current_thread())
+        return numba_add(self, text, name)
+
+    monkeypatch.setattr(jit._LinkOnlyLibrary, "_add_ir_text", recording)
+    monkeypatch.setattr(jit, "_usable_cores", lambda: 1)
+    outer, _, _ = _chain_of_three()
+
+    def entry(x):
+        return outer(x)
+
+    compiled = jit._EntryDispatcher(py_func=entry, locals={}, targetoptions={"nopython": True})
+    assert compiled(3) == 2 * 4 + 1
+    assert ran_on == [threading.current_thread()] * 3
+    assert jit._llvm_worker is None and not _llvm_worker_threads()

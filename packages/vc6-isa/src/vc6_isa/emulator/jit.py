@@ -348,6 +348,14 @@ if _numba is not None:
 
     _llvm_worker: _LLVMWorker | None = None  # while the machine compiles
 
+    def _usable_cores() -> int:
+        """How many CPUs this process may run on: with one, `_LLVMWorker` would only add its
+        own cost (~0.4 s of CPU per machine compile: its Python between LLVM calls, the GIL's
+        hand-overs), so the LLVM work stays in the compiling thread."""
+        if hasattr(os, "sched_getaffinity"):
+            return len(os.sched_getaffinity(0))
+        return os.cpu_count() or 1
+
     def _on_llvm_worker() -> bool:
         return _llvm_worker is not None and threading.current_thread() is _llvm_worker.thread
 
@@ -366,8 +374,9 @@ if _numba is not None:
           (`_memoised_get_function`), and so is which lowerings take a `loc` argument
           (`_memoised_has_loc`), a type's ABI size and alignment (`_memoised_type_query`) and the
           process's target triple (`_memoised_process_triple`);
-        - a second thread, `_llvm_worker`, parses and optimises the link-only functions' modules
-          while this one goes on typing and lowering (`_LinkOnlyLibrary`); it runs what is
+        - a second thread, `_llvm_worker` (when the process may use more than one CPU), parses
+          and optimises the link-only functions' modules while this one goes on typing and
+          lowering (`_LinkOnlyLibrary`); it runs what is
           queued to the end and stops when the outermost block ends, and an error of its work
           that no caller has raised yet is raised then (unless the block is already failing);
         - Python's garbage collector runs less often. The compile builds ~300,000 lasting
@@ -388,7 +397,7 @@ if _numba is not None:
         global _memo_depth, _llvm_worker
         _require_compiler_lock()
         if _memo_depth == 0:
-            _llvm_worker = _LLVMWorker()
+            _llvm_worker = _LLVMWorker() if _usable_cores() > 1 else None
             _types.Function.get_call_type = _memoised_call_type
             _ir.Type._get_ll_global_value_type = _memoised_global_value_type
             _BaseContext.get_function = _memoised_get_function
@@ -408,7 +417,7 @@ if _numba is not None:
             _memo_depth -= 1
             if _memo_depth == 0:
                 worker, _llvm_worker = _llvm_worker, None
-                error = worker.close()
+                error = worker.close() if worker is not None else None
                 if _function_own_call_type is None:
                     del _types.Function.get_call_type  # inherited from numba's BaseFunction again
                 else:
