@@ -441,3 +441,33 @@ def test_on_one_cpu_the_llvm_work_stays_in_the_compiling_thread(monkeypatch):
     assert compiled(3) == 2 * 4 + 1
     assert ran_on == [threading.current_thread()] * 3
     assert jit._llvm_worker is None and not _llvm_worker_threads()
+
+
+@needs_numba
+def test_a_link_only_module_optimises_its_definitions_and_not_its_declarations(monkeypatch):
+    """numba built and ran a pass pipeline for every function of a module, declarations too
+    (where passes do nothing); `_LinkOnlyLibrary` runs one per defined function only."""
+    codegen = cpu_target.target_context.codegen()
+    built = []
+    numba_manager = type(codegen)._function_pass_manager
+
+    def counting(self, **kwargs):
+        built.append(kwargs)
+        return numba_manager(self, **kwargs)
+
+    monkeypatch.setattr(type(codegen), "_function_pass_manager", counting)
+    module = ll.parse_assembly("""
+        declare i64 @first(i64)
+        declare i64 @second(i64)
+        define i64 @both(i64 %x) {
+          %a = call i64 @first(i64 %x)
+          %b = call i64 @second(i64 %a)
+          %c = add i64 %b, 0
+          ret i64 %c
+        }
+    """)
+    with global_compiler_lock:
+        library = jit._LinkOnlyLibrary(codegen, "declarations")
+        library._optimize_functions(module)
+    assert len(built) == 1
+    assert "add i64" not in str(module.get_function("both"))  # the one pipeline did run on it
