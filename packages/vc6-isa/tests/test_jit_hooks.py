@@ -345,11 +345,9 @@ def _llvm_worker_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name == "vc6-llvm"]
 
 
-@needs_numba
-def test_a_link_only_function_is_parsed_and_optimised_on_the_llvm_worker_which_ends_with_the_compile(monkeypatch):
-    """`_LinkOnlyLibrary` queues LLVM's parse and optimisation of its module on `_llvm_worker`
-    (while the compiling thread goes on in Python); the worker's thread ends with the compile,
-    and the entry links the optimised modules as before."""
+def _compile_a_chain_recording_threads(monkeypatch) -> list[threading.Thread]:
+    """Compile an entry calling `_chain_of_three` (and check its result): the thread that ran
+    each link-only library's parse and optimisation."""
     ran_on = []
     numba_add = jit._LinkOnlyLibrary._add_ir_text
 
@@ -365,6 +363,15 @@ def test_a_link_only_function_is_parsed_and_optimised_on_the_llvm_worker_which_e
 
     compiled = jit._EntryDispatcher(py_func=entry, locals={}, targetoptions={"nopython": True})
     assert compiled(3) == 2 * 4 + 1
+    return ran_on
+
+
+@needs_numba
+def test_a_link_only_function_is_parsed_and_optimised_on_the_llvm_worker_which_ends_with_the_compile(monkeypatch):
+    """`_LinkOnlyLibrary` queues LLVM's parse and optimisation of its module on `_llvm_worker`
+    (while the compiling thread goes on in Python); the worker's thread ends with the compile,
+    and the entry links the optimised modules as before."""
+    ran_on = _compile_a_chain_recording_threads(monkeypatch)
     assert len(ran_on) == 3 and all(t.name == "vc6-llvm" for t in ran_on)
     assert threading.current_thread() not in ran_on
     assert jit._llvm_worker is None and not _llvm_worker_threads()
@@ -423,22 +430,8 @@ def test_a_type_query_is_asked_of_llvm_once_per_type_while_compiling(monkeypatch
 @needs_numba
 def test_on_one_cpu_the_llvm_work_stays_in_the_compiling_thread(monkeypatch):
     """With one usable CPU a second thread would only add its own cost: no worker."""
-    ran_on = []
-    numba_add = jit._LinkOnlyLibrary._add_ir_text
-
-    def recording(self, text, name):
-        ran_on.append(threading.current_thread())
-        return numba_add(self, text, name)
-
-    monkeypatch.setattr(jit._LinkOnlyLibrary, "_add_ir_text", recording)
     monkeypatch.setattr(jit, "_usable_cores", lambda: 1)
-    outer, _, _ = _chain_of_three()
-
-    def entry(x):
-        return outer(x)
-
-    compiled = jit._EntryDispatcher(py_func=entry, locals={}, targetoptions={"nopython": True})
-    assert compiled(3) == 2 * 4 + 1
+    ran_on = _compile_a_chain_recording_threads(monkeypatch)
     assert ran_on == [threading.current_thread()] * 3
     assert jit._llvm_worker is None and not _llvm_worker_threads()
 
