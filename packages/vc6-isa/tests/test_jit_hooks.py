@@ -369,8 +369,9 @@ def _compile_a_chain_recording_threads(monkeypatch) -> list[threading.Thread]:
 @needs_numba
 def test_a_link_only_function_is_parsed_and_optimised_on_the_llvm_worker_which_ends_with_the_compile(monkeypatch):
     """`_LinkOnlyLibrary` queues LLVM's parse and optimisation of its module on `_llvm_worker`
-    (while the compiling thread goes on in Python); the worker's thread ends with the compile,
-    and the entry links the optimised modules as before."""
+    (while the compiling thread goes on in Python) when a core is idle; the worker's thread ends
+    with the compile, and the entry links the optimised modules as before."""
+    monkeypatch.setattr(jit, "_idle_cores", lambda: 1.2)
     ran_on = _compile_a_chain_recording_threads(monkeypatch)
     assert len(ran_on) == 3 and all(t.name == "vc6-llvm" for t in ran_on)
     assert threading.current_thread() not in ran_on
@@ -390,6 +391,7 @@ def test_an_llvm_error_on_the_worker_fails_the_compile_with_that_error_and_leave
         raise RuntimeError(f"LLVM IR parsing error: {name}")
 
     monkeypatch.setattr(jit._LinkOnlyLibrary, "_add_ir_text", failing)
+    monkeypatch.setattr(jit, "_idle_cores", lambda: 1.2)
 
     def entry(x):
         return callee(x)
@@ -428,9 +430,9 @@ def test_a_type_query_is_asked_of_llvm_once_per_type_while_compiling(monkeypatch
 
 
 @needs_numba
-def test_on_one_cpu_the_llvm_work_stays_in_the_compiling_thread(monkeypatch):
-    """With one usable CPU a second thread would only add its own cost: no worker."""
-    monkeypatch.setattr(jit, "_usable_cores", lambda: 1)
+def test_without_an_idle_core_the_llvm_work_stays_in_the_compiling_thread(monkeypatch):
+    """With no idle core (busy cores, or one CPU) a second thread would only cost: no worker."""
+    monkeypatch.setattr(jit, "_idle_cores", lambda: 0.6)
     ran_on = _compile_a_chain_recording_threads(monkeypatch)
     assert ran_on == [threading.current_thread()] * 3
     assert jit._llvm_worker is None and not _llvm_worker_threads()

@@ -348,13 +348,20 @@ if _numba is not None:
 
     _llvm_worker: _LLVMWorker | None = None  # while the machine compiles
 
-    def _usable_cores() -> int:
-        """How many CPUs this process may run on: with one, `_LLVMWorker` would only add its
-        own cost (~0.4 s of CPU per machine compile: its Python between LLVM calls, the GIL's
-        hand-overs), so the LLVM work stays in the compiling thread."""
-        if hasattr(os, "sched_getaffinity"):
-            return len(os.sched_getaffinity(0))
-        return os.cpu_count() or 1
+    def _idle_cores() -> float:
+        """How many of the CPUs this process may run on were idle over the last minute (their
+        number less the 1-minute load average, where the system reports one).
+
+        `_LLVMWorker` pays only with an idle core: measured with other jobs on both cores of a
+        2-core host (load 2.3-3.6), the compile's wall time was 3-4 s longer with the worker than
+        without (4 alternating pairs; docs/emulator-internals.md): the compiling thread waited
+        longer for a core, and for the GIL and LLVM's lock while the worker held them off its
+        core. With one CPU there is never an idle one.
+        """
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        if cores < 2 or not hasattr(os, "getloadavg"):
+            return cores - 1
+        return cores - os.getloadavg()[0]
 
     def _on_llvm_worker() -> bool:
         return _llvm_worker is not None and threading.current_thread() is _llvm_worker.thread
@@ -374,8 +381,8 @@ if _numba is not None:
           (`_memoised_get_function`), and so is which lowerings take a `loc` argument
           (`_memoised_has_loc`), a type's ABI size and alignment (`_memoised_type_query`) and the
           process's target triple (`_memoised_process_triple`);
-        - a second thread, `_llvm_worker` (when the process may use more than one CPU), parses
-          and optimises the link-only functions' modules while this one goes on typing and
+        - a second thread, `_llvm_worker` (when a core is idle: `_idle_cores`), parses and
+          optimises the link-only functions' modules while this one goes on typing and
           lowering (`_LinkOnlyLibrary`); it runs what is
           queued to the end and stops when the outermost block ends, and an error of its work
           that no caller has raised yet is raised then (unless the block is already failing);
@@ -397,7 +404,7 @@ if _numba is not None:
         global _memo_depth, _llvm_worker
         _require_compiler_lock()
         if _memo_depth == 0:
-            _llvm_worker = _LLVMWorker() if _usable_cores() > 1 else None
+            _llvm_worker = _LLVMWorker() if _idle_cores() >= 1 else None
             _types.Function.get_call_type = _memoised_call_type
             _ir.Type._get_ll_global_value_type = _memoised_global_value_type
             _BaseContext.get_function = _memoised_get_function
