@@ -40,9 +40,10 @@ While the machine compiles (`_machine_compile`), typed calls of numba's operator
 overloads are remembered per argument types (`_memoised_call_type`), and so are three of numba's
 lookups that it repeats (a type's LLVM copy, a missing named lowering, a lowering's `loc`
 argument); Python's collector runs less often, and two numba passes the machine has no use for
-are left out (`_UNUSED_PASSES`). LLVM's parse and optimisation of each link-only function run on
-a second thread (`_LLVMWorker`) meanwhile, so a machine compile uses two cores: the compiling
-thread's Python and that thread's LLVM work overlap (llvmlite lets go of the GIL inside LLVM).
+are left out (`_UNUSED_PASSES`). When a core is idle, LLVM's parse and optimisation of each
+link-only function run on a second thread (`_LLVMWorker`) meanwhile, so a machine compile uses
+two cores: the compiling thread's Python and that thread's LLVM work overlap (llvmlite lets go of
+the GIL inside LLVM).
 
 Why each of these, with the figures measured for it (and the alternatives measured and dropped,
 per-program translation among them): docs/emulator-internals.md. Add there what you measure
