@@ -6,6 +6,7 @@ import inspect
 import operator
 import threading
 from types import FunctionType
+from typing import NamedTuple
 
 import numpy as np
 import pytest
@@ -339,6 +340,50 @@ def test_a_call_tree_is_linked_once_by_the_library_that_compiles_it():
     assert len(tree) == len(set(tree)) and {outer_library} <= set(tree)
     assert {lib for disp in (middle, inner) for lib in (r.library for r in disp.overloads.values())} <= set(tree)
     assert outer(3) == 2 * 4 + 1  # the ordinary copy for Python links the tree too
+
+
+class _Rows(NamedTuple):
+    """A small state record for the tests below (as `machine.state.Machine`)."""
+
+    a: np.ndarray
+    b: np.ndarray
+
+
+_Rows = jit.jit_record(_Rows) if jit.JIT_ENABLED else _Rows
+
+
+def _sum_inline(rows, i):
+    return rows.a[i] + rows.b[i]
+
+
+def _difference_out_of_line(rows, i):
+    return rows.a[i] - rows.b[i]
+
+
+@needs_numba
+def test_a_record_goes_whole_into_inlined_functions_field_by_field_across_real_calls():
+    """`jit_record`: an inlined function takes the record as one LLVM argument (its struct), an
+    out-of-line one field by field (so LLVM can drop the fields it does not use); the record's
+    named LLVM type is in llvmlite's process-wide context only while the machine compiles."""
+    inline = jit.jit_lean(_sum_inline)
+    out_of_line = jit.jit_out_of_line(_difference_out_of_line)
+
+    def entry(rows):
+        return inline(rows, 1) * 1000 + out_of_line(rows, 2)
+
+    rows = _Rows(np.arange(4, dtype=np.int64) * 10, np.arange(4, dtype=np.int64))
+    compiled = jit._EntryDispatcher(py_func=entry, locals={}, targetoptions={"nopython": True})
+    assert compiled(rows) == 11 * 1000 + 18
+    (inline_sig,) = [result.signature for result in inline.overloads.values()]
+    (out_sig,) = [result.signature for result in out_of_line.overloads.values()]
+    assert type(inline_sig.args[0]) is jit._InlineRecordType
+    assert type(out_sig.args[0]) is jit._RecordType
+    call_conv = cpu_target.target_context.call_conv
+    # numba's return pointer and exception pointer, then the record and the index
+    assert len(call_conv.get_function_type(inline_sig.return_type, inline_sig.args).args) == 4
+    # the record's 2 arrays as 7 fields each (shape and strides of one dimension)
+    assert len(call_conv.get_function_type(out_sig.return_type, out_sig.args).args) == 2 + 14 + 1
+    assert not [name for name in llvm_ir.global_context.identified_types if name.startswith("vc6.")]
 
 
 def _llvm_worker_threads() -> list[threading.Thread]:

@@ -12,7 +12,8 @@ import pytest
 from vc6_isa.emulator import CycleModel
 from vc6_isa.emulator import layout as L
 from vc6_isa.emulator.executor import _memory_model_state
-from vc6_isa.emulator.machine.memory_model import cal_book, l2_access
+from vc6_isa.emulator.machine import memory_model
+from vc6_isa.emulator.machine.memory_model import l2_access
 
 
 def _walk(cap, base, t, demand, bsz, n):
@@ -41,8 +42,9 @@ def _walk(cap, base, t, demand, bsz, n):
         b += 1
 
 
+@pytest.mark.parametrize("book", ["cal_book", "cal_book_first"])
 @pytest.mark.parametrize("bucket, buckets", [(16, 32), (10, 12)])  # powers of two, and not
-def test_bookings_land_where_the_bucket_by_bucket_walk_puts_them(bucket, buckets):
+def test_bookings_land_where_the_bucket_by_bucket_walk_puts_them(bucket, buckets, book):
     cm = dataclasses.replace(CycleModel(), calendar_bucket_cycles=bucket, calendar_buckets=buckets)
     jp = np.zeros(L.J_NCOLS, np.int64)
     fp = _memory_model_state(cm, 8, jp)
@@ -56,12 +58,58 @@ def test_bookings_land_where_the_bucket_by_bucket_walk_puts_them(bucket, buckets
         clocks[q] += int(rng.integers(0, 12))
         res = int(rng.integers(nres))
         demand = float(rng.choice([4.0, 8.49, 16.0, 33.95, 0.25]))
-        got = cal_book(fp, jp, res, int(clocks[q]), demand)
+        got = getattr(memory_model, book)(fp, jp, res, int(clocks[q]), demand)
         want = _walk(caps[res], bases[res], int(clocks[q]), demand, bucket, buckets)
         assert got == want
         off = int(jp[L.J_F_CAL]) + res * buckets
         assert np.array_equal(fp[off : off + buckets], caps[res])
         assert fp[L.F_CAL_BASE + res] == bases[res][0]
+
+
+# demands that leave capacities with low bits which `b * bsz + (bsz - cap)` rounds away at large
+# modelled times (13 - 2^-40 leaves 3 + 2^-40: the free part then starts at `t` = 13 into the
+# bucket, 2^-40 before it exactly, and a booking of 3 + 2^-41 fits only by the rounded start,
+# which `cal_book_first`'s bound refuses and leaves to the loop), inexact decimals, whole buckets
+EDGE_DEMANDS = [13.0 - 2.0**-40, 3.0 + 2.0**-41, 2.0**-40, 0.1, 0.3, 15.999999, 4.0, 16.0, 24.5, 64 * 0.1234567]
+
+
+@pytest.mark.parametrize("book", ["cal_book", "cal_book_first"])
+@pytest.mark.parametrize("seed", range(2))
+def test_edge_bookings_land_where_the_walk_puts_them(book, seed):
+    # bookings in the same bucket as the last (clocks that stay put or step by less than a
+    # bucket), at bucket boundaries, and jumps past the window; floats compared to the last bit
+    bucket, buckets = 16, 32
+    cm = dataclasses.replace(CycleModel(), calendar_bucket_cycles=bucket, calendar_buckets=buckets)
+    jp = np.zeros(L.J_NCOLS, np.int64)
+    fp = _memory_model_state(cm, 8, jp)
+    caps = [np.full(buckets, float(bucket)) for _ in range(2)]
+    bases = [[0] for _ in range(2)]
+    rng = np.random.default_rng(seed)
+    clocks = np.full(4, 1 << 32, np.int64)  # float64 holds a bucket's start to 2^-20 here
+    fn = getattr(memory_model, book)
+    t0 = int(clocks[0])
+    for t, demand in [(t0, 13.0 - 2.0**-40), (t0 + 13, 3.0 + 2.0**-41)]:  # the rounding case above
+        assert fn(fp, jp, 0, t, demand) == _walk(caps[0], bases[0], t, demand, bucket, buckets)
+    off = int(jp[L.J_F_CAL])
+    assert np.array_equal(fp[off : off + buckets], caps[0])
+    for _ in range(20000):
+        q = int(rng.integers(4))
+        step = rng.random()
+        if step < 0.4:
+            pass
+        elif step < 0.7:
+            clocks[q] += int(rng.integers(0, 4))
+        elif step < 0.95:
+            clocks[q] = (clocks[q] // bucket + int(rng.integers(0, 2))) * bucket + int(rng.choice([0, 13, 15]))
+        else:
+            clocks[q] += int(rng.integers(bucket * buckets // 2, 2 * bucket * buckets))
+        res = int(rng.integers(2))
+        demand = float(rng.choice(EDGE_DEMANDS))
+        got = fn(fp, jp, res, int(clocks[q]), demand)
+        want = _walk(caps[res], bases[res], int(clocks[q]), demand, bucket, buckets)
+        assert got == want
+        off = int(jp[L.J_F_CAL]) + res * buckets
+        assert np.array_equal(fp[off : off + buckets], caps[res])
 
 
 def _stamped_lru(tags, stamps, clock, line, ways):

@@ -4,14 +4,21 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..jit import jit_record
 
+
+@jit_record
 class Machine(NamedTuple):
     """The state of one job as the machine reads and writes it (rows and columns: layout.py).
 
     A NamedTuple of arrays: numba passes it to compiled code as cheaply as the arrays one by one
     (measured: the same time per call), and the executor holds it as one value. The machine's
     functions take it too (as `m`); inlined by LLVM (jit.py), that measured the same run speed
-    and 1-3 s CPU more cold compile than the arrays passed one by one (issue 13).
+    and 1-3 s CPU more cold compile than the arrays passed one by one (issue 13). `jit_record`
+    has numba pass it into inlined functions as one struct value and across real calls field by
+    field: the same machine code, from ~15% fewer IR instructions. Behind one pointer (a
+    structref's or jitclass's form) the machine ran slower in every form measured
+    (docs/emulator-internals.md, "The state record's form").
 
     Attributes:
         prog: int64 (instructions, P_NCOLS): the lowered program (program.lower).

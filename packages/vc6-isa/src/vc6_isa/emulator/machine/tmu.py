@@ -55,7 +55,7 @@ from .memory import (
     store,
     store_in,
 )
-from .memory_model import cal_book, l2_access, quotient, tmu_queue_wait
+from .memory_model import cal_book_first, l2_access, quotient, tmu_queue_wait
 
 
 # one copy, called by the two copies of `write_dest` (fast and general path): LLVM compiled the
@@ -211,11 +211,11 @@ def tmu_lookup(m, slot, pc, sc, arow, mrow, cfg):
     slice_cycles = float(max(nlines, 1) * jp[J_TMU_LINE_CYCLES])
     # the QPU's slice by a shift when the slice size is a power of two (BCM2711: 4), not a
     # division whose result the calendar's bucket address waits for
-    tmu_done = cal_book(fp, jp, 1 + quotient(q, jp[J_QPUS_PER_SLICE], jp[J_SLICE_SHIFT]), now, slice_cycles)
+    tmu_done = cal_book_first(fp, jp, 1 + quotient(q, jp[J_QPUS_PER_SLICE], jp[J_SLICE_SHIFT]), now, slice_cycles)
     bus_cycles = misses * (1 << shift) * fp[F_READ_COST] + (gs[G_TMU_WBYTES] - wbytes0) * fp[F_WRITE_COST]
     ready = tmu_done
     if bus_cycles > 0:
-        bus_done = cal_book(fp, jp, 0, now, bus_cycles)
+        bus_done = cal_book_first(fp, jp, 0, now, bus_cycles)
         ready = max(ready, bus_done)
     ready += jp[J_TMU_LAT]
     fp[entry] = ready
