@@ -511,3 +511,25 @@ def test_a_link_only_module_optimises_its_definitions_and_not_its_declarations(m
         library._optimize_functions(module)
     assert len(built) == 1
     assert "add i64" not in str(module.get_function("both"))  # the one pipeline did run on it
+
+
+@needs_numba
+def test_a_named_struct_size_is_asked_of_llvm_once_per_declaration_while_compiling(monkeypatch):
+    """A named struct (the state record's types, declared in llvmlite's context while the machine
+    compiles) is remembered by its declaration: one LLVM answer for repeated questions."""
+    asked = []
+    llvm_size = ll.TargetData.get_abi_size
+
+    def counting(self, ty):
+        asked.append(str(ty))
+        return llvm_size(self, ty)
+
+    monkeypatch.setattr(ll.TargetData, "get_abi_size", counting)
+    row = llvm_ir.IdentifiedStructType(llvm_ir.global_context, "vc6.test.row")
+    row.set_body(llvm_ir.IntType(8), llvm_ir.ArrayType(llvm_ir.IntType(64), 3))
+    monkeypatch.setitem(llvm_ir.global_context.identified_types, row.name, row)  # out again after
+    context = cpu_target.target_context
+    with global_compiler_lock, jit._machine_compile():
+        sizes = [context.get_abi_sizeof(row) for _ in range(3)]
+    assert sizes == [32] * 3
+    assert len(asked) == 1

@@ -245,15 +245,18 @@ if _numba is not None:
 
         numba asks ~1,000 times per machine compile, for ~100 types. Each answer is an LLVM call,
         and while `_llvm_worker` optimises a function the compiling thread waits for LLVM's lock
-        at each of them (~0.6 s in all). Types named by the module (identified structs), or
-        asked about in another LLVM context, are not remembered (as `_memoised_global_value_type`).
+        at each of them (~0.6 s in all). A named struct (the state record's types, see
+        `jit_record`) is remembered by its declaration, name and body: its answer depends on
+        the body only, while llvmlite has LLVM parse a new copy of it for every question. Opaque
+        structs, and types asked about in another LLVM context, are not remembered.
         """
         query = _numba_type_queries[name]
 
         def memoised(self, target_data, context=None):
-            if context is not None or isinstance(self, _ir.IdentifiedStructType):
+            named = isinstance(self, _ir.IdentifiedStructType)
+            if context is not None or (named and self.is_opaque):
                 return query(self, target_data, context)
-            key = name, type(self), str(self), target_data
+            key = name, type(self), self.get_declaration() if named else str(self), target_data
             try:
                 return _type_answers[key]
             except KeyError:
