@@ -453,9 +453,8 @@ def test_an_llvm_error_on_the_worker_fails_the_compile_with_that_error_and_leave
     assert compiled(3) == 4
 
 
-@needs_numba
-def test_a_type_query_is_asked_of_llvm_once_per_type_while_compiling(monkeypatch):
-    """numba's ABI sizes and alignments: LLVM's answers, one LLVM call per type in a compile."""
+def _count_llvm_size_answers(monkeypatch) -> list[str]:
+    """The types LLVM is asked the ABI size of, from now on (filled as it is asked)."""
     asked = []
     llvm_size = ll.TargetData.get_abi_size
 
@@ -464,6 +463,13 @@ def test_a_type_query_is_asked_of_llvm_once_per_type_while_compiling(monkeypatch
         return llvm_size(self, ty)
 
     monkeypatch.setattr(ll.TargetData, "get_abi_size", counting)
+    return asked
+
+
+@needs_numba
+def test_a_type_query_is_asked_of_llvm_once_per_type_while_compiling(monkeypatch):
+    """numba's ABI sizes and alignments: LLVM's answers, one LLVM call per type in a compile."""
+    asked = _count_llvm_size_answers(monkeypatch)
     context = cpu_target.target_context
     row = llvm_ir.LiteralStructType([llvm_ir.IntType(8), llvm_ir.ArrayType(llvm_ir.IntType(64), 3)])
     with global_compiler_lock, jit._machine_compile():
@@ -517,14 +523,7 @@ def test_a_link_only_module_optimises_its_definitions_and_not_its_declarations(m
 def test_a_named_struct_size_is_asked_of_llvm_once_per_declaration_while_compiling(monkeypatch):
     """A named struct (the state record's types, declared in llvmlite's context while the machine
     compiles) is remembered by its declaration: one LLVM answer for repeated questions."""
-    asked = []
-    llvm_size = ll.TargetData.get_abi_size
-
-    def counting(self, ty):
-        asked.append(str(ty))
-        return llvm_size(self, ty)
-
-    monkeypatch.setattr(ll.TargetData, "get_abi_size", counting)
+    asked = _count_llvm_size_answers(monkeypatch)
     row = llvm_ir.IdentifiedStructType(llvm_ir.global_context, "vc6.test.row")
     row.set_body(llvm_ir.IntType(8), llvm_ir.ArrayType(llvm_ir.IntType(64), 3))
     monkeypatch.setitem(llvm_ir.global_context.identified_types, row.name, row)  # out again after
