@@ -5,11 +5,15 @@ by source module and by compiler pass.
 
 Runs the smallest job in a fresh process whose compile cache is empty (a temporary
 `NUMBA_CACHE_DIR`), listening to numba's `numba:compile`, `numba:run_pass` and `numba:llvm_lock`
-events (`numba.core.event`), each stamped with the process's CPU time (other jobs on a shared
-machine stretch wall-clock times, not CPU times). Times are exclusive: a function's compile minus
-the compiles of its callees that happened inside it (numba compiles callees while it types the
-caller); a pass's time minus the passes of callee compiles nested in it. `llvm` is the time spent
-holding numba's LLVM lock (optimisation and machine code), part of the passes' times.
+events (`numba.core.event`), each stamped with the CPU time of the thread that sends it (other
+jobs on a shared machine stretch wall-clock times, not CPU times). Times are exclusive: a
+function's compile minus the compiles of its callees that happened inside it (numba compiles
+callees while it types the caller); a pass's time minus the passes of callee compiles nested in
+it. `llvm` is the time spent holding llvmlite's LLVM lock (parsing, optimisation and machine
+code), per thread: the compiling thread's is part of the passes' times; jit.py's LLVM worker
+(`vc6-llvm`, which parses and optimises the link-only functions while the compiling thread goes
+on) is not. The first line also gives the compiling thread's own CPU time: on an idle second
+core, the compile's wall time is about that.
 
 Per function: how many compiles of each kind of dispatcher (the machine's link-only functions,
 `@overload` implementations, the entry), the functions compiled more than once (one compile per
@@ -34,26 +38,27 @@ import sys
 import tempfile
 
 CHILD = r"""
-import json, re, resource, sys, time
+import json, re, resource, sys, threading, time
 sys.path.insert(0, sys.argv[1])
 import numba.core.event as ev
 class CPUListener(ev.Listener):
     def __init__(self):
         self.buffer = []
     def on_start(self, event):
-        self.buffer.append((time.process_time(), event))
+        self.buffer.append((time.thread_time(), event, threading.current_thread().name))
     def on_end(self, event):
-        self.buffer.append((time.process_time(), event))
+        self.buffer.append((time.thread_time(), event, threading.current_thread().name))
 listeners = {kind: CPUListener() for kind in ("numba:compile", "numba:run_pass", "numba:llvm_lock")}
 for kind, listener in listeners.items():
     ev.register(kind, listener)
-start = time.perf_counter()
+start, start_cpu = time.perf_counter(), time.thread_time()
 import v3d_drm
 import emulator_speed as bench
 from vc6_isa.asm import assemble
 with v3d_drm.open("emulator") as dev:
     bench.timed(dev, assemble(bench.dense_alu, iterations=1), [1])
 usage = resource.getrusage(resource.RUSAGE_SELF)
+main_cpu = time.thread_time() - start_cpu
 if sys.argv[2]:
     from vc6_isa.emulator.machine.run import run
     (library,) = [cres.library for cres in run.overloads.values()]
@@ -61,16 +66,16 @@ if sys.argv[2]:
         with open(sys.argv[2] + ext, "w") as f:
             f.write(re.sub(r"B[0-9]+v[0-9]+B", "BvB", text))  # numba's compile count in names
 def rows(kind, name):
-    return [(ts, e.is_start, name(e) if e.is_start else None) for ts, e in listeners[kind].buffer]
+    return [(ts, e.is_start, name(e, thread) if e.is_start else None) for ts, e, thread in listeners[kind].buffer]
 def func(e):
     d = e.data["dispatcher"].py_func
     return d.__module__.rsplit(".", 1)[-1] + "." + d.__qualname__
-def compiled(e):
+def compiled(e, thread):
     return [func(e), str(e.data["args"]), type(e.data["dispatcher"]).__name__]
-json.dump({"wall": time.perf_counter() - start, "cpu": usage.ru_utime + usage.ru_stime,
+json.dump({"wall": time.perf_counter() - start, "cpu": usage.ru_utime + usage.ru_stime, "main_cpu": main_cpu,
            "compile": rows("numba:compile", compiled),
-           "pass": rows("numba:run_pass", lambda e: e.data["name"].split(" [")[0]),
-           "llvm": rows("numba:llvm_lock", lambda e: "llvm")}, sys.stdout)
+           "pass": rows("numba:run_pass", lambda e, thread: e.data["name"].split(" [")[0]),
+           "llvm": rows("numba:llvm_lock", lambda e, thread: thread)}, sys.stdout)
 """
 
 
@@ -140,8 +145,9 @@ def main() -> None:
         modules[name.split(".")[0]] += s
     passes, _ = exclusive(data["pass"])
     llvm, _ = exclusive(data["llvm"])
-    print(f"cold compile: {data['wall']:.1f} s wall, {data['cpu']:.1f} s CPU; {sum(calls.values())} compiles of "
-          f"{len(funcs)} functions; llvm {sum(llvm.values()):.1f} s")
+    print(f"cold compile: {data['wall']:.1f} s wall, {data['cpu']:.1f} s CPU ({data['main_cpu']:.1f} s in the compiling "
+          f"thread); {sum(calls.values())} compiles of {len(funcs)} functions; llvm {sum(llvm.values()):.1f} s ("
+          + ", ".join(f"{s:.1f} s on {thread}" for thread, s in llvm.most_common()) + ")")
     print("by module: " + ", ".join(f"{m} {s:.1f} s" for m, s in modules.most_common()))
     per_function(data["compile"])
     print("functions (exclusive):")

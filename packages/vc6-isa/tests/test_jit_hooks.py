@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 from types import FunctionType
 from typing import NamedTuple
 
@@ -424,3 +425,151 @@ def test_a_record_goes_whole_into_inlined_functions_field_by_field_across_real_c
     # the record's 2 arrays as 7 fields each (shape and strides of one dimension)
     assert len(call_conv.get_function_type(out_sig.return_type, out_sig.args).args) == 2 + 14 + 1
     assert not [name for name in llvm_ir.global_context.identified_types if name.startswith("vc6.")]
+
+
+def _llvm_worker_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "vc6-llvm"]
+
+
+def _compile_a_chain_recording_threads(monkeypatch) -> list[threading.Thread]:
+    """Compile an entry calling `_chain_of_three` (and check its result): the thread that ran
+    each link-only library's parse and optimisation."""
+    ran_on = []
+    numba_add = jit._LinkOnlyLibrary._add_ir_text
+
+    def recording(self, text, name):
+        ran_on.append(threading.current_thread())
+        return numba_add(self, text, name)
+
+    monkeypatch.setattr(jit._LinkOnlyLibrary, "_add_ir_text", recording)
+    outer, _, _ = _chain_of_three()
+
+    def entry(x):
+        return outer(x)
+
+    compiled = jit._EntryDispatcher(py_func=entry, locals={}, targetoptions={"nopython": True})
+    assert compiled(3) == 2 * 4 + 1
+    return ran_on
+
+
+@needs_numba
+def test_a_link_only_function_is_parsed_and_optimised_on_the_llvm_worker_which_ends_with_the_compile(monkeypatch):
+    """`_LinkOnlyLibrary` queues LLVM's parse and optimisation of its module on `_llvm_worker`
+    (while the compiling thread goes on in Python) when a core is idle; the worker's thread ends
+    with the compile, and the entry links the optimised modules as before."""
+    monkeypatch.setattr(jit, "_idle_cores", lambda: 1.2)
+    ran_on = _compile_a_chain_recording_threads(monkeypatch)
+    assert len(ran_on) == 3 and all(t.name == "vc6-llvm" for t in ran_on)
+    assert threading.current_thread() not in ran_on
+    assert jit._llvm_worker is None and not _llvm_worker_threads()
+    assert llvm_ir.Type.get_abi_size is jit._numba_type_queries["get_abi_size"]
+    assert ll.get_process_triple is jit._numba_process_triple
+    assert not jit._type_answers
+
+
+@needs_numba
+def test_an_llvm_error_on_the_worker_fails_the_compile_with_that_error_and_leaves_no_thread(monkeypatch):
+    """An error in the worker's LLVM work (here, a module LLVM would reject) is raised by the
+    compile, as it was when that work ran in the compiling thread; no worker thread is left and
+    the next compile works."""
+
+    def failing(self, text, name):
+        raise RuntimeError(f"LLVM IR parsing error: {name}")
+
+    monkeypatch.setattr(jit._LinkOnlyLibrary, "_add_ir_text", failing)
+    monkeypatch.setattr(jit, "_idle_cores", lambda: 1.2)
+
+    def entry(x):
+        return callee(x)
+
+    callee = jit.jit_lean(FunctionType(_plus_one.__code__, _plus_one.__globals__, "_plus_one"))
+    compiled = jit._EntryDispatcher(py_func=entry, locals={}, targetoptions={"nopython": True})
+    with pytest.raises(RuntimeError, match="LLVM IR parsing error"):
+        compiled(3)
+    assert jit._llvm_worker is None and not _llvm_worker_threads()
+    assert jit._memo_depth == 0
+    monkeypatch.undo()
+    callee = jit.jit_lean(FunctionType(_plus_one.__code__, _plus_one.__globals__, "_plus_one"))
+    compiled = jit._EntryDispatcher(py_func=entry, locals={}, targetoptions={"nopython": True})
+    assert compiled(3) == 4
+
+
+def _count_llvm_size_answers(monkeypatch) -> list[str]:
+    """The types LLVM is asked the ABI size of, from now on (filled as it is asked)."""
+    asked = []
+    llvm_size = ll.TargetData.get_abi_size
+
+    def counting(self, ty):
+        asked.append(str(ty))
+        return llvm_size(self, ty)
+
+    monkeypatch.setattr(ll.TargetData, "get_abi_size", counting)
+    return asked
+
+
+@needs_numba
+def test_a_type_query_is_asked_of_llvm_once_per_type_while_compiling(monkeypatch):
+    """numba's ABI sizes and alignments: LLVM's answers, one LLVM call per type in a compile."""
+    asked = _count_llvm_size_answers(monkeypatch)
+    context = cpu_target.target_context
+    row = llvm_ir.LiteralStructType([llvm_ir.IntType(8), llvm_ir.ArrayType(llvm_ir.IntType(64), 3)])
+    with global_compiler_lock, jit._machine_compile():
+        sizes = [context.get_abi_sizeof(row) for _ in range(3)]
+        sizes.append(context.get_abi_sizeof(llvm_ir.LiteralStructType(list(row.elements))))
+        alignment = context.get_abi_alignment(row)
+    assert sizes == [32] * 4 and alignment == 8
+    assert len(asked) == 1  # four questions in the compile, one answer from LLVM
+
+
+@needs_numba
+def test_without_an_idle_core_the_llvm_work_stays_in_the_compiling_thread(monkeypatch):
+    """With no idle core (busy cores, or one CPU) a second thread would only cost: no worker."""
+    monkeypatch.setattr(jit, "_idle_cores", lambda: 0.6)
+    ran_on = _compile_a_chain_recording_threads(monkeypatch)
+    assert ran_on == [threading.current_thread()] * 3
+    assert jit._llvm_worker is None and not _llvm_worker_threads()
+
+
+@needs_numba
+def test_a_link_only_module_optimises_its_definitions_and_not_its_declarations(monkeypatch):
+    """numba built and ran a pass pipeline for every function of a module, declarations too
+    (where passes do nothing); `_LinkOnlyLibrary` runs one per defined function only."""
+    codegen = cpu_target.target_context.codegen()
+    built = []
+    numba_manager = type(codegen)._function_pass_manager
+
+    def counting(self, **kwargs):
+        built.append(kwargs)
+        return numba_manager(self, **kwargs)
+
+    monkeypatch.setattr(type(codegen), "_function_pass_manager", counting)
+    module = ll.parse_assembly("""
+        declare i64 @first(i64)
+        declare i64 @second(i64)
+        define i64 @both(i64 %x) {
+          %a = call i64 @first(i64 %x)
+          %b = call i64 @second(i64 %a)
+          %c = add i64 %b, 0
+          ret i64 %c
+        }
+    """)
+    with global_compiler_lock:
+        library = jit._LinkOnlyLibrary(codegen, "declarations")
+        library._optimize_functions(module)
+    assert len(built) == 1
+    assert "add i64" not in str(module.get_function("both"))  # the one pipeline did run on it
+
+
+@needs_numba
+def test_a_named_struct_size_is_asked_of_llvm_once_per_declaration_while_compiling(monkeypatch):
+    """A named struct (the state record's types, declared in llvmlite's context while the machine
+    compiles) is remembered by its declaration: one LLVM answer for repeated questions."""
+    asked = _count_llvm_size_answers(monkeypatch)
+    row = llvm_ir.IdentifiedStructType(llvm_ir.global_context, "vc6.test.row")
+    row.set_body(llvm_ir.IntType(8), llvm_ir.ArrayType(llvm_ir.IntType(64), 3))
+    monkeypatch.setitem(llvm_ir.global_context.identified_types, row.name, row)  # out again after
+    context = cpu_target.target_context
+    with global_compiler_lock, jit._machine_compile():
+        sizes = [context.get_abi_sizeof(row) for _ in range(3)]
+    assert sizes == [32] * 3
+    assert len(asked) == 1

@@ -45,7 +45,10 @@ While the machine compiles (`_machine_compile`), typed calls of numba's operator
 overloads are remembered per argument types (`_memoised_call_type`), and so are three of numba's
 lookups that it repeats (a type's LLVM copy, a missing named lowering, a lowering's `loc`
 argument); Python's collector runs less often, and two numba passes the machine has no use for
-are left out (`_UNUSED_PASSES`).
+are left out (`_UNUSED_PASSES`). When a core is idle, LLVM's parse and optimisation of each
+link-only function run on a second thread (`_LLVMWorker`) meanwhile, so a machine compile uses
+two cores: the compiling thread's Python and that thread's LLVM work overlap (llvmlite lets go of
+the GIL inside LLVM).
 
 Why each of these, with the figures measured for it (and the alternatives measured and dropped,
 per-program translation among them): docs/emulator-internals.md. Add there what you measure
@@ -58,8 +61,10 @@ import contextlib
 import functools
 import gc
 import os
+import queue
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from typing import TypeVar
 
 import numpy as np
@@ -132,10 +137,12 @@ if _numba is not None:
     from llvmlite import ir as _ir
     from numba import _dynfunc
     from numba.core import base as _numba_base
+    from numba.core import cgutils as _cgutils
     from numba.core import config as _numba_config
     from numba.core import funcdesc as _funcdesc
     from numba.core import types as _types
     from numba.core.base import BaseContext as _BaseContext
+    from numba.core.codegen import CodeLibrary as _CodeLibrary
     from numba.core.codegen import JITCodeLibrary as _JITCodeLibrary
     from numba.core.codegen import _parse_refprune_flags
     from numba.core.compiler import Compiler as _Compiler
@@ -230,6 +237,41 @@ if _numba is not None:
             known = _global_value_types[key] = _numba_global_value_type(self, target_data)
         return known
 
+    _numba_type_queries = {"get_abi_size": _ir.Type.get_abi_size, "get_abi_alignment": _ir.Type.get_abi_alignment}
+    _type_answers: dict = {}  # (query, llvmlite type class, its text, target data) -> LLVM's answer
+
+    def _memoised_type_query(name: str) -> Callable:
+        """llvmlite's `Type.<name>` (a type's ABI size or alignment: LLVM's answer), answered
+        once per type while the machine compiles.
+
+        numba asks ~1,000 times per machine compile, for ~100 types. Each answer is an LLVM call,
+        and while `_llvm_worker` optimises a function the compiling thread waits for LLVM's lock
+        at each of them (~0.6 s in all). A named struct (the state record's types, see
+        `jit_record`) is remembered by its declaration, name and body: its answer depends on
+        the body only, while llvmlite has LLVM parse a new copy of it for every question. Opaque
+        structs, and types asked about in another LLVM context, are not remembered.
+        """
+        query = _numba_type_queries[name]
+
+        def memoised(self, target_data, context=None):
+            named = isinstance(self, _ir.IdentifiedStructType)
+            if context is not None or (named and self.is_opaque):
+                return query(self, target_data, context)
+            key = name, type(self), self.get_declaration() if named else str(self), target_data
+            try:
+                return _type_answers[key]
+            except KeyError:
+                answer = _type_answers[key] = query(self, target_data)
+                return answer
+
+        return memoised
+
+    _numba_process_triple = _ll.get_process_triple
+    #: llvmlite's `get_process_triple` (a constant of the process), asked once per compile: numba
+    #: asks it for every library it creates (~400 LLVM calls per machine compile, each waiting
+    #: for LLVM's lock while `_llvm_worker` holds it: ~0.4 s).
+    _memoised_process_triple = functools.cache(_numba_process_triple)
+
     _numba_get_function = _BaseContext.get_function
     _missing_functions: set = set()  # (name, signature) of lowerings numba has none of
 
@@ -275,6 +317,64 @@ if _numba is not None:
         except TypeError:  # an unhashable callable
             return _numba_has_loc(fn)
 
+    class _LLVMWorker:
+        """One thread that runs LLVM work for the machine compile, in the order it was queued.
+
+        llvmlite calls LLVM through ctypes, which lets go of Python's GIL for the call, and takes
+        its own lock (one LLVM call at a time in the process) around each call. So while this
+        thread parses and optimises a link-only function's module (`_LinkOnlyLibrary`), the
+        compiling thread goes on typing and lowering the next functions in Python: the two run
+        on two cores. Each job's result (or its exception) is kept in a `Future`.
+        """
+
+        def __init__(self):
+            self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+            self.futures: list[Future] = []
+            self.thread = threading.Thread(target=self._serve, name="vc6-llvm", daemon=True)
+            self.thread.start()
+
+        def submit(self, job: Callable[[], None]) -> Future:
+            future: Future = Future()
+            self.futures.append(future)
+            self._jobs.put((future, job))
+            return future
+
+        def _serve(self):
+            while (item := self._jobs.get()) is not None:
+                future, job = item
+                try:
+                    job()
+                except BaseException as error:  # noqa: BLE001 - every error goes to whoever waits for the job
+                    future.set_exception(error)
+                else:
+                    future.set_result(None)
+
+        def close(self) -> BaseException | None:
+            """Run the jobs still queued, end the thread and return the first job's error."""
+            self._jobs.put(None)
+            self.thread.join()
+            return next((f.exception() for f in self.futures if f.exception() is not None), None)
+
+    _llvm_worker: _LLVMWorker | None = None  # while the machine compiles
+
+    def _idle_cores() -> float:
+        """How many of the CPUs this process may run on were idle over the last minute (their
+        number less the 1-minute load average, where the system reports one).
+
+        `_LLVMWorker` pays only with an idle core: measured with other jobs on both cores of a
+        2-core host (load 2.3-3.6), the compile's wall time was 3-4 s longer with the worker than
+        without (4 alternating pairs; docs/emulator-internals.md): the compiling thread waited
+        longer for a core, and for the GIL and LLVM's lock while the worker held them off its
+        core. With one CPU there is never an idle one.
+        """
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        if cores < 2 or not hasattr(os, "getloadavg"):
+            return cores - 1
+        return cores - os.getloadavg()[0]
+
+    def _on_llvm_worker() -> bool:
+        return _llvm_worker is not None and threading.current_thread() is _llvm_worker.thread
+
     #: Python's thresholds for its youngest and oldest generations of garbage collection while
     #: the machine compiles (see `_machine_compile`).
     _GC_YOUNG_THRESHOLD = 2000
@@ -288,7 +388,13 @@ if _numba is not None:
         - calls of numba's functions are typed by `_memoised_call_type`, LLVM's copies of types
           come from `_memoised_global_value_type`, named lowerings numba lacks are remembered
           (`_memoised_get_function`), and so is which lowerings take a `loc` argument
-          (`_memoised_has_loc`);
+          (`_memoised_has_loc`), a type's ABI size and alignment (`_memoised_type_query`) and the
+          process's target triple (`_memoised_process_triple`);
+        - a second thread, `_llvm_worker` (when a core is idle: `_idle_cores`), parses and
+          optimises the link-only functions' modules while this one goes on typing and
+          lowering (`_LinkOnlyLibrary`); it runs what is
+          queued to the end and stops when the outermost block ends, and an error of its work
+          that no caller has raised yet is raised then (unless the block is already failing);
         - Python's garbage collector runs less often. The compile builds ~300,000 lasting
           objects (numba's IR, types and compile results). Its oldest generation is scanned
           about ten times less often (`_GC_OLDEST_THRESHOLD` instead of Python's 10
@@ -301,26 +407,34 @@ if _numba is not None:
           the compiler produces does not depend on when garbage is collected.
 
         Under numba's compiler lock, so no other thread compiles meanwhile; numba's typing and
-        lowering lookups, llvmlite's types and the collector's thresholds are back, and the
-        memos empty, when the outermost block ends.
+        lowering lookups, llvmlite's types and target triple and the collector's thresholds are
+        back, the memos empty and the worker's thread ended, when the outermost block ends.
         """
-        global _memo_depth
+        global _memo_depth, _llvm_worker
         _require_compiler_lock()
         if _memo_depth == 0:
+            _llvm_worker = _LLVMWorker() if _idle_cores() >= 1 else None
             _types.Function.get_call_type = _memoised_call_type
             _ir.Type._get_ll_global_value_type = _memoised_global_value_type
             _BaseContext.get_function = _memoised_get_function
             _numba_base._has_loc = _memoised_has_loc
+            for name in _numba_type_queries:
+                setattr(_ir.Type, name, _memoised_type_query(name))
+            _ll.get_process_triple = _memoised_process_triple
             thresholds = gc.get_threshold()
             gc.set_threshold(max(thresholds[0], _GC_YOUNG_THRESHOLD), thresholds[1],
                              max(thresholds[2], _GC_OLDEST_THRESHOLD))
             _declare_record_structs(True)
         _memo_depth += 1
+        failed = True
         try:
             yield
+            failed = False
         finally:
             _memo_depth -= 1
             if _memo_depth == 0:
+                worker, _llvm_worker = _llvm_worker, None
+                error = worker.close() if worker is not None else None
                 if _function_own_call_type is None:
                     del _types.Function.get_call_type  # inherited from numba's BaseFunction again
                 else:
@@ -328,12 +442,18 @@ if _numba is not None:
                 _ir.Type._get_ll_global_value_type = _numba_global_value_type
                 _BaseContext.get_function = _numba_get_function
                 _numba_base._has_loc = _numba_has_loc
+                for name, query in _numba_type_queries.items():
+                    setattr(_ir.Type, name, query)
+                _ll.get_process_triple = _numba_process_triple
+                _type_answers.clear()
                 _has_loc_answers.clear()
                 _missing_functions.clear()
                 _call_types.clear()
                 _global_value_types.clear()
                 gc.set_threshold(*thresholds)
                 _declare_record_structs(False)
+                if error is not None and not failed:
+                    raise error
 
     class _FunctionCompiler(_NumbaFunctionCompiler):
         def _customize_flags(self, flags):
@@ -371,12 +491,82 @@ if _numba is not None:
         per level above it: that was a third of the machine's compile time, for code nobody ran.
         Its module holds its own code only, not its callees': the library that finally compiles
         (a `_MachineLinkedLibrary`) links each function of the call tree once.
+
+        Its LLVM work (parsing the module numba wrote, optimising its functions, the module's
+        dynamic globals) is queued on `_llvm_worker` while the machine compiles, in the order
+        numba asks for it; whatever reads the library's module (`_final_module`: a caller's
+        link, the cache) waits for that work first, and gets its error if it failed. The same
+        calls on the same modules in the same order as in the compiling thread: the machine code
+        is the same (benchmarks/emulator_compile.py --dump).
         """
+
+        def __init__(self, codegen, name):
+            # numba's `CPUCodeLibrary.__init__`, its parse of an empty module queued (`_queue`):
+            # the compiling thread would wait for LLVM's lock there while `_llvm_worker` works
+            _CodeLibrary.__init__(self, codegen, name)
+            self._linking_libraries = []
+            self._shared_module = None
+            self._pending: list[Future] = []  # LLVM work queued on `_llvm_worker` for this library
+            self._module = None
+            empty = str(codegen._create_empty_module(name))
+            self._queue(functools.partial(self._parse_empty_module, empty))
+
+        def _parse_empty_module(self, text: str) -> None:
+            self._module = _ll.parse_assembly(text)
+            self._module.name = _cgutils.normalize_ir_text(self.name)
+
+        @property
+        def _final_module(self):
+            """numba's LLVM module of the library, once the work queued for it is done (its
+            parse and optimisation run on `_llvm_worker`; an error there is raised here)."""
+            if self._pending and not _on_llvm_worker():
+                for job in self._pending:
+                    job.result()
+                self._pending.clear()
+            return self._module
+
+        @_final_module.setter
+        def _final_module(self, module):
+            self._module = module
+
+        def _queue(self, job: Callable[[], None]) -> None:
+            """Run `job` on `_llvm_worker` while the machine compiles, else now."""
+            if _llvm_worker is None:
+                job()
+            else:
+                self._pending.append(_llvm_worker.submit(job))
+
+        def add_ir_module(self, ir_module):
+            """numba's `add_ir_module`: the module's text is written here (Python), LLVM's parse
+            and per-function optimisation of it are queued (`_queue`)."""
+            self._raise_if_finalized()
+            text = _cgutils.normalize_ir_text(str(ir_module))
+            self._queue(functools.partial(self._add_ir_text, text, ir_module.name))
+
+        def _optimize_functions(self, ll_module):
+            """numba's per-function optimisation, for the functions the module defines only.
+
+            numba builds a pass pipeline and runs it for each of the module's ~4 declarations
+            per definition as well, where it does nothing (the optimised IR and machine code are
+            the same): ~4,000 of the worker's ~9,800 LLVM calls per machine compile, each a hand-over
+            of the GIL between the two threads."""
+            ll_module.data_layout = self._codegen._data_layout
+            for func in ll_module.functions:
+                if not func.is_declaration:
+                    fpm, pb = self._codegen._function_pass_manager()
+                    with self._recorded_timings.record(f"Function passes on {func.name!r}", pb):
+                        fpm.run(func, pb)
+
+        def _add_ir_text(self, text: str, name: str) -> None:
+            ll_module = _ll.parse_assembly(text)
+            ll_module.name = name
+            ll_module.verify()
+            self.add_llvm_module(ll_module)
 
         def finalize(self):
             _require_compiler_lock()
             self._raise_if_finalized()
-            self._finalize_dynamic_globals()
+            self._queue(self._finalize_dynamic_globals)
             self._finalized = True
 
         def get_pointer_to_function(self, name):
