@@ -13,8 +13,9 @@ process with a warm numba cache and bytecode (CPU and wall seconds). `--against 
 same measurements again, in a fresh process, on another tree's packages (DIR/packages/*/src first on
 `sys.path`, numba cache in DIR/.numba-cache; e.g. an export of main:
 `git archive main | tar -x -C DIR`), so both are measured side by side in one run. With
-`--at-once` the two trees run at the same time, each in its own process (one core each on a
-2-core host), every line printed as it comes with its tree's name in front: on a shared host whose load
+`--at-once` the two trees are first warmed one after the other (as for `--pairs`, below) and
+then run at the same time, each in its own process (one core each on a 2-core host), every line
+printed as it comes with its tree's name in front: on a shared host whose load
 changes from minute to minute, runs taken one after the other differ by 10-30%, while two runs
 taken together see the same load (issue 13, sgemm 1024 at load 4-6: 12 of 12 pairs taken together
 found the same tree faster; of 6 sequential pairs, 2 did).
@@ -265,9 +266,12 @@ def child_args(args: argparse.Namespace) -> list[str]:
 
 
 def side_by_side_at_once(rest: list[str], against: str) -> None:
-    """Measure `against` and this tree in two processes started together, printing each line as
-    it comes, prefixed with its tree's name (`[DIR]` or `[this tree]`)."""
-    trees = {against: tree_env(against), "this tree": None}
+    """Warm both trees (`warm_trees`: a tree with an empty cache would otherwise compile its
+    machine while the other is measured), then measure `against` and this tree in two processes
+    started together, printing each line as it comes, prefixed with its tree's name (`[DIR]` or
+    `[this tree]`)."""
+    trees = {against: tree_env(against), THIS_TREE: dict(os.environ)}
+    warm_trees(trees, rest)
     procs = {name: subprocess.Popen([sys.executable, __file__, *rest], env=env, stdout=subprocess.PIPE, text=True)
              for name, env in trees.items()}  # fmt: skip
     lock = threading.Lock()

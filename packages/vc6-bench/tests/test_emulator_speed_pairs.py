@@ -1,4 +1,4 @@
-"""benchmarks/emulator_speed.py `--pairs`: the summary's arithmetic on fixed figures.
+"""benchmarks/emulator_speed.py `--pairs`: the summary's arithmetic on fixed figures; `--at-once`: both trees warmed first.
 
 The lead reads these medians, ratios and win counts instead of computing them by hand from 8-14
 runs, so each is checked against figures worked out here: an odd and an even number of pairs, a
@@ -54,3 +54,29 @@ def test_seconds_are_faster_when_lower(speed):
 def test_pairs_must_match(speed):
     with pytest.raises(ValueError):
         speed.summarize([1.0, 2.0], [1.0], "M/s")
+
+
+def test_at_once_warms_both_trees_before_measuring(speed, monkeypatch, tmp_path):
+    # `--at-once` without `--pairs`: both trees get their tiny warm-up run, one after the other,
+    # before the two measuring processes start together (a tree with an empty numba cache would
+    # otherwise compile its machine inside the measurement).
+    events = []
+
+    def fake_run(cmd, env=None, **kwargs):
+        events.append(("warm", env.get("NUMBA_CACHE_DIR", "")))
+
+    class FakePopen:
+        def __init__(self, cmd, env=None, **kwargs):
+            events.append(("measure", (env or {}).get("NUMBA_CACHE_DIR", "")))
+            self.stdout = iter(["figure 1\n"])
+
+        def wait(self):
+            return 0
+
+    monkeypatch.setattr(speed.subprocess, "run", fake_run)
+    monkeypatch.setattr(speed.subprocess, "Popen", FakePopen)
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    speed.side_by_side_at_once(["--no-cold"], str(tmp_path))
+    kinds = [kind for kind, _ in events]
+    assert kinds == ["warm", "warm", "measure", "measure"]
+    assert {cache for _, cache in events[:2]} == {str(tmp_path / ".numba-cache"), ""}
