@@ -41,6 +41,14 @@ def quotient(x, d, shift):
     return x >> shift if shift >= 0 else x // d
 
 
+@jit_lean_inline
+def end_cycle(end):
+    """The whole cycle a booking ending at the fractional time `end` is done by: `end` rounded
+    up, with a float's rounding noise (under 1e-6 of a cycle) below a whole cycle not counted
+    as one more."""
+    return np.int64(end + 0.999999)
+
+
 @jit_lean
 def cal_book(fp, jp, res, t, demand):
     """Book `demand` cycles of shared resource `res` from modelled time `t` on; returns the
@@ -108,7 +116,7 @@ def cal_book(fp, jp, res, t, demand):
                 run = b if run < 0 else run
             if run >= base:
                 fp[nxt + cal_slot(run, n, mask)] = b + 1 if cap == rem else b
-            return np.int64(start + rem + 0.999999)
+            return end_cycle(start + rem)
         if usable > 0:
             fp[off + s] = cap - usable
             rem -= usable
@@ -148,7 +156,7 @@ def cal_book_first(fp, jp, res, t, demand):
             fp[at] = cap - rem
             if cap == rem:
                 fp[jp[J_F_CAL_NEXT] + res * n + s] = b + 1
-            return np.int64(start + rem + 0.999999)
+            return end_cycle(start + rem)
     return cal_book(fp, jp, res, t, demand)
 
 

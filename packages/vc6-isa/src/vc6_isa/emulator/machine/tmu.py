@@ -55,7 +55,7 @@ from .memory import (
     store,
     store_in,
 )
-from .memory_model import cal_book_first, l2_access, quotient, tmu_queue_wait
+from .memory_model import cal_book_first, end_cycle, l2_access, quotient, tmu_queue_wait
 
 
 # one copy, called by the two copies of `write_dest` (fast and general path): LLVM compiled the
@@ -221,7 +221,7 @@ def tmu_lookup(m, slot, pc, sc, arow, mrow, cfg):
     fp[entry] = ready
     if jp[J_F_TQ_IDLE] >= 0:
         # profiling: when it would be ready with nothing else booked on the bus (the roof's share)
-        fp[entry - jp[J_F_TQ] + jp[J_F_TQ_IDLE]] = max(tmu_done, np.int64(now + bus_cycles + 0.999999)) + jp[J_TMU_LAT]
+        fp[entry - jp[J_F_TQ] + jp[J_F_TQ_IDLE]] = max(tmu_done, end_cycle(now + bus_cycles)) + jp[J_TMU_LAT]
     if results > 0:
         head = ts[slot, T_FIFO_HEAD]
         count = ts[slot, T_FIFO_COUNT]
