@@ -7,20 +7,13 @@ sample counted in the wrong function (or at the first byte past one) would move 
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
-
-SCRIPT = Path(__file__).resolve().parents[3] / "benchmarks" / "perf_symbols.py"
+from benchmark_scripts import load_script
 
 
 @pytest.fixture(scope="module")
 def perf_symbols():
-    spec = importlib.util.spec_from_file_location("perf_symbols", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("perf_symbols")
 
 
 def test_samples_land_at_their_offset_in_their_function(perf_symbols):
