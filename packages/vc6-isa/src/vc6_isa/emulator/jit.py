@@ -940,7 +940,7 @@ if _numba is not None:
         forked = [_split_signature(item, entry_args) for item in split[1]]
         # two processes now use both cores: no LLVM thread (`_llvm_worker`) besides, here or there
         _llvm_worker_wanted = False
-        known = {id(o): o for o in gc.get_objects() if isinstance(o, _CodeLibrary)}
+        known = {id(o): o for o in gc.get_objects() if issubclass(type(o), _CodeLibrary)}  # not a proxy
         before = _machine_overloads()
         read, write = os.pipe()
         gc.freeze()  # the child's collections then leave the parent's objects (and pages) alone
