@@ -45,10 +45,13 @@ While the machine compiles (`_machine_compile`), typed calls of numba's operator
 overloads are remembered per argument types (`_memoised_call_type`), and so are three of numba's
 lookups that it repeats (a type's LLVM copy, a missing named lowering, a lowering's `loc`
 argument); Python's collector runs less often, and two numba passes the machine has no use for
-are left out (`_UNUSED_PASSES`). When a core is idle, LLVM's parse and optimisation of each
-link-only function run on a second thread (`_LLVMWorker`) meanwhile, so a machine compile uses
-two cores: the compiling thread's Python and that thread's LLVM work overlap (llvmlite lets go of
-the GIL inside LLVM).
+are left out (`_UNUSED_PASSES`). When a core is idle, a cold compile of the machine's entry is
+shared with a forked process (`compile_split`, `_forked_compile`; machine/run.py says which
+functions each process compiles): the forked one compiles its part and sends it back as numba's
+cache would, while this one compiles the rest. Where there is no fork (or `VC6_FORK_COMPILE=0`),
+LLVM's parse and optimisation of each link-only function run on a second thread (`_LLVMWorker`)
+instead, so that a machine compile still uses two cores: the compiling thread's Python and that
+thread's LLVM work overlap (llvmlite lets go of the GIL inside LLVM).
 
 Why each of these, with the figures measured for it (and the alternatives measured and dropped,
 per-program translation among them): docs/emulator-internals.md. Add there what you measure
@@ -837,7 +840,7 @@ if _numba is not None:
     #: forked process (`_forked_compile`) when a core is idle. The environment variable
     #: `VC6_FORK_COMPILE` overrides it: `0` never, `1` when a core is idle, `2` always (to
     #: measure it on a busy host).
-    FORK_COMPILE = False
+    FORK_COMPILE = True
     #: How long the compiling process waits for the forked one's results once it is ready for
     #: them (seconds); then it kills it and compiles that part itself.
     FORK_TIMEOUT = 60.0
