@@ -458,8 +458,12 @@ if _numba is not None:
         finally:
             _memo_depth -= 1
             if _memo_depth == 0:
-                worker, _llvm_worker, _llvm_worker_wanted = _llvm_worker, None, False
-                error = worker.close() if worker is not None else None
+                # the worker runs what is still queued (a failed compile leaves jobs) as itself:
+                # cleared first, its jobs waited for their own futures (`_final_module`) forever
+                try:
+                    error = _llvm_worker.close() if _llvm_worker is not None else None
+                finally:
+                    _llvm_worker, _llvm_worker_wanted = None, False
                 if _function_own_call_type is None:
                     del _types.Function.get_call_type  # inherited from numba's BaseFunction again
                 else:
@@ -894,6 +898,7 @@ if _numba is not None:
         def __init__(self, pid: int, pipe: int):
             self.pid = pid
             self.pipe = pipe
+            self.sent = False  # all its results read: it exits by itself
 
         def results(self, timeout: float):
             """The child's results (`_child_results`), or None if it failed, died or took longer
@@ -911,15 +916,20 @@ if _numba is not None:
                 data += chunk
                 if size is None and len(data) >= 8:
                     size = int.from_bytes(data[:8], "little") + 8
+            self.sent = True
             return pickle.loads(bytes(data[8:]))
 
         def close(self) -> None:
             try:
-                os.kill(self.pid, signal.SIGKILL)  # it exits by itself once its results are read
+                if not self.sent:
+                    os.kill(self.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
             finally:
-                os.waitpid(self.pid, 0)
+                try:
+                    os.waitpid(self.pid, 0)
+                except ChildProcessError:
+                    pass  # reaped by someone else (a SIGCHLD handler, or SIGCHLD ignored)
                 os.close(self.pipe)
 
     def _forked_compile(split: tuple, entry_args: tuple) -> None:
@@ -949,7 +959,7 @@ if _numba is not None:
         gc.freeze()  # the child's collections then leave the parent's objects (and pages) alone
         try:
             pid = os.fork()
-        except OSError:
+        except Exception:  # noqa: BLE001 - no fork (OSError; Python 3.12's warning about threads, as an error): compile here
             gc.unfreeze()
             os.close(read)
             os.close(write)
