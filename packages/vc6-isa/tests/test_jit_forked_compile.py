@@ -153,6 +153,21 @@ def test_an_interrupt_while_the_child_compiles_ends_the_child(monkeypatch):
     assert _split_entry()[0](1) == 4 + 5
 
 
+def _broken_entry():
+    """An entry calling two machine functions that share a callee, the second of which does not
+    compile (it adds a string to a number), split as `_split_entry`."""
+    shared = jit.jit_lean(lambda x: x * 3)
+    here = jit.jit_lean(lambda x: shared(x) + 1)
+    broken = jit.jit_lean(lambda x: shared(x) + "text")
+
+    def entry(x):
+        return here(x) + broken(x)
+
+    compiled = jit._EntryDispatcher(py_func=entry, locals={}, targetoptions={"nopython": True})
+    jit.compile_split(compiled, here=((here, 0),), forked=((broken, 0),))
+    return compiled
+
+
 @needs_fork
 def test_a_compile_error_in_the_forked_part_is_raised_as_without_the_fork(monkeypatch):
     """A function of the forked part that does not compile fails the child; the entry's own
@@ -160,17 +175,8 @@ def test_a_compile_error_in_the_forked_part_is_raised_as_without_the_fork(monkey
 
     def errors(switch):
         monkeypatch.setenv("VC6_FORK_COMPILE", switch)
-        shared = jit.jit_lean(lambda x: x * 3)
-        here = jit.jit_lean(lambda x: shared(x) + 1)
-        broken = jit.jit_lean(lambda x: shared(x) + "text")
-
-        def entry(x):
-            return here(x) + broken(x)
-
-        compiled = jit._EntryDispatcher(py_func=entry, locals={}, targetoptions={"nopython": True})
-        jit.compile_split(compiled, here=((here, 0),), forked=((broken, 0),))
         with pytest.raises(Exception) as raised:
-            compiled(1)
+            _broken_entry()(1)
         return raised
 
     fds = _open_fds()
@@ -179,6 +185,31 @@ def test_a_compile_error_in_the_forked_part_is_raised_as_without_the_fork(monkey
     assert "text" in str(forked.value) and str(forked.value).splitlines()[:2] == str(alone.value).splitlines()[:2]
     assert _open_fds() == fds
     _assert_no_child_left()
+
+
+@pytest.mark.skipif(not jit.JIT_ENABLED, reason="numba is not installed (or VC6_NO_JIT is set)")
+def test_a_compile_error_with_the_llvm_worker_on_is_raised_without_a_hang(tmp_path):
+    """A machine function that does not compile, after others were queued on jit.py's LLVM
+    worker (no fork): the compile raises numba's error. The worker used to be cleared before it
+    ran what was still queued, and then waited for its own job forever (a hang instead of the
+    error). In a subprocess, so that a hang fails the test instead of the run."""
+    script = textwrap.dedent(f"""
+        import os, sys
+        os.environ["VC6_FORK_COMPILE"] = "0"
+        sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r})
+        from vc6_isa.emulator import jit
+        from test_jit_forked_compile import _broken_entry
+        jit._idle_cores = lambda: 1.5
+        try:
+            _broken_entry()(1)
+        except Exception as error:
+            print(type(error).__name__)
+    """)
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
+    env.pop("VC6_NO_JIT", None)
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120,
+                         check=True)
+    assert out.stdout.strip() == "TypingError"
 
 
 @needs_fork

@@ -574,31 +574,3 @@ def test_a_named_struct_size_is_asked_of_llvm_once_per_declaration_while_compili
     assert sizes == [32] * 3
     assert len(asked) == 1
 
-
-@needs_numba
-def test_a_compile_error_with_the_llvm_worker_on_is_raised_without_a_hang(tmp_path):
-    """A machine function that does not compile, after others were queued on `_llvm_worker`: the
-    compile raises numba's error. The worker used to be cleared before it ran what was still
-    queued, and then waited for its own job forever (a hang instead of the error). In a
-    subprocess, so that a hang fails the test instead of the run."""
-    script = textwrap.dedent("""
-        import os
-        os.environ["VC6_FORK_COMPILE"] = "0"
-        from vc6_isa.emulator import jit
-        jit._idle_cores = lambda: 1.5
-        shared = jit.jit_lean(lambda x: x * 3)
-        here = jit.jit_lean(lambda x: shared(x) + 1)
-        broken = jit.jit_lean(lambda x: shared(x) + "text")
-        def entry(x):
-            return here(x) + broken(x)
-        compiled = jit._EntryDispatcher(py_func=entry, locals={}, targetoptions={"nopython": True})
-        try:
-            compiled(1)
-        except Exception as error:
-            print(type(error).__name__)
-    """)
-    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
-    env.pop("VC6_NO_JIT", None)
-    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120,
-                         check=True)
-    assert out.stdout.strip() == "TypingError"
