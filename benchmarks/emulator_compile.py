@@ -20,6 +20,10 @@ Per function: how many compiles of each kind of dispatcher (the machine's link-o
 argument types), and the median of the smallest compiles: a function's fixed cost through numba's
 pipeline, whatever its size.
 
+The compile runs in one process (`VC6_FORK_COMPILE=0`, unless set otherwise): a forked process's
+compiles (jit.py, `compile_split`) are not seen by the listeners, and the CPU figures count
+this process only. `VC6_FORK_COMPILE=2` measures the forked compile (the `--dump` of its code).
+
 `--dump PREFIX` also writes the machine's optimised LLVM IR (PREFIX.ll) and machine code
 (PREFIX.s), with the numbers numba puts in symbol names (a count of its compiles) taken out: a
 change to how the machine is compiled that claims to leave the code alone can be checked with
@@ -134,6 +138,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as cache:
         env = dict(os.environ, NUMBA_CACHE_DIR=cache)
         env.pop("VC6_NO_JIT", None)
+        env.setdefault("VC6_FORK_COMPILE", "0")  # the whole compile in the process listened to
         print("compiling the emulator in a fresh process (about 30 s) ...", file=sys.stderr)
         dump = os.path.abspath(args.dump) if args.dump else ""
         out = subprocess.run([sys.executable, "-c", CHILD, here, dump], env=env, capture_output=True, text=True,

@@ -573,3 +573,4 @@ def test_a_named_struct_size_is_asked_of_llvm_once_per_declaration_while_compili
         sizes = [context.get_abi_sizeof(row) for _ in range(3)]
     assert sizes == [32] * 3
     assert len(asked) == 1
+

@@ -45,10 +45,13 @@ While the machine compiles (`_machine_compile`), typed calls of numba's operator
 overloads are remembered per argument types (`_memoised_call_type`), and so are three of numba's
 lookups that it repeats (a type's LLVM copy, a missing named lowering, a lowering's `loc`
 argument); Python's collector runs less often, and two numba passes the machine has no use for
-are left out (`_UNUSED_PASSES`). When a core is idle, LLVM's parse and optimisation of each
-link-only function run on a second thread (`_LLVMWorker`) meanwhile, so a machine compile uses
-two cores: the compiling thread's Python and that thread's LLVM work overlap (llvmlite lets go of
-the GIL inside LLVM).
+are left out (`_UNUSED_PASSES`). When a core is idle, a cold compile of the machine's entry is
+shared with a forked process (`compile_split`, `_forked_compile`; machine/run.py says which
+functions each process compiles): the forked one compiles its part and sends it back as numba's
+cache would, while this one compiles the rest. Where there is no fork (or `VC6_FORK_COMPILE=0`),
+LLVM's parse and optimisation of each link-only function run on a second thread (`_LLVMWorker`)
+instead, so that a machine compile still uses two cores: the compiling thread's Python and that
+thread's LLVM work overlap (llvmlite lets go of the GIL inside LLVM).
 
 Why each of these, with the figures measured for it (and the alternatives measured and dropped,
 per-program translation among them): docs/emulator-internals.md. Add there what you measure
@@ -60,9 +63,17 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
+import itertools
 import os
+import pickle
 import queue
+import re
+import select
+import signal
+import sys
 import threading
+import time
+import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from typing import TypeVar
@@ -137,6 +148,7 @@ if _numba is not None:
     from llvmlite import ir as _ir
     from numba import _dynfunc
     from numba.core import base as _numba_base
+    from numba.core import bytecode as _bytecode
     from numba.core import cgutils as _cgutils
     from numba.core import config as _numba_config
     from numba.core import funcdesc as _funcdesc
@@ -149,6 +161,7 @@ if _numba is not None:
     from numba.core.compiler import DefaultPassBuilder as _DefaultPassBuilder
     from numba.core.compiler import Flags as _NumbaFlags
     from numba.core.compiler import _LowerResult
+    from numba.core.compiler import compile_result as _compile_result
     from numba.core.compiler_lock import global_compiler_lock as _numba_compiler_lock
     from numba.core.compiler_lock import (
         require_global_compiler_lock as _require_compiler_lock,
@@ -156,6 +169,7 @@ if _numba is not None:
     from numba.core.compiler_machinery import LoweringPass as _LoweringPass
     from numba.core.compiler_machinery import register_pass as _register_pass
     from numba.core.dispatcher import _FunctionCompiler as _NumbaFunctionCompiler
+    from numba.core.environment import Environment as _Environment
     from numba.core.lowering import Lower as _Lower
     from numba.core.registry import CPUDispatcher as _CPUDispatcher
     from numba.core.targetconfig import ConfigStack as _ConfigStack
@@ -355,7 +369,18 @@ if _numba is not None:
             self.thread.join()
             return next((f.exception() for f in self.futures if f.exception() is not None), None)
 
-    _llvm_worker: _LLVMWorker | None = None  # while the machine compiles
+    _llvm_worker: _LLVMWorker | None = None  # while the machine compiles, once it has work
+    _llvm_worker_wanted = False  # while the machine compiles: start `_llvm_worker` at its first job
+
+    def _started_llvm_worker() -> _LLVMWorker | None:
+        """`_llvm_worker`, started by the first job of a compile that wants one. Started late, not
+        when the compile begins: a cold compile may fork first (`_forked_compile`), and a process
+        forked while another of its threads is inside an LLVM call (holding llvmlite's lock)
+        would wait for that lock forever."""
+        global _llvm_worker
+        if _llvm_worker is None and _llvm_worker_wanted:
+            _llvm_worker = _LLVMWorker()
+        return _llvm_worker
 
     def _idle_cores() -> float:
         """How many of the CPUs this process may run on were idle over the last minute (their
@@ -410,10 +435,10 @@ if _numba is not None:
         lowering lookups, llvmlite's types and target triple and the collector's thresholds are
         back, the memos empty and the worker's thread ended, when the outermost block ends.
         """
-        global _memo_depth, _llvm_worker
+        global _memo_depth, _llvm_worker, _llvm_worker_wanted
         _require_compiler_lock()
         if _memo_depth == 0:
-            _llvm_worker = _LLVMWorker() if _idle_cores() >= 1 else None
+            _llvm_worker_wanted = _idle_cores() >= 1
             _types.Function.get_call_type = _memoised_call_type
             _ir.Type._get_ll_global_value_type = _memoised_global_value_type
             _BaseContext.get_function = _memoised_get_function
@@ -433,8 +458,12 @@ if _numba is not None:
         finally:
             _memo_depth -= 1
             if _memo_depth == 0:
-                worker, _llvm_worker = _llvm_worker, None
-                error = worker.close() if worker is not None else None
+                # the worker runs what is still queued (a failed compile leaves jobs) as itself:
+                # cleared first, its jobs waited for their own futures (`_final_module`) forever
+                try:
+                    error = _llvm_worker.close() if _llvm_worker is not None else None
+                finally:
+                    _llvm_worker, _llvm_worker_wanted = None, False
                 if _function_own_call_type is None:
                     del _types.Function.get_call_type  # inherited from numba's BaseFunction again
                 else:
@@ -500,6 +529,8 @@ if _numba is not None:
         is the same (benchmarks/emulator_compile.py --dump).
         """
 
+        _typed_only = False  # only typed, not lowered: see `_LinkOnlyLowering`
+
         def __init__(self, codegen, name):
             # numba's `CPUCodeLibrary.__init__`, its parse of an empty module queued (`_queue`):
             # the compiling thread would wait for LLVM's lock there while `_llvm_worker` works
@@ -531,10 +562,11 @@ if _numba is not None:
 
         def _queue(self, job: Callable[[], None]) -> None:
             """Run `job` on `_llvm_worker` while the machine compiles, else now."""
-            if _llvm_worker is None:
+            worker = _started_llvm_worker()
+            if worker is None:
                 job()
             else:
-                self._pending.append(_llvm_worker.submit(job))
+                self._pending.append(worker.submit(job))
 
         def add_ir_module(self, ir_module):
             """numba's `add_ir_module`: the module's text is written here (Python), LLVM's parse
@@ -755,7 +787,11 @@ if _numba is not None:
     @_register_pass(mutates_CFG=False, analysis_only=True)
     class _LinkOnlyLowering(_LoweringPass):
         """numba's lowering (`NativeLowering`) into a `_LinkOnlyLibrary`, without making the
-        function callable from Python: callers find it under a key of its own."""
+        function callable from Python: callers find it under a key of its own.
+
+        In the forked process of a `_forked_compile`, while it types what the compiling process
+        compiles (`_typing_only`), a function is typed and not lowered: its library stays empty
+        (`_typed_only`), and its callers' modules declare it, which is all they need."""
 
         _name = "vc6_link_only_lowering"
 
@@ -772,17 +808,27 @@ if _numba is not None:
                 mangler=state.targetctx.mangler, inline=flags.forceinline, noalias=flags.noalias,
                 abi_tags=[flags.get_mangle_string()],
             )
-            with state.targetctx.push_code_library(library):
-                lower = _MachineLower(state.targetctx, library, fndesc, state.func_ir, metadata=state.metadata)
-                lower.lower()
-            # numba keys a compiled version on its Python-callable function object; this one has
-            # no machine code (address 0) and is never called: `_MachineDispatcher.__call__`
-            # compiles an ordinary copy for calls from Python
-            key = _dynfunc.make_function(fndesc.lookup_module(), fndesc.qualname.split(".")[-1],
-                                         "link-only (no machine code)", 0, lower.env, (library,))
-            state.targetctx.insert_user_function(key, fndesc, [library])
-            state["cr"] = _LowerResult(fndesc, lower.call_helper, cfunc=key, env=lower.env)
+            if _typing_only:
+                library._typed_only = True
+                env, call_helper = _Environment.from_fndesc(fndesc), None
+            else:
+                with state.targetctx.push_code_library(library):
+                    lower = _MachineLower(state.targetctx, library, fndesc, state.func_ir, metadata=state.metadata)
+                    lower.lower()
+                env, call_helper = lower.env, lower.call_helper
+            key = _insert_link_only(state.targetctx, fndesc, env, library)
+            state["cr"] = _LowerResult(fndesc, call_helper, cfunc=key, env=env)
             return True
+
+    def _insert_link_only(context, fndesc, env, library):
+        """Make a link-only function callable from compiled code: its callers' lowering finds it
+        in `context` under the returned key (numba keys a compiled version on its Python-callable
+        function object; this one has no machine code, address 0, and is never called:
+        `_MachineDispatcher.__call__` compiles an ordinary copy for calls from Python)."""
+        key = _dynfunc.make_function(fndesc.lookup_module(), fndesc.qualname.split(".")[-1],
+                                     "link-only (no machine code)", 0, env, (library,))
+        context.insert_user_function(key, fndesc, [library])
+        return key
 
     class _LinkOnlyCompiler(_Compiler):
         def define_pipelines(self):
@@ -792,12 +838,347 @@ if _numba is not None:
             pm.finalize()
             return [pm]
 
+    # ---- The forked compile: part of a cold compile's call tree in a second process ----
+
+    #: Whether a cold compile of an entry with a `compile_split` shares its call tree with a
+    #: forked process (`_forked_compile`) when a core is idle. The environment variable
+    #: `VC6_FORK_COMPILE` overrides it: `0` never, `1` when a core is idle, `2` always (to
+    #: measure it on a busy host).
+    FORK_COMPILE = True
+    #: How long the compiling process waits for the forked one's results once it is ready for
+    #: them (seconds); then it kills it and compiles that part itself.
+    FORK_TIMEOUT = 60.0
+    #: Added to numba's count of compiled functions in the forked process: numba puts the count in
+    #: every symbol name it makes, and both processes count on from the fork.
+    _FORKED_UID_OFFSET = 1_000_000
+
+    _splits: dict = {}  # an entry's Python function -> (functions compiled here, functions forked)
+    _machine_dispatchers: list = []  # every `_MachineDispatcher`, in creation order
+
+    def compile_split(entry: F, here: tuple, forked: tuple) -> None:
+        """Share a cold compile of `entry` (a `jit_entry` function) between this process and a
+        forked one (`_forked_compile`): this process compiles the functions of `here`, the forked
+        one those of `forked`, each with everything they call, before the entry itself compiles.
+
+        Each item is `(function, *parameters)`: a machine function and the types its caller passes
+        it, each a numpy scalar type or an int `k`, the type of the entry's own argument `k`.
+        A wrong type only costs time: the entry's compile then compiles what it calls."""
+        _splits[entry.py_func] = (here, forked)
+
+    def _fork_wanted() -> bool:
+        """Whether a cold compile forks: switched on (`FORK_COMPILE`, `VC6_FORK_COMPILE`), where
+        processes fork (not Windows; not macOS, whose system libraries do not survive a fork)
+        and with an idle core for the forked process (`_idle_cores`)."""
+        switch = os.environ.get("VC6_FORK_COMPILE", "")
+        if switch == "0" or (switch == "" and not FORK_COMPILE):
+            return False
+        if not hasattr(os, "fork") or sys.platform == "darwin":
+            return False
+        return switch == "2" or _idle_cores() >= 1
+
+    def _split_signature(item: tuple, entry_args: tuple) -> tuple:
+        func, *parameters = item
+        return func, tuple(entry_args[p] if isinstance(p, int) else _numba.from_dtype(np.dtype(p))
+                           for p in parameters)
+
+    def _compile_for_call(func, args: tuple) -> None:
+        """Compile machine function `func` as a caller passing `args` would have it compiled."""
+        func.get_call_template(args, {})
+
+    def _machine_overloads() -> set:
+        """(dispatcher's place in `_machine_dispatchers`, argument types) of every machine function
+        compiled so far."""
+        return {(i, args) for i, d in enumerate(_machine_dispatchers) for args in d.overloads}
+
+    class _ForkedChild:
+        """The forked process of a `_forked_compile`, seen from the compiling one: its pid and the
+        pipe its results come through. `close` ends it on every path: a child that has not sent
+        everything is killed, and it is always waited for (no zombie) and its pipe closed."""
+
+        def __init__(self, pid: int, pipe: int):
+            self.pid = pid
+            self.pipe = pipe
+            self.sent = False  # all its results read: it exits by itself
+
+        def results(self, timeout: float):
+            """The child's results (`_child_results`), or None if it failed, died or took longer
+            than `timeout` seconds."""
+            deadline = time.monotonic() + timeout
+            data = bytearray()
+            size = None
+            while size is None or len(data) < size:
+                left = deadline - time.monotonic()
+                if left <= 0 or not select.select([self.pipe], [], [], left)[0]:
+                    return None
+                chunk = os.read(self.pipe, 1 << 20)
+                if not chunk:
+                    return None  # it died, or failed and said nothing
+                data += chunk
+                if size is None and len(data) >= 8:
+                    size = int.from_bytes(data[:8], "little") + 8
+            self.sent = True
+            return pickle.loads(bytes(data[8:]))
+
+        def close(self) -> None:
+            try:
+                if not self.sent:
+                    os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            finally:
+                try:
+                    os.waitpid(self.pid, 0)
+                except ChildProcessError:
+                    pass  # reaped by someone else (a SIGCHLD handler, or SIGCHLD ignored)
+                os.close(self.pipe)
+
+    def _forked_compile(split: tuple, entry_args: tuple) -> None:
+        """Compile the entry's call tree in two processes, before the entry itself compiles.
+
+        This process forks one that compiles `split[1]`'s functions while it compiles
+        `split[0]`'s (`compile_split`), then waits for its results: each function it compiled,
+        as numba's cache keeps a compile (its library's module as bitcode, optimised but not
+        yet machine code, its descriptor, environment and signature), installed into this
+        process's dispatchers (`_install_forked`). The entry's compile then finds them compiled.
+        The results are taken at that one point, never earlier or later, so which process
+        compiled what never depends on timing. A function both compiled is kept once, this
+        process's copy; the forked copies of its callers call it.
+
+        Nothing changes when the child fails, dies or takes longer than `FORK_TIMEOUT`: this
+        process then compiles that part itself, in the entry's compile, which raises any error as
+        it would have. An error here is left to the entry's compile too (numba raises a failed
+        compile's error again)."""
+        global _llvm_worker_wanted
+        here = [_split_signature(item, entry_args) for item in split[0]]
+        forked = [_split_signature(item, entry_args) for item in split[1]]
+        # two processes now use both cores: no LLVM thread (`_llvm_worker`) besides, here or there
+        _llvm_worker_wanted = False
+        known = {id(o): o for o in gc.get_objects() if issubclass(type(o), _CodeLibrary)}  # not a proxy
+        before = _machine_overloads()
+        read, write = os.pipe()
+        gc.freeze()  # the child's collections then leave the parent's objects (and pages) alone
+        try:
+            pid = os.fork()
+        except Exception:  # noqa: BLE001 - no fork (OSError; Python 3.12's warning about threads, as an error): compile here
+            gc.unfreeze()
+            os.close(read)
+            os.close(write)
+            return
+        if pid == 0:
+            _run_child(read, write, here, forked, before, set(known))
+        gc.unfreeze()
+        os.close(write)
+        child = _ForkedChild(pid, read)
+        try:
+            for func, args in here:
+                try:
+                    _compile_for_call(func, args)
+                except Exception:  # noqa: BLE001 - the entry's compile raises it (see above)
+                    return
+            results = child.results(FORK_TIMEOUT)
+            if results is not None:
+                try:
+                    _install_forked(results, known)
+                except Exception:  # noqa: BLE001, S110 - nothing installed: compiled here instead
+                    pass
+        finally:
+            child.close()
+
+    _typing_only = False  # in the forked process, while it types what the compiling one compiles
+
+    def _run_child(read: int, write: int, here: list, forked: list, before: set, known: set) -> None:
+        """The forked process: type `here` (what the compiling process compiles: the callees it
+        shares with `forked` are then known, and not compiled again here), compile `forked`, send
+        the results down `write` and exit (never returning into the caller's frames, and without
+        flushing output the parent had buffered)."""
+        global _typing_only
+        code = 1
+        try:
+            os.close(read)
+            _bytecode.FunctionIdentity._unique_ids = itertools.count(
+                next(_bytecode.FunctionIdentity._unique_ids) + _FORKED_UID_OFFSET)
+            with warnings.catch_warnings(record=True):  # the compiling process warns for these
+                _typing_only = True
+                for func, args in here:
+                    _compile_for_call(func, args)
+                _typing_only = False
+            with warnings.catch_warnings(record=True) as caught:  # it warns for these too, later
+                for func, args in forked:
+                    _compile_for_call(func, args)
+            results = _child_results(before, known, [(w.message, w.category, w.filename, w.lineno) for w in caught])
+            data = pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL)
+            view = memoryview(len(data).to_bytes(8, "little") + data)
+            while view:
+                view = view[os.write(write, view):]
+            code = 0
+        except BaseException:  # noqa: BLE001, S110 - the parent compiles this part itself
+            pass
+        finally:
+            os._exit(code)
+
+    def _child_results(before: set, known: set, warned: list) -> tuple:
+        """What the forked process compiled, for `_install_forked`: (functions, libraries,
+        warnings). A function is (dispatcher's place, argument types, descriptor, environment,
+        signature, its library's place, or None for one only typed there); a library is (name,
+        bitcode, the libraries it links, or None for one sent whole). A linked library is named
+        by what the parent can find it by: ("m", place, argument types) for a machine function's,
+        ("k", id) for one that existed before the fork, ("s", place) for another one sent along
+        (an `@overload`'s, its callees linked in)."""
+        owner = {}
+        for i, d in enumerate(_machine_dispatchers):
+            for args, cres in d.overloads.items():
+                owner[id(cres.library)] = (i, args)
+        libraries: list = []
+        places: dict = {}
+
+        def send(library, links) -> int:
+            if id(library) not in places:
+                places[id(library)] = len(libraries)
+                libraries.append([library._name, library._final_module.as_bitcode(), None])
+                if links is not None:
+                    libraries[places[id(library)]][2] = [ref(callee) for callee in links]
+            return places[id(library)]
+
+        def ref(library) -> tuple:
+            if id(library) in owner:
+                return ("m", *owner[id(library)])
+            if id(library) in known:
+                return ("k", id(library))
+            return ("s", send(library, None))
+
+        functions = []
+        for i, d in enumerate(_machine_dispatchers):
+            for args, cres in d.overloads.items():
+                if (i, args) not in before:
+                    fndesc = cres.fndesc
+                    fndesc.typemap = fndesc.calltypes = None  # as numba's cache: not needed, not picklable
+                    library = cres.library
+                    place = None if library._typed_only else send(library, library._linking_libraries)
+                    functions.append((i, args, fndesc, cres.environment, cres.signature, place))
+        return functions, libraries, warned
+
+    class _ForkedLibrary(_LinkOnlyLibrary):
+        """A link-only library compiled in the forked process (`_forked_compile`): its module,
+        optimised there per function, read back from bitcode."""
+
+        def __init__(self, codegen, name, module):
+            _CodeLibrary.__init__(self, codegen, name)
+            self._linking_libraries = []
+            self._shared_module = None
+            self._pending = []
+            self._module = module
+            self._finalize_dynamic_globals()
+            self._finalized = True
+
+    _UID = re.compile(r"B[0-9]+v[0-9]+B")  # numba's count in a symbol name (an ABI tag `v<count>`)
+
+    def _uid_free(text: str) -> str:
+        return _UID.sub("BvB", text)
+
+    def _same_overloads(sent: list, renamed: dict) -> dict:
+        """The forked process's `@overload` libraries (sent whole, as bitcode) that this process
+        holds too, as {place: this process's library}; `renamed` gets their functions' names.
+
+        Both processes compile the same `@overload` implementations for the calls they share
+        (`int`, `min`, `max` on the same types), each under its own count in the names. A sent
+        library is the same as one of this process's (linked by a machine function compiled
+        here) when every function it defines has the same code, names' counts aside: its
+        callers then call this process's, and the entry links one copy, as without the fork."""
+        ours = {}  # a function's name, count aside -> (its library, its name, its code, counts aside)
+        for d in _machine_dispatchers:
+            for cres in d.overloads.values():
+                for library in cres.library._linking_libraries:
+                    if not isinstance(library, _LinkOnlyLibrary):
+                        for fn in library._final_module.functions:
+                            if not fn.is_declaration:
+                                ours.setdefault(_uid_free(fn.name), (library, fn.name, fn))
+        same = {}
+        for place, (_, bitcode, links) in enumerate(sent):
+            if links is not None:
+                continue  # a machine function's library
+            defined = [fn for fn in _ll.parse_bitcode(bitcode).functions if not fn.is_declaration]
+            found = [ours.get(_uid_free(fn.name)) for fn in defined]
+            if (defined and None not in found and len({f[0] for f in found}) == 1
+                    and all(_uid_free(str(fn)) == _uid_free(str(f[2])) for fn, f in zip(defined, found))):
+                same[place] = found[0][0]
+                renamed.update((fn.name, f[1]) for fn, f in zip(defined, found))
+        return same
+
+    def _install_forked(results: tuple, known: dict) -> None:
+        """Install the forked process's compiles (`_child_results`) in this process's dispatchers,
+        as `_LinkOnlyLowering` does. A function this process compiled too (or only typed there)
+        keeps this process's copy: the forked copies' calls are renamed to it (numba puts a count
+        in each symbol name, different in the two processes). Everything is read and checked
+        before anything is installed: on a mismatch nothing is, and the entry's compile compiles
+        the rest here."""
+        functions, sent, warned = results
+        for message, category, filename, lineno in warned:
+            warnings.warn_explicit(message, category, filename, lineno)
+        renamed = {}
+        new = {}  # (dispatcher's place, argument types) -> the function, for those this process lacks
+        for i, args, fndesc, env, signature, place in functions:
+            ours = _machine_dispatchers[i].overloads.get(args)
+            if ours is not None:
+                renamed[fndesc.mangled_name] = ours.fndesc.mangled_name
+            elif place is None:
+                return  # only typed there, and not compiled here: `here` and the entry disagree
+            else:
+                new[(i, args)] = (fndesc, env, signature, place)
+        if not new:
+            return
+        codegen = _machine_dispatchers[next(iter(new))[0]].targetctx.codegen()
+        libraries = _same_overloads(sent, renamed)
+
+        def renamed_calls(module):
+            for fn in module.functions:
+                if fn.is_declaration and fn.name in renamed:
+                    fn.name = renamed[fn.name]
+            return module
+
+        def library(place: int):
+            if place not in libraries:
+                name, bitcode, _ = sent[place]
+                libraries[place] = _ForkedLibrary(codegen, name, renamed_calls(_ll.parse_bitcode(bitcode)))
+            return libraries[place]
+
+        def resolve(link: tuple):
+            kind, *where = link
+            if kind == "k":
+                return known[where[0]]
+            if kind == "s":
+                return library(where[0])
+            ours = _machine_dispatchers[where[0]].overloads.get(where[1])
+            return ours.library if ours is not None else library(new[tuple(where)][3])
+
+        links = {place: [resolve(link) for link in sent[place][2]] for *_, place in new.values()}
+        for place, linked in links.items():
+            library(place)._linking_libraries = linked
+        for (i, _), (fndesc, env, signature, place) in new.items():
+            dispatcher = _machine_dispatchers[i]
+            key = _insert_link_only(dispatcher.targetctx, fndesc, env, library(place))
+            dispatcher.add_overload(_compile_result(
+                typing_context=dispatcher.targetctx.typing_context, target_context=dispatcher.targetctx,
+                entry_point=key, signature=signature, fndesc=fndesc, library=library(place), environment=env,
+                objectmode=False, lifted=(), metadata={}, reload_init=[]))
+
+    class _EntryFunctionCompiler(_FunctionCompiler):
+        """numba's compiler of an entry: a cold compile (the disk cache missed) of an entry with a
+        `compile_split` forks first (`_forked_compile`) when `_fork_wanted`."""
+
+        def compile(self, args, return_type):
+            split = _splits.get(self.py_func)
+            if split is not None and _memo_depth == 1 and _fork_wanted():
+                _forked_compile(split, tuple(args))
+            return super().compile(args, return_type)
+
     class _EntryDispatcher(_Dispatcher):
         """The machine's entry point: compiled into an `_EntryLibrary`."""
 
         def __init__(self, py_func, locals, targetoptions):
             super().__init__(py_func=py_func, locals=locals, targetoptions=targetoptions,
                              pipeline_class=_EntryCompiler)
+            self._compiler = _EntryFunctionCompiler(py_func, self.targetdescr, targetoptions, locals,
+                                                    _EntryCompiler)
 
     class _MachineDispatcher(_Dispatcher):
         """A function of the compiled machine: compiled into its callers only (see
@@ -810,6 +1191,7 @@ if _numba is not None:
                              pipeline_class=_LinkOnlyCompiler)
             self._python_options = {k: v for k, v in targetoptions.items() if k not in ("no_cpython_wrapper", "inline")}
             self._python_copy = None
+            _machine_dispatchers.append(self)
 
         def __call__(self, *args, **kwargs):
             if self._python_copy is None:
@@ -961,6 +1343,9 @@ if _numba is not None:
         return _decorator(_MachineDispatcher, cached=False, _nrt=False, forceinline=False)(func)
 else:
     jit = jit_entry = jit_lean = jit_lean_inline = jit_lean_dispatch = _plain
+
+    def compile_split(entry: F, here: tuple, forked: tuple) -> None:
+        """Plain Python: nothing is compiled."""
 
     def jit_record(cls: type) -> type:
         """Plain Python: the class as it is."""

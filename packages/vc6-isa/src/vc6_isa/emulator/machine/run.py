@@ -5,7 +5,7 @@ import types
 import numpy as np
 
 from ..hazards import H_BARRIER_DEADLOCK
-from ..jit import jit_entry
+from ..jit import compile_split, jit_entry
 from ..layout import (
     EV_BREAK,
     EV_DONE,
@@ -144,6 +144,14 @@ def run(m):
                 return EV_STEP
             if ev < 0:
                 break
+
+
+# A cold compile of `run` in two processes when a core is idle (jit.py, `compile_split`): this one
+# compiles the fast path, a forked one the general path and the scheduler's thread functions
+# (docs/emulator-internals.md, "The second core"). The types are those `run` passes: `m` is its
+# argument 0, the slot and the other counts int64.
+compile_split(run, here=((fast_run, 0, np.int64, np.int64),),
+              forked=((step, 0, np.int64), (fill_free_slots, 0), (pick_thread, 0, np.int64)))
 
 
 def _profiled(entry):
