@@ -76,6 +76,8 @@ def test_a_cgroup_limit_of_one_cpu_closes_the_gate(monkeypatch):
              "/sys/fs/cgroup/cpu.max": "300000 100000\n"}
     monkeypatch.setattr(jit, "_read", files.get)
     assert jit._cgroup_cpus() == 1.0  # the parent group's limit holds its children
+    files["/sys/fs/cgroup/user.slice/cpu.max"] = "no number\n"
+    assert jit._cgroup_cpus() == 3.0  # a limit that does not read is none
     files.clear()
     files.update({"/proc/self/cgroup": "4:memory:/x\n2:cpu,cpuacct:/docker/abc\n",
                   "/sys/fs/cgroup/cpu,cpuacct/docker/abc/cpu.cfs_quota_us": "100000\n",

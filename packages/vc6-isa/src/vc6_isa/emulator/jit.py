@@ -424,7 +424,8 @@ if _numba is not None:
         groups above it, v2 `cpu.max` or v1 `cpu.cfs_quota_us`), None without a readable limit."""
         limits = []
         for line in (_read("/proc/self/cgroup") or "").splitlines():
-            _, controllers, path = line.split(":", 2)
+            _, _, rest = line.partition(":")
+            controllers, _, path = rest.partition(":")
             if controllers and "cpu" not in controllers.split(","):
                 continue
             parts = [p for p in path.split("/") if p]
@@ -436,7 +437,8 @@ if _numba is not None:
                 else:
                     limit = _read(group + "/cpu.max")
                 if limit:
-                    limits.append(_quota_cpus(limit))
+                    with contextlib.suppress(ValueError):  # a limit we cannot read is none
+                        limits.append(_quota_cpus(limit))
         return min((limit for limit in limits if limit is not None), default=None)
 
     def _our_cpus() -> set[int]:
