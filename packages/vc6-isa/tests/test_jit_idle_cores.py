@@ -3,12 +3,7 @@ process or starts the LLVM worker thread: readings of `/proc/stat`, this process
 cgroup CPU limits in, the spare cores out, fed numbers rather than read from this host."""
 
 import pytest
-
-pytest.importorskip("numba")
-
 from vc6_isa.emulator import jit
-
-pytestmark = pytest.mark.skipif(not jit.JIT_ENABLED, reason="numba is not installed (or VC6_NO_JIT is set)")
 
 TICKS = 100  # clock ticks per second, as on Linux
 
