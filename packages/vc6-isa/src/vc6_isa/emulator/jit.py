@@ -88,6 +88,7 @@ JIT_ENABLED: bool = False
 #: numba's LLVM optimisation level while the emulator is in use (see the module docstring).
 OPT_LEVEL = 1
 
+
 def _cpu_ticks(stat: str, cpus: set[int]) -> tuple[int, int]:
     """(busy, all) clock ticks since boot of the CPUs `cpus`, from `/proc/stat`'s text `stat`:
     of the first eight columns idle and iowait are idle, the others busy (guest time is
@@ -123,6 +124,7 @@ def _spare_cores(usable: float, others: float) -> float:
 
 
 def _read(path: str) -> str | None:
+    """The text of file `path`, None where it cannot be read (no `/proc`, no cgroup file)."""
     try:
         with open(path) as file:
             return file.read()
@@ -154,6 +156,7 @@ def _cgroup_cpus() -> float | None:
 
 
 def _our_cpus() -> set[int]:
+    """The CPUs this process may run on (its affinity mask where the system has one)."""
     return os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set(range(os.cpu_count() or 1))
 
 
@@ -185,7 +188,8 @@ def _idle_cores() -> float:
     ways: after a few compiles in a row it closed the gate on an idle host, and for a minute
     after another job started it left it open. A window shorter than `_MIN_IDLE_WINDOW`
     counts the processes running now instead (`procs_running`, less this one); without
-    `/proc`, the 1-minute load less this process.
+    `/proc`, the 1-minute load less this process. A process that compiles long after its
+    import (a test session) gets the average since its import.
 
     `_LLVMWorker` pays only with an idle core: measured with other jobs on both cores of a
     2-core host (load 2.3-3.6), the compile's wall time was 3-4 s longer with the worker than
