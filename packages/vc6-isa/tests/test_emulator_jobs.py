@@ -155,9 +155,15 @@ def test_slices_do_not_change_what_runs_and_progress_moves(dev, monkeypatch):
     expected = np.array(out)
     slices = []
     original = emulator_executor._next_slice
+    polled = threading.Event()
 
     def tiny(instructions, seconds):
         slices.append(instructions)
+        # each slice waits for the test thread to read the progress once more: otherwise the
+        # whole job can run within one of Python's thread switch intervals, unobserved (a CI
+        # dry run saw no fraction at all)
+        polled.wait(timeout=10)
+        polled.clear()
         return original(instructions, seconds) and 257
 
     monkeypatch.setattr(emulator_executor, "_SLICE_FIRST", 257)
@@ -166,6 +172,7 @@ def test_slices_do_not_change_what_runs_and_progress_moves(dev, monkeypatch):
     seen = []
     while not job.done:
         seen.append(job.progress())
+        polled.set()
     sliced = job.wait().stats
     assert len(slices) > 100
     assert (sliced.cycles, sliced.thread_instructions, sliced.batches) == (whole.cycles, whole.thread_instructions, whole.batches)
