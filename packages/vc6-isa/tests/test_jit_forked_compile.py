@@ -129,6 +129,29 @@ def test_a_child_that_dies_hangs_or_fails_leaves_the_compile_to_this_process(mon
 
 
 @needs_fork
+def test_the_wait_for_the_child_scales_with_this_process_part(monkeypatch):
+    """This process waits for the child twice as long as its own part took, at least
+    `FORK_WAIT_MIN` and at most `FORK_TIMEOUT`: a stuck child costs the machine's compile
+    seconds, not `FORK_TIMEOUT`'s minute. (This entry's own part takes well under 15 s.)"""
+    asked = []
+    results = jit._ForkedChild.results
+
+    def recording(child, timeout):
+        asked.append(timeout)
+        return results(child, timeout)
+
+    monkeypatch.setattr(jit._ForkedChild, "results", recording)
+    monkeypatch.setattr(jit, "FORK_WAIT_MIN", 30.0)
+    monkeypatch.setattr(jit, "FORK_TIMEOUT", 45.0)
+    monkeypatch.setenv("VC6_FORK_COMPILE", "2")
+    entry, _, forked, _ = _split_entry()
+    assert entry(4) == 13 + 14
+    assert asked == [30.0]
+    assert isinstance(next(iter(forked.overloads.values())).library, jit._ForkedLibrary)
+    _assert_no_child_left()
+
+
+@needs_fork
 def test_an_interrupt_while_the_child_compiles_ends_the_child(monkeypatch):
     """A KeyboardInterrupt in this process during its part of the compile ends the child too:
     killed, waited for, its pipe closed; the compile lock and settings are released."""

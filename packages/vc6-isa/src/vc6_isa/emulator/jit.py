@@ -834,9 +834,13 @@ if _numba is not None:
     #: `VC6_FORK_COMPILE` overrides it: `0` never, `1` when a core is idle, `2` always (to
     #: measure it on a busy host).
     FORK_COMPILE = True
-    #: How long the compiling process waits for the forked one's results once it is ready for
-    #: them (seconds); then it kills it and compiles that part itself.
+    #: How long the compiling process waits for the forked one's results once its own part is
+    #: done, at the most (seconds); then it kills it and compiles that part itself. It waits twice
+    #: as long as its own part took, at least `FORK_WAIT_MIN`: the two parts take about as long
+    #: (the machine's: 6.4-6.7 s here, 5.9-6.0 s there), so a child stuck (on a lock another
+    #: thread held at the fork, say) costs the machine's compile ~13 s more, not a minute.
     FORK_TIMEOUT = 60.0
+    FORK_WAIT_MIN = 10.0
     #: Added to numba's count of compiled functions in the forked process: numba puts the count in
     #: every symbol name it makes, and both processes count on from the fork.
     _FORKED_UID_OFFSET = 1_000_000
@@ -933,7 +937,7 @@ if _numba is not None:
         compiled what never depends on timing. A function both compiled is kept once, this
         process's copy; the forked copies of its callers call it.
 
-        Nothing changes when the child fails, dies or takes longer than `FORK_TIMEOUT`: this
+        Nothing changes when the child fails, dies or takes too long (`FORK_TIMEOUT`): this
         process then compiles that part itself, in the entry's compile, which raises any error as
         it would have. An error here is left to the entry's compile too (numba raises a failed
         compile's error again)."""
@@ -959,12 +963,14 @@ if _numba is not None:
         os.close(write)
         child = _ForkedChild(pid, read)
         try:
+            started = time.monotonic()
             for func, args in here:
                 try:
                     _compile_for_call(func, args)
                 except Exception:  # noqa: BLE001 - the entry's compile raises it (see above)
                     return
-            results = child.results(FORK_TIMEOUT)
+            own = time.monotonic() - started
+            results = child.results(min(FORK_TIMEOUT, max(FORK_WAIT_MIN, 2 * own)))
             if results is not None:
                 try:
                     _install_forked(results, known)
