@@ -520,16 +520,18 @@ if _numba is not None:
 
         _typed_only = False  # only typed, not lowered: see `_LinkOnlyLowering`
 
-        def __init__(self, codegen, name):
+        def __init__(self, codegen, name, module=None):
             # numba's `CPUCodeLibrary.__init__`, its parse of an empty module queued (`_queue`):
-            # the compiling thread would wait for LLVM's lock there while `_llvm_worker` works
+            # the compiling thread would wait for LLVM's lock there while `_llvm_worker` works.
+            # With a `module` (one a forked process compiled: `_ForkedLibrary`), that one.
             _CodeLibrary.__init__(self, codegen, name)
             self._linking_libraries = []
             self._shared_module = None
             self._pending: list[Future] = []  # LLVM work queued on `_llvm_worker` for this library
-            self._module = None
-            empty = str(codegen._create_empty_module(name))
-            self._queue(functools.partial(self._parse_empty_module, empty))
+            self._module = module
+            if module is None:
+                empty = str(codegen._create_empty_module(name))
+                self._queue(functools.partial(self._parse_empty_module, empty))
 
         def _parse_empty_module(self, text: str) -> None:
             self._module = _ll.parse_assembly(text)
@@ -1057,11 +1059,7 @@ if _numba is not None:
         optimised there per function, read back from bitcode."""
 
         def __init__(self, codegen, name, module):
-            _CodeLibrary.__init__(self, codegen, name)
-            self._linking_libraries = []
-            self._shared_module = None
-            self._pending = []
-            self._module = module
+            super().__init__(codegen, name, module)
             self._finalize_dynamic_globals()
             self._finalized = True
 
