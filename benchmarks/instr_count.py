@@ -137,15 +137,18 @@ def sgemm_job(n: int):
     return run
 
 
-def shape_job(dev, shape: str, iterations: int):
+def shape_job(shape: str, iterations: int):
     """A function running emulator_shapes.py's loop of `shape` for `iterations`, returning its
-    thread-instructions."""
+    thread-instructions. Each shape's job has a device of its own, so its buffers' addresses
+    (which the modelled caches and lines see) do not depend on the jobs built before it."""
     import numpy as np
+    import v3d_drm
     from vc6_isa.asm import assemble
 
     sys.path.insert(0, str(HERE))
     import emulator_shapes as shapes
 
+    dev = v3d_drm.open("emulator")
     buf = dev.array((shapes.UNROLL * 16,), np.uint32)
     buf[:] = 1
     unifs = [iterations, buf.address] + [7] * (shapes.UNROLL * iterations + 8)
@@ -166,7 +169,6 @@ def worker(specs: list[str], helper: str | None, functions_out: str | None) -> N
     client-request library) is given, and print one JSON line per job: its name and
     thread-instructions. Without `helper` (the native warm-up) nothing is counted."""
     pin_host_cpu()
-    import v3d_drm
     from vc6_isa.emulator import executor
 
     # one entry call per job: the slices' size follows the host's speed (valgrind's too)
@@ -186,26 +188,24 @@ def worker(specs: list[str], helper: str | None, functions_out: str | None) -> N
         finally:
             lib.vc6_count_off()
 
-    with v3d_drm.open("emulator") as dev:
-        jobs = []
-        for spec in specs:
-            kind, *rest = spec.split(":")
-            if kind == "sgemm":
-                jobs.append((spec, sgemm_job(int(rest[0]))))
-            else:
-                jobs.append((spec, shape_job(dev, rest[0], int(rest[1]))))
-        sgemm_job(8)()  # loads (or compiles) the machine, uncounted
+    jobs = []
+    for spec in specs:
+        kind, *rest = spec.split(":")
+        jobs.append((spec, sgemm_job(int(rest[0])) if kind == "sgemm" else shape_job(rest[0], int(rest[1]))))
+    sgemm_job(8)()  # loads (or compiles) the machine, uncounted
+    # a collection that fell inside an entry call (its arguments' boxing allocates) would be
+    # counted: ~50,000-100,000 instructions at a time, at points that vary from run to run
+    gc.collect()
+    gc.disable()
+    if lib is not None:
+        executor._Job.run = counted
+        sgemm_job(8)()  # the wrapper's and the dispatcher's first calls (~200,000 instructions of Python)
+        lib.vc6_count_dump(b"warm-up")
+    for spec, run in jobs:
+        n = run()
         if lib is not None:
-            executor._Job.run = counted
-        # a collection that fell inside an entry call (its arguments' boxing allocates) would
-        # be counted: ~50,000-100,000 instructions at a time, at points that vary from run to run
-        gc.collect()
-        gc.disable()
-        for spec, run in jobs:
-            n = run()
-            if lib is not None:
-                lib.vc6_count_dump(spec.encode())
-            print(json.dumps({"job": spec, "thread_instructions": n}), flush=True)
+            lib.vc6_count_dump(spec.encode())
+        print(json.dumps({"job": spec, "thread_instructions": n}), flush=True)
     if functions_out:
         write_functions(functions_out, loaded)
 
@@ -363,22 +363,34 @@ def count_tree(name: str, env: dict[str, str], specs: list[str], cache: Path, by
         split = {}
         if by_function:
             functions = json.loads(functions_path.read_text())
-            split = {spec: function_split(folder, spec, functions) for spec in specs if spec.startswith("sgemm")}
+            split = {spec: function_split(folder, spec, functions) for spec in specs}
     return {"counts": counts, "thread_instructions": thread_instructions, "functions": split}
 
 
-def figures(result: dict, sgemm: list[int], shapes: list[str], iterations: int) -> dict[str, float]:
-    """Host instructions per thread-instruction by figure name, from `count_tree`'s result: whole
-    jobs for sgemm, the difference of the two sizes for a shape."""
-    counts, n = result["counts"], result["thread_instructions"]
+def figures(counts: dict[str, int], n: dict[str, int], sgemm: list[int], shapes: list[str], iterations: int) -> dict[str, float]:
+    """Host instructions per thread-instruction by figure name, from instructions `counts` and
+    thread-instructions `n` per job: whole jobs for sgemm, the difference of the two sizes for a
+    shape."""
     out = {}
     for size in sgemm:
         spec = f"sgemm:{size}"
-        out[f"sgemm {size}"] = counts[spec] / n[spec]
+        out[f"sgemm {size}"] = counts.get(spec, 0) / n[spec]
     for shape in shapes:
         small, large = f"shape:{shape}:{iterations}", f"shape:{shape}:{2 * iterations}"
-        out[shape] = (counts[large] - counts[small]) / (n[large] - n[small])
+        out[shape] = (counts.get(large, 0) - counts.get(small, 0)) / (n[large] - n[small])
     return out
+
+
+def by_function(result: dict, sgemm: list[int], shapes: list[str], iterations: int) -> dict[str, dict[str, float]]:
+    """Per figure, host instructions per thread-instruction by machine function."""
+    split, n = result["functions"], result["thread_instructions"]
+    names = sorted({fn for per_job in split.values() for fn in per_job})
+    table: dict[str, dict[str, float]] = {}
+    for fn in names:
+        counts = {spec: per_job.get(fn, 0) for spec, per_job in split.items()}
+        for fig, value in figures(counts, n, sgemm, shapes, iterations).items():
+            table.setdefault(fig, {})[fn] = value
+    return table
 
 
 def job_specs(sgemm: list[int], shapes: list[str], iterations: int) -> list[str]:
@@ -421,10 +433,11 @@ def main() -> None:
     results = {}
     for name, tree in trees.items():
         results[name] = count_tree(name, tree_env(tree), specs, cache_folder(tree or HERE.parent), args.by_function)
-    table = {name: figures(r, sgemm, shapes, args.iterations) for name, r in results.items()}
+    table = {name: figures(r["counts"], r["thread_instructions"], sgemm, shapes, args.iterations) for name, r in results.items()}
+    split = {name: by_function(r, sgemm, shapes, args.iterations) for name, r in results.items()} if args.by_function else {}
     if args.json:
         print(json.dumps({"cpu": AVX2_CPU, "figures": table,
-                          "functions": {name: r["functions"] for name, r in results.items()}}, indent=1))
+                          "functions": split}, indent=1))
         return
     print(f"host instructions per thread-instruction, machine built for {AVX2_CPU} (AVX2, not the AVX-512 build the host runs),"
           " counted by callgrind")
@@ -434,12 +447,11 @@ def main() -> None:
         values = [table[n][fig] for n in names]
         ratio = f"{values[-1] / values[0]:10.4f}" if len(values) == 2 else ""
         print(f"{fig:20s}" + "".join(f"{v:16.2f}" for v in values) + ratio)
-    for name, r in results.items():
-        for spec, split in r["functions"].items():
-            total = sum(split.values())
-            print(f"{name}, {spec} by machine function (instructions per thread-instruction):")
-            for fn, ir in sorted(split.items(), key=lambda kv: -kv[1]):
-                print(f"  {fn:40s} {ir / r['thread_instructions'][spec]:8.2f}  {100 * ir / total:5.1f}%")
+    for name, per_figure in split.items():
+        print(f"{name} by machine function (its own instructions per thread-instruction):")
+        for fig, per_function in per_figure.items():
+            parts = sorted(per_function.items(), key=lambda kv: -abs(kv[1]))
+            print(f"  {fig:20s}" + "  ".join(f"{fn} {v:.1f}" for fn, v in parts if abs(v) >= 0.05))
 
 
 if __name__ == "__main__":
