@@ -9,18 +9,22 @@ Why: on this shared 2-core VM a timing is only good to a few percent (docs/emula
 cycle on the machine's code whatever the row (issue 13, speed10), so the machine's speed is its
 instruction count, and a count does not move with the host's load.
 
-What is counted: every host instruction executed inside the machine's entry (`executor._Job.run`:
-the numba entry and all it calls) during the measured jobs, with callgrind's instrumentation on
-only there (`--instr-atstart=no` and client requests from a small C helper built with the
-system's C compiler and `valgrind/callgrind.h`); Python's start-up, numba's import, the cache
-load and the jobs' preparation are not counted. The jobs run in one slice each (the executor's
-time-based slicing would make the number of entry calls depend on the host's speed).
+What is counted: every host instruction executed in the machine's compiled code (the functions
+of the numba libraries it loads: the entry `run` with what it inlines, and the functions it calls)
+while the machine's entry runs (`executor._Job.run`), with callgrind's instrumentation on only
+there (`--instr-atstart=no` and client requests from a small C helper built with the system's C
+compiler and `valgrind/callgrind.h`). Python's start-up, numba's import, the cache load and the
+jobs' preparation are not counted, nor is code outside the machine's (Python's entry call, other
+threads: the emulated device's waiting threads run Python at times that vary from run to run).
+The jobs run in one slice each (the executor's time-based slicing would make the number of
+entry calls depend on the host's speed). Repeated runs give the same figures to ~0.01%.
 
 - `sgemm N`: `vc6_kernels.sgemm` of N x N matrices, host instructions per thread-instruction of
-  the whole job (sgemm 256's figure is within ~1% of sgemm 1024's: the inner loop dominates).
+  the whole job (sgemm 128, 256 and 512: 427.0, 423.2 and 422.2: the inner loop dominates).
 - each shape of benchmarks/emulator_shapes.py: by difference of two jobs, `--iterations` and twice
   that, so the job's start and end cancel and the figure is the loop's own (64 rows of the shape
-  and the loop's 9 control rows, as emulator_shapes.py times them).
+  and the loop's 9 control rows, as emulator_shapes.py times them). Each job has a device of its
+  own, so its buffers' addresses do not depend on the other jobs.
 
 Valgrind does not run AVX-512 code, so the machine is compiled for `x86-64-v3` (AVX2, no AVX-512:
 `NUMBA_CPU_NAME`, `NUMBA_CPU_FEATURES=""`), natively first (its own numba cache folder, under the
@@ -28,8 +32,9 @@ system's temporary folder per tree), then only loaded under valgrind. The counts
 build, not of the AVX-512 build the host runs: how well they track the host's time is in
 docs/emulator-internals.md ("Counting instructions"). `--against DIR` counts another tree's
 packages the same way (an export, as for emulator_speed.py) and prints both and the ratio.
-`--by-function` adds the split of sgemm's count by the machine's compiled functions (callgrind's
-per-instruction dump against the functions' addresses).
+`--by-function` adds the split of each figure by the machine's compiled functions (callgrind
+names code without symbols by its entry address; the functions' addresses come from the loaded
+objects' symbols), with `outside` for the rest.
 
 Takes ~2-4 minutes per tree with the defaults (sgemm 256 and the shapes at 20 and 40 iterations),
 plus the AVX2 compile (~30 s) the first time. Needs valgrind (3.19 tested) and a C compiler.
@@ -56,6 +61,7 @@ from typing import Self
 HERE = Path(__file__).resolve().parent
 AVX2_CPU = "x86-64-v3"
 THIS_TREE = "this tree"
+OUTSIDE = "outside"  # by function: code outside the machine's (Python, libc, other threads)
 
 #: The client requests around the counted code (valgrind/callgrind.h): instrumentation on while
 #: the machine runs, and a dump of the costs (then zeroed) per job, named for the job.
@@ -290,11 +296,12 @@ def read_dumps(folder: Path) -> dict[str, int]:
 def function_split(folder: Path, spec: str, functions: list) -> dict[str, int]:
     """The instructions of job `spec` by machine function (self cost: what the function's own
     code executed). callgrind names code without symbols by its entry address, which is placed
-    in `functions` ([address, size, symbol]); what falls outside them (libc, Python) is `other`."""
+    in `functions` ([address, size, symbol]); what falls outside them (libc, Python, other
+    threads) is `OUTSIDE`."""
     path = next(p for p in folder.glob("callgrind.out*") if f"Client Request: {spec}\n" in p.read_text(errors="replace"))
     names: dict[str, str] = {}
     split: dict[str, int] = {}
-    current, after_call = "other", False
+    current, after_call = OUTSIDE, False
     for line in path.read_text(errors="replace").splitlines():
         if line.startswith("fn="):
             current = _function_of(_compressed(line[3:], names), functions)
@@ -322,18 +329,18 @@ def _compressed(text: str, names: dict[str, str]) -> str:
 
 def _function_of(name: str, functions: list) -> str:
     """The machine function (`module.function`) whose code holds callgrind's function `name` (an
-    address), else `other`."""
+    address), else `OUTSIDE`."""
     if not name.startswith("0x"):
-        return "other"
+        return OUTSIDE
     address = int(name.split()[0].split("'")[0], 16)  # name'2: a recursive call's copy
     for start, size, symbol in functions:
         if start <= address < start + size:
             found = re.search(r"machine\d+(\w+?)\d+(\w+?)B\d", symbol)
             return f"{found.group(1)}.{found.group(2)}" if found else symbol[:40]
-    return "other"
+    return OUTSIDE
 
 
-def count_tree(name: str, env: dict[str, str], specs: list[str], cache: Path, by_function: bool) -> dict:
+def count_tree(name: str, env: dict[str, str], specs: list[str], cache: Path) -> dict:
     """Build `name`'s AVX2 machine natively (once), then count `specs` under callgrind; returns
     {"counts": {spec: instructions}, "thread_instructions": {spec: n}, "functions": split}."""
     env = avx2_env(env, cache)
@@ -347,8 +354,7 @@ def count_tree(name: str, env: dict[str, str], specs: list[str], cache: Path, by
         vg = ["valgrind", "-q", "--tool=callgrind", "--instr-atstart=no", "--smc-check=all-non-file",
               f"--callgrind-out-file={folder / 'callgrind.out'}"]
         worker_cmd = [*vg, *cmd, "--helper", str(helper)]
-        if by_function:
-            worker_cmd += ["--functions-out", str(functions_path)]
+        worker_cmd += ["--functions-out", str(functions_path)]
         thread_instructions = {}
         with Ticker(f"{name}: counting {len(specs)} jobs under valgrind"):
             proc = subprocess.Popen([*worker_cmd, *specs], env=env, stdout=subprocess.PIPE, text=True)
@@ -359,12 +365,13 @@ def count_tree(name: str, env: dict[str, str], specs: list[str], cache: Path, by
                     sys.stderr.write(f"\r{name}: counted {row['job']}{' ' * 20}\n")
             if proc.wait():
                 raise SystemExit(f"valgrind's run of {name} failed ({proc.returncode})")
-        counts = read_dumps(folder)
-        split = {}
-        if by_function:
-            functions = json.loads(functions_path.read_text())
-            split = {spec: function_split(folder, spec, functions) for spec in specs}
-    return {"counts": counts, "thread_instructions": thread_instructions, "functions": split}
+        totals = read_dumps(folder)
+        functions = json.loads(functions_path.read_text())
+        split = {spec: function_split(folder, spec, functions) for spec in specs}
+    # the machine's own code only: callgrind counts every thread, and the device's waiting
+    # threads run Python at times that vary from run to run (up to ~70,000 instructions a job)
+    counts = {spec: sum(v for fn, v in per_job.items() if fn != OUTSIDE) for spec, per_job in split.items()}
+    return {"counts": counts, "totals": totals, "thread_instructions": thread_instructions, "functions": split}
 
 
 def figures(counts: dict[str, int], n: dict[str, int], sgemm: list[int], shapes: list[str], iterations: int) -> dict[str, float]:
@@ -432,7 +439,7 @@ def main() -> None:
     trees = {THIS_TREE: None} if not args.against else {args.against: Path(args.against), THIS_TREE: None}
     results = {}
     for name, tree in trees.items():
-        results[name] = count_tree(name, tree_env(tree), specs, cache_folder(tree or HERE.parent), args.by_function)
+        results[name] = count_tree(name, tree_env(tree), specs, cache_folder(tree or HERE.parent))
     table = {name: figures(r["counts"], r["thread_instructions"], sgemm, shapes, args.iterations) for name, r in results.items()}
     split = {name: by_function(r, sgemm, shapes, args.iterations) for name, r in results.items()} if args.by_function else {}
     if args.json:
