@@ -21,9 +21,10 @@ entry calls depend on the host's speed). Repeated runs give the same figures to 
 
 - `sgemm N`: `vc6_kernels.sgemm` of N x N matrices, host instructions per thread-instruction of
   the whole job (sgemm 128, 256 and 512: 427.0, 423.2 and 422.2: the inner loop dominates).
-- each shape of benchmarks/emulator_shapes.py: by difference of two jobs, `--iterations` and twice
-  that, so the job's start and end cancel and the figure is the loop's own (64 rows of the shape
-  and the loop's 9 control rows, as emulator_shapes.py times them). Each job has a device of its
+- each shape of benchmarks/emulator_shapes.py, and emulator_speed.py's dense ALU and TMU-heavy
+  kernels: by difference of two jobs, `--iterations` and twice
+  that, so the job's start and end cancel and the figure is the loop's own (for a shape: 64 rows
+  of it and the loop's 9 control rows, as emulator_shapes.py times them). Each job has a device of its
   own, so its buffers' addresses do not depend on the other jobs.
 
 Valgrind does not run AVX-512 code, so the machine is compiled for `x86-64-v3` (AVX2, no AVX-512:
@@ -36,8 +37,9 @@ packages the same way (an export, as for emulator_speed.py) and prints both and 
 names code without symbols by its entry address; the functions' addresses come from the loaded
 objects' symbols), with `outside` for the rest.
 
-Takes ~2-4 minutes per tree with the defaults (sgemm 256 and the shapes at 20 and 40 iterations),
-plus the AVX2 compile (~30 s) the first time. Needs valgrind (3.19 tested) and a C compiler.
+Takes ~1.5 minutes per tree with the defaults (sgemm 256, every shape and both kernels at 20 and
+40 iterations), plus the tree's AVX2 compile (~35 s CPU) the first time; it prints the elapsed
+time on a terminal while it runs. Needs valgrind (3.19 tested), a C compiler and `nm`.
 """
 
 from __future__ import annotations
@@ -143,27 +145,39 @@ def sgemm_job(n: int):
     return run
 
 
+#: emulator_speed.py's two kernels, counted as the shapes are (by difference of two loop counts)
+SPEED_KERNELS = ("dense ALU", "TMU-heavy")
+
+
 def shape_job(shape: str, iterations: int):
-    """A function running emulator_shapes.py's loop of `shape` for `iterations`, returning its
-    thread-instructions. Each shape's job has a device of its own, so its buffers' addresses
-    (which the modelled caches and lines see) do not depend on the jobs built before it."""
+    """A function running emulator_shapes.py's loop of `shape` (or one of `SPEED_KERNELS`) for
+    `iterations`, returning its thread-instructions. Each job has a device of its own, so its
+    buffers' addresses (which the modelled caches and lines see) do not depend on the jobs built
+    before it."""
     import numpy as np
     import v3d_drm
     from vc6_isa.asm import assemble
 
     sys.path.insert(0, str(HERE))
     import emulator_shapes as shapes
+    import emulator_speed as speed
 
     dev = v3d_drm.open("emulator")
-    buf = dev.array((shapes.UNROLL * 16,), np.uint32)
-    buf[:] = 1
-    unifs = [iterations, buf.address] + [7] * (shapes.UNROLL * iterations + 8)
+    if shape == "dense ALU":
+        prog, unifs, bos = assemble(speed.dense_alu, iterations=iterations), [iterations], []
+    elif shape == "TMU-heavy":
+        src = dev.array((speed.THREADS * 16,), np.uint32)
+        dst = dev.array((speed.THREADS * 16,), np.uint32)
+        prog, unifs, bos = assemble(speed.tmu_heavy), [iterations, src.address, dst.address], [src, dst]
+    else:
+        buf = dev.array((shapes.UNROLL * 16,), np.uint32)
+        buf[:] = 1
+        prog, unifs, bos = assemble(shapes.kernel_for(shape)), [iterations, buf.address] + [7] * (shapes.UNROLL * iterations + 8), [buf]
     uni = dev.array((len(unifs),), np.uint32)
     uni[:] = unifs
-    prog = assemble(shapes.kernel_for(shape))
 
     def run() -> int:
-        job = dev.dispatch(prog, uni, workgroups=(shapes.THREADS, 1, 1), bos=[buf])
+        job = dev.dispatch(prog, uni, workgroups=(shapes.THREADS, 1, 1), bos=bos)
         job.wait()
         return job.stats.thread_instructions
 
@@ -413,7 +427,8 @@ def main() -> None:
     ap.add_argument("--sgemm", type=int, action="append", help="sgemm sizes (repeatable; default 256)")
     ap.add_argument("--no-sgemm", action="store_true")
     ap.add_argument("--iterations", type=int, default=20, help="the shapes' loop count (and twice it)")
-    ap.add_argument("--shape", action="append", help="only these shapes (repeatable)")
+    ap.add_argument("--shape", action="append",
+                    help="only these shapes of emulator_shapes.py, or 'dense ALU'/'TMU-heavy' (repeatable)")
     ap.add_argument("--no-shapes", action="store_true")
     ap.add_argument("--against", metavar="DIR", help="count another tree's packages too, and print the ratio")
     ap.add_argument("--by-function", action="store_true", help="split sgemm's count by machine function")
@@ -431,10 +446,11 @@ def main() -> None:
     import emulator_shapes
 
     sgemm = [] if args.no_sgemm else (args.sgemm or [256])
-    shapes = [] if args.no_shapes else (args.shape or list(emulator_shapes.SHAPES))
-    unknown = [s for s in shapes if s not in emulator_shapes.SHAPES]
+    known = [*emulator_shapes.SHAPES, *SPEED_KERNELS]
+    shapes = [] if args.no_shapes else (args.shape or known)
+    unknown = [s for s in shapes if s not in known]
     if unknown:
-        raise SystemExit(f"unknown shapes {unknown}; emulator_shapes.py has {list(emulator_shapes.SHAPES)}")
+        raise SystemExit(f"unknown shapes {unknown}; there are {known}")
     specs = job_specs(sgemm, shapes, args.iterations)
     trees = {THIS_TREE: None} if not args.against else {args.against: Path(args.against), THIS_TREE: None}
     results = {}
