@@ -2,7 +2,7 @@
 whatever else the host does (AVX2 build of the machine).
 
     .venv/bin/python benchmarks/instr_count.py [--sgemm N] [--iterations N] [--shape S ...]
-        [--no-shapes] [--no-sgemm] [--against DIR] [--by-function] [--json]
+        [--no-shapes] [--no-sgemm] [--against DIR] [--by-function] [--annotate DIR] [--json]
 
 Why: on this shared 2-core VM a timing is only good to a few percent (docs/emulator-internals.md,
 "The TMU lookup"), while a cut of one row's work is 2-5%. The host retires ~3.6 instructions per
@@ -35,7 +35,10 @@ docs/emulator-internals.md ("Counting instructions"). `--against DIR` counts ano
 packages the same way (an export, as for emulator_speed.py) and prints both and the ratio.
 `--by-function` adds the split of each figure by the machine's compiled functions (callgrind
 names code without symbols by its entry address; the functions' addresses come from the loaded
-objects' symbols), with `outside` for the rest.
+objects' symbols), with `outside` for the rest. `--annotate DIR` writes each job's disassembly of
+every machine function it ran with the instructions executed at each instruction
+(DIR/<tree>/<job>-<function>-<address>.ann, benchmarks/perf_symbols.py's listing): a count that
+is a multiple of the job's lookups or rows tells which row kind runs that code.
 
 Takes ~1.5 minutes per tree with the defaults (sgemm 256, every shape and both kernels at 20 and
 40 iterations), plus the tree's AVX2 compile (~35 s CPU) the first time; it prints the elapsed
@@ -184,10 +187,11 @@ def shape_job(shape: str, iterations: int):
     return run
 
 
-def worker(specs: list[str], helper: str | None, functions_out: str | None) -> None:
+def worker(specs: list[str], helper: str | None, functions_out: str | None, code_out: str | None = None) -> None:
     """Run the jobs `specs` ("sgemm:N", "shape:NAME:ITERATIONS"), each counted when `helper` (the
     client-request library) is given, and print one JSON line per job: its name and
-    thread-instructions. Without `helper` (the native warm-up) nothing is counted."""
+    thread-instructions. Without `helper` (the native warm-up) nothing is counted. At the end, the
+    machine's functions go to `functions_out` (`write_functions`), their code bytes to `code_out`."""
     pin_host_cpu()
     from vc6_isa.emulator import executor
 
@@ -227,7 +231,7 @@ def worker(specs: list[str], helper: str | None, functions_out: str | None) -> N
             lib.vc6_count_dump(spec.encode())
         print(json.dumps({"job": spec, "thread_instructions": n}), flush=True)
     if functions_out:
-        write_functions(functions_out, loaded)
+        write_functions(functions_out, loaded, code_out)
 
 
 def record_objects() -> list:
@@ -248,9 +252,10 @@ def record_objects() -> list:
     return loaded
 
 
-def write_functions(path: str, loaded: list) -> None:
+def write_functions(path: str, loaded: list, code_out: str | None = None) -> None:
     """Write [address, size, symbol] of every function in the loaded objects `loaded` (their
-    symbols by `nm`, their addresses from LLVM's engine) to `path` as JSON."""
+    symbols by `nm`, their addresses from LLVM's engine) to `path` as JSON, and with `code_out`
+    each function's machine code to `code_out`/<address>.bin."""
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for lib, code in loaded:
@@ -265,6 +270,10 @@ def write_functions(path: str, loaded: list) -> None:
                     if address:
                         rows.append((address, int(parts[1], 16), parts[3]))
     Path(path).write_text(json.dumps(sorted(rows)))
+    if code_out:
+        Path(code_out).mkdir(parents=True, exist_ok=True)
+        for address, size, _ in rows:
+            Path(code_out, f"{address:x}.bin").write_bytes(ctypes.string_at(address, size))
 
 
 # --- the parent: builds, runs valgrind, reads its dumps ---------------------------------------
@@ -307,28 +316,69 @@ def read_dumps(folder: Path) -> dict[str, int]:
     return counts
 
 
+def own_costs(path: Path):
+    """(callgrind function name, instruction address or None, Ir) for each cost line of the
+    dump at `path` that is a function's own cost: the line after a `calls=` line is the call's
+    inclusive cost and is left out. Addresses are there with `--dump-instr=yes` (positions
+    `instr line`; relative positions follow the line before, the call's included)."""
+    names: dict[str, str] = {}
+    current, after_call, npos, address = OUTSIDE, False, 1, None
+    for line in path.read_text(errors="replace").splitlines():
+        if line.startswith("positions:"):
+            npos = len(line.split()) - 1
+        elif line.startswith("fn="):
+            current = _compressed(line[3:], names)
+        elif line.startswith(("cfn=", "cfi=", "cob=", "fl=", "fi=", "fe=", "ob=")):
+            _compressed(line.split("=", 1)[1], names)
+        elif line.startswith("calls="):
+            after_call = True
+        elif line and (line[0].isdigit() or line[0] in "+-*"):
+            fields = line.split()
+            if npos == 2 and fields[0] != "*":
+                step = int(fields[0].lstrip("+-"), 0)
+                address = step if fields[0][0] not in "+-" else address + (step if fields[0][0] == "+" else -step)
+            if not after_call and len(fields) > npos:
+                yield current, address, int(fields[npos])
+            after_call = False
+
+
+def dump_of(folder: Path, spec: str) -> Path:
+    """The dump file of job `spec` in `folder`."""
+    return next(p for p in folder.glob("callgrind.out*") if f"Client Request: {spec}\n" in p.read_text(errors="replace"))
+
+
 def function_split(folder: Path, spec: str, functions: list) -> dict[str, int]:
     """The instructions of job `spec` by machine function (self cost: what the function's own
     code executed). callgrind names code without symbols by its entry address, which is placed
     in `functions` ([address, size, symbol]); what falls outside them (libc, Python, other
     threads) is `OUTSIDE`."""
-    path = next(p for p in folder.glob("callgrind.out*") if f"Client Request: {spec}\n" in p.read_text(errors="replace"))
-    names: dict[str, str] = {}
     split: dict[str, int] = {}
-    current, after_call = OUTSIDE, False
-    for line in path.read_text(errors="replace").splitlines():
-        if line.startswith("fn="):
-            current = _function_of(_compressed(line[3:], names), functions)
-        elif line.startswith(("cfn=", "cfi=", "cob=", "fl=", "fi=", "fe=", "ob=")):
-            _compressed(line.split("=", 1)[1], names)
-        elif line.startswith("calls="):
-            after_call = True  # the next cost line is the call's inclusive cost, not this function's
-        elif line[:1].isdigit() or line[:1] in "+-*":
-            cost = line.split()
-            if not after_call and len(cost) >= 2:
-                split[current] = split.get(current, 0) + int(cost[1])
-            after_call = False
+    for name, _, ir in own_costs(dump_of(folder, spec)):
+        key = _function_of(name, functions)
+        split[key] = split.get(key, 0) + ir
     return split
+
+
+def annotate(folder: Path, spec: str, functions: list, code: Path) -> None:
+    """Write, for job `spec`, each machine function's disassembly with the instructions executed
+    at each of its instructions (perf_symbols.py's listing: count, offset, instruction) to
+    `code`/<job>-<function>.ann, from the code bytes the worker wrote to `code`."""
+    sys.path.insert(0, str(HERE))
+    from perf_symbols import write_listing
+
+    counts: dict[int, int] = {}
+    for _, address, ir in own_costs(dump_of(folder, spec)):
+        if address is not None:
+            counts[address] = counts.get(address, 0) + ir
+    for start, size, symbol in functions:
+        binary = code / f"{start:x}.bin"
+        mine = {a - start: c for a, c in counts.items() if start <= a < start + size}
+        if binary.exists() and mine:
+            name = _function_of(f"{start:#x}", functions)
+            job = re.sub(r"[^\w.+-]", "_", spec)
+            path = code / f"{job}-{name}-{start:x}.ann"
+            write_listing(binary, start, mine, path)
+            print(f"{spec}: {name} ({sum(mine.values())} instructions) -> {path}", file=sys.stderr)
 
 
 def _compressed(text: str, names: dict[str, str]) -> str:
@@ -354,7 +404,7 @@ def _function_of(name: str, functions: list) -> str:
     return OUTSIDE
 
 
-def count_tree(name: str, env: dict[str, str], specs: list[str], cache: Path) -> dict:
+def count_tree(name: str, env: dict[str, str], specs: list[str], cache: Path, code: Path | None = None) -> dict:
     """Build `name`'s AVX2 machine natively (once), then count `specs` under callgrind; returns
     {"counts": {spec: instructions}, "thread_instructions": {spec: n}, "functions": split}."""
     env = avx2_env(env, cache)
@@ -367,8 +417,11 @@ def count_tree(name: str, env: dict[str, str], specs: list[str], cache: Path) ->
         functions_path = folder / "functions.json"
         vg = ["valgrind", "-q", "--tool=callgrind", "--instr-atstart=no", "--smc-check=all-non-file",
               f"--callgrind-out-file={folder / 'callgrind.out'}"]
-        worker_cmd = [*vg, *cmd, "--helper", str(helper)]
-        worker_cmd += ["--functions-out", str(functions_path)]
+        worker_args = ["--helper", str(helper), "--functions-out", str(functions_path)]
+        if code is not None:  # --annotate: per-instruction costs, and the code to place them on
+            vg.append("--dump-instr=yes")
+            worker_args += ["--code-out", str(code)]
+        worker_cmd = [*vg, *cmd, *worker_args]
         thread_instructions = {}
         with Ticker(f"{name}: counting {len(specs)} jobs under valgrind"):
             proc = subprocess.Popen([*worker_cmd, *specs], env=env, stdout=subprocess.PIPE, text=True)
@@ -382,6 +435,8 @@ def count_tree(name: str, env: dict[str, str], specs: list[str], cache: Path) ->
         totals = read_dumps(folder)
         functions = json.loads(functions_path.read_text())
         split = {spec: function_split(folder, spec, functions) for spec in specs}
+        for spec in specs if code is not None else ():
+            annotate(folder, spec, functions, code)
     # the machine's own code only: callgrind counts every thread, and the device's waiting
     # threads run Python at times that vary from run to run (up to ~70,000 instructions a job)
     counts = {spec: sum(v for fn, v in per_job.items() if fn != OUTSIDE) for spec, per_job in split.items()}
@@ -436,9 +491,12 @@ def main() -> None:
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--helper", help=argparse.SUPPRESS)
     ap.add_argument("--functions-out", help=argparse.SUPPRESS)
+    ap.add_argument("--code-out", help=argparse.SUPPRESS)
+    ap.add_argument("--annotate", metavar="DIR",
+                    help="write each job's per-instruction counts on the machine's disassembly to DIR/<job>-<function>.ann")
     args, rest = ap.parse_known_args()
     if args.worker:
-        worker(rest, args.helper, args.functions_out)
+        worker(rest, args.helper, args.functions_out, args.code_out)
         return
     if shutil.which("valgrind") is None:
         raise SystemExit("instr_count.py needs valgrind (apt-get install valgrind)")
@@ -455,7 +513,8 @@ def main() -> None:
     trees = {THIS_TREE: None} if not args.against else {args.against: Path(args.against), THIS_TREE: None}
     results = {}
     for name, tree in trees.items():
-        results[name] = count_tree(name, tree_env(tree), specs, cache_folder(tree or HERE.parent))
+        code = Path(args.annotate, "this-tree" if tree is None else tree.resolve().name) if args.annotate else None
+        results[name] = count_tree(name, tree_env(tree), specs, cache_folder(tree or HERE.parent), code)
     table = {name: figures(r["counts"], r["thread_instructions"], sgemm, shapes, args.iterations) for name, r in results.items()}
     split = {name: by_function(r, sgemm, shapes, args.iterations) for name, r in results.items()} if args.by_function else {}
     if args.json:

@@ -87,6 +87,32 @@ def test_a_shape_figure_is_the_difference_of_its_two_jobs(instr_count):
     assert figures == {"sgemm 64": 400.0, "nop": 10.0}  # (2300 - 1300) / (210 - 110), not 2300 / 210
 
 
+#: The same costs as `--dump-instr=yes` writes them (positions `instr line`): absolute and relative
+#: instruction addresses, the call's line moving the address too.
+DUMP_INSTR = """positions: instr line
+events: Ir
+desc: Trigger: Client Request: sgemm:64
+fn=(1) 0x0000000000001000
+0x1000 0 3
++4 0 3
+cfn=(2) 0x0000000000002000
+calls=3 0x2000 0
++2 0 900
++5 0 3
+fn=(2)
+0x2000 0 6
+-0x10 0 1
+"""
+
+
+def test_per_instruction_costs_follow_relative_addresses(instr_count, tmp_path):
+    (tmp_path / "callgrind.out.1").write_text(DUMP_INSTR)
+    costs = list(instr_count.own_costs(tmp_path / "callgrind.out.1"))
+    assert costs == [("0x0000000000001000", 0x1000, 3), ("0x0000000000001000", 0x1004, 3),
+                     ("0x0000000000001000", 0x100B, 3), ("0x0000000000002000", 0x2000, 6),
+                     ("0x0000000000002000", 0x1FF0, 1)]
+
+
 @pytest.mark.skipif(shutil.which("valgrind") is None or shutil.which("cc") is None,
                     reason="needs valgrind and a C compiler (not in CI)")
 def test_counts_under_valgrind_repeat_exactly(tmp_path):
