@@ -20,7 +20,8 @@ The jobs run in one slice each (the executor's time-based slicing would make the
 entry calls depend on the host's speed). Repeated runs give the same figures to ~0.01%.
 
 - `sgemm N`: `vc6_kernels.sgemm` of N x N matrices, host instructions per thread-instruction of
-  the whole job (sgemm 128, 256 and 512: 427.0, 423.2 and 422.2: the inner loop dominates).
+  the whole job (sgemm 128, 256, 512 and 1024: 427.0, 423.2, 422.2 and 423.9: sgemm 256, the
+  default, is within 0.5% of sgemm 1024, which takes ~5 minutes).
 - each shape of benchmarks/emulator_shapes.py, and emulator_speed.py's dense ALU and TMU-heavy
   kernels: by difference of two jobs, `--iterations` and twice
   that, so the job's start and end cancel and the figure is the loop's own (for a shape: 64 rows
