@@ -2,10 +2,12 @@
 with a forked process, whose compiles are installed in this process's dispatchers, and every way
 it can go wrong ending as a compile in this process alone."""
 
+import gc
 import os
 import subprocess
 import sys
 import textwrap
+import threading
 
 import pytest
 
@@ -58,8 +60,14 @@ def test_the_forked_process_compiles_its_part_and_this_process_installs_it(monke
     monkeypatch.setattr(jit, "_forked_compile", lambda *a: forks.append(a) or original(*a))
     fds = _open_fds()
     entry, here, forked, shared = _split_entry()
-    assert entry(5) == (15 + 1) + (15 + 2)
+    collected_on = []
+    gc.callbacks.append(lambda phase, info: collected_on.append(threading.current_thread().name))
+    try:
+        assert entry(5) == (15 + 1) + (15 + 2)
+    finally:
+        gc.callbacks.pop()
     assert len(forks) == 1
+    assert "vc6-gc" in collected_on  # the child's core, idle by then, collects the compile's garbage
     (forked_cres,) = forked.overloads.values()
     (here_cres,) = here.overloads.values()
     (shared_cres,) = shared.overloads.values()

@@ -375,6 +375,7 @@ if _numba is not None:
 
     _llvm_worker: _LLVMWorker | None = None  # while the machine compiles, once it has work
     _llvm_worker_wanted = False  # while the machine compiles: start `_llvm_worker` at its first job
+    _second_core = False  # while the machine compiles: it uses a second core (the worker or a fork)
 
     def _started_llvm_worker() -> _LLVMWorker | None:
         """`_llvm_worker`, started by the first job of a compile that wants one. Started late, not
@@ -416,18 +417,20 @@ if _numba is not None:
           compile; now one or two, for ~50 MB more peak memory (turning the collector off saved
           ~0.5 s more, for ~170 MB). Its youngest generation is collected after 2,000
           allocations instead of 700 (`_GC_YOUNG_THRESHOLD`): that leaves no full collection
-          inside the compile (there was one, ~0.4 s; the one soon after it, once the thresholds
-          are back, remains), for ~20 MB more peak memory (docs/emulator-internals.md). What
-          the compiler produces does not depend on when garbage is collected.
+          inside the compile (there was one, ~0.4 s), for ~20 MB more peak memory
+          (docs/emulator-internals.md). The full one that came soon after the compile, once
+          the thresholds were back, runs on the second core during the entry's final
+          optimisation when the compile has one (`_collecting_thread`). What the compiler
+          produces does not depend on when garbage is collected.
 
         Under numba's compiler lock, so no other thread compiles meanwhile; numba's typing and
         lowering lookups, llvmlite's types and target triple and the collector's thresholds are
         back, the memos empty and the worker's thread ended, when the outermost block ends.
         """
-        global _memo_depth, _llvm_worker, _llvm_worker_wanted
+        global _memo_depth, _llvm_worker, _llvm_worker_wanted, _second_core
         _require_compiler_lock()
         if _memo_depth == 0:
-            _llvm_worker_wanted = _idle_cores() >= 1
+            _llvm_worker_wanted = _second_core = _idle_cores() >= 1
             _types.Function.get_call_type = _memoised_call_type
             _ir.Type._get_ll_global_value_type = _memoised_global_value_type
             _BaseContext.get_function = _memoised_get_function
@@ -452,7 +455,7 @@ if _numba is not None:
                 try:
                     error = _llvm_worker.close() if _llvm_worker is not None else None
                 finally:
-                    _llvm_worker, _llvm_worker_wanted = None, False
+                    _llvm_worker, _llvm_worker_wanted, _second_core = None, False, False
                 if _function_own_call_type is None:
                     del _types.Function.get_call_type  # inherited from numba's BaseFunction again
                 else:
@@ -682,17 +685,38 @@ if _numba is not None:
                     fn.name += ENTRY_COPY_SUFFIX
 
         def _optimize_final_module(self):
-            self._internalize()
-            codegen = self._codegen
-            # numba's cheap pass first (inlining, for its reference-count pruning), as numba does
-            cheap, cheap_builder = codegen._module_pass_manager(
-                loop_vectorize=codegen._loopvect, slp_vectorize=False, opt=codegen._opt_level, cost="cheap")
-            cheap.run(self._final_module, cheap_builder)
-            builder = _machine_pass_builder(codegen)
-            full = builder.getModulePassManager()
-            if _numba_config.LLVM_REFPRUNE_PASS:
-                full.add_refprune_pass(_parse_refprune_flags())
-            full.run(self._final_module, builder)
+            collector = _collecting_thread() if _second_core else None
+            try:
+                self._internalize()
+                codegen = self._codegen
+                # numba's cheap pass first (inlining, for its reference-count pruning), as numba does
+                cheap, cheap_builder = codegen._module_pass_manager(
+                    loop_vectorize=codegen._loopvect, slp_vectorize=False, opt=codegen._opt_level, cost="cheap")
+                cheap.run(self._final_module, cheap_builder)
+                builder = _machine_pass_builder(codegen)
+                full = builder.getModulePassManager()
+                if _numba_config.LLVM_REFPRUNE_PASS:
+                    full.add_refprune_pass(_parse_refprune_flags())
+                full.run(self._final_module, builder)
+            finally:
+                if collector is not None:
+                    collector.join()
+
+    def _collecting_thread() -> threading.Thread:
+        """A thread running a full garbage collection, started as the entry's final optimisation
+        starts, when the machine compile uses a second core (`_second_core`: the LLVM worker's, or
+        the forked process's, which has ended by then).
+
+        By then the machine's compile has left ~220,000 objects of garbage in cycles (numba's IR
+        and compile states of the functions already compiled), which the first full collection
+        after the compile frees: ~0.4-0.6 s, on the compiling thread. LLVM's final optimisation
+        (~1.4 s) runs in one llvmlite call that lets go of the GIL, so the same collection runs
+        here meanwhile, on the idle core, and none is due after the compile. It frees only what
+        is unreachable (nothing the compile still holds), and the code LLVM makes does not
+        depend on it (docs/emulator-internals.md, "The second core")."""
+        collector = threading.Thread(target=gc.collect, name="vc6-gc", daemon=True)
+        collector.start()
+        return collector
 
     def _library_pass(library_class: type, name: str) -> type:
         """A lowering pass that gives the compile a `library_class` library (numba's lowering
@@ -943,7 +967,7 @@ if _numba is not None:
         process then compiles that part itself, in the entry's compile, which raises any error as
         it would have. An error here is left to the entry's compile too (numba raises a failed
         compile's error again)."""
-        global _llvm_worker_wanted
+        global _llvm_worker_wanted, _second_core
         here = [_split_signature(item, entry_args) for item in split[0]]
         forked = [_split_signature(item, entry_args) for item in split[1]]
         # two processes now use both cores: no LLVM thread (`_llvm_worker`) besides, here or there
@@ -962,6 +986,7 @@ if _numba is not None:
         if pid == 0:
             _run_child(read, write, here, forked, before, set(known))
         gc.unfreeze()
+        _second_core = True  # the child's core: the entry's garbage is collected on it (`_EntryLibrary`)
         os.close(write)
         child = _ForkedChild(pid, read)
         try:
