@@ -37,8 +37,10 @@ from ..layout import (
 )
 from .issue import fast_run, step
 from .memory import hazard
+from .ops import mul_alu
 from .profiling import charge, charge_switched, snapshot
 from .threads import fill_free_slots, pick_thread
+from .tmu import tmu_lookup
 
 #: Whether the scheduler has the profiler's hooks: False in `run`, True in `run_profiled` (below).
 PROFILING = False
@@ -149,9 +151,12 @@ def run(m):
 # A cold compile of `run` in two processes when a core is idle (jit.py, `compile_split`): this one
 # compiles the fast path, a forked one the general path and the scheduler's thread functions
 # (docs/emulator-internals.md, "The second core"). The types are those `run` passes: `m` is its
-# argument 0, the slot and the other counts int64.
+# argument 0, the slot and the other counts int64. Then a forked process makes the machine code
+# of the general path, the TMU lookup and the mul ALU's dispatch (about half of it) while this one
+# makes the rest.
 compile_split(run, here=((fast_run, 0, np.int64, np.int64),),
-              forked=((step, 0, np.int64), (fill_free_slots, 0), (pick_thread, 0, np.int64)))
+              forked=((step, 0, np.int64), (fill_free_slots, 0), (pick_thread, 0, np.int64)),
+              second_object=(step, tmu_lookup, mul_alu))
 
 
 def _profiled(entry):
