@@ -754,8 +754,12 @@ if _numba is not None:
         `available_externally` (LLVM makes no code for them) and the other object's copy of
         every global variable. The names are the entry's private copies' (`ENTRY_COPY_SUFFIX`)."""
         module = library._final_module
-        names = {cres.fndesc.mangled_name + ENTRY_COPY_SUFFIX for func in _second_object
-                 for cres in func.overloads.values()}
+        names = set()
+        for func in _second_object:
+            if isinstance(func, _EntryDispatcher):
+                names |= library._own_functions  # the entry point itself, and its wrapper
+            else:
+                names |= {cres.fndesc.mangled_name + ENTRY_COPY_SUFFIX for cres in func.overloads.values()}
         theirs = [fn for fn in module.functions if fn.name in names and not fn.is_declaration]
         if not theirs:
             return None

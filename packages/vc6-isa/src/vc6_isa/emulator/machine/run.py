@@ -37,10 +37,8 @@ from ..layout import (
 )
 from .issue import fast_run, step
 from .memory import hazard
-from .ops import mul_alu
 from .profiling import charge, charge_switched, snapshot
 from .threads import fill_free_slots, pick_thread
-from .tmu import tmu_lookup
 
 #: Whether the scheduler has the profiler's hooks: False in `run`, True in `run_profiled` (below).
 PROFILING = False
@@ -156,7 +154,7 @@ def run(m):
 # makes the rest.
 compile_split(run, here=((fast_run, 0, np.int64, np.int64),),
               forked=((step, 0, np.int64), (fill_free_slots, 0), (pick_thread, 0, np.int64)),
-              second_object=(step, tmu_lookup, mul_alu))
+              second_object=(run,))
 
 
 def _profiled(entry):
