@@ -87,51 +87,54 @@ def _row_sum(rows, i):
     return rows[0][i] + rows[1][i]
 
 
-def _second_object_entry():
-    """An entry calling an out-of-line function whose machine code a forked process makes in a
-    second object (`compile_split`'s `second_object`): (entry, that function)."""
+def _two_object_entry():
+    """An entry calling an out-of-line function whose machine code this process makes, while a
+    forked process makes the entry point's (`compile_split`'s `code_here`): (entry, that
+    function)."""
     callee = jit.jit_out_of_line(_row_sum)
 
     def entry(rows, i):
         return callee(rows, i) + callee(rows, i + 1)
 
     compiled = jit._EntryDispatcher(py_func=entry, locals={}, targetoptions={"nopython": True})
-    jit.compile_split(compiled, here=(), forked=(), second_object=(callee,))
+    jit.compile_split(compiled, here=(), forked=(), code_here=(callee,))
     return compiled, callee
 
 
 _ROWS = (np.arange(4.0), np.arange(10.0, 14.0))
 
 
-def _entry_copy(library, callee):
-    """The entry's copy of `callee` in the entry's final module."""
+def _linkages(library, callee) -> tuple:
+    """(the entry's copy of `callee`'s linkage, the entry point's own functions' linkages)."""
     (name,) = [c.fndesc.mangled_name + jit.ENTRY_COPY_SUFFIX for c in callee.overloads.values()]
-    return library._final_module.get_function(name)
+    module = library._final_module
+    return module.get_function(name).linkage, {module.get_function(n).linkage for n in library._own_functions}
 
 
 @needs_fork
-def test_a_second_object_is_made_by_a_forked_process_and_kept_with_the_entry(monkeypatch):
-    """With the fork, the out-of-line function's machine code comes from a forked process: the
-    entry's own module leaves it to that object (`available_externally`), LLVM's JIT links the
-    two, the entry runs, the disk cache's form carries both objects, the whole assembly is still
-    there for a dump, and no child or pipe is left."""
+def test_the_entry_point_machine_code_is_made_by_a_forked_process_and_kept_with_the_entry(monkeypatch):
+    """With the fork, the entry point's machine code comes from a forked process and the
+    out-of-line function's from this one: this process's module leaves the entry point to the
+    other object (`available_externally`) and makes the callee visible to it (`external`), LLVM's
+    JIT links the two, the entry runs, the disk cache's form carries both objects, the whole
+    assembly is still there for a dump, and no child or pipe is left."""
     monkeypatch.setenv("VC6_FORK_COMPILE", "2")
     fds = _open_fds()
-    entry, callee = _second_object_entry()
+    entry, callee = _two_object_entry()
     assert entry(_ROWS, 1) == (1 + 11) + (2 + 12)
     (library,) = [c.library for c in entry.overloads.values()]
     assert isinstance(library._other_object, bytes) and library._other_object[:4] == b"\x7fELF"
-    assert _entry_copy(library, callee).linkage == ll.Linkage.available_externally
+    assert _linkages(library, callee) == (ll.Linkage.external, {ll.Linkage.available_externally})
     _, kind, data = library.serialize_using_object_code()
     assert kind == "object" and len(data) == 3 and data[2] == library._other_object
-    assert "_row_sum" in library.get_asm_str()
-    assert _entry_copy(library, callee).linkage == ll.Linkage.available_externally  # restored after the dump
+    assert "_row_sum" in library.get_asm_str() and "cpython" in library.get_asm_str()
+    assert _linkages(library, callee)[1] == {ll.Linkage.available_externally}  # restored after the dump
     assert _open_fds() == fds
     _assert_no_child_left()
 
 
 @needs_fork
-def test_when_the_second_object_fails_the_entry_is_made_into_one_object(monkeypatch):
+def test_when_the_other_object_fails_the_entry_is_made_into_one_object(monkeypatch):
     """A forked process that dies before it sends its object: this process makes the machine
     code of the whole module, with the linkages it had (the entry's copy `internal` again)."""
     monkeypatch.setenv("VC6_FORK_COMPILE", "2")
@@ -140,16 +143,16 @@ def test_when_the_second_object_fails_the_entry_is_made_into_one_object(monkeypa
 
     def dying_send(write, results):
         if os.getpid() != parent and isinstance(results, bytes):
-            os._exit(3)  # the second object's child, not the compile's
+            os._exit(3)  # the object's child, not the compile's
         send(write, results)
 
     monkeypatch.setattr(jit, "_send", dying_send)
     fds = _open_fds()
-    entry, callee = _second_object_entry()
+    entry, callee = _two_object_entry()
     assert entry(_ROWS, 2) == (2 + 12) + (3 + 13)
     (library,) = [c.library for c in entry.overloads.values()]
     assert library._other_object is None
-    assert _entry_copy(library, callee).linkage == ll.Linkage.internal
+    assert _linkages(library, callee) == (ll.Linkage.internal, {ll.Linkage.external})
     assert len(library.serialize_using_object_code()[2]) == 2
     assert _open_fds() == fds
     _assert_no_child_left()

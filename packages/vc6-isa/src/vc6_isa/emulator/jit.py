@@ -376,7 +376,7 @@ if _numba is not None:
     _llvm_worker: _LLVMWorker | None = None  # while the machine compiles, once it has work
     _llvm_worker_wanted = False  # while the machine compiles: start `_llvm_worker` at its first job
     _second_core = False  # while the machine compiles: it uses a second core (the worker or a fork)
-    _second_object: tuple = ()  # while a forked machine compile runs: `compile_split`'s `second_object`
+    _code_here: tuple = ()  # while a forked machine compile runs: `compile_split`'s `code_here`
 
     def _started_llvm_worker() -> _LLVMWorker | None:
         """`_llvm_worker`, started by the first job of a compile that wants one. Started late, not
@@ -428,7 +428,7 @@ if _numba is not None:
         lowering lookups, llvmlite's types and target triple and the collector's thresholds are
         back, the memos empty and the worker's thread ended, when the outermost block ends.
         """
-        global _memo_depth, _llvm_worker, _llvm_worker_wanted, _second_core, _second_object
+        global _memo_depth, _llvm_worker, _llvm_worker_wanted, _second_core, _code_here
         _require_compiler_lock()
         if _memo_depth == 0:
             _llvm_worker_wanted = _second_core = _idle_cores() >= 1
@@ -457,7 +457,7 @@ if _numba is not None:
                     error = _llvm_worker.close() if _llvm_worker is not None else None
                 finally:
                     _llvm_worker, _llvm_worker_wanted, _second_core = None, False, False
-                    _second_object = ()
+                    _code_here = ()
                 if _function_own_call_type is None:
                     del _types.Function.get_call_type  # inherited from numba's BaseFunction again
                 else:
@@ -711,7 +711,7 @@ if _numba is not None:
             (`_objects_in_two`): LLVM's JIT loads the other process's object, and takes this one's
             from numba's object cache hook (as for a build loaded from the disk cache) instead of
             making its own."""
-            objects = _objects_in_two(self) if _second_object else None
+            objects = _objects_in_two(self) if _code_here else None
             if objects is None:
                 super()._finalize_final_module()
                 return
@@ -744,30 +744,28 @@ if _numba is not None:
         process and a forked one: (this process's, the other's), or None to make it here alone
         (no such functions, no fork, the child failed).
 
-        The forked process makes the code of the `compile_split`'s `second_object` functions
-        (the general path's `issue.step`, ...), this one the rest. LLVM's code generator works
+        This process makes the code of the `compile_split`'s `code_here` functions (the general
+        path, `issue.step`), the forked one the rest: the entry point with the inlined fast path
+        and every other function, in the order and so at the offsets one object would give them,
+        since LLVM's JIT loads the forked process's object first. LLVM's code generator works
         function by function, and every call is an absolute call through a register (the JIT's
         large code model): the code of each function is the one a single object would hold. What
         each object needs of the other is made visible for LLVM's JIT linker to resolve by name:
         the functions the entry made `internal` become `external` again (after the optimisation
-        that used their privacy), and each module keeps the other's functions as
-        `available_externally` (LLVM makes no code for them) and the other object's copy of
-        every global variable. The names are the entry's private copies' (`ENTRY_COPY_SUFFIX`)."""
+        that used their privacy), each module keeps the other's functions as
+        `available_externally` (LLVM makes no code for them), and every global variable is left
+        to this process's object. The names are the entry's private copies' (`ENTRY_COPY_SUFFIX`)."""
         module = library._final_module
-        names = set()
-        for func in _second_object:
-            if isinstance(func, _EntryDispatcher):
-                names |= library._own_functions  # the entry point itself, and its wrapper
-            else:
-                names |= {cres.fndesc.mangled_name + ENTRY_COPY_SUFFIX for cres in func.overloads.values()}
-        theirs = [fn for fn in module.functions if fn.name in names and not fn.is_declaration]
-        if not theirs:
+        ours = {cres.fndesc.mangled_name + ENTRY_COPY_SUFFIX for func in _code_here for cres in func.overloads.values()}
+        defined = [fn for fn in module.functions if not fn.is_declaration]
+        theirs = [fn for fn in defined if fn.name not in ours]
+        if len(theirs) == len(defined) or not theirs:
             return None
-        private = (_ll.Linkage.internal, _ll.Linkage.private)
-        made_external = [(value, value.linkage) for value in itertools.chain(module.functions, module.global_variables)
-                         if not value.is_declaration and value.linkage in private]
-        for value, _ in made_external:
-            value.linkage = "external"
+        linkages = [(value, value.linkage) for value in itertools.chain(module.functions, module.global_variables)
+                    if not value.is_declaration]
+        for value, linkage in linkages:
+            if linkage in (_ll.Linkage.internal, _ll.Linkage.private):
+                value.linkage = "external"
         read, write = os.pipe()
         gc.freeze()  # the child's collections, if any, then leave the parent's objects (and pages) alone
         try:
@@ -780,7 +778,7 @@ if _numba is not None:
         if pid is None:
             os.close(read)
             os.close(write)
-            return _restored(made_external)
+            return _restored(linkages)
         os.close(write)
         child = _ForkedChild(pid, read)
         try:
@@ -792,13 +790,13 @@ if _numba is not None:
         finally:
             child.close()
         if not isinstance(other, bytes):
-            return _restored(made_external)
+            return _restored(linkages)
         library._other_functions = theirs
         return own, other
 
     def _restored(linkages: list) -> None:
         """Give each (function or global variable, linkage) of `linkages` its linkage back: the
-        module is then made into one object, as without `_objects_in_two`."""
+        module is then made into one object, as without `_objects_in_two`, and its dump is its."""
         for value, linkage in linkages:
             value.linkage = linkage
 
@@ -991,19 +989,19 @@ if _numba is not None:
     _splits: dict = {}  # an entry's Python function -> (functions compiled here, functions forked)
     _machine_dispatchers: list = []  # every `_MachineDispatcher`, in creation order
 
-    def compile_split(entry: F, here: tuple, forked: tuple, second_object: tuple = ()) -> None:
+    def compile_split(entry: F, here: tuple, forked: tuple, code_here: tuple = ()) -> None:
         """Share a cold compile of `entry` (a `jit_entry` function) between this process and a
         forked one (`_forked_compile`): this process compiles the functions of `here`, the forked
         one those of `forked`, each with everything they call, before the entry itself compiles.
-        The machine code of the `second_object` functions (`jit_out_of_line` ones, kept as called
-        functions in the entry) is then made by a forked process too, while this one makes the
-        rest (`_objects_in_two`).
+        The entry's machine code is then made in two objects at once (`_objects_in_two`): that of
+        the `code_here` functions (`jit_out_of_line` ones, kept as called functions in the
+        entry) here, the rest, the entry point's with it, by a forked process.
 
         Each item of `here` and `forked` is `(function, *parameters)`: a machine function and the
         types its caller passes it, each a numpy scalar type or an int `k`, the type of the entry's
         own argument `k`. A wrong type only costs time: the entry's compile then compiles what it
         calls."""
-        _splits[entry.py_func] = (here, forked, second_object)
+        _splits[entry.py_func] = (here, forked, code_here)
 
     def _fork_wanted() -> bool:
         """Whether a cold compile forks: switched on (`FORK_COMPILE`, `VC6_FORK_COMPILE`), where
@@ -1088,7 +1086,7 @@ if _numba is not None:
         process then compiles that part itself, in the entry's compile, which raises any error as
         it would have. An error here is left to the entry's compile too (numba raises a failed
         compile's error again)."""
-        global _llvm_worker_wanted, _second_core, _second_object
+        global _llvm_worker_wanted, _second_core, _code_here
         here = [_split_signature(item, entry_args) for item in split[0]]
         forked = [_split_signature(item, entry_args) for item in split[1]]
         # two processes now use both cores: no LLVM thread (`_llvm_worker`) besides, here or there
@@ -1108,7 +1106,7 @@ if _numba is not None:
             _run_child(read, write, here, forked, before, set(known))
         gc.unfreeze()
         _second_core = True  # the child's core: the entry's garbage is collected on it (`_EntryLibrary`)
-        _second_object = split[2]  # and part of its machine code made on it (`_objects_in_two`)
+        _code_here = split[2]  # and most of its machine code made on it (`_objects_in_two`)
         os.close(write)
         child = _ForkedChild(pid, read)
         try:
@@ -1488,7 +1486,7 @@ if _numba is not None:
 else:
     jit = jit_entry = jit_lean = jit_lean_inline = jit_lean_dispatch = _plain
 
-    def compile_split(entry: F, here: tuple, forked: tuple, second_object: tuple = ()) -> None:
+    def compile_split(entry: F, here: tuple, forked: tuple, code_here: tuple = ()) -> None:
         """Plain Python: nothing is compiled."""
 
     def jit_record(cls: type) -> type:
