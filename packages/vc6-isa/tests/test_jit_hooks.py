@@ -211,36 +211,6 @@ def test_the_entry_keeps_its_machine_functions_private_and_they_lose_their_unuse
     assert own and all(f.linkage != ll.Linkage.internal for f in own)
 
 
-def _full_collections(compile_something) -> list[str]:
-    """The threads on which full garbage collections started while `compile_something()` ran."""
-    threads = []
-
-    def record(phase, info):
-        if phase == "start" and info["generation"] == 2:
-            threads.append(threading.current_thread().name)
-
-    gc.callbacks.append(record)
-    try:
-        compile_something()
-    finally:
-        gc.callbacks.remove(record)
-    return threads
-
-
-@needs_numba
-@pytest.mark.parametrize("idle", [1.5, 0.6])
-def test_with_a_second_core_the_compile_garbage_is_collected_there_during_the_final_optimisation(monkeypatch, idle):
-    """A compile that uses a second core (`_second_core`: here the LLVM worker's, with an idle
-    core) runs a full collection on a thread of its own while LLVM optimises the entry
-    (`_collecting_thread`), and the thread ends with the optimisation; without an idle core it
-    does not."""
-    monkeypatch.setattr(jit, "_idle_cores", lambda: idle)
-    threads = _full_collections(_entry_with_an_out_of_line_callee)
-    assert ("vc6-gc" in threads) == (idle >= 1)
-    assert not [t for t in threading.enumerate() if t.name == "vc6-gc"]
-    assert not jit._second_core
-
-
 # An entry compiled first, then a machine function called from Python that calls the same
 # out-of-line function: its ordinary copy links that function under the same symbol name
 _ENTRY_THEN_PYTHON_COPY = textwrap.dedent("""

@@ -207,19 +207,6 @@ class MachineCache(caching.Cache):
             name = getattr(py_func, "__qualname__", py_func.__name__)
             self._filename_base = self.get_filename_base(f"{source.stem}.{name}", getattr(sys, "abiflags", ""))
 
-        def rebuild(self, target_context, payload):
-            """numba's, for an entry whose machine code is in two objects (jit.py's
-            `_objects_in_two`: numba's object code and bitcode, then the other object): the
-            other object is loaded into LLVM's JIT first, and the entry's own references to
-            it are resolved when numba loads its object."""
-            (name, kind, data), *rest = payload
-            if kind == "object" and len(data) == 3:
-                from llvmlite.binding import ObjectFileRef
-
-                target_context.codegen()._engine._ee.add_object_file(ObjectFileRef.from_data(data[2]))
-                payload = ((name, kind, data[:2]), *rest)
-            return super().rebuild(target_context, payload)
-
     def __init__(self, py_func, opt_level: str) -> None:
         self._opt_level = opt_level
         self._impl_class = functools.partial(self._Impl, opt_level=opt_level)

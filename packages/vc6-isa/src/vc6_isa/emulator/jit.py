@@ -375,8 +375,6 @@ if _numba is not None:
 
     _llvm_worker: _LLVMWorker | None = None  # while the machine compiles, once it has work
     _llvm_worker_wanted = False  # while the machine compiles: start `_llvm_worker` at its first job
-    _second_core = False  # while the machine compiles: it uses a second core (the worker or a fork)
-    _code_here: tuple = ()  # while a forked machine compile runs: `compile_split`'s `code_here`
 
     def _started_llvm_worker() -> _LLVMWorker | None:
         """`_llvm_worker`, started by the first job of a compile that wants one. Started late, not
@@ -418,20 +416,18 @@ if _numba is not None:
           compile; now one or two, for ~50 MB more peak memory (turning the collector off saved
           ~0.5 s more, for ~170 MB). Its youngest generation is collected after 2,000
           allocations instead of 700 (`_GC_YOUNG_THRESHOLD`): that leaves no full collection
-          inside the compile (there was one, ~0.4 s), for ~20 MB more peak memory
-          (docs/emulator-internals.md). The full one that came soon after the compile, once
-          the thresholds were back, runs on the second core during the entry's final
-          optimisation when the compile has one (`_collecting_thread`). What the compiler
-          produces does not depend on when garbage is collected.
+          inside the compile (there was one, ~0.4 s; the one soon after it, once the thresholds
+          are back, remains), for ~20 MB more peak memory (docs/emulator-internals.md). What
+          the compiler produces does not depend on when garbage is collected.
 
         Under numba's compiler lock, so no other thread compiles meanwhile; numba's typing and
         lowering lookups, llvmlite's types and target triple and the collector's thresholds are
         back, the memos empty and the worker's thread ended, when the outermost block ends.
         """
-        global _memo_depth, _llvm_worker, _llvm_worker_wanted, _second_core, _code_here
+        global _memo_depth, _llvm_worker, _llvm_worker_wanted
         _require_compiler_lock()
         if _memo_depth == 0:
-            _llvm_worker_wanted = _second_core = _idle_cores() >= 1
+            _llvm_worker_wanted = _idle_cores() >= 1
             _types.Function.get_call_type = _memoised_call_type
             _ir.Type._get_ll_global_value_type = _memoised_global_value_type
             _BaseContext.get_function = _memoised_get_function
@@ -456,8 +452,7 @@ if _numba is not None:
                 try:
                     error = _llvm_worker.close() if _llvm_worker is not None else None
                 finally:
-                    _llvm_worker, _llvm_worker_wanted, _second_core = None, False, False
-                    _code_here = ()
+                    _llvm_worker, _llvm_worker_wanted = None, False
                 if _function_own_call_type is None:
                     del _types.Function.get_call_type  # inherited from numba's BaseFunction again
                 else:
@@ -661,8 +656,6 @@ if _numba is not None:
         def __init__(self, codegen, name):
             super().__init__(codegen, name)
             self._own_functions: set = set()  # the entry point and its wrapper: what numba looks up
-            self._other_object: bytes | None = None  # machine code made by a forked process (`_objects_in_two`)
-            self._other_functions: list = []  # ... of these functions, left out of this module's own
 
         def add_llvm_module(self, ll_module):
             self._own_functions.update(f.name for f in ll_module.functions if not f.is_declaration)
@@ -689,149 +682,17 @@ if _numba is not None:
                     fn.name += ENTRY_COPY_SUFFIX
 
         def _optimize_final_module(self):
-            collector = _collecting_thread() if _second_core else None
-            try:
-                self._internalize()
-                codegen = self._codegen
-                # numba's cheap pass first (inlining, for its reference-count pruning), as numba does
-                cheap, cheap_builder = codegen._module_pass_manager(
-                    loop_vectorize=codegen._loopvect, slp_vectorize=False, opt=codegen._opt_level, cost="cheap")
-                cheap.run(self._final_module, cheap_builder)
-                builder = _machine_pass_builder(codegen)
-                full = builder.getModulePassManager()
-                if _numba_config.LLVM_REFPRUNE_PASS:
-                    full.add_refprune_pass(_parse_refprune_flags())
-                full.run(self._final_module, builder)
-            finally:
-                if collector is not None:
-                    collector.join()
-
-        def _finalize_final_module(self):
-            """numba's, with the machine code in two objects when the compile forked
-            (`_objects_in_two`): LLVM's JIT loads the other process's object, and takes this one's
-            from numba's object cache hook (as for a build loaded from the disk cache) instead of
-            making its own."""
-            objects = _objects_in_two(self) if _code_here else None
-            if objects is None:
-                super()._finalize_final_module()
-                return
-            own, self._other_object = objects
-            self._codegen._engine._ee.add_object_file(_ll.ObjectFileRef.from_data(self._other_object))
-            self._compiled_object = own
-            super()._finalize_final_module()
-            self._compiled_object = own  # the hook took it; the disk cache keeps it
-
-        def serialize_using_object_code(self):
-            """numba's form for the disk cache, with the other object after numba's two parts
-            (compile_cache.py's `MachineCache` loads it first)."""
-            name, kind, data = super().serialize_using_object_code()
-            if self._other_object is not None:
-                data = (*data, self._other_object)
-            return name, kind, data
-
-        def get_asm_str(self):
-            """The assembly of the whole machine, the other object's functions included."""
-            for fn in self._other_functions:
-                fn.linkage = "external"
-            try:
-                return super().get_asm_str()
-            finally:
-                for fn in self._other_functions:
-                    fn.linkage = "available_externally"
-
-    def _objects_in_two(library: _EntryLibrary) -> tuple[bytes, bytes] | None:
-        """The machine code of the entry's optimised module in two objects, made at once by this
-        process and a forked one: (this process's, the other's), or None to make it here alone
-        (no such functions, no fork, the child failed).
-
-        This process makes the code of the `compile_split`'s `code_here` functions (the general
-        path, `issue.step`), the forked one the rest: the entry point with the inlined fast path
-        and every other function, in the order and so at the offsets one object would give them,
-        since LLVM's JIT loads the forked process's object first. LLVM's code generator works
-        function by function, and every call is an absolute call through a register (the JIT's
-        large code model): the code of each function is the one a single object would hold. What
-        each object needs of the other is made visible for LLVM's JIT linker to resolve by name:
-        the functions the entry made `internal` become `external` again (after the optimisation
-        that used their privacy), each module keeps the other's functions as
-        `available_externally` (LLVM makes no code for them), and every global variable is left
-        to this process's object. The names are the entry's private copies' (`ENTRY_COPY_SUFFIX`)."""
-        module = library._final_module
-        ours = {cres.fndesc.mangled_name + ENTRY_COPY_SUFFIX for func in _code_here for cres in func.overloads.values()}
-        defined = [fn for fn in module.functions if not fn.is_declaration]
-        theirs = [fn for fn in defined if fn.name not in ours]
-        if len(theirs) == len(defined) or not theirs:
-            return None
-        linkages = [(value, value.linkage) for value in itertools.chain(module.functions, module.global_variables)
-                    if not value.is_declaration]
-        for value, linkage in linkages:
-            if linkage in (_ll.Linkage.internal, _ll.Linkage.private):
-                value.linkage = "external"
-        read, write = os.pipe()
-        gc.freeze()  # the child's collections, if any, then leave the parent's objects (and pages) alone
-        try:
-            pid = os.fork()
-        except Exception:  # noqa: BLE001 - no fork (as in `_forked_compile`): one object, made here
-            pid = None
-        if pid == 0:
-            _emit_other_object(read, write, module, library._codegen._tm, {fn.name for fn in theirs})
-        gc.unfreeze()
-        if pid is None:
-            os.close(read)
-            os.close(write)
-            return _restored(linkages)
-        os.close(write)
-        child = _ForkedChild(pid, read)
-        try:
-            for fn in theirs:
-                fn.linkage = "available_externally"
-            started = time.monotonic()
-            own = library._codegen._tm.emit_object(module)
-            other = child.results(min(FORK_TIMEOUT, max(FORK_WAIT_MIN, 2 * (time.monotonic() - started))))
-        finally:
-            child.close()
-        if not isinstance(other, bytes):
-            return _restored(linkages)
-        library._other_functions = theirs
-        return own, other
-
-    def _restored(linkages: list) -> None:
-        """Give each (function or global variable, linkage) of `linkages` its linkage back: the
-        module is then made into one object, as without `_objects_in_two`, and its dump is its."""
-        for value, linkage in linkages:
-            value.linkage = linkage
-
-    def _emit_other_object(read: int, write: int, module, target_machine, theirs: set) -> None:
-        """The forked process of `_objects_in_two`: make the object of the `theirs` functions
-        (every other function and every global variable left to this process's object), send
-        it and exit (as `_run_child`)."""
-        code = 1
-        try:
-            os.close(read)
-            for value in itertools.chain(module.functions, module.global_variables):
-                if not value.is_declaration and value.name not in theirs:
-                    value.linkage = "available_externally"
-            _send(write, target_machine.emit_object(module))
-            code = 0
-        except BaseException:  # noqa: BLE001, S110 - the parent makes the whole object itself
-            pass
-        finally:
-            os._exit(code)
-
-    def _collecting_thread() -> threading.Thread:
-        """A thread running a full garbage collection, started as the entry's final optimisation
-        starts, when the machine compile uses a second core (`_second_core`: the LLVM worker's, or
-        the forked process's, which has ended by then).
-
-        By then the machine's compile has left ~220,000 objects of garbage in cycles (numba's IR
-        and compile states of the functions already compiled), which the first full collection
-        after the compile frees: ~0.4-0.6 s, on the compiling thread. LLVM's final optimisation
-        (~1.4 s) runs in one llvmlite call that lets go of the GIL, so the same collection runs
-        here meanwhile, on the idle core, and none is due after the compile. It frees only what
-        is unreachable (nothing the compile still holds), and the code LLVM makes does not
-        depend on it (docs/emulator-internals.md, "The second core")."""
-        collector = threading.Thread(target=gc.collect, name="vc6-gc", daemon=True)
-        collector.start()
-        return collector
+            self._internalize()
+            codegen = self._codegen
+            # numba's cheap pass first (inlining, for its reference-count pruning), as numba does
+            cheap, cheap_builder = codegen._module_pass_manager(
+                loop_vectorize=codegen._loopvect, slp_vectorize=False, opt=codegen._opt_level, cost="cheap")
+            cheap.run(self._final_module, cheap_builder)
+            builder = _machine_pass_builder(codegen)
+            full = builder.getModulePassManager()
+            if _numba_config.LLVM_REFPRUNE_PASS:
+                full.add_refprune_pass(_parse_refprune_flags())
+            full.run(self._final_module, builder)
 
     def _library_pass(library_class: type, name: str) -> type:
         """A lowering pass that gives the compile a `library_class` library (numba's lowering
@@ -989,19 +850,15 @@ if _numba is not None:
     _splits: dict = {}  # an entry's Python function -> (functions compiled here, functions forked)
     _machine_dispatchers: list = []  # every `_MachineDispatcher`, in creation order
 
-    def compile_split(entry: F, here: tuple, forked: tuple, code_here: tuple = ()) -> None:
+    def compile_split(entry: F, here: tuple, forked: tuple) -> None:
         """Share a cold compile of `entry` (a `jit_entry` function) between this process and a
         forked one (`_forked_compile`): this process compiles the functions of `here`, the forked
         one those of `forked`, each with everything they call, before the entry itself compiles.
-        The entry's machine code is then made in two objects at once (`_objects_in_two`): that of
-        the `code_here` functions (`jit_out_of_line` ones, kept as called functions in the
-        entry) here, the rest, the entry point's with it, by a forked process.
 
-        Each item of `here` and `forked` is `(function, *parameters)`: a machine function and the
-        types its caller passes it, each a numpy scalar type or an int `k`, the type of the entry's
-        own argument `k`. A wrong type only costs time: the entry's compile then compiles what it
-        calls."""
-        _splits[entry.py_func] = (here, forked, code_here)
+        Each item is `(function, *parameters)`: a machine function and the types its caller passes
+        it, each a numpy scalar type or an int `k`, the type of the entry's own argument `k`.
+        A wrong type only costs time: the entry's compile then compiles what it calls."""
+        _splits[entry.py_func] = (here, forked)
 
     def _fork_wanted() -> bool:
         """Whether a cold compile forks: switched on (`FORK_COMPILE`, `VC6_FORK_COMPILE`), where
@@ -1086,7 +943,7 @@ if _numba is not None:
         process then compiles that part itself, in the entry's compile, which raises any error as
         it would have. An error here is left to the entry's compile too (numba raises a failed
         compile's error again)."""
-        global _llvm_worker_wanted, _second_core, _code_here
+        global _llvm_worker_wanted
         here = [_split_signature(item, entry_args) for item in split[0]]
         forked = [_split_signature(item, entry_args) for item in split[1]]
         # two processes now use both cores: no LLVM thread (`_llvm_worker`) besides, here or there
@@ -1105,8 +962,6 @@ if _numba is not None:
         if pid == 0:
             _run_child(read, write, here, forked, before, set(known))
         gc.unfreeze()
-        _second_core = True  # the child's core: the entry's garbage is collected on it (`_EntryLibrary`)
-        _code_here = split[2]  # and most of its machine code made on it (`_objects_in_two`)
         os.close(write)
         child = _ForkedChild(pid, read)
         try:
@@ -1147,20 +1002,16 @@ if _numba is not None:
             with warnings.catch_warnings(record=True) as caught:  # it warns for these too, later
                 for func, args in forked:
                     _compile_for_call(func, args)
-            _send(write, _child_results(before, known, [(w.message, w.category, w.filename, w.lineno) for w in caught]))
+            results = _child_results(before, known, [(w.message, w.category, w.filename, w.lineno) for w in caught])
+            data = pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL)
+            view = memoryview(len(data).to_bytes(8, "little") + data)
+            while view:
+                view = view[os.write(write, view):]
             code = 0
         except BaseException:  # noqa: BLE001, S110 - the parent compiles this part itself
             pass
         finally:
             os._exit(code)
-
-    def _send(write: int, results) -> None:
-        """Send `results` down pipe `write` as `_ForkedChild.results` reads them: their pickle's
-        length (8 bytes) and the pickle."""
-        data = pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL)
-        view = memoryview(len(data).to_bytes(8, "little") + data)
-        while view:
-            view = view[os.write(write, view):]
 
     def _child_results(before: set, known: set, warned: list) -> tuple:
         """What the forked process compiled, for `_install_forked`: (functions, libraries,
@@ -1486,7 +1337,7 @@ if _numba is not None:
 else:
     jit = jit_entry = jit_lean = jit_lean_inline = jit_lean_dispatch = _plain
 
-    def compile_split(entry: F, here: tuple, forked: tuple, code_here: tuple = ()) -> None:
+    def compile_split(entry: F, here: tuple, forked: tuple) -> None:
         """Plain Python: nothing is compiled."""
 
     def jit_record(cls: type) -> type:

@@ -149,11 +149,9 @@ def run(m):
 # A cold compile of `run` in two processes when a core is idle (jit.py, `compile_split`): this one
 # compiles the fast path, a forked one the general path and the scheduler's thread functions
 # (docs/emulator-internals.md, "The second core"). The types are those `run` passes: `m` is its
-# argument 0, the slot and the other counts int64. Then this process makes the machine code of the
-# general path while a forked one makes the rest, placed as in one object.
+# argument 0, the slot and the other counts int64.
 compile_split(run, here=((fast_run, 0, np.int64, np.int64),),
-              forked=((step, 0, np.int64), (fill_free_slots, 0), (pick_thread, 0, np.int64)),
-              code_here=(step,))
+              forked=((step, 0, np.int64), (fill_free_slots, 0), (pick_thread, 0, np.int64)))
 
 
 def _profiled(entry):
