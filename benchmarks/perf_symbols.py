@@ -34,6 +34,7 @@ import os
 import runpy
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from numba.core import codegen
@@ -122,20 +123,27 @@ def annotate(directory: str, ips_path: str) -> None:
     for address, size, name in index:
         counts = placed[address]
         short = next((part for part in DUMPED if part in name), "function")
-        listing = subprocess.run(["objdump", "-D", "-b", "binary", "-mi386:x86-64", f"--adjust-vma={address:#x}",
-                                  str(folder / f"{address:x}.bin")], capture_output=True, text=True, check=True).stdout
         path = folder / f"{short}-{address:x}.ann"
-        with open(path, "w") as out:
-            for line in listing.splitlines():
-                head, _, rest = line.partition(":")
-                try:
-                    ip = int(head.strip(), 16)
-                except ValueError:
-                    continue
-                text = rest.split("\t")[-1].strip() if "\t" in rest else ""
-                out.write(f"{counts[ip - address]:6d} {ip - address:6x} {text}\n")
+        write_listing(folder / f"{address:x}.bin", address, counts, path)
         share = 100 * sum(counts.values()) / total if total else 0.0
         print(f"{sum(counts.values()):8d} {share:5.1f}%  {short} ({size:#x} bytes) -> {path}")
+
+
+def write_listing(binary: Path, address: int, counts: Mapping[int, int], path: Path) -> None:
+    """Write the disassembly (`objdump`) of the machine code in `binary`, loaded at `address`, to
+    `path`: per instruction its count (`counts`, by offset in the function: samples here,
+    executed instructions in benchmarks/instr_count.py), its offset and its text."""
+    listing = subprocess.run(["objdump", "-D", "-b", "binary", "-mi386:x86-64", f"--adjust-vma={address:#x}",
+                              str(binary)], capture_output=True, text=True, check=True).stdout
+    with open(path, "w") as out:
+        for line in listing.splitlines():
+            head, _, rest = line.partition(":")
+            try:
+                ip = int(head.strip(), 16)
+            except ValueError:
+                continue
+            text = rest.split("\t")[-1].strip() if "\t" in rest else ""
+            out.write(f"{counts.get(ip - address, 0):6d} {ip - address:6x} {text}\n")
 
 
 def main() -> None:
