@@ -5,9 +5,12 @@ whatever else the host does (AVX2 build of the machine).
         [--no-shapes] [--no-sgemm] [--against DIR] [--by-function] [--annotate DIR] [--json]
 
 Why: on this shared 2-core VM a timing is only good to a few percent (docs/emulator-internals.md,
-"The TMU lookup"), while a cut of one row's work is 2-5%. The host retires ~3.6 instructions per
-cycle on the machine's code whatever the row (issue 13, speed10), so the machine's speed is its
-instruction count, and a count does not move with the host's load.
+"The TMU lookup"), while a cut of one row's work is 2-5%; a count does not move with the host's
+load. What a count is good for (docs/emulator-internals.md, "Counting instructions"): it says
+exactly what a change adds or removes, and across row kinds it tracks the host's time
+(correlation 0.98 over 20 shapes); but it does not predict a single change's time: a cut of 17%
+of sgemm's instructions ran ~8% slower, and identical code in two trees timed 3.5% apart. Judge
+a change by side-by-side time (emulator_speed.py --at-once), with its count beside it.
 
 What is counted: every host instruction executed in the machine's compiled code (the functions
 of the numba libraries it loads: the entry `run` with what it inlines, and the functions it calls)
