@@ -114,7 +114,7 @@ def test_per_instruction_costs_follow_relative_addresses(instr_count, tmp_path):
 
 
 @pytest.mark.skipif(shutil.which("valgrind") is None or shutil.which("cc") is None,
-                    reason="needs valgrind and a C compiler (not in CI)")
+                    reason="needs valgrind and a C compiler")
 def test_counts_under_valgrind_repeat_exactly(tmp_path):
     """The script end to end on one small shape, twice: the same figure both times (slow: the
     first run compiles the AVX2 machine, ~30 s)."""
