@@ -68,6 +68,8 @@ from pathlib import Path
 from typing import Self
 
 HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:  # its sibling scripts (emulator_speed, emulator_shapes, perf_symbols)
+    sys.path.insert(0, str(HERE))
 AVX2_CPU = "x86-64-v3"
 THIS_TREE = "this tree"
 OUTSIDE = "outside"  # by function: code outside the machine's (Python, libc, other threads)
@@ -126,7 +128,6 @@ def tree_env(tree: Path | None) -> dict[str, str]:
     """The environment that runs `tree`'s packages (None: this process's own)."""
     if tree is None:
         return dict(os.environ)
-    sys.path.insert(0, str(HERE))
     from emulator_speed import tree_env as other_tree
 
     return other_tree(str(tree))
@@ -161,13 +162,11 @@ def shape_job(shape: str, iterations: int):
     `iterations`, returning its thread-instructions. Each job has a device of its own, so its
     buffers' addresses (which the modelled caches and lines see) do not depend on the jobs built
     before it."""
+    import emulator_shapes as shapes
+    import emulator_speed as speed
     import numpy as np
     import v3d_drm
     from vc6_isa.asm import assemble
-
-    sys.path.insert(0, str(HERE))
-    import emulator_shapes as shapes
-    import emulator_speed as speed
 
     dev = v3d_drm.open("emulator")
     if shape == "dense ALU":
@@ -367,7 +366,6 @@ def annotate(folder: Path, spec: str, functions: list, code: Path) -> None:
     """Write, for job `spec`, each machine function's disassembly with the instructions executed
     at each of its instructions (perf_symbols.py's listing: count, offset, instruction) to
     `code`/<job>-<function>.ann, from the code bytes the worker wrote to `code`."""
-    sys.path.insert(0, str(HERE))
     from perf_symbols import write_listing
 
     counts: dict[int, int] = {}
@@ -504,7 +502,6 @@ def main() -> None:
         return
     if shutil.which("valgrind") is None:
         raise SystemExit("instr_count.py needs valgrind (apt-get install valgrind)")
-    sys.path.insert(0, str(HERE))
     import emulator_shapes
 
     sgemm = [] if args.no_sgemm else (args.sgemm or [256])
